@@ -1,0 +1,3 @@
+"""just-dna-pipelines: genome annotation logic and its Dagster definitions."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,45 @@
+"""`pipelines` command line: one module per subcommand, each with `add_parser` and `run`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.keys import InvalidKeyError
+
+
+def _commands() -> list[ModuleType]:
+    """The subcommand modules, imported lazily so `--help` stays fast."""
+    from just_dna_pipelines.cli import annotate_modules, build_modules, list_modules, stream_bam
+
+    return [list_modules, build_modules, annotate_modules, stream_bam]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="pipelines", description="just-dna-lite genome pipelines")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in _commands():
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; user errors become one `error: ...` line on stderr and exit status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (PipelineError, InvalidKeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The one place where user input becomes a partition key or a path component."""
+
+from __future__ import annotations
+
+import re
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_NAME_LENGTH = 64
+
+
+class InvalidKeyError(ValueError):
+    """A user, sample or partition key that is unsafe to use as a path or partition."""
+
+
+def validate_name(value: str, what: str = "name") -> str:
+    """Return `value` if it is a safe user or sample name, else raise InvalidKeyError.
+
+    Safe: 1-64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit,
+    and not made of dots only (so never '.' or '..').
+    """
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value) or set(value) <= {"."}:
+        raise InvalidKeyError(
+            f"invalid {what} {value!r}: use 1-{MAX_NAME_LENGTH} letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def make_partition_key(user: str, sample: str) -> str:
+    """Build the `user/sample` partition key from validated parts."""
+    return f"{validate_name(user, 'user name')}/{validate_name(sample, 'sample name')}"
+
+
+def parse_partition_key(key: str) -> tuple[str, str]:
+    """Split and validate a `user/sample` partition key."""
+    parts = key.split("/") if isinstance(key, str) else []
+    if len(parts) != 2:
+        raise InvalidKeyError(f"invalid partition key {key!r}: expected 'user/sample'")
+    return validate_name(parts[0], "user name"), validate_name(parts[1], "sample name")
+
+
+def sample_name_from_filename(filename: str) -> str:
+    """Derive a safe sample name from a file name: its stem without VCF suffixes, unsafe characters replaced."""
+    name = filename.rsplit("/", 1)[-1]
+    for suffix in (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", ".gz"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:MAX_NAME_LENGTH]
+    return validate_name(name or "sample", "sample name")

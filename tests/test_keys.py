@@ -1,0 +1,48 @@
+"""Partition keys and names: the one gate between user input and paths."""
+
+import pytest
+
+from just_dna_pipelines.keys import (
+    InvalidKeyError,
+    make_partition_key,
+    parse_partition_key,
+    sample_name_from_filename,
+    validate_name,
+)
+
+
+@pytest.mark.parametrize("name", ["alice", "a", "NA12878", "user_1.b-2", "x" * 64])
+def test_valid_names_pass(name: str) -> None:
+    assert validate_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", ".", "..", "../etc", "a/b", "a,b", "-x", ".hidden", "x" * 65, "a b", "a\x00b", "é"]
+)
+def test_hostile_names_are_refused(name: str) -> None:
+    with pytest.raises(InvalidKeyError):
+        validate_name(name)
+
+
+def test_partition_key_round_trip() -> None:
+    assert parse_partition_key(make_partition_key("alice", "s1")) == ("alice", "s1")
+
+
+@pytest.mark.parametrize("key", ["alice", "alice/s1/x", "../s1", "alice/..", "/s1", ""])
+def test_bad_partition_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidKeyError):
+        parse_partition_key(key)
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("PG_NA12878_hg38-chr21.vcf.gz", "PG_NA12878_hg38-chr21"),
+        ("pg-hg38.bcf", "pg-hg38"),
+        ("../../etc/passwd.vcf", "passwd"),
+        ("my genome (1).vcf", "my_genome_1"),
+        ("....vcf", "sample"),
+    ],
+)
+def test_sample_name_from_filename(filename: str, expected: str) -> None:
+    assert sample_name_from_filename(filename) == expected

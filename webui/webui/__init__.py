@@ -1,0 +1,1 @@
+"""Web app placeholder; the Reflex app arrives with the web app issue."""

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
         validation_alias="DAGSTER_HOME",
     )
     hf_token: str | None = Field(default=None, validation_alias="HF_TOKEN")
+    hf_endpoint: str = Field(default="https://huggingface.co", validation_alias="HF_ENDPOINT")
+    hf_offline: bool = Field(default=False, validation_alias="HF_HUB_OFFLINE")
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""

@@ -1,0 +1,49 @@
+"""Display defaults of the known modules, used when a source has no module.json (as on Hugging Face)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GENOME_BUILD = "GRCh38"
+
+
+@dataclass(frozen=True)
+class ModuleDefaults:
+    """Title and description shown for a module."""
+
+    title: str
+    description: str
+
+
+DEFAULTS: dict[str, ModuleDefaults] = {
+    "longevitymap": ModuleDefaults(
+        "Longevity map",
+        "Variants associated with human longevity (LongevityMap, Human Ageing Genomic Resources), "
+        "weighted per genotype and grouped into 12 pathway categories.",
+    ),
+    "lipidmetabolism": ModuleDefaults(
+        "Lipid metabolism",
+        "Variants in lipid metabolism genes (LPL, CETP, APOA5, ...) and their effect on blood lipids.",
+    ),
+    "vo2max": ModuleDefaults(
+        "VO2max",
+        "Variants associated with the response of maximal oxygen uptake (VO2max) to endurance training.",
+    ),
+    "superhuman": ModuleDefaults(
+        "Superhuman alleles",
+        "Rare protective alleles that give unusual abilities or resistance to disease.",
+    ),
+    "coronary": ModuleDefaults(
+        "Coronary artery disease",
+        "GWAS variants associated with coronary artery disease risk.",
+    ),
+    "thrombophilia": ModuleDefaults(
+        "Thrombophilia",
+        "Variants associated with an inherited tendency to blood clotting.",
+    ),
+}
+
+
+def defaults_for(name: str) -> ModuleDefaults:
+    """The built-in title/description of a module, or a plain one made from its name."""
+    return DEFAULTS.get(name) or ModuleDefaults(name, f"Annotation module {name}.")

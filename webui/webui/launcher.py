@@ -1,11 +1,168 @@
-"""Entry points `start` and `dagster-ui` (filled in by the web app issue)."""
+"""Entry points `start` (Dagster + web app) and `dagster-ui` (Dagster alone), stopped cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from webui.toolchain import REPO_ROOT, ensure_bun, offline_env
+
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
-def start() -> None:
-    """Start the whole app."""
-    raise SystemExit("error: the web app is not built yet; use `uv run pipelines --help`")
+def _dagster_home() -> Path:
+    """The persistent Dagster instance folder, created with a telemetry-free dagster.yaml if absent."""
+    from just_dna_pipelines.settings import get_settings
+
+    home = get_settings().dagster_home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    return home
 
 
-def dagster_ui() -> None:
-    """Start the Dagster UI alone."""
-    raise SystemExit("error: not built yet")
+def _parser(with_web: bool) -> argparse.ArgumentParser:
+    """Command-line flags; each has an environment variable so scripts and CI can set them too."""
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="start" if with_web else "dagster-ui")
+    parser.add_argument("--host", default=env("JUST_DNA_HOST", "127.0.0.1"), help="interface to bind")
+    parser.add_argument(
+        "--dagster-port", type=int, default=int(env("JUST_DNA_DAGSTER_PORT", "3030")), help="Dagster UI"
+    )
+    if with_web:
+        parser.add_argument(
+            "--frontend-port", type=int, default=int(env("JUST_DNA_FRONTEND_PORT", "3000")), help="web app"
+        )
+        parser.add_argument(
+            "--backend-port", type=int, default=int(env("JUST_DNA_BACKEND_PORT", "8000")), help="web API"
+        )
+        parser.add_argument(
+            "--prod",
+            action="store_true",
+            default=env("JUST_DNA_PROD", "") == "1",
+            help="production build served on one port (--frontend-port)",
+        )
+        parser.add_argument("--no-dagster", action="store_true", help="start the web app alone")
+    return parser
+
+
+def _spawn(name: str, cmd: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+    """Start `cmd` in its own process group (so the whole tree can be stopped) with output in a log file."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / f"{name}.log").open("ab")
+    print(f"  {name}: {' '.join(cmd)}  (log: {log_dir / (name + '.log')})", flush=True)
+    return subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 8.0) -> None:
+    """Stop every child process group: SIGTERM, then SIGKILL whatever is left after `grace` seconds."""
+    for proc in procs.values():
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    for proc in procs.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
+    """Commands of the Dagster webserver and daemon on the project's definitions."""
+    bindir = Path(sys.executable).parent
+    webserver = (
+        str(bindir / "dagster-webserver") if (bindir / "dagster-webserver").exists() else "dagster-webserver"
+    )
+    daemon = str(bindir / "dagster-daemon") if (bindir / "dagster-daemon").exists() else "dagster-daemon"
+    target = ["-m", "just_dna_pipelines.definitions"]
+    return {
+        "dagster-webserver": [webserver, *target, "-h", host, "-p", str(port)],
+        "dagster-daemon": [daemon, "run", *target],
+    }
+
+
+def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
+    """Wait until Ctrl-C / SIGTERM or until a child dies; then stop everything."""
+    stop_requested = False
+
+    def _request_stop(signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+    code = 0
+    try:
+        while not stop_requested:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"error: {name} exited with code {proc.returncode}; stopping", flush=True)
+                    stop_requested, code = True, 1
+                    break
+            time.sleep(0.3)
+    finally:
+        print("stopping...", flush=True)
+        _stop(procs)
+        print("stopped.", flush=True)
+    return code
+
+
+def _base_env(dagster_home: Path) -> dict[str, str]:
+    """Environment shared by all children: Dagster home and the offline-friendly toolchain settings."""
+    env = {**os.environ, **offline_env()}
+    env["DAGSTER_HOME"] = str(dagster_home)
+    return env
+
+
+def start(argv: list[str] | None = None) -> None:
+    """Start Dagster (webserver + daemon) and the Reflex web app; print the URLs; stop all on Ctrl-C."""
+    args = _parser(with_web=True).parse_args(argv)
+    home = _dagster_home()
+    log_dir = home.parent / "logs"
+    env = _base_env(home)
+    env["REFLEX_BUN_PATH"] = str(ensure_bun())
+    host = args.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    if not args.no_dagster:
+        for name, cmd in _dagster_cmds(host, args.dagster_port).items():
+            procs[name] = _spawn(name, cmd, env, log_dir)
+    reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
+    if args.prod:
+        reflex += ["--env", "prod", "--single-port", "--frontend-port", str(args.frontend_port)]
+        env["REFLEX_API_URL"] = f"http://{shown}:{args.frontend_port}"
+    else:
+        reflex += ["--frontend-port", str(args.frontend_port), "--backend-port", str(args.backend_port)]
+        env["REFLEX_API_URL"] = f"http://{shown}:{args.backend_port}"
+    env["REFLEX_DEPLOY_URL"] = f"http://{shown}:{args.frontend_port}"
+    procs["webui"] = _spawn("webui", reflex, env, log_dir)
+    print(f"\njust-dna-lite web app: http://{shown}:{args.frontend_port}", flush=True)
+    if not args.no_dagster:
+        print(f"Dagster UI:            http://{shown}:{args.dagster_port}", flush=True)
+    print("(first start builds the web frontend: ~15 s; Ctrl-C stops everything)\n", flush=True)
+    raise SystemExit(_supervise(procs))
+
+
+def dagster_ui(argv: list[str] | None = None) -> None:
+    """Start the Dagster webserver and daemon alone."""
+    args = _parser(with_web=False).parse_args(argv)
+    home = _dagster_home()
+    env = _base_env(home)
+    procs = {
+        name: _spawn(name, cmd, env, home.parent / "logs")
+        for name, cmd in _dagster_cmds(args.host, args.dagster_port).items()
+    }
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"\nDagster UI: http://{shown}:{args.dagster_port}  (Ctrl-C stops it)\n", flush=True)
+    raise SystemExit(_supervise(procs))

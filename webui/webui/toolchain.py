@@ -1,0 +1,52 @@
+"""What Reflex needs to run offline: bun from the npm registry and environment that stops network probes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS_DIR = REPO_ROOT / ".tools"
+BUN_VERSION = "1.4.5"
+BUN_PATH = TOOLS_DIR / "node_modules" / "bun" / "bin" / "bun.exe"
+NPM_REGISTRY = "https://registry.npmjs.org/"
+
+
+def offline_env() -> dict[str, str]:
+    """Environment variables that keep Reflex and Dagster from phoning home or probing unreachable mirrors."""
+    return {
+        "NPM_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", NPM_REGISTRY),
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        # Bun reads this instead of npm's setting.
+        "BUN_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", NPM_REGISTRY),
+    }
+
+
+def ensure_bun() -> Path:
+    """Path of a working bun, installed from the npm registry into `.tools/` on first use (Reflex's own download fails offline)."""
+    if not BUN_PATH.exists():
+        TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+        print(f"installing bun {BUN_VERSION} from the npm registry into {TOOLS_DIR} ...", flush=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(TOOLS_DIR),
+                f"bun@{BUN_VERSION}",
+            ],
+            check=True,
+            env={**os.environ, **offline_env()},
+        )
+    if not BUN_PATH.exists():
+        raise SystemExit(
+            f"error: bun was not installed at {BUN_PATH}; run `npm install --prefix .tools bun@{BUN_VERSION}`"
+        )
+    return BUN_PATH

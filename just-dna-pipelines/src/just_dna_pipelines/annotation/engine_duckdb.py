@@ -1,0 +1,104 @@
+"""Genotype-aware matching with DuckDB: the same rules as the Polars engine, in SQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
+
+SITE_CALLS_SQL = """
+WITH variant_calls AS (
+    SELECT chrom, start, rsid, ref AS call_ref, gt, genotype, zygosity, passes_filters
+    FROM read_parquet($calls_path) WHERE NOT ref_block
+),
+candidates AS (
+    SELECT s.module, s.rsid, s.ref, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters
+    FROM sites s JOIN variant_calls c ON s.chrom = c.chrom AND s.start = c.start
+    WHERE $use_coordinates AND s.start IS NOT NULL
+    UNION ALL
+    SELECT s.module, s.rsid, s.ref, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters
+    FROM sites s JOIN variant_calls c ON s.rsid = c.rsid
+    WHERE $match_rsids AND NOT ($use_coordinates AND s.start IS NOT NULL)
+),
+ranked AS (
+    SELECT *,
+        (ref IS NULL OR call_ref = ref) AS ref_ok,
+        (passes_filters AND genotype IS NOT NULL) AS usable
+    FROM candidates
+),
+best AS (
+    SELECT module, rsid,
+        CASE WHEN NOT ref_ok THEN 'not_testable' WHEN usable THEN 'called' ELSE 'no_call' END AS status,
+        CASE WHEN NOT ref_ok THEN 'ref_mismatch' WHEN usable THEN NULL
+             WHEN genotype IS NULL THEN 'no_call' ELSE 'filtered' END AS reason,
+        gt,
+        CASE WHEN ref_ok AND usable THEN array_to_string(list_sort(
+            CASE WHEN zygosity = 'hemizygous' THEN list_concat(genotype, genotype) ELSE genotype END), '/')
+        END AS genotype_key
+    FROM ranked
+    QUALIFY row_number() OVER (PARTITION BY module, rsid ORDER BY ref_ok DESC, usable DESC) = 1
+),
+merged AS (
+    SELECT s.module, s.rsid, s.chrom, s.start, s.ref, b.status, b.reason, b.gt, b.genotype_key
+    FROM sites s LEFT JOIN best b ON s.module = b.module AND s.rsid = b.rsid
+),
+covered AS (
+    SELECT DISTINCT m.module, m.rsid
+    FROM merged m JOIN intervals i
+      ON m.chrom = i.chrom AND m.start BETWEEN i.first AND i.last
+    WHERE $use_coordinates AND m.status IS NULL AND m.ref IS NOT NULL
+)
+SELECT m.module, m.rsid, m.chrom, m.start, m.ref,
+    CASE WHEN cv.rsid IS NOT NULL THEN 'inferred_hom_ref' ELSE coalesce(m.status, 'not_testable') END AS status,
+    CASE WHEN cv.rsid IS NOT NULL THEN NULL
+         WHEN m.status IS NOT NULL THEN m.reason
+         WHEN m.start IS NOT NULL AND $use_coordinates THEN 'absent'
+         WHEN $match_rsids THEN 'rsid_absent'
+         WHEN m.start IS NOT NULL THEN 'genome_build_mismatch'
+         ELSE 'no_coordinates_and_no_rsids' END AS reason,
+    CASE WHEN cv.rsid IS NOT NULL THEN '0/0*' ELSE m.gt END AS gt,
+    CASE WHEN cv.rsid IS NOT NULL THEN m.ref || '/' || m.ref ELSE m.genotype_key END AS genotype_key
+FROM merged m LEFT JOIN covered cv ON m.module = cv.module AND m.rsid = cv.rsid
+"""
+
+MATCH_SQL = """
+SELECT w.* EXCLUDE (chrom, start, ref),
+    coalesce(w.chrom, c.chrom) AS chrom, coalesce(w.start, c.start) AS start, coalesce(w.ref, c.ref) AS ref,
+    c.gt,
+    CASE WHEN c.status = 'inferred_hom_ref' THEN 'inferred_hom_ref' ELSE 'call' END AS evidence
+FROM weights w JOIN calls c
+  ON w.module = c.module AND w.rsid = c.rsid AND w.genotype_key = c.genotype_key
+WHERE c.status IN ('called', 'inferred_hom_ref')
+"""
+
+
+def site_calls(
+    calls_path: Path,
+    sites: pl.DataFrame,
+    ref_intervals: pl.DataFrame,
+    *,
+    use_coordinates: bool,
+    match_rsids: bool,
+) -> pl.DataFrame:
+    """Classify every module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
+    with duckdb.connect() as con:
+        con.register("sites", sites.to_arrow())
+        con.register("intervals", ref_intervals.to_arrow())
+        params = {
+            "calls_path": str(calls_path),
+            "use_coordinates": use_coordinates,
+            "match_rsids": match_rsids,
+        }
+        result = pl.DataFrame(pl.from_arrow(con.sql(SITE_CALLS_SQL, params=params).to_arrow_table()))
+    return result.cast(SITE_CALL_SCHEMA).sort("module", "rsid")  # type: ignore[arg-type]
+
+
+def match_weights(weights: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
+    """The weights rows whose genotype equals the site's called or inferred genotype."""
+    with duckdb.connect() as con:
+        con.register("weights", weights.to_arrow())
+        con.register("calls", calls.to_arrow())
+        return pl.DataFrame(pl.from_arrow(con.sql(MATCH_SQL).to_arrow_table()))

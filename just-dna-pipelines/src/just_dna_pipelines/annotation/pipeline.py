@@ -1,0 +1,133 @@
+"""Annotate one normalized sample with a set of modules: site calls, matches, ledgers, outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from just_dna_pipelines.annotation import engine_duckdb, engine_polars
+from just_dna_pipelines.annotation.ledger import module_ledger, tested_sites
+from just_dna_pipelines.annotation.regions import (
+    INTERVAL_SCHEMA,
+    gvcf_reference_blocks,
+    merge_intervals,
+    read_bed_intervals,
+)
+from just_dna_pipelines.annotation.sites import load_weights, module_sites
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.io.atomic import atomic_path
+from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
+
+ENGINES = {"polars": engine_polars, "duckdb": engine_duckdb}
+MODULES_GENOME_BUILD = "GRCh38"
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """What the matcher needs to know about the sample beyond its calls."""
+
+    calls_path: Path
+    genome_build: str
+    has_rsids: bool
+    is_gvcf: bool
+    confident_regions: Path | None = None
+
+
+def coordinates_usable(genome_build: str) -> bool:
+    """Module coordinates are GRCh38: a GRCh37 VCF must never be matched by position."""
+    return genome_build != "GRCh37"
+
+
+def reference_intervals(sample: SampleContext) -> pl.DataFrame:
+    """Intervals where absence from the VCF proves homozygous reference (confident BED, gVCF blocks)."""
+    parts = []
+    if sample.confident_regions is not None:
+        parts.append(read_bed_intervals(sample.confident_regions))
+    if sample.is_gvcf:
+        parts.append(gvcf_reference_blocks(pl.scan_parquet(sample.calls_path)))
+    return merge_intervals(pl.concat(parts)) if parts else pl.DataFrame(schema=INTERVAL_SCHEMA)
+
+
+def matched_frame(matched: pl.DataFrame) -> pl.DataFrame:
+    """Shape matched rows into the published output schema."""
+    zygosity = pl.when(pl.col("genotype").list.n_unique() == 1).then(pl.lit("hom")).otherwise(pl.lit("het"))
+    return (
+        matched.with_columns(zygosity.alias("zygosity"))
+        .select([pl.col(name).cast(dtype) for name, dtype in MATCHED_SCHEMA.items()])
+        .sort("weight", "rsid", descending=[True, False])
+    )
+
+
+def module_summary(
+    name: str, calls: pl.DataFrame, matched: pl.DataFrame, sample: SampleContext
+) -> dict[str, Any]:
+    """Counts and ledger of one module; 'skipped' when none of its sites could be tested, saying why."""
+    ledger = module_ledger(calls)
+    status, reason = "done", None
+    if tested_sites(ledger) == 0 and ledger["no_call"] == 0:
+        status = "skipped"
+        if not coordinates_usable(sample.genome_build) and not sample.has_rsids:
+            reason = (
+                f"the VCF is {sample.genome_build} and module positions are {MODULES_GENOME_BUILD}; "
+                "without rsIDs in the VCF no site can be tested"
+            )
+        else:
+            reason = "none of the module's sites could be tested from this VCF"
+    weights = matched["weight"]
+    return {
+        "status": status,
+        "reason": reason,
+        "matched": matched.height,
+        "protective": int((weights > 0).sum()),
+        "risk": int((weights < 0).sum()),
+        "neutral": int((weights == 0).sum()),
+        "net_weight": round(float(weights.sum()), 6) if matched.height else 0.0,
+        "ledger": ledger,
+    }
+
+
+def annotate_sample(
+    sample: SampleContext,
+    modules_root: Path,
+    modules: list[str],
+    out_dir: Path,
+    *,
+    engine: str = "polars",
+    on_module_done: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Match every module against the sample and write `{module}_weights.parquet` into `out_dir` atomically.
+
+    Returns per-module summaries (status, counts, ledger). A module that fails is recorded as failed
+    and the others still run.
+    """
+    if engine not in ENGINES:
+        raise PipelineError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    backend = ENGINES[engine]
+    intervals = reference_intervals(sample)
+    use_coordinates = coordinates_usable(sample.genome_build)
+    summaries: dict[str, dict[str, Any]] = {}
+    for name in modules:
+        try:
+            weights = load_weights(modules_root / name / "weights.parquet", name)
+            calls = backend.site_calls(
+                sample.calls_path,
+                module_sites(weights),
+                intervals,
+                use_coordinates=use_coordinates,
+                match_rsids=sample.has_rsids,
+            )
+            matched = matched_frame(backend.match_weights(weights, calls))
+            output = out_dir / f"{name}_weights.parquet"
+            with atomic_path(output) as tmp:
+                matched.write_parquet(tmp)
+            summary = module_summary(name, calls, matched, sample) | {"output": output.name}
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            summary = {"status": "failed", "reason": str(exc).splitlines()[0], "matched": 0}
+        summaries[name] = summary
+        if on_module_done is not None:
+            on_module_done(name, summary)
+    return summaries

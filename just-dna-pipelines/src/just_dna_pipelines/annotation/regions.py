@@ -1,0 +1,70 @@
+"""Regions that prove reference coverage: a confident-regions BED, and gVCF reference blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from just_dna_pipelines.errors import PipelineError
+
+# Intervals are 1-based, closed: first..last.
+INTERVAL_SCHEMA = {"chrom": pl.String(), "first": pl.Int64(), "last": pl.Int64()}
+
+
+def _normalized_chrom(column: str) -> pl.Expr:
+    bare = pl.col(column).str.replace(r"^(?i:chr)", "")
+    return pl.when(bare.is_in(["M", "m"])).then(pl.lit("MT")).otherwise(bare)
+
+
+def read_bed_intervals(path: Path) -> pl.DataFrame:
+    """Read a BED (plain or gzipped; 0-based half-open) as 1-based closed intervals."""
+    if not path.is_file():
+        raise PipelineError(f"confident-regions file not found: {path}")
+    try:
+        raw = pl.read_csv(
+            path,
+            separator="\t",
+            has_header=False,
+            comment_prefix="#",
+            infer_schema=False,
+            quote_char=None,
+            truncate_ragged_lines=True,
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise PipelineError(f"{path.name} is not a readable BED file ({str(exc).splitlines()[0]})") from None
+    if raw.width < 3:
+        raise PipelineError(f"{path.name} is not a BED file (fewer than 3 columns)")
+    first_cols = raw.columns[:3]
+    frame = raw.select(
+        _normalized_chrom(first_cols[0]).alias("chrom"),
+        (pl.col(first_cols[1]).cast(pl.Int64, strict=False) + 1).alias("first"),
+        pl.col(first_cols[2]).cast(pl.Int64, strict=False).alias("last"),
+    ).filter(~pl.col("chrom").is_in(["track", "browser"]))
+    if frame["first"].is_null().any() or frame["last"].is_null().any():
+        raise PipelineError(f"{path.name} is not a BED file (non-numeric start/end)")
+    return merge_intervals(frame)
+
+
+def merge_intervals(intervals: pl.DataFrame) -> pl.DataFrame:
+    """Merge overlapping or touching intervals per chromosome, so each position falls in at most one."""
+    if intervals.is_empty():
+        return pl.DataFrame(schema=INTERVAL_SCHEMA)
+    ordered = intervals.select(INTERVAL_SCHEMA.keys()).sort("chrom", "first")
+    reach = pl.col("last").cum_max().shift(1).over("chrom")
+    return (
+        ordered.with_columns(((reach.is_null()) | (pl.col("first") > reach + 1)).cum_sum().alias("_group"))
+        .group_by("chrom", "_group")
+        .agg(pl.col("first").min(), pl.col("last").max())
+        .drop("_group")
+        .sort("chrom", "first")
+    )
+
+
+def gvcf_reference_blocks(calls: pl.LazyFrame) -> pl.DataFrame:
+    """The hom-ref blocks of a normalized gVCF as intervals."""
+    return merge_intervals(
+        calls.filter(pl.col("ref_block") & (pl.col("zygosity") == "hom_ref") & pl.col("passes_filters"))
+        .select("chrom", pl.col("start").alias("first"), pl.col("end").alias("last"))
+        .collect()
+    )

@@ -1,0 +1,230 @@
+"""Normalize one sample of a VCF/BCF into a Parquet table of calls, streaming (bounded memory).
+
+Output columns: chrom (no `chr`; chrM -> MT), start (1-based), end (gVCF reference blocks; else = start),
+ref, alts (list), rsid, qual, filter, gt (raw), genotype (sorted allele strings; null for no-calls),
+zygosity (hom_ref, het, hom_alt, hemizygous, no_call), dp, gq, passes_filters, ref_block.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io.atomic import atomic_path
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+from just_dna_pipelines.io.vcf_header import VcfHeader, read_vcf_header
+
+SYMBOLIC_REF_ALTS = ("<NON_REF>", "<*>", "*")
+
+
+@dataclass(frozen=True)
+class NormalizedVcf:
+    """What normalization produced, for metadata and the ledger."""
+
+    header: VcfHeader
+    sample_column: str
+    records: int
+    records_passing: int
+    no_calls: int
+    ref_blocks: int
+    filters: VcfFilters
+    output: Path
+
+
+def choose_sample(header: VcfHeader, sample_column: str | None) -> str:
+    """The sample to read: the one named, else the first; raise VcfError when there is none."""
+    if not header.samples:
+        raise VcfError(f"{header.path.name} has no sample columns (a sites-only VCF carries no genotypes)")
+    if sample_column is None:
+        return header.samples[0]
+    if sample_column not in header.samples:
+        raise VcfError(
+            f"sample {sample_column!r} is not in {header.path.name}; samples: {', '.join(header.samples)}"
+        )
+    return sample_column
+
+
+def _format_value(field: str) -> pl.Expr:
+    """A FORMAT field's value for the chosen sample, found by the field's position in FORMAT."""
+    index = pl.col("FORMAT").str.split(":").list.eval(pl.element().index_of(field)).list.first()
+    return pl.col("SAMPLE").str.split(":").list.get(index, null_on_oob=True)
+
+
+def _int_or_null(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.Int64, strict=False)
+
+
+def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfFilters) -> pl.LazyFrame:
+    """The lazy normalization query over a VCF text file (plain or gzipped)."""
+    wanted = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]
+    frame = (
+        pl.scan_csv(
+            source,
+            separator="\t",
+            comment_prefix="##",
+            has_header=True,
+            infer_schema=False,
+            quote_char=None,
+            truncate_ragged_lines=False,
+        )
+        .select(pl.col(wanted))
+        .rename({"#CHROM": "CHROM", sample: "SAMPLE"})
+    )
+
+    gt = pl.col("SAMPLE").str.extract(r"^([^:]*)", 1)
+    first_index = gt.str.extract(r"^([0-9]+|\.)", 1).cast(pl.Int64, strict=False)
+    second_raw = gt.str.extract(r"^[^/|]+[/|]([0-9]+|\.)", 1)
+    second_index = second_raw.cast(pl.Int64, strict=False)
+    alleles = (
+        pl.when(pl.col("ALT") == ".")
+        .then(pl.col("REF"))
+        .otherwise(pl.concat_str([pl.col("REF"), pl.lit(","), pl.col("ALT")]))
+        .str.split(",")
+    )
+    first = alleles.list.get(first_index, null_on_oob=True)
+    second = alleles.list.get(second_index, null_on_oob=True)
+    haploid = second_raw.is_null()
+    genotype = (
+        pl.when(first.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(haploid)
+        .then(first)
+        .when(second.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(first <= second)
+        .then(pl.concat_str([first, pl.lit(","), second]))
+        .otherwise(pl.concat_str([second, pl.lit(","), first]))
+        .str.split(",")
+    )
+    zygosity = (
+        pl.when(first.is_null() | (~haploid & second.is_null()))
+        .then(pl.lit("no_call"))
+        .when(haploid)
+        .then(pl.lit("hemizygous"))
+        .when(first_index != second_index)
+        .then(pl.lit("het"))
+        .when(first_index == 0)
+        .then(pl.lit("hom_ref"))
+        .otherwise(pl.lit("hom_alt"))
+    )
+    chrom = pl.col("CHROM").str.replace(r"^(?i:chr)", "")
+    chrom = pl.when(chrom.is_in(["M", "m"])).then(pl.lit("MT")).otherwise(chrom)
+    alts = (
+        pl.when(pl.col("ALT") == ".")
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(pl.col("ALT").str.split(","))
+    )
+    start = pl.col("POS").cast(pl.Int64, strict=False)
+    if header.is_gvcf:
+        end = pl.col("INFO").str.extract(r"(?:^|;)END=(\d+)", 1).cast(pl.Int64, strict=False).fill_null(start)
+        ref_block = pl.col("ALT").str.split(",").list.eval(pl.element().is_in(SYMBOLIC_REF_ALTS)).list.all()
+    else:
+        end = start
+        ref_block = pl.lit(False)
+    dp = _int_or_null(_format_value("DP")) if "DP" in header.format_fields else pl.lit(None, dtype=pl.Int64)
+    gq = _int_or_null(_format_value("GQ")) if "GQ" in header.format_fields else pl.lit(None, dtype=pl.Int64)
+    qual = pl.col("QUAL").cast(pl.Float64, strict=False)
+
+    passes = pl.lit(True)
+    if filters.passing_filters is not None:
+        passes = passes & pl.col("filter").is_in(list(filters.passing_filters))
+    if filters.min_depth is not None:
+        passes = passes & (pl.col("dp").fill_null(0) >= filters.min_depth)
+    if filters.min_quality is not None:
+        passes = passes & (pl.col("qual").fill_null(0.0) >= filters.min_quality)
+
+    return frame.select(
+        chrom.alias("chrom"),
+        start.alias("start"),
+        end.alias("end"),
+        pl.col("REF").alias("ref"),
+        alts.alias("alts"),
+        pl.col("ID").str.extract(r"(rs[0-9]+)", 1).alias("rsid"),
+        qual.alias("qual"),
+        pl.col("FILTER").alias("filter"),
+        gt.alias("gt"),
+        genotype.alias("genotype"),
+        zygosity.alias("zygosity"),
+        dp.alias("dp"),
+        gq.alias("gq"),
+        ref_block.alias("ref_block"),
+    ).with_columns(passes.alias("passes_filters"))
+
+
+def _bcf_as_vcf(path: Path, workdir: Path) -> Path:
+    """Convert a BCF to VCF text with the htslib bundled in pysam (BCF has no text to scan)."""
+    import pysam.bcftools
+
+    out = workdir / "converted.vcf"
+    try:
+        pysam.bcftools.view(str(path), "-Ov", "-o", str(out), catch_stdout=False)
+    except pysam.utils.SamtoolsError as exc:
+        raise VcfError(f"{path.name} is not a readable BCF ({str(exc).strip().splitlines()[-1]})") from None
+    return out
+
+
+def normalize_vcf(
+    path: Path,
+    output: Path,
+    *,
+    sample_column: str | None = None,
+    filters: VcfFilters | None = None,
+) -> NormalizedVcf:
+    """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it."""
+    filters = filters or VcfFilters()
+    header = read_vcf_header(path)
+    sample = choose_sample(header, sample_column)
+    if "GT" not in header.format_fields:
+        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
+    with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
+        source = _bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
+        query = normalized_calls(source, header, sample, filters)
+        with atomic_path(output) as tmp:
+            try:
+                query.sink_parquet(tmp, compression="zstd", statistics=True)
+            except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as exc:
+                raise VcfError(_describe_read_error(path, exc)) from None
+            summary = (
+                pl.scan_parquet(tmp)
+                .select(
+                    pl.len().alias("records"),
+                    pl.col("passes_filters").sum().alias("passing"),
+                    (pl.col("zygosity") == "no_call").sum().alias("no_calls"),
+                    pl.col("ref_block").sum().alias("ref_blocks"),
+                    pl.col("start").is_null().sum().alias("bad_positions"),
+                )
+                .collect()
+            )
+            row = summary.row(0, named=True)
+            if row["records"] == 0:
+                raise VcfError(f"{path.name} has a header but no records")
+            if row["bad_positions"]:
+                raise VcfError(f"{path.name} has {row['bad_positions']} records with a non-numeric POS")
+    return NormalizedVcf(
+        header=header,
+        sample_column=sample,
+        records=int(row["records"]),
+        records_passing=int(row["passing"] or 0),
+        no_calls=int(row["no_calls"] or 0),
+        ref_blocks=int(row["ref_blocks"] or 0),
+        filters=filters,
+        output=output,
+    )
+
+
+def _describe_read_error(path: Path, exc: Exception) -> str:
+    """Turn a reader exception into one line the user can act on."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lowered = text.lower()
+    if any(
+        word in lowered
+        for word in ("gzip", "deflate", "decompress", "eof", "end of file", "truncated", "corrupt")
+    ):
+        return f"{path.name} is truncated or a damaged gzip file ({text})"
+    if "field" in lowered or "column" in lowered:
+        return f"{path.name} has malformed VCF records ({text})"
+    return f"could not read {path.name}: {text}"

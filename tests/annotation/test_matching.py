@@ -1,0 +1,102 @@
+"""Genotype-aware matching rules, checked on both engines with tiny inline data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
+from tests.annotation.conftest import write_module
+
+ROWS = [
+    # rs1 at 1:100 G>A: hom-alt call expected
+    {"rsid": "rs1", "chrom": "1", "start": 100, "ref": "G", "genotype": ["A", "A"], "weight": 0.5},
+    {"rsid": "rs1", "chrom": "1", "start": 100, "ref": "G", "genotype": ["A", "G"], "weight": 0.2},
+    # rs2 at 1:200 C>T: explicit 0/0 call is a call
+    {"rsid": "rs2", "chrom": "1", "start": 200, "ref": "C", "genotype": ["C", "C"], "weight": -0.3},
+    # rs3 at 1:300: no-call ./.
+    {"rsid": "rs3", "chrom": "1", "start": 300, "ref": "T", "genotype": ["T", "T"], "weight": 0.1},
+    # rs4 at 1:400 absent from the VCF (hom-ref only if reference coverage is proven)
+    {"rsid": "rs4", "chrom": "1", "start": 400, "ref": "A", "genotype": ["A", "A"], "weight": 0.35},
+    # rs5 at 1:500: the VCF has a different REF there (ref check)
+    {"rsid": "rs5", "chrom": "1", "start": 500, "ref": "G", "genotype": ["G", "T"], "weight": 0.4},
+    # rs6 only by rsid
+    {"rsid": "rs6", "genotype": ["C", "T"], "weight": -0.2},
+    # rs7 on chrX, hemizygous call
+    {"rsid": "rs7", "chrom": "X", "start": 700, "ref": "A", "genotype": ["G", "G"], "weight": 0.25},
+]
+
+RECORDS = [
+    "chr1 100 . G A 50 PASS . GT:DP 1|1:30",
+    "chr1 200 . C T 50 PASS . GT:DP 0/0:30",
+    "chr1 300 . T C 50 PASS . GT:DP ./.:0",
+    "chr1 500 . GA G 50 PASS . GT:DP 0/1:30",
+    "chr1 600 rs6 C T 50 PASS . GT:DP 0/1:30",
+    "chrX 700 . A G 50 PASS . GT:DP 1:30",
+]
+
+
+def run(tmp_path: Path, normalize, engine: str, *, records=RECORDS, bed: Path | None = None, **kw):
+    result = normalize(records, **kw)
+    root = write_module(tmp_path / "modules", "demo", ROWS)
+    out = tmp_path / f"out-{engine}"
+    out.mkdir()
+    sample = SampleContext(
+        result.output, result.header.genome_build, has_rsids=True, is_gvcf=False, confident_regions=bed
+    )
+    summaries = annotate_sample(sample, root, ["demo"], out, engine=engine)
+    return summaries["demo"], pl.read_parquet(out / "demo_weights.parquet")
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_genotype_rules(tmp_path: Path, normalize, engine: str) -> None:
+    summary, matched = run(tmp_path, normalize, engine)
+    got = {(r["rsid"], r["weight"]) for r in matched.iter_rows(named=True)}
+    assert got == {("rs1", 0.5), ("rs2", -0.3), ("rs6", -0.2), ("rs7", 0.25)}
+    ledger = summary["ledger"]
+    assert ledger["sites"] == 7
+    assert ledger["called"] == 4
+    assert ledger["no_call"] == 1
+    assert ledger["inferred_hom_ref"] == 0
+    assert ledger["not_testable"] == 2
+    assert ledger["not_testable_reasons"] == {"absent": 1, "ref_mismatch": 1}
+    rs2 = matched.filter(pl.col("rsid") == "rs2").row(0, named=True)
+    assert rs2["gt"] == "0/0" and rs2["zygosity"] == "hom" and rs2["evidence"] == "call"
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_confident_regions_infer_hom_ref_only_inside(tmp_path: Path, normalize, engine: str) -> None:
+    bed = tmp_path / "conf.bed"
+    bed.write_text("chr1\t350\t450\nchr1\t0\t10\n")  # 0-based: covers 351..450, so 400 is inside
+    summary, matched = run(tmp_path, normalize, engine, bed=bed)
+    rs4 = matched.filter(pl.col("rsid") == "rs4").row(0, named=True)
+    assert (rs4["weight"], rs4["gt"], rs4["evidence"]) == (0.35, "0/0*", "inferred_hom_ref")
+    assert summary["ledger"]["inferred_hom_ref"] == 1
+    assert summary["ledger"]["not_testable_reasons"] == {"ref_mismatch": 1}
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_bed_edge_is_half_open(tmp_path: Path, normalize, engine: str) -> None:
+    bed = tmp_path / "conf.bed"
+    bed.write_text("chr1\t400\t500\n")  # covers 401..500: 400 is outside
+    summary, _ = run(tmp_path, normalize, engine, bed=bed)
+    assert summary["ledger"]["inferred_hom_ref"] == 0
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_filtered_call_is_a_no_call(tmp_path: Path, normalize, engine: str) -> None:
+    records = [r.replace("PASS", "LowQual") if r.startswith("chr1 100") else r for r in RECORDS]
+    summary, matched = run(tmp_path, normalize, engine, records=records)
+    assert "rs1" not in matched["rsid"].to_list()
+    assert summary["ledger"]["no_call_reasons"] == {"filtered": 1, "no_call": 1}
+
+
+def test_engines_agree(tmp_path: Path, normalize) -> None:
+    bed = tmp_path / "conf.bed"
+    bed.write_text("chr1\t350\t450\n")
+    a_summary, a = run(tmp_path, normalize, "polars", bed=bed)
+    b_summary, b = run(tmp_path, normalize, "duckdb", bed=bed)
+    assert a_summary == b_summary
+    assert a.equals(b)

@@ -1,0 +1,316 @@
+"""Build the report data of one sample from its annotation folder and the module tables."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from just_dna_pipelines import __version__
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.modules.schema import KNOWN_MODULES
+from just_dna_pipelines.report.categories import LONGEVITY_CATEGORIES, module_title, reason_words
+from just_dna_pipelines.report.model import (
+    CategorySection,
+    Ledger,
+    ModuleSection,
+    Provenance,
+    ReportData,
+    Study,
+    Tally,
+    VariantRow,
+)
+
+CATEGORY_MODULE = "longevitymap"
+# The manifest and the rows are written together; their sums may differ only by float rounding.
+NET_WEIGHT_TOLERANCE = 1e-6
+
+
+class ReportInputError(PipelineError):
+    """The annotation outputs of a sample are missing or inconsistent, so no report can be built."""
+
+
+def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> ReportData:
+    """Read `{sample_dir}/modules/` (manifest + matched rows) and the module tables into one ReportData."""
+    sample_dir = Path(sample_dir)
+    manifest = read_manifest(sample_dir)
+    if modules_root is None:
+        root = (manifest.get("modules_source") or {}).get("root")
+        modules_root = Path(root) if root else None
+    entries: dict[str, dict[str, Any]] = manifest.get("modules") or {}
+    sections = tuple(
+        _module_section(name, entries[name] or {}, sample_dir / "modules", modules_root)
+        for name in _module_order(entries)
+    )
+    done_rows = [row for section in sections if section.done for row in section.variants]
+    input_facts = manifest.get("input") or {}
+    warnings = []
+    if input_facts.get("genome_build") not in (None, "GRCh38"):
+        warnings.append(
+            f"The input is on {input_facts.get('genome_build')}, but module positions are GRCh38: "
+            "position matches may be wrong or missing."
+        )
+    return ReportData(
+        user=str(manifest.get("user") or sample_dir.parent.name),
+        sample=str(manifest.get("sample") or sample_dir.name),
+        genome_build=input_facts.get("genome_build"),
+        modules=sections,
+        provenance=_provenance(manifest),
+        overall=tally(done_rows),
+        warnings=tuple(warnings),
+    )
+
+
+def read_manifest(sample_dir: Path) -> dict[str, Any]:
+    """The annotation manifest of a sample, or a ReportInputError saying annotation has not run."""
+    path = sample_dir / "modules" / "manifest.json"
+    if not path.is_file():
+        raise ReportInputError(f"no annotation results at {path}: annotate the sample before reporting")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportInputError(f"unreadable annotation manifest {path}: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("modules", {}), dict):
+        raise ReportInputError(f"malformed annotation manifest {path}: expected an object with 'modules'")
+    return manifest
+
+
+def tally(rows: Iterable[VariantRow]) -> Tally:
+    """Count rows by effect sign and sum their weights."""
+    rows = list(rows)
+    return Tally(
+        total=len(rows),
+        protective=sum(1 for r in rows if r.weight > 0),
+        risk=sum(1 for r in rows if r.weight < 0),
+        neutral=sum(1 for r in rows if r.weight == 0),
+        net_weight=math.fsum(r.weight for r in rows),
+    )
+
+
+def _module_order(entries: dict[str, Any]) -> list[str]:
+    """longevitymap first, then the known modules in their usual order, then any others by name."""
+    known = [name for name in KNOWN_MODULES if name in entries]
+    return known + sorted(name for name in entries if name not in KNOWN_MODULES)
+
+
+def _module_section(
+    name: str, entry: dict[str, Any], results_dir: Path, modules_root: Path | None
+) -> ModuleSection:
+    """One module's section: its rows joined to gene/phenotype/studies, tallied and checked against the manifest."""
+    status = str(entry.get("status") or "failed")
+    folder = modules_root / name if modules_root else None
+    info = _module_info(folder)
+    title_default, description_default = module_title(name)
+    notes: list[str] = []
+    rows: tuple[VariantRow, ...] = ()
+    if status == "done":
+        matched = _read_matched(results_dir / str(entry.get("output") or f"{name}_weights.parquet"), name)
+        annotations, studies = _module_tables(folder, notes)
+        rows = tuple(
+            sorted(
+                (_variant_row(name, r, annotations, studies) for r in matched),
+                key=lambda v: (-abs(v.weight), v.rsid or "", v.genotype),
+            )
+        )
+    section_tally = tally(rows)
+    if status == "done":
+        _check_against_manifest(name, entry, section_tally)
+    return ModuleSection(
+        name=name,
+        title=str(info.get("title") or title_default),
+        description=str(info.get("description") or description_default),
+        status=status,
+        reason=entry.get("reason"),
+        version=entry.get("version") or info.get("version"),
+        sha256=entry.get("sha256"),
+        tally=section_tally,
+        ledger=_ledger(entry.get("ledger")),
+        variants=rows,
+        categories=_categories(rows) if name == CATEGORY_MODULE and status == "done" else (),
+        notes=tuple(notes),
+    )
+
+
+def _read_matched(path: Path, module: str) -> list[dict[str, Any]]:
+    """The matched rows of a completed module."""
+    if not path.is_file():
+        raise ReportInputError(f"module {module} is marked done but its results {path} are missing")
+    try:
+        return pl.read_parquet(path).to_dicts()
+    except Exception as exc:  # polars raises several exception types for damaged files
+        raise ReportInputError(f"unreadable module results {path}: {exc}") from exc
+
+
+def _module_info(folder: Path | None) -> dict[str, Any]:
+    """The optional module.json of a module folder (title, description, version)."""
+    path = folder / "module.json" if folder else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _module_tables(
+    folder: Path | None, notes: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[Study]]]:
+    """Annotations by rsid and studies by rsid from the module folder; notes say what was unavailable."""
+    annotations: dict[str, dict[str, Any]] = {}
+    studies: dict[str, list[Study]] = {}
+    if folder is None or not folder.is_dir():
+        notes.append("Gene notes and studies are unavailable: the module folder was not found.")
+        return annotations, studies
+    for row in _read_table(folder / "annotations.parquet", notes, "gene notes"):
+        if row.get("rsid"):
+            annotations.setdefault(row["rsid"], row)
+    for row in _read_table(folder / "studies.parquet", notes, "studies"):
+        if row.get("rsid"):
+            studies.setdefault(row["rsid"], []).append(
+                Study(
+                    pmid=_text(row.get("pmid")),
+                    population=_text(row.get("population")),
+                    p_value=_text(row.get("p_value")),
+                    conclusion=_text(row.get("conclusion")),
+                    study_design=_text(row.get("study_design")),
+                )
+            )
+    return annotations, studies
+
+
+def _read_table(path: Path, notes: list[str], what: str) -> list[dict[str, Any]]:
+    """Rows of an optional module table; a note instead of an error when it is absent or unreadable."""
+    if not path.is_file():
+        notes.append(f"The module's {what} are unavailable: {path.name} was not found.")
+        return []
+    try:
+        return pl.read_parquet(path).to_dicts()
+    except Exception as exc:  # polars raises several exception types for damaged files
+        notes.append(f"The module's {what} are unavailable: {path.name} is unreadable ({exc}).")
+        return []
+
+
+def _variant_row(
+    module: str, row: dict[str, Any], annotations: dict[str, dict[str, Any]], studies: dict[str, list[Study]]
+) -> VariantRow:
+    """A matched row joined with the module's gene notes and studies."""
+    rsid = _text(row.get("rsid"))
+    note = annotations.get(rsid or "", {})
+    genotype = row.get("genotype")
+    category = _text(row.get("category")) or _text(note.get("category"))
+    return VariantRow(
+        module=module,
+        rsid=rsid,
+        chrom=_text(row.get("chrom")),
+        start=row.get("start"),
+        ref=_text(row.get("ref")),
+        genotype="/".join(str(a) for a in genotype) if isinstance(genotype, list) else str(genotype or ""),
+        gt=_text(row.get("gt")),
+        zygosity=_text(row.get("zygosity")),
+        weight=float(row.get("weight") or 0.0),
+        state=_text(row.get("state")) or "neutral",
+        priority=row.get("priority"),
+        conclusion=_text(row.get("conclusion")),
+        gene=_text(row.get("gene")) or _text(note.get("gene")),
+        category=category.strip().lower() if category else None,
+        phenotype=_text(note.get("phenotype")),
+        evidence=_text(row.get("evidence")),
+        studies=tuple(studies.get(rsid or "", ())),
+    )
+
+
+def _categories(rows: tuple[VariantRow, ...]) -> tuple[CategorySection, ...]:
+    """The 12 pathway categories (empty ones included), then any category the module adds."""
+    known = {key for key, _, _ in LONGEVITY_CATEGORIES}
+    extra = sorted({r.category for r in rows if r.category and r.category not in known})
+    spec = list(LONGEVITY_CATEGORIES) + [(key, key.replace("_", " ").capitalize(), "") for key in extra]
+    sections = []
+    for key, title, description in spec:
+        members = tuple(r for r in rows if (r.category or "other") == key)
+        sections.append(
+            CategorySection(
+                key=key, title=title, description=description, tally=tally(members), variants=members
+            )
+        )
+    return tuple(sections)
+
+
+def _check_against_manifest(name: str, entry: dict[str, Any], counted: Tally) -> None:
+    """Fail loudly if the rows disagree with the manifest's figures: the report must show one truth."""
+    expected = {"matched": counted.total, "protective": counted.protective, "risk": counted.risk}
+    for key, value in expected.items():
+        if entry.get(key) is not None and int(entry[key]) != value:
+            raise ReportInputError(
+                f"module {name}: the manifest says {key}={entry[key]} but its results have {value}"
+            )
+    net = entry.get("net_weight")
+    if net is not None and abs(float(net) - counted.net_weight) > NET_WEIGHT_TOLERANCE:
+        raise ReportInputError(
+            f"module {name}: the manifest says net_weight={net} but its results sum to {counted.net_weight}"
+        )
+
+
+def _ledger(raw: Any) -> Ledger | None:
+    """The testability ledger, with every untested site given a reason in words."""
+    if not isinstance(raw, dict):
+        return None
+    counts = {
+        key: int(raw.get(key) or 0)
+        for key in ("sites", "called", "no_call", "inferred_hom_ref", "not_testable")
+    }
+    reasons: list[tuple[str, int]] = []
+    if counts["no_call"]:
+        reasons.append((reason_words("no_call"), counts["no_call"]))
+    explained = 0
+    for code, count in sorted((raw.get("not_testable_reasons") or {}).items(), key=lambda kv: -int(kv[1])):
+        if int(count):
+            reasons.append((reason_words(str(code)), int(count)))
+            explained += int(count)
+    if counts["not_testable"] > explained:
+        reasons.append(("no reason recorded", counts["not_testable"] - explained))
+    return Ledger(untested_reasons=tuple(reasons), **counts)
+
+
+def _provenance(manifest: dict[str, Any]) -> Provenance:
+    """The reproducibility facts of the run, plus when and by what version the report was made."""
+    facts = manifest.get("input") or {}
+    source = manifest.get("modules_source") or {}
+    regions = manifest.get("confident_regions") or {}
+    filters = tuple(
+        (str(key), "off" if value is None or value is False else "on" if value is True else str(value))
+        for key, value in (manifest.get("filters") or {}).items()
+    )
+    return Provenance(
+        pipeline_version=manifest.get("pipeline_version"),
+        run_id=manifest.get("run_id"),
+        created_at=manifest.get("created_at"),
+        engine=manifest.get("engine"),
+        input_file=facts.get("file_name"),
+        input_sha256=facts.get("sha256"),
+        sample_column=facts.get("sample_column"),
+        genome_build=facts.get("genome_build"),
+        records=facts.get("records"),
+        records_kept=facts.get("records_kept"),
+        filters=filters,
+        confident_regions=regions.get("file_name"),
+        confident_regions_sha256=regions.get("sha256"),
+        modules_source_kind=source.get("kind"),
+        modules_source_label=source.get("label"),
+        modules_source_revision=source.get("revision"),
+        report_generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        report_version=__version__,
+    )
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string or None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

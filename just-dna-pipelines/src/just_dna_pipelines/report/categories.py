@@ -1,0 +1,60 @@
+"""Names and words the report uses for modules, longevitymap pathway categories and ledger reasons."""
+
+from __future__ import annotations
+
+# The 12 longevitymap pathway categories, in the order the report lists them: (key, title, one-line description).
+LONGEVITY_CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("lipids", "Lipids", "Transport and metabolism of cholesterol and fats (e.g. APOE, CETP)."),
+    (
+        "insulin",
+        "Insulin / IGF-1 signalling",
+        "Nutrient sensing through insulin and IGF-1 (e.g. FOXO3, IGF1R).",
+    ),
+    (
+        "antioxidant",
+        "Antioxidant defence",
+        "Enzymes that neutralise reactive oxygen species (e.g. SOD2, GPX1).",
+    ),
+    ("mitochondria", "Mitochondria", "Energy production and mitochondrial maintenance."),
+    ("sirtuin", "Sirtuins", "NAD+-dependent deacetylases linked to calorie restriction (e.g. SIRT1)."),
+    ("mtor", "mTOR", "The mTOR growth pathway that integrates nutrients and growth signals."),
+    (
+        "tumor-suppressor",
+        "Tumour suppressors",
+        "Genes that restrain cell growth and cancer (e.g. TP53, CDKN2A).",
+    ),
+    ("renin-angiotensin", "Renin-angiotensin system", "Blood-pressure regulation (e.g. ACE, AGT)."),
+    ("heat-shock", "Heat-shock response", "Chaperones that protect proteins under stress (e.g. HSPA1A)."),
+    ("inflammation", "Inflammation", "Immune signalling and inflammatory cytokines (e.g. IL6, TNF)."),
+    ("genome_maintenance", "Genome maintenance", "DNA repair, telomeres and RNA editing (e.g. WRN, ADARB1)."),
+    ("other", "Other", "Variants that the curators did not assign to one of the pathways above."),
+)
+
+MODULE_TITLES: dict[str, tuple[str, str]] = {
+    "longevitymap": ("Longevity (LongevityMap)", "Variants studied for association with human longevity."),
+    "lipidmetabolism": ("Lipid metabolism", "Variants affecting blood lipids and cardiovascular risk."),
+    "vo2max": ("VO2 max", "Variants associated with aerobic capacity and response to training."),
+    "superhuman": ("Superhuman traits", "Rare variants with unusual protective or performance effects."),
+    "coronary": ("Coronary artery disease", "Variants associated with coronary artery disease risk."),
+    "thrombophilia": ("Thrombophilia", "Variants associated with blood-clotting disorders."),
+}
+
+# Why a site could not be tested: manifest reason code -> words for a non-specialist.
+UNTESTED_REASONS: dict[str, str] = {
+    "no_call": "present in the file but without a genotype call (./.)",
+    "absent": "not in the file, and nothing proves the reference genotype there (no gVCF block or confident-regions BED)",
+    "no_coordinates_and_no_rsids": "the module has no GRCh38 position for it and the file has no rsIDs",
+    "no_coordinates": "the module has no GRCh38 position for it",
+    "build_mismatch": "the file is not on GRCh38, the build of the module's positions",
+    "outside_confident_regions": "outside the confident regions, so a missing record proves nothing",
+}
+
+
+def reason_words(code: str) -> str:
+    """Words for a ledger reason code; unknown codes are shown as they are, underscores spaced."""
+    return UNTESTED_REASONS.get(code, code.replace("_", " "))
+
+
+def module_title(name: str) -> tuple[str, str]:
+    """Title and one-line description of a module when its module.json says nothing."""
+    return MODULE_TITLES.get(name, (name, ""))

@@ -1,0 +1,160 @@
+"""The report's data: every figure the report shows, computed once by `build.build_report_data`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Study:
+    """One published study behind a variant."""
+
+    pmid: str | None
+    population: str | None
+    p_value: str | None
+    conclusion: str | None
+    study_design: str | None
+
+    @property
+    def pubmed_url(self) -> str | None:
+        """The PubMed page of the study, when the PMID is a plain number."""
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid and self.pmid.isdigit() else None
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    """One matched genotype of the person, with what the module says about it."""
+
+    module: str
+    rsid: str | None
+    chrom: str | None
+    start: int | None
+    ref: str | None
+    genotype: str  # alleles joined with "/", e.g. "A/G"
+    gt: str | None
+    zygosity: str | None
+    weight: float
+    state: str
+    priority: float | None
+    conclusion: str | None
+    gene: str | None
+    category: str | None
+    phenotype: str | None
+    evidence: str | None
+    studies: tuple[Study, ...] = ()
+
+    @property
+    def dbsnp_url(self) -> str | None:
+        """The dbSNP page of the variant, when it has an rsid."""
+        if self.rsid and self.rsid.lower().startswith("rs") and self.rsid[2:].isdigit():
+            return f"https://www.ncbi.nlm.nih.gov/snp/{self.rsid.lower()}"
+        return None
+
+    @property
+    def sign(self) -> str:
+        """'positive', 'negative' or 'zero': the sign of the weight, as used by the report's filter."""
+        return "positive" if self.weight > 0 else "negative" if self.weight < 0 else "zero"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts and net weight of a set of variant rows."""
+
+    total: int
+    protective: int
+    risk: int
+    neutral: int
+    net_weight: float
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """How many of a module's sites could be tested in this sample, and why the rest could not."""
+
+    sites: int
+    called: int
+    no_call: int
+    inferred_hom_ref: int
+    not_testable: int
+    untested_reasons: tuple[tuple[str, int], ...]  # (human-readable reason, count), no-calls included
+
+    @property
+    def tested(self) -> int:
+        """Sites whose genotype is known: called, or proven reference."""
+        return self.called + self.inferred_hom_ref
+
+    @property
+    def untested(self) -> int:
+        """Sites whose genotype is unknown."""
+        return self.sites - self.tested
+
+
+@dataclass(frozen=True)
+class CategorySection:
+    """One longevitymap pathway category with its rows."""
+
+    key: str
+    title: str
+    description: str
+    tally: Tally
+    variants: tuple[VariantRow, ...]
+
+
+@dataclass(frozen=True)
+class ModuleSection:
+    """One annotation module's results in this sample."""
+
+    name: str
+    title: str
+    description: str
+    status: str  # "done", "skipped" or "failed"
+    reason: str | None
+    version: str | None
+    sha256: str | None
+    tally: Tally
+    ledger: Ledger | None
+    variants: tuple[VariantRow, ...]
+    categories: tuple[CategorySection, ...] = ()  # longevitymap only
+    notes: tuple[str, ...] = ()  # e.g. "studies unavailable: module folder not found"
+
+    @property
+    def done(self) -> bool:
+        """Whether the module ran to completion (its rows and ledger are meaningful)."""
+        return self.status == "done"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Everything needed to reproduce the report."""
+
+    pipeline_version: str | None
+    run_id: str | None
+    created_at: str | None
+    engine: str | None
+    input_file: str | None
+    input_sha256: str | None
+    sample_column: str | None
+    genome_build: str | None
+    records: int | None
+    records_kept: int | None
+    filters: tuple[tuple[str, str], ...]
+    confident_regions: str | None
+    confident_regions_sha256: str | None
+    modules_source_kind: str | None
+    modules_source_label: str | None
+    modules_source_revision: str | None
+    report_generated_at: str
+    report_version: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The whole report: header facts, module sections and provenance."""
+
+    user: str
+    sample: str
+    genome_build: str | None
+    modules: tuple[ModuleSection, ...]
+    provenance: Provenance
+    overall: Tally  # over every completed module
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,154 @@
+"""Render ReportData to the self-contained HTML report and write it, with per-module downloads, atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import polars as pl
+from markupsafe import Markup
+
+from just_dna_pipelines.keys import validate_name
+from just_dna_pipelines.report.chart import category_chart
+from just_dna_pipelines.report.model import ModuleSection, ReportData
+
+REPORT_FILE = "longevity_report.html"
+TEMPLATE = "longevity_report.html.j2"
+
+DOWNLOAD_SCHEMA: dict[str, pl.DataType] = {
+    "module": pl.String(),
+    "rsid": pl.String(),
+    "chrom": pl.String(),
+    "start": pl.Int64(),
+    "ref": pl.String(),
+    "genotype": pl.String(),
+    "gt": pl.String(),
+    "zygosity": pl.String(),
+    "weight": pl.Float64(),
+    "state": pl.String(),
+    "priority": pl.Float64(),
+    "conclusion": pl.String(),
+    "gene": pl.String(),
+    "category": pl.String(),
+    "phenotype": pl.String(),
+    "evidence": pl.String(),
+    "pmids": pl.String(),
+}
+
+
+def fmt_weight(value: float) -> str:
+    """A weight as the report shows it: signed, at most 4 decimals, no trailing zeros ("+0.14", "-0.175", "0")."""
+    text = f"{value:+.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("+0", "-0") else text
+
+
+def weight_class(value: float) -> str:
+    """CSS class of a weight cell: its sign and one of three sizes."""
+    if value == 0:
+        return "w0"
+    size = 1 if abs(value) < 0.1 else 2 if abs(value) < 0.3 else 3
+    return f"{'wp' if value > 0 else 'wn'}{size}"
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one self-contained HTML document."""
+    template = _environment().get_template(TEMPLATE)
+    longevity = next((m for m in data.modules if m.categories), None)
+    return template.render(
+        data=data,
+        chart=category_chart(longevity.categories, fmt_weight) if longevity else None,
+        downloads={m.name: _download_names(m.name) for m in data.modules if m.done},
+        css=Markup(_static("report.css")),
+        js=Markup(_static("report.js")),
+    )
+
+
+def write_report(data: ReportData, reports_dir: Path) -> dict[str, Path]:
+    """Write the HTML report and each completed module's CSV and Parquet into `reports_dir`; return name -> path."""
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, Callable[[Path], None]] = {}
+    for module in data.modules:
+        if not module.done:
+            continue
+        frame = variants_frame(module)
+        csv_name, parquet_name = _download_names(module.name)
+        writers[csv_name] = lambda path, frame=frame: frame.write_csv(path)
+        writers[parquet_name] = lambda path, frame=frame: frame.write_parquet(path)
+    html = render_html(data)
+    writers[REPORT_FILE] = lambda path: path.write_text(html, encoding="utf-8")
+    # Downloads first, the HTML last: a reader who sees the report can follow its links.
+    return {name: _write_atomically(reports_dir / name, write) for name, write in writers.items()}
+
+
+def variants_frame(module: ModuleSection) -> pl.DataFrame:
+    """A module's report rows as a flat table (the CSV/Parquet download)."""
+    records = [
+        {
+            "module": v.module,
+            "rsid": v.rsid,
+            "chrom": v.chrom,
+            "start": v.start,
+            "ref": v.ref,
+            "genotype": v.genotype,
+            "gt": v.gt,
+            "zygosity": v.zygosity,
+            "weight": v.weight,
+            "state": v.state,
+            "priority": v.priority,
+            "conclusion": v.conclusion,
+            "gene": v.gene,
+            "category": v.category,
+            "phenotype": v.phenotype,
+            "evidence": v.evidence,
+            "pmids": ";".join(s.pmid for s in v.studies if s.pmid) or None,
+        }
+        for v in module.variants
+    ]
+    return pl.DataFrame(records, schema=DOWNLOAD_SCHEMA)
+
+
+def _download_names(module: str) -> tuple[str, str]:
+    """File names of a module's CSV and Parquet downloads (the module name is checked to be path-safe)."""
+    name = validate_name(module, "module name")
+    return f"{name}_variants.csv", f"{name}_variants.parquet"
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write through a temporary file in the same folder, then rename: the file appears whole or not at all."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _environment() -> jinja2.Environment:
+    """Jinja2 with autoescaping on for every template, and the report's formatting filters."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("just_dna_pipelines.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["weight"] = fmt_weight
+    env.filters["wclass"] = weight_class
+    return env
+
+
+def _static(name: str) -> str:
+    """An inline asset (CSS or JS) shipped beside the template; inserted verbatim, never through Jinja."""
+    return (
+        resources.files("just_dna_pipelines.report").joinpath("templates", name).read_text(encoding="utf-8")
+    )

@@ -95,7 +95,7 @@ def _write(sqlite_dir: Path, out_dir: Path, module: CompiledModule) -> BuiltModu
         weights_rows=module.weights.height,
         annotations_rows=module.annotations.height,
         studies_rows=module.studies.height,
-        positioned_weights_rows=module.weights["start"].is_not_null().sum(),
+        positioned_weights_rows=int(module.weights["start"].is_not_null().sum()),
         dropped=dict(module.dropped),
         notes=list(module.notes),
     )

@@ -102,10 +102,11 @@ def compile_longevitymap(folder: Path, loci: dict[str, Locus]) -> CompiledModule
     rows: list[Row] = []
     annotations: list[Row] = []
     for aw in read_table(db, "allele_weights"):
-        rsid = valid_rsid(aw["rsid"])
-        if rsid is None:
+        rsid_or_none = valid_rsid(aw["rsid"])
+        if rsid_or_none is None:
             module.dropped["invalid rsid"] += 1
             continue
+        rsid = rsid_or_none
         locus = loci.get(rsid)
         result = longevitymap_genotype(aw["allele"], aw["state"], aw["zygosity"], locus)
         if result.genotype is None and locus is None:

@@ -1,0 +1,131 @@
+"""Where module tables come from: `hf://OWNER/REPO[@revision]`, `demo`, or a local folder.
+
+A resolved source is a folder holding one `{module}/` folder per module with the three Parquet
+tables (see `modules.schema`). Hugging Face datasets keep them under `data/{module}/`.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from just_dna_pipelines.errors import ModuleSourceError
+from just_dna_pipelines.settings import Settings, get_settings
+
+HF_PREFIX = "hf://"
+HF_REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+PROBE_SECONDS = 0.8  # offline must be told in under a second; the hub client itself retries for >20 s
+WEIGHTS_FILE = "weights.parquet"
+
+
+@dataclass(frozen=True)
+class ResolvedModules:
+    """A module source made local: `root/{module}/weights.parquet` etc."""
+
+    root: Path
+    kind: str  # "hf", "local" or "demo"
+    label: str
+    revision: str | None = None
+
+
+def resolve_modules_source(source: str | None = None) -> ResolvedModules:
+    """Make a module source local (download or cache for `hf://`, generate for `demo`) and return its root."""
+    settings = get_settings()
+    text = (source or settings.modules_source).strip()
+    if text == "demo":
+        from just_dna_pipelines.modules.demo import ensure_demo_modules
+
+        return ResolvedModules(ensure_demo_modules(), "demo", "demo modules (synthetic data)")
+    if text.startswith(HF_PREFIX):
+        return _resolve_hf(text[len(HF_PREFIX) :], settings)
+    return _resolve_local(Path(text).expanduser())
+
+
+def module_dirs(root: Path) -> list[Path]:
+    """The module folders under `root`: visible subfolders that hold a weights table."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / WEIGHTS_FILE).is_file()
+    )
+
+
+def _resolve_local(folder: Path) -> ResolvedModules:
+    """A folder of `{module}/` folders, or one whose `data/` subfolder holds them."""
+    if not folder.is_dir():
+        raise ModuleSourceError(
+            f"module folder {folder} does not exist (use hf://OWNER/REPO, demo or a folder)"
+        )
+    for root in (folder, folder / "data"):
+        if module_dirs(root):
+            return ResolvedModules(root.resolve(), "local", str(folder))
+    raise ModuleSourceError(
+        f"no modules found in {folder}: expected {{module}}/{WEIGHTS_FILE} or data/{{module}}/{WEIGHTS_FILE}"
+    )
+
+
+def _reachable(endpoint: str) -> bool:
+    """Whether the endpoint's host accepts a TCP connection within PROBE_SECONDS (DNS included)."""
+    url = urlparse(endpoint)
+    host, port = url.hostname, url.port or (443 if url.scheme == "https" else 80)
+    if not host:
+        return False
+
+    def connect() -> None:
+        socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
+
+    # A thread bounds the DNS lookup too, which socket timeouts do not cover.
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        pool.submit(connect).result(timeout=PROBE_SECONDS)
+        return True
+    except (OSError, FutureTimeout):
+        return False
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
+    """Download (or find in the cache) the `data/*/*` files of a Hugging Face dataset."""
+    from huggingface_hub import snapshot_download
+
+    repo_id, _, revision = spec.partition("@")
+    if not HF_REPO_PATTERN.match(repo_id):
+        raise ModuleSourceError(f"invalid Hugging Face source {HF_PREFIX}{spec!r}: expected hf://OWNER/REPO")
+    options = {
+        "repo_id": repo_id,
+        "repo_type": "dataset",
+        "revision": revision or None,
+        "allow_patterns": ["data/*/*"],
+        "cache_dir": settings.cache_dir / "hf",
+        "token": settings.hf_token,
+        "endpoint": settings.hf_endpoint,
+    }
+    hint = "use --modules-source demo or a local folder"
+    offline = settings.hf_offline or not _reachable(settings.hf_endpoint)
+    try:
+        path = Path(snapshot_download(**options, local_files_only=offline))  # type: ignore[call-overload]
+    except Exception as exc:  # the network edge: every hub failure becomes one clear line
+        if offline:
+            why = (
+                "HF_HUB_OFFLINE is set"
+                if settings.hf_offline
+                else f"Hugging Face ({settings.hf_endpoint}) is unreachable"
+            )
+            raise ModuleSourceError(f"{why} and {repo_id} is not cached; {hint}") from exc
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModuleSourceError(
+            f"cannot download {repo_id} from {settings.hf_endpoint}: {detail}; {hint}"
+        ) from exc
+    root = path / "data"
+    if not module_dirs(root):
+        raise ModuleSourceError(f"{repo_id} has no data/{{module}}/{WEIGHTS_FILE} files")
+    label = f"{HF_PREFIX}{repo_id}" + (" (cached, offline)" if offline else "")
+    return ResolvedModules(root, "hf", label, revision=path.name)

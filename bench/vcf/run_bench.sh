@@ -98,6 +98,8 @@ run_variant() {
     ln -f "$VCF.tbi" "$file.tbi" 2>/dev/null || cp "$VCF.tbi" "$file.tbi"
   fi
   cat "$file" >/dev/null # warm the page cache so every command starts equal
+  local load_before
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
   export JUST_DNA_PIPELINES_OUTPUT_DIR="$dir/output" JUST_DNA_PIPELINES_INPUT_DIR="$dir/input" DAGSTER_HOME="$dir/dagster"
   # every annotate run starts from empty output and Dagster folders, so nothing is reused from a previous run
@@ -132,6 +134,7 @@ run_variant() {
     }'
     echo
     machine_facts
+    echo "Load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share the 2 cores)."
   } | tee "$out"
   echo
   if [ "${annot##* }" != 0 ]; then

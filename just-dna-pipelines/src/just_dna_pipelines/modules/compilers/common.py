@@ -24,7 +24,7 @@ from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, STUDIES_SCHEMA
 
 Row = dict[str, Any]
 RSID_PATTERN = re.compile(r"^rs\d+$")
-PMID_PATTERN = re.compile(r"\d{4,9}")
+PMID_PATTERN = re.compile(r"(?<!\d)\d{4,9}(?!\d)")
 ANNOTATOR_DB = Path("longevitymap") / "longevitymap_annotator.sqlite"
 
 
@@ -187,7 +187,8 @@ def apply_weight_curation(module: CompiledModule, rows: list[Row], curation: lis
             row["genotype"] = new
         else:
             module.notes.append(f"curation field {action!r} for {key[0]} is unknown")
-    module.dropped["curation: drop"] += len(dropped)
+    if dropped:
+        module.dropped["curation: drop"] += len(dropped)
     module.notes.append(f"curation: {applied} of {len(curation)} fixes applied")
     return [r for r in rows if (r["rsid"], genotype_key(r["genotype"])) not in dropped]
 

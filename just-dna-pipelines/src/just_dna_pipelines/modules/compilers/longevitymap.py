@@ -2,7 +2,8 @@
 
 Genotypes follow `modules.genotypes.longevitymap_genotype`; positions come from the annotator
 database's GRCh38 `snps` table. A heterozygous row at an rsid with no known locus takes the one
-heterozygote of the curators' spreadsheet (`longevity_map.tsv`, column `genotypes`) holding its allele. Studies are the `variant` rows of the weighted rsids.
+heterozygote of the curators' spreadsheet (`longevity_map.tsv`, column `genotypes`) holding its allele;
+the spreadsheet's `gene_symbol` also fills the gene where the study records name none. Studies are the `variant` rows of the weighted rsids.
 """
 
 from __future__ import annotations
@@ -39,19 +40,25 @@ PHENOTYPE = "Longevity"
 SPREADSHEET = "longevity_map.tsv"
 
 
-def _spreadsheet_hets(path: Path) -> dict[str, list[list[str]]]:
-    """Heterozygous genotypes the curators' spreadsheet lists per rsid (`CC; CT; TT` -> [[C, T]])."""
-    if not path.is_file():
-        return {}
+def _read_spreadsheet(path: Path) -> tuple[dict[str, list[list[str]]], dict[str, str]]:
+    """From the curators' spreadsheet: heterozygous genotypes per rsid (`CC; CT; TT` -> [[C, T]]) and gene symbols."""
     hets: dict[str, list[list[str]]] = {}
+    genes: dict[str, str] = {}
+    if not path.is_file():
+        return hets, genes
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             rsid = valid_rsid(row.get("identifier")) or valid_rsid(row.get("identifier_alt"))
+            if rsid is None:
+                continue
+            symbol = clean(row.get("gene_symbol"))
+            if symbol and symbol != "-":
+                genes.setdefault(rsid, symbol)
             for text in (row.get("genotypes") or "").split(";"):
                 genotype = genotype_from_letters(text)
-                if rsid and genotype and genotype[0] != genotype[1] and genotype not in hets.get(rsid, []):
+                if genotype and genotype[0] != genotype[1] and genotype not in hets.get(rsid, []):
                     hets.setdefault(rsid, []).append(genotype)
-    return hets
+    return hets, genes
 
 
 def _het_from_spreadsheet(allele: str, hets: list[list[str]], fallback: GenotypeResult) -> GenotypeResult:
@@ -96,9 +103,11 @@ def compile_longevitymap(folder: Path, loci: dict[str, Locus]) -> CompiledModule
     for rsid, votes in gene_votes.items():
         gene_of[rsid] = votes.most_common(1)[0][0]
 
-    curator_hets = _spreadsheet_hets(folder / SPREADSHEET)
-    if curator_hets:
+    curator_hets, curator_genes = _read_spreadsheet(folder / SPREADSHEET)
+    if curator_hets or curator_genes:
         module.sources.append(folder / SPREADSHEET)
+    for rsid, symbol in curator_genes.items():
+        gene_of.setdefault(rsid, symbol)  # intergenic study records carry no gene; the curators named some
     rows: list[Row] = []
     annotations: list[Row] = []
     for aw in read_table(db, "allele_weights"):

@@ -1,0 +1,121 @@
+"""Module sources: local folders (both layouts), demo, Hugging Face through a loopback hub, offline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import huggingface_hub.constants
+import pytest
+
+from just_dna_pipelines.errors import ModuleSourceError
+from just_dna_pipelines.modules.demo import ensure_demo_modules
+from just_dna_pipelines.modules.registry import load_module_tables
+from just_dna_pipelines.modules.schema import KNOWN_MODULES
+from just_dna_pipelines.modules.sources import module_dirs, resolve_modules_source
+from just_dna_pipelines.settings import get_settings
+
+REPO = "just-dna-seq/annotators"
+
+
+def _demo_files() -> dict[str, bytes]:
+    """The demo modules as the dataset's `data/{module}/{table}.parquet` files (no module.json, as on HF)."""
+    root = ensure_demo_modules()
+    return {
+        f"data/{d.name}/{f.name}": f.read_bytes()
+        for d in module_dirs(root)
+        for f in sorted(d.glob("*.parquet"))
+    }
+
+
+def test_local_folder_of_module_folders(isolated_settings: Path, tmp_path: Path) -> None:
+    shutil.copytree(ensure_demo_modules(), tmp_path / "mods")
+    resolved = resolve_modules_source(str(tmp_path / "mods"))
+    assert resolved.kind == "local"
+    assert [d.name for d in module_dirs(resolved.root)] == sorted(KNOWN_MODULES)
+
+
+def test_local_folder_with_data_subfolder(isolated_settings: Path, tmp_path: Path) -> None:
+    shutil.copytree(ensure_demo_modules(), tmp_path / "dataset" / "data")
+    resolved = resolve_modules_source(str(tmp_path / "dataset"))
+    assert resolved.root == (tmp_path / "dataset" / "data").resolve()
+
+
+def test_local_folder_problems_are_one_line(isolated_settings: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModuleSourceError, match="does not exist"):
+        resolve_modules_source(str(tmp_path / "missing"))
+    (tmp_path / "empty" / "foo").mkdir(parents=True)
+    with pytest.raises(ModuleSourceError, match="no modules found"):
+        resolve_modules_source(str(tmp_path / "empty"))
+
+
+def test_demo_source_is_generated_once(isolated_settings: Path) -> None:
+    first = resolve_modules_source("demo")
+    stamp = (first.root / "longevitymap" / "weights.parquet").stat().st_mtime_ns
+    second = resolve_modules_source("demo")
+    assert first.kind == "demo" and second.root == first.root
+    assert (second.root / "longevitymap" / "weights.parquet").stat().st_mtime_ns == stamp
+    assert not [p for p in first.root.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_unreachable_hub_without_cache_fails_fast_and_clearly(isolated_settings: Path) -> None:
+    # The reachability probe decides (it gives up within 0.8 s) instead of the hub client's >20 s retries.
+    with pytest.raises(ModuleSourceError) as info:
+        resolve_modules_source(f"hf://{REPO}")
+    message = str(info.value)
+    assert "unreachable" in message and REPO in message and "not cached" in message
+    assert "--modules-source demo" in message and "\n" not in message
+
+
+def test_hf_offline_flag_without_cache(isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    get_settings.cache_clear()
+    with pytest.raises(
+        ModuleSourceError, match="HF_HUB_OFFLINE is set and just-dna-seq/annotators is not cached"
+    ):
+        resolve_modules_source(f"hf://{REPO}")
+
+
+def test_bad_hf_spec(isolated_settings: Path) -> None:
+    with pytest.raises(ModuleSourceError, match="expected hf://OWNER/REPO"):
+        resolve_modules_source("hf://not a repo")
+
+
+def test_download_from_loopback_hub_then_use_cache_offline(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory
+) -> None:
+    # The hub client reads HF_HUB_OFFLINE once at import; make sure a CI-wide setting does not leak in.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    hub = fake_hub_factory(REPO, _demo_files())
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    get_settings.cache_clear()
+
+    resolved = resolve_modules_source(f"hf://{REPO}")
+    assert resolved.kind == "hf" and resolved.revision == hub.sha
+    assert resolved.root.is_relative_to(isolated_settings / "hf")
+    assert [d.name for d in module_dirs(resolved.root)] == sorted(KNOWN_MODULES)
+    weights, annotations, studies = load_module_tables(resolved.root, "longevitymap")
+    assert weights.height == 13 and annotations.height == 6 and studies.height == 12
+    assert any(r.startswith("GET /api/datasets/") for r in hub.requests)
+
+    # The hub goes away: the cached snapshot still resolves, quickly, and says it is offline.
+    hub.shutdown()
+    hub.server_close()
+    cached = resolve_modules_source(f"hf://{REPO}")
+    assert cached.root == resolved.root and "cached, offline" in cached.label
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    get_settings.cache_clear()
+    assert resolve_modules_source(f"hf://{REPO}").root == resolved.root
+
+
+def test_hub_error_is_one_line(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory
+) -> None:
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    hub = fake_hub_factory("someone/else", _demo_files())
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    get_settings.cache_clear()
+    with pytest.raises(ModuleSourceError) as info:
+        resolve_modules_source(f"hf://{REPO}")
+    assert "\n" not in str(info.value) and REPO in str(info.value)

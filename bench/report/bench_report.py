@@ -17,10 +17,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import write_synthetic_sample  # noqa: E402
+from synthetic import write_synthetic_sample
 
-from just_dna_pipelines.report.build import build_report_data  # noqa: E402
-from just_dna_pipelines.report.render import render_html, write_report  # noqa: E402
+from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.render import render_html, write_report
 
 REPEATS = 5
 
@@ -48,13 +48,19 @@ def main() -> int:
     rows = sum(m.tally.total for m in data.modules)
     studies = sum(len(v.studies) for m in data.modules for v in m.variants)
     cpu = platform.processor() or platform.machine()
-    print(f"- machine: {platform.platform()}, {cpu}, {psutil.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GB, Python {platform.python_version()}")
-    print(f"- input: {len(data.modules)} modules, {rows} variant rows "
-          f"({data.modules[0].tally.total} longevitymap), {studies} studies")
+    print(
+        f"- machine: {platform.platform()}, {cpu}, {psutil.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GB, Python {platform.python_version()}"
+    )
+    print(
+        f"- input: {len(data.modules)} modules, {rows} variant rows "
+        f"({data.modules[0].tally.total} longevitymap), {studies} studies"
+    )
     print(f"- build_report_data: median {statistics.median(build_s):.3f} s (of {REPEATS})")
     print(f"- render_html: median {statistics.median(render_s):.3f} s")
-    print(f"- write_report (render + HTML + CSV/Parquet per module, atomic): median {statistics.median(write_s):.3f} s")
+    print(
+        f"- write_report (render + HTML + CSV/Parquet per module, atomic): median {statistics.median(write_s):.3f} s"
+    )
     print(f"- HTML size: {html.stat().st_size / 2**20:.2f} MiB ({html})")
     return 0
 

@@ -25,7 +25,14 @@ CATEGORIES = [
     "other",
 ]
 # Rows per module, about what a whole genome matches (longevitymap: ~1,000 of its 1,039 weight rows' rsids).
-ROWS = {"longevitymap": 1000, "lipidmetabolism": 15, "vo2max": 13, "superhuman": 60, "coronary": 27, "thrombophilia": 9}
+ROWS = {
+    "longevitymap": 1000,
+    "lipidmetabolism": 15,
+    "vo2max": 13,
+    "superhuman": 60,
+    "coronary": 27,
+    "thrombophilia": 9,
+}
 GENES = ["APOE", "FOXO3", "SOD2", "SIRT1", "MTOR", "TP53", "ACE", "HSPA1A", "IL6", "ADARB1", "CETP", "IGF1R"]
 DESIGN = (
     "Association study of candidate genes with exceptional longevity in 1,500 centenarians of North European "
@@ -70,7 +77,9 @@ def write_synthetic_sample(root: Path, seed: int = 7) -> Path:
                     "evidence": "call",
                 }
             )
-            annotations.append({"rsid": rsid, "gene": rows[-1]["gene"], "phenotype": "longevity", "category": None})
+            annotations.append(
+                {"rsid": rsid, "gene": rows[-1]["gene"], "phenotype": "longevity", "category": None}
+            )
             for j in range(rng.randint(1, 3)):
                 studies.append(
                     {
@@ -115,12 +124,25 @@ def write_synthetic_sample(root: Path, seed: int = 7) -> Path:
         "created_at": "2026-11-22T03:00:00Z",
         "pipeline_version": "0.1.0",
         "engine": "polars",
-        "input": {"file_name": "wgs.vcf.gz", "sha256": "cd" * 32, "sample_column": "wgs", "samples": ["wgs"],
-                  "genome_build": "GRCh38", "contig_naming": "chr", "is_gvcf": False,
-                  "records": 4_800_000, "records_kept": 4_750_000},
+        "input": {
+            "file_name": "wgs.vcf.gz",
+            "sha256": "cd" * 32,
+            "sample_column": "wgs",
+            "samples": ["wgs"],
+            "genome_build": "GRCh38",
+            "contig_naming": "chr",
+            "is_gvcf": False,
+            "records": 4_800_000,
+            "records_kept": 4_750_000,
+        },
         "filters": {"pass_only": True, "min_depth": None, "min_quality": None},
         "confident_regions": None,
-        "modules_source": {"kind": "local", "label": str(modules_root), "root": str(modules_root), "revision": None},
+        "modules_source": {
+            "kind": "local",
+            "label": str(modules_root),
+            "root": str(modules_root),
+            "revision": None,
+        },
         "modules": entries,
     }
     (results / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

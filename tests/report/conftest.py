@@ -105,7 +105,12 @@ def write_sample(
         },
         "filters": {"pass_only": False, "min_depth": 10, "min_quality": None},
         "confident_regions": None,
-        "modules_source": {"kind": "local", "label": str(modules_root), "root": str(modules_root), "revision": None},
+        "modules_source": {
+            "kind": "local",
+            "label": str(modules_root),
+            "root": str(modules_root),
+            "revision": None,
+        },
         "modules": entries,
         "duration_s": 0.1,
         "peak_rss_mb": 100.0,
@@ -146,7 +151,9 @@ def factory() -> type[SampleFactory]:
 def tiny_sample(tmp_path: Path) -> tuple[Path, Path]:
     """A sample with longevitymap (3 categories hit), coronary (untestable), vo2max skipped and lipid failed."""
     longevity = [
-        matched_row("longevitymap", "rs2253363", 0.14, genotype=["A", "A"], gt="1|1", zygosity="hom", category="other"),
+        matched_row(
+            "longevitymap", "rs2253363", 0.14, genotype=["A", "A"], gt="1|1", zygosity="hom", category="other"
+        ),
         matched_row("longevitymap", "rs3788157", 0.175, gene="ADARB1", category="genome_maintenance"),
         matched_row("longevitymap", "rs414743", -0.175, gene="ADARB1", category="genome_maintenance"),
         matched_row(
@@ -186,7 +193,11 @@ def tiny_sample(tmp_path: Path) -> tuple[Path, Path]:
                 study("rs3788157", "11111111", conclusion="<img src=x onerror=alert(1)>"),
             ]
         },
-        annotations={"longevitymap": [{"rsid": "rs2253363", "gene": "PDE11A", "phenotype": "longevity", "category": "other"}]},
+        annotations={
+            "longevitymap": [
+                {"rsid": "rs2253363", "gene": "PDE11A", "phenotype": "longevity", "category": "other"}
+            ]
+        },
     )
 
 

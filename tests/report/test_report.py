@@ -104,7 +104,7 @@ def test_ledger_says_untested_never_not_found(tiny_sample: tuple[Path, Path]) ->
     assert "no variants found" not in text.lower()
     longevity = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html[html.index('id="mod-longevitymap"') :]))
     assert "Tested 12 of 528 sites" in longevity
-    assert "1 present in the file but without a genotype call" in longevity
+    assert "1 in the file but without a genotype call" in longevity
     assert "15 the module has no GRCh38 position for it and the file has no rsIDs" in longevity
 
 
@@ -189,11 +189,13 @@ def test_done_module_without_results_file_is_an_error(tmp_path: Path, factory) -
 
 
 def test_missing_module_folder_is_a_note_not_an_error(tmp_path: Path, factory) -> None:
-    sample_dir, modules_root = factory.write_sample(
+    sample_dir, _ = factory.write_sample(
         tmp_path, modules={"coronary": {}}, rows={"coronary": [factory.matched_row("coronary", "rs1", -1.5)]}
     )
     data = build_report_data(sample_dir, modules_root=tmp_path / "elsewhere")
-    assert data.modules[0].notes == ("Gene notes and studies are unavailable: the module folder was not found.",)
+    assert data.modules[0].notes == (
+        "Gene notes and studies are unavailable: the module folder was not found.",
+    )
     assert "the module folder was not found" in render_html(data)
 
 
@@ -201,7 +203,12 @@ def test_unknown_category_gets_its_own_section(tmp_path: Path, factory) -> None:
     sample_dir, _ = factory.write_sample(
         tmp_path,
         modules={"longevitymap": {}},
-        rows={"longevitymap": [factory.matched_row("longevitymap", "rs1", 0.2, category="autophagy"), factory.matched_row("longevitymap", "rs2", 0.1)]},
+        rows={
+            "longevitymap": [
+                factory.matched_row("longevitymap", "rs1", 0.2, category="autophagy"),
+                factory.matched_row("longevitymap", "rs2", 0.1),
+            ]
+        },
     )
     data = build_report_data(sample_dir)
     cats = {c.key: c.tally.total for c in data.modules[0].categories}
@@ -220,6 +227,8 @@ def test_unsafe_module_name_is_refused(tmp_path: Path, factory) -> None:
     assert not (tmp_path / "reports" / "longevity_report.html").exists()
 
 
-@pytest.mark.parametrize(("value", "text"), [(0.14, "+0.14"), (-0.175, "-0.175"), (0.0, "0"), (1.0, "+1"), (-1e-9, "0")])
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.14, "+0.14"), (-0.175, "-0.175"), (0.0, "0"), (1.0, "+1"), (-1e-9, "0")]
+)
 def test_weight_format(value: float, text: str) -> None:
     assert fmt_weight(value) == text

@@ -122,7 +122,7 @@ def _module_section(
         _check_against_manifest(name, entry, section_tally)
     return ModuleSection(
         name=name,
-        title=str(info.get("title") or title_default),
+        title=str(entry.get("title") or info.get("title") or title_default),
         description=str(info.get("description") or description_default),
         status=status,
         reason=entry.get("reason"),
@@ -243,7 +243,12 @@ def _categories(rows: tuple[VariantRow, ...]) -> tuple[CategorySection, ...]:
 
 def _check_against_manifest(name: str, entry: dict[str, Any], counted: Tally) -> None:
     """Fail loudly if the rows disagree with the manifest's figures: the report must show one truth."""
-    expected = {"matched": counted.total, "protective": counted.protective, "risk": counted.risk}
+    expected = {
+        "matched": counted.total,
+        "protective": counted.protective,
+        "risk": counted.risk,
+        "neutral": counted.neutral,
+    }
     for key, value in expected.items():
         if entry.get(key) is not None and int(entry[key]) != value:
             raise ReportInputError(
@@ -264,17 +269,22 @@ def _ledger(raw: Any) -> Ledger | None:
         key: int(raw.get(key) or 0)
         for key in ("sites", "called", "no_call", "inferred_hom_ref", "not_testable")
     }
-    reasons: list[tuple[str, int]] = []
-    if counts["no_call"]:
-        reasons.append((reason_words("no_call"), counts["no_call"]))
-    explained = 0
-    for code, count in sorted((raw.get("not_testable_reasons") or {}).items(), key=lambda kv: -int(kv[1])):
-        if int(count):
-            reasons.append((reason_words(str(code)), int(count)))
-            explained += int(count)
-    if counts["not_testable"] > explained:
-        reasons.append(("no reason recorded", counts["not_testable"] - explained))
+    reasons = _explained(raw.get("no_call_reasons") or {"no_call": counts["no_call"]}, counts["no_call"])
+    reasons += _explained(raw.get("not_testable_reasons") or {}, counts["not_testable"])
     return Ledger(untested_reasons=tuple(reasons), **counts)
+
+
+def _explained(reasons: dict[str, Any], total: int) -> list[tuple[str, int]]:
+    """(words, count) per reason code, largest first, plus whatever part of `total` no reason covers."""
+    out = [
+        (reason_words(str(code)), int(n))
+        for code, n in sorted(reasons.items(), key=lambda kv: -int(kv[1]))
+        if int(n)
+    ]
+    explained = sum(n for _, n in out)
+    if total > explained:
+        out.append(("no reason recorded", total - explained))
+    return out
 
 
 def _provenance(manifest: dict[str, Any]) -> Provenance:

@@ -39,14 +39,16 @@ MODULE_TITLES: dict[str, tuple[str, str]] = {
     "thrombophilia": ("Thrombophilia", "Variants associated with blood-clotting disorders."),
 }
 
-# Why a site could not be tested: manifest reason code -> words for a non-specialist.
+# Why a site could not be tested: the annotation step's reason codes -> words for a non-specialist.
 UNTESTED_REASONS: dict[str, str] = {
-    "no_call": "present in the file but without a genotype call (./.)",
+    "no_call": "in the file but without a genotype call (./.)",
+    "filtered": "in the file but removed by the filters (PASS, depth or quality)",
+    "ref_mismatch": "in the file with a reference allele different from the module's (another build or strand)",
     "absent": "not in the file, and nothing proves the reference genotype there (no gVCF block or confident-regions BED)",
+    "rsid_absent": "its rsID is not in the file",
+    "chromosome_not_in_vcf": "the file has no records on its chromosome at all",
+    "genome_build_mismatch": "the file is not on GRCh38 (the build of the module's positions) and has no rsIDs",
     "no_coordinates_and_no_rsids": "the module has no GRCh38 position for it and the file has no rsIDs",
-    "no_coordinates": "the module has no GRCh38 position for it",
-    "build_mismatch": "the file is not on GRCh38, the build of the module's positions",
-    "outside_confident_regions": "outside the confident regions, so a missing record proves nothing",
 }
 
 

@@ -69,18 +69,22 @@ def render_html(data: ReportData) -> str:
 
 def write_report(data: ReportData, reports_dir: Path) -> dict[str, Path]:
     """Write the HTML report and each completed module's CSV and Parquet into `reports_dir`; return name -> path."""
-    reports_dir = Path(reports_dir)
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Callable[[Path], None]] = {}
+    writers: dict[str, Callable[[Path], object]] = {}
     for module in data.modules:
         if not module.done:
             continue
         frame = variants_frame(module)
         csv_name, parquet_name = _download_names(module.name)
-        writers[csv_name] = lambda path, frame=frame: frame.write_csv(path)
-        writers[parquet_name] = lambda path, frame=frame: frame.write_parquet(path)
+        writers[csv_name] = frame.write_csv
+        writers[parquet_name] = frame.write_parquet
     html = render_html(data)
-    writers[REPORT_FILE] = lambda path: path.write_text(html, encoding="utf-8")
+
+    def write_html(path: Path) -> None:
+        path.write_text(html, encoding="utf-8")
+
+    writers[REPORT_FILE] = write_html
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
     # Downloads first, the HTML last: a reader who sees the report can follow its links.
     return {name: _write_atomically(reports_dir / name, write) for name, write in writers.items()}
 
@@ -118,7 +122,7 @@ def _download_names(module: str) -> tuple[str, str]:
     return f"{name}_variants.csv", f"{name}_variants.parquet"
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     """Write through a temporary file in the same folder, then rename: the file appears whole or not at all."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -1,0 +1,136 @@
+"""The report in real Chromium: loads cleanly from file://, search filters rows, CSV export downloads what is shown."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.render import write_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def page(tiny_sample: tuple[Path, Path], tmp_path: Path) -> Iterator:
+    """The tiny sample's report open in a fresh Chromium profile, with console errors collected on `page.errors`."""
+    from playwright.sync_api import sync_playwright
+
+    paths = write_report(build_report_data(tiny_sample[0]), tiny_sample[0] / "reports")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            accept_downloads=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+            page.goto(paths["longevity_report.html"].as_uri())
+            page.errors = errors  # type: ignore[attr-defined]
+            yield page
+        finally:
+            context.close()
+
+
+def visible_rsids(page) -> list[str]:
+    """rsids of the variant rows currently shown."""
+    return page.eval_on_selector_all(
+        "tr.variant", "rows => rows.filter(r => r.offsetParent !== null).map(r => r.cells[1].dataset.v)"
+    )
+
+
+def test_loads_without_errors_and_search_filters(page) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tiny_top.png"), full_page=True)
+    assert page.errors == []
+    assert sorted(visible_rsids(page)) == ["rs2253363", "rs2838809", "rs3788157", "rs414743"]
+    assert page.text_content("#f-count") == "4 of 4 variants shown"
+
+    page.fill("#f-search", "adarb1")
+    assert sorted(visible_rsids(page)) == ["rs3788157", "rs414743"]
+    assert page.text_content("#f-count") == "2 of 4 variants shown"
+    page.fill("#f-search", "11111111")  # a PMID in the expandable studies
+    assert visible_rsids(page) == ["rs3788157"]
+    page.fill("#f-search", "")
+    page.select_option("#f-sign", "negative")
+    assert visible_rsids(page) == ["rs414743"]
+    page.select_option("#f-sign", "")
+    page.select_option("#f-category", "lipids")
+    assert visible_rsids(page) == ["rs2838809"]
+    assert page.is_visible("#t-longevitymap-genome_maintenance + .nomatch-msg")
+    assert page.errors == []
+
+
+def test_csv_export_downloads_the_filtered_rows(page, tmp_path: Path) -> None:
+    page.fill("#f-search", "adarb1")
+    with page.expect_download() as info:
+        page.click("#f-export")
+    target = tmp_path / "shown.csv"
+    info.value.save_as(target)
+    with target.open(newline="", encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    assert sorted((r["rsid"], r["weight"], r["category"]) for r in records) == [
+        ("rs3788157", "0.175", "genome_maintenance"),
+        ("rs414743", "-0.175", "genome_maintenance"),
+    ]
+    assert {r["pmids"] for r in records} == {"20011587;11111111", ""}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(target, ARTIFACTS / "tiny_export.csv")
+    assert page.errors == []
+
+
+def test_expander_keyboard_sort_and_print(page) -> None:
+    button = page.locator("#t-longevitymap-genome_maintenance button.expander").first
+    button.focus()
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-expanded") == "true"
+    assert page.is_visible("#t-longevitymap-genome_maintenance tr.details >> nth=0")
+    assert page.is_visible("text=<img src=x onerror=alert(1)>")  # escaped study text shown as text
+
+    page.click("#t-longevitymap-genome_maintenance button.sort[data-sort='5']")
+    order = page.eval_on_selector_all(
+        "#t-longevitymap-genome_maintenance tr.variant", "r => r.map(x => x.id && x.cells[1].dataset.v)"
+    )
+    assert order == ["rs414743", "rs3788157"]
+    page.click("#t-longevitymap-genome_maintenance button.sort[data-sort='5']")
+    order = page.eval_on_selector_all(
+        "#t-longevitymap-genome_maintenance tr.variant", "r => r.map(x => x.cells[1].dataset.v)"
+    )
+    assert order == ["rs3788157", "rs414743"]
+
+    page.emulate_media(media="print")
+    assert page.eval_on_selector_all(
+        "tr.details", "d => d.every(x => getComputedStyle(x).display === 'table-row')"
+    )
+    assert not page.is_visible("#f-search")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tiny_print.png"), full_page=True)
+    assert page.errors == []

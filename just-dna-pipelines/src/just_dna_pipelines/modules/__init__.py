@@ -1,1 +1,1 @@
-"""modules layer."""
+"""Annotation modules: sources (Hugging Face, local, demo), registry, and the Gen-I SQLite compiler (see README.md)."""

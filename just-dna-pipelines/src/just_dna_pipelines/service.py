@@ -1,13 +1,53 @@
-"""The few calls the web app and the CLI need: register a sample, launch a run, follow it, delete it.
+"""The few calls the web app and the CLI need: inspect, register, launch, follow, list, delete.
 
 This module is the contract between the web app and the pipelines; it hides Dagster from its callers.
-(Implementation in progress: signatures are fixed, bodies land with the pipeline issue.)
+Every call that takes a user and a sample validates them first (keys.py); no caller builds paths itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
+
+from just_dna_pipelines.errors import ModuleSourceError, VcfError
+from just_dna_pipelines.io.vcf_header import read_vcf_header
+from just_dna_pipelines.keys import make_partition_key, validate_name
+from just_dna_pipelines.modules.registry import ModuleInfo
+from just_dna_pipelines.runs.config import RunRequest
+from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
+from just_dna_pipelines.settings import get_settings
+from just_dna_pipelines.uploads import VCF_SUFFIXES, find_user_vcf, user_vcf_files
+
+__all__ = [
+    "ModuleCatalog",
+    "ModuleInfo",
+    "ProgressEvent",
+    "RunInfo",
+    "VcfFacts",
+    "delete_sample",
+    "delete_user",
+    "get_run",
+    "inspect_vcf",
+    "launch_run",
+    "list_modules",
+    "module_catalog",
+    "register_sample",
+    "report_path",
+    "run_events",
+    "sample_output_files",
+    "sample_runs",
+    "upload_path",
+]
+
+PARTITIONS = "user_vcf_files"
+_launched: dict[
+    str, tuple[str, float]
+] = {}  # run_id -> (partition key, launch time), until Dagster has the run
 
 
 @dataclass(frozen=True)
@@ -18,102 +58,245 @@ class VcfFacts:
     samples: list[str]
     record_count: int
     genome_build: str  # "GRCh38", "GRCh37" or "unknown"
-    contig_naming: str  # "chr" (chr1) or "plain" (1) or "unknown"
+    contig_naming: str  # "chr", "plain" or "unknown"
     is_gvcf: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
-class ProgressEvent:
-    """One progress line of a run, in order."""
+class ModuleCatalog:
+    """The modules on offer, where they come from, and a notice when the app fell back to demo data."""
 
-    cursor: int  # strictly increasing within a run; pass the last one back to get newer events
-    timestamp: float
-    step: str | None
-    kind: str  # "step_start", "step_success", "step_failure", "progress", "log", "run_success", "run_failure"
-    message: str
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A run of the pipeline for one sample."""
-
-    run_id: str
-    partition_key: str
-    status: str  # "queued", "running", "success", "failure", "canceled"
-    modules: list[str]
-    started_at: float | None
-    ended_at: float | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """One annotation module offered to the user."""
-
-    name: str
-    title: str
-    description: str
-    version: str
+    modules: list[ModuleInfo]
     source: str
-    weights_rows: int
-    annotations_rows: int
-    studies_rows: int
-    demo: bool = False
+    notice: str | None
 
 
 def inspect_vcf(path: Path) -> VcfFacts:
-    """Read a VCF's header and count its records; raise VcfError with a one-line message if it is not usable."""
-    raise NotImplementedError
+    """Validate a VCF at once (header, a sample with GT, every record readable); raise VcfError with one line if not."""
+    from just_dna_pipelines.io.vcf_count import count_records
+    from just_dna_pipelines.io.vcf_normalize import choose_sample
+
+    header = read_vcf_header(path)
+    choose_sample(header, None)
+    if "GT" not in header.format_fields:
+        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
+    count = count_records(header)
+    if count == 0:
+        raise VcfError(f"{path.name} has a header but no records")
+    warnings = list(header.warnings)
+    if header.genome_build == "GRCh37":
+        warnings.append(
+            "this VCF is GRCh37 (hg19); modules use GRCh38 positions, so only rsIDs can be matched"
+        )
+    return VcfFacts(
+        path, header.samples, count, header.genome_build, header.contig_naming, header.is_gvcf, warnings
+    )
 
 
 def upload_path(user: str, filename: str) -> Path:
-    """Where an upload of `filename` by `user` is stored (names validated; folder created)."""
-    raise NotImplementedError
+    """Where an upload of `filename` by `user` is stored: `{INPUT_DIR}/users/{user}/{sample}{suffix}`."""
+    from just_dna_pipelines.keys import sample_name_from_filename
+
+    suffix = next((s for s in VCF_SUFFIXES if filename.lower().endswith(s)), None)
+    if suffix is None:
+        raise VcfError(f"{filename!r} is not a .vcf, .vcf.gz or .bcf file")
+    sample = sample_name_from_filename(filename)
+    folder = get_settings().user_input_dir(validate_name(user, "user name"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{sample}{suffix}"
 
 
-def register_sample(user: str, sample: str, vcf_path: Path) -> str:
+def register_sample(user: str, sample: str, vcf_path: Path | None = None) -> str:
     """Add the `user/sample` partition for a stored VCF and return its key."""
-    raise NotImplementedError
+    from just_dna_pipelines.runs.instance import get_instance
+
+    key = make_partition_key(user, sample)
+    if vcf_path is None:
+        find_user_vcf(user, sample)
+    instance = get_instance()
+    if not instance.has_dynamic_partition(PARTITIONS, key):
+        instance.add_dynamic_partitions(PARTITIONS, [key])
+    return key
+
+
+def module_catalog(source: str | None = None) -> ModuleCatalog:
+    """The modules on offer; when the default Hugging Face source is unreachable, the demo set, saying so."""
+    from just_dna_pipelines.modules.registry import list_modules as registry_modules
+
+    wanted = source or get_settings().modules_source
+    try:
+        return ModuleCatalog(registry_modules(wanted), wanted, None)
+    except ModuleSourceError as exc:
+        if source is not None or not wanted.startswith("hf://"):
+            raise
+        notice = f"{exc} Showing the built-in demo modules (synthetic data) instead."
+        return ModuleCatalog(registry_modules("demo"), "demo", notice)
 
 
 def list_modules(source: str | None = None) -> list[ModuleInfo]:
     """The modules available from `source` (default: the configured source, falling back to demo offline)."""
-    raise NotImplementedError
+    return module_catalog(source).modules
 
 
 def launch_run(
-    user: str, sample: str, modules: list[str], *, report: bool = True, engine: str = "polars"
+    user: str,
+    sample: str,
+    modules: list[str],
+    *,
+    report: bool = True,
+    engine: str = "polars",
+    modules_source: str | None = None,
 ) -> str:
     """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once."""
-    raise NotImplementedError
+    from just_dna_pipelines.runs.execute import request_json
+    from just_dna_pipelines.runs.instance import ensure_dagster_home
+
+    key = register_sample(user, sample)
+    catalog = module_catalog(modules_source)
+    available = {m.name for m in catalog.modules}
+    unknown = [m for m in modules if m not in available]
+    if unknown or not modules:
+        raise ModuleSourceError(
+            f"unknown module {unknown[0]!r}; available: {', '.join(sorted(available))}"
+            if unknown
+            else "no modules chosen"
+        )
+    request = RunRequest(
+        partition_key=key,
+        vcf_path=str(find_user_vcf(user, sample)),
+        modules=list(modules),
+        modules_source=catalog.source,
+        engine=engine,
+        report=report,
+    )
+    run_id = str(uuid.uuid4())
+    log_dir = ensure_dagster_home() / "run-logs"
+    log_dir.mkdir(exist_ok=True)
+    with (log_dir / f"{run_id}.log").open("wb") as log:
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "just_dna_pipelines.runs.execute",
+                "--run-id",
+                run_id,
+                "--request",
+                request_json(request),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _launched[run_id] = (key, time.time())
+    return run_id
 
 
 def get_run(run_id: str) -> RunInfo:
-    """The status of a run."""
-    raise NotImplementedError
+    """The status of a run ("starting" until the background process has registered it)."""
+    from just_dna_pipelines.runs.events import run_info
+    from just_dna_pipelines.runs.instance import get_instance
+
+    instance = get_instance()
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        if run_id in _launched:
+            key, launched_at = _launched[run_id]
+            return RunInfo(run_id, key, "", "starting", [], launched_at, None)
+        raise KeyError(f"no run {run_id}")
+    return run_info(instance, run)
 
 
 def run_events(run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
     """Progress events of a run newer than `after_cursor`."""
-    raise NotImplementedError
+    from just_dna_pipelines.runs.events import run_events as read_events
+    from just_dna_pipelines.runs.instance import get_instance
+
+    return read_events(get_instance(), run_id, after_cursor)
 
 
 def sample_runs(user: str, sample: str) -> list[RunInfo]:
     """All runs of one sample, newest first."""
-    raise NotImplementedError
+    import dagster as dg
+
+    from just_dna_pipelines.runs.events import run_info
+    from just_dna_pipelines.runs.instance import get_instance
+
+    key = make_partition_key(user, sample)
+    instance = get_instance()
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
+    return [run_info(instance, run) for run in runs]
 
 
 def report_path(user: str, sample: str) -> Path | None:
     """The finished HTML report of a sample, or None."""
-    raise NotImplementedError
+    path = _sample_dir(user, sample) / "reports" / "longevity_report.html"
+    return path if path.is_file() else None
 
 
 def sample_output_files(user: str, sample: str) -> dict[str, Path]:
-    """Downloadable outputs of a sample by name (report HTML, per-module CSV and Parquet)."""
-    raise NotImplementedError
+    """Downloadable outputs of a sample by file name (report HTML, per-module CSV and Parquet)."""
+    folder = _sample_dir(user, sample)
+    files: dict[str, Path] = {}
+    for sub in ("reports", "modules"):
+        if (folder / sub).is_dir():
+            for path in sorted((folder / sub).iterdir()):
+                if (
+                    path.is_file()
+                    and not path.name.startswith(".")
+                    and path.suffix in {".html", ".csv", ".parquet"}
+                ):
+                    files.setdefault(path.name, path)
+    return files
 
 
 def delete_sample(user: str, sample: str) -> list[str]:
-    """Delete a sample's upload, outputs and Dagster partition; return what was deleted."""
-    raise NotImplementedError
+    """Delete a sample's uploads, outputs, runs and Dagster partition; return what was deleted."""
+    from just_dna_pipelines.keys import sample_name_from_filename
+    from just_dna_pipelines.runs.instance import get_instance
+
+    key = make_partition_key(user, sample)
+    deleted: list[str] = []
+    for path in user_vcf_files(user):
+        if sample_name_from_filename(path.name) == sample:
+            path.unlink(missing_ok=True)
+            deleted.append(f"upload {path.name}")
+    folder = _sample_dir(user, sample)
+    if folder.exists():
+        shutil.rmtree(folder)
+        deleted.append(f"outputs of {sample}")
+    instance = get_instance()
+    runs = sample_runs(user, sample)
+    for run in runs:
+        instance.delete_run(run.run_id)
+    if runs:
+        deleted.append(f"{len(runs)} run(s)")
+    if instance.has_dynamic_partition(PARTITIONS, key):
+        instance.delete_dynamic_partition(PARTITIONS, key)
+        deleted.append(f"partition {key}")
+    return deleted
+
+
+def delete_user(user: str) -> list[str]:
+    """Delete every sample, upload and output of a user; return what was deleted."""
+    from just_dna_pipelines.runs.instance import get_instance
+
+    validate_name(user, "user name")
+    settings = get_settings()
+    deleted: list[str] = []
+    instance = get_instance()
+    prefix = f"{user}/"
+    for key in instance.get_dynamic_partitions(PARTITIONS):
+        if key.startswith(prefix):
+            deleted.extend(delete_sample(user, key[len(prefix) :]))
+    for folder in (settings.user_input_dir(user), settings.output_dir / "users" / user):
+        if folder.exists():
+            shutil.rmtree(folder)
+            deleted.append(f"folder {folder}")
+    return deleted
+
+
+def _sample_dir(user: str, sample: str) -> Path:
+    make_partition_key(user, sample)
+    return get_settings().sample_output_dir(user, sample)

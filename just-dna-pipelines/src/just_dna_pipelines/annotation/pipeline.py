@@ -52,6 +52,22 @@ def reference_intervals(sample: SampleContext) -> pl.DataFrame:
     return merge_intervals(pl.concat(parts)) if parts else pl.DataFrame(schema=INTERVAL_SCHEMA)
 
 
+def vcf_chromosomes(calls_path: Path) -> pl.Series:
+    """The chromosomes the normalized VCF has records on."""
+    return pl.scan_parquet(calls_path).select(pl.col("chrom").unique()).collect()["chrom"]
+
+
+def explain_absent_chromosomes(calls: pl.DataFrame, present: pl.Series) -> pl.DataFrame:
+    """Say "chromosome_not_in_vcf" rather than "absent" where the VCF holds no record on that chromosome at all."""
+    missing_chrom = (pl.col("reason") == "absent") & ~pl.col("chrom").is_in(present.implode())
+    return calls.with_columns(
+        pl.when(missing_chrom)
+        .then(pl.lit("chromosome_not_in_vcf"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+
+
 def matched_frame(matched: pl.DataFrame) -> pl.DataFrame:
     """Shape matched rows into the published output schema."""
     zygosity = pl.when(pl.col("genotype").list.n_unique() == 1).then(pl.lit("hom")).otherwise(pl.lit("het"))
@@ -109,6 +125,7 @@ def annotate_sample(
     backend = ENGINES[engine]
     intervals = reference_intervals(sample)
     use_coordinates = coordinates_usable(sample.genome_build)
+    chromosomes = vcf_chromosomes(sample.calls_path)
     summaries: dict[str, dict[str, Any]] = {}
     for name in modules:
         try:
@@ -120,6 +137,7 @@ def annotate_sample(
                 use_coordinates=use_coordinates,
                 match_rsids=sample.has_rsids,
             )
+            calls = explain_absent_chromosomes(calls, chromosomes)
             matched = matched_frame(backend.match_weights(weights, calls))
             output = out_dir / f"{name}_weights.parquet"
             with atomic_path(output) as tmp:

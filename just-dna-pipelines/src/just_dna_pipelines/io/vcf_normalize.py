@@ -155,7 +155,7 @@ def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfF
     ).with_columns(passes.alias("passes_filters"))
 
 
-def _bcf_as_vcf(path: Path, workdir: Path) -> Path:
+def bcf_as_vcf(path: Path, workdir: Path) -> Path:
     """Convert a BCF to VCF text with the htslib bundled in pysam (BCF has no text to scan)."""
     import pysam.bcftools
 
@@ -181,13 +181,13 @@ def normalize_vcf(
     if "GT" not in header.format_fields:
         raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
     with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
-        source = _bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
+        source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
         query = normalized_calls(source, header, sample, filters)
         with atomic_path(output) as tmp:
             try:
                 query.sink_parquet(tmp, compression="zstd", statistics=True)
             except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as exc:
-                raise VcfError(_describe_read_error(path, exc)) from None
+                raise VcfError(describe_read_error(path, exc)) from None
             summary = (
                 pl.scan_parquet(tmp)
                 .select(
@@ -216,7 +216,7 @@ def normalize_vcf(
     )
 
 
-def _describe_read_error(path: Path, exc: Exception) -> str:
+def describe_read_error(path: Path, exc: Exception) -> str:
     """Turn a reader exception into one line the user can act on."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     lowered = text.lower()

@@ -1,8 +1,27 @@
-"""Dagster definitions for annotation."""
+"""Dagster definitions for VCF ingestion and module annotation."""
 
 import dagster as dg
 
+from just_dna_pipelines.defs.annotation.assets import (
+    hf_annotators_dataset,
+    user_hf_module_annotations,
+    user_vcf_normalized,
+    user_vcf_source,
+)
+from just_dna_pipelines.defs.annotation.io_managers import SampleStorageIOManager
+from just_dna_pipelines.defs.annotation.jobs import annotate_with_hf_modules_job
+from just_dna_pipelines.defs.annotation.resources import ModulesSource
+from just_dna_pipelines.defs.annotation.sensors import build_user_vcf_sensor
+
 
 def annotation_definitions() -> dg.Definitions:
-    """The annotation assets, jobs, sensors and resources."""
-    return dg.Definitions()
+    """The annotation assets, job, sensor and resources."""
+    return dg.Definitions(
+        assets=[hf_annotators_dataset, user_vcf_source, user_vcf_normalized, user_hf_module_annotations],
+        jobs=[annotate_with_hf_modules_job],
+        sensors=[build_user_vcf_sensor("annotate_with_hf_modules_job")],
+        resources={
+            "sample_io_manager": SampleStorageIOManager(),
+            "modules_source": ModulesSource(),
+        },
+    )

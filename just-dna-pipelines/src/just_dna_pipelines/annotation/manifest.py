@@ -1,0 +1,74 @@
+"""The per-sample manifest: what was annotated, with which modules and inputs, and how it went."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from just_dna_pipelines import __version__
+from just_dna_pipelines.io.vcf_source import sha256_of
+
+
+def module_provenance(module_dir: Path) -> dict[str, Any]:
+    """Version (from module.json when present) and SHA-256 of a module's weights table."""
+    meta_file = module_dir / "module.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    weights = module_dir / "weights.parquet"
+    return {
+        "version": str(meta.get("version") or "unversioned"),
+        "title": meta.get("title"),
+        "demo": bool(meta.get("demo", False)),
+        "sha256": sha256_of(weights) if weights.is_file() else None,
+    }
+
+
+def build_manifest(
+    *,
+    partition_key: str,
+    run_id: str | None,
+    engine: str,
+    source_facts: dict[str, Any],
+    normalized_facts: dict[str, Any],
+    confident_regions: Path | None,
+    modules_source: dict[str, Any],
+    modules: dict[str, dict[str, Any]],
+    duration_s: float,
+    peak_rss_mb: float,
+) -> dict[str, Any]:
+    """Assemble the manifest in the documented shape (see the report's reader)."""
+    user, sample = partition_key.split("/", 1)
+    return {
+        "user": user,
+        "sample": sample,
+        "partition_key": partition_key,
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "pipeline_version": __version__,
+        "engine": engine,
+        "input": {
+            "file_name": source_facts["file_name"],
+            "sha256": source_facts["sha256"],
+            "size_bytes": source_facts["size_bytes"],
+            "sample_column": normalized_facts["sample_column"],
+            "samples": normalized_facts["samples"],
+            "genome_build": normalized_facts["genome_build"],
+            "contig_naming": normalized_facts["contig_naming"],
+            "is_gvcf": normalized_facts["is_gvcf"],
+            "has_rsids": normalized_facts["has_rsids"],
+            "records": normalized_facts["records"],
+            "records_kept": normalized_facts["records_passing"],
+            "warnings": normalized_facts["warnings"],
+        },
+        "filters": normalized_facts["filters"],
+        "confident_regions": (
+            {"file_name": confident_regions.name, "sha256": sha256_of(confident_regions)}
+            if confident_regions is not None
+            else None
+        ),
+        "modules_source": modules_source,
+        "modules": modules,
+        "duration_s": duration_s,
+        "peak_rss_mb": peak_rss_mb,
+    }

@@ -1,0 +1,36 @@
+"""Run configuration of the annotation assets."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import Field
+
+from just_dna_pipelines.io.vcf_filters import DEFAULT_PASSING_FILTERS, VcfFilters
+
+
+class VcfSourceConfig(dg.Config):
+    """Which file is the sample's VCF ("" = the user's upload named after the sample)."""
+
+    vcf_path: str = ""
+
+
+class NormalizeConfig(dg.Config):
+    """Which sample column to read and which calls count."""
+
+    sample_column: str | None = None
+    passing_filters: list[str] | None = Field(default_factory=lambda: list(DEFAULT_PASSING_FILTERS))
+    min_depth: int | None = None
+    min_quality: float | None = None
+
+    def filters(self) -> VcfFilters:
+        """The filters as the logic layer takes them."""
+        passing = tuple(self.passing_filters) if self.passing_filters is not None else None
+        return VcfFilters(passing_filters=passing, min_depth=self.min_depth, min_quality=self.min_quality)
+
+
+class AnnotateConfig(dg.Config):
+    """Which modules, which engine, and an optional confident-regions BED proving hom-ref coverage."""
+
+    modules: list[str] | None = None
+    engine: str = "polars"
+    confident_regions: str | None = None

@@ -1,0 +1,120 @@
+"""The IO manager that owns every per-sample output path and moves outputs into place atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
+from just_dna_pipelines.keys import parse_partition_key
+from just_dna_pipelines.settings import get_settings
+
+# Where each asset lives inside `{OUTPUT_DIR}/users/{user}/{sample}/`.
+ASSET_PATHS = {
+    "user_vcf_source": "source.json",
+    "user_vcf_normalized": "normalized/variants.parquet",
+    "user_hf_module_annotations": "modules",
+}
+FACTS_FILE = "facts.json"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class SampleArtifact:
+    """A file or folder an asset produced, with its facts; staged on output, final on input."""
+
+    path: Path
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def staging_root() -> Path:
+    """Where assets build outputs before the IO manager moves them into place (same file system)."""
+    return get_settings().output_dir / ".staging"
+
+
+@contextlib.contextmanager
+def staging_dir() -> Iterator[Path]:
+    """A fresh staging folder for one asset output; removed if the asset fails, else by `handle_output`."""
+    staging = staging_root() / uuid.uuid4().hex
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _discard_staging(path: Path) -> None:
+    """Remove what is left of a staging folder once its output has been moved into place."""
+    root = staging_root()
+    for candidate in (path, *path.parents):
+        if candidate.parent == root:
+            shutil.rmtree(candidate, ignore_errors=True)
+            return
+
+
+def _final_path(context: dg.OutputContext | dg.InputContext) -> Path:
+    user, sample = parse_partition_key(context.asset_partition_key)
+    name = context.asset_key.path[-1]
+    return get_settings().sample_output_dir(user, sample) / ASSET_PATHS[name]
+
+
+def _file_metadata(path: Path) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path))}
+    if path.is_file():
+        metadata["size_bytes"] = path.stat().st_size
+        if path.suffix == ".parquet":
+            parquet = pq.ParquetFile(path)
+            metadata["rows"] = parquet.metadata.num_rows
+            metadata["schema"] = dg.MetadataValue.md(
+                "\n".join(f"- `{f.name}`: {f.type}" for f in parquet.schema_arrow)
+            )
+    elif path.is_dir():
+        files = [p for p in path.iterdir() if p.is_file()]
+        metadata["size_bytes"] = sum(p.stat().st_size for p in files)
+        metadata["files"] = len(files)
+    return metadata
+
+
+class SampleStorageIOManager(dg.ConfigurableIOManager):
+    """Stores per-sample assets under the output folder by partition key; every write is atomic."""
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        """Move a staged artifact (or write a JSON value) into the asset's final place."""
+        target = _final_path(context)
+        if isinstance(obj, dict):
+            atomic_write_text(target, json.dumps(obj, indent=2, sort_keys=True))
+        elif isinstance(obj, SampleArtifact) and obj.path.is_dir():
+            replace_dir(obj.path, target)
+        elif isinstance(obj, SampleArtifact):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target.with_name(FACTS_FILE), json.dumps(obj.facts, indent=2, sort_keys=True))
+            os.replace(obj.path, target)
+        else:
+            raise TypeError(f"cannot store {type(obj).__name__} for {context.asset_key.to_user_string()}")
+        if isinstance(obj, SampleArtifact):
+            _discard_staging(obj.path)
+        context.add_output_metadata(_file_metadata(target))
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        """Give the downstream asset the final artifact (or the JSON value)."""
+        source = _final_path(context)
+        if not source.exists():
+            raise FileNotFoundError(
+                f"{context.asset_key.to_user_string()} has not been materialized: {source}"
+            )
+        if source.suffix == ".json":
+            return json.loads(source.read_text())
+        facts_file = source / MANIFEST_FILE if source.is_dir() else source.with_name(FACTS_FILE)
+        facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
+        return SampleArtifact(source, facts)

@@ -1,0 +1,39 @@
+"""Facts about an input VCF file: identity (SHA-256, size) and header facts, as plain data."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from just_dna_pipelines.io.vcf_header import read_vcf_header
+
+HASH_CHUNK = 4 * 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def describe_vcf_source(path: Path) -> dict[str, Any]:
+    """Identity and header facts of an input VCF; raises VcfError when it is not a usable VCF."""
+    header = read_vcf_header(path)
+    stat = path.stat()
+    return {
+        "path": str(path.resolve()),
+        "file_name": path.name,
+        "size_bytes": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "sha256": sha256_of(path),
+        "container": header.container,
+        "samples": header.samples,
+        "genome_build": header.genome_build,
+        "contig_naming": header.contig_naming,
+        "is_gvcf": header.is_gvcf,
+        "warnings": header.warnings,
+    }

@@ -1,0 +1,1 @@
+"""Running the pipeline on the persistent Dagster instance and reading runs back (the service's internals)."""

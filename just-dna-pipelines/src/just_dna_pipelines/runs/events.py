@@ -1,0 +1,91 @@
+"""Read a run's status and progress events from the instance, in terms the web app and CLI can show."""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+
+from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
+
+EVENT_KINDS = {
+    "RUN_START": "run_start",
+    "STEP_START": "step_start",
+    "STEP_SUCCESS": "step_success",
+    "STEP_FAILURE": "step_failure",
+    "ASSET_MATERIALIZATION": "materialization",
+    "RUN_SUCCESS": "run_success",
+    "RUN_FAILURE": "run_failure",
+    "RUN_CANCELED": "run_canceled",
+}
+STATUS_NAMES = {
+    dg.DagsterRunStatus.NOT_STARTED: "queued",
+    dg.DagsterRunStatus.QUEUED: "queued",
+    dg.DagsterRunStatus.STARTING: "starting",
+    dg.DagsterRunStatus.STARTED: "running",
+    dg.DagsterRunStatus.SUCCESS: "success",
+    dg.DagsterRunStatus.FAILURE: "failure",
+    dg.DagsterRunStatus.CANCELING: "running",
+    dg.DagsterRunStatus.CANCELED: "canceled",
+}
+
+
+def user_error_message(error_text: str) -> str:
+    """The last meaningful line of a step error, without the exception's module path."""
+    lines = [line.strip() for line in error_text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "the run failed"
+    last = lines[0] if lines[0].count(":") else lines[-1]
+    head, _, rest = last.partition(": ")
+    return rest if rest and "." in head and " " not in head else last
+
+
+def _event(record: dg.EventLogRecord) -> ProgressEvent | None:
+    entry = record.event_log_entry
+    event = entry.dagster_event
+    level = logging.getLevelName(entry.level).lower() if isinstance(entry.level, int) else str(entry.level)
+    if event is None:
+        return ProgressEvent(
+            record.storage_id, entry.timestamp, entry.step_key, "log", level, entry.user_message
+        )
+    kind = EVENT_KINDS.get(event.event_type_value)
+    if kind is None:
+        return None
+    message = entry.user_message or event.message or kind
+    if kind == "step_failure" and event.step_failure_data and event.step_failure_data.error:
+        message = user_error_message(event.step_failure_data.error.message)
+    elif kind == "materialization" and event.asset_key is not None:
+        message = f"wrote {event.asset_key.to_user_string()}"
+    return ProgressEvent(record.storage_id, entry.timestamp, entry.step_key, kind, level, message)
+
+
+def run_events(instance: dg.DagsterInstance, run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
+    """Events of a run with a cursor above `after_cursor`, oldest first."""
+    connection = instance.get_records_for_run(run_id=run_id, cursor=None, ascending=True)
+    records = list(connection.records)
+    while connection.has_more:
+        connection = instance.get_records_for_run(run_id=run_id, cursor=connection.cursor, ascending=True)
+        records.extend(connection.records)
+    events = (_event(record) for record in records if record.storage_id > after_cursor)
+    return [event for event in events if event is not None]
+
+
+def run_info(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunInfo:
+    """A run record as RunInfo, with the first step error as the run's error."""
+    record = instance.get_run_record_by_id(run.run_id)
+    status = STATUS_NAMES.get(run.status, run.status.value.lower())
+    error = None
+    if status == "failure":
+        failures = [e for e in run_events(instance, run.run_id) if e.kind == "step_failure"]
+        error = failures[0].message if failures else "the run failed"
+    modules_tag = run.tags.get("just-dna/modules", "")
+    return RunInfo(
+        run_id=run.run_id,
+        partition_key=run.tags.get("dagster/partition", ""),
+        job_name=run.job_name,
+        status=status,
+        modules=[m for m in modules_tag.split(",") if m],
+        started_at=record.start_time if record else None,
+        ended_at=record.end_time if record else None,
+        error=error,
+    )

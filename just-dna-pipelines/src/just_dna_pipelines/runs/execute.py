@@ -1,0 +1,52 @@
+"""Execute a sample's job in this process on the persistent instance (so the run shows in the Dagster UI)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+import dagster as dg
+
+from just_dna_pipelines.runs.config import RunRequest
+from just_dna_pipelines.runs.instance import get_instance
+
+
+def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInProcessResult:
+    """Add the partition if needed and run the job in-process; failures are recorded, not raised."""
+    from just_dna_pipelines.definitions import defs
+
+    instance = get_instance()
+    partitions = "user_vcf_files"
+    if not instance.has_dynamic_partition(partitions, request.partition_key):
+        instance.add_dynamic_partitions(partitions, [request.partition_key])
+    job = defs.resolve_job_def(request.job_name)
+    return job.execute_in_process(
+        run_config=request.run_config(),
+        instance=instance,
+        partition_key=request.partition_key,
+        run_id=run_id,
+        raise_on_error=False,
+        tags={"just-dna/modules": ",".join(request.modules or ["all"])},
+    )
+
+
+def main() -> int:
+    """Child-process entry point used by the service to run in the background."""
+    parser = argparse.ArgumentParser(prog="just_dna_pipelines.runs.execute")
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--request", required=True, help="RunRequest as JSON")
+    args = parser.parse_args()
+    request = RunRequest(**json.loads(args.request))
+    result = execute_run(request, run_id=args.run_id)
+    return 0 if result.success else 1
+
+
+def request_json(request: RunRequest) -> str:
+    """Serialize a request for the child process."""
+    return json.dumps(asdict(request))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

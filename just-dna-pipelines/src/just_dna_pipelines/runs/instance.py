@@ -1,0 +1,36 @@
+"""The persistent Dagster instance under DAGSTER_HOME (created with telemetry off on first use)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from just_dna_pipelines.settings import get_settings
+
+DAGSTER_YAML = """telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 2
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """Create DAGSTER_HOME with a dagster.yaml if missing, and export it for Dagster."""
+    home = get_settings().dagster_home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def get_instance() -> dg.DagsterInstance:
+    """The persistent instance the CLI, the web app and the Dagster UI share."""
+    ensure_dagster_home()
+    return dg.DagsterInstance.get()

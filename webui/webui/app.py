@@ -1,11 +1,8 @@
-"""The Reflex app: pages, theme and the owner-checked file routes."""
+"""The Reflex app: the pages and the owner-checked file routes mounted next to Reflex's backend."""
 
 import reflex as rx
 
-app = rx.App()
+from webui.pages import account, index, login, run, sample, signup  # noqa: F401  (registers the pages)
+from webui.routes import file_routes
 
-
-@rx.page(route="/", title="just-dna-lite")
-def index() -> rx.Component:
-    """Placeholder home page."""
-    return rx.center(rx.heading("just-dna-lite"), height="100vh")
+app = rx.App(api_transformer=file_routes())

@@ -141,11 +141,8 @@ def start(argv: list[str] | None = None) -> None:
     reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
     if args.prod:
         reflex += ["--env", "prod", "--single-port", "--frontend-port", str(args.frontend_port)]
-        env["REFLEX_API_URL"] = f"http://{shown}:{args.frontend_port}"
     else:
         reflex += ["--frontend-port", str(args.frontend_port), "--backend-port", str(args.backend_port)]
-        env["REFLEX_API_URL"] = f"http://{shown}:{args.backend_port}"
-    env["REFLEX_DEPLOY_URL"] = f"http://{shown}:{args.frontend_port}"
     procs["webui"] = _spawn("webui", reflex, env, log_dir)
     print(f"\njust-dna-lite web app: http://{shown}:{args.frontend_port}", flush=True)
     if not args.no_dagster:

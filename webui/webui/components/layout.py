@@ -1,0 +1,120 @@
+"""The page frame: top bar with navigation, account and color mode, then a centered content column."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from webui.states.auth import AuthState
+
+
+def _nav_link(text: str, href: str) -> rx.Component:
+    """A top-bar link."""
+    return rx.link(text, href=href, size="2", weight="medium", color_scheme="gray", high_contrast=True)
+
+
+def navbar() -> rx.Component:
+    """Brand, navigation and the logged-in user's menu."""
+    return rx.box(
+        rx.hstack(
+            rx.link(
+                rx.hstack(
+                    rx.icon("dna", size=22, color=rx.color("accent", 10)),
+                    rx.heading("just-dna-lite", size="4", weight="bold"),
+                    align="center",
+                    spacing="2",
+                ),
+                href="/",
+                underline="none",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+            rx.spacer(),
+            rx.cond(
+                AuthState.user_name != "",
+                rx.hstack(
+                    _nav_link("Samples", "/"),
+                    rx.menu.root(
+                        rx.menu.trigger(
+                            rx.button(
+                                rx.icon("circle-user", size=16),
+                                rx.text(AuthState.user_name, class_name="user-name"),
+                                variant="soft",
+                                size="2",
+                                id="user-menu",
+                            )
+                        ),
+                        rx.menu.content(
+                            rx.menu.item("Account", on_click=rx.redirect("/account")),
+                            rx.menu.separator(),
+                            rx.menu.item("Log out", on_click=AuthState.log_out, id="logout"),
+                        ),
+                    ),
+                    spacing="4",
+                    align="center",
+                ),
+            ),
+            rx.color_mode.button(size="2", variant="ghost"),
+            align="center",
+            spacing="4",
+            width="100%",
+            max_width="1100px",
+            margin_x="auto",
+            padding_x=["12px", "16px", "24px"],
+            padding_y="12px",
+        ),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+        width="100%",
+    )
+
+
+def page(*children: rx.Component, title: str | rx.Var | None = None, subtitle=None) -> rx.Component:
+    """A full page: navbar, optional heading and the content column."""
+    header = []
+    if title is not None:
+        header.append(rx.heading(title, size="7", weight="bold", id="page-title"))
+    if subtitle is not None:
+        header.append(rx.text(subtitle, color_scheme="gray", size="3"))
+    return rx.box(
+        navbar(),
+        rx.vstack(
+            *header,
+            *children,
+            spacing="5",
+            width="100%",
+            max_width="1100px",
+            margin_x="auto",
+            padding_x=["12px", "16px", "24px"],
+            padding_y=["20px", "28px", "36px"],
+        ),
+        min_height="100vh",
+        background=rx.color("gray", 1),
+    )
+
+
+def card(*children: rx.Component, **props) -> rx.Component:
+    """A content card taking the full column width."""
+    return rx.card(rx.vstack(*children, spacing="3", width="100%"), width="100%", size="3", **props)
+
+
+def error_callout(message: rx.Var, **props) -> rx.Component:
+    """A red one-line error, shown only when `message` is not empty."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%", **props),
+    )
+
+
+def status_badge(status: rx.Var) -> rx.Component:
+    """A colored badge for a sample or run status."""
+    return rx.match(
+        status,
+        ("done", rx.badge("done", color_scheme="green")),
+        ("success", rx.badge("success", color_scheme="green")),
+        ("running", rx.badge("running", color_scheme="blue")),
+        ("queued", rx.badge("queued", color_scheme="blue")),
+        ("failed", rx.badge("failed", color_scheme="red")),
+        ("failure", rx.badge("failed", color_scheme="red")),
+        ("canceled", rx.badge("canceled", color_scheme="orange")),
+        rx.badge(status, color_scheme="gray"),
+    )

@@ -1,0 +1,59 @@
+"""The embedded report and the download buttons, shared by the sample and run pages."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from webui.components.backend import backend_url
+from webui.components.layout import card
+
+
+def download_buttons(downloads: rx.Var) -> rx.Component:
+    """One button per downloadable output file."""
+    return rx.flex(
+        rx.foreach(
+            downloads,
+            lambda f: rx.link(
+                rx.button(rx.icon("download", size=14), f["name"], variant="soft", size="2"),
+                href=backend_url(f["href"]),
+                is_external=False,
+                download=True,
+                class_name="download-link",
+            ),
+        ),
+        wrap="wrap",
+        gap="2",
+        id="downloads",
+    )
+
+
+def report_view(report_url: rx.Var, downloads: rx.Var) -> rx.Component:
+    """The report in an iframe (served by the owner-checked route) with its downloads."""
+    return card(
+        rx.hstack(
+            rx.heading("Report", size="4"),
+            rx.spacer(),
+            rx.link(
+                rx.button(rx.icon("external-link", size=14), "Open in a new tab", variant="ghost", size="2"),
+                href=backend_url(report_url),
+                is_external=True,
+            ),
+            width="100%",
+            align="center",
+        ),
+        download_buttons(downloads),
+        rx.el.iframe(
+            src=backend_url(report_url),
+            title="Longevity report",
+            id="report-frame",
+            sandbox="allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-downloads",
+            style={
+                "width": "100%",
+                "height": "75vh",
+                "border": f"1px solid {rx.color('gray', 5)}",
+                "borderRadius": "8px",
+                "background": "white",
+            },
+        ),
+        id="report",
+    )

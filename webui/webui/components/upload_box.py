@@ -1,0 +1,87 @@
+"""The VCF drop zone with its progress bar, messages and the demo sample button."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from webui.components.layout import card, error_callout
+from webui.states.samples import UPLOAD_ID, SamplesState
+
+ACCEPT = {"application/gzip": [".gz", ".bgz"], "text/plain": [".vcf"], "application/octet-stream": [".bcf"]}
+
+
+def upload_box() -> rx.Component:
+    """Drop or pick a VCF; it uploads at once, streamed, and is validated before it is kept."""
+    return card(
+        rx.hstack(
+            rx.heading("Add a genome", size="4"),
+            rx.spacer(),
+            rx.button(
+                rx.icon("flask-conical", size=16),
+                "Use the demo sample",
+                variant="soft",
+                on_click=SamplesState.add_demo,
+                id="demo-sample",
+            ),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.upload.root(
+            rx.vstack(
+                rx.icon("upload", size=28, color=rx.color("accent", 10)),
+                rx.text("Drop your VCF here or click to choose", weight="medium"),
+                rx.text(
+                    f".vcf, .vcf.gz or .bcf on GRCh38 · up to {SamplesState.max_upload_mb} MB",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                align="center",
+                spacing="2",
+            ),
+            id=UPLOAD_ID,
+            accept=ACCEPT,
+            multiple=False,
+            max_size=SamplesState.max_upload_mb * 1024 * 1024,
+            disabled=SamplesState.uploading,
+            on_drop=SamplesState.receive_upload(  # type: ignore[misc]  # Reflex stubs miss chunk-upload handlers
+                rx.upload_files_chunk(
+                    upload_id=UPLOAD_ID, on_upload_progress=SamplesState.upload_progress_changed
+                )
+            ),
+            on_drop_rejected=SamplesState.upload_rejected,
+            border=f"2px dashed {rx.color('accent', 7)}",
+            border_radius="12px",
+            padding="2em 1em",
+            width="100%",
+            cursor="pointer",
+            background=rx.color("accent", 2),
+        ),
+        rx.cond(
+            SamplesState.uploading,
+            rx.vstack(
+                rx.text(
+                    rx.cond(
+                        SamplesState.upload_progress < 100,
+                        f"Uploading… {SamplesState.upload_progress}%",
+                        "Checking the file…",
+                    ),
+                    size="2",
+                ),
+                rx.progress(value=SamplesState.upload_progress, max=100, width="100%", id="upload-progress"),
+                width="100%",
+                spacing="1",
+            ),
+        ),
+        error_callout(SamplesState.upload_error, id="upload-error"),
+        rx.cond(
+            SamplesState.upload_notice != "",
+            rx.callout(
+                SamplesState.upload_notice,
+                icon="circle-check",
+                color_scheme="green",
+                width="100%",
+                id="upload-ok",
+            ),
+        ),
+    )

@@ -1,0 +1,93 @@
+"""Database tables of the web app (users, sessions, login attempts, samples, runs, preferences) and the engine."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+from webui.config import get_web_settings
+
+
+class User(SQLModel, table=True):
+    """An account; `name` is also the user part of the `user/sample` partition key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    password_hash: str
+    created_at: float = Field(default_factory=time.time)
+
+
+class AuthSession(SQLModel, table=True):
+    """A login session; only the SHA-256 of its random token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True)
+    user_id: int = Field(index=True, foreign_key="user.id")
+    created_at: float = Field(default_factory=time.time)
+    expires_at: float
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login, counted per attempted name to throttle guessing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)
+    at: float = Field(default_factory=time.time, index=True)
+
+
+class SampleRecord(SQLModel, table=True):
+    """An uploaded sample owned by a user."""
+
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True, foreign_key="user.id")
+    name: str
+    filename: str
+    size_bytes: int
+    record_count: int
+    genome_build: str
+    vcf_samples: str
+    uploaded_at: float = Field(default_factory=time.time)
+
+
+class RunRecord(SQLModel, table=True):
+    """A pipeline run launched from the web app, for ownership checks and history."""
+
+    run_id: str = Field(primary_key=True)
+    user_id: int = Field(index=True, foreign_key="user.id")
+    sample: str = Field(index=True)
+    modules: str
+    launched_at: float = Field(default_factory=time.time)
+
+
+class ModuleChoice(SQLModel, table=True):
+    """The modules a user ticked last time (comma-separated names)."""
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    modules: str
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    """One engine per database URL, with the tables created on first use."""
+    connect_args: dict[str, object] = {}
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, connect_args=connect_args)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def get_engine() -> Engine:
+    """The engine of the configured database (`DATABASE_URL`)."""
+    return _engine_for(get_web_settings().database_url)
+
+
+def db_session() -> Session:
+    """A new database session; use as a context manager."""
+    return Session(get_engine(), expire_on_commit=False)

@@ -1,0 +1,33 @@
+"""Human-readable sizes, times and durations for the UI."""
+
+from __future__ import annotations
+
+import time
+
+
+def size(n: int) -> str:
+    """Bytes as B / KB / MB / GB."""
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def when(timestamp: float | None) -> str:
+    """A timestamp as local 'YYYY-MM-DD HH:MM', or an em dash."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "—"
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as '4.2 s', '3 min 05 s' or '1 h 02 min'."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

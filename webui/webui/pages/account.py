@@ -1,0 +1,74 @@
+"""The account page."""
+
+import reflex as rx
+
+from webui.components.layout import card, error_callout, page
+from webui.states.account import AccountState
+
+
+def delete_card() -> rx.Component:
+    """Delete the account after typing the user name."""
+    return card(
+        rx.heading("Delete account", size="4"),
+        rx.text(
+            "Deletes all your samples (uploads, results, reports, run partitions) and then your account. "
+            "This cannot be undone.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.text("Type your user name to confirm:", size="2"),
+        rx.input(
+            value=AccountState.confirm_text,
+            on_change=AccountState.set_confirm_text,
+            placeholder=AccountState.user_name,
+            id="confirm-name",
+            max_width="320px",
+        ),
+        error_callout(AccountState.error),
+        rx.button(
+            rx.icon("trash-2", size=14),
+            "Delete my account and all data",
+            color_scheme="red",
+            on_click=AccountState.delete_account,
+            id="delete-account",
+            width="fit-content",
+        ),
+    )
+
+
+def deleted_card() -> rx.Component:
+    """What was deleted."""
+    return card(
+        rx.callout(
+            "Your account and all its data are deleted.",
+            icon="circle-check",
+            color_scheme="green",
+            width="100%",
+        ),
+        rx.unordered_list(rx.foreach(AccountState.deleted, lambda d: rx.list_item(rx.text(d, size="2")))),
+        rx.link("Create a new account", href="/signup"),
+        id="account-deleted",
+    )
+
+
+@rx.page(route="/account", title="Account · just-dna-lite", on_load=AccountState.load)
+def account() -> rx.Component:
+    """Account details and deletion."""
+    return page(
+        rx.cond(
+            AccountState.deleted.length() > 0,
+            deleted_card(),
+            rx.vstack(
+                card(
+                    rx.heading("Signed in as ", AccountState.user_name, size="4"),
+                    rx.text(
+                        "Sessions expire automatically; log out from the menu at the top right.", size="2"
+                    ),
+                ),
+                delete_card(),
+                spacing="5",
+                width="100%",
+            ),
+        ),
+        title="Account",
+    )

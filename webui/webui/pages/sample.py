@@ -1,0 +1,213 @@
+"""One sample: pick modules and run, history, report, delete."""
+
+from typing import Any
+
+import reflex as rx
+
+from webui.components.layout import card, error_callout, page, status_badge
+from webui.components.results import report_view
+from webui.states.sample import SampleState
+
+
+def _module_item(m: Any) -> rx.Component:
+    """A checklist row: tick box, title, description and facts."""
+    return rx.box(
+        rx.hstack(
+            rx.checkbox(
+                checked=SampleState.selected.contains(m["name"]),
+                on_change=lambda checked: SampleState.toggle_module(m["name"], checked),  # type: ignore[operator]
+                size="3",
+                id="module-" + m["name"].to(str),
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.text(m["title"], weight="bold"),
+                    rx.badge(m["name"], variant="outline", color_scheme="gray"),
+                    rx.cond(m["demo"] != "", rx.badge("demo", color_scheme="orange")),
+                    wrap="wrap",
+                    align="center",
+                ),
+                rx.text(m["description"], size="2", color_scheme="gray"),
+                rx.text(
+                    m["variants"]
+                    + " variants · version "
+                    + m["version"].to(str)
+                    + " · "
+                    + m["source"].to(str),
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            align="start",
+            spacing="3",
+            width="100%",
+        ),
+        padding="0.75em",
+        border_radius="8px",
+        border=f"1px solid {rx.color('gray', 4)}",
+        width="100%",
+    )
+
+
+def modules_card() -> rx.Component:
+    """The module checklist and the Run button."""
+    return card(
+        rx.hstack(
+            rx.heading("Modules", size="4"),
+            rx.spacer(),
+            rx.button("All", variant="ghost", size="1", on_click=SampleState.select_all, id="select-all"),
+            rx.button("None", variant="ghost", size="1", on_click=SampleState.select_none, id="select-none"),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            SampleState.modules_notice != "",
+            rx.callout(
+                SampleState.modules_notice, icon="info", color_scheme="orange", width="100%", id="demo-notice"
+            ),
+        ),
+        error_callout(SampleState.modules_error),
+        rx.foreach(SampleState.modules, _module_item),
+        error_callout(SampleState.run_error, id="run-error"),
+        rx.button(
+            rx.icon("play", size=16),
+            "Run " + SampleState.selected.length().to(str) + " module(s)",
+            size="3",
+            on_click=SampleState.run,
+            loading=SampleState.launching,
+            disabled=SampleState.selected.length() == 0,
+            id="run-button",
+        ),
+    )
+
+
+def history_card() -> rx.Component:
+    """Past runs of this sample, newest first."""
+    return card(
+        rx.heading("Run history", size="4"),
+        rx.cond(
+            SampleState.runs.length() > 0,
+            rx.vstack(
+                rx.foreach(
+                    SampleState.runs,
+                    lambda r: rx.link(
+                        rx.flex(
+                            status_badge(r["status"]),
+                            rx.text(r["started"], size="2", weight="medium"),
+                            rx.text(r["modules"], size="2", color_scheme="gray"),
+                            rx.text(r["took"], size="2", color_scheme="gray"),
+                            rx.code(r["short_id"], size="1"),
+                            gap="3",
+                            wrap="wrap",
+                            align="center",
+                        ),
+                        href="/run?id=" + r["run_id"].to(str),
+                        underline="none",
+                        color_scheme="gray",
+                        high_contrast=True,
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+                id="run-history",
+            ),
+            rx.text("No runs yet: tick modules above and press Run.", size="2", color_scheme="gray"),
+        ),
+    )
+
+
+def danger_card() -> rx.Component:
+    """Delete the sample, after confirming."""
+    return card(
+        rx.heading("Delete this sample", size="4"),
+        rx.text(
+            "Removes the uploaded VCF, all results and reports, and the run partition.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(
+                rx.button(
+                    rx.icon("trash-2", size=14),
+                    "Delete sample",
+                    color_scheme="red",
+                    variant="soft",
+                    id="delete-sample",
+                )
+            ),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Delete " + SampleState.sample_name + "?"),
+                rx.alert_dialog.description("This cannot be undone."),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.action(
+                        rx.button(
+                            "Delete", color_scheme="red", on_click=SampleState.delete, id="confirm-delete"
+                        )
+                    ),
+                    justify="end",
+                    spacing="3",
+                    margin_top="1em",
+                ),
+            ),
+        ),
+    )
+
+
+def deleted_card() -> rx.Component:
+    """What the deletion removed."""
+    return card(
+        rx.callout("Sample deleted.", icon="circle-check", color_scheme="green", width="100%"),
+        rx.unordered_list(rx.foreach(SampleState.deleted, lambda d: rx.list_item(rx.text(d, size="2")))),
+        rx.link("Back to your samples", href="/"),
+        id="deleted",
+    )
+
+
+def _facts() -> rx.Component:
+    """The upload's facts under the title."""
+    s: Any = SampleState.sample
+    return rx.flex(
+        status_badge(s["status"]),
+        rx.text(s["filename"], size="2"),
+        rx.text(s["records"] + " records", size="2", color_scheme="gray"),
+        rx.text(s["build"], size="2", color_scheme="gray"),
+        rx.text("VCF sample: " + s["vcf_samples"].to(str), size="2", color_scheme="gray"),
+        gap="3",
+        wrap="wrap",
+        align="center",
+    )
+
+
+@rx.page(route="/sample", title="Sample · just-dna-lite", on_load=SampleState.load)
+def sample() -> rx.Component:
+    """The sample page."""
+    return page(
+        rx.cond(
+            SampleState.deleted.length() > 0,
+            deleted_card(),
+            rx.cond(
+                SampleState.not_found,
+                card(rx.text("No such sample."), rx.link("Back to your samples", href="/"), id="not-found"),
+                rx.vstack(
+                    _facts(),
+                    rx.cond(
+                        SampleState.report_url != "",
+                        report_view(SampleState.report_url, SampleState.downloads),
+                    ),
+                    rx.grid(
+                        modules_card(),
+                        rx.vstack(history_card(), danger_card(), spacing="5", width="100%"),
+                        columns=rx.breakpoints(initial="1", md="2"),
+                        spacing="5",
+                        width="100%",
+                    ),
+                    spacing="5",
+                    width="100%",
+                ),
+            ),
+        ),
+        title=SampleState.sample_name,
+    )

@@ -1,0 +1,22 @@
+"""Create an account."""
+
+import reflex as rx
+
+from webui.components.auth_form import auth_page, field
+from webui.states.auth import AuthState
+
+
+@rx.page(route="/signup", title="Sign up · just-dna-lite", on_load=AuthState.skip_if_logged_in)
+def signup() -> rx.Component:
+    """The sign-up form."""
+    return auth_page(
+        "Create an account",
+        [
+            field("User name", "name", hint="Letters, digits, '.', '_' or '-'."),
+            field("Password", "password", "password", hint="At least 8 characters."),
+            field("Repeat password", "confirm", "password"),
+        ],
+        "Sign up",
+        AuthState.sign_up,
+        rx.text("Have an account? ", rx.link("Log in", href="/login"), size="2"),
+    )

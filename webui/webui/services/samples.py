@@ -1,0 +1,205 @@
+"""Owner-checked access to a user's samples, runs and result files, on top of `just_dna_pipelines.service`.
+
+Every function takes the authenticated `CurrentUser`; a sample or run that is not theirs is reported as
+not found, so nobody learns what others have.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import col, delete, select
+
+from just_dna_pipelines import service
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key, validate_name
+from webui.db import AuthSession, LoginFailure, ModuleChoice, RunRecord, SampleRecord, User, db_session
+from webui.services.accounts import CurrentUser
+from webui.services.errors import NotFoundError, WebError
+
+STATUS_BY_RUN = {
+    "queued": "running",
+    "running": "running",
+    "success": "done",
+    "failure": "failed",
+    "canceled": "failed",
+}
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """One row of the sample list."""
+
+    name: str
+    filename: str
+    size_bytes: int
+    record_count: int
+    genome_build: str
+    vcf_samples: str
+    uploaded_at: float
+    status: str  # uploaded, running, done, failed
+    last_run_at: float | None
+    last_run_id: str | None
+
+
+def _owned_sample(user: CurrentUser, sample: str) -> SampleRecord:
+    """The user's sample record named `sample`; NotFoundError otherwise."""
+    try:
+        validate_name(sample, "sample name")
+    except InvalidKeyError as exc:
+        raise NotFoundError(f"no sample {sample!r}") from exc
+    with db_session() as db:
+        row = db.exec(
+            select(SampleRecord).where(SampleRecord.user_id == user.id, SampleRecord.name == sample)
+        ).first()
+    if row is None:
+        raise NotFoundError(f"no sample {sample!r}")
+    return row
+
+
+def _view(user: CurrentUser, row: SampleRecord) -> SampleView:
+    """A sample row with its status derived from its newest run."""
+    runs = service.sample_runs(user.name, row.name)
+    newest = runs[0] if runs else None
+    return SampleView(
+        name=row.name,
+        filename=row.filename,
+        size_bytes=row.size_bytes,
+        record_count=row.record_count,
+        genome_build=row.genome_build,
+        vcf_samples=row.vcf_samples,
+        uploaded_at=row.uploaded_at,
+        status=STATUS_BY_RUN.get(newest.status, newest.status) if newest else "uploaded",
+        last_run_at=(newest.started_at or newest.ended_at) if newest else None,
+        last_run_id=newest.run_id if newest else None,
+    )
+
+
+def list_samples(user: CurrentUser) -> list[SampleView]:
+    """The user's samples, newest upload first."""
+    with db_session() as db:
+        rows = db.exec(
+            select(SampleRecord)
+            .where(SampleRecord.user_id == user.id)
+            .order_by(col(SampleRecord.uploaded_at).desc())
+        ).all()
+    return [_view(user, row) for row in rows]
+
+
+def get_sample(user: CurrentUser, sample: str) -> SampleView:
+    """One of the user's samples."""
+    return _view(user, _owned_sample(user, sample))
+
+
+def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.VcfFacts) -> SampleView:
+    """Register a stored, validated VCF as the user's sample (partition `user/sample`)."""
+    service.register_sample(user.name, sample, vcf_path)
+    row = SampleRecord(
+        user_id=user.id,
+        name=sample,
+        filename=vcf_path.name,
+        size_bytes=vcf_path.stat().st_size,
+        record_count=facts.record_count,
+        genome_build=facts.genome_build,
+        vcf_samples=", ".join(facts.samples),
+    )
+    with db_session() as db:
+        db.add(row)
+        db.commit()
+    return _view(user, row)
+
+
+def sample_exists(user: CurrentUser, sample: str) -> bool:
+    """Whether the user already has a sample of that name."""
+    try:
+        _owned_sample(user, sample)
+    except NotFoundError:
+        return False
+    return True
+
+
+def launch(user: CurrentUser, sample: str, modules: list[str]) -> str:
+    """Start a run of the user's sample with `modules`; return its run id."""
+    _owned_sample(user, sample)
+    if not modules:
+        raise WebError("tick at least one module")
+    try:
+        run_id = service.launch_run(user.name, sample, modules)
+    except PipelineError as exc:
+        raise WebError(str(exc)) from exc
+    with db_session() as db:
+        db.add(RunRecord(run_id=run_id, user_id=user.id, sample=sample, modules=",".join(modules)))
+        db.commit()
+    return run_id
+
+
+def owned_run(user: CurrentUser, run_id: str) -> tuple[str, service.RunInfo]:
+    """The sample name and status of one of the user's runs; NotFoundError otherwise."""
+    with db_session() as db:
+        record = db.get(RunRecord, run_id)
+    if record is not None and record.user_id != user.id:
+        raise NotFoundError("no such run")
+    try:
+        info = service.get_run(run_id)
+        owner, sample = parse_partition_key(info.partition_key)
+    except (PipelineError, InvalidKeyError, KeyError, ValueError) as exc:
+        raise NotFoundError("no such run") from exc
+    if owner != user.name:
+        raise NotFoundError("no such run")
+    return sample, info
+
+
+def run_history(user: CurrentUser, sample: str) -> list[service.RunInfo]:
+    """All runs of the user's sample, newest first."""
+    _owned_sample(user, sample)
+    return service.sample_runs(user.name, sample)
+
+
+def report_file(user: CurrentUser, sample: str) -> Path | None:
+    """The user's finished HTML report of `sample`, or None."""
+    _owned_sample(user, sample)
+    return service.report_path(user.name, sample)
+
+
+def output_files(user: CurrentUser, sample: str) -> dict[str, Path]:
+    """The user's downloadable outputs of `sample` by name."""
+    _owned_sample(user, sample)
+    return service.sample_output_files(user.name, sample)
+
+
+def delete_sample(user: CurrentUser, sample: str) -> list[str]:
+    """Delete one of the user's samples (upload, outputs, reports, partition, history); return what went."""
+    _owned_sample(user, sample)
+    deleted = service.delete_sample(user.name, sample)
+    with db_session() as db:
+        db.exec(delete(RunRecord).where(col(RunRecord.user_id) == user.id, col(RunRecord.sample) == sample))
+        db.exec(
+            delete(SampleRecord).where(col(SampleRecord.user_id) == user.id, col(SampleRecord.name) == sample)
+        )
+        db.commit()
+    return [*deleted, f"sample record {sample}"]
+
+
+def delete_account(user: CurrentUser) -> list[str]:
+    """Delete the user's samples with all their data, then the account and its sessions; return what went."""
+    from just_dna_pipelines.settings import get_settings
+
+    deleted: list[str] = []
+    for view in list_samples(user):
+        deleted += delete_sample(user, view.name)
+    settings = get_settings()
+    for folder in (settings.user_input_dir(user.name), settings.output_dir / "users" / user.name):
+        if folder.exists():
+            shutil.rmtree(folder)
+            deleted.append(f"folder {folder}")
+    with db_session() as db:
+        for table in (AuthSession, RunRecord, SampleRecord):
+            db.exec(delete(table).where(col(table.user_id) == user.id))  # type: ignore[attr-defined]
+        db.exec(delete(ModuleChoice).where(col(ModuleChoice.user_id) == user.id))
+        db.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"name:{user.name}"))
+        db.exec(delete(User).where(col(User.id) == user.id))
+        db.commit()
+    deleted.append(f"account {user.name}")
+    return deleted

@@ -1,0 +1,114 @@
+"""Streaming an upload to disk: temp file, size limit, validation with `inspect_vcf`, then rename."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from just_dna_pipelines import service
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.keys import InvalidKeyError, sample_name_from_filename
+from just_dna_pipelines.settings import get_settings
+from webui.config import get_web_settings
+from webui.services import samples
+from webui.services.accounts import CurrentUser
+from webui.services.errors import WebError
+
+ACCEPTED_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf")
+
+
+def _suffix(filename: str) -> str:
+    """The accepted VCF suffix of `filename`; WebError if it has none."""
+    lower = filename.lower()
+    for suffix in ACCEPTED_SUFFIXES:
+        if lower.endswith(suffix):
+            return suffix
+    raise WebError(f"{filename}: not a VCF file name; upload a .vcf, .vcf.gz or .bcf file")
+
+
+class UploadSink:
+    """Receives one uploaded file in chunks and turns it into a registered sample, or leaves nothing behind."""
+
+    def __init__(self, user: CurrentUser, filename: str) -> None:
+        """Check the name and open a temp file in a staging folder next to the uploads."""
+        suffix = _suffix(filename)
+        try:
+            self.sample = sample_name_from_filename(filename)
+        except InvalidKeyError as exc:
+            raise WebError(f"{filename}: {exc}") from exc
+        if samples.sample_exists(user, self.sample):
+            raise WebError(f"you already have a sample named {self.sample!r}; delete it first to replace it")
+        self.user = user
+        self.filename = self.sample + suffix
+        self.limit = get_web_settings().max_upload_bytes
+        staging = get_settings().input_dir / ".staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        # Suffix kept so readers that look at the extension (bgzip vs plain vs BCF) see the real one.
+        self.temp_path: Path = staging / f"{secrets.token_hex(8)}-{self.filename}"
+        self._handle = self.temp_path.open("wb")
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        """Append a chunk; abort and raise WebError once the size limit is passed."""
+        self.size += len(data)
+        if self.size > self.limit:
+            self.abort()
+            raise WebError(f"file too large: the limit is {self.limit // (1024 * 1024)} MB")
+        self._handle.write(data)
+
+    def abort(self) -> None:
+        """Drop the partial upload."""
+        if not self._handle.closed:
+            self._handle.close()
+        self.temp_path.unlink(missing_ok=True)
+
+    def finish(self) -> samples.SampleView:
+        """Validate the complete file, move it into place and register the sample; on any problem delete it."""
+        self._handle.close()
+        try:
+            if self.size == 0:
+                raise WebError(f"{self.filename}: the file is empty")
+            facts = _check(self.temp_path)
+            final = service.upload_path(self.user.name, self.filename)
+            self.temp_path.replace(final)
+        except PipelineError as exc:
+            self.temp_path.unlink(missing_ok=True)
+            raise WebError(str(exc)) from exc
+        except BaseException:
+            self.temp_path.unlink(missing_ok=True)
+            raise
+        try:
+            return samples.add_sample(self.user, self.sample, final, facts)
+        except BaseException:
+            final.unlink(missing_ok=True)
+            raise
+
+
+def _check(path: Path) -> service.VcfFacts:
+    """Inspect a VCF and refuse what the modules cannot annotate (wrong build, no samples)."""
+    facts = service.inspect_vcf(path)
+    if facts.genome_build == "GRCh37":
+        raise WebError(
+            "this VCF is on GRCh37 (hg19); the modules use GRCh38 positions: lift it over to GRCh38 and upload again"
+        )
+    if not facts.samples:
+        raise WebError("this VCF has no sample columns (no genotypes); upload a VCF with your genotypes")
+    return facts
+
+
+def add_demo_sample(user: CurrentUser) -> samples.SampleView:
+    """Give the user the synthetic demo sample (matches the demo modules), through the same checks as an upload."""
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+
+    staging = get_settings().input_dir / ".staging" / secrets.token_hex(8)
+    try:
+        source = ensure_demo_sample(staging)
+        sink = UploadSink(user, source.name)
+        with source.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sink.write(chunk)
+        return sink.finish()
+    finally:
+        for leftover in staging.glob("*"):
+            leftover.unlink(missing_ok=True)
+        staging.rmdir() if staging.exists() else None

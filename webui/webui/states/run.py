@@ -1,0 +1,112 @@
+"""The live progress of one run, pushed over the websocket from a background loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import quote
+
+import reflex as rx
+
+from just_dna_pipelines import service
+from webui import formatting
+from webui.services import samples
+from webui.services.errors import AuthError, WebError
+from webui.services.progress import TERMINAL, RunView
+from webui.states.auth import AuthState
+from webui.states.sample import file_links
+
+POLL_SECONDS = 0.25
+MAX_FOLLOW_SECONDS = 12 * 3600
+FAILURE_HINT = (
+    "Check the message above: most failures come from the input (a VCF that is not GRCh38, truncated or "
+    "without genotypes) or an unavailable module source. Fix it and press Run again on the sample page; "
+    "the full log is in the Dagster UI."
+)
+
+
+class RunState(AuthState):
+    """What the run page shows; `follow` keeps it current until the run ends."""
+
+    run_id: rx.Field[str] = rx.field("")
+    sample_name: rx.Field[str] = rx.field("")
+    status: rx.Field[str] = rx.field("")
+    not_found: rx.Field[bool] = rx.field(False)
+    modules: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    steps: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    current_step: rx.Field[str] = rx.field("")
+    log: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    elapsed: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    updates: rx.Field[int] = rx.field(0)
+    last_event_at: rx.Field[float] = rx.field(0.0)
+    report_url: rx.Field[str] = rx.field("")
+    downloads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    _ticket: int = 0
+
+    @rx.event
+    async def open(self):
+        """On-load: check the run is the user's, reset the view and start following it."""
+        try:
+            user = self.current_user()
+        except AuthError:
+            return rx.redirect("/login")
+        self.user_name = user.name
+        self.run_id = self.router.url.query_parameters.get("id", "")
+        try:
+            self.sample_name, info = await asyncio.to_thread(samples.owned_run, user, self.run_id)
+        except WebError:
+            self.not_found, self.status = True, ""
+            return None
+        self.not_found, self.status, self.error, self.updates = False, info.status, "", 0
+        self.modules, self.steps, self.log, self.current_step = [], [], [], ""
+        self.report_url, self.downloads, self.elapsed = "", [], ""
+        self._ticket += 1
+        return RunState.follow
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Read new progress events every POLL_SECONDS and push them; stop when the run has ended."""
+        async with self:
+            ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
+            user = self.current_user()
+        info = await asyncio.to_thread(service.get_run, run_id)
+        view = RunView(modules=list(info.modules))
+        begun = time.monotonic()
+        while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
+            events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
+            info = await asyncio.to_thread(service.get_run, run_id)
+            changed = view.apply(events)
+            finished = info.status in TERMINAL
+            async with self:
+                if self._ticket != ticket or self.run_id != run_id:
+                    return  # the page was reopened or moved to another run: that loop takes over
+                self.status = info.status
+                started = info.started_at or (time.time() if not finished else None)
+                end = info.ended_at or time.time()
+                self.elapsed = formatting.duration(end - started) if started else ""
+                if changed:
+                    self.modules, self.steps, self.log = view.module_rows(), view.step_rows(), view.log
+                    self.current_step = view.current_step
+                    self.last_event_at = view.last_event_at
+                    self.updates += 1
+                if finished:
+                    self.current_step = ""
+                    if info.status != "success":
+                        self.error = info.error or view.failure_message or f"the run ended: {info.status}"
+            if finished and not events:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        if info.status == "success":
+            report = await asyncio.to_thread(samples.report_file, user, sample)
+            files = await asyncio.to_thread(samples.output_files, user, sample)
+            async with self:
+                if self._ticket == ticket:
+                    base = f"/files/{quote(user.name)}/{quote(sample)}"
+                    self.report_url = f"{base}/report" if report else ""
+                    self.downloads = file_links(user.name, sample, {k: str(v) for k, v in files.items()})
+
+    @rx.var
+    def failure_hint(self) -> str:
+        """What to do after a failure."""
+        return FAILURE_HINT if self.error else ""

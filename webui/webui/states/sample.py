@@ -1,0 +1,156 @@
+"""One sample: module checklist, run launch, run history, report and downloads, deletion."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+import reflex as rx
+
+from just_dna_pipelines import service
+from just_dna_pipelines.errors import PipelineError
+from webui import formatting
+from webui.services import accounts, samples
+from webui.services.errors import AuthError, WebError
+from webui.states.auth import AuthState
+from webui.states.samples import sample_row
+
+
+def module_row(info: service.ModuleInfo) -> dict[str, str]:
+    """A module as plain strings for the checklist."""
+    return {
+        "name": info.name,
+        "title": info.title,
+        "description": info.description,
+        "version": info.version,
+        "source": info.source,
+        "variants": f"{info.weights_rows:,}",
+        "demo": "yes" if info.demo else "",
+    }
+
+
+def run_row(info: service.RunInfo) -> dict[str, str]:
+    """A run as plain strings for the history table."""
+    took = (info.ended_at - info.started_at) if info.started_at and info.ended_at else None
+    return {
+        "run_id": info.run_id,
+        "short_id": info.run_id[:8],
+        "status": info.status,
+        "modules": ", ".join(info.modules),
+        "started": formatting.when(info.started_at),
+        "took": formatting.duration(took),
+    }
+
+
+def file_links(user: str, sample: str, files: dict[str, str]) -> list[dict[str, str]]:
+    """Download links (relative to the backend) for a sample's outputs."""
+    base = f"/files/{quote(user)}/{quote(sample)}/download/"
+    return [{"name": name, "href": base + quote(name)} for name in sorted(files)]
+
+
+class SampleState(AuthState):
+    """The sample page."""
+
+    sample: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    sample_name: rx.Field[str] = rx.field("")
+    not_found: rx.Field[bool] = rx.field(False)
+    modules: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    selected: rx.Field[list[str]] = rx.field(default_factory=list)
+    modules_notice: rx.Field[str] = rx.field("")
+    modules_error: rx.Field[str] = rx.field("")
+    runs: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    report_url: rx.Field[str] = rx.field("")
+    downloads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    run_error: rx.Field[str] = rx.field("")
+    launching: rx.Field[bool] = rx.field(False)
+    deleted: rx.Field[list[str]] = rx.field(default_factory=list)
+
+    @rx.event
+    async def load(self):
+        """On-load: check the session and that the sample is the user's, then load everything."""
+        try:
+            user = self.current_user()
+        except AuthError:
+            return rx.redirect("/login")
+        self.user_name = user.name
+        name = self.router.url.query_parameters.get("name", "")
+        self.sample_name, self.run_error, self.deleted, self.not_found = name, "", [], False
+        try:
+            view = await asyncio.to_thread(samples.get_sample, user, name)
+        except WebError:
+            self.not_found, self.sample = True, {}
+            return None
+        self.sample = sample_row(view)
+        await self._load_modules(user)
+        await self._load_results(user, name)
+        return None
+
+    async def _load_modules(self, user: accounts.CurrentUser) -> None:
+        """The module checklist, with the user's last choice ticked (all modules the first time)."""
+        try:
+            infos = await asyncio.to_thread(service.list_modules)
+            self.modules_error = ""
+        except PipelineError as exc:
+            infos, self.modules_error = [], str(exc)
+        self.modules = [module_row(i) for i in infos]
+        names = [m["name"] for m in self.modules]
+        demo = [i for i in infos if i.demo]
+        self.modules_notice = (
+            f"Showing demo modules ({demo[0].source}): synthetic data for trying the app, not real findings."
+            if demo
+            else ""
+        )
+        remembered = await asyncio.to_thread(accounts.remembered_modules, user)
+        self.selected = [n for n in names if remembered is None or n in remembered]
+
+    async def _load_results(self, user: accounts.CurrentUser, name: str) -> None:
+        """Run history, report link and downloads."""
+        runs = await asyncio.to_thread(samples.run_history, user, name)
+        self.runs = [run_row(r) for r in runs]
+        report = await asyncio.to_thread(samples.report_file, user, name)
+        self.report_url = f"/files/{quote(user.name)}/{quote(name)}/report" if report else ""
+        files = await asyncio.to_thread(samples.output_files, user, name)
+        self.downloads = file_links(user.name, name, {k: str(v) for k, v in files.items()})
+
+    @rx.event
+    def toggle_module(self, name: str, checked: bool):
+        """Tick or untick one module."""
+        rest = [n for n in self.selected if n != name]
+        self.selected = [*rest, name] if checked else rest
+
+    @rx.event
+    def select_all(self):
+        """Tick every module."""
+        self.selected = [m["name"] for m in self.modules]
+
+    @rx.event
+    def select_none(self):
+        """Untick every module."""
+        self.selected = []
+
+    @rx.event
+    async def run(self):
+        """Launch a run with the ticked modules (returns at once) and open its live progress page."""
+        self.run_error, self.launching = "", True
+        yield
+        try:
+            user = self.current_user()
+            chosen = [m["name"] for m in self.modules if m["name"] in self.selected]
+            await asyncio.to_thread(accounts.remember_modules, user, chosen)
+            run_id = await asyncio.to_thread(samples.launch, user, self.sample_name, chosen)
+        except WebError as exc:
+            self.run_error, self.launching = str(exc), False
+            return
+        self.launching = False
+        yield rx.redirect(f"/run?id={run_id}")
+
+    @rx.event
+    async def delete(self):
+        """Delete the sample and everything derived from it; show what was deleted."""
+        try:
+            user = self.current_user()
+            self.deleted = await asyncio.to_thread(samples.delete_sample, user, self.sample_name)
+        except WebError as exc:
+            self.run_error = str(exc)
+            return
+        self.sample, self.runs, self.report_url, self.downloads = {}, [], "", []

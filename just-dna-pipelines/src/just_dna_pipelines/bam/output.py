@@ -1,0 +1,77 @@
+"""The chunk JSON files and the summary of one BAM, staged in a hidden folder and published whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from just_dna_pipelines.bam.chunk_stats import ChunkStats, chunk_json, total_of
+from just_dna_pipelines.bam.work import BamFileInfo, ChunkBatch
+from just_dna_pipelines.keys import validate_name
+
+SUMMARY_FILE = "summary.json"
+
+
+def chunk_file_name(chunk_id: int) -> str:
+    """`chunk_000001.json`: sorts in file order."""
+    return f"chunk_{chunk_id:06d}.json"
+
+
+def final_folder(output_root: Path, info: BamFileInfo) -> Path:
+    """Where one BAM's JSON files end up: `<output root>/<BAM name>/`."""
+    return output_root / info.name
+
+
+def staging_folder(output_root: Path, info: BamFileInfo, run_id: str) -> Path:
+    """The hidden folder a run fills before publishing it in one rename."""
+    return output_root / f".{info.name}.{validate_name(run_id)}.partial"
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write one JSON file via a temp name and a rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_batch(folder: Path, batch: ChunkBatch, info: BamFileInfo) -> ChunkStats:
+    """Write one JSON file per chunk of the batch; returns the batch's merged stats."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for chunk in batch.chunks:
+        _write_json(
+            folder / chunk_file_name(chunk.chunk_id), chunk_json(chunk, info.total_chunks, info.bam_url)
+        )
+    return total_of(batch.chunks)
+
+
+def summary_json(info: BamFileInfo, total: ChunkStats) -> dict[str, Any]:
+    """The whole file's stats, in the chunk JSON's shape plus file-level facts."""
+    stats = total.stats_json()
+    stats["unplaced_unmapped_reads"] = total.unplaced_reads
+    return {
+        "stats": stats,
+        "file_info": {
+            "bam_url": info.bam_url,
+            "file_version": info.version,
+            "chunk_size": info.chunk_size,
+            "total_chunks": info.total_chunks,
+            "index_total_reads": info.index_reads,
+        },
+    }
+
+
+def publish(staging: Path, target: Path, info: BamFileInfo, total: ChunkStats) -> Path:
+    """Write the summary into the staged folder and swap it in place of any earlier output."""
+    staging.mkdir(parents=True, exist_ok=True)
+    _write_json(staging / SUMMARY_FILE, summary_json(info, total))
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+    return target

@@ -1,0 +1,50 @@
+"""The work units the streamer hands to the processors: batches of chunk stats and the file they belong to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from just_dna_pipelines.bam.chunk_stats import ChunkStats
+
+DEFAULT_BATCH_READS = 2_000_000
+
+
+@dataclass(frozen=True)
+class BamFileInfo:
+    """One streamed BAM: where it came from, its version, and how it was cut into chunks."""
+
+    bam_url: str
+    name: str
+    version: str
+    chunk_size: int
+    total_chunks: int
+    total_reads: int
+    index_reads: int | None
+
+
+@dataclass(frozen=True)
+class ChunkBatch:
+    """Consecutive chunks handed to one processor step."""
+
+    batch_id: int
+    chunks: tuple[ChunkStats, ...]
+
+
+def chunks_per_batch(chunk_size: int, batch_reads: int = DEFAULT_BATCH_READS) -> int:
+    """How many chunks make one work unit, so Dagster steps stay few whatever the chunk size."""
+    return max(1, batch_reads // max(chunk_size, 1))
+
+
+def batched(chunks: Iterable[ChunkStats], per_batch: int) -> Iterator[ChunkBatch]:
+    """Group chunk stats into batches of `per_batch`, numbered from 1."""
+    current: list[ChunkStats] = []
+    batch_id = 0
+    for chunk in chunks:
+        current.append(chunk)
+        if len(current) == per_batch:
+            batch_id += 1
+            yield ChunkBatch(batch_id, tuple(current))
+            current = []
+    if current:
+        yield ChunkBatch(batch_id + 1, tuple(current))

@@ -292,10 +292,7 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
     facts = manifest.get("input") or {}
     source = manifest.get("modules_source") or {}
     regions = manifest.get("confident_regions") or {}
-    filters = tuple(
-        (str(key), "off" if value is None or value is False else "on" if value is True else str(value))
-        for key, value in (manifest.get("filters") or {}).items()
-    )
+    filters = tuple((str(key), _setting(value)) for key, value in (manifest.get("filters") or {}).items())
     return Provenance(
         pipeline_version=manifest.get("pipeline_version"),
         run_id=manifest.get("run_id"),
@@ -316,6 +313,17 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         report_generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         report_version=__version__,
     )
+
+
+def _setting(value: Any) -> str:
+    """A filter setting in words: off, on, a number, or a comma-separated list."""
+    if value is None or value is False:
+        return "off"
+    if value is True:
+        return "on"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
 
 
 def _text(value: Any) -> str | None:

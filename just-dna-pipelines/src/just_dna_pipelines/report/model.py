@@ -20,6 +20,15 @@ class Study:
         """The PubMed page of the study, when the PMID is a plain number."""
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid and self.pmid.isdigit() else None
 
+    @property
+    def p_value_label(self) -> str:
+        """'p-value' for a number; 'Association' when the module gives words ("significant") instead."""
+        return (
+            "p-value"
+            if self.p_value and self.p_value.lstrip("<>=~ ")[:1] in set("0123456789.")
+            else "Association"
+        )
+
 
 @dataclass(frozen=True)
 class VariantRow:

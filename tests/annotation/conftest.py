@@ -57,10 +57,13 @@ def write_module(root: Path, name: str, rows: list[dict]) -> Path:
 
 @pytest.fixture
 def normalize(tmp_path: Path):
-    """Normalize inline VCF records; returns the normalized result."""
+    """Normalize inline VCF records (call it); `.write_module` writes an inline module."""
 
-    def run(records: list[str], header: str = HEADER, **kwargs):
-        vcf = write_vcf(tmp_path / "in.vcf", records, header)
-        return normalize_vcf(vcf, tmp_path / "calls.parquet", **kwargs)
+    class Normalizer:
+        write_module = staticmethod(write_module)
 
-    return run
+        def __call__(self, records: list[str], header: str = HEADER, **kwargs):
+            vcf = write_vcf(tmp_path / "in.vcf", records, header)
+            return normalize_vcf(vcf, tmp_path / "calls.parquet", **kwargs)
+
+    return Normalizer()

@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 
 from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
-from tests.annotation.conftest import write_module
 
 ROWS = [
     # rs1 at 1:100 G>A: hom-alt call expected
@@ -40,7 +39,7 @@ RECORDS = [
 
 def run(tmp_path: Path, normalize, engine: str, *, records=RECORDS, bed: Path | None = None, **kw):
     result = normalize(records, **kw)
-    root = write_module(tmp_path / "modules", "demo", ROWS)
+    root = normalize.write_module(tmp_path / "modules", "demo", ROWS)
     out = tmp_path / f"out-{engine}"
     out.mkdir()
     sample = SampleContext(

@@ -71,7 +71,7 @@ def _resolve_local(folder: Path) -> ResolvedModules:
     )
 
 
-def _reachable(endpoint: str) -> bool:
+def hub_is_reachable(endpoint: str) -> bool:
     """Whether the endpoint's host accepts a TCP connection within PROBE_SECONDS (DNS included)."""
     url = urlparse(endpoint)
     host, port = url.hostname, url.port or (443 if url.scheme == "https" else 80)
@@ -109,7 +109,7 @@ def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
         raise ModuleSourceError(f"invalid Hugging Face source {HF_PREFIX}{spec!r}: expected hf://OWNER/REPO")
     cache_dir = settings.cache_dir / "hf"
     hint = "use --modules-source demo or a local folder"
-    if settings.hf_offline or not _reachable(settings.hf_endpoint):
+    if settings.hf_offline or not hub_is_reachable(settings.hf_endpoint):
         # Decided before importing the hub client (~1.5 s to import), so offline is told at once.
         snapshot = cached_snapshot(cache_dir, repo_id, revision or None)
         if snapshot is None:

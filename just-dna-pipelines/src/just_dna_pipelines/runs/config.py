@@ -27,6 +27,7 @@ class RunRequest:
     min_depth: int | None = None
     min_quality: float | None = None
     report: bool = True
+    console_log_level: str = "WARNING"  # Dagster's own console lines; the event log keeps everything
 
     @property
     def job_name(self) -> str:
@@ -55,4 +56,5 @@ class RunRequest:
                 },
             },
             "resources": {"modules_source": {"config": {"source": self.modules_source}}},
+            "loggers": {"console": {"config": {"log_level": self.console_log_level}}},
         }

@@ -50,3 +50,15 @@ def request_json(request: RunRequest) -> str:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def forget_partition_if_unused(partition_key: str) -> None:
+    """Drop a partition no run ever completed, so rejected input leaves no sample behind (failed runs stay visible)."""
+    import dagster as dg
+
+    instance = get_instance()
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": partition_key}))
+    if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
+        return
+    if instance.has_dynamic_partition("user_vcf_files", partition_key):
+        instance.delete_dynamic_partition("user_vcf_files", partition_key)

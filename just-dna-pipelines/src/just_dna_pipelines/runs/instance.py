@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -30,7 +31,17 @@ def ensure_dagster_home() -> Path:
     return home
 
 
+_instances: dict[Path, dg.DagsterInstance] = {}
+_lock = threading.Lock()
+
+
 def get_instance() -> dg.DagsterInstance:
-    """The persistent instance the CLI, the web app and the Dagster UI share."""
-    ensure_dagster_home()
-    return dg.DagsterInstance.get()
+    """The persistent instance the CLI, the web app and the Dagster UI share (one per process and home).
+
+    Created under a lock: two threads creating the storage of a fresh DAGSTER_HOME at once would race.
+    """
+    with _lock:
+        home = ensure_dagster_home()
+        if home not in _instances:
+            _instances[home] = dg.DagsterInstance.get()
+        return _instances[home]

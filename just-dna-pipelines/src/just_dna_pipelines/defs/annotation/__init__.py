@@ -19,7 +19,7 @@ def annotation_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[hf_annotators_dataset, user_vcf_source, user_vcf_normalized, user_hf_module_annotations],
         jobs=[annotate_with_hf_modules_job],
-        sensors=[build_user_vcf_sensor("annotate_with_hf_modules_job")],
+        sensors=[build_user_vcf_sensor("annotate_and_report_job")],
         resources={
             "sample_io_manager": SampleStorageIOManager(),
             "modules_source": ModulesSource(),

@@ -1,0 +1,22 @@
+"""Jobs that span features: annotation plus report."""
+
+import dagster as dg
+
+from just_dna_pipelines.defs.annotation.jobs import ANNOTATION_ASSETS
+from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
+
+REPORT_ASSET = "user_longevity_report"
+
+generate_longevity_report_job = dg.define_asset_job(
+    "generate_longevity_report_job",
+    selection=dg.AssetSelection.assets(REPORT_ASSET),
+    partitions_def=user_vcf_files_partitions,
+    description="Render the longevity report from a sample's existing module annotations.",
+)
+
+annotate_and_report_job = dg.define_asset_job(
+    "annotate_and_report_job",
+    selection=dg.AssetSelection.assets(*ANNOTATION_ASSETS, REPORT_ASSET),
+    partitions_def=user_vcf_files_partitions,
+    description="Normalize, annotate with the chosen modules, and render the longevity report, in one run.",
+)

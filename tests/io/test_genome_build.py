@@ -1,0 +1,27 @@
+"""Genome build detection from contig lengths and the reference line."""
+
+from just_dna_pipelines.io.genome_build import detect_genome_build, normalize_chrom
+
+
+def test_contig_lengths_decide() -> None:
+    assert detect_genome_build({"chr1": 248_956_422}, None) == ("GRCh38", [])
+    assert detect_genome_build({"1": 249_250_621, "21": 48_129_895}, None) == ("GRCh37", [])
+
+
+def test_reference_line_when_no_contigs() -> None:
+    assert detect_genome_build({}, "file:///ref/hg19.fa")[0] == "GRCh37"
+    assert detect_genome_build({}, "GRCh38_full_analysis_set")[0] == "GRCh38"
+
+
+def test_contradiction_is_unknown_with_a_warning() -> None:
+    build, warnings = detect_genome_build({"chr1": 248_956_422}, "hg19")
+    assert build == "unknown" and "contradicts" in warnings[0]
+
+
+def test_nothing_known_is_unknown() -> None:
+    build, warnings = detect_genome_build({"scaffold_1": 1000}, None)
+    assert build == "unknown" and warnings
+
+
+def test_chrom_names() -> None:
+    assert [normalize_chrom(c) for c in ("chr1", "CHRX", "chrM", "M", "MT", "21")] == ["1", "X", "MT", "MT", "MT", "21"]

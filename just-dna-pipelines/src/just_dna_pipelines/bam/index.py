@@ -1,19 +1,22 @@
-"""A BAM's index (.bai/.csi): found beside a local file, or fetched once per file version into a cache."""
+"""A BAM's index (.bai/.csi): found beside a local file or fetched once per file version into a cache, and
+its read counts (read in Python: pysam crashes on an index that does not belong to the BAM)."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
 import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pysam
-
 from just_dna_pipelines.bam.source import HTTP_TIMEOUT_SECONDS, BamLocation, version_key
 from just_dna_pipelines.errors import BamError
 
 INDEX_SUFFIXES = (".bai", ".csi")
+BAI_META_BIN = 37450  # the pseudo-bin holding a reference's mapped/unmapped counts
+_I32, _U32, _U64 = struct.Struct("<i"), struct.Struct("<I"), struct.Struct("<Q")
 
 
 def _local_index(path: Path) -> Path | None:
@@ -58,12 +61,44 @@ def find_index(location: BamLocation, version: str, cache_dir: Path) -> Path | N
     return None
 
 
-def index_read_count(location: BamLocation, index: Path) -> int:
-    """Total records according to the index: mapped + unmapped per reference, plus unplaced reads."""
-    source = str(location.path) if location.path is not None else location.url
+def _bins_total(data: bytes, pos: int, n_ref: int, meta_bin: int, csi: bool) -> tuple[int, int]:
+    """Sum mapped + unmapped from each reference's pseudo-bin; returns (total, offset after the refs)."""
+    total = 0
+    for _ in range(n_ref):
+        (n_bin,) = _I32.unpack_from(data, pos)
+        pos += 4
+        for _ in range(n_bin):
+            (bin_id,) = _U32.unpack_from(data, pos)
+            pos += 4 + (8 if csi else 0)
+            (n_chunk,) = _I32.unpack_from(data, pos)
+            pos += 4
+            if bin_id == meta_bin and n_chunk == 2:
+                mapped, unmapped = _U64.unpack_from(data, pos + 16)[0], _U64.unpack_from(data, pos + 24)[0]
+                total += mapped + unmapped
+            pos += 16 * n_chunk
+        if not csi:
+            (n_intv,) = _I32.unpack_from(data, pos)
+            pos += 4 + 8 * n_intv
+    return total, pos
+
+
+def index_read_count(index: Path) -> int:
+    """Total records according to a .bai or .csi: mapped + unmapped per reference, plus unplaced reads."""
+    data = index.read_bytes()
     try:
-        with pysam.AlignmentFile(source, "rb", index_filename=str(index)) as bam:
-            placed = sum(stat.total for stat in bam.get_index_statistics())
-            return int(placed + bam.nocoordinate)
-    except (OSError, ValueError) as exc:
-        raise BamError(f"cannot read the index {index} of {location.url}: {exc}") from exc
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)  # a .csi is BGZF-compressed
+        if data[:4] == b"BAI\x01":
+            (n_ref,) = _I32.unpack_from(data, 4)
+            total, pos = _bins_total(data, 8, n_ref, BAI_META_BIN, csi=False)
+        elif data[:4] == b"CSI\x01":
+            _min_shift, depth, l_aux = struct.unpack_from("<iii", data, 4)
+            (n_ref,) = _I32.unpack_from(data, 16 + l_aux)
+            meta_bin = ((1 << (3 * depth + 3)) - 1) // 7 + 1
+            total, pos = _bins_total(data, 20 + l_aux, n_ref, meta_bin, csi=True)
+        else:
+            raise BamError(f"{index} is not a BAM index (.bai or .csi)")
+        unplaced = _U64.unpack_from(data, pos)[0] if pos + 8 <= len(data) else 0
+    except (struct.error, OSError, EOFError) as exc:
+        raise BamError(f"the BAM index {index} is corrupt or truncated") from exc
+    return int(total + unplaced)

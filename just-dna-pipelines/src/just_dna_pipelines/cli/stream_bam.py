@@ -1,18 +1,120 @@
-"""`pipelines stream-bam` (not built yet)."""
+"""`pipelines stream-bam URL --chunk-size N --output-dir DIR`: run streaming_bam_job here, with a progress bar.
+
+The job runs in this process on the persistent Dagster instance (DAGSTER_HOME from the settings), so
+the run is recorded like any other and shows up in the Dagster UI; the bar is fed by the streaming op.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
 
 from just_dna_pipelines.errors import PipelineError
+
+BAR_WIDTH = 30
+REDRAW_SECONDS = 0.2
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+class ProgressBar:
+    """A one-line bar on stderr: compressed bytes read against the file size, plus reads and speed."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.last_draw = 0.0
+        self.tty = sys.stderr.isatty()
+        self.last_decile = -1
+
+    def __call__(self, reads: int, done_bytes: int, total_bytes: int | None) -> None:
+        """Redraw (at most every REDRAW_SECONDS on a terminal; every 10% otherwise)."""
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now - 1e-3
+        fraction = min(done_bytes / total_bytes, 1.0) if total_bytes else None
+        rate = reads / max(now - self.started, 1e-9)
+        if fraction is None:
+            line = f"{reads:,} reads  {rate / 1e6:.2f} M reads/s"
+        else:
+            filled = int(fraction * BAR_WIDTH)
+            bar = "#" * filled + "." * (BAR_WIDTH - filled)
+            line = f"[{bar}] {fraction:4.0%}  {reads:,} reads  {rate / 1e6:.2f} M reads/s"
+        if self.tty:
+            if now - self.last_draw >= REDRAW_SECONDS:
+                self.last_draw = now
+                print(f"\r{line}", end="", file=sys.stderr, flush=True)
+            return
+        decile = int((fraction or 0) * 10)
+        if decile > self.last_decile:
+            self.last_decile = decile
+            print(line, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.tty:
+            print(file=sys.stderr)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    parser = subparsers.add_parser("stream-bam", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "stream-bam",
+        help="per-chunk read statistics of a BAM (path, file:// or http(s):// URL) as JSON files",
+        description=__doc__,
+    )
+    parser.add_argument("url", help="BAM path, file:// or http(s):// URL")
+    parser.add_argument("--chunk-size", type=int, default=1000, help="reads per chunk (default 1000)")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="where to write <BAM name>/chunk_*.json and summary.json (default: the output folder's bam/)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the subcommand."""
-    raise PipelineError("stream-bam is not built yet")
+    """Run streaming_bam_job in-process and print where the JSON files went."""
+    if args.chunk_size < 1:
+        raise PipelineError(f"--chunk-size must be at least 1, not {args.chunk_size}")
+    import dagster as dg
+
+    from just_dna_pipelines.defs.bam import (
+        StreamingBamChunkProcessor,
+        StreamingBamChunkStreamer,
+        build_streaming_bam_job,
+    )
+    from just_dna_pipelines.defs.bam.sensors import stream_run_config
+    from just_dna_pipelines.defs.bam.streamer import PROGRESS_RESOURCE
+    from just_dna_pipelines.runs.instance import get_instance
+
+    output_dir = str(args.output_dir.resolve()) if args.output_dir else None
+    job = build_streaming_bam_job(
+        StreamingBamChunkStreamer(chunk_size=args.chunk_size),
+        StreamingBamChunkProcessor(output_directory=output_dir),
+    )
+    bar = ProgressBar()
+    try:
+        result = job.execute_in_process(
+            # Dagster's own console lines would scroll the bar away; they stay in the run's event log.
+            run_config={**stream_run_config(args.url, args.chunk_size), **QUIET_LOGGERS},
+            instance=get_instance(),
+            resources={PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(bar)},
+        )
+    except dg.DagsterExecutionStepExecutionError as exc:
+        if isinstance(exc.user_exception, PipelineError):
+            raise exc.user_exception from None
+        raise
+    finally:
+        bar.finish()
+    folder = Path(result.output_for_node("publish_bam_summary_op"))
+    summary = json.loads((folder / "summary.json").read_text())
+    stats, info = summary["stats"], summary["file_info"]
+    print(
+        f"{stats['total_reads']:,} reads ({stats['mapped_reads']:,} mapped, "
+        f"{stats['unplaced_unmapped_reads']:,} unplaced unmapped) in {info['total_chunks']:,} chunks "
+        f"-> {folder} (run {result.run_id})"
+    )
+    return 0

@@ -98,7 +98,7 @@ class StreamingBamChunkStreamer(dg.Component, dg.Resolvable, dg.Model):
         index = find_index(location, version, self.cache_dir())
         if index is None and self.require_index:
             raise BamError(f"{bam_url} has no index (.bai or .csi), and this streamer requires one")
-        index_reads = index_read_count(location, index) if index is not None else None
+        index_reads = index_read_count(index) if index is not None else None
         size = _compressed_size(version)
         seen = {"reads": 0}
         started = time.monotonic()

@@ -1,0 +1,184 @@
+"""Shared helpers for the BAM tests: real fixture BAMs, an independent per-chunk count, a loopback HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysam
+import pytest
+
+from just_dna_pipelines.settings import get_settings
+
+GENOMES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "genomes"
+HTSNEXUS = "htsnexus_test_NA12878.bam"
+NA12878_S1 = "NA12878_S1.chr20.10_10p1mb.bam"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point every configured folder (cache, output, DAGSTER_HOME) into the test's temp folder."""
+    for var, sub in (
+        ("JUST_DNA_PIPELINES_CACHE_DIR", "cache"),
+        ("JUST_DNA_PIPELINES_OUTPUT_DIR", "output"),
+        ("JUST_DNA_PIPELINES_INPUT_DIR", "input"),
+        ("DAGSTER_HOME", "dagster_home"),
+    ):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def genome(name: str) -> Path:
+    """A fixture BAM, or skip when ../shared/fixtures is absent."""
+    path = GENOMES / name
+    if not path.is_file():
+        pytest.skip(f"fixture {path} is absent (needs ../shared/fixtures next to the repo)")
+    return path.resolve()
+
+
+@dataclass(frozen=True)
+class ExpectedChunk:
+    """Per-chunk figures computed with a plain pysam loop, independently of the code under test."""
+
+    chunk_id: int
+    total_reads: int
+    mapped_reads: int
+    avg_mapping_quality: float | None
+    position_min: int | None
+    position_max: int | None
+
+
+def pysam_chunks(path: Path, chunk_size: int) -> list[ExpectedChunk]:
+    """Every chunk of `chunk_size` consecutive records in file order, counted read by read with pysam."""
+    chunks: list[ExpectedChunk] = []
+    reads: list[pysam.AlignedSegment] = []
+
+    def close() -> None:
+        mapped = [r for r in reads if not r.is_unmapped]
+        positions = [r.reference_start + 1 for r in mapped]
+        chunks.append(
+            ExpectedChunk(
+                chunk_id=len(chunks) + 1,
+                total_reads=len(reads),
+                mapped_reads=len(mapped),
+                avg_mapping_quality=sum(r.mapping_quality for r in mapped) / len(mapped) if mapped else None,
+                position_min=min(positions) if positions else None,
+                position_max=max(positions) if positions else None,
+            )
+        )
+        reads.clear()
+
+    with pysam.AlignmentFile(str(path), "rb", check_sq=False) as bam:
+        for read in bam.fetch(until_eof=True):
+            reads.append(read)
+            if len(reads) == chunk_size:
+                close()
+    if reads:
+        close()
+    return chunks
+
+
+class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder with HEAD, ETag and single `Range: bytes=a-b` support, as htslib's libcurl expects."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep test output quiet."""
+
+    def _target(self) -> Path | None:
+        path = Path(self.translate_path(self.path))
+        return path if path.is_file() else None
+
+    def _headers(self, path: Path, status: int, start: int, end: int) -> None:
+        stat = path.stat()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", f'"{stat.st_size}-{stat.st_mtime_ns}"')
+        self.send_header("Content-Length", str(end - start + 1))
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{stat.st_size}")
+        self.end_headers()
+
+    def _range(self, size: int) -> tuple[int, int, int]:
+        header = self.headers.get("Range")
+        if not header or not header.startswith("bytes="):
+            return 200, 0, size - 1
+        first, _, last = header[6:].split(",")[0].partition("-")
+        start = int(first) if first else max(size - int(last), 0)
+        end = min(int(last), size - 1) if first and last else size - 1
+        return 206, start, end
+
+    def do_HEAD(self) -> None:
+        path = self._target()
+        if path is None:
+            self.send_error(404)
+            return
+        self._headers(path, 200, 0, path.stat().st_size - 1)
+
+    def do_GET(self) -> None:
+        path = self._target()
+        if path is None:
+            self.send_error(404)
+            return
+        status, start, end = self._range(path.stat().st_size)
+        if start > end:
+            self.send_error(416)
+            return
+        self._headers(path, status, start, end)
+        with path.open("rb") as handle:
+            handle.seek(start)
+            remaining = end - start + 1
+            while remaining > 0:
+                block = handle.read(min(remaining, 1 << 16))
+                if not block:
+                    break
+                try:
+                    self.wfile.write(block)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # htslib closes a stream early when it seeks
+                remaining -= len(block)
+
+
+@dataclass
+class LoopbackServer:
+    """A running loopback HTTP server over `root`."""
+
+    root: Path
+    base_url: str
+    requests: list[str]
+
+    def url(self, name: str) -> str:
+        """The URL of a file in the served folder."""
+        return f"{self.base_url}/{name}"
+
+
+@pytest.fixture
+def http_folder(tmp_path: Path) -> Iterator[LoopbackServer]:
+    """Serve a fresh temp folder on 127.0.0.1 (plain HTTP over loopback; TLS is htslib/libcurl's own job)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    seen: list[str] = []
+
+    class Handler(RangeRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            seen.append(f"{self.command} {self.path} {self.headers.get('Range', '')} -> {code}")
+            super().send_response(code, message)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LoopbackServer(root=root, base_url=f"http://127.0.0.1:{server.server_port}", requests=seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,117 @@
+"""Bad BAM inputs fail with one clear BamError line."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+from pysam.libcbgzf import BGZFile
+
+from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
+from just_dna_pipelines.bam.source import locate
+from just_dna_pipelines.defs.bam import StreamingBamChunkStreamer
+from just_dna_pipelines.defs.bam.streamer import no_progress
+from just_dna_pipelines.errors import BamError
+
+from .conftest import GENOMES, HTSNEXUS, LoopbackServer, genome
+
+
+def _stats(url: str) -> None:
+    list(iter_chunk_stats(locate(url), 1000))
+
+
+def test_plain_text_is_not_a_bam(tmp_path: Path) -> None:
+    source = tmp_path / "calls.vcf"
+    source.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\n")
+    with pytest.raises(BamError, match="not a BAM file"):
+        _stats(str(source))
+
+
+def test_bgzipped_vcf_is_not_a_bam() -> None:
+    vcf = GENOMES / "PG_NA12878_chr21.vcf.gz"
+    if not vcf.is_file():
+        pytest.skip("fixture VCF absent")
+    with pytest.raises(BamError, match="BGZF-compressed but not a BAM"):
+        _stats(str(vcf))
+
+
+def test_plain_gzip_is_not_a_bam(tmp_path: Path) -> None:
+    source = tmp_path / "reads.bam"
+    source.write_bytes(gzip.compress(b"BAM\x01" + b"\x00" * 100))
+    with pytest.raises(BamError, match="not a BAM file"):
+        _stats(str(source))
+
+
+def test_empty_file_is_not_a_bam(tmp_path: Path) -> None:
+    source = tmp_path / "empty.bam"
+    source.write_bytes(b"")
+    with pytest.raises(BamError):
+        _stats(str(source))
+
+
+def test_cut_file_is_truncated(tmp_path: Path) -> None:
+    data = genome(HTSNEXUS).read_bytes()
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BamError, match="truncated"):
+        _stats(str(cut))
+
+
+def test_cut_inside_a_record_with_an_eof_marker_is_truncated(tmp_path: Path) -> None:
+    """Well-formed BGZF with an EOF marker, but the BAM data stops in the middle of a read record."""
+    raw = gzip.decompress(genome(HTSNEXUS).read_bytes())
+    cut = tmp_path / "cut_in_record.bam"
+    with BGZFile(str(cut), "wb") as out:
+        out.write(raw[: len(raw) - 50])
+    with pytest.raises(BamError, match="ends inside a read record"):
+        _stats(str(cut))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BamError, match="no such BAM file"):
+        _stats(str(tmp_path / "absent.bam"))
+
+
+def test_unsupported_scheme() -> None:
+    with pytest.raises(BamError, match="unsupported URL scheme"):
+        locate("ftp://example.org/x.bam")
+
+
+def test_unreachable_url() -> None:
+    with pytest.raises(BamError, match="cannot reach http://127.0.0.1:9/x.bam"):
+        _stats("http://127.0.0.1:9/x.bam")
+
+
+def test_missing_remote_file_says_404(http_folder: LoopbackServer) -> None:
+    with pytest.raises(BamError, match="HTTP 404"):
+        _stats(http_folder.url("absent.bam"))
+
+
+def test_required_index_missing(tmp_path: Path) -> None:
+    bare = tmp_path / "no_index.bam"
+    shutil.copy(genome(HTSNEXUS), bare)
+    streamer = StreamingBamChunkStreamer(require_index=True)
+    with pytest.raises(BamError, match="no index"):
+        streamer.stream(str(bare), 1000, no_progress)
+
+
+def test_without_an_index_the_bam_streams_sequentially(tmp_path: Path) -> None:
+    bare = tmp_path / "no_index.bam"
+    shutil.copy(genome(HTSNEXUS), bare)
+    file_info, batches = StreamingBamChunkStreamer().stream(str(bare), 1000, no_progress)
+    chunks = sum(len(batch.chunks) for batch in batches)
+    info = file_info(chunks)
+    assert (info.total_reads, info.total_chunks, info.index_reads) == (39_918, 40, None)
+
+
+def test_a_stale_index_is_reported(tmp_path: Path) -> None:
+    """The index of another BAM beside this one disagrees with the reads streamed."""
+    bam = tmp_path / "reads.bam"
+    shutil.copy(genome(HTSNEXUS), bam)
+    shutil.copy(genome("NA12878_S1.chr20.10_10p1mb.bam").with_suffix(".bam.bai"), tmp_path / "reads.bam.bai")
+    file_info, batches = StreamingBamChunkStreamer().stream(str(bam), 1000, no_progress)
+    chunks = sum(len(b.chunks) for b in batches)
+    with pytest.raises(BamError, match="index counts 52,035 reads but the file holds 39,918"):
+        file_info(chunks)

@@ -12,6 +12,8 @@ import polars as pl
 import pytest
 
 from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, MATCHED_SCHEMA, STUDIES_SCHEMA
+from just_dna_pipelines.report.model import ReportData, Tally
+from just_dna_pipelines.report.render import fmt_weight
 
 
 def matched_row(module: str, rsid: str, weight: float, **extra: Any) -> dict[str, Any]:
@@ -130,6 +132,35 @@ def study(rsid: str, pmid: str, **extra: Any) -> dict[str, Any]:
         "study_design": "case-control",
         **extra,
     }
+
+
+def figures_of(data: ReportData) -> dict[str, str]:
+    """Every data-figure key the report should show, with its text, computed from the data."""
+
+    def add(prefix: str, t: Tally) -> None:
+        out[f"{prefix}.total"] = str(t.total)
+        out[f"{prefix}.protective"] = str(t.protective)
+        out[f"{prefix}.risk"] = str(t.risk)
+        out[f"{prefix}.net_weight"] = fmt_weight(t.net_weight)
+
+    out: dict[str, str] = {}
+    add("overall", data.overall)
+    for m in data.modules:
+        if m.done:
+            add(m.name, m.tally)
+        for c in m.categories:
+            add(f"{m.name}.cat.{c.key}", c.tally)
+        if m.ledger:
+            for key in ("tested", "sites", "called", "inferred_hom_ref", "untested"):
+                if key != "untested" or m.ledger.untested:
+                    out[f"{m.name}.ledger.{key}"] = str(getattr(m.ledger, key))
+    return out
+
+
+@pytest.fixture
+def expected_figures():
+    """`figures_of` for tests."""
+    return figures_of
 
 
 class SampleFactory:

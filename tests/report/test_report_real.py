@@ -1,0 +1,92 @@
+"""The report of a real genome: the real modules compiled from SQLite, NA12878 chr21 annotated through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.cli import main
+from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
+from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.render import write_report
+from just_dna_pipelines.settings import get_settings
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
+VCF = FIXTURES / "genomes" / "PG_NA12878_hg38-chr21.vcf.gz"
+CONFIDENT = FIXTURES / "genomes" / "PG_Conf_hg38-chr21.bed.gz"
+
+# Known hits of this genome (fixtures/genomes/SOURCES.md): rsid -> (category, weight, evidence).
+EXPECTED = {
+    "rs2253363": ("other", 0.14, "call"),
+    "rs3788157": ("genome_maintenance", 0.175, "call"),
+    "rs414743": ("genome_maintenance", -0.175, "call"),
+    # Absent from the VCF but inside the confident regions: hom-ref, inferred.
+    "rs2838809": ("genome_maintenance", 0.35, "inferred_hom_ref"),
+    "rs2838816": ("genome_maintenance", 0.35, "inferred_hom_ref"),
+}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.fixtures,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(not VCF.is_file(), reason=f"real genome fixtures not found at {FIXTURES.resolve()}"),
+]
+
+
+@pytest.fixture
+def annotated_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """NA12878 chr21 annotated with the five real modules; returns the sample folder."""
+    modules = tmp_path / "modules"
+    compile_sqlite_modules(FIXTURES / "modules", modules)
+    monkeypatch.setenv("JUST_DNA_PIPELINES_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.setenv("JUST_DNA_PIPELINES_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "dagster").mkdir()
+    get_settings.cache_clear()
+    try:
+        status = main(
+            [
+                "annotate-modules",
+                *("--vcf", str(VCF), "--user", "u", "--sample", "NA12878"),
+                *("--modules-source", str(modules), "--confident-regions", str(CONFIDENT), "--no-report"),
+            ]
+        )
+        assert status == 0
+        return get_settings().sample_output_dir("u", "NA12878")
+    finally:
+        get_settings.cache_clear()
+
+
+def test_real_genome_report(annotated_sample: Path, parse_report, expected_figures) -> None:
+    data = build_report_data(annotated_sample)
+    paths = write_report(data, annotated_sample / "reports")
+    html = paths["longevity_report.html"].read_text(encoding="utf-8")
+    page = parse_report(html)
+
+    seen: dict[str, set[str]] = {}
+    for key, text in page.figures:
+        seen.setdefault(key, set()).add(text)
+    assert seen == {key: {text} for key, text in expected_figures(data).items()}
+
+    longevity = next(m for m in data.modules if m.name == "longevitymap")
+    found = {v.rsid: (v.category, v.weight, v.evidence) for v in longevity.variants}
+    assert found == EXPECTED
+    rows = {r["rsid"]: r for r in page.rows if r["data-module"] == "longevitymap"}
+    for rsid, (category, weight, _) in EXPECTED.items():
+        assert rows[rsid]["section"] == category
+        assert float(rows[rsid]["weight"]) == weight
+    assert '<span class="wt wp2">+0.14</span>' in html
+    assert '<span class="wt wp2">+0.175</span>' in html
+    assert '<span class="wt wn2">-0.175</span>' in html
+    assert 'href="https://www.ncbi.nlm.nih.gov/snp/rs3788157"' in html
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/20011587/"' in html  # the ADARB1 study
+
+    # Modules this chr21 file cannot speak to say so, never "no variants found".
+    for module in data.modules:
+        assert module.ledger is not None
+        if module.name != "longevitymap":
+            assert module.status == "skipped" and module.ledger.tested == 0
+    assert "no variants found" not in html.lower()
+    assert data.provenance.input_file == VCF.name and data.provenance.confident_regions == CONFIDENT.name

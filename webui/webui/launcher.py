@@ -13,19 +13,12 @@ from pathlib import Path
 
 from webui.toolchain import REPO_ROOT, ensure_bun, offline_env
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
-
 
 def _dagster_home() -> Path:
-    """The persistent Dagster instance folder, created with a telemetry-free dagster.yaml if absent."""
-    from just_dna_pipelines.settings import get_settings
+    """The persistent Dagster instance folder, with the pipelines' dagster.yaml (telemetry off) if absent."""
+    from just_dna_pipelines.runs.instance import ensure_dagster_home
 
-    home = get_settings().dagster_home.resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
-    return home
+    return ensure_dagster_home()
 
 
 def _parser(with_web: bool) -> argparse.ArgumentParser:

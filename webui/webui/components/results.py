@@ -22,7 +22,7 @@ def download_buttons(downloads: rx.Var) -> rx.Component:
             ),
         ),
         wrap="wrap",
-        gap="2",
+        spacing="2",
         id="downloads",
     )
 

@@ -40,7 +40,7 @@ def sample_item(row: Any) -> rx.Component:
                     _fact("Uploaded", row["uploaded"]),
                     _fact("Last run", row["last_run"]),
                     wrap="wrap",
-                    gap="4",
+                    spacing="4",
                 ),
                 spacing="3",
                 width="100%",

@@ -59,7 +59,7 @@ def progress_card() -> rx.Component:
             ),
             rx.spacer(),
             rx.text(RunState.updates, " updates", size="1", color_scheme="gray", id="update-count"),
-            gap="4",
+            spacing="4",
             wrap="wrap",
             align="center",
             width="100%",

@@ -99,7 +99,7 @@ def history_card() -> rx.Component:
                             rx.text(r["modules"], size="2", color_scheme="gray"),
                             rx.text(r["took"], size="2", color_scheme="gray"),
                             rx.code(r["short_id"], size="1"),
-                            gap="3",
+                            spacing="3",
                             wrap="wrap",
                             align="center",
                         ),
@@ -175,7 +175,7 @@ def _facts() -> rx.Component:
         rx.text(s["records"] + " records", size="2", color_scheme="gray"),
         rx.text(s["build"], size="2", color_scheme="gray"),
         rx.text("VCF sample: " + s["vcf_samples"].to(str), size="2", color_scheme="gray"),
-        gap="3",
+        spacing="3",
         wrap="wrap",
         align="center",
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
 from just_dna_pipelines.service import ProgressEvent
 
-TERMINAL = ("success", "failure", "canceled")
 MAX_LOG_LINES = 14
+ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
+# The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variants".
+MODULE_LINE = re.compile(r"^module (?P<name>[\w.-]+): (?P<status>\w+)(?:, (?P<detail>.*))?$")
 
 
 @dataclass
@@ -31,10 +34,30 @@ class RunView:
         for name in self.modules:
             self.module_state.setdefault(name, "waiting")
 
-    def _modules_in(self, text: str) -> list[str]:
-        """The run's modules that a step name or message mentions."""
-        lower = text.lower()
-        return [m for m in self.modules if m.lower() in lower]
+    def _set_modules(self, old: tuple[str, ...], new: str) -> None:
+        """Move every module whose state is in `old` to `new`."""
+        for name, state in self.module_state.items():
+            if state in old:
+                self.module_state[name] = new
+
+    def _step_event(self, event: ProgressEvent, step: str) -> None:
+        """Track step start/end, and the modules while the annotation step runs."""
+        if event.kind == "step_start":
+            self.step_started[step] = event.timestamp
+            self.steps[step] = {"name": step, "status": "running", "took": ""}
+            self.current_step = step
+            if ANNOTATION_STEP in step:
+                self._set_modules(("waiting",), "working")
+            return
+        took = event.timestamp - self.step_started.get(step, event.timestamp)
+        failed = event.kind == "step_failure"
+        self.steps[step] = {"name": step, "status": "failed" if failed else "done", "took": f"{took:.1f} s"}
+        if self.current_step == step:
+            self.current_step = ""
+        if failed:
+            self.failure_message = self.failure_message or event.message
+            if ANNOTATION_STEP in step:
+                self._set_modules(("waiting", "working"), "failed")
 
     def apply(self, events: list[ProgressEvent]) -> bool:
         """Fold `events` in; return whether anything changed."""
@@ -42,32 +65,19 @@ class RunView:
             self.cursor = max(self.cursor, event.cursor)
             self.last_event_at = max(self.last_event_at, event.timestamp)
             step = event.step or ""
-            if event.kind == "step_start" and step:
-                self.step_started[step] = event.timestamp
-                self.steps[step] = {"name": step, "status": "running", "took": ""}
-                self.current_step = step
-            elif event.kind in ("step_success", "step_failure") and step:
-                took = event.timestamp - self.step_started.get(step, event.timestamp)
-                status = "done" if event.kind == "step_success" else "failed"
-                self.steps[step] = {"name": step, "status": status, "took": f"{took:.1f} s"}
-                if self.current_step == step:
-                    self.current_step = ""
-            elif event.kind == "run_failure":
-                self.failure_message = event.message
-            if event.kind == "step_failure" and not self.failure_message:
-                self.failure_message = event.message
-            for name in self._modules_in(f"{step} {event.message}"):
-                if event.kind == "step_success" and name.lower() in step.lower():
-                    self.module_state[name] = "done"
-                elif event.kind == "step_failure":
-                    self.module_state[name] = "failed"
-                elif self.module_state[name] != "done":
-                    self.module_state[name] = "working"
-                if event.kind in ("progress", "log") and event.message:
-                    self.module_detail[name] = event.message
-            if event.kind == "run_success":
-                for name in self.modules:
-                    self.module_state[name] = "done"
+            if event.kind in ("step_start", "step_success", "step_failure") and step:
+                self._step_event(event, step)
+            elif event.kind in ("run_failure", "run_canceled"):
+                self.failure_message = self.failure_message or event.message
+            elif event.kind == "run_success":
+                self._set_modules(("waiting", "working"), "done")
+            match = MODULE_LINE.match(event.message or "")
+            if match and match["name"] in self.module_state:
+                status = match["status"]
+                self.module_state[match["name"]] = (
+                    "done" if status == "done" else "failed" if "fail" in status else "working"
+                )
+                self.module_detail[match["name"]] = match["detail"] or status
             if event.message:
                 clock = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
                 self.log.append({"time": clock, "kind": event.kind, "step": step, "message": event.message})

@@ -6,7 +6,6 @@ not found, so nobody learns what others have.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,8 +134,17 @@ def launch(user: CurrentUser, sample: str, modules: list[str]) -> str:
     return run_id
 
 
-def owned_run(user: CurrentUser, run_id: str) -> tuple[str, service.RunInfo]:
-    """The sample name and status of one of the user's runs; NotFoundError otherwise."""
+@dataclass(frozen=True)
+class OwnedRun:
+    """A run the caller owns: its sample, status and chosen modules."""
+
+    sample: str
+    info: service.RunInfo
+    modules: list[str]
+
+
+def owned_run(user: CurrentUser, run_id: str) -> OwnedRun:
+    """One of the user's runs; NotFoundError otherwise."""
     with db_session() as db:
         record = db.get(RunRecord, run_id)
     if record is not None and record.user_id != user.id:
@@ -148,7 +156,8 @@ def owned_run(user: CurrentUser, run_id: str) -> tuple[str, service.RunInfo]:
         raise NotFoundError("no such run") from exc
     if owner != user.name:
         raise NotFoundError("no such run")
-    return sample, info
+    modules = info.modules or (record.modules.split(",") if record else [])
+    return OwnedRun(sample, info, [m for m in modules if m])
 
 
 def run_history(user: CurrentUser, sample: str) -> list[service.RunInfo]:
@@ -183,17 +192,8 @@ def delete_sample(user: CurrentUser, sample: str) -> list[str]:
 
 
 def delete_account(user: CurrentUser) -> list[str]:
-    """Delete the user's samples with all their data, then the account and its sessions; return what went."""
-    from just_dna_pipelines.settings import get_settings
-
-    deleted: list[str] = []
-    for view in list_samples(user):
-        deleted += delete_sample(user, view.name)
-    settings = get_settings()
-    for folder in (settings.user_input_dir(user.name), settings.output_dir / "users" / user.name):
-        if folder.exists():
-            shutil.rmtree(folder)
-            deleted.append(f"folder {folder}")
+    """Delete all the user's data (samples, uploads, outputs, runs, partitions), then the account; return what went."""
+    deleted = service.delete_user(user.name)
     with db_session() as db:
         for table in (AuthSession, RunRecord, SampleRecord):
             db.exec(delete(table).where(col(table.user_id) == user.id))  # type: ignore[attr-defined]
@@ -201,5 +201,4 @@ def delete_account(user: CurrentUser) -> list[str]:
         db.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"name:{user.name}"))
         db.exec(delete(User).where(col(User.id) == user.id))
         db.commit()
-    deleted.append(f"account {user.name}")
-    return deleted
+    return [*deleted, f"account {user.name} and its sessions"]

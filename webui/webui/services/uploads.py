@@ -89,7 +89,8 @@ def _check(path: Path) -> service.VcfFacts:
     facts = service.inspect_vcf(path)
     if facts.genome_build == "GRCh37":
         raise WebError(
-            "this VCF is on GRCh37 (hg19); the modules use GRCh38 positions: lift it over to GRCh38 and upload again"
+            "this VCF is on GRCh37 (hg19) but the modules use GRCh38 positions: "
+            "lift it over to GRCh38 (e.g. bcftools +liftover or CrossMap) and upload again"
         )
     if not facts.samples:
         raise WebError("this VCF has no sample columns (no genotypes); upload a VCF with your genotypes")

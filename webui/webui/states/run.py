@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import quote
 
 import reflex as rx
 
@@ -12,9 +11,9 @@ from just_dna_pipelines import service
 from webui import formatting
 from webui.services import samples
 from webui.services.errors import AuthError, WebError
-from webui.services.progress import TERMINAL, RunView
+from webui.services.progress import RunView
 from webui.states.auth import AuthState
-from webui.states.sample import file_links
+from webui.states.sample import file_links, file_url
 
 POLL_SECONDS = 0.25
 MAX_FOLLOW_SECONDS = 12 * 3600
@@ -43,6 +42,7 @@ class RunState(AuthState):
     report_url: rx.Field[str] = rx.field("")
     downloads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     _ticket: int = 0
+    _run_modules: list[str] = []
 
     @rx.event
     async def open(self):
@@ -54,12 +54,14 @@ class RunState(AuthState):
         self.user_name = user.name
         self.run_id = self.router.url.query_parameters.get("id", "")
         try:
-            self.sample_name, info = await asyncio.to_thread(samples.owned_run, user, self.run_id)
+            owned = await asyncio.to_thread(samples.owned_run, user, self.run_id)
         except WebError:
             self.not_found, self.status = True, ""
             return None
-        self.not_found, self.status, self.error, self.updates = False, info.status, "", 0
-        self.modules, self.steps, self.log, self.current_step = [], [], [], ""
+        self.sample_name, self._run_modules = owned.sample, owned.modules
+        self.not_found, self.status, self.error, self.updates = False, owned.info.status, "", 0
+        self.modules = RunView(modules=owned.modules).module_rows()
+        self.steps, self.log, self.current_step = [], [], ""
         self.report_url, self.downloads, self.elapsed = "", [], ""
         self._ticket += 1
         return RunState.follow
@@ -69,15 +71,15 @@ class RunState(AuthState):
         """Read new progress events every POLL_SECONDS and push them; stop when the run has ended."""
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
+            view = RunView(modules=list(self._run_modules))
             user = self.current_user()
         info = await asyncio.to_thread(service.get_run, run_id)
-        view = RunView(modules=list(info.modules))
         begun = time.monotonic()
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
             events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
             info = await asyncio.to_thread(service.get_run, run_id)
             changed = view.apply(events)
-            finished = info.status in TERMINAL
+            finished = info.finished
             async with self:
                 if self._ticket != ticket or self.run_id != run_id:
                     return  # the page was reopened or moved to another run: that loop takes over
@@ -102,8 +104,7 @@ class RunState(AuthState):
             files = await asyncio.to_thread(samples.output_files, user, sample)
             async with self:
                 if self._ticket == ticket:
-                    base = f"/files/{quote(user.name)}/{quote(sample)}"
-                    self.report_url = f"{base}/report" if report else ""
+                    self.report_url = file_url(user.name, sample, report.name) if report else ""
                     self.downloads = file_links(user.name, sample, {k: str(v) for k, v in files.items()})
 
     @rx.var

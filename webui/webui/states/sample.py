@@ -42,10 +42,15 @@ def run_row(info: service.RunInfo) -> dict[str, str]:
     }
 
 
+def file_url(user: str, sample: str, name: str) -> str:
+    """The backend path of one output file of a sample."""
+    return f"/files/{quote(user)}/{quote(sample)}/{quote(name)}"
+
+
 def file_links(user: str, sample: str, files: dict[str, str]) -> list[dict[str, str]]:
-    """Download links (relative to the backend) for a sample's outputs."""
-    base = f"/files/{quote(user)}/{quote(sample)}/download/"
-    return [{"name": name, "href": base + quote(name)} for name in sorted(files)]
+    """Download links (relative to the backend) for a sample's outputs, report first."""
+    ordered = sorted(files, key=lambda n: (not n.endswith(".html"), n))
+    return [{"name": name, "href": file_url(user, sample, name) + "?download=1"} for name in ordered]
 
 
 class SampleState(AuthState):
@@ -88,18 +93,18 @@ class SampleState(AuthState):
     async def _load_modules(self, user: accounts.CurrentUser) -> None:
         """The module checklist, with the user's last choice ticked (all modules the first time)."""
         try:
-            infos = await asyncio.to_thread(service.list_modules)
-            self.modules_error = ""
+            catalog = await asyncio.to_thread(service.module_catalog)
+            infos, self.modules_error = catalog.modules, ""
+            notice = catalog.notice or ""
         except PipelineError as exc:
-            infos, self.modules_error = [], str(exc)
+            infos, self.modules_error, notice = [], str(exc), ""
         self.modules = [module_row(i) for i in infos]
         names = [m["name"] for m in self.modules]
-        demo = [i for i in infos if i.demo]
-        self.modules_notice = (
-            f"Showing demo modules ({demo[0].source}): synthetic data for trying the app, not real findings."
-            if demo
-            else ""
-        )
+        if not notice and any(i.demo for i in infos):
+            notice = (
+                "These are the built-in demo modules: synthetic data for trying the app, not real findings."
+            )
+        self.modules_notice = notice
         remembered = await asyncio.to_thread(accounts.remembered_modules, user)
         self.selected = [n for n in names if remembered is None or n in remembered]
 
@@ -108,7 +113,7 @@ class SampleState(AuthState):
         runs = await asyncio.to_thread(samples.run_history, user, name)
         self.runs = [run_row(r) for r in runs]
         report = await asyncio.to_thread(samples.report_file, user, name)
-        self.report_url = f"/files/{quote(user.name)}/{quote(name)}/report" if report else ""
+        self.report_url = file_url(user.name, name, report.name) if report else ""
         files = await asyncio.to_thread(samples.output_files, user, name)
         self.downloads = file_links(user.name, name, {k: str(v) for k, v in files.items()})
 

@@ -1,0 +1,70 @@
+"""Web app test helpers: an isolated database and pipeline folders, users, and the real chr21 VCF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from webui.config import get_web_settings
+from webui.db import _engine_for
+from webui.services import accounts
+
+CHR21_NAME = "PG_NA12878_hg38-chr21.vcf.gz"
+
+
+@pytest.fixture
+def chr21_vcf(genomes: Path) -> Path:
+    """The real 65k-record GRCh38 chr21 VCF of NA12878 (skips when ../shared/fixtures is absent)."""
+    return genomes / CHR21_NAME
+
+
+@dataclass(frozen=True)
+class WebEnv:
+    """Temp locations of one test's web app."""
+
+    root: Path
+    database_url: str
+
+
+@pytest.fixture
+def web_env(pipeline_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebEnv]:
+    """A fresh SQLite database and the pipeline folders in tmp_path, demo modules, fast password hashing limits."""
+    url = f"sqlite:///{pipeline_env.root / 'web.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MODULES_SOURCE", "demo")
+    get_web_settings.cache_clear()
+    yield WebEnv(pipeline_env.root, url)
+    get_web_settings.cache_clear()
+    _engine_for.cache_clear()
+
+
+@pytest.fixture
+def alice(web_env) -> accounts.CurrentUser:
+    """A signed-up user."""
+    return accounts.sign_up("alice", "correct horse battery")
+
+
+@pytest.fixture
+def bob(web_env) -> accounts.CurrentUser:
+    """A second signed-up user."""
+    return accounts.sign_up("bob", "another long secret")
+
+
+def _upload_file(user: accounts.CurrentUser, source: Path, filename: str | None = None):
+    """Push a file through the upload sink in 1 MB chunks, like the browser upload does."""
+    from webui.services.uploads import UploadSink
+
+    sink = UploadSink(user, filename or source.name)
+    with source.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            sink.write(chunk)
+    return sink.finish()
+
+
+@pytest.fixture
+def upload_file():
+    """The chunked-upload helper (see `_upload_file`)."""
+    return _upload_file

@@ -1,0 +1,102 @@
+"""Owner checks in the service layer and on the HTTP file routes; deleting a sample and an account."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from webui.routes import SESSION_COOKIE, file_routes
+from webui.services import accounts, samples
+from webui.services.errors import NotFoundError, WebError
+from webui.services.uploads import add_demo_sample
+
+
+def _fake_outputs(web_env, user: str, sample: str) -> None:
+    """Report and module files where the pipeline writes them (their content is not what is tested here)."""
+    folder = web_env.root / "output" / "users" / user / sample
+    (folder / "reports").mkdir(parents=True)
+    (folder / "reports" / "longevity_report.html").write_text("<html><body>rs2253363</body></html>")
+    (folder / "reports" / "longevitymap_variants.csv").write_text("rsid\nrs2253363\n")
+
+
+def test_other_users_samples_are_invisible(alice, bob):
+    add_demo_sample(alice)
+    assert [s.name for s in samples.list_samples(alice)] == ["demo_sample"]
+    assert samples.list_samples(bob) == []
+    for call in (samples.get_sample, samples.report_file, samples.output_files, samples.run_history):
+        with pytest.raises(NotFoundError):
+            call(bob, "demo_sample")
+    with pytest.raises(NotFoundError):
+        samples.delete_sample(bob, "demo_sample")
+    with pytest.raises(NotFoundError):
+        samples.launch(bob, "demo_sample", ["longevitymap"])
+    with pytest.raises(NotFoundError):
+        samples.get_sample(alice, "../bob")
+    assert samples.get_sample(alice, "demo_sample").status == "uploaded"
+
+
+def test_file_route_serves_only_the_owner(alice, bob, web_env):
+    add_demo_sample(alice)
+    _fake_outputs(web_env, "alice", "demo_sample")
+    _, alice_token = accounts.log_in("alice", "correct horse battery")
+    _, bob_token = accounts.log_in("bob", "another long secret")
+    report = "/files/alice/demo_sample/longevity_report.html"
+    csv = "/files/alice/demo_sample/longevitymap_variants.csv"
+    client = TestClient(file_routes())
+
+    assert client.get(report).status_code == 401  # no session
+    client.cookies.set(SESSION_COOKIE, "forged")
+    assert client.get(report).status_code == 401
+
+    client.cookies.set(SESSION_COOKIE, alice_token)
+    page = client.get(report)
+    assert page.status_code == 200 and "rs2253363" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    download = client.get(csv)
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    forced = client.get(report + "?download=1")
+    assert "attachment" in forced.headers["content-disposition"]
+    assert client.get("/files/alice/demo_sample/..%2F..%2Fweb.db").status_code == 404
+    assert client.get("/files/alice/demo_sample/missing.csv").status_code == 404
+
+    client.cookies.set(SESSION_COOKIE, bob_token)
+    for url in (report, csv, report + "?download=1"):
+        refused = client.get(url)
+        assert refused.status_code == 404 and "rs2253363" not in refused.text
+    # Bob naming himself in the URL does not reach Alice's files either.
+    assert client.get("/files/bob/demo_sample/longevity_report.html").status_code == 404
+
+    accounts.log_out(alice_token)
+    client.cookies.set(SESSION_COOKIE, alice_token)
+    assert client.get(report).status_code == 401
+
+
+def test_delete_sample_removes_upload_outputs_and_record(alice, web_env):
+    add_demo_sample(alice)
+    _fake_outputs(web_env, "alice", "demo_sample")
+    deleted = samples.delete_sample(alice, "demo_sample")
+    assert any("demo_sample.vcf" in d for d in deleted)
+    assert any("outputs" in d for d in deleted)
+    assert samples.list_samples(alice) == []
+    assert not (web_env.root / "output" / "users" / "alice" / "demo_sample").exists()
+    assert not list((web_env.root / "input" / "users" / "alice").glob("*.vcf"))
+
+
+def test_delete_account_removes_everything_and_signs_out(alice, bob, web_env):
+    add_demo_sample(alice)
+    add_demo_sample(bob)
+    _fake_outputs(web_env, "alice", "demo_sample")
+    _, token = accounts.log_in("alice", "correct horse battery")
+    deleted = samples.delete_account(alice)
+    assert deleted[-1].startswith("account alice")
+    assert accounts.user_for_token(token) is None
+    assert not (web_env.root / "input" / "users" / "alice").exists()
+    assert not (web_env.root / "output" / "users" / "alice").exists()
+    with pytest.raises(accounts.AuthError):
+        accounts.log_in("alice", "correct horse battery")
+    assert [s.name for s in samples.list_samples(bob)] == ["demo_sample"]  # others untouched
+    assert accounts.sign_up("alice", "a brand new password").name == "alice"  # the name is free again
+
+
+def test_launch_needs_modules(alice):
+    add_demo_sample(alice)
+    with pytest.raises(WebError, match="at least one module"):
+        samples.launch(alice, "demo_sample", [])

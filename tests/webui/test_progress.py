@@ -1,0 +1,60 @@
+"""Folding progress events into the live view: steps, per-module state, log lines."""
+
+from just_dna_pipelines.service import ProgressEvent
+from webui.services.progress import MAX_LOG_LINES, RunView
+
+
+def _ev(
+    cursor: int, kind: str, step: str | None = None, message: str = "", t: float = 100.0
+) -> ProgressEvent:
+    return ProgressEvent(cursor, t + cursor, step, kind, "info", message)
+
+
+def test_steps_and_modules_follow_the_events():
+    view = RunView(modules=["longevitymap", "vo2max"])
+    assert [m["state"] for m in view.module_rows()] == ["waiting", "waiting"]
+    view.apply(
+        [_ev(1, "step_start", "user_vcf_normalized", 'Started execution of step "user_vcf_normalized".')]
+    )
+    assert view.current_step == "user_vcf_normalized"
+    view.apply(
+        [
+            _ev(2, "step_success", "user_vcf_normalized", "done"),
+            _ev(3, "step_start", "user_hf_module_annotations", "started"),
+        ]
+    )
+    assert view.steps["user_vcf_normalized"] == {
+        "name": "user_vcf_normalized",
+        "status": "done",
+        "took": "1.0 s",
+    }
+    assert [m["state"] for m in view.module_rows()] == ["working", "working"]
+    view.apply([_ev(4, "log", "user_hf_module_annotations", "module vo2max: done, 1 matched variants")])
+    rows = {m["name"]: m for m in view.module_rows()}
+    assert rows["vo2max"] == {"name": "vo2max", "state": "done", "detail": "1 matched variants"}
+    assert rows["longevitymap"]["state"] == "working"
+    view.apply([_ev(5, "run_success", None, "Finished")])
+    assert {m["state"] for m in view.module_rows()} == {"done"}
+    assert view.cursor == 5 and view.last_event_at == 105.0
+
+
+def test_a_failed_step_marks_working_modules_failed_and_keeps_the_message():
+    view = RunView(modules=["coronary"])
+    view.apply(
+        [
+            _ev(1, "step_start", "user_hf_module_annotations"),
+            _ev(2, "step_failure", "user_hf_module_annotations", "unknown module 'x'"),
+            _ev(3, "run_failure", None, "Execution of run failed"),
+        ]
+    )
+    assert view.module_rows()[0]["state"] == "failed"
+    assert view.failure_message == "unknown module 'x'"
+    assert view.steps["user_hf_module_annotations"]["status"] == "failed"
+
+
+def test_log_keeps_the_latest_lines_and_empty_batches_change_nothing():
+    view = RunView(modules=[])
+    view.apply([_ev(i, "log", "s", f"line {i}") for i in range(30)])
+    assert len(view.log) == MAX_LOG_LINES
+    assert view.log[-1]["message"] == "line 29"
+    assert view.apply([]) is False

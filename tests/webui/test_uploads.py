@@ -1,0 +1,94 @@
+"""Uploads: streamed to disk, validated at once, nothing kept when rejected."""
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from webui.config import get_web_settings
+from webui.services import samples
+from webui.services.errors import WebError
+from webui.services.uploads import UploadSink, add_demo_sample
+
+
+def _stored_files(root: Path) -> list[str]:
+    """Every file under the input folder (uploads and staging)."""
+    return sorted(str(p.relative_to(root)) for p in (root / "input").rglob("*") if p.is_file())
+
+
+def test_real_chr21_upload_is_registered_with_its_facts(alice, web_env, upload_file, chr21_vcf):
+    view = upload_file(alice, chr21_vcf)
+    assert view.name == "PG_NA12878_hg38-chr21"
+    assert view.record_count == 65370
+    assert view.genome_build == "GRCh38"
+    assert view.vcf_samples == "NA12878"
+    assert view.status == "uploaded"
+    assert _stored_files(web_env.root) == ["input/users/alice/PG_NA12878_hg38-chr21.vcf.gz"]
+    assert [s.name for s in samples.list_samples(alice)] == ["PG_NA12878_hg38-chr21"]
+
+
+def test_bcf_upload(alice, upload_file, genomes):
+    view = upload_file(alice, genomes / "pg-hg38.bcf")
+    assert (view.record_count, view.filename) == (58447, "pg-hg38.bcf")
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "message"),
+    [
+        (b"hello, this is not a VCF\n", "notes.vcf", "VCF"),
+        (gzip.compress(b"garbage"), "broken.vcf.gz", "broken"),
+        (b"", "empty.vcf", "empty"),
+    ],
+    ids=["text", "gzip-garbage", "empty"],
+)
+def test_bad_files_are_rejected_and_nothing_is_kept(alice, web_env, upload_file, content, filename, message):
+    source = web_env.root / filename
+    source.write_bytes(content)
+    with pytest.raises(WebError, match=message):
+        upload_file(alice, source)
+    assert _stored_files(web_env.root) == []
+    assert samples.list_samples(alice) == []
+
+
+def test_grch37_is_refused_with_what_to_do(alice, web_env, upload_file, genomes):
+    with pytest.raises(WebError, match=r"GRCh37.*lift it over"):
+        upload_file(alice, genomes / "PG_NA12878_chr21.vcf.gz")
+    assert _stored_files(web_env.root) == []
+
+
+def test_sites_only_vcf_is_refused(alice, web_env, upload_file, genomes):
+    with pytest.raises(WebError, match="no sample columns"):
+        upload_file(alice, genomes / "longevity_snps_1000genom.vcf")
+    assert _stored_files(web_env.root) == []
+
+
+def test_wrong_extension_is_refused_before_anything_is_written(alice, web_env):
+    with pytest.raises(WebError, match=r"\.vcf, \.vcf\.gz or \.bcf"):
+        UploadSink(alice, "genome.txt")
+    assert _stored_files(web_env.root) == []
+
+
+def test_size_limit_stops_the_upload_and_removes_the_part(alice, web_env, monkeypatch):
+    monkeypatch.setenv("JUST_DNA_WEBUI_MAX_UPLOAD_MB", "1")
+    get_web_settings.cache_clear()
+    sink = UploadSink(alice, "big.vcf")
+    sink.write(b"x" * 600_000)
+    with pytest.raises(WebError, match="too large"):
+        sink.write(b"x" * 600_000)
+    assert _stored_files(web_env.root) == []
+
+
+def test_path_tricks_in_file_names_stay_in_the_users_folder(alice, web_env, upload_file):
+    source = web_env.root / "d.vcf"
+    demo = add_demo_sample(alice)  # a valid VCF to reuse under hostile names
+    source.write_bytes((web_env.root / "input" / "users" / "alice" / demo.filename).read_bytes())
+    view = upload_file(alice, source, filename="../../etc/passwd.vcf")
+    assert view.name == "passwd"
+    files = _stored_files(web_env.root)
+    assert all(f.startswith("input/users/alice/") for f in files)
+
+
+def test_same_sample_twice_is_refused(alice):
+    add_demo_sample(alice)
+    with pytest.raises(WebError, match="already have a sample"):
+        add_demo_sample(alice)

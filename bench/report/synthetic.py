@@ -9,21 +9,9 @@ from pathlib import Path
 import polars as pl
 
 from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, MATCHED_SCHEMA, STUDIES_SCHEMA
+from just_dna_pipelines.report.categories import LONGEVITY_CATEGORIES
 
-CATEGORIES = [
-    "lipids",
-    "insulin",
-    "antioxidant",
-    "mitochondria",
-    "sirtuin",
-    "mtor",
-    "tumor-suppressor",
-    "renin-angiotensin",
-    "heat-shock",
-    "inflammation",
-    "genome_maintenance",
-    "other",
-]
+CATEGORIES = [key for key, _, _ in LONGEVITY_CATEGORIES]
 # Rows per module, about what a whole genome matches (longevitymap: ~1,000 of its 1,039 weight rows' rsids).
 ROWS = {
     "longevitymap": 1000,

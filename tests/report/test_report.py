@@ -211,3 +211,15 @@ def test_unsafe_module_name_is_refused(tmp_path: Path, factory) -> None:
 )
 def test_weight_format(value: float, text: str) -> None:
     assert fmt_weight(value) == text
+
+
+def test_input_warnings_reach_the_reader(tmp_path: Path, factory) -> None:
+    sample_dir, _ = factory.write_sample(tmp_path, modules={"coronary": {}}, rows={"coronary": []})
+    manifest_path = sample_dir / "modules" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["input"]["genome_build"] = "GRCh37"
+    manifest["input"]["warnings"] = ["3 samples in the file; using NA12878"]
+    manifest_path.write_text(json.dumps(manifest))
+    html = render_html(build_report_data(sample_dir))
+    assert '<p class="alert" role="alert">3 samples in the file; using NA12878</p>' in html
+    assert "The input is GRCh37 but the module positions are GRCh38" in html

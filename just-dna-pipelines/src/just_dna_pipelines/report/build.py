@@ -49,12 +49,7 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
     )
     done_rows = [row for section in sections if section.done for row in section.variants]
     input_facts = manifest.get("input") or {}
-    warnings = []
-    if input_facts.get("genome_build") not in (None, "GRCh38"):
-        warnings.append(
-            f"The input is on {input_facts.get('genome_build')}, but module positions are GRCh38: "
-            "position matches may be wrong or missing."
-        )
+    warnings = _input_warnings(input_facts)
     return ReportData(
         user=str(manifest.get("user") or sample_dir.parent.name),
         sample=str(manifest.get("sample") or sample_dir.name),
@@ -62,8 +57,22 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
         modules=sections,
         provenance=_provenance(manifest),
         overall=tally(done_rows),
-        warnings=tuple(warnings),
+        warnings=warnings,
     )
+
+
+def _input_warnings(facts: dict[str, Any]) -> tuple[str, ...]:
+    """What the reader must know about the input before trusting the results."""
+    build = facts.get("genome_build")
+    warnings = [str(w) for w in facts.get("warnings") or []]
+    if build == "GRCh37":
+        warnings.append(
+            "The input is GRCh37 but the module positions are GRCh38, so no site was matched by position "
+            "(only by rsID, where the file has rsIDs)."
+        )
+    elif build not in ("GRCh38", None):
+        warnings.append(f"The input's genome build is {build}; it was matched as if it were GRCh38.")
+    return tuple(warnings)
 
 
 def read_manifest(sample_dir: Path) -> dict[str, Any]:

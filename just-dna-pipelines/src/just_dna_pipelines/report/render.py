@@ -13,31 +13,17 @@ import polars as pl
 from markupsafe import Markup
 
 from just_dna_pipelines.keys import validate_name
+from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
 from just_dna_pipelines.report.chart import category_chart
 from just_dna_pipelines.report.model import ModuleSection, ReportData
 
 REPORT_FILE = "longevity_report.html"
 TEMPLATE = "longevity_report.html.j2"
 
+# The matched rows as the annotation step wrote them, genotype as text ("A/G"), plus what the report joined.
 DOWNLOAD_SCHEMA: dict[str, pl.DataType] = {
-    "module": pl.String(),
-    "rsid": pl.String(),
-    "chrom": pl.String(),
-    "start": pl.Int64(),
-    "ref": pl.String(),
-    "genotype": pl.String(),
-    "gt": pl.String(),
-    "zygosity": pl.String(),
-    "weight": pl.Float64(),
-    "state": pl.String(),
-    "priority": pl.Float64(),
-    "conclusion": pl.String(),
-    "gene": pl.String(),
-    "category": pl.String(),
-    "phenotype": pl.String(),
-    "evidence": pl.String(),
-    "pmids": pl.String(),
-}
+    name: pl.String() if name == "genotype" else dtype for name, dtype in MATCHED_SCHEMA.items()
+} | {"phenotype": pl.String(), "pmids": pl.String()}
 
 
 def fmt_weight(value: float) -> str:

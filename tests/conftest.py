@@ -55,7 +55,9 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pi
     from just_dna_pipelines.runs import instance
     from just_dna_pipelines.settings import get_settings
 
-    env = PipelineEnv(tmp_path, tmp_path / "input", tmp_path / "output", tmp_path / "dagster", tmp_path / "cache")
+    env = PipelineEnv(
+        tmp_path, tmp_path / "input", tmp_path / "output", tmp_path / "dagster", tmp_path / "cache"
+    )
     monkeypatch.setenv("JUST_DNA_PIPELINES_INPUT_DIR", str(env.input_dir))
     monkeypatch.setenv("JUST_DNA_PIPELINES_OUTPUT_DIR", str(env.output_dir))
     monkeypatch.setenv("JUST_DNA_PIPELINES_CACHE_DIR", str(env.cache_dir))

@@ -24,4 +24,11 @@ def test_nothing_known_is_unknown() -> None:
 
 
 def test_chrom_names() -> None:
-    assert [normalize_chrom(c) for c in ("chr1", "CHRX", "chrM", "M", "MT", "21")] == ["1", "X", "MT", "MT", "MT", "21"]
+    assert [normalize_chrom(c) for c in ("chr1", "CHRX", "chrM", "M", "MT", "21")] == [
+        "1",
+        "X",
+        "MT",
+        "MT",
+        "MT",
+        "21",
+    ]

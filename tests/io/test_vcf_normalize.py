@@ -75,7 +75,9 @@ def test_filters_are_configurable(tmp_path: Path) -> None:
 
 
 def test_second_sample_by_name(tmp_path: Path) -> None:
-    result = normalize_vcf(vcf(tmp_path, "chr1 100 . A G 50 PASS . GT 0/0 1/1"), tmp_path / "o.parquet", sample_column="S2")
+    result = normalize_vcf(
+        vcf(tmp_path, "chr1 100 . A G 50 PASS . GT 0/0 1/1"), tmp_path / "o.parquet", sample_column="S2"
+    )
     assert result.sample_column == "S2"
     assert pl.read_parquet(result.output)["zygosity"].to_list() == ["hom_alt"]
 
@@ -87,7 +89,10 @@ def test_second_sample_by_name(tmp_path: Path) -> None:
         ("hello world\n", "not a VCF"),
         (HEADER, "no records"),
         (HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', ""), "no GT"),
-        ("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t1\t.\tA\tG\t.\t.\t.\n", "no sample"),
+        (
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t1\t.\tA\tG\t.\t.\t.\n",
+            "no sample",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_error_and_no_output(tmp_path: Path, content: str, message: str) -> None:
@@ -103,7 +108,9 @@ def test_bad_input_is_one_clear_error_and_no_output(tmp_path: Path, content: str
 
 def test_unknown_sample_names_the_samples(tmp_path: Path) -> None:
     with pytest.raises(VcfError, match="samples: S1, S2"):
-        normalize_vcf(vcf(tmp_path, "chr1 1 . A G . . . GT 0/1 0/1"), tmp_path / "o.parquet", sample_column="X")
+        normalize_vcf(
+            vcf(tmp_path, "chr1 1 . A G . . . GT 0/1 0/1"), tmp_path / "o.parquet", sample_column="X"
+        )
 
 
 def test_truncated_gzip_leaves_nothing(tmp_path: Path, genomes: Path) -> None:

@@ -23,14 +23,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--vcf", type=Path, help="a local .vcf, .vcf.gz or .bcf")
     source.add_argument("--zenodo", metavar="URL", help="a Zenodo record holding a VCF")
-    source.add_argument("--hf-source", metavar="REPO/PATH", help="OWNER/REPO/PATH of a VCF in a Hugging Face dataset")
+    source.add_argument(
+        "--hf-source", metavar="REPO/PATH", help="OWNER/REPO/PATH of a VCF in a Hugging Face dataset"
+    )
     parser.add_argument("--user", required=True, help="user name (the partition's first part)")
     parser.add_argument("--sample", help="sample name (default: the file's stem)")
     parser.add_argument("--sample-column", help="which sample of a multi-sample VCF (default: the first)")
     parser.add_argument("--modules", help="comma-separated module names (default: all available)")
     parser.add_argument("--modules-source", help="hf://OWNER/REPO, a local folder, or demo")
     parser.add_argument("--engine", choices=["polars", "duckdb"], default="polars")
-    parser.add_argument("--confident-regions", type=Path, metavar="BED", help="BED of regions called confidently")
+    parser.add_argument(
+        "--confident-regions", type=Path, metavar="BED", help="BED of regions called confidently"
+    )
     parser.add_argument(
         "--pass-filters",
         default="PASS,.,RefCall",
@@ -59,7 +63,11 @@ def _fetch_input(args: argparse.Namespace) -> Path:
     from just_dna_pipelines.io.remote_vcf import download_hf_vcf
 
     return download_hf_vcf(
-        args.hf_source, folder, token=settings.hf_token, endpoint=settings.hf_endpoint, offline=settings.hf_offline
+        args.hf_source,
+        folder,
+        token=settings.hf_token,
+        endpoint=settings.hf_endpoint,
+        offline=settings.hf_offline,
     )
 
 
@@ -125,17 +133,21 @@ def run(args: argparse.Namespace) -> int:
     return _execute(args, vcf, sample, modules, modules_source)
 
 
-def _execute(args: argparse.Namespace, vcf: Path, sample: str, modules: list[str], modules_source: str) -> int:
+def _execute(
+    args: argparse.Namespace, vcf: Path, sample: str, modules: list[str], modules_source: str
+) -> int:
     import uuid
 
     from just_dna_pipelines.keys import make_partition_key
     from just_dna_pipelines.runs.config import RunRequest
-    from just_dna_pipelines.runs.events import user_error_message
+    from just_dna_pipelines.runs.events import failure_message
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
     from just_dna_pipelines.settings import get_settings
 
     key = make_partition_key(args.user, sample)
-    passing = None if args.pass_filters.strip().lower() == "any" else [f for f in args.pass_filters.split(",") if f]
+    passing = (
+        None if args.pass_filters.strip().lower() == "any" else [f for f in args.pass_filters.split(",") if f]
+    )
     request = RunRequest(
         partition_key=key,
         vcf_path=str(vcf),
@@ -173,7 +185,7 @@ def _execute(args: argparse.Namespace, vcf: Path, sample: str, modules: list[str
         failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         message = "the run failed"
         if failures and failures[0].step_failure_data and failures[0].step_failure_data.error:
-            message = user_error_message(failures[0].step_failure_data.error.message)
+            message = failure_message(failures[0].step_failure_data.error)
         forget_partition_if_unused(key)
         raise PipelineError(message)
     _print_summary(get_settings().sample_output_dir(args.user, sample), not args.no_report)

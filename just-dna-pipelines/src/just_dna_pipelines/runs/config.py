@@ -27,7 +27,7 @@ class RunRequest:
     min_depth: int | None = None
     min_quality: float | None = None
     report: bool = True
-    console_log_level: str = "WARNING"  # Dagster's own console lines; the event log keeps everything
+    console_log_level: str = "CRITICAL"  # Dagster's own console lines; the event log keeps everything
 
     @property
     def job_name(self) -> str:

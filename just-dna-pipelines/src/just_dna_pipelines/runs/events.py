@@ -40,6 +40,13 @@ def user_error_message(error_text: str) -> str:
     return rest if rest and "." in head and " " not in head else last
 
 
+def failure_message(error: object) -> str:
+    """The user-facing message of a step failure: the innermost cause (our PipelineError), one line."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[attr-defined]
+    return user_error_message(str(getattr(error, "message", "") or "the run failed"))
+
+
 def _event(record: dg.EventLogRecord) -> ProgressEvent | None:
     entry = record.event_log_entry
     event = entry.dagster_event
@@ -53,7 +60,7 @@ def _event(record: dg.EventLogRecord) -> ProgressEvent | None:
         return None
     message = entry.user_message or event.message or kind
     if kind == "step_failure" and event.step_failure_data and event.step_failure_data.error:
-        message = user_error_message(event.step_failure_data.error.message)
+        message = failure_message(event.step_failure_data.error)
     elif kind == "materialization" and event.asset_key is not None:
         message = f"wrote {event.asset_key.to_user_string()}"
     return ProgressEvent(record.storage_id, entry.timestamp, entry.step_key, kind, level, message)

@@ -53,12 +53,21 @@ if __name__ == "__main__":
 
 
 def forget_partition_if_unused(partition_key: str) -> None:
-    """Drop a partition no run ever completed, so rejected input leaves no sample behind (failed runs stay visible)."""
+    """Drop a sample no run ever completed (its partition and outputs), so rejected input leaves nothing behind.
+
+    The failed runs themselves stay visible in the Dagster UI.
+    """
+    import shutil
+
     import dagster as dg
+
+    from just_dna_pipelines.keys import parse_partition_key
+    from just_dna_pipelines.settings import get_settings
 
     instance = get_instance()
     runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": partition_key}))
     if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
         return
+    shutil.rmtree(get_settings().sample_output_dir(*parse_partition_key(partition_key)), ignore_errors=True)
     if instance.has_dynamic_partition("user_vcf_files", partition_key):
         instance.delete_dynamic_partition("user_vcf_files", partition_key)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ ASSET_PATHS = {
     "user_hf_module_annotations": "modules",
 }
 FACTS_FILE = "facts.json"
+STALE_STAGING_S = 6 * 3600
 MANIFEST_FILE = "manifest.json"
 
 
@@ -45,6 +47,7 @@ def staging_root() -> Path:
 @contextlib.contextmanager
 def staging_dir() -> Iterator[Path]:
     """A fresh staging folder for one asset output; removed if the asset fails, else by `handle_output`."""
+    _remove_stale_staging()
     staging = staging_root() / uuid.uuid4().hex
     staging.mkdir(parents=True)
     try:
@@ -52,6 +55,18 @@ def staging_dir() -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _remove_stale_staging() -> None:
+    """Delete staging folders a killed run left behind (older than STALE_STAGING_S); they were never outputs."""
+    root = staging_root()
+    if not root.is_dir():
+        return
+    cutoff = time.time() - STALE_STAGING_S
+    for folder in root.iterdir():
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _discard_staging(path: Path) -> None:

@@ -1,0 +1,193 @@
+"""`pipelines annotate-modules`: real runs, bad input as one `error:` line, nothing half-written."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.cli import main
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["annotate-modules", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, fragment: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert fragment in lines[0], lines[0]
+
+
+def nothing_written(env) -> bool:
+    users = env.output_dir / "users"
+    return not users.exists() or not any(p.is_file() for p in users.rglob("*"))
+
+
+@pytest.mark.slow
+def test_annotates_and_reports(pipeline_env, genomes: Path, compiled_modules: Path, capsys) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "--vcf", str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"),
+        "--user", "alice",
+        "--modules-source", str(compiled_modules),
+        "--confident-regions", str(genomes / "PG_Conf_hg38-chr21.bed.gz"),
+        "--engine", "duckdb",
+    )  # fmt: skip
+    assert code == 0
+    assert "user_hf_module_annotations done" in out
+    assert "longevitymap     done        5 variants (+4 / -1); tested 6 of" in out
+    report = pipeline_env.output_dir / "users/alice/PG_NA12878_hg38-chr21/reports/longevity_report.html"
+    assert f"report: {report}" in out and report.is_file()
+    assert "rs2838809" in report.read_text()
+
+
+def test_sample_name_and_module_subset(pipeline_env, genomes: Path, compiled_modules: Path, capsys) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "--vcf", str(genomes / "vcfanno_query.vcf.gz"),
+        "--user", "bob", "--sample", "trio-kid", "--sample-column", "NA12877",
+        "--modules", "coronary,vo2max", "--modules-source", str(compiled_modules), "--no-report",
+    )  # fmt: skip
+    assert code == 0
+    manifest = json.loads((pipeline_env.output_dir / "users/bob/trio-kid/modules/manifest.json").read_text())
+    assert set(manifest["modules"]) == {"coronary", "vo2max"}
+    assert manifest["input"]["sample_column"] == "NA12877"
+    assert "sample column NA12877" in out
+
+
+def _bad_inputs(tmp: Path, genomes: Path) -> list[tuple[str, list[str], str]]:
+    (tmp / "empty.vcf").write_text("")
+    (tmp / "notes.vcf").write_text("just some text\n")
+    header = (genomes / "antku_small.vcf").read_text().split("\n#CHROM")[0] + "\n#CHROM"
+    chrom_line = (genomes / "antku_small.vcf").read_text().split("\n#CHROM")[1].split("\n")[0]
+    (tmp / "header_only.vcf").write_text(header + chrom_line + "\n")
+    no_gt = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n1\t5\t.\tA\tG\t.\t.\t.\tDP\t4\n"
+    (tmp / "no_gt.vcf").write_text(no_gt)
+    data = (genomes / "PG_NA12878_hg38-chr21.vcf.gz").read_bytes()
+    (tmp / "cut.vcf.gz").write_bytes(data[: len(data) // 3])
+    (tmp / "fake.vcf.gz").write_bytes(gzip.compress(b"not a vcf at all\n"))
+    return [
+        ("missing file", ["--vcf", str(tmp / "nope.vcf")], "file not found"),
+        ("empty", ["--vcf", str(tmp / "empty.vcf")], "is empty"),
+        ("not a vcf", ["--vcf", str(tmp / "notes.vcf")], "not a VCF"),
+        ("gzip not a vcf", ["--vcf", str(tmp / "fake.vcf.gz")], "not a VCF"),
+        ("header only", ["--vcf", str(tmp / "header_only.vcf")], "no records"),
+        ("no GT", ["--vcf", str(tmp / "no_gt.vcf")], "no GT"),
+        ("truncated gzip", ["--vcf", str(tmp / "cut.vcf.gz")], "truncated"),
+        (
+            "unknown module",
+            ["--vcf", str(genomes / "antku_small.vcf"), "--modules", "astrology"],
+            "unknown module 'astrology'",
+        ),
+        ("bad user", ["--vcf", str(genomes / "antku_small.vcf"), "--user", "../root"], "invalid user name"),
+        ("bad sample", ["--vcf", str(genomes / "antku_small.vcf"), "--sample", "a/b"], "invalid sample name"),
+    ]
+
+
+@pytest.mark.slow
+def test_bad_input_gives_one_error_line_and_no_output(
+    pipeline_env, genomes: Path, compiled_modules: Path, capsys
+) -> None:
+    for label, args, fragment in _bad_inputs(pipeline_env.root, genomes):
+        full = [*args] if "--user" in args else [*args, "--user", "alice"]
+        code, _, err = run_cli(capsys, *full, "--modules-source", str(compiled_modules), "--no-report")
+        assert_one_line_error(code, err, fragment)
+        assert nothing_written(pipeline_env), label
+
+
+def test_unreachable_module_source_is_fast_and_clear(pipeline_env, genomes: Path, capsys) -> None:
+    code, _, err = run_cli(capsys, "--vcf", str(genomes / "antku_small.vcf"), "--user", "alice")
+    assert_one_line_error(code, err, "unreachable")
+
+
+def test_error_output_is_one_line_in_a_real_process(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    cut = pipeline_env.root / "cut.vcf.gz"
+    data = (genomes / "PG_NA12878_hg38-chr21.vcf.gz").read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    proc = subprocess.run(
+        [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules", "--vcf", str(cut), "--user", "u",
+         "--modules-source", str(compiled_modules), "--no-report"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith("error: ") and "truncated" in proc.stderr
+
+
+class ZenodoStandIn(http.server.ThreadingHTTPServer):
+    """Serves /api/records/N (the record JSON) and /files/NAME like the Zenodo API, on loopback."""
+
+    vcf: Path
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: ZenodoStandIn
+
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        host = f"http://127.0.0.1:{self.server.server_port}"
+        if self.path == "/api/records/4242":
+            body = json.dumps(
+                {"id": 4242, "files": [
+                    {"key": "README.txt", "links": {"self": f"{host}/files/README.txt"}},
+                    {"key": self.server.vcf.name, "size": self.server.vcf.stat().st_size,
+                     "links": {"self": f"{host}/files/{self.server.vcf.name}"}},
+                ]}
+            ).encode()  # fmt: skip
+        elif self.path == f"/files/{self.server.vcf.name}":
+            body = self.server.vcf.read_bytes()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def zenodo(genomes: Path) -> Iterator[str]:
+    server = ZenodoStandIn(("127.0.0.1", 0), _Handler)
+    server.vcf = genomes / "antku_small.vcf"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_zenodo_record_is_downloaded_and_annotated(
+    pipeline_env, compiled_modules: Path, zenodo: str, capsys
+) -> None:
+    code, out, _ = run_cli(
+        capsys, "--zenodo", f"{zenodo}/records/4242", "--user", "dora",
+        "--modules-source", str(compiled_modules), "--modules", "longevitymap", "--no-report",
+    )  # fmt: skip
+    assert code == 0, out
+    assert (pipeline_env.input_dir / "users/dora/antku_small.vcf").is_file()
+    assert (pipeline_env.output_dir / "users/dora/antku_small/modules/manifest.json").is_file()
+
+
+def test_zenodo_missing_record_is_one_line(pipeline_env, compiled_modules: Path, zenodo: str, capsys) -> None:
+    code, _, err = run_cli(
+        capsys, "--zenodo", f"{zenodo}/records/1", "--user", "dora", "--modules-source", str(compiled_modules)
+    )
+    assert_one_line_error(code, err, "HTTP 404")
+    assert not (pipeline_env.input_dir / "users" / "dora").exists() or not any(
+        (pipeline_env.input_dir / "users/dora").iterdir()
+    )

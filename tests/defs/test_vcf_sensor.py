@@ -1,0 +1,50 @@
+"""The drop-folder sensor: partitions and runs for new or changed VCFs, once per file version."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from just_dna_pipelines.defs.annotation.sensors import build_user_vcf_sensor
+
+
+def tick(sensor: dg.SensorDefinition, cursor: str | None, instance: dg.DagsterInstance) -> dg.SensorResult:
+    context = dg.build_sensor_context(cursor=cursor, instance=instance)
+    result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_new_then_unchanged_then_changed(pipeline_env, genomes: Path) -> None:
+    user_dir = pipeline_env.input_dir / "users" / "alice"
+    user_dir.mkdir(parents=True)
+    vcf = user_dir / "my genome.vcf"
+    shutil.copy(genomes / "antku_small.vcf", vcf)
+    (user_dir / "notes.txt").write_text("not a vcf")
+    hostile = pipeline_env.input_dir / "users" / "..evil"
+    hostile.mkdir()
+    (hostile / "x.vcf").write_text("##fileformat=VCFv4.2\n")
+    sensor = build_user_vcf_sensor("annotate_and_report_job")
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = tick(sensor, None, instance)
+    assert [r.partition_key for r in first.run_requests] == ["alice/my_genome"]
+    request = first.run_requests[0]
+    assert request.run_config["ops"]["user_vcf_source"]["config"]["vcf_path"] == str(vcf)
+    (partitions,) = first.dynamic_partitions_requests
+    assert list(partitions.partition_keys) == ["alice/my_genome"]
+    assert str(vcf) in json.loads(first.cursor)
+
+    second = tick(sensor, first.cursor, instance)
+    assert second.run_requests == [] and second.dynamic_partitions_requests == []
+
+    with vcf.open("a") as handle:
+        handle.write("")
+    os.utime(vcf, ns=(vcf.stat().st_atime_ns, vcf.stat().st_mtime_ns + 1_000_000_000))
+    third = tick(sensor, second.cursor, instance)
+    assert [r.partition_key for r in third.run_requests] == ["alice/my_genome"]
+    assert third.run_requests[0].run_key != request.run_key

@@ -79,7 +79,7 @@ def test_engines_agree_on_real_data(tmp_path: Path, genomes: Path, compiled_modu
 
 
 def test_grch37_is_never_matched_by_position(tmp_path: Path, genomes: Path, compiled_modules: Path) -> None:
-    summaries, out = annotate(tmp_path, genomes / "PG_NA12878_chr21.vcf.gz", compiled_modules, "polars")
+    summaries, _ = annotate(tmp_path, genomes / "PG_NA12878_chr21.vcf.gz", compiled_modules, "polars")
     for module in MODULES:
         summary = summaries[module]
         assert summary["matched"] == 0

@@ -118,7 +118,7 @@ def test_truncated_gzip_leaves_nothing(tmp_path: Path, genomes: Path) -> None:
     truncated = tmp_path / "cut.vcf.gz"
     truncated.write_bytes(data[: len(data) // 2])
     out = tmp_path / "out" / "variants.parquet"
-    with pytest.raises(VcfError, match="truncated|damaged"):
+    with pytest.raises(VcfError, match=r"truncated|damaged"):
         normalize_vcf(truncated, out)
     assert not out.exists() and not list(out.parent.glob("*"))
 

@@ -223,3 +223,22 @@ def test_input_warnings_reach_the_reader(tmp_path: Path, factory) -> None:
     html = render_html(build_report_data(sample_dir))
     assert '<p class="alert" role="alert">3 samples in the file; using NA12878</p>' in html
     assert "The input is GRCh37 but the module positions are GRCh38" in html
+
+
+def test_rewrite_removes_downloads_of_modules_no_longer_done(tmp_path: Path, factory) -> None:
+    sample_dir, _ = factory.write_sample(tmp_path, modules={"coronary": {}}, rows={"coronary": []})
+    reports = sample_dir / "reports"
+    reports.mkdir()
+    (reports / "vo2max_variants.csv").write_text("stale")
+    (reports / "notes.txt").write_text("kept")
+    out = write_report(build_report_data(sample_dir), reports)
+    assert sorted(p.name for p in reports.iterdir()) == sorted([*out, "notes.txt"])
+
+
+def test_ids_are_unique_and_every_reference_resolves(tiny_sample: tuple[Path, Path]) -> None:
+    html = render_html(build_report_data(tiny_sample[0]))
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    references = re.findall(r'aria-controls="([^"]+)"', html) + re.findall(r'href="#([^"]+)"', html)
+    references += [i for group in re.findall(r'aria-labelledby="([^"]+)"', html) for i in group.split()]
+    assert references and set(references) <= set(ids)

@@ -72,7 +72,12 @@ def write_report(data: ReportData, reports_dir: Path) -> dict[str, Path]:
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     # Downloads first, the HTML last: a reader who sees the report can follow its links.
-    return {name: _write_atomically(reports_dir / name, write) for name, write in writers.items()}
+    written = {name: _write_atomically(reports_dir / name, write) for name, write in writers.items()}
+    # Downloads of modules this run did not complete are stale: they would contradict the report.
+    for stale in (*reports_dir.glob("*_variants.csv"), *reports_dir.glob("*_variants.parquet")):
+        if stale.name not in written:
+            stale.unlink(missing_ok=True)
+    return written
 
 
 def variants_frame(module: ModuleSection) -> pl.DataFrame:

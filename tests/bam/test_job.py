@@ -1,0 +1,143 @@
+"""streaming_bam_job end to end: JSON files in the issue's shape, figures equal to pysam, atomic output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from just_dna_pipelines.defs.bam import (
+    StreamingBamChunkProcessor,
+    StreamingBamChunkStreamer,
+    build_streaming_bam_job,
+)
+from just_dna_pipelines.defs.bam.sensors import stream_run_config
+
+from .conftest import HTSNEXUS, NA12878_S1, genome, pysam_chunks
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(bam: str, output: Path, chunk_size: int, batch_reads: int = 2_000_000) -> dg.ExecuteInProcessResult:
+    job = build_streaming_bam_job(
+        StreamingBamChunkStreamer(batch_reads=batch_reads),
+        StreamingBamChunkProcessor(output_directory=str(output)),
+    )
+    return job.execute_in_process(run_config=stream_run_config(bam, chunk_size))
+
+
+def _chunk_files(folder: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("chunk_*.json"))]
+
+
+@pytest.mark.parametrize("name", [HTSNEXUS, NA12878_S1])
+def test_job_writes_one_json_per_chunk_matching_pysam(name: str, tmp_path: Path) -> None:
+    bam = genome(name)
+    # a small batch size forces several mapped steps (and chunks that straddle record batches)
+    result = _run(str(bam), tmp_path, chunk_size=1000, batch_reads=7000)
+    assert result.success
+    folder = tmp_path / bam.stem
+    docs = _chunk_files(folder)
+    expected = pysam_chunks(bam, 1000)
+    assert len(docs) == len(expected)
+    assert len(result.output_for_node("stream_bam_chunks_op", "batches")) == -(-len(expected) // 7)
+    for doc, want in zip(docs, expected, strict=True):
+        assert set(doc) == {"stats", "chunk_info"}
+        assert doc["chunk_info"] == {
+            "chunk_id": want.chunk_id,
+            "total_chunks": len(expected),
+            "bam_url": str(bam),
+        }
+        assert doc["stats"] == {
+            "total_reads": want.total_reads,
+            "mapped_reads": want.mapped_reads,
+            "unmapped_reads": want.total_reads - want.mapped_reads,
+            "avg_mapping_quality": want.avg_mapping_quality,
+            "position_range": {"min": want.position_min, "max": want.position_max},
+        }
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["stats"]["total_reads"] == sum(d["stats"]["total_reads"] for d in docs)
+    assert summary["stats"]["mapped_reads"] == sum(d["stats"]["mapped_reads"] for d in docs)
+    assert summary["file_info"]["total_chunks"] == len(docs)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_htsnexus_summary_counts(tmp_path: Path) -> None:
+    result = _run(str(genome(HTSNEXUS)), tmp_path, chunk_size=1000)
+    summary = json.loads(
+        (Path(result.output_for_node("publish_bam_summary_op")) / "summary.json").read_text()
+    )
+    stats = summary["stats"]
+    assert (stats["total_reads"], stats["mapped_reads"], stats["unmapped_reads"]) == (39_918, 27_214, 12_704)
+    assert stats["unplaced_unmapped_reads"] == 12_475
+    assert summary["file_info"]["index_total_reads"] == 39_918
+
+
+def test_rerun_with_another_chunk_size_replaces_the_whole_folder(tmp_path: Path) -> None:
+    bam = str(genome(HTSNEXUS))
+    _run(bam, tmp_path, chunk_size=500)
+    assert len(_chunk_files(tmp_path / "htsnexus_test_NA12878")) == 80
+    _run(bam, tmp_path, chunk_size=10_000)
+    docs = _chunk_files(tmp_path / "htsnexus_test_NA12878")
+    assert len(docs) == 4  # no stale chunk_000005..80 files from the first run
+    assert {d["chunk_info"]["total_chunks"] for d in docs} == {4}
+
+
+def test_failed_run_leaves_earlier_output_untouched(tmp_path: Path) -> None:
+    bam = genome(HTSNEXUS)
+    _run(str(bam), tmp_path, chunk_size=1000)
+    before = (tmp_path / bam.stem / "chunk_000001.json").read_text()
+    bad = tmp_path / "in" / "htsnexus_test_NA12878.bam"
+    bad.parent.mkdir()
+    bad.write_bytes(bam.read_bytes()[: bam.stat().st_size // 2])
+    job = build_streaming_bam_job(
+        StreamingBamChunkStreamer(), StreamingBamChunkProcessor(output_directory=str(tmp_path))
+    )
+    result = job.execute_in_process(run_config=stream_run_config(str(bad), 1000), raise_on_error=False)
+    assert not result.success
+    assert (tmp_path / bam.stem / "chunk_000001.json").read_text() == before
+
+
+@pytest.mark.slow
+def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path) -> None:
+    bam = genome(HTSNEXUS)
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(stream_run_config(str(bam), 2000)))
+    output = tmp_path / "output"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "JUST_DNA_PIPELINES_OUTPUT_DIR": str(output)}
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [
+            str(dagster),
+            "job",
+            "execute",
+            "-m",
+            "just_dna_pipelines.definitions",
+            "-j",
+            "streaming_bam_job",
+            "-c",
+            str(config),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = output / "bam" / bam.stem
+    assert len(list(folder.glob("chunk_*.json"))) == 20
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["stats"]["total_reads"] == 39_918
+    runs = dg.DagsterInstance.from_config(str(home)).get_runs()
+    assert [r.job_name for r in runs] == ["streaming_bam_job"]

@@ -1,0 +1,64 @@
+"""BAMs over HTTP with range support (a loopback server): same stats, index cached by file version."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
+from just_dna_pipelines.bam.index import find_index
+from just_dna_pipelines.bam.source import file_version, locate
+from just_dna_pipelines.defs.bam import StreamingBamChunkStreamer
+from just_dna_pipelines.defs.bam.streamer import no_progress
+from just_dna_pipelines.settings import get_settings
+
+from .conftest import HTSNEXUS, LoopbackServer, genome
+
+
+def _serve(server: LoopbackServer, name: str, with_index: bool = True) -> str:
+    shutil.copy(genome(name), server.root / name)
+    if with_index:
+        shutil.copy(genome(name).with_name(name + ".bai"), server.root / (name + ".bai"))
+    return server.url(name)
+
+
+def test_remote_stats_equal_local_stats(http_folder: LoopbackServer) -> None:
+    url = _serve(http_folder, HTSNEXUS)
+    remote = list(iter_chunk_stats(locate(url), 1000))
+    assert remote == list(iter_chunk_stats(locate(str(genome(HTSNEXUS))), 1000))
+    # htslib checked the EOF marker with a range request before streaming
+    assert any("bytes=" in line and "-> 206" in line for line in http_folder.requests)
+
+
+def test_remote_index_is_cached_by_version_outside_the_cwd(
+    http_folder: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    url = _serve(http_folder, HTSNEXUS)
+    file_info, batches = StreamingBamChunkStreamer().stream(url, 1000, no_progress)
+    info = file_info(sum(len(b.chunks) for b in batches))
+    assert (info.total_reads, info.index_reads) == (39_918, 39_918)
+    cache = get_settings().cache_dir / "bam_index"
+    cached = list(cache.rglob("*.bai"))
+    assert len(cached) == 1
+    assert list(workdir.iterdir()) == []  # nothing downloaded into the working directory
+
+    # The served file changes (new mtime, so a new ETag): its index is fetched again, not reused.
+    served = http_folder.root / HTSNEXUS
+    os.utime(served, ns=(served.stat().st_atime_ns, served.stat().st_mtime_ns + 10**9))
+    location = locate(url)
+    fresh = find_index(location, file_version(location), cache)
+    assert fresh is not None and fresh not in cached
+    assert len(list(cache.rglob("*.bai"))) == 2
+
+
+def test_remote_bam_without_index_streams(http_folder: LoopbackServer) -> None:
+    url = _serve(http_folder, HTSNEXUS, with_index=False)
+    file_info, batches = StreamingBamChunkStreamer().stream(url, 10_000, no_progress)
+    info = file_info(sum(len(b.chunks) for b in batches))
+    assert (info.total_reads, info.total_chunks, info.index_reads) == (39_918, 4, None)

@@ -6,6 +6,7 @@
 #   --indexed    run on the file with its .tbi next to it (default: the same file without an index)
 #   --both       run the plain variant, then the indexed one
 #   --repeat N   run each command N times and keep the fastest run (default 1)
+#   --engine E   the annotate-modules engine (polars or duckdb); repeat to time several (default polars)
 # Results (a Markdown table plus machine facts) are printed and written to bench/out/vcf_bench/results-*.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,16 +15,19 @@ REPO=$(pwd)
 VCF="$REPO/bench/out/wgs.vcf.gz"
 VARIANTS=(plain)
 REPEAT=1
+ENGINES=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --vcf) VCF=$(realpath "$2"); shift 2 ;;
     --indexed) VARIANTS=(indexed); shift ;;
     --both) VARIANTS=(plain indexed); shift ;;
     --repeat) REPEAT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --engine) ENGINES+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "error: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+[ ${#ENGINES[@]} -gt 0 ] || ENGINES=(polars)
 
 FIXTURES="$REPO/../shared/fixtures/modules"
 WORK="$REPO/bench/out/vcf_bench"
@@ -104,14 +108,17 @@ run_variant() {
   export JUST_DNA_PIPELINES_OUTPUT_DIR="$dir/output" JUST_DNA_PIPELINES_INPUT_DIR="$dir/input" DAGSTER_HOME="$dir/dagster"
   # every annotate run starts from empty output and Dagster folders, so nothing is reused from a previous run
   fresh_outputs() { rm -rf "$JUST_DNA_PIPELINES_OUTPUT_DIR" "$DAGSTER_HOME"; mkdir -p "$JUST_DNA_PIPELINES_OUTPUT_DIR" "$DAGSTER_HOME"; }
-  local bin binary text annot
+  local binary text engine
+  local -A annot=()
   echo "[$variant] bcftools view -Ou ..." >&2
   binary=$(measure true /dev/null bash -c 'bcftools view -Ou "$1" > /dev/null' _ "$file")
   echo "[$variant] bcftools view ..." >&2
   text=$(measure true /dev/null bash -c 'bcftools view "$1" > /dev/null' _ "$file")
-  echo "[$variant] pipelines annotate-modules ..." >&2
-  annot=$(measure fresh_outputs "$dir/annotate.log" uv run pipelines annotate-modules --vcf "$file" --user bench \
-    --modules-source "$MODULES" --no-report)
+  for engine in "${ENGINES[@]}"; do
+    echo "[$variant] pipelines annotate-modules --engine $engine ..." >&2
+    annot[$engine]=$(measure fresh_outputs "$dir/annotate-$engine.log" uv run pipelines annotate-modules \
+      --vcf "$file" --user bench --modules-source "$MODULES" --engine "$engine" --no-report)
+  done
 
   local out="$WORK/results-$variant.md"
   {
@@ -121,29 +128,42 @@ run_variant() {
     echo
     echo "| command | wall | peak RSS | CPU | vs \`bcftools view -Ou\` | vs \`bcftools view\` |"
     echo "|---|---|---|---|---|---|"
-    read -r bw br bc _ <<<"$binary"
-    read -r tw tr tc _ <<<"$text"
-    read -r aw ar ak ac <<<"$annot"
-    awk -v bw="$bw" -v br="$br" -v bc="$bc" -v tw="$tw" -v tr="$tr" -v tc="$tc" \
-      -v aw="$aw" -v ar="$ar" -v ak="$ak" -v ac="$ac" 'BEGIN {
-      printf "| `bcftools view -Ou FILE > /dev/null` | %.2f s | %d MB | %d%% | 1.0x | %.2fx |\n", bw, br / 1024, bc, bw / tw
-      printf "| `bcftools view FILE > /dev/null` | %.2f s | %d MB | %d%% | %.2fx | 1.0x |\n", tw, tr / 1024, tc, tw / bw
-      status = (ac == 0) ? "" : sprintf(" (FAILED, exit %d)", ac)
-      printf "| `uv run pipelines annotate-modules` (5 modules, --no-report)%s | %.2f s | %d MB | %d%% | %.2fx | %.2fx |\n",
-        status, aw, ar / 1024, ak, aw / bw, aw / tw
-    }'
+    row "\`bcftools view -Ou FILE > /dev/null\`" "$binary" "$binary" "$text"
+    row "\`bcftools view FILE > /dev/null\`" "$text" "$binary" "$text"
+    for engine in "${ENGINES[@]}"; do
+      row "\`uv run pipelines annotate-modules --engine $engine --no-report\` (5 modules)" \
+        "${annot[$engine]}" "$binary" "$text"
+    done
     echo
     machine_facts
     echo "Load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share the 2 cores)."
+    for engine in "${ENGINES[@]}"; do
+      echo
+      echo "Step timeline of the last \`--engine $engine\` run (from its progress output; t=0 is when progress starts):"
+      echo
+      echo '```'
+      grep -E '^\[ *[0-9.]+s\] |^sample column|^  [a-z0-9_]+ +(done|skipped|failed)' "$dir/annotate-$engine.log" || true
+      echo '```'
+    done
   } | tee "$out"
-  echo
-  if [ "${annot##* }" != 0 ]; then
-    echo "annotate-modules failed; last lines of $dir/annotate.log:" >&2
-    tail -5 "$dir/annotate.log" >&2
-  else
-    echo "annotate-modules output (last lines of its log):" >&2
-    tail -15 "$dir/annotate.log" >&2
-  fi
+  for engine in "${ENGINES[@]}"; do
+    if [ "${annot[$engine]##* }" != 0 ]; then
+      echo "annotate-modules --engine $engine failed; last lines of $dir/annotate-$engine.log:" >&2
+      tail -5 "$dir/annotate-$engine.log" >&2
+    fi
+  done
+}
+
+# One Markdown table row: label, "wall rss cpu exit" of the command, then of the two bcftools baselines.
+row() {
+  local label="$1"
+  read -r w r c code <<<"$2"
+  read -r bw _ <<<"$3"
+  read -r tw _ <<<"$4"
+  awk -v label="$label" -v w="$w" -v r="$r" -v c="$c" -v code="$code" -v bw="$bw" -v tw="$tw" 'BEGIN {
+    status = (code == 0) ? "" : sprintf(" (FAILED, exit %d)", code)
+    printf "| %s%s | %.2f s | %d MB | %d%% | %.2fx | %.2fx |\n", label, status, w, r / 1024, c, w / bw, w / tw
+  }'
 }
 
 for variant in "${VARIANTS[@]}"; do

@@ -9,14 +9,14 @@ import dagster as dg
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 
 EVENT_KINDS = {
-    "RUN_START": "run_start",
-    "STEP_START": "step_start",
-    "STEP_SUCCESS": "step_success",
-    "STEP_FAILURE": "step_failure",
-    "ASSET_MATERIALIZATION": "materialization",
-    "RUN_SUCCESS": "run_success",
-    "RUN_FAILURE": "run_failure",
-    "RUN_CANCELED": "run_canceled",
+    dg.DagsterEventType.RUN_START.value: "run_start",
+    dg.DagsterEventType.STEP_START.value: "step_start",
+    dg.DagsterEventType.STEP_SUCCESS.value: "step_success",
+    dg.DagsterEventType.STEP_FAILURE.value: "step_failure",
+    dg.DagsterEventType.ASSET_MATERIALIZATION.value: "materialization",
+    dg.DagsterEventType.RUN_SUCCESS.value: "run_success",
+    dg.DagsterEventType.RUN_FAILURE.value: "run_failure",
+    dg.DagsterEventType.RUN_CANCELED.value: "run_canceled",
 }
 STATUS_NAMES = {
     dg.DagsterRunStatus.NOT_STARTED: "queued",

@@ -16,7 +16,7 @@ from just_dna_pipelines.keys import InvalidKeyError
 def test_upload_path_is_confined_to_the_user_folder(pipeline_env) -> None:
     path = service.upload_path("alice", "../../etc/My Genome.vcf.gz")
     assert path == pipeline_env.input_dir / "users" / "alice" / "My_Genome.vcf.gz"
-    with pytest.raises(VcfError, match="not a .vcf"):
+    with pytest.raises(VcfError, match=r"not a \.vcf"):
         service.upload_path("alice", "photo.png")
     with pytest.raises(InvalidKeyError):
         service.upload_path("../bob", "x.vcf")

@@ -58,3 +58,17 @@ def test_log_keeps_the_latest_lines_and_empty_batches_change_nothing():
     assert len(view.log) == MAX_LOG_LINES
     assert view.log[-1]["message"] == "line 29"
     assert view.apply([]) is False
+
+
+def test_skipped_modules_and_settling_after_the_run():
+    view = RunView(modules=["coronary", "longevitymap", "vo2max"])
+    view.apply(
+        [
+            _ev(1, "step_start", "user_hf_module_annotations"),
+            _ev(2, "log", "user_hf_module_annotations", "module coronary: skipped, 0 matched variants"),
+            _ev(3, "log", "user_hf_module_annotations", "module longevitymap: done, 3 matched variants"),
+        ]
+    )
+    view.finish("success")
+    states = {m["name"]: m["state"] for m in view.module_rows()}
+    assert states == {"coronary": "skipped", "longevitymap": "done", "vo2max": "done"}

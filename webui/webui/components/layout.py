@@ -19,7 +19,7 @@ def navbar() -> rx.Component:
             rx.link(
                 rx.hstack(
                     rx.icon("dna", size=22, color=rx.color("accent", 10)),
-                    rx.heading("just-dna-lite", size="4", weight="bold"),
+                    rx.heading("just-dna-lite", size="4", weight="bold", white_space="nowrap"),
                     align="center",
                     spacing="2",
                 ),
@@ -32,18 +32,26 @@ def navbar() -> rx.Component:
             rx.cond(
                 AuthState.user_name != "",
                 rx.hstack(
-                    _nav_link("Samples", "/"),
+                    rx.box(_nav_link("Samples", "/"), display=["none", "block"]),
                     rx.menu.root(
                         rx.menu.trigger(
                             rx.button(
                                 rx.icon("circle-user", size=16),
-                                rx.text(AuthState.user_name, class_name="user-name"),
+                                rx.text(
+                                    AuthState.user_name,
+                                    class_name="user-name",
+                                    max_width=["90px", "200px"],
+                                    overflow="hidden",
+                                    text_overflow="ellipsis",
+                                    white_space="nowrap",
+                                ),
                                 variant="soft",
                                 size="2",
                                 id="user-menu",
                             )
                         ),
                         rx.menu.content(
+                            rx.menu.item("Samples", on_click=rx.redirect("/")),
                             rx.menu.item("Account", on_click=rx.redirect("/account")),
                             rx.menu.separator(),
                             rx.menu.item("Log out", on_click=AuthState.log_out, id="logout"),

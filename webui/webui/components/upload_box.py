@@ -30,11 +30,12 @@ def upload_box() -> rx.Component:
         rx.upload.root(
             rx.vstack(
                 rx.icon("upload", size=28, color=rx.color("accent", 10)),
-                rx.text("Drop your VCF here or click to choose", weight="medium"),
+                rx.text("Drop your VCF here or click to choose", weight="medium", align="center"),
                 rx.text(
                     f".vcf, .vcf.gz or .bcf on GRCh38 · up to {SamplesState.max_upload_mb} MB",
                     size="2",
                     color_scheme="gray",
+                    align="center",
                 ),
                 align="center",
                 spacing="2",

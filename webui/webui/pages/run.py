@@ -19,6 +19,7 @@ def _module_progress(m: Any) -> rx.Component:
             ("done", rx.icon("circle-check", color=rx.color("green", 10), size=18)),
             ("working", rx.spinner(size="2")),
             ("failed", rx.icon("circle-x", color=rx.color("red", 10), size=18)),
+            ("skipped", rx.icon("circle-minus", color=rx.color("gray", 9), size=18)),
             rx.icon("circle-dashed", color=rx.color("gray", 8), size=18),
         ),
         rx.text(m["name"], weight="medium", min_width="130px"),

@@ -20,20 +20,12 @@ def _module_item(m: Any) -> rx.Component:
                 id="module-" + m["name"].to(str),
             ),
             rx.vstack(
-                rx.hstack(
-                    rx.text(m["title"], weight="bold"),
-                    rx.badge(m["name"], variant="outline", color_scheme="gray"),
-                    rx.cond(m["demo"] != "", rx.badge("demo", color_scheme="orange")),
-                    wrap="wrap",
-                    align="center",
-                ),
+                rx.text(m["title"], weight="bold"),
                 rx.text(m["description"], size="2", color_scheme="gray"),
                 rx.text(
-                    m["variants"]
-                    + " variants · version "
-                    + m["version"].to(str)
-                    + " · "
-                    + m["source"].to(str),
+                    rx.code(m["name"], size="1", variant="ghost"),
+                    " · " + m["variants"] + " variants · version " + m["version"].to(str),
+                    " · " + m["source"].to(str),
                     size="1",
                     color_scheme="gray",
                 ),

@@ -11,6 +11,7 @@ from just_dna_pipelines.service import ProgressEvent
 MAX_LOG_LINES = 14
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
 # The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variants".
+MODULE_STATES = {"done": "done", "skipped": "skipped", "failed": "failed", "error": "failed"}
 MODULE_LINE = re.compile(r"^module (?P<name>[\w.-]+): (?P<status>\w+)(?:, (?P<detail>.*))?$")
 
 
@@ -74,15 +75,18 @@ class RunView:
             match = MODULE_LINE.match(event.message or "")
             if match and match["name"] in self.module_state:
                 status = match["status"]
-                self.module_state[match["name"]] = (
-                    "done" if status == "done" else "failed" if "fail" in status else "working"
-                )
+                self.module_state[match["name"]] = MODULE_STATES.get(status, "working")
                 self.module_detail[match["name"]] = match["detail"] or status
             if event.message:
                 clock = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
                 self.log.append({"time": clock, "kind": event.kind, "step": step, "message": event.message})
         self.log = self.log[-MAX_LOG_LINES:]
         return bool(events)
+
+    def finish(self, status: str) -> None:
+        """Settle the modules once the run has ended (in case its last events said nothing about them)."""
+        self._set_modules(("waiting", "working"), "done" if status == "success" else "failed")
+        self.current_step = ""
 
     def module_rows(self) -> list[dict[str, str]]:
         """Per-module state for the page."""

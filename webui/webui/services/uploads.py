@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 from pathlib import Path
 
 from just_dna_pipelines import service
@@ -41,10 +42,10 @@ class UploadSink:
         self.user = user
         self.filename = self.sample + suffix
         self.limit = get_web_settings().max_upload_bytes
-        staging = get_settings().input_dir / ".staging"
-        staging.mkdir(parents=True, exist_ok=True)
-        # Suffix kept so readers that look at the extension (bgzip vs plain vs BCF) see the real one.
-        self.temp_path: Path = staging / f"{secrets.token_hex(8)}-{self.filename}"
+        # A private folder per upload keeps the real file name (messages quote it; readers look at the suffix).
+        self.temp_dir = get_settings().input_dir / ".staging" / secrets.token_hex(8)
+        self.temp_dir.mkdir(parents=True)
+        self.temp_path: Path = self.temp_dir / self.filename
         self._handle = self.temp_path.open("wb")
         self.size = 0
 
@@ -60,7 +61,13 @@ class UploadSink:
         """Drop the partial upload."""
         if not self._handle.closed:
             self._handle.close()
+        self._clean()
+
+    def _clean(self) -> None:
+        """Remove the temp file and its folder."""
         self.temp_path.unlink(missing_ok=True)
+        if self.temp_dir.is_dir():
+            self.temp_dir.rmdir()
 
     def finish(self) -> samples.SampleView:
         """Validate the complete file, move it into place and register the sample; on any problem delete it."""
@@ -72,11 +79,12 @@ class UploadSink:
             final = service.upload_path(self.user.name, self.filename)
             self.temp_path.replace(final)
         except PipelineError as exc:
-            self.temp_path.unlink(missing_ok=True)
+            self._clean()
             raise WebError(str(exc)) from exc
         except BaseException:
-            self.temp_path.unlink(missing_ok=True)
+            self._clean()
             raise
+        self._clean()
         try:
             return samples.add_sample(self.user, self.sample, final, facts)
         except BaseException:
@@ -89,11 +97,11 @@ def _check(path: Path) -> service.VcfFacts:
     facts = service.inspect_vcf(path)
     if facts.genome_build == "GRCh37":
         raise WebError(
-            "this VCF is on GRCh37 (hg19) but the modules use GRCh38 positions: "
+            f"{path.name} is on GRCh37 (hg19) but the modules use GRCh38 positions: "
             "lift it over to GRCh38 (e.g. bcftools +liftover or CrossMap) and upload again"
         )
     if not facts.samples:
-        raise WebError("this VCF has no sample columns (no genotypes); upload a VCF with your genotypes")
+        raise WebError(f"{path.name} has no sample columns (no genotypes); upload a VCF with your genotypes")
     return facts
 
 
@@ -101,15 +109,12 @@ def add_demo_sample(user: CurrentUser) -> samples.SampleView:
     """Give the user the synthetic demo sample (matches the demo modules), through the same checks as an upload."""
     from just_dna_pipelines.modules.demo import ensure_demo_sample
 
-    staging = get_settings().input_dir / ".staging" / secrets.token_hex(8)
-    try:
-        source = ensure_demo_sample(staging)
+    staging = get_settings().input_dir / ".staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=staging) as folder:
+        source = ensure_demo_sample(Path(folder))
         sink = UploadSink(user, source.name)
         with source.open("rb") as handle:
             while chunk := handle.read(1 << 20):
                 sink.write(chunk)
         return sink.finish()
-    finally:
-        for leftover in staging.glob("*"):
-            leftover.unlink(missing_ok=True)
-        staging.rmdir() if staging.exists() else None

@@ -80,6 +80,9 @@ class RunState(AuthState):
             info = await asyncio.to_thread(service.get_run, run_id)
             changed = view.apply(events)
             finished = info.finished
+            if finished and not events:
+                view.finish(info.status)
+                changed = True
             async with self:
                 if self._ticket != ticket or self.run_id != run_id:
                     return  # the page was reopened or moved to another run: that loop takes over

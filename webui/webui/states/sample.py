@@ -16,6 +16,14 @@ from webui.states.auth import AuthState
 from webui.states.samples import sample_row
 
 
+def short_source(source: str) -> str:
+    """A module source label fit for a narrow screen: local folders by their last two path parts."""
+    if source.startswith("/"):
+        parts = [p for p in source.split("/") if p]
+        return "local …/" + "/".join(parts[-2:])
+    return source
+
+
 def module_row(info: service.ModuleInfo) -> dict[str, str]:
     """A module as plain strings for the checklist."""
     return {
@@ -23,7 +31,7 @@ def module_row(info: service.ModuleInfo) -> dict[str, str]:
         "title": info.title,
         "description": info.description,
         "version": info.version,
-        "source": info.source,
+        "source": short_source(info.source),
         "variants": f"{info.weights_rows:,}",
         "demo": "yes" if info.demo else "",
     }

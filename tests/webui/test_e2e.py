@@ -1,0 +1,195 @@
+"""End to end in real Chromium: sign up, upload the chr21 VCF, run real modules with live progress,
+read the report, download results; a second user sees nothing of it; bad uploads show their error.
+
+Screenshots of every page at desktop and phone widths go to test-artifacts/webui/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from webui.harness import CHROMIUM, REPO_ROOT, chromium, running_app
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
+SHOTS = REPO_ROOT / "test-artifacts" / "webui"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _shoot(page, name: str) -> None:
+    """Screenshot the page at desktop and phone widths."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def _sign_up(page, url: str, name: str, password: str) -> None:
+    page.goto(f"{url}/signup")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/", timeout=30_000)
+    page.wait_for_selector("#user-menu", timeout=30_000)
+
+
+def _upload(page, path: Path) -> None:
+    page.set_input_files("#vcf_upload input[type=file]", str(path))
+
+
+@pytest.fixture
+def app(pipeline_env, compiled_modules, tmp_path):
+    """The web app on free ports over temp folders and the real modules compiled from the fixtures."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
+        "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
+        "DAGSTER_HOME": str(pipeline_env.dagster_home),
+    }
+    with running_app(env, tmp_path / "app.log") as running:
+        yield running
+
+
+def test_full_journey_and_privacy(app, genomes, tmp_path):
+    url = app.url
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+
+        page.goto(f"{url}/")
+        page.wait_for_url(f"{url}/login")  # private pages need a session
+        page.wait_for_selector("#name")
+        _shoot(page, "login")
+        page.fill("#name", "alice")
+        page.fill("#password", "not the password")
+        page.click("button[type=submit]")
+        assert "wrong user name or password" in page.inner_text("#auth-error")
+
+        page.goto(f"{url}/signup")
+        page.wait_for_selector("#confirm")
+        _shoot(page, "signup")
+        _sign_up(page, url, "alice", "correct horse battery")
+        page.wait_for_selector("#empty-samples")
+        _shoot(page, "home-empty")
+
+        # Bad uploads show their one-line error and add nothing.
+        bad = tmp_path / "notes.vcf"
+        bad.write_text("this is not a VCF\n")
+        _upload(page, bad)
+        page.wait_for_selector("#upload-error")
+        assert "notes.vcf" in page.inner_text("#upload-error")
+        _shoot(page, "home-upload-error")
+        _upload(page, genomes / "PG_NA12878_chr21.vcf.gz")
+        page.wait_for_function(
+            "document.querySelector('#upload-error')?.innerText.includes('GRCh37')", timeout=60_000
+        )
+        assert page.query_selector(".sample-card") is None
+
+        _upload(page, genomes / "PG_NA12878_hg38-chr21.vcf.gz")
+        page.wait_for_selector("#upload-ok")
+        assert "65,370 records" in page.inner_text("#upload-ok")
+        page.wait_for_selector(".sample-card")
+        _shoot(page, "home")
+
+        page.click(".sample-card")
+        page.wait_for_selector("#run-button")
+        page.wait_for_selector("#module-longevitymap")
+        page.click("#select-none")
+        page.wait_for_function("document.querySelector('#run-button').disabled")
+        for name in ("longevitymap", "lipidmetabolism", "coronary", "vo2max", "superhuman"):
+            page.click(f"#module-{name}")
+        page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 5')")
+        _shoot(page, "sample")
+
+        page.click("#run-button")
+        page.wait_for_url(re.compile(r".*/run\?id="))
+        run_url = page.url
+        live_updates = 0
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if page.query_selector("#report-frame") or page.query_selector("#run-failure"):
+                break
+            count = page.query_selector("#update-count")
+            if count is not None:
+                live_updates = max(live_updates, int(count.inner_text().split()[0] or 0))
+            page.wait_for_timeout(100)
+        assert page.query_selector("#run-failure") is None, page.inner_text("#run-failure")
+        assert live_updates >= 1, "no progress update was pushed before the run finished"
+        frame = page.frame_locator("#report-frame")
+        frame.locator("text=rs2253363").first.wait_for(timeout=30_000)
+        _shoot(page, "run-done")
+
+        links = page.eval_on_selector_all("#downloads a", "els => els.map(e => e.href)")
+        names = [link.rsplit("/", 1)[-1].split("?")[0] for link in links]
+        assert "longevity_report.html" in names
+        assert any(n.endswith(".csv") for n in names) and any(n.endswith(".parquet") for n in names)
+        for link in links:
+            response = page.request.get(link)
+            assert response.status == 200 and len(response.body()) > 0, link
+            assert "attachment" in response.headers["content-disposition"]
+        csv = next(link for link in links if "longevitymap" in link and ".csv" in link)
+        assert "rs2253363" in page.request.get(csv).text()
+        with page.expect_download() as download:
+            page.click("#downloads a >> nth=0")
+        assert download.value.suggested_filename == "longevity_report.html"
+
+        # Reopening the page shows the finished run again (the live view rebuilds from the events).
+        page.goto(run_url)
+        page.wait_for_selector("#report-frame")
+        page.goto(page.url.split("/run")[0] + "/sample?name=PG_NA12878_hg38-chr21")
+        page.wait_for_selector("#run-history")
+        assert "success" in page.inner_text("#run-history")
+        page.goto(f"{url}/account")
+        page.wait_for_selector("#delete-account")
+        _shoot(page, "account")
+
+        page.click("#user-menu")
+        page.click("#logout")
+        page.wait_for_url(f"{url}/login")
+
+        # A second user: sees no samples, is refused on Alice's pages, report and downloads.
+        _sign_up(page, url, "bob", "another long secret")
+        page.wait_for_selector("#empty-samples")
+        for link in [*links, links[0].split("?")[0]]:
+            refused = page.request.get(link)
+            assert refused.status == 404, link
+            assert "rs2253363" not in refused.text()
+        page.goto(f"{url}/sample?name=PG_NA12878_hg38-chr21")
+        page.wait_for_selector("#not-found")
+        page.goto(run_url)
+        page.wait_for_selector("#not-found")
+
+        # Bob deletes his account; the app lists what went and he is logged out.
+        page.goto(f"{url}/account")
+        page.fill("#confirm-name", "bob")
+        page.click("#delete-account")
+        page.wait_for_selector("#account-deleted")
+        assert "account bob" in page.inner_text("#account-deleted")
+        _shoot(page, "account-deleted")
+        page.goto(f"{url}/")
+        page.wait_for_url(f"{url}/login")
+
+        # Alice deletes her sample; the app confirms what was deleted.
+        page.fill("#name", "alice")
+        page.fill("#password", "correct horse battery")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{url}/")
+        page.goto(f"{url}/sample?name=PG_NA12878_hg38-chr21")
+        page.click("#delete-sample")
+        page.click("#confirm-delete")
+        page.wait_for_selector("#deleted")
+        text = page.inner_text("#deleted")
+        assert "PG_NA12878_hg38-chr21.vcf.gz" in text and "partition alice/PG_NA12878_hg38-chr21" in text
+        _shoot(page, "sample-deleted")
+        assert page.request.get(links[0]).status == 404

@@ -1,0 +1,117 @@
+"""Start the real app (launcher, no Dagster UI) on free loopback ports and drive it with Chromium.
+
+Used by the end-to-end tests (tests/webui) and the web benchmark (bench/webui).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from webui.toolchain import REPO_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MARKER = "JUST_DNA_TEST_APP"
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """A started web app."""
+
+    url: str
+    backend_url: str
+    log: Path
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, deadline: float) -> None:
+    """Wait until `url` answers 200, or raise TimeoutError."""
+    while time.monotonic() < deadline:
+        with suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not come up")
+
+
+def _kill_marked(marker: str) -> None:
+    """Kill any process still carrying this app's marker in its environment (left by a crashed launcher)."""
+    import psutil
+
+    for proc in psutil.process_iter(["pid"]):
+        with suppress(psutil.Error):
+            if proc.environ().get(MARKER) == marker:
+                proc.kill()
+
+
+@contextmanager
+def running_app(env: dict[str, str], log: Path, timeout: float = 150.0):
+    """Run `start --no-dagster` with `env` on free ports; stop every process it started afterwards."""
+    front, back = free_port(), free_port()
+    marker = uuid.uuid4().hex
+    full_env = {**os.environ, **env, MARKER: marker, "PYTHONUNBUFFERED": "1"}
+    start = Path(sys.executable).parent / "start"
+    cmd = [str(start), "--no-dagster", "--frontend-port", str(front), "--backend-port", str(back)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        _wait_http(f"http://127.0.0.1:{back}/ping", deadline)
+        _wait_http(f"http://127.0.0.1:{front}/", deadline)
+        yield RunningApp(f"http://127.0.0.1:{front}", f"http://127.0.0.1:{back}", log)
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        _kill_marked(marker)
+
+
+@contextmanager
+def chromium(tmp: Path):
+    """A headless system Chromium through Playwright, with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            accept_downloads=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()

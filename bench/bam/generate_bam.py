@@ -9,9 +9,11 @@ compresses on two threads; then the BAM is indexed. 3 M reads take well under a 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 # (flag, weight) for mapped records: proper pairs dominate, with a realistic tail of
@@ -65,38 +67,37 @@ def _header() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _records(total: int, rng: random.Random) -> list[str]:
+def _records(total: int, rng: random.Random) -> Iterator[str]:
     """All SAM lines in file order: mapped and placed-unmapped by position, unplaced unmapped last."""
     seqs = ["".join(rng.choice("ACGT") for _ in range(READ_LENGTH)) for _ in range(256)]
     quals = ["".join(chr(33 + rng.randint(20, 40)) for _ in range(READ_LENGTH)) for _ in range(256)]
     unplaced = total * 3 // 100
     placed = total - unplaced
     genome = sum(length for _, length in CONTIGS)
-    lines: list[str] = []
+    mapped_flags = [flag for flag, _ in MAPPED_FLAGS]
+    mapped_cum = list(itertools.accumulate(weight for _, weight in MAPPED_FLAGS))
     index = 0
     for name, length in CONTIGS:
         n = placed * length // genome if name != CONTIGS[-1][0] else placed - index
         step = (length - 1000) / max(n, 1)
         pos = 1.0
-        flags = _weighted(MAPPED_FLAGS, n, rng)
-        for i in range(n):
+        for _ in range(n):
             pos += rng.random() * 2 * step
             p = min(int(pos), length - READ_LENGTH)
             seq, qual = seqs[index & 255], quals[(index * 7) & 255]
             if rng.random() < 0.01:
                 flag = _weighted(PLACED_UNMAPPED_FLAGS, 1, rng)[0]
-                lines.append(f"r{index}\t{flag}\t{name}\t{p}\t0\t*\t=\t{p}\t0\t{seq}\t{qual}\tRG:Z:rg1")
+                yield f"r{index}\t{flag}\t{name}\t{p}\t0\t*\t=\t{p}\t0\t{seq}\t{qual}\tRG:Z:rg1"
             else:
-                flag, mq = flags[i], _mapq(rng)
-                lines.append(
+                flag, mq = rng.choices(mapped_flags, cum_weights=mapped_cum)[0], _mapq(rng)
+                yield (
                     f"r{index}\t{flag}\t{name}\t{p}\t{mq}\t{READ_LENGTH}M\t=\t{p + 200}\t300\t{seq}\t{qual}"
                     f"\tNM:i:{index % 3}\tAS:i:{95 + index % 5}\tRG:Z:rg1"
                 )
             index += 1
     for i in range(unplaced):
         seq, qual = seqs[i & 255], quals[(i * 3) & 255]
-        lines.append(f"u{i}\t{UNPLACED_FLAGS[i & 1]}\t*\t0\t0\t*\t*\t0\t0\t{seq}\t{qual}\tRG:Z:rg1")
-    return lines
+        yield f"u{i}\t{UNPLACED_FLAGS[i & 1]}\t*\t0\t0\t*\t*\t0\t0\t{seq}\t{qual}\tRG:Z:rg1"
 
 
 def generate(total: int, out: Path, seed: int = 7) -> None:
@@ -109,9 +110,9 @@ def generate(total: int, out: Path, seed: int = 7) -> None:
     ) as proc:
         assert proc.stdin is not None
         proc.stdin.write(_header().encode())
-        lines = _records(total, rng)
-        for start in range(0, len(lines), 200_000):
-            proc.stdin.write(("\n".join(lines[start : start + 200_000]) + "\n").encode())
+        records = _records(total, rng)
+        while batch := list(itertools.islice(records, 200_000)):
+            proc.stdin.write(("\n".join(batch) + "\n").encode())
         proc.stdin.close()
         if proc.wait() != 0:
             raise SystemExit("samtools view failed")

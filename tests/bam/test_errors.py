@@ -12,7 +12,6 @@ from pysam.libcbgzf import BGZFile
 from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
 from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.defs.bam import StreamingBamChunkStreamer
-from just_dna_pipelines.defs.bam.streamer import no_progress
 from just_dna_pipelines.errors import BamError
 
 from .conftest import GENOMES, HTSNEXUS, LoopbackServer, genome
@@ -94,15 +93,15 @@ def test_required_index_missing(tmp_path: Path) -> None:
     shutil.copy(genome(HTSNEXUS), bare)
     streamer = StreamingBamChunkStreamer(require_index=True)
     with pytest.raises(BamError, match="no index"):
-        streamer.stream(str(bare), 1000, no_progress)
+        streamer.open_stream(str(bare), 1000)
 
 
 def test_without_an_index_the_bam_streams_sequentially(tmp_path: Path) -> None:
     bare = tmp_path / "no_index.bam"
     shutil.copy(genome(HTSNEXUS), bare)
-    file_info, batches = StreamingBamChunkStreamer().stream(str(bare), 1000, no_progress)
-    chunks = sum(len(batch.chunks) for batch in batches)
-    info = file_info(chunks)
+    stream = StreamingBamChunkStreamer().open_stream(str(bare), 1000)
+    chunks = sum(len(batch.chunks) for batch in stream.batches())
+    info = stream.file_info(chunks)
     assert (info.total_reads, info.total_chunks, info.index_reads) == (39_918, 40, None)
 
 
@@ -111,7 +110,7 @@ def test_a_stale_index_is_reported(tmp_path: Path) -> None:
     bam = tmp_path / "reads.bam"
     shutil.copy(genome(HTSNEXUS), bam)
     shutil.copy(genome("NA12878_S1.chr20.10_10p1mb.bam").with_suffix(".bam.bai"), tmp_path / "reads.bam.bai")
-    file_info, batches = StreamingBamChunkStreamer().stream(str(bam), 1000, no_progress)
-    chunks = sum(len(b.chunks) for b in batches)
+    stream = StreamingBamChunkStreamer().open_stream(str(bam), 1000)
+    chunks = sum(len(b.chunks) for b in stream.batches())
     with pytest.raises(BamError, match="index counts 52,035 reads but the file holds 39,918"):
-        file_info(chunks)
+        stream.file_info(chunks)

@@ -12,7 +12,6 @@ from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
 from just_dna_pipelines.bam.index import find_index
 from just_dna_pipelines.bam.source import file_version, locate
 from just_dna_pipelines.defs.bam import StreamingBamChunkStreamer
-from just_dna_pipelines.defs.bam.streamer import no_progress
 from just_dna_pipelines.settings import get_settings
 
 from .conftest import HTSNEXUS, LoopbackServer, genome
@@ -40,8 +39,8 @@ def test_remote_index_is_cached_by_version_outside_the_cwd(
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     url = _serve(http_folder, HTSNEXUS)
-    file_info, batches = StreamingBamChunkStreamer().stream(url, 1000, no_progress)
-    info = file_info(sum(len(b.chunks) for b in batches))
+    stream = StreamingBamChunkStreamer().open_stream(url, 1000)
+    info = stream.file_info(sum(len(b.chunks) for b in stream.batches()))
     assert (info.total_reads, info.index_reads) == (39_918, 39_918)
     cache = get_settings().cache_dir / "bam_index"
     cached = list(cache.rglob("*.bai"))
@@ -59,6 +58,6 @@ def test_remote_index_is_cached_by_version_outside_the_cwd(
 
 def test_remote_bam_without_index_streams(http_folder: LoopbackServer) -> None:
     url = _serve(http_folder, HTSNEXUS, with_index=False)
-    file_info, batches = StreamingBamChunkStreamer().stream(url, 10_000, no_progress)
-    info = file_info(sum(len(b.chunks) for b in batches))
+    stream = StreamingBamChunkStreamer().open_stream(url, 10_000)
+    info = stream.file_info(sum(len(b.chunks) for b in stream.batches()))
     assert (info.total_reads, info.total_chunks, info.index_reads) == (39_918, 4, None)

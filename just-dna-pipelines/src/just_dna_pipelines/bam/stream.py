@@ -1,0 +1,98 @@
+"""One pass over a BAM: check the input, stream batches of chunk stats, then describe the file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
+from just_dna_pipelines.bam.index import find_index, index_read_count
+from just_dna_pipelines.bam.source import file_version, locate
+from just_dna_pipelines.bam.work import (
+    DEFAULT_BATCH_READS,
+    BamFileInfo,
+    ChunkBatch,
+    batched,
+    chunks_per_batch,
+)
+from just_dna_pipelines.errors import BamError
+
+# (reads so far, compressed bytes read, compressed size or None): what a progress bar needs.
+ProgressHook = Callable[[int, int, int | None], None]
+
+
+def no_progress(reads: int, done_bytes: int, total_bytes: int | None) -> None:
+    """A progress hook that shows nothing."""
+
+
+def _size_of(version: str) -> int | None:
+    """The byte size recorded in a file version tag, if any."""
+    for part in version.split(";"):
+        key, _, value = part.partition("=")
+        if key == "size" and value.isdigit():
+            return int(value)
+    return None
+
+
+class BamStream:
+    """A BAM opened for one sequential pass; `batches()` streams, `file_info()` then sums it up."""
+
+    def __init__(
+        self,
+        bam_url: str,
+        chunk_size: int,
+        *,
+        index_cache_dir: Path,
+        batch_reads: int = DEFAULT_BATCH_READS,
+        threads: int = 2,
+        require_index: bool = False,
+        progress: ProgressHook = no_progress,
+    ) -> None:
+        if chunk_size < 1:
+            raise BamError(f"chunk size must be a positive number of reads, not {chunk_size}")
+        self.bam_url = bam_url
+        self.chunk_size = chunk_size
+        self.location = locate(bam_url)
+        self.version = file_version(self.location)  # also turns a missing file or dead URL into a BamError
+        index = find_index(self.location, self.version, index_cache_dir)
+        if index is None and require_index:
+            raise BamError(f"{bam_url} has no index (.bai or .csi), and this streamer requires one")
+        self.index_reads = index_read_count(index) if index is not None else None
+        self._batch_reads = batch_reads
+        self._threads = threads
+        self._progress = progress
+        self.reads = 0
+        self.seconds = 0.0
+
+    def batches(self) -> Iterator[ChunkBatch]:
+        """Chunk stats in file order, grouped into batches of about `batch_reads` reads."""
+        size = _size_of(self.version)
+        started = time.monotonic()
+
+        def on_progress(reads: int, done_bytes: int) -> None:
+            self.reads = reads
+            self._progress(reads, done_bytes, size)
+
+        chunks = iter_chunk_stats(
+            self.location, self.chunk_size, threads=self._threads, on_progress=on_progress
+        )
+        yield from batched(chunks, chunks_per_batch(self.chunk_size, self._batch_reads))
+        self.seconds = time.monotonic() - started
+
+    def file_info(self, total_chunks: int) -> BamFileInfo:
+        """The streamed file's description; a read count that disagrees with the index is a BamError."""
+        if self.index_reads is not None and self.index_reads != self.reads:
+            raise BamError(
+                f"{self.bam_url}: the index counts {self.index_reads:,} reads but the file holds {self.reads:,}; "
+                "the index is stale or the file was cut short"
+            )
+        return BamFileInfo(
+            bam_url=self.bam_url,
+            name=self.location.name,
+            version=self.version,
+            chunk_size=self.chunk_size,
+            total_chunks=total_chunks,
+            total_reads=self.reads,
+            index_reads=self.index_reads,
+        )

@@ -4,18 +4,23 @@ import os
 
 import reflex as rx
 
-from webui.toolchain import BUN_PATH, offline_env
+from webui.toolchain import BUN_PATH, offline_env, pin_frontend_host
 
 # Set here too so a bare `uv run reflex run` behaves like `uv run start` (no network probes, no telemetry).
 for _key, _value in offline_env().items():
     os.environ.setdefault(_key, _value)
 
+# Bind the dev frontend like the backend: loopback unless JUST_DNA_HOST says otherwise.
+pin_frontend_host(os.environ.get("JUST_DNA_HOST", "127.0.0.1"))
+
 config = rx.Config(
     app_name="webui",
     app_module_import="webui.app",
     telemetry_enabled=False,
-    backend_host="127.0.0.1",
+    backend_host=os.environ.get("JUST_DNA_HOST", "127.0.0.1"),
     show_built_with_reflex=False,
+    # Per-session state stays in memory: the session token is never written to disk under .states/.
+    state_manager_mode=rx.constants.StateManagerMode.MEMORY,
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", gray_color="slate", radius="medium"))

@@ -125,6 +125,7 @@ def start(argv: list[str] | None = None) -> None:
     log_dir = home.parent / "logs"
     env = _base_env(home)
     env["REFLEX_BUN_PATH"] = str(ensure_bun())
+    env["JUST_DNA_HOST"] = args.host
     host = args.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     procs: dict[str, subprocess.Popen[bytes]] = {}

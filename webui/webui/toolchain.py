@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -50,3 +51,21 @@ def ensure_bun() -> Path:
             f"error: bun was not installed at {BUN_PATH}; run `npm install --prefix .tools bun@{BUN_VERSION}`"
         )
     return BUN_PATH
+
+
+def pin_frontend_host(host: str) -> None:
+    """Make the dev frontend (Vite) listen on `host` only; Reflex's own `--host` binds every interface.
+
+    Reflex writes its dev command into `.web/package.json` when it initializes that folder, so both the
+    constant (for a fresh `.web`) and an existing file are set.
+    """
+    import reflex as rx
+
+    command = f"react-router dev --host {host}"
+    rx.constants.PackageJson.Commands.DEV = command
+    package = REPO_ROOT / ".web" / "package.json"
+    if package.is_file():
+        data = json.loads(package.read_text())
+        if data.get("scripts", {}).get("dev") != command:
+            data.setdefault("scripts", {})["dev"] = command
+            package.write_text(json.dumps(data, indent=2) + "\n")

@@ -9,7 +9,7 @@ import reflex as rx
 
 from just_dna_pipelines import service
 from webui import formatting
-from webui.services import samples
+from webui.services import accounts, samples
 from webui.services.errors import AuthError, WebError
 from webui.services.progress import RunView
 from webui.states.auth import AuthState
@@ -52,13 +52,13 @@ class RunState(AuthState):
         except AuthError:
             return rx.redirect("/login")
         self.user_name = user.name
-        self.run_id = self.router.url.query_parameters.get("id", "")
+        run_id = self.router.url.query_parameters.get("id", "")
         try:
-            owned = await asyncio.to_thread(samples.owned_run, user, self.run_id)
+            owned = await asyncio.to_thread(samples.owned_run, user, run_id)
         except WebError:
-            self.not_found, self.status = True, ""
+            self.not_found, self.status, self.run_id = True, "", ""
             return None
-        self.sample_name, self._run_modules = owned.sample, owned.modules
+        self.run_id, self.sample_name, self._run_modules = run_id, owned.sample, owned.modules
         self.not_found, self.status, self.error, self.updates = False, owned.info.status, "", 0
         self.modules = RunView(modules=owned.modules).module_rows()
         self.steps, self.log, self.current_step = [], [], ""
@@ -72,8 +72,12 @@ class RunState(AuthState):
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
             view = RunView(modules=list(self._run_modules))
-            user = self.current_user()
-        info = await asyncio.to_thread(service.get_run, run_id)
+            token = self.session_token
+        try:  # checked again here: an event can be sent without going through `open`
+            user = await asyncio.to_thread(accounts.require_user, token)
+            info = (await asyncio.to_thread(samples.owned_run, user, run_id)).info
+        except WebError:
+            return
         begun = time.monotonic()
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
             events = await asyncio.to_thread(service.run_events, run_id, view.cursor)

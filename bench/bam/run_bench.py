@@ -177,10 +177,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--small", type=int, default=300_000)
     parser.add_argument("--large", type=int, default=3_000_000)
+    parser.add_argument("--extra", type=int, nargs="*", default=[], help="more sizes, e.g. 30000000")
     args = parser.parse_args()
     results = {"machine": _machine(), "sizes": []}
-    with tempfile.TemporaryDirectory(prefix="bam_bench_") as tmp:
-        for reads in (args.small, args.large):
+    # Work folder under bench/out, not /tmp: file creation in this VM's /tmp is ~10x slower.
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="work_", dir=OUT) as tmp:
+        for reads in (args.small, args.large, *args.extra):
             bam = _ensure_bam(reads)
             results["sizes"].append(_bench_size(bam, reads, args.repeats, Path(tmp) / str(reads)))
     results["machine"]["load_avg_after"] = os.getloadavg()

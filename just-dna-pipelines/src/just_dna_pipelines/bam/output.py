@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from just_dna_pipelines.bam.chunk_stats import ChunkStats, chunk_json, total_of
+from just_dna_pipelines.bam.chunk_stats import ChunkStats, total_of
 from just_dna_pipelines.bam.work import BamFileInfo, ChunkBatch
 from just_dna_pipelines.keys import validate_name
 
@@ -37,13 +37,33 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def chunk_json_text(chunk: ChunkStats, total_chunks: int, bam_url_json: str) -> str:
+    """`chunk_json` serialised by a template: thousands of files per run, so json.dumps per file shows."""
+    low, high = json.dumps(chunk.position_min), json.dumps(chunk.position_max)
+    return (
+        f'{{"stats": {{"total_reads": {chunk.total_reads}, "mapped_reads": {chunk.mapped_reads}, '
+        f'"unmapped_reads": {chunk.unmapped_reads}, '
+        f'"avg_mapping_quality": {json.dumps(chunk.avg_mapping_quality)}, '
+        f'"position_range": {{"min": {low}, "max": {high}}}}}, '
+        f'"chunk_info": {{"chunk_id": {chunk.chunk_id}, "total_chunks": {total_chunks}, '
+        f'"bam_url": {bam_url_json}}}}}\n'
+    )
+
+
 def write_batch(folder: Path, batch: ChunkBatch, info: BamFileInfo) -> ChunkStats:
-    """Write one JSON file per chunk of the batch; returns the batch's merged stats."""
+    """Write one JSON file per chunk of the batch into the unpublished staging folder; returns the batch total.
+
+    No temp + rename per file: the whole folder is published by one rename once every chunk is written.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    url_json = json.dumps(info.bam_url)
     for chunk in batch.chunks:
-        _write_json(
-            folder / chunk_file_name(chunk.chunk_id), chunk_json(chunk, info.total_chunks, info.bam_url)
-        )
+        text = chunk_json_text(chunk, info.total_chunks, url_json).encode()
+        fd = os.open(folder / chunk_file_name(chunk.chunk_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, text)
+        finally:
+            os.close(fd)
     return total_of(batch.chunks)
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from just_dna_pipelines.errors import BamError
 
-READ_BYTES = 8 << 20  # decompressed bytes handed to the parser per call
+READ_BYTES = 4 << 20  # decompressed bytes handed to the parser per call (~18k short reads)
 _BGZF_COMPRESSION = 2
 _EOF_ABSENT = 0
 _LOG_OFF = 0

@@ -7,8 +7,6 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -42,6 +40,7 @@ __all__ = [
     "sample_output_files",
     "sample_runs",
     "upload_path",
+    "warm_up",
 ]
 
 PARTITIONS = "user_vcf_files"
@@ -149,8 +148,7 @@ def launch_run(
     modules_source: str | None = None,
 ) -> str:
     """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once."""
-    from just_dna_pipelines.runs.execute import request_json
-    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    from just_dna_pipelines.runs.launcher import launch_in_background
 
     key = register_sample(user, sample)
     catalog = module_catalog(modules_source)
@@ -171,26 +169,16 @@ def launch_run(
         report=report,
     )
     run_id = str(uuid.uuid4())
-    log_dir = ensure_dagster_home() / "run-logs"
-    log_dir.mkdir(exist_ok=True)
-    with (log_dir / f"{run_id}.log").open("wb") as log:
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "just_dna_pipelines.runs.execute",
-                "--run-id",
-                run_id,
-                "--request",
-                request_json(request),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    launch_in_background(run_id, request)
     _launched[run_id] = (key, time.time())
     return run_id
+
+
+def warm_up() -> None:
+    """Start the warm run worker now, so the first run starts at once (blocks a few seconds; use a thread)."""
+    from just_dna_pipelines.runs.launcher import warm_up as start_worker
+
+    start_worker()
 
 
 def get_run(run_id: str) -> RunInfo:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 
 import dagster as dg
 
@@ -41,11 +40,6 @@ def main() -> int:
     request = RunRequest(**json.loads(args.request))
     result = execute_run(request, run_id=args.run_id)
     return 0 if result.success else 1
-
-
-def request_json(request: RunRequest) -> str:
-    """Serialize a request for the child process."""
-    return json.dumps(asdict(request))
 
 
 if __name__ == "__main__":

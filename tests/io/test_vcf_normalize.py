@@ -57,7 +57,7 @@ def test_genotype_is_sorted_alleles_from_gt(tmp_path: Path, gt: str, genotype, z
 def test_columns_chrom_rsid_depth_quality(tmp_path: Path) -> None:
     (a, b) = rows(
         tmp_path,
-        "chr1 100 rs123;COSV9 A G 37.5 PASS . GQ:GT:DP 40:0/1:17 0/0",
+        "chr1 100 COSV9;rs123 A G 37.5 PASS . GT:GQ:DP 0/1:40:17 0/0",
         "chrM 200 . T C . LowQual . GT 1/1 0/0",
     )
     assert (a["chrom"], a["start"], a["ref"], a["alts"], a["rsid"]) == ("1", 100, "A", ["G"], "rs123")

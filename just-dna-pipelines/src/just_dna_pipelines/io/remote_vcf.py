@@ -73,10 +73,16 @@ def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str
 
     try:
         cached = hf_hub_download(
-            repo_id="/".join(parts[:2]), filename=parts[2], repo_type="dataset", token=token, endpoint=endpoint
+            repo_id="/".join(parts[:2]),
+            filename=parts[2],
+            repo_type="dataset",
+            token=token,
+            endpoint=endpoint,
         )
     except (HfHubHTTPError, OSError, ValueError) as exc:
-        raise PipelineError(f"could not fetch {spec} from Hugging Face ({str(exc).splitlines()[0]})") from None
+        raise PipelineError(
+            f"could not fetch {spec} from Hugging Face ({str(exc).splitlines()[0]})"
+        ) from None
     target = folder / Path(parts[2]).name
     with atomic_path(target) as tmp:
         shutil.copyfile(cached, tmp)

@@ -28,6 +28,7 @@ def test_materialize_partition_writes_outputs_and_metadata(
         vcf_path=str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"),
         modules=["longevitymap", "coronary"],
         modules_source=str(compiled_modules),
+        read_mode="full",
         report=False,
     )
     result = execute_run(request)
@@ -37,6 +38,7 @@ def test_materialize_partition_writes_outputs_and_metadata(
     assert set(manifest["modules"]) == {"longevitymap", "coronary"}
     assert manifest["modules"]["longevitymap"]["matched"] == 3
     assert manifest["input"]["records"] == 65_370 and manifest["input"]["genome_build"] == "GRCh38"
+    assert manifest["input"]["read_mode"] == "full" and manifest["input"]["records_kept"] == 60_206
     assert manifest["peak_rss_mb"] > 50 and manifest["duration_s"] > 0
     matched = pl.read_parquet(sample_dir / "modules" / "longevitymap_weights.parquet")
     assert sorted(matched["rsid"]) == ["rs2253363", "rs3788157", "rs414743"]
@@ -58,6 +60,40 @@ def test_materialize_partition_writes_outputs_and_metadata(
     runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": "alice/na12878"}))
     assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
     assert "alice/na12878" in instance.get_dynamic_partitions("user_vcf_files")
+
+
+def test_indexed_vcf_is_read_at_module_sites_only(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    def run(partition: str, mode: str) -> dict:
+        request = RunRequest(
+            partition_key=partition,
+            vcf_path=str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"),
+            modules_source=str(compiled_modules),
+            confident_regions=str(genomes / "PG_Conf_hg38-chr21.bed.gz"),
+            read_mode=mode,
+            report=False,
+        )
+        assert execute_run(request).success
+        folder = pipeline_env.output_dir / "users" / partition
+        matched = {
+            name: pl.read_parquet(folder / "modules" / f"{name}_weights.parquet").sort("rsid")
+            for name in ("longevitymap", "coronary", "superhuman")
+        }
+        return json.loads((folder / "modules" / "manifest.json").read_text()) | {"_matched": matched}
+
+    sites = run("alice/by-sites", "auto")
+    full = run("alice/full", "full")
+    assert sites["input"]["read_mode"] == "module_sites" and full["input"]["read_mode"] == "full"
+    assert sites["input"]["records"] == full["input"]["records"] == 65_370
+    for name in sites["_matched"]:
+        assert sites["_matched"][name].equals(full["_matched"][name]), name
+        assert sites["modules"][name]["ledger"] == full["modules"][name]["ledger"], name
+    assert sites["modules"]["longevitymap"]["matched"] == 5
+    rows = pl.read_parquet(
+        pipeline_env.output_dir / "users/alice/by-sites/normalized/variants.parquet"
+    ).height
+    assert rows < 100
 
 
 def test_unknown_module_fails_the_run_without_outputs(

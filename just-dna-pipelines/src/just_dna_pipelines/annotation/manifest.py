@@ -58,7 +58,10 @@ def build_manifest(
             "is_gvcf": normalized_facts["is_gvcf"],
             "has_rsids": normalized_facts["has_rsids"],
             "records": normalized_facts["records"],
-            "records_kept": normalized_facts["records_passing"],
+            "records_kept": normalized_facts["records_passing"]
+            if normalized_facts.get("read_mode") != "module_sites"
+            else None,
+            "read_mode": normalized_facts.get("read_mode", "full"),
             "warnings": normalized_facts["warnings"],
         },
         "filters": normalized_facts["filters"],

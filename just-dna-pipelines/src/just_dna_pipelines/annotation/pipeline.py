@@ -35,6 +35,7 @@ class SampleContext:
     has_rsids: bool
     is_gvcf: bool
     confident_regions: Path | None = None
+    chromosomes: list[str] | None = None  # chromosomes with records, when the calls hold module sites only
 
 
 def coordinates_usable(genome_build: str) -> bool:
@@ -125,7 +126,11 @@ def annotate_sample(
     backend = ENGINES[engine]
     intervals = reference_intervals(sample)
     use_coordinates = coordinates_usable(sample.genome_build)
-    chromosomes = vcf_chromosomes(sample.calls_path)
+    chromosomes = (
+        pl.Series(sample.chromosomes, dtype=pl.String)
+        if sample.chromosomes is not None
+        else vcf_chromosomes(sample.calls_path)
+    )
     summaries: dict[str, dict[str, Any]] = {}
     for name in modules:
         try:

@@ -55,3 +55,14 @@ def module_sites(weights: pl.DataFrame) -> pl.DataFrame:
         )
         .select(SITE_COLUMNS)
     )
+
+
+def module_positions(module_dirs: list[Path]) -> pl.DataFrame:
+    """Every (chrom, start) any of the modules asks about; start is null for rsid-only sites."""
+    frames = [
+        load_weights(folder / "weights.parquet", folder.name).select("chrom", "start")
+        for folder in module_dirs
+    ]
+    if not frames:
+        return pl.DataFrame(schema={"chrom": pl.String(), "start": pl.Int64()})
+    return pl.concat(frames).unique()

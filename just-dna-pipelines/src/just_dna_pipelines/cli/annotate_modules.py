@@ -42,6 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--min-depth", type=int, help="minimum FORMAT/DP for a call to count")
     parser.add_argument("--min-quality", type=float, help="minimum QUAL for a call to count")
+    parser.add_argument(
+        "--read-mode",
+        choices=["auto", "full"],
+        default="auto",
+        help="auto: read only the module sites of an indexed .vcf.gz/.bcf through its index; full: every record",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(handler=run)
 
@@ -159,6 +165,7 @@ def _execute(
         passing_filters=passing,
         min_depth=args.min_depth,
         min_quality=args.min_quality,
+        read_mode=args.read_mode,
         report=not args.no_report,
     )
     run_id = str(uuid.uuid4())
@@ -198,9 +205,13 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
 
     manifest = json.loads((sample_dir / "modules" / "manifest.json").read_text())
     facts = manifest["input"]
+    kept = (
+        f"{facts['records_kept']} pass filters"
+        if facts.get("records_kept") is not None
+        else "module sites read through the index"
+    )
     print(
-        f"sample column {facts['sample_column']}, {facts['records']} records "
-        f"({facts['records_kept']} pass filters), genome build {facts['genome_build']}"
+        f"sample column {facts['sample_column']}, {facts['records']} records ({kept}), genome build {facts['genome_build']}"
     )
     for warning in facts.get("warnings", []):
         print(f"warning: {warning}")

@@ -15,6 +15,7 @@ import polars as pl
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.atomic import atomic_path
+from just_dna_pipelines.io.genome_build import normalize_chrom
 from just_dna_pipelines.io.vcf_filters import VcfFilters
 from just_dna_pipelines.io.vcf_header import VcfHeader, read_vcf_header
 
@@ -33,6 +34,8 @@ class NormalizedVcf:
     ref_blocks: int
     filters: VcfFilters
     output: Path
+    mode: str = "full"  # "full": every record; "module_sites": only records at the given sites, via the index
+    chromosomes: list[str] | None = None  # chromosomes with records (from the index in "module_sites" mode)
 
 
 def choose_sample(header: VcfHeader, sample_column: str | None) -> str:
@@ -177,21 +180,53 @@ def bcf_as_vcf(path: Path, workdir: Path) -> Path:
     return out
 
 
+def site_reading_possible(header: VcfHeader, sites: pl.DataFrame | None) -> bool:
+    """Whether reading only `sites` loses nothing: an indexed file, and no rsid-only site the file could match."""
+    from just_dna_pipelines.io.vcf_index import first_records_have_rsids, index_path
+
+    if sites is None or header.container == "vcf" or index_path(header.path) is None:
+        return False
+    if sites["start"].null_count() == 0:
+        return True
+    return not first_records_have_rsids(header)
+
+
 def normalize_vcf(
     path: Path,
     output: Path,
     *,
     sample_column: str | None = None,
     filters: VcfFilters | None = None,
+    sites: pl.DataFrame | None = None,
 ) -> NormalizedVcf:
-    """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it."""
+    """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it.
+
+    With `sites` (chrom, start) and an indexed bgzipped VCF or BCF, only the records at those sites are
+    read (through the index), so the time hardly grows with the genome's size.
+    """
     filters = filters or VcfFilters()
     header = read_vcf_header(path)
     sample = choose_sample(header, sample_column)
     if "GT" not in header.format_fields:
         raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
+    by_sites = site_reading_possible(header, sites)
+    contig_counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
-        source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
+        if by_sites:
+            from just_dna_pipelines.io.vcf_index import (
+                extract_sites,
+                indexed_contig_counts,
+                write_regions_file,
+            )
+
+            assert sites is not None
+            contig_counts = indexed_contig_counts(path)
+            regions = Path(workdir) / "regions.tsv"
+            write_regions_file(sites, list(contig_counts), regions)
+            source = Path(workdir) / "sites.vcf"
+            extract_sites(path, regions, source)
+        else:
+            source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
         query = normalized_calls(source, header, sample, filters)
         with atomic_path(output) as tmp:
             try:
@@ -210,19 +245,22 @@ def normalize_vcf(
                 .collect()
             )
             row = summary.row(0, named=True)
-            if row["records"] == 0:
+            total = sum(contig_counts.values()) if by_sites else int(row["records"])
+            if total == 0:
                 raise VcfError(f"{path.name} has a header but no records")
             if row["bad_positions"]:
                 raise VcfError(f"{path.name} has {row['bad_positions']} records with a non-numeric POS")
     return NormalizedVcf(
         header=header,
         sample_column=sample,
-        records=int(row["records"]),
+        records=total,
         records_passing=int(row["passing"] or 0),
         no_calls=int(row["no_calls"] or 0),
         ref_blocks=int(row["ref_blocks"] or 0),
         filters=filters,
         output=output,
+        mode="module_sites" if by_sites else "full",
+        chromosomes=sorted({normalize_chrom(c) for c, n in contig_counts.items() if n}) if by_sites else None,
     )
 
 

@@ -26,6 +26,7 @@ class RunRequest:
     passing_filters: list[str] | None = field(default_factory=lambda: list(DEFAULT_PASSING_FILTERS))
     min_depth: int | None = None
     min_quality: float | None = None
+    read_mode: str = "auto"  # "auto": module sites only for indexed files; "full": every record
     report: bool = True
     console_log_level: str = "CRITICAL"  # Dagster's own console lines; the event log keeps everything
 
@@ -45,6 +46,7 @@ class RunRequest:
                         "passing_filters": self.passing_filters,
                         "min_depth": self.min_depth,
                         "min_quality": self.min_quality,
+                        "read_mode": self.read_mode,
                     }
                 },
                 "user_hf_module_annotations": {

@@ -9,6 +9,7 @@ import polars as pl
 
 from just_dna_pipelines.annotation.manifest import build_manifest, module_provenance
 from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
+from just_dna_pipelines.annotation.sites import module_positions
 from just_dna_pipelines.defs.annotation.configs import AnnotateConfig, NormalizeConfig, VcfSourceConfig
 from just_dna_pipelines.defs.annotation.io_managers import MANIFEST_FILE, SampleArtifact, staging_dir
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
@@ -58,15 +59,25 @@ def user_vcf_source(context: dg.AssetExecutionContext, config: VcfSourceConfig) 
     partitions_def=user_vcf_files_partitions, io_manager_key="sample_io_manager", group_name="annotation"
 )
 def user_vcf_normalized(
-    context: dg.AssetExecutionContext, config: NormalizeConfig, user_vcf_source: dict
+    context: dg.AssetExecutionContext,
+    config: NormalizeConfig,
+    modules_source: ModulesSource,
+    user_vcf_source: dict,
 ) -> SampleArtifact:
-    """One sample's calls as Parquet: chrom without chr, 1-based start, ref, alts, rsid, genotype, zygosity, filters."""
+    """One sample's calls as Parquet: chrom without chr, 1-based start, ref, alts, rsid, genotype, zygosity, filters.
+
+    An indexed bgzipped VCF/BCF is read at the module sites only (read_mode "auto"), every record otherwise.
+    """
     with tracked(context), staging_dir() as staging:
+        sites = None
+        if config.read_mode == "auto":
+            sites = module_positions(module_dirs(modules_source.resolve().root))
         result = normalize_vcf(
             Path(user_vcf_source["path"]),
             staging / "variants.parquet",
             sample_column=config.sample_column,
             filters=config.filters(),
+            sites=sites,
         )
         has_rsids = bool(
             pl.scan_parquet(result.output).select(pl.col("rsid").is_not_null().any()).collect().item()
@@ -85,13 +96,23 @@ def user_vcf_normalized(
         "has_rsids": has_rsids,
         "filters": result.filters.describe(),
         "warnings": header.warnings,
+        "read_mode": result.mode,
+        "chromosomes": result.chromosomes,
     }
+    read = (
+        f"{result.records} records, {result.records_passing} pass the filters"
+        if result.mode == "full"
+        else f"{result.records} records (index); read the module sites only through the index"
+    )
     context.log.info(
-        f"sample column {result.sample_column!r} of {len(header.samples)}; {result.records} records, "
-        f"{result.records_passing} pass the filters; build {header.genome_build}"
+        f"sample column {result.sample_column!r} of {len(header.samples)}; {read}; build {header.genome_build}"
     )
     context.add_output_metadata(
-        {key: value for key, value in facts.items() if key not in {"samples", "filters", "warnings"}}
+        {
+            key: value
+            for key, value in facts.items()
+            if key not in {"samples", "filters", "warnings", "chromosomes"}
+        }
         | {"filters": dg.MetadataValue.json(facts["filters"])}
     )
     return SampleArtifact(result.output, facts)
@@ -125,6 +146,7 @@ def user_hf_module_annotations(
         has_rsids=facts["has_rsids"],
         is_gvcf=facts["is_gvcf"],
         confident_regions=confident,
+        chromosomes=facts.get("chromosomes"),
     )
     if sample.genome_build == "GRCh37":
         context.log.warning(

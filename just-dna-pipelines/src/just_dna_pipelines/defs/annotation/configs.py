@@ -21,6 +21,9 @@ class NormalizeConfig(dg.Config):
     passing_filters: list[str] | None = Field(default_factory=lambda: list(DEFAULT_PASSING_FILTERS))
     min_depth: int | None = None
     min_quality: float | None = None
+    # "auto": read only the module sites through the index when the file is indexed and nothing is lost;
+    # "full": always read every record.
+    read_mode: str = "auto"
 
     def filters(self) -> VcfFilters:
         """The filters as the logic layer takes them."""

@@ -14,10 +14,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "bench" / "vcf" / "generate_wgs_vcf.py"
 FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures" / "modules"
 
-pytestmark = pytest.mark.skipif(
-    not (FIXTURES / "longevitymap" / "longevitymap_annotator.sqlite").is_file(),
-    reason="../shared/fixtures/modules is absent",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.fixtures,
+    pytest.mark.skipif(
+        not (FIXTURES / "longevitymap" / "longevitymap_annotator.sqlite").is_file(),
+        reason="../shared/fixtures/modules is absent",
+    ),
+]
 
 
 def _generator():

@@ -9,21 +9,12 @@ import polars as pl
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.vcf_header import VcfHeader
-from just_dna_pipelines.io.vcf_normalize import bcf_as_vcf, describe_read_error
+from just_dna_pipelines.io.vcf_normalize import bcf_as_vcf, describe_read_error, scan_vcf_text
 
 
 def _count_text(path: Path, label: Path) -> int:
     try:
-        frame = pl.scan_csv(
-            path,
-            separator="\t",
-            comment_prefix="#",
-            has_header=False,
-            infer_schema=False,
-            quote_char=None,
-            truncate_ragged_lines=True,
-        )
-        return int(frame.select(pl.len()).collect().item())
+        return int(scan_vcf_text(path, with_header=False).select(pl.len()).collect().item())
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise VcfError(describe_read_error(label, exc)) from None
 

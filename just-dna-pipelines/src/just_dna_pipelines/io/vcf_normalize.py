@@ -51,6 +51,22 @@ def choose_sample(header: VcfHeader, sample_column: str | None) -> str:
     return sample_column
 
 
+def scan_vcf_text(source: Path, *, with_header: bool = True) -> pl.LazyFrame:
+    """Lazily scan VCF text (plain or gzipped) as strings: the `#CHROM` line as header, or no header at all.
+
+    Pitfalls avoided: no type inference ("." in QUAL), no quoting (INFO may hold quotes).
+    """
+    return pl.scan_csv(
+        source,
+        separator="\t",
+        comment_prefix="##" if with_header else "#",
+        has_header=with_header,
+        infer_schema=False,
+        quote_char=None,
+        truncate_ragged_lines=not with_header,
+    )
+
+
 def _field_position(field: str) -> pl.Expr:
     """0-based position of a key in FORMAT (null when absent), by plain string search: no per-row lists."""
     padded = pl.concat_str([pl.lit(":"), pl.col("FORMAT"), pl.lit(":")])
@@ -77,19 +93,7 @@ def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfF
     wanted = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "FORMAT", sample]
     if header.is_gvcf:
         wanted.append("INFO")
-    frame = (
-        pl.scan_csv(
-            source,
-            separator="\t",
-            comment_prefix="##",
-            has_header=True,
-            infer_schema=False,
-            quote_char=None,
-            truncate_ragged_lines=False,
-        )
-        .select(pl.col(wanted))
-        .rename({"#CHROM": "CHROM", sample: "SAMPLE"})
-    )
+    frame = scan_vcf_text(source).select(pl.col(wanted)).rename({"#CHROM": "CHROM", sample: "SAMPLE"})
 
     gt = pl.col("SAMPLE").str.split_exact(":", 1).struct.field("field_0")
     indices = gt.str.replace("|", "/", literal=True).str.split_exact("/", 1)

@@ -1,8 +1,25 @@
-"""The Reflex app: the pages and the owner-checked file routes mounted next to Reflex's backend."""
+"""The Reflex app: the pages, the owner-checked file routes mounted next to Reflex's backend, and warm-up."""
+
+import asyncio
+import logging
 
 import reflex as rx
 
+from just_dna_pipelines import service
 from webui.pages import account, index, login, run, sample, signup  # noqa: F401  (registers the pages)
 from webui.routes import file_routes
+from webui.services.priority import lower_run_priority
 
 app = rx.App(api_transformer=file_routes())
+
+
+async def warm_up_runs() -> None:
+    """Start the pipelines' warm run worker off the event loop, so the first Run click starts at once."""
+    try:
+        await asyncio.to_thread(service.warm_up)
+        await asyncio.to_thread(lower_run_priority)
+    except Exception as exc:  # runs still work without it: each then starts its own process
+        logging.getLogger(__name__).warning("run worker warm-up failed: %s", exc)
+
+
+app.register_lifespan_task(warm_up_runs)

@@ -70,13 +70,16 @@ def _kill_marked(marker: str) -> None:
 
 
 @contextmanager
-def running_app(env: dict[str, str], log: Path, timeout: float = 150.0):
-    """Run `start --no-dagster` with `env` on free ports; stop every process it started afterwards."""
-    front, back = free_port(), free_port()
+def running_app(env: dict[str, str], log: Path, timeout: float = 240.0, prod: bool = False):
+    """Run `start --no-dagster` (dev, or `--prod` on one port) with `env` on free ports; stop all of it afterwards."""
+    front = free_port()
+    back = front if prod else free_port()
     marker = uuid.uuid4().hex
     full_env = {**os.environ, **env, MARKER: marker, "PYTHONUNBUFFERED": "1"}
     start = Path(sys.executable).parent / "start"
     cmd = [str(start), "--no-dagster", "--frontend-port", str(front), "--backend-port", str(back)]
+    if prod:
+        cmd.append("--prod")
     with log.open("wb") as out:
         proc = subprocess.Popen(
             cmd, cwd=REPO_ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

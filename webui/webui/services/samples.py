@@ -17,6 +17,7 @@ from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key, valida
 from webui.db import AuthSession, LoginFailure, ModuleChoice, RunRecord, SampleRecord, User, db_session
 from webui.services.accounts import CurrentUser
 from webui.services.errors import NotFoundError, WebError
+from webui.services.priority import lower_run_priority
 
 STATUS_BY_RUN = {
     "queued": "running",
@@ -131,6 +132,7 @@ def launch(user: CurrentUser, sample: str, modules: list[str]) -> str:
     with db_session() as db:
         db.add(RunRecord(run_id=run_id, user_id=user.id, sample=sample, modules=",".join(modules)))
         db.commit()
+    lower_run_priority()  # a worker restarted by this launch starts at normal priority
     return run_id
 
 

@@ -13,9 +13,10 @@ from webui.services import accounts, samples
 from webui.services.errors import AuthError, WebError
 from webui.services.progress import RunView
 from webui.states.auth import AuthState
-from webui.states.sample import file_links, file_url
+from webui.urls import file_links, file_url
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.2
+STATUS_SECONDS = 2.0
 MAX_FOLLOW_SECONDS = 12 * 3600
 FAILURE_HINT = (
     "Check the message above: most failures come from the input (a VCF that is not GRCh38, truncated or "
@@ -58,13 +59,18 @@ class RunState(AuthState):
         except WebError:
             self.not_found, self.status, self.run_id = True, "", ""
             return None
+        self.clear_view()
         self.run_id, self.sample_name, self._run_modules = run_id, owned.sample, owned.modules
-        self.not_found, self.status, self.error, self.updates = False, owned.info.status, "", 0
+        self.status = owned.info.status
         self.modules = RunView(modules=owned.modules).module_rows()
-        self.steps, self.log, self.current_step = [], [], ""
-        self.report_url, self.downloads, self.elapsed = "", [], ""
-        self._ticket += 1
         return RunState.follow
+
+    def clear_view(self) -> None:
+        """Forget the previous run's view (so it never flashes on the next run's page) and stop its follower."""
+        self._ticket += 1
+        self.not_found, self.status, self.error, self.updates = False, "", "", 0
+        self.modules, self.steps, self.log, self.current_step = [], [], [], ""
+        self.report_url, self.downloads, self.elapsed, self.last_event_at = "", [], "", 0.0
 
     @rx.event(background=True)
     async def follow(self):
@@ -78,10 +84,13 @@ class RunState(AuthState):
             info = (await asyncio.to_thread(samples.owned_run, user, run_id)).info
         except WebError:
             return
-        begun = time.monotonic()
+        begun = last_status = time.monotonic()
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
             events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
-            info = await asyncio.to_thread(service.get_run, run_id)
+            # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
+            if events or time.monotonic() - last_status > STATUS_SECONDS:
+                info = await asyncio.to_thread(service.get_run, run_id)
+                last_status = time.monotonic()
             changed = view.apply(events)
             finished = info.finished
             if finished and not events:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
 
 import reflex as rx
 
@@ -13,7 +12,9 @@ from webui import formatting
 from webui.services import accounts, samples
 from webui.services.errors import AuthError, WebError
 from webui.states.auth import AuthState
+from webui.states.run import RunState
 from webui.states.samples import sample_row
+from webui.urls import file_links, file_url
 
 
 def short_source(source: str) -> str:
@@ -48,17 +49,6 @@ def run_row(info: service.RunInfo) -> dict[str, str]:
         "started": formatting.when(info.started_at),
         "took": formatting.duration(took),
     }
-
-
-def file_url(user: str, sample: str, name: str) -> str:
-    """The backend path of one output file of a sample."""
-    return f"/files/{quote(user)}/{quote(sample)}/{quote(name)}"
-
-
-def file_links(user: str, sample: str, files: dict[str, str]) -> list[dict[str, str]]:
-    """Download links (relative to the backend) for a sample's outputs, report first."""
-    ordered = sorted(files, key=lambda n: (not n.endswith(".html"), n))
-    return [{"name": name, "href": file_url(user, sample, name) + "?download=1"} for name in ordered]
 
 
 class SampleState(AuthState):
@@ -155,6 +145,8 @@ class SampleState(AuthState):
             self.run_error, self.launching = str(exc), False
             return
         self.launching = False
+
+        (await self.get_state(RunState)).clear_view()
         yield rx.redirect(f"/run?id={run_id}")
 
     @rx.event

@@ -14,6 +14,7 @@ from just_dna_pipelines.bam.source import BamLocation, file_version
 from just_dna_pipelines.errors import BamError
 
 DEFAULT_CHUNK_SIZE = 1000
+FLAG_UNMAPPED = 0x4
 # Called after each batch with (reads so far, compressed bytes read so far).
 ProgressCallback = Callable[[int, int], None]
 
@@ -82,19 +83,35 @@ def total_of(chunks: Iterable[ChunkStats]) -> ChunkStats:
 
 
 def _aggregate(fields: pl.DataFrame, first_read: int, chunk_size: int) -> list[ChunkStats]:
-    """Per-chunk stats of one batch of reads whose first read has 0-based ordinal `first_read`."""
-    mapped = ~pl.col("unmapped")
+    """Per-chunk stats of one batch of reads (raw field bytes) whose first read has 0-based ordinal `first_read`."""
+    mapped = (pl.col("flag_low") & FLAG_UNMAPPED) == 0
+    # little-endian int32 from its bytes, 1-based; only kept for mapped reads, whose pos is >= 0
+    position = (
+        pl.col("pos0").cast(pl.Int64)
+        + pl.col("pos1").cast(pl.Int64) * 0x100
+        + pl.col("pos2").cast(pl.Int64) * 0x10000
+        + pl.col("pos3").cast(pl.Int64) * 0x1000000
+        + 1
+    )
     table = (
-        fields.with_columns(chunk=(pl.int_range(pl.len(), dtype=pl.Int64) + first_read) // chunk_size + 1)
+        fields.lazy()
+        .select(  # masked columns, so the per-chunk aggregations are plain sums / mins / maxes
+            chunk=(pl.int_range(pl.len(), dtype=pl.Int64) + first_read) // chunk_size + 1,
+            mapped=mapped.cast(pl.Int64),
+            mapq=pl.when(mapped).then(pl.col("mapq").cast(pl.Int64)).otherwise(0),
+            pos=pl.when(mapped).then(position),
+            unplaced=(pl.col("ref_id_high") == 0xFF).cast(pl.Int64),  # refID -1; real ones are < 2**24
+        )
         .group_by("chunk", maintain_order=True)
         .agg(
             total=pl.len(),
-            mapped=mapped.sum(),
-            mapq_sum=pl.col("mapq").cast(pl.Int64).filter(mapped).sum(),
-            pos_min=pl.col("pos").filter(mapped).min(),
-            pos_max=pl.col("pos").filter(mapped).max(),
+            mapped=pl.col("mapped").sum(),
+            mapq_sum=pl.col("mapq").sum(),
+            pos_min=pl.col("pos").min(),
+            pos_max=pl.col("pos").max(),
             unplaced=pl.col("unplaced").sum(),
         )
+        .collect()
     )
     return [ChunkStats(*row) for row in table.iter_rows()]
 

@@ -79,28 +79,25 @@ def _walk(buf: bytearray | bytes, start: int) -> tuple[array, int]:
     return offsets, pos
 
 
+# The bytes gathered per record, by column name: byte offsets inside the record.
+FIELD_BYTES = {
+    "pos0": _POS,
+    "pos1": _POS + 1,
+    "pos2": _POS + 2,
+    "pos3": _POS + 3,
+    "mapq": _MAPQ,
+    "flag_low": _FLAG_LOW,
+    "ref_id_high": _REF_ID_HIGH,
+}
+
+
 def _fields(buf: bytearray | bytes, offsets: array) -> pl.DataFrame:
-    """Per record: unmapped and unplaced flags, MAPQ and 1-based position, gathered column-wise."""
+    """Per record, the raw bytes of position, MAPQ, low flag byte and refID's high byte (one gather)."""
     raw = pl.Series(pa.Array.from_buffers(pa.uint8(), len(buf), [None, pa.py_buffer(buf)]))
     at = pl.Series(pa.Array.from_buffers(pa.int64(), len(offsets), [None, pa.py_buffer(offsets)]))
-
-    def byte(k: int) -> pl.Series:
-        return raw.gather(at + k)
-
-    pos = (
-        byte(_POS).cast(pl.Int64)
-        + byte(_POS + 1).cast(pl.Int64) * 0x100
-        + byte(_POS + 2).cast(pl.Int64) * 0x10000
-        + byte(_POS + 3).cast(pl.Int64) * 0x1000000
-    )
-    return pl.DataFrame(
-        {
-            "unmapped": (byte(_FLAG_LOW) & _FLAG_UNMAPPED) != 0,
-            "unplaced": byte(_REF_ID_HIGH) == 0xFF,  # refID -1; real refIDs are far below 2**24
-            "mapq": byte(_MAPQ),
-            "pos": pos + 1,
-        }
-    )
+    gathered = raw.gather(pl.concat([at + k for k in FIELD_BYTES.values()]))
+    n = len(offsets)
+    return pl.DataFrame({name: gathered.slice(i * n, n) for i, name in enumerate(FIELD_BYTES)})
 
 
 def iter_record_fields(reader: BgzfReader, name: str) -> Iterator[pl.DataFrame]:

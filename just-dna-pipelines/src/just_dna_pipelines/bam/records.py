@@ -21,7 +21,6 @@ BAM_MAGIC = b"BAM\x01"
 _i32 = struct.Struct("<i").unpack_from
 # Byte offsets inside a record (after its 4-byte block_size): refID 4..7, pos 8..11, MAPQ 13, flag 18..19.
 _REF_ID_HIGH, _POS, _MAPQ, _FLAG_LOW = 7, 8, 13, 18
-_FLAG_UNMAPPED = 0x4
 _MIN_RECORD = 32  # the fixed part of a record after block_size
 
 

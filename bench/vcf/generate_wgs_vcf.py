@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import polars as pl
 
@@ -240,11 +240,10 @@ def _genotype_allele(multi: pl.Expr, which: int) -> pl.Expr:
     """The first (which=1) or second (which=2) allele index drawn from the `gt` uniform column."""
 
     def chain(table: list[tuple[float, int, int]]) -> pl.Expr:
-        bound, *alleles = table[0]
-        expr = pl.when(pl.col("gt") < bound).then(alleles[which - 1])
-        for bound, *alleles in table[1:]:
-            expr = expr.when(pl.col("gt") < bound).then(alleles[which - 1])
-        return expr.otherwise(-1)
+        expr: pl.Expr = pl.lit(-1)
+        for bound, *alleles in reversed(table):
+            expr = pl.when(pl.col("gt") < bound).then(alleles[which - 1]).otherwise(expr)
+        return expr
 
     return (
         pl.when(multi)
@@ -378,7 +377,7 @@ def _split_counts(total: int) -> dict[str, int]:
     return counts
 
 
-def write_records(sink: BinaryIO, records: int, seed: int, sites: list[ModuleSite]) -> int:
+def write_records(sink: IO[bytes], records: int, seed: int, sites: list[ModuleSite]) -> int:
     """Write header and records, contig by contig, to a binary stream; returns the number of records."""
     pool = "".join(random.Random(seed).choice("ACGT") for _ in range(1 << 16))
     site_frame = module_site_records(sites, seed)

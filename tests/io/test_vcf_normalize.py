@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -183,3 +184,33 @@ def test_real_grch37_is_detected(tmp_path: Path, genomes: Path) -> None:
 def test_sites_only_vcf_is_refused(tmp_path: Path, genomes: Path) -> None:
     with pytest.raises(VcfError, match="sites-only"):
         normalize_vcf(genomes / "longevity_snps_1000genom.vcf", tmp_path / "o.parquet")
+
+
+@pytest.mark.parametrize("with_index", [True, False])
+def test_reading_module_sites_equals_the_full_read_there(
+    tmp_path: Path, genomes: Path, with_index: bool
+) -> None:
+    source = genomes / "PG_NA12878_hg38-chr21.vcf.gz"
+    vcf = tmp_path / source.name
+    shutil.copy(source, vcf)
+    if with_index:
+        shutil.copy(source.with_name(source.name + ".tbi"), vcf.with_name(vcf.name + ".tbi"))
+    sites = pl.DataFrame({"chrom": ["21", "21", "21", "1"], "start": [14945905, 45090793, 45201523, 100]})
+    by_sites = normalize_vcf(vcf, tmp_path / "sites.parquet", sites=sites)
+    full = normalize_vcf(vcf, tmp_path / "full.parquet")
+    assert by_sites.mode == "module_sites" and full.mode == "full"
+    assert by_sites.records == full.records == 65_370
+    assert by_sites.chromosomes == ["21"]
+    expected = pl.read_parquet(full.output).join(sites, on=["chrom", "start"], how="semi")
+    assert pl.read_parquet(by_sites.output).equals(expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [vcf.name, "sites.parquet", "full.parquet"] + ([vcf.name + ".tbi"] if with_index else [])
+    )
+
+
+def test_plain_gzip_cannot_be_indexed_so_it_is_read_whole(tmp_path: Path) -> None:
+    text = HEADER + "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0\n"
+    path = tmp_path / "plain.vcf.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    result = normalize_vcf(path, tmp_path / "o.parquet", sites=pl.DataFrame({"chrom": ["1"], "start": [100]}))
+    assert result.mode == "full" and result.records == 1

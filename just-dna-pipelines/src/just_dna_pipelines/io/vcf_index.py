@@ -25,6 +25,31 @@ def index_path(path: Path) -> Path | None:
     return None
 
 
+def is_bgzf(path: Path) -> bool:
+    """Whether a gzip file is BGZF (blocked, indexable): its first member carries the "BC" extra field."""
+    with path.open("rb") as handle:
+        head = handle.read(18)
+    return len(head) == 18 and head[:2] == b"\x1f\x8b" and head[3] & 4 != 0 and head[12:14] == b"BC"
+
+
+def indexed_view(path: Path, workdir: Path) -> Path | None:
+    """A path to `path` with a usable index: the file itself when indexed, else a link in `workdir` indexed
+    there (bgzipped, sorted files only; a few seconds for a whole genome). None when it cannot be indexed."""
+    if index_path(path) is not None:
+        return path
+    if not is_bgzf(path):
+        return None
+    import pysam
+
+    link = workdir / "input.vcf.gz"
+    link.symlink_to(path.resolve())
+    try:
+        pysam.tabix_index(str(link), preset="vcf", keep_original=True, force=True)
+    except (OSError, ValueError):
+        return None  # unsorted or damaged: the full read says what is wrong
+    return link
+
+
 def indexed_contig_counts(path: Path) -> dict[str, int]:
     """Records per contig, read from the index (no decompression)."""
     import pysam.bcftools

@@ -185,10 +185,10 @@ def bcf_as_vcf(path: Path, workdir: Path) -> Path:
 
 
 def site_reading_possible(header: VcfHeader, sites: pl.DataFrame | None) -> bool:
-    """Whether reading only `sites` loses nothing: an indexed file, and no rsid-only site the file could match."""
-    from just_dna_pipelines.io.vcf_index import first_records_have_rsids, index_path
+    """Whether reading only `sites` loses nothing: a bgzipped VCF or a BCF, and no rsid-only site it could match."""
+    from just_dna_pipelines.io.vcf_index import first_records_have_rsids
 
-    if sites is None or header.container == "vcf" or index_path(header.path) is None:
+    if sites is None or header.container == "vcf":
         return False
     if sites["start"].null_count() == 0:
         return True
@@ -205,30 +205,31 @@ def normalize_vcf(
 ) -> NormalizedVcf:
     """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it.
 
-    With `sites` (chrom, start) and an indexed bgzipped VCF or BCF, only the records at those sites are
-    read (through the index), so the time hardly grows with the genome's size.
+    With `sites` (chrom, start) and a bgzipped VCF (indexed, or indexed here on the fly) or an indexed BCF,
+    only the records at those sites are read through the index, so the time hardly grows with genome size.
     """
     filters = filters or VcfFilters()
     header = read_vcf_header(path)
     sample = choose_sample(header, sample_column)
     if "GT" not in header.format_fields:
         raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
-    by_sites = site_reading_possible(header, sites)
     contig_counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
-        if by_sites:
-            from just_dna_pipelines.io.vcf_index import (
-                extract_sites,
-                indexed_contig_counts,
-                write_regions_file,
-            )
+        from just_dna_pipelines.io.vcf_index import (
+            extract_sites,
+            indexed_contig_counts,
+            indexed_view,
+            write_regions_file,
+        )
 
-            assert sites is not None
-            contig_counts = indexed_contig_counts(path)
+        indexed = indexed_view(path, Path(workdir)) if site_reading_possible(header, sites) else None
+        by_sites = indexed is not None
+        if indexed is not None and sites is not None:
+            contig_counts = indexed_contig_counts(indexed)
             regions = Path(workdir) / "regions.tsv"
             write_regions_file(sites, list(contig_counts), regions)
             source = Path(workdir) / "sites.vcf"
-            extract_sites(path, regions, source)
+            extract_sites(indexed, regions, source)
         else:
             source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
         query = normalized_calls(source, header, sample, filters)

@@ -99,3 +99,34 @@ def test_engines_agree(tmp_path: Path, normalize) -> None:
     b_summary, b = run(tmp_path, normalize, "duckdb", bed=bed)
     assert a_summary == b_summary
     assert a.equals(b)
+
+
+GVCF_HEADER = (
+    "##fileformat=VCFv4.2\n##reference=GRCh38\n##contig=<ID=chr1,length=248956422>\n"
+    '##ALT=<ID=NON_REF,Description="Any other allele">\n##GVCFBlock0-10=minGQ=0(inclusive),maxGQ=10(exclusive)\n'
+    '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+)
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_gvcf_reference_blocks_prove_hom_ref(tmp_path: Path, normalize, engine: str) -> None:
+    records = [
+        "chr1 100 . G A,<NON_REF> 50 PASS . GT:DP 1/1:30",
+        "chr1 101 . C <NON_REF> . PASS END=299 GT:DP 0/0:25",
+        "chr1 350 . A <NON_REF> . PASS END=450 GT:DP 0/0:25",
+    ]
+    result = normalize(records, header=GVCF_HEADER)
+    assert result.header.is_gvcf and result.ref_blocks == 2
+    root = normalize.write_module(tmp_path / "modules", "demo", ROWS)
+    out = tmp_path / f"out-{engine}"
+    out.mkdir()
+    sample = SampleContext(result.output, "GRCh38", has_rsids=False, is_gvcf=True)
+    summary = annotate_sample(sample, root, ["demo"], out, engine=engine)["demo"]
+    matched = pl.read_parquet(out / "demo_weights.parquet")
+    got = {r["rsid"]: (r["weight"], r["evidence"]) for r in matched.iter_rows(named=True)}
+    # rs1 called A/A; rs2 (200) and rs4 (400) fall in reference blocks; rs3 (300) is in no block.
+    assert got == {"rs1": (0.5, "call"), "rs2": (-0.3, "inferred_hom_ref"), "rs4": (0.35, "inferred_hom_ref")}
+    assert summary["ledger"]["inferred_hom_ref"] == 2

@@ -83,6 +83,10 @@ class RunView:
         self.log = self.log[-MAX_LOG_LINES:]
         return bool(events)
 
+    def step_done(self, fragment: str) -> bool:
+        """Whether a step whose name contains `fragment` has succeeded."""
+        return any(fragment in name and row["status"] == "done" for name, row in self.steps.items())
+
     def finish(self, status: str) -> None:
         """Settle the modules once the run has ended (in case its last events said nothing about them)."""
         self._set_modules(("waiting", "working"), "done" if status == "success" else "failed")

@@ -17,6 +17,7 @@ from webui.urls import file_links, file_url
 
 POLL_SECONDS = 0.2
 STATUS_SECONDS = 2.0
+REPORT_STEP = "longevity_report"  # the step that writes the HTML report
 MAX_FOLLOW_SECONDS = 12 * 3600
 FAILURE_HINT = (
     "Check the message above: most failures come from the input (a VCF that is not GRCh38, truncated or "
@@ -85,22 +86,30 @@ class RunState(AuthState):
         except WebError:
             return
         begun = last_status = time.monotonic()
+        report_shown = False
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
             events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
             # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
             if events or time.monotonic() - last_status > STATUS_SECONDS:
                 info = await asyncio.to_thread(service.get_run, run_id)
                 last_status = time.monotonic()
+            if info.finished:  # drain what was written between the two reads
+                newest = max([view.cursor, *(e.cursor for e in events)])
+                events += await asyncio.to_thread(service.run_events, run_id, newest)
             changed = view.apply(events)
-            finished = info.finished
-            if finished and not events:
+            if info.finished:
                 view.finish(info.status)
                 changed = True
+            links = None
+            # The report is on disk as soon as its step succeeded: show it without waiting for the run's end.
+            if not report_shown and (view.step_done(REPORT_STEP) or info.status == "success"):
+                links = await self._result_links(user, sample)
+                report_shown = True
             async with self:
                 if self._ticket != ticket or self.run_id != run_id:
                     return  # the page was reopened or moved to another run: that loop takes over
                 self.status = info.status
-                started = info.started_at or (time.time() if not finished else None)
+                started = info.started_at or (time.time() if not info.finished else None)
                 end = info.ended_at or time.time()
                 self.elapsed = formatting.duration(end - started) if started else ""
                 if changed:
@@ -108,20 +117,21 @@ class RunState(AuthState):
                     self.current_step = view.current_step
                     self.last_event_at = view.last_event_at
                     self.updates += 1
-                if finished:
-                    self.current_step = ""
-                    if info.status != "success":
-                        self.error = info.error or view.failure_message or f"the run ended: {info.status}"
-            if finished and not events:
+                if links is not None:
+                    self.report_url, self.downloads = links
+                if info.finished and info.status != "success":
+                    self.error = info.error or view.failure_message or f"the run ended: {info.status}"
+            if info.finished:
                 break
             await asyncio.sleep(POLL_SECONDS)
-        if info.status == "success":
-            report = await asyncio.to_thread(samples.report_file, user, sample)
-            files = await asyncio.to_thread(samples.output_files, user, sample)
-            async with self:
-                if self._ticket == ticket:
-                    self.report_url = file_url(user.name, sample, report.name) if report else ""
-                    self.downloads = file_links(user.name, sample, {k: str(v) for k, v in files.items()})
+
+    @staticmethod
+    async def _result_links(user: accounts.CurrentUser, sample: str) -> tuple[str, list[dict[str, str]]]:
+        """The report URL (empty if none) and download links of a sample."""
+        report = await asyncio.to_thread(samples.report_file, user, sample)
+        files = await asyncio.to_thread(samples.output_files, user, sample)
+        url = file_url(user.name, sample, report.name) if report else ""
+        return url, file_links(user.name, sample, {k: str(v) for k, v in files.items()})
 
     @rx.var
     def failure_hint(self) -> str:

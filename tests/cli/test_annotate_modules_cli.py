@@ -77,6 +77,7 @@ def _bad_inputs(tmp: Path, genomes: Path) -> list[tuple[str, list[str], str]]:
     data = (genomes / "PG_NA12878_hg38-chr21.vcf.gz").read_bytes()
     (tmp / "cut.vcf.gz").write_bytes(data[: len(data) // 3])
     (tmp / "fake.vcf.gz").write_bytes(gzip.compress(b"not a vcf at all\n"))
+    (tmp / "cut.bcf").write_bytes((genomes / "pg-hg38.bcf").read_bytes()[:300_000])
     return [
         ("missing file", ["--vcf", str(tmp / "nope.vcf")], "file not found"),
         ("empty", ["--vcf", str(tmp / "empty.vcf")], "is empty"),
@@ -85,6 +86,7 @@ def _bad_inputs(tmp: Path, genomes: Path) -> list[tuple[str, list[str], str]]:
         ("header only", ["--vcf", str(tmp / "header_only.vcf")], "no records"),
         ("no GT", ["--vcf", str(tmp / "no_gt.vcf")], "no GT"),
         ("truncated gzip", ["--vcf", str(tmp / "cut.vcf.gz")], "truncated"),
+        ("truncated bcf", ["--vcf", str(tmp / "cut.bcf")], "not a readable BCF"),
         (
             "unknown module",
             ["--vcf", str(genomes / "antku_small.vcf"), "--modules", "astrology"],

@@ -58,11 +58,14 @@ def _header_text_lines(path: Path, container: str) -> list[str]:
     if container == "bcf":
         import pysam
 
+        previous = pysam.set_verbosity(0)  # our one-line error replaces htslib's own stderr lines
         try:
             with pysam.VariantFile(str(path)) as bcf:
                 text = str(bcf.header)
         except (OSError, ValueError) as exc:
             raise VcfError(f"{path.name} is not a readable BCF ({exc})") from None
+        finally:
+            pysam.set_verbosity(previous)
         return text.rstrip("\n").split("\n")
     lines: list[str] = []
     size = 0

@@ -43,10 +43,14 @@ def indexed_view(path: Path, workdir: Path) -> Path | None:
 
     link = workdir / "input.vcf.gz"
     link.symlink_to(path.resolve())
+    # htslib prints its own complaints about damaged files to stderr; the full read reports them as one line.
+    previous = pysam.set_verbosity(0)
     try:
         pysam.tabix_index(str(link), preset="vcf", keep_original=True, force=True)
     except (OSError, ValueError):
         return None  # unsorted or damaged: the full read says what is wrong
+    finally:
+        pysam.set_verbosity(previous)
     return link
 
 

@@ -104,6 +104,24 @@ def test_failed_run_leaves_earlier_output_untouched(tmp_path: Path) -> None:
     assert (tmp_path / bam.stem / "chunk_000001.json").read_text() == before
 
 
+def test_a_failing_chunk_step_leaves_no_partial_folder(tmp_path: Path) -> None:
+    """Batch 1 is written, batch 2 fails (a folder sits where chunk 10 goes): the failure hook cleans up."""
+    bam = genome(HTSNEXUS)
+    run_id = "0badc0de-0000-4000-8000-000000000000"
+    staging = tmp_path / f".htsnexus_test_NA12878.{run_id}.partial"
+    (staging / "chunk_000010.json").mkdir(parents=True)
+    job = build_streaming_bam_job(
+        StreamingBamChunkStreamer(batch_reads=7000),
+        StreamingBamChunkProcessor(output_directory=str(tmp_path)),
+    )
+    result = job.execute_in_process(
+        run_config=stream_run_config(str(bam), 1000), raise_on_error=False, run_id=run_id
+    )
+    assert not result.success
+    assert not staging.exists()
+    assert not (tmp_path / "htsnexus_test_NA12878").exists()
+
+
 @pytest.mark.slow
 def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path) -> None:
     bam = genome(HTSNEXUS)

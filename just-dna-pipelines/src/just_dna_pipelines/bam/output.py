@@ -30,6 +30,14 @@ def staging_folder(output_root: Path, info: BamFileInfo, run_id: str) -> Path:
     return output_root / f".{info.name}.{validate_name(run_id)}.partial"
 
 
+def discard_staging(output_root: Path, run_id: str) -> list[Path]:
+    """Remove the staging folders a failed run left under `output_root`; returns what was removed."""
+    removed = sorted(output_root.glob(f".*.{validate_name(run_id)}.partial"))
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 def _write_json(path: Path, document: dict[str, Any]) -> None:
     """Write one JSON file via a temp name and a rename, so a reader never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp")

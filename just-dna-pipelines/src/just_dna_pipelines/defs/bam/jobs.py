@@ -25,6 +25,7 @@ def build_streaming_bam_job(
     @dg.job(
         name=name,
         executor_def=dg.in_process_executor,
+        hooks={processor.build_failure_hook()},
         resource_defs={PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(no_progress)},
         description="Per-chunk read statistics of one BAM (local path, file:// or http(s):// URL) as JSON files.",
     )

@@ -5,7 +5,13 @@ from pathlib import Path
 import dagster as dg
 
 from just_dna_pipelines.bam.chunk_stats import ChunkStats, total_of
-from just_dna_pipelines.bam.output import final_folder, publish, staging_folder, write_batch
+from just_dna_pipelines.bam.output import (
+    discard_staging,
+    final_folder,
+    publish,
+    staging_folder,
+    write_batch,
+)
 from just_dna_pipelines.bam.work import BamFileInfo, ChunkBatch
 from just_dna_pipelines.errors import BamError
 from just_dna_pipelines.settings import get_settings
@@ -38,6 +44,10 @@ class StreamingBamChunkProcessor(dg.Component, dg.Resolvable, dg.Model):
             context: dg.OpExecutionContext, batch: ChunkBatch, file_info: BamFileInfo
         ) -> dg.Output:
             """Write the JSON file of every chunk in this batch."""
+            # Mapped steps keep running after a sibling fails; writing now would re-create the staging
+            # folder the failure hook just removed.
+            if context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+                raise BamError(f"not writing batch {batch.batch_id}: another batch of this run failed")
             folder = staging_folder(component.root(), file_info, context.run_id)
             merged = write_batch(folder, batch, file_info)
             first, last = batch.chunks[0].chunk_id, batch.chunks[-1].chunk_id
@@ -78,6 +88,18 @@ class StreamingBamChunkProcessor(dg.Component, dg.Resolvable, dg.Model):
             )
 
         return publish_bam_summary
+
+    def build_failure_hook(self) -> dg.HookDefinition:
+        """A hook that deletes this run's half-written staging folder when any step fails."""
+        component = self
+
+        @dg.failure_hook(name=f"{self.op_name}_cleanup")
+        def discard_partial_output(context: dg.HookContext) -> None:
+            """Remove the failed run's staging folder; published output stays untouched."""
+            for folder in discard_staging(component.root(), context.run_id):
+                context.log.info(f"removed partial output {folder}")
+
+        return discard_partial_output
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """Ops are not top-level definitions: `build_streaming_bam_job` composes this component's ops."""

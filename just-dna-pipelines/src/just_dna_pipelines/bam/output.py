@@ -10,6 +10,7 @@ from typing import Any
 
 from just_dna_pipelines.bam.chunk_stats import ChunkStats, total_of
 from just_dna_pipelines.bam.work import BamFileInfo, ChunkBatch
+from just_dna_pipelines.io.atomic import replace_dir
 from just_dna_pipelines.keys import validate_name
 
 SUMMARY_FILE = "summary.json"
@@ -95,11 +96,5 @@ def publish(staging: Path, target: Path, info: BamFileInfo, total: ChunkStats) -
     """Write the summary into the staged folder and swap it in place of any earlier output."""
     staging.mkdir(parents=True, exist_ok=True)
     _write_json(staging / SUMMARY_FILE, summary_json(info, total))
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
+    replace_dir(staging, target)
     return target

@@ -175,6 +175,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prod", action="store_true", help="production build on one port")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--wgs-repeats", type=int, default=3)
     parser.add_argument("--wgs", type=Path, default=REPO_ROOT / "bench" / "out" / "wgs.vcf.gz")
     args = parser.parse_args()
     from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
@@ -228,19 +229,25 @@ def main() -> int:
             wgs_page.set_default_timeout(600_000)
             results["upload_wgs_s"] = round(upload(wgs_page, app.url, args.wgs), 1)
             results["wgs_size_mb"] = round(args.wgs.stat().st_size / 1e6, 1)
-            open_sample(wgs_page, app.url, args.wgs.name.split(".")[0])
-            note("WGS uploaded; running")
-            wgs_start = time.perf_counter()
-            wgs_page.click("#run-button")
-            wgs_page.wait_for_url(re.compile(r".*/run\?id="))
             busy: list[float] = []
-            while not (wgs_page.query_selector("#report-frame") or wgs_page.query_selector("#run-failure")):
-                busy += round_trips(page, 10)
-                note(f"{len(busy)} round trips, median {statistics.median(busy) * 1000:.0f} ms")
-                if time.perf_counter() - wgs_start > 900:
-                    break
-            results["wgs_run_s"] = round(time.perf_counter() - wgs_start, 1)
-            results["wgs_run_ok"] = wgs_page.query_selector("#report-frame") is not None
+            wgs_times, wgs_ok = [], []
+            for _ in range(args.wgs_repeats):
+                open_sample(wgs_page, app.url, args.wgs.name.split(".")[0])
+                note("WGS run starting")
+                wgs_start = time.perf_counter()
+                wgs_page.click("#run-button")
+                wgs_page.wait_for_url(re.compile(r".*/run\?id="))
+                while not (
+                    wgs_page.query_selector("#report-frame") or wgs_page.query_selector("#run-failure")
+                ):
+                    busy += round_trips(page, 4)
+                    if time.perf_counter() - wgs_start > 900:
+                        break
+                wgs_times.append(round(time.perf_counter() - wgs_start, 1))
+                wgs_ok.append(wgs_page.query_selector("#report-frame") is not None)
+                note(f"WGS run took {wgs_times[-1]} s, ok={wgs_ok[-1]}; {len(busy)} round trips so far")
+            results["wgs_run_s"] = wgs_times
+            results["wgs_run_ok"] = wgs_ok
             results["round_trip_during_wgs_median_ms"] = round(statistics.median(busy) * 1000, 1)
             results["round_trip_during_wgs_p95_ms"] = round(pct(busy, 0.95) * 1000, 1)
             results["round_trip_during_wgs_max_ms"] = round(max(busy) * 1000, 1)

@@ -20,14 +20,19 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _shoot(page, name: str) -> None:
-    """Screenshot the page at desktop and phone widths."""
+def _shoot(page, name: str, dark: bool = False) -> None:
+    """Screenshot the page at desktop and phone widths (and in dark mode on request)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
+    if dark:
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / f"{name}-dark-desktop.png"), full_page=True)
+        page.emulate_media(color_scheme="light")
 
 
 def _sign_up(page, url: str, name: str, password: str) -> None:
@@ -100,7 +105,7 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
         page.wait_for_selector("#upload-ok")
         assert "65,370 records" in page.inner_text("#upload-ok")
         page.wait_for_selector(".sample-card")
-        _shoot(page, "home")
+        _shoot(page, "home", dark=True)
 
         page.click(".sample-card")
         page.wait_for_selector("#run-button")
@@ -128,7 +133,7 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
         assert live_updates >= 1, "no progress update was pushed before the run finished"
         frame = page.frame_locator("#report-frame")
         frame.locator("text=rs2253363").first.wait_for(timeout=30_000)
-        _shoot(page, "run-done")
+        _shoot(page, "run-done", dark=True)
 
         links = page.eval_on_selector_all("#downloads a", "els => els.map(e => e.href)")
         names = [link.rsplit("/", 1)[-1].split("?")[0] for link in links]

@@ -72,3 +72,11 @@ def test_skipped_modules_and_settling_after_the_run():
     view.finish("success")
     states = {m["name"]: m["state"] for m in view.module_rows()}
     assert states == {"coronary": "skipped", "longevitymap": "done", "vo2max": "done"}
+
+
+def test_report_step_done_is_seen_before_the_run_ends():
+    view = RunView(modules=["longevitymap"])
+    view.apply([_ev(1, "step_start", "user_longevity_report")])
+    assert not view.step_done("longevity_report")
+    view.apply([_ev(2, "step_success", "user_longevity_report", "done")])
+    assert view.step_done("longevity_report")

@@ -86,7 +86,7 @@ def sign_up(page, url: str) -> None:
 def upload(page, url: str, path: Path) -> float:
     """Upload through the drop zone; seconds until the sample is listed."""
     page.goto(f"{url}/")
-    page.wait_for_selector("#vcf_upload")
+    page.wait_for_selector("#vcf_upload[data-ready='true']")  # the drop zone waits for the live connection
     before = len(page.query_selector_all(".sample-card"))
     start = time.perf_counter()
     page.set_input_files("#vcf_upload input[type=file]", str(path))

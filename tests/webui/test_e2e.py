@@ -46,6 +46,7 @@ def _sign_up(page, url: str, name: str, password: str) -> None:
 
 
 def _upload(page, path: Path) -> None:
+    page.wait_for_selector("#vcf_upload[data-ready='true']")
     page.set_input_files("#vcf_upload input[type=file]", str(path))
 
 

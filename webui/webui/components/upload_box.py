@@ -44,7 +44,10 @@ def upload_box() -> rx.Component:
             accept=ACCEPT,
             multiple=False,
             max_size=SamplesState.max_upload_mb * 1024 * 1024,
-            disabled=SamplesState.uploading,
+            # Usable once the page is live (its state loaded over the websocket): an upload sent from the
+            # prerendered page before that can stall.
+            disabled=SamplesState.uploading | ~SamplesState.loaded,
+            custom_attrs={"data-ready": rx.cond(SamplesState.loaded, "true", "false")},
             on_drop=SamplesState.receive_upload(  # type: ignore[misc]  # Reflex stubs miss chunk-upload handlers
                 rx.upload_files_chunk(
                     upload_id=UPLOAD_ID, on_upload_progress=SamplesState.upload_progress_changed

@@ -130,3 +130,15 @@ def test_gvcf_reference_blocks_prove_hom_ref(tmp_path: Path, normalize, engine: 
     # rs1 called A/A; rs2 (200) and rs4 (400) fall in reference blocks; rs3 (300) is in no block.
     assert got == {"rs1": (0.5, "call"), "rs2": (-0.3, "inferred_hom_ref"), "rs4": (0.35, "inferred_hom_ref")}
     assert summary["ledger"]["inferred_hom_ref"] == 2
+
+
+def test_rows_without_a_weight_count_as_neutral(tmp_path: Path, normalize) -> None:
+    result = normalize(["chr1 100 . G A 50 PASS . GT:DP 1/1:30"])
+    rows = [{"rsid": "rs1", "chrom": "1", "start": 100, "ref": "G", "genotype": ["A", "A"], "weight": None}]
+    root = normalize.write_module(tmp_path / "modules", "superhuman", rows)
+    out = tmp_path / "out"
+    out.mkdir()
+    sample = SampleContext(result.output, "GRCh38", has_rsids=False, is_gvcf=False)
+    summary = annotate_sample(sample, root, ["superhuman"], out)["superhuman"]
+    assert (summary["matched"], summary["neutral"], summary["protective"], summary["risk"]) == (1, 1, 0, 0)
+    assert summary["net_weight"] == 0.0

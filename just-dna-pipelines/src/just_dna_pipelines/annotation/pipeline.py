@@ -94,7 +94,7 @@ def module_summary(
             )
         else:
             reason = "none of the module's sites could be tested from this VCF"
-    weights = matched["weight"]
+    weights = matched["weight"].fill_null(0.0)  # a module without weights (superhuman) counts as neutral
     return {
         "status": status,
         "reason": reason,

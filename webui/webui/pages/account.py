@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from webui.components.feedback import deleted_card
 from webui.components.layout import card, error_callout, page
 from webui.states.account import AccountState
 
@@ -36,28 +37,18 @@ def delete_card() -> rx.Component:
     )
 
 
-def deleted_card() -> rx.Component:
-    """What was deleted."""
-    return card(
-        rx.callout(
-            "Your account and all its data are deleted.",
-            icon="circle-check",
-            color_scheme="green",
-            width="100%",
-        ),
-        rx.unordered_list(rx.foreach(AccountState.deleted, lambda d: rx.list_item(rx.text(d, size="2")))),
-        rx.link("Create a new account", href="/signup"),
-        id="account-deleted",
-    )
-
-
 @rx.page(route="/account", title="Account · just-dna-lite", on_load=AccountState.load)
 def account() -> rx.Component:
     """Account details and deletion."""
     return page(
         rx.cond(
             AccountState.deleted.length() > 0,
-            deleted_card(),
+            deleted_card(
+                "Your account and all its data are deleted.",
+                AccountState.deleted,
+                ("Create a new account", "/signup"),
+                "account-deleted",
+            ),
             rx.vstack(
                 card(
                     rx.heading("Signed in as ", AccountState.user_name, size="4"),

@@ -4,6 +4,7 @@ from typing import Any
 
 import reflex as rx
 
+from webui.components.feedback import not_found_card
 from webui.components.layout import card, page, status_badge
 from webui.components.results import report_view
 from webui.states.run import RunState
@@ -135,7 +136,7 @@ def run() -> rx.Component:
     return page(
         rx.cond(
             RunState.not_found,
-            card(rx.text("No such run."), rx.link("Back to your samples", href="/"), id="not-found"),
+            not_found_card("No such run."),
             rx.vstack(
                 rx.link(
                     rx.hstack(

@@ -4,6 +4,7 @@ from typing import Any
 
 import reflex as rx
 
+from webui.components.feedback import deleted_card, not_found_card
 from webui.components.layout import card, error_callout, page, status_badge
 from webui.components.results import report_view
 from webui.states.sample import SampleState
@@ -148,16 +149,6 @@ def danger_card() -> rx.Component:
     )
 
 
-def deleted_card() -> rx.Component:
-    """What the deletion removed."""
-    return card(
-        rx.callout("Sample deleted.", icon="circle-check", color_scheme="green", width="100%"),
-        rx.unordered_list(rx.foreach(SampleState.deleted, lambda d: rx.list_item(rx.text(d, size="2")))),
-        rx.link("Back to your samples", href="/"),
-        id="deleted",
-    )
-
-
 def _facts() -> rx.Component:
     """The upload's facts under the title."""
     s: Any = SampleState.sample
@@ -179,10 +170,10 @@ def sample() -> rx.Component:
     return page(
         rx.cond(
             SampleState.deleted.length() > 0,
-            deleted_card(),
+            deleted_card("Sample deleted.", SampleState.deleted, ("Back to your samples", "/"), "deleted"),
             rx.cond(
                 SampleState.not_found,
-                card(rx.text("No such sample."), rx.link("Back to your samples", href="/"), id="not-found"),
+                not_found_card("No such sample."),
                 rx.vstack(
                     _facts(),
                     rx.cond(

@@ -33,15 +33,16 @@ class AuthState(rx.State):
         """The logged-in user; raises AuthError when the session is missing or expired."""
         return accounts.require_user(self.session_token)
 
+    def page_user(self) -> accounts.CurrentUser | None:
+        """For on-load handlers of private pages: the logged-in user (name shown in the top bar), or None."""
+        user = accounts.user_for_token(self.session_token)
+        self.user_name = user.name if user else ""
+        return user
+
     @rx.event
     def require_login(self):
         """On-load guard of private pages: send visitors without a live session to the login page."""
-        user = accounts.user_for_token(self.session_token)
-        if user is None:
-            self.user_name = ""
-            return rx.redirect("/login")
-        self.user_name = user.name
-        return None
+        return rx.redirect("/login") if self.page_user() is None else None
 
     @rx.event
     def skip_if_logged_in(self):
@@ -64,8 +65,7 @@ class AuthState(rx.State):
         except AuthError as exc:
             self.auth_error, self.auth_busy = str(exc), False
             return
-        self.session_token, self.user_name, self.auth_busy = token, user.name, False
-        yield rx.redirect("/")
+        yield self._enter(user, token)
 
     @rx.event
     async def sign_up(self, form: dict):
@@ -82,8 +82,12 @@ class AuthState(rx.State):
         except AuthError as exc:
             self.auth_error, self.auth_busy = str(exc), False
             return
+        yield self._enter(user, token)
+
+    def _enter(self, user: accounts.CurrentUser, token: str):
+        """Keep the new session in the cookie and go to the home page."""
         self.session_token, self.user_name, self.auth_busy = token, user.name, False
-        yield rx.redirect("/")
+        return rx.redirect("/")
 
     @rx.event
     def log_out(self):

@@ -10,7 +10,7 @@ import reflex as rx
 from just_dna_pipelines import service
 from webui import formatting
 from webui.services import accounts, samples
-from webui.services.errors import AuthError, WebError
+from webui.services.errors import WebError
 from webui.services.progress import RunView
 from webui.states.auth import AuthState
 from webui.urls import file_links, file_url
@@ -49,11 +49,9 @@ class RunState(AuthState):
     @rx.event
     async def open(self):
         """On-load: check the run is the user's, reset the view and start following it."""
-        try:
-            user = self.current_user()
-        except AuthError:
+        user = self.page_user()
+        if user is None:
             return rx.redirect("/login")
-        self.user_name = user.name
         run_id = self.router.url.query_parameters.get("id", "")
         try:
             owned = await asyncio.to_thread(samples.owned_run, user, run_id)

@@ -10,7 +10,7 @@ from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
 from webui import formatting
 from webui.services import accounts, samples
-from webui.services.errors import AuthError, WebError
+from webui.services.errors import WebError
 from webui.states.auth import AuthState
 from webui.states.run import RunState
 from webui.states.samples import sample_row
@@ -71,11 +71,9 @@ class SampleState(AuthState):
     @rx.event
     async def load(self):
         """On-load: check the session and that the sample is the user's, then load everything."""
-        try:
-            user = self.current_user()
-        except AuthError:
+        user = self.page_user()
+        if user is None:
             return rx.redirect("/login")
-        self.user_name = user.name
         name = self.router.url.query_parameters.get("name", "")
         self.sample_name, self.run_error, self.deleted, self.not_found = name, "", [], False
         try:

@@ -51,11 +51,9 @@ class SamplesState(AuthState):
     @rx.event
     async def load(self):
         """On-load of the home page: require a session, then list the samples."""
-        try:
-            user = self.current_user()
-        except AuthError:
+        user = self.page_user()
+        if user is None:
             return rx.redirect("/login")
-        self.user_name = user.name
         self.upload_error = ""
         await self._reload(user)
         return None

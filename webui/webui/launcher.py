@@ -66,9 +66,13 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 8.0) -> None
     for proc in procs.values():
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    # The whole group goes, also when the leader has exited but left children behind.
     for proc in procs.values():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+    for proc in procs.values():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
 
 
 def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:

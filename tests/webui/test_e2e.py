@@ -50,21 +50,50 @@ def _upload(page, path: Path) -> None:
     page.set_input_files("#vcf_upload input[type=file]", str(path))
 
 
-@pytest.fixture
-def app(pipeline_env, compiled_modules, tmp_path):
-    """The web app on free ports over temp folders and the real modules compiled from the fixtures."""
+def _app_env(pipeline_env, tmp_path: Path) -> dict[str, str]:
+    """Temp database and pipeline folders for a test app."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    env = {
+    return {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
         "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
         "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
         "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
         "DAGSTER_HOME": str(pipeline_env.dagster_home),
     }
+
+
+@pytest.fixture
+def app(pipeline_env, compiled_modules, tmp_path):
+    """The web app on free ports over temp folders and the real modules compiled from the fixtures."""
+    env = {**_app_env(pipeline_env, tmp_path), "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules)}
     with running_app(env, tmp_path / "app.log") as running:
         yield running
+
+
+@pytest.fixture
+def offline_app(pipeline_env, tmp_path):
+    """The web app with the default Hugging Face module source pointed at a closed port (a first start offline)."""
+    with running_app(_app_env(pipeline_env, tmp_path), tmp_path / "app.log") as running:
+        yield running
+
+
+def test_first_start_offline_offers_demo_modules_and_sample(offline_app, tmp_path):
+    url = offline_app.url
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        _sign_up(page, url, "dora", "offline password")
+        page.wait_for_selector("#vcf_upload[data-ready='true']")
+        page.click("#demo-sample")
+        page.wait_for_selector(".sample-card")
+        assert "demo_sample" in page.inner_text("#sample-list")
+        page.click(".sample-card")
+        page.wait_for_selector("#demo-notice")
+        notice = page.inner_text("#demo-notice")
+        assert "unreachable" in notice and "demo modules" in notice
+        page.wait_for_selector("#module-longevitymap")
+        _shoot(page, "sample-offline-demo")
 
 
 def test_full_journey_and_privacy(app, genomes, tmp_path):

@@ -126,10 +126,13 @@ def module_catalog(source: str | None = None) -> ModuleCatalog:
     wanted = source or get_settings().modules_source
     try:
         return ModuleCatalog(registry_modules(wanted), wanted, None)
-    except ModuleSourceError as exc:
+    except ModuleSourceError:
         if source is not None or not wanted.startswith("hf://"):
             raise
-        notice = f"{exc} Showing the built-in demo modules (synthetic data) instead."
+        notice = (
+            f"The module source {wanted} is unreachable and not cached here, "
+            "so the built-in demo modules (synthetic data, not for interpretation) are shown instead."
+        )
         return ModuleCatalog(registry_modules("demo"), "demo", notice)
 
 

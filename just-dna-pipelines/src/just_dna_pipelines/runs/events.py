@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import dagster as dg
+from dagster._core.storage.event_log.base import EventLogCursor
 
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 
@@ -67,8 +68,9 @@ def _event(record: dg.EventLogRecord) -> ProgressEvent | None:
 
 
 def run_events(instance: dg.DagsterInstance, run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
-    """Events of a run with a cursor above `after_cursor`, oldest first."""
-    connection = instance.get_records_for_run(run_id=run_id, cursor=None, ascending=True)
+    """Events of a run with a cursor above `after_cursor`, oldest first (only newer records are read)."""
+    start = EventLogCursor.from_storage_id(after_cursor).to_string() if after_cursor >= 0 else None
+    connection = instance.get_records_for_run(run_id=run_id, cursor=start, ascending=True)
     records = list(connection.records)
     while connection.has_more:
         connection = instance.get_records_for_run(run_id=run_id, cursor=connection.cursor, ascending=True)

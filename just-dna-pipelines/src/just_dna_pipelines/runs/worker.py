@@ -54,6 +54,7 @@ def main() -> None:
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     _warm_up()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    os.nice(10)  # runs (forked from here) yield the CPU to the web server on small machines
     print("ready", flush=True)
     # From now on nobody reads our stdout: send it and stderr to the log, so a full pipe never blocks us.
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -11,19 +11,11 @@ import pytest
 
 from just_dna_pipelines.report.build import build_report_data
 from just_dna_pipelines.report.render import write_report
+from webui.harness import CHROMIUM as CHROMIUM_PATH
+from webui.harness import CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(CHROMIUM_PATH)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.slow,

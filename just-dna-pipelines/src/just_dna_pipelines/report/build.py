@@ -313,6 +313,7 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         genome_build=facts.get("genome_build"),
         records=facts.get("records"),
         records_kept=facts.get("records_kept"),
+        read_mode=str(facts.get("read_mode") or "full"),
         filters=filters,
         confident_regions=regions.get("file_name"),
         confident_regions_sha256=regions.get("sha256"),

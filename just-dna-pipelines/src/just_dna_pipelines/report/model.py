@@ -146,6 +146,7 @@ class Provenance:
     genome_build: str | None
     records: int | None
     records_kept: int | None
+    read_mode: str  # "full" (every record read) or "module_sites" (only module sites read through the index)
     filters: tuple[tuple[str, str], ...]
     confident_regions: str | None
     confident_regions_sha256: str | None

@@ -40,6 +40,9 @@ def test_report_asset_writes_the_report_with_metadata(output_dir: Path, factory)
     metadata = event.materialization.metadata
     assert metadata["path"].value == str(html)
     assert metadata["size_bytes"].value == html.stat().st_size
+    assert (
+        metadata["duration_s"].value > 0 and metadata["peak_rss_mb"].value > 0 and "cpu_percent" in metadata
+    )
     assert (metadata["variants"].value, metadata["protective"].value, metadata["risk"].value) == (1, 1, 0)
     assert metadata["modules"].value == {
         "longevitymap": {"status": "done", "variants": 1, "net_weight": 0.14}

@@ -4,6 +4,7 @@ import dagster as dg
 
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.keys import parse_partition_key
+from just_dna_pipelines.monitoring import ResourceTracker
 from just_dna_pipelines.report.build import build_report_data
 from just_dna_pipelines.report.render import REPORT_FILE, write_report
 from just_dna_pipelines.settings import get_settings
@@ -21,14 +22,19 @@ def user_longevity_report(context: dg.AssetExecutionContext) -> dg.MaterializeRe
     """The longevity report (`reports/longevity_report.html`) of a sample, built from its module annotations."""
     user, sample = parse_partition_key(context.partition_key)
     sample_dir = get_settings().sample_output_dir(user, sample)
-    data = build_report_data(sample_dir)
-    paths = write_report(data, sample_dir / REPORTS_FOLDER)
+    with ResourceTracker() as tracker:
+        data = build_report_data(sample_dir)
+        paths = write_report(data, sample_dir / REPORTS_FOLDER)
+    usage = tracker.usage
     html = paths[REPORT_FILE]
     context.log.info(f"report written to {html} ({html.stat().st_size} bytes)")
     overall = data.overall
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(html)),
+            "duration_s": dg.MetadataValue.float(usage.duration_s),
+            "cpu_percent": dg.MetadataValue.float(usage.cpu_percent),
+            "peak_rss_mb": dg.MetadataValue.float(usage.peak_rss_mb),
             "size_bytes": html.stat().st_size,
             "variants": overall.total,
             "protective": overall.protective,

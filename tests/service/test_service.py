@@ -67,8 +67,11 @@ def test_launch_follow_and_delete(pipeline_env, genomes: Path, compiled_modules:
     upload = service.upload_path("alice", "PG_NA12878_hg38-chr21.vcf.gz")
     shutil.copy(genomes / "PG_NA12878_hg38-chr21.vcf.gz", upload)
     sample = "PG_NA12878_hg38-chr21"
-    with pytest.raises(ModuleSourceError, match="unknown module"):
+    with pytest.raises(ModuleSourceError, match="unknown module 'tarot'"):
         service.launch_run("alice", sample, ["longevitymap", "tarot"])
+    from just_dna_pipelines.runs.instance import get_instance
+
+    assert not get_instance().has_dynamic_partition("user_vcf_files", f"alice/{sample}")
 
     launched_at = time.perf_counter()
     run_id = service.launch_run("alice", sample, ["longevitymap", "vo2max"])

@@ -15,7 +15,7 @@ from pathlib import Path
 from just_dna_pipelines.errors import ModuleSourceError, VcfError
 from just_dna_pipelines.io.vcf_header import read_vcf_header
 from just_dna_pipelines.keys import make_partition_key, validate_name
-from just_dna_pipelines.modules.registry import ModuleInfo
+from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
@@ -107,7 +107,7 @@ def upload_path(user: str, filename: str) -> Path:
 
 
 def register_sample(user: str, sample: str, vcf_path: Path | None = None) -> str:
-    """Add the `user/sample` partition for a stored VCF and return its key."""
+    """Add the `user/sample` partition for a stored VCF (found by name when not given) and return its key."""
     from just_dna_pipelines.runs.instance import get_instance
 
     key = make_partition_key(user, sample)
@@ -153,20 +153,17 @@ def launch_run(
     """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once."""
     from just_dna_pipelines.runs.launcher import launch_in_background
 
-    key = register_sample(user, sample)
+    if not modules:
+        raise ModuleSourceError("no modules chosen")
     catalog = module_catalog(modules_source)
-    available = {m.name for m in catalog.modules}
-    unknown = [m for m in modules if m not in available]
-    if unknown or not modules:
-        raise ModuleSourceError(
-            f"unknown module {unknown[0]!r}; available: {', '.join(sorted(available))}"
-            if unknown
-            else "no modules chosen"
-        )
+    chosen = choose_modules([m.name for m in catalog.modules], modules)
+    vcf_path = find_user_vcf(user, sample)
+    # Validated before the partition exists, so a refused launch registers nothing.
+    key = register_sample(user, sample, vcf_path)
     request = RunRequest(
         partition_key=key,
-        vcf_path=str(find_user_vcf(user, sample)),
-        modules=list(modules),
+        vcf_path=str(vcf_path),
+        modules=chosen,
         modules_source=catalog.source,
         engine=engine,
         report=report,
@@ -196,6 +193,7 @@ def get_run(run_id: str) -> RunInfo:
             key, launched_at = _launched[run_id]
             return RunInfo(run_id, key, "", "starting", [], launched_at, None)
         raise KeyError(f"no run {run_id}")
+    _launched.pop(run_id, None)  # Dagster knows the run now
     return run_info(instance, run)
 
 

@@ -79,18 +79,14 @@ def _fetch_input(args: argparse.Namespace) -> Path:
 
 def _chosen_modules(args: argparse.Namespace) -> tuple[list[str], str]:
     """Validate the module names against the source before anything runs."""
-    from just_dna_pipelines.errors import ModuleSourceError
+    from just_dna_pipelines.modules.registry import choose_modules
     from just_dna_pipelines.modules.sources import module_dirs, resolve_modules_source
 
     resolved = resolve_modules_source(args.modules_source)
-    available = [folder.name for folder in module_dirs(resolved.root)]
-    chosen = [m.strip() for m in args.modules.split(",") if m.strip()] if args.modules else available
-    unknown = [m for m in chosen if m not in available]
-    if unknown:
-        raise ModuleSourceError(f"unknown module {unknown[0]!r}; available: {', '.join(available)}")
-    if not chosen:
-        raise ModuleSourceError(f"no modules in {resolved.label}")
-    return chosen, args.modules_source or ""
+    wanted = [m.strip() for m in args.modules.split(",") if m.strip()] if args.modules else None
+    return choose_modules(
+        [folder.name for folder in module_dirs(resolved.root)], wanted
+    ), args.modules_source or ""
 
 
 def _print_progress(run_id: str, done: threading.Event) -> None:

@@ -76,11 +76,20 @@ def list_modules(source: str | None = None) -> list[ModuleInfo]:
     return [module_info(folder, resolved) for folder in module_dirs(resolved.root)]
 
 
+def choose_modules(available: list[str], wanted: list[str] | None) -> list[str]:
+    """The modules to run: `wanted` (all of `available` when None), or ModuleSourceError naming an unknown one."""
+    chosen = list(wanted) if wanted else list(available)
+    unknown = [name for name in chosen if name not in available]
+    if unknown:
+        raise ModuleSourceError(f"unknown module {unknown[0]!r}; available: {', '.join(available) or 'none'}")
+    if not chosen:
+        raise ModuleSourceError("no modules to run: the module source holds none")
+    return chosen
+
+
 def load_module_tables(root: Path, name: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(weights, annotations, studies) of module `name` under `root`, in the contract dtypes (see `to_contract`)."""
-    available = [p.name for p in module_dirs(root)]
-    if name not in available:
-        raise ModuleSourceError(f"unknown module {name!r}; available: {', '.join(available) or 'none'}")
+    choose_modules([p.name for p in module_dirs(root)], [name])
     folder = root / name
     frames = []
     for table, schema in (

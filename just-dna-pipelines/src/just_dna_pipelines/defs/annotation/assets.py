@@ -15,11 +15,11 @@ from just_dna_pipelines.defs.annotation.io_managers import MANIFEST_FILE, Sample
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.resources import ModulesSource
 from just_dna_pipelines.defs.annotation.tracking import tracked
-from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.io.vcf_normalize import normalize_vcf
 from just_dna_pipelines.io.vcf_source import describe_vcf_source
 from just_dna_pipelines.keys import parse_partition_key
+from just_dna_pipelines.modules.registry import choose_modules
 from just_dna_pipelines.modules.sources import module_dirs
 from just_dna_pipelines.uploads import find_user_vcf
 
@@ -133,11 +133,7 @@ def user_hf_module_annotations(
 ) -> SampleArtifact:
     """Per-module matched variants (`{module}_weights.parquet`) with a testability ledger in `manifest.json`."""
     resolved = modules_source.resolve()
-    available = [folder.name for folder in module_dirs(resolved.root)]
-    chosen = list(config.modules) if config.modules else available
-    unknown = [name for name in chosen if name not in available]
-    if unknown:
-        raise ModuleSourceError(f"unknown module {unknown[0]!r}; available: {', '.join(available)}")
+    chosen = choose_modules([folder.name for folder in module_dirs(resolved.root)], config.modules)
     facts = user_vcf_normalized.facts
     confident = Path(config.confident_regions) if config.confident_regions else None
     sample = SampleContext(

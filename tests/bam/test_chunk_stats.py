@@ -8,7 +8,8 @@ from pathlib import Path
 import pysam
 import pytest
 
-from just_dna_pipelines.bam.chunk_stats import ChunkStats, iter_chunk_stats, total_of
+from just_dna_pipelines.bam.chunk import ChunkStats, total_of
+from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
 from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.errors import BamError
 

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 from just_dna_pipelines.errors import BamError
 
-READ_BYTES = 4 << 20  # decompressed bytes handed to the parser per call (~18k short reads)
 _BGZF_COMPRESSION = 2
 _EOF_ABSENT = 0
 _LOG_OFF = 0
@@ -87,6 +86,8 @@ def htslib_description() -> str:
 class BgzfReader:
     """Sequential decompressed reads from a BGZF file or URL, decompressed on htslib threads."""
 
+    min_read = 1  # htslib fills any amount of room
+
     def __init__(self, url: str, threads: int = 2) -> None:
         self.url = url
         self._lib = htslib()
@@ -111,21 +112,12 @@ class BgzfReader:
         handle = self._fp.contents.fp
         return int(handle.contents.offset) if handle else 0
 
-    def read_after(self, prefix: bytes | bytearray) -> bytearray | None:
-        """`prefix` followed by up to READ_BYTES more decompressed bytes; None at the end of the file."""
-        kept = len(prefix)
-        buf = bytearray(kept + READ_BYTES)
-        buf[:kept] = prefix
-        target = (ctypes.c_char * READ_BYTES).from_buffer(buf, kept)
-        got = self._lib.bgzf_read(self._fp, target, READ_BYTES)
-        del target
+    def read_into(self, address: int, size: int) -> int:
+        """Decompress up to `size` bytes to memory at `address`; 0 at the end of the file."""
+        got = int(self._lib.bgzf_read(self._fp, address, size))
         if got < 0:
             raise BamError(f"{self.url} is truncated or corrupt: a BGZF block could not be read")
-        if got == 0:
-            return None
-        if got < READ_BYTES:
-            del buf[kept + got :]
-        return buf
+        return got
 
     def close(self) -> None:
         """Release the htslib handle and its threads."""

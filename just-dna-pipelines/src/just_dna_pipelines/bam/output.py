@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from just_dna_pipelines.bam.chunk_stats import ChunkStats, total_of
+from just_dna_pipelines.bam.chunk import ChunkStats, total_of
 from just_dna_pipelines.bam.work import BamFileInfo, ChunkBatch
 from just_dna_pipelines.io.atomic import replace_dir
 from just_dna_pipelines.keys import validate_name

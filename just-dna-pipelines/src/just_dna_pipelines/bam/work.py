@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from just_dna_pipelines.bam.chunk_stats import ChunkStats
+from just_dna_pipelines.bam.chunk import ChunkStats
 
 DEFAULT_BATCH_READS = 2_000_000
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.bam.chunk_stats import ChunkStats, total_of
+from just_dna_pipelines.bam.chunk import ChunkStats, total_of
 from just_dna_pipelines.bam.output import (
     discard_staging,
     final_folder,

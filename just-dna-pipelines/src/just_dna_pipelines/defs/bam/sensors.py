@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.bam.chunk_stats import DEFAULT_CHUNK_SIZE
+from just_dna_pipelines.bam.chunk import DEFAULT_CHUNK_SIZE
 from just_dna_pipelines.bam.source import file_version, locate
 from just_dna_pipelines.defs.bam.jobs import STREAMING_BAM_JOB
 from just_dna_pipelines.defs.bam.streamer import STREAM_OP_NAME

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.bam.chunk_stats import DEFAULT_CHUNK_SIZE
+from just_dna_pipelines.bam.chunk import DEFAULT_CHUNK_SIZE
 from just_dna_pipelines.bam.stream import BamStream, ProgressHook, no_progress
 from just_dna_pipelines.bam.work import DEFAULT_BATCH_READS, BamFileInfo, ChunkBatch
 from just_dna_pipelines.settings import get_settings

@@ -1,0 +1,119 @@
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * BGZF decompression for local files, spread over threads by the caller: just_dna_pipelines/bam/bgzf_parallel.py's Python threads
+ * each call inflate_blocks on their share of the blocks (the call releases the GIL). libdeflate is
+ * loaded by Python and its functions are passed in, so building this file needs no libdeflate headers.
+ *
+ * A BGZF block (SAM/BAM spec 4.1) is a gzip member with an extra subfield "BC" holding BSIZE (the
+ * block's total size - 1); it ends with the CRC32 and the size (ISIZE) of its uncompressed data.
+ */
+
+typedef int (*deflate_decompress_fn)(void *decompressor, const void *in, size_t in_nbytes, void *out,
+                                     size_t out_nbytes_avail, size_t *actual_out_nbytes_ret);
+typedef uint32_t (*crc32_fn)(uint32_t crc, const void *buffer, size_t len);
+
+#define BGZF_HEADER 18
+#define BGZF_FOOTER 8
+#define BGZF_MAX_BLOCK 65536
+
+static inline uint16_t read_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t read_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* The size of the BGZF block at p (length bytes available), 0 if incomplete, -1 if it is not BGZF. */
+static int64_t block_size_at(const uint8_t *p, int64_t length)
+{
+    if (length < BGZF_HEADER) {
+        return 0;
+    }
+    if (p[0] != 31 || p[1] != 139 || p[2] != 8 || !(p[3] & 4)) {
+        return -1;
+    }
+    const int64_t xlen = read_u16(p + 10);
+    int64_t bsize = -1;
+    for (int64_t at = 12; at + 4 <= 12 + xlen && at + 4 <= length; ) {
+        const uint16_t slen = read_u16(p + at + 2);
+        if (p[at] == 'B' && p[at + 1] == 'C' && slen == 2 && at + 6 <= length) {
+            bsize = (int64_t)read_u16(p + at + 4) + 1;
+            break;
+        }
+        at += 4 + slen;
+    }
+    if (12 + xlen > length) {
+        return 0;
+    }
+    if (bsize < 12 + xlen + BGZF_FOOTER) {
+        return -1;
+    }
+    return bsize <= length ? bsize : 0;
+}
+
+/*
+ * List the complete blocks at the start of compressed[0, length) whose data fits in out_capacity bytes:
+ * their offsets in `starts` (max_blocks + 1 entries: the last one is where the listed blocks end) and the
+ * running uncompressed offset of each in `out_starts` (max_blocks at most). Returns the number of blocks,
+ * or -1 if the data is not BGZF. *used is the compressed bytes listed, *out_total their uncompressed size.
+ */
+int64_t list_blocks(const uint8_t *compressed, int64_t length, int64_t out_capacity, int64_t max_blocks,
+                    int64_t *starts, int64_t *out_starts, int64_t *used, int64_t *out_total)
+{
+    int64_t at = 0, out = 0, count = 0;
+    while (count < max_blocks) {
+        const int64_t size = block_size_at(compressed + at, length - at);
+        if (size < 0) {
+            *used = at;
+            *out_total = out;
+            return -1;
+        }
+        if (size == 0) {
+            break;
+        }
+        /* ISIZE never exceeds the 64 KiB block limit; more is corruption, not a big block. */
+        const int64_t isize = read_u32(compressed + at + size - 4);
+        if (isize > BGZF_MAX_BLOCK) {
+            *used = at;
+            *out_total = out;
+            return -1;
+        }
+        if (out + isize > out_capacity) {
+            break;
+        }
+        starts[count] = at;
+        out_starts[count] = out;
+        count += 1;
+        at += size;
+        out += isize;
+    }
+    starts[count] = at;
+    *used = at;
+    *out_total = out;
+    return count;
+}
+
+/*
+ * Inflate blocks [first, last) of a list made by list_blocks into out, checking each block's size and
+ * CRC32. Returns 0, or 1 + the index of the first block that is corrupt.
+ */
+int64_t inflate_blocks(deflate_decompress_fn decompress, crc32_fn crc32, void *decompressor,
+                       const uint8_t *compressed, const int64_t *starts, const int64_t *out_starts,
+                       int64_t first, int64_t last, uint8_t *out)
+{
+    for (int64_t i = first; i < last; i++) {
+        const uint8_t *block = compressed + starts[i];
+        const int64_t header = 12 + read_u16(block + 10);
+        const int64_t size = starts[i + 1] - starts[i];
+        const uint32_t expected_crc = read_u32(block + size - 8);
+        const size_t isize = read_u32(block + size - 4);
+        size_t got = 0;
+        uint8_t *target = out + out_starts[i];
+        if (decompress(decompressor, block + header, (size_t)(size - header - BGZF_FOOTER), target, isize, &got) != 0
+            || got != isize || crc32(0, target, isize) != expected_crc) {
+            return i + 1;
+        }
+    }
+    return 0;
+}

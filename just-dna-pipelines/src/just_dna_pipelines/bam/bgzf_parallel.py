@@ -1,0 +1,173 @@
+"""A BGZF reader for local files that inflates blocks on several threads at once.
+
+BGZF blocks are independent deflate streams whose uncompressed sizes are in their footers, so a run of
+blocks can be split between threads that each inflate straight into their part of the output. The
+C helpers list the blocks and inflate them with libdeflate (checking each block's CRC32) with the GIL
+released. htslib's own thread pool scales poorly on small machines (a 2-core VM reads 1.6x slower with it
+than with this); it still reads remote files.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from just_dna_pipelines.bam.native import libdeflate, native_library
+from just_dna_pipelines.errors import BamError
+
+COMPRESSED_BYTES = 4 << 20  # compressed bytes read from the file at a time
+MAX_BLOCK = 65536  # the most a BGZF block holds, compressed or not
+_MAX_BLOCKS = COMPRESSED_BYTES // 28 + 1  # 28 bytes: the smallest possible (empty) block
+_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_i64 = ctypes.c_int64
+
+
+def parallel_reader_available() -> bool:
+    """True when the C helpers are built and libdeflate is on the machine."""
+    return native_library() is not None and libdeflate() is not None
+
+
+class ParallelBgzfReader:
+    """Sequential decompressed reads of a local BGZF file, whole blocks at a time, on `threads` threads."""
+
+    min_read = MAX_BLOCK  # read_into needs room for at least one whole block
+
+    def __init__(self, path: Path, threads: int = 2) -> None:
+        lib, deflate = native_library(), libdeflate()
+        if lib is None or deflate is None:
+            raise RuntimeError("the parallel BGZF reader needs the C helpers and libdeflate")
+        self.url = str(path)
+        self._lib = lib
+        self._decompress = ctypes.cast(deflate.libdeflate_deflate_decompress, ctypes.c_void_p)
+        self._crc32 = ctypes.cast(deflate.libdeflate_crc32, ctypes.c_void_p)
+        self._deflate = deflate
+        self._workers = max(1, threads)
+        self._decompressors = [deflate.libdeflate_alloc_decompressor() for _ in range(self._workers)]
+        self._pool = ThreadPoolExecutor(self._workers - 1) if self._workers > 1 else None
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._compressed = bytearray(COMPRESSED_BYTES)
+        self._pinned = (ctypes.c_char * COMPRESSED_BYTES).from_buffer(self._compressed)  # never moves
+        self._compressed_address = ctypes.addressof(self._pinned)
+        self._start = self._end = 0  # unread compressed bytes are _compressed[_start:_end]
+        self._offset = 0  # compressed bytes consumed from the file
+        self._file_done = False
+        self._starts = (_i64 * (_MAX_BLOCKS + 1))()
+        self._out_starts = (_i64 * _MAX_BLOCKS)()
+        try:
+            self._check_format(path)
+        except BamError:
+            self.close()
+            raise
+
+    def _check_format(self, path: Path) -> None:
+        """BGZF magic at the start and the BGZF end-of-file block at the end, or a clear BamError."""
+        size = path.stat().st_size
+        head = os.pread(self._file.fileno(), 18, 0)
+        if len(head) < 18 or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
+            raise BamError(f"{self.url} is not a BAM file (it is not BGZF-compressed)")
+        if size < len(_EOF_BLOCK) or os.pread(self._file.fileno(), 28, size - 28) != _EOF_BLOCK:
+            raise BamError(f"{self.url} is truncated: the BGZF end-of-file marker is missing")
+
+    def compressed_offset(self) -> int:
+        """Compressed bytes inflated so far (for progress)."""
+        return self._offset
+
+    def _refill(self) -> None:
+        """Move the unread compressed bytes to the front and read more from the file after them."""
+        kept = self._end - self._start
+        self._compressed[:kept] = self._compressed[self._start : self._end]
+        self._start, self._end = 0, kept
+        got = self._file.readinto(memoryview(self._compressed)[kept:])
+        if not got:
+            self._file_done = True
+        self._end += got or 0
+
+    def read_into(self, address: int, size: int) -> int:
+        """Inflate whole blocks into memory at `address` (at most `size` bytes); 0 at the end of the file."""
+        if size < MAX_BLOCK:
+            raise ValueError(f"read_into needs room for a whole block ({MAX_BLOCK} bytes), not {size}")
+        while True:
+            used, total = _i64(), _i64()
+            count = self._lib.list_blocks(
+                self._compressed_address + self._start,
+                self._end - self._start,
+                size,
+                _MAX_BLOCKS,
+                self._starts,
+                self._out_starts,
+                ctypes.byref(used),
+                ctypes.byref(total),
+            )
+            if count < 0:
+                raise BamError(
+                    f"{self.url} is corrupt: bad BGZF block at compressed offset {self._offset + used.value:,}"
+                )
+            if count > 0:
+                break
+            if self._file_done:
+                if self._end > self._start:
+                    raise BamError(f"{self.url} is truncated: it ends inside a BGZF block")
+                return 0
+            self._refill()
+        self._inflate(count, address)
+        self._start += used.value
+        self._offset += used.value
+        return int(total.value)
+
+    def _inflate(self, count: int, address: int) -> None:
+        """Inflate the listed blocks on all workers, splitting them into runs of similar compressed size."""
+        starts = self._starts
+        compressed = starts[count]
+        cuts = [0]
+        for worker in range(1, self._workers):
+            target = compressed * worker // self._workers
+            cut = cuts[-1]
+            while cut < count and starts[cut] < target:
+                cut += 1
+            cuts.append(cut)
+        cuts.append(count)
+        source = self._compressed_address + self._start
+
+        def run(worker: int) -> int:
+            return int(
+                self._lib.inflate_blocks(
+                    self._decompress,
+                    self._crc32,
+                    self._decompressors[worker],
+                    source,
+                    starts,
+                    self._out_starts,
+                    cuts[worker],
+                    cuts[worker + 1],
+                    address,
+                )
+            )
+
+        others = [self._pool.submit(run, w) for w in range(1, self._workers)] if self._pool else []
+        results = [run(0)] + [future.result() for future in others]
+        for worker, bad in enumerate(results):
+            if bad:
+                block = cuts[worker] + bad - 1
+                offset = self._offset + starts[block]
+                raise BamError(
+                    f"{self.url} is corrupt: BGZF block at compressed offset {offset:,} fails its checksum"
+                )
+
+    def close(self) -> None:
+        """Close the file and free the decompressors and threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        for decompressor in self._decompressors:
+            self._deflate.libdeflate_free_decompressor(decompressor)
+        self._decompressors = []
+        if not self._file.closed:
+            self._file.close()
+
+    def __enter__(self) -> ParallelBgzfReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

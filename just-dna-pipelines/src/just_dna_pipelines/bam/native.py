@@ -1,0 +1,65 @@
+"""The package's compiled BAM helpers (csrc/, built at install) and libdeflate, bound with ctypes.
+
+Both are optional: without a C compiler at install time, or without libdeflate on the machine, BAM
+streaming falls back to htslib's own reader and the Python record scanner (correct, several times slower).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+from functools import lru_cache
+
+_MODULE = "just_dna_pipelines.bam._native"
+_i64 = ctypes.c_int64
+_i64_ptr = ctypes.POINTER(ctypes.c_int64)
+_LIBDEFLATE_NAMES = ("libdeflate.so.0", "libdeflate.so", "libdeflate.0.dylib")
+
+
+@lru_cache(maxsize=1)
+def native_library() -> ctypes.CDLL | None:
+    """The compiled helpers, or None when the package was installed without a C compiler."""
+    spec = importlib.util.find_spec(_MODULE)
+    if spec is None or not spec.origin:
+        return None
+    lib = ctypes.CDLL(spec.origin)
+    lib.chunk_scan.restype = ctypes.c_int
+    lib.chunk_scan.argtypes = [ctypes.c_void_p, _i64, _i64_ptr, _i64_ptr, _i64, _i64_ptr, _i64, _i64_ptr]
+    lib.list_blocks.restype = _i64
+    lib.list_blocks.argtypes = [ctypes.c_void_p, _i64, _i64, _i64, _i64_ptr, _i64_ptr, _i64_ptr, _i64_ptr]
+    lib.inflate_blocks.restype = _i64
+    lib.inflate_blocks.argtypes = [
+        ctypes.c_void_p,  # libdeflate_deflate_decompress
+        ctypes.c_void_p,  # libdeflate_crc32
+        ctypes.c_void_p,  # a libdeflate decompressor
+        ctypes.c_void_p,  # compressed bytes
+        _i64_ptr,  # block starts
+        _i64_ptr,  # uncompressed starts
+        _i64,  # first block
+        _i64,  # end block
+        ctypes.c_void_p,  # output
+    ]
+    return lib
+
+
+@lru_cache(maxsize=1)
+def libdeflate() -> ctypes.CDLL | None:
+    """The system libdeflate (Debian's libdeflate0, which samtools and htslib depend on), if present."""
+    for name in _LIBDEFLATE_NAMES:
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        lib.libdeflate_alloc_decompressor.restype = ctypes.c_void_p
+        lib.libdeflate_free_decompressor.argtypes = [ctypes.c_void_p]
+        return lib
+    return None
+
+
+def fast_path_description() -> str:
+    """What streams BAMs on this installation, for logs and benchmark notes."""
+    if native_library() is None:
+        return "htslib reader + Python scanner (the C helpers are not built)"
+    if libdeflate() is None:
+        return "htslib reader + C scanner (libdeflate not found)"
+    return "parallel libdeflate reader for local files + C scanner"

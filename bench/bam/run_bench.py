@@ -4,8 +4,10 @@ Usage: uv run python bench/bam/run_bench.py [--repeats 3] [--small 300000] [--la
 
 For each size (the large file is 10x the small one) and each repeat, interleaved:
 - `samtools flagstat` (Debian package, one thread, its default),
-- the whole job through `dagster job execute -c config.yaml` in a fresh process on a temp DAGSTER_HOME
-  (interpreter start, imports, run storage, streaming, JSON writing: everything),
+- the whole job through `dagster job execute -c config.yaml` in a fresh process on a DAGSTER_HOME made
+  for the benchmark (interpreter start, imports, instance, run storage, streaming, JSON writing:
+  everything), once with the BAM-only code location (`just_dna_pipelines.bam_definitions`) and once with
+  the app's whole code location (`just_dna_pipelines.definitions`),
 - the job alone via `execute_in_process` in a fresh process, timed after imports.
 Peak RSS comes from wait4() on each child. The machine is shared, so the best of the repeats is the
 headline and every figure is kept in bench/out/bam/results.json.
@@ -29,6 +31,12 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 OUT = REPO / "bench" / "out" / "bam"
+# `dagster job execute -m <module>`: the BAM-only code location and the app's whole one.
+CODE_LOCATIONS = {
+    "cli_bam_location": "just_dna_pipelines.bam_definitions",
+    "cli_app_location": "just_dna_pipelines.definitions",
+}
+MEASURES = ("flagstat", *CODE_LOCATIONS, "job_in_process")
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
@@ -58,7 +66,7 @@ def _ensure_bam(reads: int) -> Path:
 
 def _child_job(bam: str, output: str) -> None:
     """(In a fresh process) time execute_in_process of the job after all imports are done."""
-    from just_dna_pipelines.bam.htslib import htslib_description
+    from just_dna_pipelines.bam.native import fast_path_description
     from just_dna_pipelines.defs.bam import (
         StreamingBamChunkProcessor,
         StreamingBamChunkStreamer,
@@ -74,7 +82,7 @@ def _child_job(bam: str, output: str) -> None:
     result = job.execute_in_process(run_config={**stream_run_config(bam, 1000), **quiet})
     seconds = time.perf_counter() - started
     assert result.success
-    print(json.dumps({"job_seconds": seconds, "htslib": htslib_description()}))
+    print(json.dumps({"job_seconds": seconds, "reader": fast_path_description()}))
 
 
 def _bench_size(bam: Path, reads: int, repeats: int, work: Path) -> dict:
@@ -90,40 +98,25 @@ def _bench_size(bam: Path, reads: int, repeats: int, work: Path) -> dict:
     )
     env = {**os.environ, "DAGSTER_HOME": str(home), "JUST_DNA_PIPELINES_OUTPUT_DIR": str(work / "output")}
     dagster = str(Path(sys.executable).with_name("dagster"))
-    rows: dict[str, list[tuple[float, float, int]]] = {
-        "flagstat": [],
-        "dagster_cli": [],
-        "job_in_process": [],
-    }
+    rows: dict[str, list[tuple[float, float, int]]] = {name: [] for name in MEASURES}
     notes = ""
     for _ in range(repeats):
         wall, cpu, rss, out = _run(["samtools", "flagstat", str(bam)])
         assert out.startswith(f"{reads} + 0 in total"), out[:80]
         rows["flagstat"].append((wall, cpu, rss))
-        wall, cpu, rss, _ = _run(
-            [
-                dagster,
-                "job",
-                "execute",
-                "-m",
-                "just_dna_pipelines.definitions",
-                "-j",
-                "streaming_bam_job",
-                "-c",
-                str(config),
-            ],
-            env=env,
-        )
-        rows["dagster_cli"].append((wall, cpu, rss))
+        for measure, module in CODE_LOCATIONS.items():
+            command = [dagster, "job", "execute", "-m", module, "-j", "streaming_bam_job", "-c", str(config)]
+            wall, cpu, rss, _ = _run(command, env=env)
+            rows[measure].append((wall, cpu, rss))
         wall, cpu, rss, out = _run(
             [sys.executable, __file__, "--child-job", str(bam), str(work / "output2")], env=env
         )
         child = json.loads(out.strip().splitlines()[-1])
-        notes = child["htslib"]
+        notes = child["reader"]
         rows["job_in_process"].append((child["job_seconds"], cpu, rss))
     summary = json.loads((work / "output" / "bam" / bam.stem / "summary.json").read_text())
     assert summary["stats"]["total_reads"] == reads
-    result: dict = {"reads": reads, "bam_bytes": bam.stat().st_size, "htslib": notes}
+    result: dict = {"reads": reads, "bam_bytes": bam.stat().st_size, "reader": notes}
     for name, values in rows.items():
         walls = [v[0] for v in values]
         result[name] = {
@@ -179,7 +172,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=3_000_000)
     parser.add_argument("--extra", type=int, nargs="*", default=[], help="more sizes, e.g. 30000000")
     args = parser.parse_args()
-    results = {"machine": _machine(), "sizes": []}
+    results: dict = {"machine": _machine(), "sizes": []}
     # Work folder under bench/out, not /tmp: file creation in this VM's /tmp is ~10x slower.
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="work_", dir=OUT) as tmp:
@@ -191,15 +184,17 @@ def main() -> None:
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results["machine"]))
     for size in results["sizes"]:
-        print(f"\n{size['reads']:,} reads ({size['bam_bytes'] / 1e6:.0f} MB BAM), {size['htslib']}")
-        for name in ("flagstat", "dagster_cli", "job_in_process"):
+        print(f"\n{size['reads']:,} reads ({size['bam_bytes'] / 1e6:.0f} MB BAM), {size['reader']}")
+        for name in MEASURES:
             r = size[name]
             print(
-                f"  {name:15s} best {r['best_s']:6.2f} s  median {r['median_s']:6.2f} s  "
+                f"  {name:16s} best {r['best_s']:6.2f} s  median {r['median_s']:6.2f} s  "
                 f"{r['best_reads_per_s'] / 1e6:5.2f} M reads/s  cpu {r['cpu_s_median']:5.2f} s  peak RSS {r['peak_rss_mb']} MB"
             )
-        ratio = size["dagster_cli"]["best_reads_per_s"] / size["flagstat"]["best_reads_per_s"]
-        print(f"  dagster job execute / flagstat reads/s: {ratio:.2f}")
+        for name in MEASURES[1:]:
+            best = size[name]["best_reads_per_s"] / size["flagstat"]["best_reads_per_s"]
+            median = size["flagstat"]["median_s"] / size[name]["median_s"]
+            print(f"  {name} / flagstat reads/s: best {best:.2f}, median {median:.2f}")
 
 
 if __name__ == "__main__":

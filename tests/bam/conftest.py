@@ -11,6 +11,7 @@ from pathlib import Path
 import pysam
 import pytest
 
+from just_dna_pipelines.bam.chunk import ChunkStats
 from just_dna_pipelines.settings import get_settings
 
 GENOMES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "genomes"
@@ -51,6 +52,18 @@ class ExpectedChunk:
     avg_mapping_quality: float | None
     position_min: int | None
     position_max: int | None
+
+
+def as_expected(chunk: ChunkStats) -> ExpectedChunk:
+    """One of our chunks in the shape of the independent pysam count."""
+    return ExpectedChunk(
+        chunk.chunk_id,
+        chunk.total_reads,
+        chunk.mapped_reads,
+        chunk.avg_mapping_quality,
+        chunk.position_min,
+        chunk.position_max,
+    )
 
 
 def pysam_chunks(path: Path, chunk_size: int) -> list[ExpectedChunk]:

@@ -8,30 +8,19 @@ from pathlib import Path
 import pysam
 import pytest
 
-from just_dna_pipelines.bam.chunk import ChunkStats, total_of
+from just_dna_pipelines.bam.chunk import total_of
 from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
 from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.errors import BamError
 
-from .conftest import HTSNEXUS, NA12878_S1, ExpectedChunk, genome, pysam_chunks
-
-
-def _as_expected(chunk: ChunkStats) -> ExpectedChunk:
-    return ExpectedChunk(
-        chunk.chunk_id,
-        chunk.total_reads,
-        chunk.mapped_reads,
-        chunk.avg_mapping_quality,
-        chunk.position_min,
-        chunk.position_max,
-    )
+from .conftest import HTSNEXUS, NA12878_S1, as_expected, genome, pysam_chunks
 
 
 @pytest.mark.parametrize("name", [HTSNEXUS, NA12878_S1])
 @pytest.mark.parametrize("chunk_size", [1000, 777, 100_000])
 def test_every_chunk_matches_a_plain_pysam_count(name: str, chunk_size: int) -> None:
     path = genome(name)
-    ours = [_as_expected(c) for c in iter_chunk_stats(locate(str(path)), chunk_size)]
+    ours = [as_expected(c) for c in iter_chunk_stats(locate(str(path)), chunk_size)]
     assert ours == pysam_chunks(path, chunk_size)
 
 

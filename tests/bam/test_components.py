@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import textwrap
 from pathlib import Path
@@ -79,9 +80,9 @@ def test_attributes_are_validated() -> None:
         StreamingBamChunkProcessor.from_attributes_dict(attributes={"unknown_option": 1})
 
 
-def test_the_code_location_has_the_job_and_sensor() -> None:
-    from just_dna_pipelines.definitions import defs
-
+@pytest.mark.parametrize("module", ["just_dna_pipelines.definitions", "just_dna_pipelines.bam_definitions"])
+def test_the_code_locations_have_the_job_and_sensor(module: str) -> None:
+    defs = importlib.import_module(module).defs
     job = defs.resolve_job_def("streaming_bam_job")
     assert {node.name for node in job.nodes} == {
         "stream_bam_chunks_op",

@@ -123,7 +123,8 @@ def test_a_failing_chunk_step_leaves_no_partial_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["just_dna_pipelines.definitions", "just_dna_pipelines.bam_definitions"])
+def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path, module: str) -> None:
     bam = genome(HTSNEXUS)
     home = tmp_path / "dagster_home"
     home.mkdir(exist_ok=True)
@@ -139,7 +140,7 @@ def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path) -> No
             "job",
             "execute",
             "-m",
-            "just_dna_pipelines.definitions",
+            module,
             "-j",
             "streaming_bam_job",
             "-c",

@@ -66,8 +66,8 @@ class DecompressedBuffer:
             ctypes.memmove(self.address, self.address + self.start, kept)
         self.start, self.end = 0, kept
         if len(self.data) - kept < self._reader.min_read:
-            grown = bytearray(2 * len(self.data))
-            grown[:kept] = self.data
+            grown = bytearray(max(2 * len(self.data), kept + self._reader.min_read))
+            grown[:kept] = self.data[:kept]
             self._allocate(grown)
         got = self._reader.read_into(self.address + kept, len(self.data) - kept)
         self.end += got

@@ -14,6 +14,7 @@ from functools import lru_cache
 from just_dna_pipelines.errors import BamError
 
 _BGZF_COMPRESSION = 2
+_ERRCODE_MASK = 0xFFFF  # BGZF.errcode: the low 16 bits of its first bit-field word
 _EOF_ABSENT = 0
 _LOG_OFF = 0
 
@@ -115,7 +116,8 @@ class BgzfReader:
     def read_into(self, address: int, size: int) -> int:
         """Decompress up to `size` bytes to memory at `address`; 0 at the end of the file."""
         got = int(self._lib.bgzf_read(self._fp, address, size))
-        if got < 0:
+        # With threads, htslib can report a failed block as a 0-byte read and keep the error in errcode.
+        if got < 0 or (got == 0 and self._fp.contents.bits & _ERRCODE_MASK):
             raise BamError(f"{self.url} is truncated or corrupt: a BGZF block could not be read")
         return got
 

@@ -46,14 +46,19 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _json_value(value: int | float | None) -> str:
+    """A number or null as JSON (finite floats print the same as json.dumps)."""
+    return "null" if value is None else repr(value)
+
+
 def chunk_json_text(chunk: ChunkStats, total_chunks: int, bam_url_json: str) -> str:
     """`chunk_json` serialised by a template: thousands of files per run, so json.dumps per file shows."""
-    low, high = json.dumps(chunk.position_min), json.dumps(chunk.position_max)
     return (
         f'{{"stats": {{"total_reads": {chunk.total_reads}, "mapped_reads": {chunk.mapped_reads}, '
         f'"unmapped_reads": {chunk.unmapped_reads}, '
-        f'"avg_mapping_quality": {json.dumps(chunk.avg_mapping_quality)}, '
-        f'"position_range": {{"min": {low}, "max": {high}}}}}, '
+        f'"avg_mapping_quality": {_json_value(chunk.avg_mapping_quality)}, '
+        f'"position_range": {{"min": {_json_value(chunk.position_min)}, '
+        f'"max": {_json_value(chunk.position_max)}}}}}, '
         f'"chunk_info": {{"chunk_id": {chunk.chunk_id}, "total_chunks": {total_chunks}, '
         f'"bam_url": {bam_url_json}}}}}\n'
     )
@@ -63,16 +68,22 @@ def write_batch(folder: Path, batch: ChunkBatch, info: BamFileInfo) -> ChunkStat
     """Write one JSON file per chunk of the batch into the unpublished staging folder; returns the batch total.
 
     No temp + rename per file: the whole folder is published by one rename once every chunk is written.
+    Files are created relative to the open folder, which saves a path lookup per file.
     """
     folder.mkdir(parents=True, exist_ok=True)
     url_json = json.dumps(info.bam_url)
-    for chunk in batch.chunks:
-        text = chunk_json_text(chunk, info.total_chunks, url_json).encode()
-        fd = os.open(folder / chunk_file_name(chunk.chunk_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, text)
-        finally:
-            os.close(fd)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for chunk in batch.chunks:
+            text = chunk_json_text(chunk, info.total_chunks, url_json).encode()
+            fd = os.open(chunk_file_name(chunk.chunk_id), flags, 0o644, dir_fd=folder_fd)
+            try:
+                os.write(fd, text)
+            finally:
+                os.close(fd)
+    finally:
+        os.close(folder_fd)
     return total_of(batch.chunks)
 
 

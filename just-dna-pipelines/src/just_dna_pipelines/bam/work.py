@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from just_dna_pipelines.bam.chunk import ChunkStats
 
-DEFAULT_BATCH_READS = 2_000_000
+# One mapped Dagster step per 10 M reads (3 steps for 30 M reads) ...
+DEFAULT_BATCH_READS = 10_000_000
+# ... but never more than this many chunks in one step, so tiny chunk sizes keep batches small in memory.
+MAX_CHUNKS_PER_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,8 @@ class ChunkBatch:
 
 
 def chunks_per_batch(chunk_size: int, batch_reads: int = DEFAULT_BATCH_READS) -> int:
-    """How many chunks make one work unit, so Dagster steps stay few whatever the chunk size."""
-    return max(1, batch_reads // max(chunk_size, 1))
+    """How many chunks make one work unit: few Dagster steps, and a bounded batch whatever the chunk size."""
+    return max(1, min(batch_reads // max(chunk_size, 1), MAX_CHUNKS_PER_BATCH))
 
 
 def batched(chunks: Iterable[ChunkStats], per_batch: int) -> Iterator[ChunkBatch]:

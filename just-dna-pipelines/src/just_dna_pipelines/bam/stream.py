@@ -8,6 +8,7 @@ from pathlib import Path
 
 from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
 from just_dna_pipelines.bam.index import find_index, index_read_count
+from just_dna_pipelines.bam.native import fast_path_description, native_library
 from just_dna_pipelines.bam.source import file_version, locate
 from just_dna_pipelines.bam.work import (
     DEFAULT_BATCH_READS,
@@ -79,6 +80,12 @@ class BamStream:
         )
         yield from batched(chunks, chunks_per_batch(self.chunk_size, self._batch_reads))
         self.seconds = time.monotonic() - started
+
+    def reader_description(self) -> str:
+        """How this file is decompressed and scanned (the fast path, or why not)."""
+        if self.location.is_remote:
+            return "htslib reader (remote file) + " + ("C scanner" if native_library() else "Python scanner")
+        return fast_path_description()
 
     def file_info(self, total_chunks: int) -> BamFileInfo:
         """The streamed file's description; a read count that disagrees with the index is a BamError."""

@@ -16,7 +16,7 @@ def build_streaming_bam_job(
     """Compose `stream().map(process)` plus a summary step into one job.
 
     The in-process executor keeps the few steps in one process: the multiprocess executor would add
-    seconds per step for no gain, since the streaming step already uses htslib's threads.
+    seconds per step for no gain, since the streaming step already inflates on several threads.
     """
     stream_op = streamer.build_op()
     process_op = processor.build_op()

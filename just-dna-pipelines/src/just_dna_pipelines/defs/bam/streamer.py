@@ -63,8 +63,9 @@ class StreamingBamChunkStreamer(dg.Component, dg.Resolvable, dg.Model):
                 )
             info = stream.file_info(total_chunks)
             rate = info.total_reads / max(stream.seconds, 1e-9)
+            reader = stream.reader_description()
             context.log.info(
-                f"streamed {info.total_reads:,} reads in {stream.seconds:.1f} s ({rate:,.0f} reads/s)"
+                f"streamed {info.total_reads:,} reads in {stream.seconds:.1f} s ({rate:,.0f} reads/s; {reader})"
             )
             yield dg.Output(
                 info,
@@ -73,6 +74,7 @@ class StreamingBamChunkStreamer(dg.Component, dg.Resolvable, dg.Model):
                     "total_reads": info.total_reads,
                     "total_chunks": total_chunks,
                     "reads_per_second": rate,
+                    "reader": reader,
                 },
             )
 

@@ -1,15 +1,18 @@
-"""Shared helpers for the BAM tests: real fixture BAMs, an independent per-chunk count, a loopback HTTP server."""
+"""Shared helpers for the BAM tests: real fixture BAMs, an independent per-chunk count, loopback HTTP(S) servers."""
 
 from __future__ import annotations
 
 import http.server
+import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
 import pytest
+import trustme
 
 from just_dna_pipelines.bam.chunk import ChunkStats
 from just_dna_pipelines.settings import get_settings
@@ -170,11 +173,10 @@ class LoopbackServer:
         return f"{self.base_url}/{name}"
 
 
-@pytest.fixture
-def http_folder(tmp_path: Path) -> Iterator[LoopbackServer]:
-    """Serve a fresh temp folder on 127.0.0.1 (plain HTTP over loopback; TLS is htslib/libcurl's own job)."""
-    root = tmp_path / "served"
-    root.mkdir()
+@contextmanager
+def serve_folder(root: Path, tls: ssl.SSLContext | None = None) -> Iterator[LoopbackServer]:
+    """Serve `root` on 127.0.0.1 (HTTPS when given a server TLS context) until the block ends."""
+    root.mkdir(parents=True, exist_ok=True)
     seen: list[str] = []
 
     class Handler(RangeRequestHandler):
@@ -187,11 +189,53 @@ def http_folder(tmp_path: Path) -> Iterator[LoopbackServer]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    scheme = "https" if tls is not None else "http"
     try:
-        yield LoopbackServer(root=root, base_url=f"http://127.0.0.1:{server.server_port}", requests=seen)
+        yield LoopbackServer(root=root, base_url=f"{scheme}://127.0.0.1:{server.server_port}", requests=seen)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def http_folder(tmp_path: Path) -> Iterator[LoopbackServer]:
+    """Serve a fresh temp folder over plain HTTP on 127.0.0.1."""
+    with serve_folder(tmp_path / "served") as server:
+        yield server
+
+
+@pytest.fixture
+def tls_authority(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
+    """A throwaway certificate authority that Python (SSL_CERT_FILE) and htslib's libcurl (CURL_CA_BUNDLE) trust."""
+    authority = trustme.CA()
+    bundle = tmp_path / "test-ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(bundle))
+    return authority
+
+
+def server_tls(authority: trustme.CA) -> ssl.SSLContext:
+    """A server TLS context with a certificate for 127.0.0.1 issued by `authority`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+@pytest.fixture
+def https_folder(tmp_path: Path, tls_authority: trustme.CA) -> Iterator[LoopbackServer]:
+    """Serve a fresh temp folder over HTTPS on 127.0.0.1, with a certificate the client side trusts."""
+    with serve_folder(tmp_path / "served", server_tls(tls_authority)) as server:
+        yield server
+
+
+@pytest.fixture(params=["http", "https"])
+def remote_folder(request: pytest.FixtureRequest) -> LoopbackServer:
+    """The same loopback server over plain HTTP and over HTTPS."""
+    server: LoopbackServer = request.getfixturevalue(f"{request.param}_folder")
+    return server

@@ -47,17 +47,17 @@ def test_folder_glob_launches_once_per_file_version(tmp_path: Path) -> None:
         assert json.loads(third.cursor or "{}")[str(bam)] != json.loads(first.cursor or "{}")[str(bam)]
 
 
-def test_configured_urls_use_etag_and_skip_unreachable_ones(http_folder: LoopbackServer) -> None:
-    shutil.copy(genome(HTSNEXUS), http_folder.root / "remote.bam")
-    url = http_folder.url("remote.bam")
-    sensor = StreamingBamFileSensor(urls=[url, http_folder.url("missing.bam")]).build_sensor()
+def test_configured_urls_use_etag_and_skip_unreachable_ones(remote_folder: LoopbackServer) -> None:
+    shutil.copy(genome(HTSNEXUS), remote_folder.root / "remote.bam")
+    url = remote_folder.url("remote.bam")
+    sensor = StreamingBamFileSensor(urls=[url, remote_folder.url("missing.bam")]).build_sensor()
     with dg.instance_for_test() as instance:
         first = _tick(sensor, instance, None)
         assert [r.tags["bam_url"] for r in first.run_requests or []] == [url]
         assert "etag=" in json.loads(first.cursor or "{}")[url]
         assert not _tick(sensor, instance, first.cursor).run_requests
     # the sensor only asked for headers: no GET of the BAM itself
-    assert not [line for line in http_folder.requests if line.startswith("GET /remote.bam")]
+    assert not [line for line in remote_folder.requests if line.startswith("GET /remote.bam")]
 
 
 def test_sensor_targets_the_configured_job() -> None:

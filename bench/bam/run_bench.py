@@ -117,7 +117,8 @@ def _bench_size(bam: Path, reads: int, repeats: int, work: Path) -> dict:
         child = json.loads(out.strip().splitlines()[-1])
         notes = child["reader"]
         rows["job_in_process"].append((child["job_seconds"], cpu, rss))
-    summary = json.loads((work / "output" / "bam" / bam.stem / "summary.json").read_text())
+    (folder,) = (work / "output" / "bam").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
     assert summary["stats"]["total_reads"] == reads
     result: dict = {"reads": reads, "bam_bytes": bam.stat().st_size, "reader": notes}
     for name, values in rows.items():

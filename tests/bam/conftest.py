@@ -15,6 +15,7 @@ import pytest
 import trustme
 
 from just_dna_pipelines.bam.chunk import ChunkStats
+from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.settings import get_settings
 
 GENOMES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "genomes"
@@ -35,6 +36,11 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+def output_folder(root: Path, bam: Path | str) -> Path:
+    """Where the job publishes this BAM's JSON files under `root` (`<name>-<8 hex>`; the format is tested)."""
+    return root / locate(str(bam)).output_name
 
 
 def genome(name: str) -> Path:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.cli import main
 from just_dna_pipelines.settings import get_settings
 
@@ -22,7 +24,10 @@ def test_stream_bam_writes_chunks_and_records_the_run(
     printed = capsys.readouterr()
     assert "39,918 reads (27,214 mapped, 12,475 unplaced unmapped) in 16 chunks" in printed.out
     assert "100%" in printed.err  # the progress bar reached the end
-    folder = out / "htsnexus_test_NA12878"
+    folder = out / locate(str(genome(HTSNEXUS))).output_name
+    assert re.fullmatch(r"htsnexus_test_NA12878-[0-9a-f]{8}", folder.name)
+    assert [p.name for p in out.iterdir()] == [folder.name]  # no staging folder left
+    assert f"-> {folder} " in printed.out
     assert len(list(folder.glob("chunk_*.json"))) == 16
     assert json.loads((folder / "chunk_000016.json").read_text())["chunk_info"]["total_chunks"] == 16
     runs = dg.DagsterInstance.from_config(str(get_settings().dagster_home)).get_runs()

@@ -19,7 +19,7 @@ from just_dna_pipelines.defs.bam import (
 )
 from just_dna_pipelines.defs.bam.sensors import stream_run_config
 
-from .conftest import HTSNEXUS, genome
+from .conftest import HTSNEXUS, genome, output_folder
 
 
 def _from_yaml(tmp_path: Path, name: str, body: str) -> dg.Component:
@@ -61,7 +61,7 @@ def test_components_load_from_defs_yaml_and_compose_a_working_job(
     config = stream_run_config(str(genome(HTSNEXUS)), 1)
     del config["ops"]["stream_bam_chunks_op"]["inputs"]["chunk_size"]
     assert job.execute_in_process(run_config=config).success
-    summary = json.loads((out / "htsnexus_test_NA12878" / "summary.json").read_text())
+    summary = json.loads((output_folder(out, genome(HTSNEXUS)) / "summary.json").read_text())
     assert summary["file_info"]["total_chunks"] == 8
 
 

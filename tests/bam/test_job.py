@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from just_dna_pipelines.defs.bam import (
 )
 from just_dna_pipelines.defs.bam.sensors import stream_run_config
 
-from .conftest import HTSNEXUS, NA12878_S1, genome, pysam_chunks
+from .conftest import HTSNEXUS, NA12878_S1, genome, output_folder, pysam_chunks
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,7 @@ def test_job_writes_one_json_per_chunk_matching_pysam(name: str, tmp_path: Path)
     # a small batch size forces several mapped steps (and chunks that straddle record batches)
     result = _run(str(bam), tmp_path, chunk_size=1000, batch_reads=7000)
     assert result.success
-    folder = tmp_path / bam.stem
+    folder = output_folder(tmp_path, bam)
     docs = _chunk_files(folder)
     expected = pysam_chunks(bam, 1000)
     assert len(docs) == len(expected)
@@ -82,33 +83,54 @@ def test_htsnexus_summary_counts(tmp_path: Path) -> None:
 def test_rerun_with_another_chunk_size_replaces_the_whole_folder(tmp_path: Path) -> None:
     bam = str(genome(HTSNEXUS))
     _run(bam, tmp_path, chunk_size=500)
-    assert len(_chunk_files(tmp_path / "htsnexus_test_NA12878")) == 80
+    assert len(_chunk_files(output_folder(tmp_path, bam))) == 80
     _run(bam, tmp_path, chunk_size=10_000)
-    docs = _chunk_files(tmp_path / "htsnexus_test_NA12878")
+    docs = _chunk_files(output_folder(tmp_path, bam))
     assert len(docs) == 4  # no stale chunk_000005..80 files from the first run
     assert {d["chunk_info"]["total_chunks"] for d in docs} == {4}
 
 
 def test_failed_run_leaves_earlier_output_untouched(tmp_path: Path) -> None:
-    bam = genome(HTSNEXUS)
-    _run(str(bam), tmp_path, chunk_size=1000)
-    before = (tmp_path / bam.stem / "chunk_000001.json").read_text()
-    bad = tmp_path / "in" / "htsnexus_test_NA12878.bam"
-    bad.parent.mkdir()
-    bad.write_bytes(bam.read_bytes()[: bam.stat().st_size // 2])
+    bam = tmp_path / "in" / HTSNEXUS
+    bam.parent.mkdir()
+    bam.write_bytes(genome(HTSNEXUS).read_bytes())
+    _run(str(bam), tmp_path / "out", chunk_size=1000)
+    folder = output_folder(tmp_path / "out", bam)
+    before = sorted((p.name, p.read_bytes()) for p in folder.iterdir())
+    # the same file, now truncated: the run fails and the published folder stays as it was
+    bam.write_bytes(genome(HTSNEXUS).read_bytes()[: bam.stat().st_size // 2])
     job = build_streaming_bam_job(
-        StreamingBamChunkStreamer(), StreamingBamChunkProcessor(output_directory=str(tmp_path))
+        StreamingBamChunkStreamer(), StreamingBamChunkProcessor(output_directory=str(tmp_path / "out"))
     )
-    result = job.execute_in_process(run_config=stream_run_config(str(bad), 1000), raise_on_error=False)
+    result = job.execute_in_process(run_config=stream_run_config(str(bam), 1000), raise_on_error=False)
     assert not result.success
-    assert (tmp_path / bam.stem / "chunk_000001.json").read_text() == before
+    assert sorted((p.name, p.read_bytes()) for p in folder.iterdir()) == before
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [folder.name]  # no staging folder left
+
+
+def test_bams_that_share_a_file_name_get_their_own_folders(tmp_path: Path) -> None:
+    # Two different BAMs called reads.bam in two folders, and the first one again by file:// URL.
+    first, second = tmp_path / "a" / "reads.bam", tmp_path / "b" / "reads.bam"
+    for copy, source in ((first, HTSNEXUS), (second, NA12878_S1)):
+        copy.parent.mkdir()
+        copy.write_bytes(genome(source).read_bytes())
+    out = tmp_path / "out"
+    _run(str(first), out, chunk_size=1000)
+    _run(str(second), out, chunk_size=1000)
+    _run(first.as_uri(), out, chunk_size=1000)
+    folders = sorted(p.name for p in out.iterdir())
+    assert len(folders) == 2 and all(re.fullmatch(r"reads-[0-9a-f]{8}", name) for name in folders)
+    totals = {
+        json.loads((out / name / "summary.json").read_text())["stats"]["total_reads"] for name in folders
+    }
+    assert totals == {39_918, 52_035}
 
 
 def test_a_failing_chunk_step_leaves_no_partial_folder(tmp_path: Path) -> None:
     """Batch 1 is written, batch 2 fails (a folder sits where chunk 10 goes): the failure hook cleans up."""
     bam = genome(HTSNEXUS)
     run_id = "0badc0de-0000-4000-8000-000000000000"
-    staging = tmp_path / f".htsnexus_test_NA12878.{run_id}.partial"
+    staging = tmp_path / f".{output_folder(tmp_path, bam).name}.{run_id}.partial"
     (staging / "chunk_000010.json").mkdir(parents=True)
     job = build_streaming_bam_job(
         StreamingBamChunkStreamer(batch_reads=7000),
@@ -119,7 +141,8 @@ def test_a_failing_chunk_step_leaves_no_partial_folder(tmp_path: Path) -> None:
     )
     assert not result.success
     assert not staging.exists()
-    assert not (tmp_path / "htsnexus_test_NA12878").exists()
+    assert not output_folder(tmp_path, bam).exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
@@ -154,7 +177,7 @@ def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path, modul
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    folder = output / "bam" / bam.stem
+    folder = output_folder(output / "bam", bam)
     assert len(list(folder.glob("chunk_*.json"))) == 20
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["stats"]["total_reads"] == 39_918

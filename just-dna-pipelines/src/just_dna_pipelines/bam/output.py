@@ -22,7 +22,7 @@ def chunk_file_name(chunk_id: int) -> str:
 
 
 def final_folder(output_root: Path, info: BamFileInfo) -> Path:
-    """Where one BAM's JSON files end up: `<output root>/<BAM name>/`."""
+    """Where one BAM's JSON files end up: `<output root>/<BAM name>-<8 hex of its path or URL>/`."""
     return output_root / info.name
 
 

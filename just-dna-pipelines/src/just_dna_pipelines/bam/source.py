@@ -35,6 +35,16 @@ class BamLocation:
         stem = raw[:-4] if raw.lower().endswith(".bam") else raw
         return sample_name_from_filename(stem or "bam")
 
+    @property
+    def source_id(self) -> str:
+        """What tells this BAM apart from others: its absolute path (symlinks resolved) or its URL."""
+        return str(self.path.resolve()) if self.path is not None else self.url
+
+    @property
+    def output_name(self) -> str:
+        """`<name>-<8 hex digits of source_id>`: one output folder per BAM, even when two share a file name."""
+        return f"{self.name}-{hashlib.sha256(self.source_id.encode()).hexdigest()[:8]}"
+
 
 def locate(url: str) -> BamLocation:
     """Parse a local path, file:// or http(s):// URL; other schemes are a BamError."""

@@ -96,7 +96,7 @@ class BamStream:
             )
         return BamFileInfo(
             bam_url=self.bam_url,
-            name=self.location.name,
+            name=self.location.output_name,
             version=self.version,
             chunk_size=self.chunk_size,
             total_chunks=total_chunks,

@@ -18,7 +18,7 @@ class BamFileInfo:
     """One streamed BAM: where it came from, its version, and how it was cut into chunks."""
 
     bam_url: str
-    name: str
+    name: str  # the output folder's name: BamLocation.output_name
     version: str
     chunk_size: int
     total_chunks: int

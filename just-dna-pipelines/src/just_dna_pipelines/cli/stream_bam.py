@@ -70,7 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--output-dir",
         type=Path,
         default=None,
-        help="where to write <BAM name>/chunk_*.json and summary.json (default: the output folder's bam/)",
+        help="where to write <BAM name>-<8 hex>/chunk_*.json and summary.json (default: the output folder's bam/)",
     )
     parser.set_defaults(handler=run)
 

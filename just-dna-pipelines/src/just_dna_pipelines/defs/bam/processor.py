@@ -21,7 +21,7 @@ SUMMARY_OP_NAME = "publish_bam_summary_op"
 
 
 class StreamingBamChunkProcessor(dg.Component, dg.Resolvable, dg.Model):
-    """Writes `chunk_NNNNNN.json` per chunk and `summary.json` under `<output_directory>/<BAM name>/`.
+    """Writes `chunk_NNNNNN.json` per chunk and `summary.json` under `<output_directory>/<BAM name>-<8 hex>/`.
 
     Each mapped step writes one batch into a hidden staging folder; the summary step checks that every
     chunk was written and swaps the folder in whole, so readers never see a half-written result.

@@ -4,6 +4,7 @@ import os
 
 import reflex as rx
 
+from webui.config import get_web_settings
 from webui.toolchain import BUN_PATH, offline_env, pin_frontend_host
 
 # Set here too so a bare `uv run reflex run` behaves like `uv run start` (no network probes, no telemetry).
@@ -18,6 +19,8 @@ config = rx.Config(
     app_module_import="webui.app",
     telemetry_enabled=False,
     backend_host=os.environ.get("JUST_DNA_HOST", "127.0.0.1"),
+    # Only this app's own pages may call the backend with credentials or open its websocket.
+    cors_allowed_origins=get_web_settings().origins(),
     show_built_with_reflex=False,
     # Per-session state stays in memory: the session token is never written to disk under .states/.
     state_manager_mode=rx.constants.StateManagerMode.MEMORY,

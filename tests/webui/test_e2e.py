@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from webui.harness import CHROMIUM, REPO_ROOT, chromium, running_app
+from webui.harness import sign_up as _sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
 SHOTS = REPO_ROOT / "test-artifacts" / "webui"
@@ -33,16 +34,6 @@ def _shoot(page, name: str, dark: bool = False) -> None:
         page.wait_for_timeout(500)
         page.screenshot(path=str(SHOTS / f"{name}-dark-desktop.png"), full_page=True)
         page.emulate_media(color_scheme="light")
-
-
-def _sign_up(page, url: str, name: str, password: str) -> None:
-    page.goto(f"{url}/signup")
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.fill("#confirm", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/", timeout=30_000)
-    page.wait_for_selector("#user-menu", timeout=30_000)
 
 
 def _upload(page, path: Path) -> None:
@@ -207,7 +198,11 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
 
         # Bob deletes his account; the app lists what went and he is logged out.
         page.goto(f"{url}/account")
-        page.fill("#confirm-name", "bob")
+        page.fill("#confirm-password", "not bob's password")
+        page.click("#delete-account")
+        page.wait_for_selector("#account-error")
+        assert "wrong password" in page.inner_text("#account-error")
+        page.fill("#confirm-password", "another long secret")
         page.click("#delete-account")
         page.wait_for_selector("#account-deleted")
         assert "account bob" in page.inner_text("#account-deleted")

@@ -3,7 +3,8 @@
 import pytest
 from starlette.testclient import TestClient
 
-from webui.routes import SESSION_COOKIE, file_routes
+from webui.routes import file_routes
+from webui.security.cookies import SESSION_COOKIE
 from webui.services import accounts, samples
 from webui.services.errors import NotFoundError, WebError
 from webui.services.uploads import add_demo_sample
@@ -36,8 +37,7 @@ def test_other_users_samples_are_invisible(alice, bob):
 def test_file_route_serves_only_the_owner(alice, bob, web_env):
     add_demo_sample(alice)
     _fake_outputs(web_env, "alice", "demo_sample")
-    _, alice_token = accounts.log_in("alice", "correct horse battery")
-    _, bob_token = accounts.log_in("bob", "another long secret")
+    alice_token, bob_token = accounts.open_session(alice), accounts.open_session(bob)
     report = "/files/alice/demo_sample/longevity_report.html"
     csv = "/files/alice/demo_sample/longevitymap_variants.csv"
     client = TestClient(file_routes())
@@ -84,7 +84,7 @@ def test_delete_account_removes_everything_and_signs_out(alice, bob, web_env):
     add_demo_sample(alice)
     add_demo_sample(bob)
     _fake_outputs(web_env, "alice", "demo_sample")
-    _, token = accounts.log_in("alice", "correct horse battery")
+    token = accounts.open_session(alice)
     deleted = samples.delete_account(alice)
     assert deleted[-1].startswith("account alice")
     assert accounts.user_for_token(token) is None

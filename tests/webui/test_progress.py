@@ -80,3 +80,18 @@ def test_report_step_done_is_seen_before_the_run_ends():
     assert not view.step_done("longevity_report")
     view.apply([_ev(2, "step_success", "user_longevity_report", "done")])
     assert view.step_done("longevity_report")
+
+
+def test_server_paths_and_internal_words_never_reach_the_log_or_the_error():
+    view = RunView(modules=["longevitymap"])
+    view.apply(
+        [
+            _ev(1, "log", "user_vcf_source", "wrote /srv/jdl/data/output/users/alice/s1/source.json"),
+            _ev(
+                2, "step_failure", "user_vcf_normalized", "could not read /srv/jdl/in/alice/s1.vcf: empty CSV"
+            ),
+        ]
+    )
+    text = " ".join(line["message"] for line in view.log) + view.failure_message
+    assert "/srv/" not in text and "empty CSV" not in text
+    assert "source.json" in text and "s1.vcf: no data lines" in view.failure_message

@@ -92,3 +92,53 @@ def test_same_sample_twice_is_refused(alice):
     add_demo_sample(alice)
     with pytest.raises(WebError, match="already have a sample"):
         add_demo_sample(alice)
+
+
+def _demo_bytes(alice, web_env) -> bytes:
+    """A valid small VCF (the demo sample), read back from where the app stored it, then removed again."""
+    demo = add_demo_sample(alice)
+    data = (web_env.root / "input" / "users" / "alice" / demo.filename).read_bytes()
+    samples.delete_sample(alice, demo.name)
+    return data
+
+
+def test_two_uploads_of_one_name_at_once_keep_exactly_one_intact_file(alice, web_env):
+    """Two tabs uploading dup.vcf at the same moment: one is kept whole, the other told why; no SQL error."""
+    import threading
+
+    from just_dna_pipelines.uploads import find_user_vcf
+
+    data = _demo_bytes(alice, web_env)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def upload() -> None:
+        barrier.wait()
+        try:
+            sink = UploadSink(alice, "dup.vcf")
+            for start in range(0, len(data), 4096):
+                sink.write(data[start : start + 4096])
+            outcomes.append("added " + sink.finish().name)
+        except WebError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[0] == "added dup", outcomes
+    assert "being uploaded already" in sorted(outcomes)[1], outcomes
+    assert [s.name for s in samples.list_samples(alice)] == ["dup"]
+    assert find_user_vcf("alice", "dup").read_bytes() == data  # the kept sample's file is there, whole
+    assert _stored_files(web_env.root) == ["input/users/alice/dup.vcf"]
+
+
+def test_an_abandoned_upload_frees_its_name(alice, web_env):
+    sink = UploadSink(alice, "later.vcf")
+    with pytest.raises(WebError, match="being uploaded already"):
+        UploadSink(alice, "later.vcf")
+    sink.abort()
+    again = UploadSink(alice, "later.vcf")  # the name is free again
+    again.abort()
+    assert _stored_files(web_env.root) == []

@@ -8,9 +8,12 @@ import reflex as rx
 from just_dna_pipelines import service
 from webui.pages import account, index, login, run, sample, signup  # noqa: F401  (registers the pages)
 from webui.routes import file_routes
+from webui.security.guard import SessionGuard
 from webui.services.priority import lower_run_priority
 
 app = rx.App(api_transformer=file_routes())
+# First of all middlewares, hydration included: no state reaches a tab without a live session.
+app.add_middleware(SessionGuard(), index=0)
 
 
 async def warm_up_runs() -> None:

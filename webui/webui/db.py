@@ -32,11 +32,31 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed login, counted per attempted name to throttle guessing."""
+    """A login attempt counted against a throttling key (a name and address pair, or an address)."""
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True)
     at: float = Field(default_factory=time.time, index=True)
+
+
+class LoginTicket(SQLModel, table=True):
+    """A one-time, short-lived ticket the browser trades for the HttpOnly session cookie (hash stored only)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_hash: str = Field(index=True, unique=True)
+    user_id: int = Field(index=True, foreign_key="user.id")
+    next_url: str
+    expires_at: float
+
+
+class UploadReservation(SQLModel, table=True):
+    """A sample name held by an upload in progress, so two uploads of one name cannot both be kept."""
+
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True, foreign_key="user.id")
+    name: str
+    created_at: float = Field(default_factory=time.time)
 
 
 class SampleRecord(SQLModel, table=True):
@@ -52,6 +72,8 @@ class SampleRecord(SQLModel, table=True):
     genome_build: str
     vcf_samples: str
     uploaded_at: float = Field(default_factory=time.time)
+    # The VCF column the person picked for a multi-sample file ("" = the default the pipeline names).
+    sample_column: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class RunRecord(SQLModel, table=True):
@@ -78,9 +100,37 @@ def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
-    engine = create_engine(url, connect_args=connect_args)
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
     SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add columns that newer code declares to tables an older version created; return what was added.
+
+    Only nullable or server-defaulted columns are ever added, so existing rows stay valid.
+    """
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    added = []
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            default = column.server_default.arg if column.server_default is not None else None  # type: ignore[attr-defined]
+            clause = f" DEFAULT '{default}' NOT NULL" if default is not None else ""
+            with engine.begin() as connection:
+                connection.execute(
+                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}')
+                )
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def get_engine() -> Engine:

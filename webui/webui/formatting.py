@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 
@@ -31,3 +32,18 @@ def duration(seconds: float | None) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
+_INTERNAL_PHRASES = {
+    "empty CSV": "no data lines",
+    "empty csv": "no data lines",
+}
+
+
+def for_user(message: str) -> str:
+    """A server message fit to show: absolute server paths shortened to their file names, internals reworded."""
+    text = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "(folder)", message)
+    for internal, plain in _INTERNAL_PHRASES.items():
+        text = text.replace(internal, plain)
+    return text

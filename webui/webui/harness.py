@@ -118,3 +118,31 @@ def chromium(tmp: Path):
             yield context
         finally:
             context.close()
+
+
+def sign_up(page, url: str, name: str, password: str) -> None:
+    """Sign up through the real form and wait for the home page with the user menu."""
+    page.goto(f"{url}/signup")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/", timeout=30_000)
+    page.wait_for_selector("#user-menu", timeout=30_000)
+
+
+def log_in(page, url: str, name: str, password: str) -> None:
+    """Log in through the real form and wait for the home page."""
+    page.goto(f"{url}/login")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/", timeout=30_000)
+    page.wait_for_selector("#user-menu", timeout=30_000)
+
+
+def log_out(page, url: str) -> None:
+    """Log out from the user menu and wait for the login page."""
+    page.click("#user-menu")
+    page.click("#logout")
+    page.wait_for_url(f"{url}/login", timeout=30_000)

@@ -29,6 +29,12 @@ def _parser(with_web: bool) -> argparse.ArgumentParser:
     parser.add_argument(
         "--dagster-port", type=int, default=int(env("JUST_DNA_DAGSTER_PORT", "3030")), help="Dagster UI"
     )
+    # The Dagster UI has no login and lists every user's runs: loopback unless explicitly opened.
+    parser.add_argument(
+        "--dagster-host",
+        default=env("JUST_DNA_DAGSTER_HOST", "127.0.0.1"),
+        help="interface the Dagster UI binds (it has no login: keep it on 127.0.0.1 or behind an authenticating proxy)",
+    )
     if with_web:
         parser.add_argument(
             "--frontend-port", type=int, default=int(env("JUST_DNA_FRONTEND_PORT", "3000")), help="web app"
@@ -130,11 +136,14 @@ def start(argv: list[str] | None = None) -> None:
     env = _base_env(home)
     env["REFLEX_BUN_PATH"] = str(ensure_bun())
     env["JUST_DNA_HOST"] = args.host
+    # The web app allows only its own page origins (CORS, websocket Origin check): tell it its ports.
+    env["JUST_DNA_FRONTEND_PORT"] = str(args.frontend_port)
+    env["JUST_DNA_BACKEND_PORT"] = str(args.frontend_port if args.prod else args.backend_port)
     host = args.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     procs: dict[str, subprocess.Popen[bytes]] = {}
     if not args.no_dagster:
-        for name, cmd in _dagster_cmds(host, args.dagster_port).items():
+        for name, cmd in _dagster_cmds(args.dagster_host, args.dagster_port).items():
             procs[name] = _spawn(name, cmd, env, log_dir)
     reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
     if args.prod:
@@ -144,7 +153,8 @@ def start(argv: list[str] | None = None) -> None:
     procs["webui"] = _spawn("webui", reflex, env, log_dir)
     print(f"\njust-dna-lite web app: http://{shown}:{args.frontend_port}", flush=True)
     if not args.no_dagster:
-        print(f"Dagster UI:            http://{shown}:{args.dagster_port}", flush=True)
+        dagster_shown = "127.0.0.1" if args.dagster_host in ("0.0.0.0", "::") else args.dagster_host
+        print(f"Dagster UI:            http://{dagster_shown}:{args.dagster_port}", flush=True)
     print("(first start builds the web frontend: ~15 s; Ctrl-C stops everything)\n", flush=True)
     raise SystemExit(_supervise(procs))
 
@@ -156,8 +166,8 @@ def dagster_ui(argv: list[str] | None = None) -> None:
     env = _base_env(home)
     procs = {
         name: _spawn(name, cmd, env, home.parent / "logs")
-        for name, cmd in _dagster_cmds(args.host, args.dagster_port).items()
+        for name, cmd in _dagster_cmds(args.dagster_host, args.dagster_port).items()
     }
-    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    shown = "127.0.0.1" if args.dagster_host in ("0.0.0.0", "::") else args.dagster_host
     print(f"\nDagster UI: http://{shown}:{args.dagster_port}  (Ctrl-C stops it)\n", flush=True)
     raise SystemExit(_supervise(procs))

@@ -1,46 +1,128 @@
-"""HTTP routes for reports and downloads, served next to Reflex's backend; each checks session and owner.
+"""HTTP routes served next to Reflex's backend; each checks the session cookie it receives.
 
-`/files/{user}/{sample}/{name}` serves one of the sample's output files. The report's own download links
-are relative file names, so they resolve to this same route when the report is shown from it.
+- `/auth/enter?ticket=...` trades a one-time login ticket for the HttpOnly session cookie and goes home.
+- `/auth/logout?to=ORIGIN` drops the cookie of an ended session and goes to the login page.
+- `/files/{user}/{sample}/{name}` serves one of the logged-in user's output files. The report's own download
+  links are relative file names, so they resolve to this same route when the report is shown from it.
+- Uploads (`/_upload`) must carry the tab's upload key (a secret the session guard gives only to a tab whose
+  connection holds a live session); the upload handler checks it against its own (see `upload_keys`).
+  A browser's upload request carries no cookie in dev mode (cross-origin XMLHttpRequest), hence the key.
 """
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from webui.config import get_web_settings
+from webui.security.cookies import clear_session_cookie, session_token, set_session_cookie
+from webui.security.origins import allowed_origins, is_allowed_origin
 from webui.services import accounts, samples
 from webui.services.errors import NotFoundError
 
-SESSION_COOKIE = "jdl_session"
 # The report is our own self-contained HTML: inline styles and scripts, nothing fetched from anywhere.
 REPORT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+NO_STORE = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+UPLOAD_PATH = "/_upload"
+UPLOAD_KEY_HEADER = "x-jdl-upload-key"
+MAX_PENDING_UPLOADS = 10_000
+# client token -> upload key its latest upload request carried (consumed by the upload handler).
+upload_keys: dict[str, str] = {}
+
+
+def _home(origin: str | None, path: str) -> str:
+    """`path` on an allowed page origin (the given one, else the first configured one): never elsewhere."""
+    base = origin.rstrip("/") if origin and is_allowed_origin(origin) else allowed_origins()[0]
+    return base + path
+
+
+def enter(request: Request) -> Response:
+    """Redeem a login ticket: set the HttpOnly session cookie and send the browser to the app's home page."""
+    redeemed = accounts.redeem_login_ticket(request.query_params.get("ticket", ""))
+    if redeemed is None:
+        return PlainTextResponse(
+            "this login link has expired or was used already; log in again", status_code=400, headers=NO_STORE
+        )
+    token, next_url = redeemed
+    response = RedirectResponse(next_url, status_code=303, headers=NO_STORE)
+    settings = get_web_settings()
+    response.headers.append(
+        "Set-Cookie", set_session_cookie(token, settings.session_seconds, settings.cookie_secure)
+    )
+    return response
+
+
+def logout(request: Request) -> Response:
+    """Drop the session cookie once its session has ended (a live session is kept: no cross-site logout)."""
+    target = _home(request.query_params.get("to"), "/login")
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    if accounts.user_for_token(session_token(request.headers.get("cookie"))) is None:
+        response.headers.append("Set-Cookie", clear_session_cookie(get_web_settings().cookie_secure))
+    return response
 
 
 def sample_file(request: Request) -> Response:
     """One output file of the logged-in user's sample: HTML inline (for the embedded report), the rest as attachments."""
-    user = accounts.user_for_token(request.cookies.get(SESSION_COOKIE))
+    user = accounts.user_for_token(session_token(request.headers.get("cookie")))
     if user is None:
-        return PlainTextResponse("please log in", status_code=401)
+        return PlainTextResponse("please log in", status_code=401, headers=NO_STORE)
     owner, sample, name = (request.path_params[k] for k in ("user", "sample", "name"))
     if owner != user.name:
-        return PlainTextResponse("not found", status_code=404)
+        return PlainTextResponse("not found", status_code=404, headers=NO_STORE)
     try:
         path = samples.output_files(user, sample).get(name)
     except NotFoundError:
         path = None
     if path is None or not path.is_file():
-        return PlainTextResponse("not found", status_code=404)
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        return PlainTextResponse("not found", status_code=404, headers=NO_STORE)
     if path.suffix == ".html" and "download" not in request.query_params:
         return FileResponse(
-            path, media_type="text/html", headers={**headers, "Content-Security-Policy": REPORT_CSP}
+            path, media_type="text/html", headers={**NO_STORE, "Content-Security-Policy": REPORT_CSP}
         )
-    return FileResponse(path, filename=path.name, headers=headers)
+    return FileResponse(path, filename=path.name, headers=NO_STORE)
+
+
+class UploadKeyCheck:
+    """Refuses uploads without a tab's upload key and notes which key came with the upload of which tab."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check POSTs to the upload endpoint; pass everything else through."""
+        if (
+            scope["type"] == "http"
+            and scope["path"].rstrip("/").endswith(UPLOAD_PATH)
+            and scope["method"] == "POST"
+        ):
+            request = Request(scope)
+            key = request.headers.get(UPLOAD_KEY_HEADER, "")
+            client_token = request.headers.get("reflex-client-token", "")
+            if not key or not client_token or len(key) > 128 or len(client_token) > 128:
+                await PlainTextResponse("please log in", status_code=401, headers=NO_STORE)(
+                    scope, receive, send
+                )
+                return
+            if len(upload_keys) >= MAX_PENDING_UPLOADS:
+                upload_keys.clear()  # keys of uploads whose handler never ran; a live tab just retries
+            upload_keys[client_token] = key
+        await self.app(scope, receive, send)
 
 
 def file_routes() -> Starlette:
     """The Starlette app Reflex mounts its own backend under (see `App(api_transformer=...)`)."""
-    return Starlette(routes=[Route("/files/{user}/{sample}/{name}", sample_file)])
+    routes = [
+        Route("/auth/enter", enter, methods=["GET"]),
+        Route("/auth/logout", logout, methods=["GET"]),
+        Route("/files/{user}/{sample}/{name}", sample_file),
+    ]
+    app = Starlette(routes=routes)
+    app.add_middleware(UploadKeyCheck)
+    return app

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars.object import ObjectVar
+from reflex.vars.sequence import ArrayVar
 
 from webui.components.layout import card, error_callout
+from webui.routes import UPLOAD_KEY_HEADER
 from webui.states.samples import UPLOAD_ID, SamplesState
 
 ACCEPT = {"application/gzip": [".gz", ".bgz"], "text/plain": [".vcf"], "application/octet-stream": [".bcf"]}
+
+
+def _rejected_summary(rejected: rx.Var) -> Any:
+    """Send refused files as "name<TAB>size<TAB>reason codes" strings: never the files themselves."""
+
+    def one(item: rx.Var) -> rx.Var:
+        record = item.to(ObjectVar, dict[str, dict[str, Any]])
+        file = record["file"].to(ObjectVar, dict[str, Any])
+        errors = record["errors"].to(ArrayVar, list[dict[str, Any]])
+        return rx.Var.create(f"{file['name']}\t{file['size']}\t{errors.map(lambda e: e['code']).join(',')}")
+
+    return SamplesState.upload_rejected(rejected.to(ArrayVar).map(one))  # type: ignore[call-arg,operator]
 
 
 def upload_box() -> rx.Component:
@@ -50,10 +67,12 @@ def upload_box() -> rx.Component:
             custom_attrs={"data-ready": rx.cond(SamplesState.loaded, "true", "false")},
             on_drop=SamplesState.receive_upload(  # type: ignore[misc]  # Reflex stubs miss chunk-upload handlers
                 rx.upload_files_chunk(
-                    upload_id=UPLOAD_ID, on_upload_progress=SamplesState.upload_progress_changed
+                    upload_id=UPLOAD_ID,
+                    on_upload_progress=SamplesState.upload_progress_changed,
+                    extra_headers={UPLOAD_KEY_HEADER: SamplesState.upload_key},  # type: ignore[dict-item]
                 )
             ),
-            on_drop_rejected=SamplesState.upload_rejected,
+            on_drop_rejected=_rejected_summary,
             border=f"2px dashed {rx.color('accent', 7)}",
             border_radius="12px",
             padding="2em 1em",

@@ -8,7 +8,7 @@ from webui.states.account import AccountState
 
 
 def delete_card() -> rx.Component:
-    """Delete the account after typing the user name."""
+    """Delete the account after typing the password."""
     return card(
         rx.heading("Delete account", size="4"),
         rx.text(
@@ -17,22 +17,31 @@ def delete_card() -> rx.Component:
             size="2",
             color_scheme="gray",
         ),
-        rx.text("Type your user name to confirm:", size="2"),
-        rx.input(
-            value=AccountState.confirm_text,
-            on_change=AccountState.set_confirm_text,
-            placeholder=AccountState.user_name,
-            id="confirm-name",
-            max_width="320px",
-        ),
-        error_callout(AccountState.error),
-        rx.button(
-            rx.icon("trash-2", size=14),
-            "Delete my account and all data",
-            color_scheme="red",
-            on_click=AccountState.delete_account,
-            id="delete-account",
-            width="fit-content",
+        rx.form(
+            rx.vstack(
+                rx.text("Type your password to confirm:", size="2", as_="label", html_for="confirm-password"),
+                rx.input(
+                    name="password",
+                    type="password",
+                    auto_complete="current-password",
+                    required=True,
+                    id="confirm-password",
+                    max_width="320px",
+                ),
+                error_callout(AccountState.error, id="account-error"),
+                rx.button(
+                    rx.icon("trash-2", size=14),
+                    "Delete my account and all data",
+                    color_scheme="red",
+                    type="submit",
+                    loading=AccountState.deleting,
+                    id="delete-account",
+                    width="fit-content",
+                ),
+                spacing="3",
+            ),
+            on_submit=AccountState.delete_account,
+            reset_on_submit=True,
         ),
     )
 

@@ -1,19 +1,22 @@
-"""Sign-up, login with throttling, sessions that expire, logout and account deletion."""
+"""Sign-up, login with throttling, one-time login tickets, sessions that expire, logout, module choice."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
 from just_dna_pipelines.keys import InvalidKeyError, validate_name
-from webui import security
 from webui.config import get_web_settings
-from webui.db import AuthSession, LoginFailure, ModuleChoice, User, db_session
+from webui.db import AuthSession, LoginTicket, ModuleChoice, User, db_session
+from webui.security import hash_password, new_token, password_problem, token_digest, verify_password
+from webui.security.throttle import Throttled, forget_failures, release_attempt, reserve_attempt
 from webui.services.errors import AuthError
 
 LOGIN_FAILED = "wrong user name or password"
+TICKET_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -33,75 +36,103 @@ def normalize_name(name: str) -> str:
 
 
 def sign_up(name: str, password: str) -> CurrentUser:
-    """Create an account; raise AuthError if the name is invalid or taken or the password too short."""
+    """Create an account; raise AuthError if the name is invalid or taken or the password is weak."""
     name = normalize_name(name)
-    minimum = get_web_settings().min_password_length
-    if len(password) < minimum:
-        raise AuthError(f"password too short: use at least {minimum} characters")
+    if problem := password_problem(password, name):
+        raise AuthError(problem)
     with db_session() as db:
         if db.exec(select(User).where(User.name == name)).first() is not None:
-            raise AuthError(f"the user name {name!r} is taken")
-        user = User(name=name, password_hash=security.hash_password(password))
+            raise AuthError(f"the user name {name} is taken")
+        user = User(name=name, password_hash=hash_password(password))
         db.add(user)
-        db.commit()
+        try:
+            db.commit()
+        except IntegrityError:  # taken by a sign-up that committed in between
+            raise AuthError(f"the user name {name} is taken") from None
         db.refresh(user)
         assert user.id is not None
         return CurrentUser(user.id, user.name)
 
 
-def _recent_failures(key: str, now: float) -> list[float]:
-    """Times of failed logins for `key` inside the throttling window."""
-    window = get_web_settings().login_window_seconds
-    with db_session() as db:
-        rows = db.exec(select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > now - window))
-        return sorted(rows.all())
+def log_in(name: str, password: str, address: str = "") -> CurrentUser:
+    """Check credentials; return the user. Throttled per (name, address) and per address.
 
-
-def log_in(name: str, password: str, client: str = "") -> tuple[CurrentUser, str]:
-    """Check credentials and open a session; return the user and the session token.
-
-    The error never says whether the account exists. After too many failures for a name (or a client
-    address) inside the window, logins for it are refused until the oldest failure leaves the window.
+    The error never says whether the account exists.
     """
-    settings = get_web_settings()
-    now = time.time()
-    key_name = f"name:{name.strip().lower()}"
-    keys = [key_name] + ([f"client:{client}"] if client else [])
-    for key in keys:
-        failures = _recent_failures(key, now)
-        limit = settings.login_max_failures * (4 if key.startswith("client:") else 1)
-        if len(failures) >= limit:
-            wait = int(failures[0] + settings.login_window_seconds - now) + 1
-            raise AuthError(f"too many failed logins; try again in {wait} s")
+    canonical = name.strip().lower()[:64]
+    try:
+        reserved = reserve_attempt(canonical, address)
+    except Throttled as exc:
+        raise AuthError(str(exc)) from None
     with db_session() as db:
-        user = db.exec(select(User).where(User.name == name.strip().lower())).first()
-        if not security.verify_password(user.password_hash if user else None, password) or user is None:
-            for key in keys:
-                db.add(LoginFailure(key=key, at=now))
-            db.commit()
-            raise AuthError(LOGIN_FAILED)
-        db.exec(delete(LoginFailure).where(col(LoginFailure.key) == key_name))
-        assert user.id is not None
-        current = CurrentUser(user.id, user.name)
+        user = db.exec(select(User).where(User.name == canonical)).first()
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise AuthError(LOGIN_FAILED)  # the reservation stays: it was a failure
+    release_attempt(reserved)
+    forget_failures(canonical, address)
+    assert user.id is not None
+    return CurrentUser(user.id, user.name)
+
+
+def check_password(user: CurrentUser, password: str) -> bool:
+    """Whether `password` is the user's current password (to confirm a destructive action)."""
+    with db_session() as db:
+        row = db.get(User, user.id)
+    return row is not None and verify_password(row.password_hash, password)
+
+
+def issue_login_ticket(user: CurrentUser, next_url: str) -> str:
+    """A one-time ticket (valid TICKET_SECONDS) the browser trades for the session cookie at /auth/enter."""
+    ticket = new_token()
+    with db_session() as db:
+        db.exec(delete(LoginTicket).where(col(LoginTicket.expires_at) < time.time()))
+        db.add(
+            LoginTicket(
+                ticket_hash=token_digest(ticket),
+                user_id=user.id,
+                next_url=next_url,
+                expires_at=time.time() + TICKET_SECONDS,
+            )
+        )
         db.commit()
-    return current, open_session(current)
+    return ticket
+
+
+def redeem_login_ticket(ticket: str) -> tuple[str, str] | None:
+    """Consume a ticket (once): open a session and return (session token, next URL); None if invalid."""
+    if not ticket or len(ticket) > 128:
+        return None
+    digest = token_digest(ticket)
+    with db_session() as db:
+        row = db.exec(select(LoginTicket).where(LoginTicket.ticket_hash == digest)).first()
+        if row is None:
+            return None
+        # Deleting it is the claim: of two redemptions racing, only the one that deleted the row wins.
+        claimed = db.exec(delete(LoginTicket).where(col(LoginTicket.id) == row.id))
+        db.commit()
+        if claimed.rowcount != 1 or row.expires_at < time.time():
+            return None
+        user = db.get(User, row.user_id)
+    if user is None or user.id is None:
+        return None
+    return open_session(CurrentUser(user.id, user.name)), row.next_url
 
 
 def open_session(user: CurrentUser) -> str:
     """Start a session for `user` and return its token."""
-    token = security.new_token()
-    expires = time.time() + get_web_settings().session_hours * 3600
+    token = new_token()
+    expires = time.time() + get_web_settings().session_seconds
     with db_session() as db:
-        db.add(AuthSession(token_hash=security.token_digest(token), user_id=user.id, expires_at=expires))
+        db.add(AuthSession(token_hash=token_digest(token), user_id=user.id, expires_at=expires))
         db.commit()
     return token
 
 
 def user_for_token(token: str | None) -> CurrentUser | None:
     """The user of a live session token, or None if the token is unknown or expired (expired ones are removed)."""
-    if not token:
+    if not token or len(token) > 128:
         return None
-    digest = security.token_digest(token)
+    digest = token_digest(token)
     with db_session() as db:
         row = db.exec(select(AuthSession).where(AuthSession.token_hash == digest)).first()
         if row is None:
@@ -126,7 +157,7 @@ def log_out(token: str | None) -> None:
     """End the session of `token` (no-op if unknown)."""
     if token:
         with db_session() as db:
-            db.exec(delete(AuthSession).where(col(AuthSession.token_hash) == security.token_digest(token)))
+            db.exec(delete(AuthSession).where(col(AuthSession.token_hash) == token_digest(token)))
             db.commit()
 
 

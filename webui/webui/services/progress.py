@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from just_dna_pipelines.service import ProgressEvent
+from webui.formatting import for_user
 
 MAX_LOG_LINES = 14
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
@@ -56,7 +57,7 @@ class RunView:
         if self.current_step == step:
             self.current_step = ""
         if failed:
-            self.failure_message = self.failure_message or event.message
+            self.failure_message = self.failure_message or for_user(event.message)
             if ANNOTATION_STEP in step:
                 self._set_modules(("waiting", "working"), "failed")
 
@@ -69,7 +70,7 @@ class RunView:
             if event.kind in ("step_start", "step_success", "step_failure") and step:
                 self._step_event(event, step)
             elif event.kind in ("run_failure", "run_canceled"):
-                self.failure_message = self.failure_message or event.message
+                self.failure_message = self.failure_message or for_user(event.message)
             elif event.kind == "run_success":
                 self._set_modules(("waiting", "working"), "done")
             match = MODULE_LINE.match(event.message or "")
@@ -79,7 +80,8 @@ class RunView:
                 self.module_detail[match["name"]] = match["detail"] or status
             if event.message:
                 clock = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
-                self.log.append({"time": clock, "kind": event.kind, "step": step, "message": event.message})
+                line = {"time": clock, "kind": event.kind, "step": step, "message": for_user(event.message)}
+                self.log.append(line)
         self.log = self.log[-MAX_LOG_LINES:]
         return bool(events)
 

@@ -6,15 +6,27 @@ not found, so nobody learns what others have.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key, validate_name
-from webui.db import AuthSession, LoginFailure, ModuleChoice, RunRecord, SampleRecord, User, db_session
+from webui.db import (
+    AuthSession,
+    LoginFailure,
+    LoginTicket,
+    ModuleChoice,
+    RunRecord,
+    SampleRecord,
+    UploadReservation,
+    User,
+    db_session,
+)
 from webui.services.accounts import CurrentUser
 from webui.services.errors import NotFoundError, WebError
 from webui.services.priority import lower_run_priority
@@ -93,8 +105,42 @@ def get_sample(user: CurrentUser, sample: str) -> SampleView:
     return _view(user, _owned_sample(user, sample))
 
 
+STALE_RESERVATION_S = 24 * 3600  # an upload that never finished (the server was killed mid-upload)
+
+
+def reserve_name(user: CurrentUser, sample: str) -> None:
+    """Hold `sample` for an upload in progress; WebError if the user has it already or is uploading it."""
+    if sample_exists(user, sample):
+        raise WebError(f"you already have a sample named {sample}; delete it first to replace it")
+    with db_session() as db:
+        stale = time.time() - STALE_RESERVATION_S
+        db.exec(
+            delete(UploadReservation).where(
+                col(UploadReservation.user_id) == user.id, col(UploadReservation.created_at) < stale
+            )
+        )
+        db.add(UploadReservation(user_id=user.id, name=sample))
+        try:
+            db.commit()
+        except IntegrityError:
+            raise WebError(
+                f"{sample} is being uploaded already (in another tab?); wait for it to finish"
+            ) from None
+
+
+def release_name(user: CurrentUser, sample: str) -> None:
+    """Free a name an upload held (after it was kept as a sample, or given up)."""
+    with db_session() as db:
+        db.exec(
+            delete(UploadReservation).where(
+                col(UploadReservation.user_id) == user.id, col(UploadReservation.name) == sample
+            )
+        )
+        db.commit()
+
+
 def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.VcfFacts) -> SampleView:
-    """Register a stored, validated VCF as the user's sample (partition `user/sample`)."""
+    """Register a stored, validated VCF (its name reserved by this upload) as the user's sample."""
     service.register_sample(user.name, sample, vcf_path)
     row = SampleRecord(
         user_id=user.id,
@@ -107,6 +153,11 @@ def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.Vc
     )
     with db_session() as db:
         db.add(row)
+        db.exec(
+            delete(UploadReservation).where(
+                col(UploadReservation.user_id) == user.id, col(UploadReservation.name) == sample
+            )
+        )
         db.commit()
     return _view(user, row)
 
@@ -197,10 +248,10 @@ def delete_account(user: CurrentUser) -> list[str]:
     """Delete all the user's data (samples, uploads, outputs, runs, partitions), then the account; return what went."""
     deleted = service.delete_user(user.name)
     with db_session() as db:
-        for table in (AuthSession, RunRecord, SampleRecord):
+        for table in (AuthSession, LoginTicket, RunRecord, SampleRecord, UploadReservation):
             db.exec(delete(table).where(col(table.user_id) == user.id))  # type: ignore[attr-defined]
         db.exec(delete(ModuleChoice).where(col(ModuleChoice.user_id) == user.id))
-        db.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"name:{user.name}"))
+        db.exec(delete(LoginFailure).where(col(LoginFailure.key).startswith(f"pair:{user.name}|")))
         db.exec(delete(User).where(col(User.id) == user.id))
         db.commit()
     return [*deleted, f"account {user.name} and its sessions"]

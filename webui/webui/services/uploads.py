@@ -37,9 +37,9 @@ class UploadSink:
             self.sample = sample_name_from_filename(filename)
         except InvalidKeyError as exc:
             raise WebError(f"{filename}: {exc}") from exc
-        if samples.sample_exists(user, self.sample):
-            raise WebError(f"you already have a sample named {self.sample!r}; delete it first to replace it")
+        samples.reserve_name(user, self.sample)  # raises WebError when taken or being uploaded
         self.user = user
+        self.original_name = filename
         self.filename = self.sample + suffix
         self.limit = get_web_settings().max_upload_bytes
         # A private folder per upload keeps the real file name (messages quote it; readers look at the suffix).
@@ -58,10 +58,11 @@ class UploadSink:
         self._handle.write(data)
 
     def abort(self) -> None:
-        """Drop the partial upload."""
+        """Drop the partial upload and free the sample name."""
         if not self._handle.closed:
             self._handle.close()
         self._clean()
+        samples.release_name(self.user, self.sample)
 
     def _clean(self) -> None:
         """Remove the temp file and its folder."""
@@ -79,16 +80,17 @@ class UploadSink:
             final = service.upload_path(self.user.name, self.filename)
             self.temp_path.replace(final)
         except PipelineError as exc:
-            self._clean()
+            self.abort()
             raise WebError(str(exc)) from exc
         except BaseException:
-            self._clean()
+            self.abort()
             raise
         self._clean()
         try:
             return samples.add_sample(self.user, self.sample, final, facts)
         except BaseException:
             final.unlink(missing_ok=True)
+            samples.release_name(self.user, self.sample)
             raise
 
 

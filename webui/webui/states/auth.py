@@ -1,43 +1,78 @@
-"""The session cookie and the current user; every other state inherits it to check ownership server-side."""
+"""The logged-in user of this tab; every other state inherits it to check ownership server-side.
+
+The session lives in an HttpOnly cookie that only the server sets (routes.py): page scripts never see it.
+The websocket's own request carries it; `security.guard.SessionGuard` binds this state to its user before
+every event, and wipes all user-bound states when the session ends or another user logs in.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
+from urllib.parse import quote
 
 import reflex as rx
 
-from webui.config import get_web_settings
-from webui.routes import SESSION_COOKIE
+from webui.security.cookies import session_token
+from webui.security.origins import backend_base, is_allowed_origin
+from webui.security.throttle import client_address
 from webui.services import accounts
 from webui.services.errors import AuthError
 
-_settings = get_web_settings()
+
+def navigate_to(url: str) -> Any:
+    """A full page load of `url` (a new websocket connection, so the new cookie comes along)."""
+    return rx.call_script(f"window.location.replace({json.dumps(url)})")
 
 
 class AuthState(rx.State):
-    """Who is logged in; the token lives in a cookie so the file routes can check it too."""
+    """Who is logged in (checked against the connection's session cookie before every event)."""
 
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        path="/",
-        same_site="strict",
-        secure=_settings.cookie_secure,
-        max_age=int(_settings.session_hours * 3600),
-    )
     user_name: rx.Field[str] = rx.field("")
     auth_error: rx.Field[str] = rx.field("")
     auth_busy: rx.Field[bool] = rx.field(False)
+    # Sent with uploads (their requests carry no cookie in dev mode); given only to a tab with a live session.
+    upload_key: rx.Field[str] = rx.field("")
+    _owner_id: int | None = None
+    _session_digest: str = ""
+
+    def _session_token(self) -> str | None:
+        """The session token of this tab's connection (never stored in state)."""
+        return session_token(self.router.headers.cookie)
 
     def current_user(self) -> accounts.CurrentUser:
-        """The logged-in user; raises AuthError when the session is missing or expired."""
-        return accounts.require_user(self.session_token)
+        """The logged-in user, checked again now; raises AuthError when the session is missing or ended."""
+        user = accounts.user_for_token(self._session_token())
+        if user is None or user.id != self._owner_id:
+            raise AuthError("please log in")
+        return user
+
+    def session_is(self, user: accounts.CurrentUser) -> bool:
+        """Whether this tab's session still belongs to `user` (for long-running loops)."""
+        return (current := accounts.user_for_token(self._session_token())) is not None and current == user
 
     def page_user(self) -> accounts.CurrentUser | None:
-        """For on-load handlers of private pages: the logged-in user (name shown in the top bar), or None."""
-        user = accounts.user_for_token(self.session_token)
-        self.user_name = user.name if user else ""
-        return user
+        """For on-load handlers of private pages: the logged-in user, or None."""
+        try:
+            return self.current_user()
+        except AuthError:
+            return None
+
+    def _address(self) -> str:
+        """The client's address (X-Forwarded-For only from a trusted proxy)."""
+        headers = self.router.headers.raw_headers
+        return client_address(headers.get("asgi-scope-client", ""), headers.get("x-forwarded-for"))
+
+    def _enter(self, user: accounts.CurrentUser) -> Any:
+        """Trade a one-time ticket for the HttpOnly session cookie at the backend, then load the home page."""
+        headers = self.router.headers.raw_headers
+        origin = headers.get("origin", "")
+        if not is_allowed_origin(origin):
+            raise AuthError("this page's address is not one this app serves; open it from its own address")
+        ticket = accounts.issue_login_ticket(user, origin.rstrip("/") + "/")
+        base = backend_base(headers, headers.get("asgi-scope-client", ""))
+        return navigate_to(f"{base}/auth/enter?ticket={quote(ticket)}")
 
     @rx.event
     def require_login(self):
@@ -47,29 +82,25 @@ class AuthState(rx.State):
     @rx.event
     def skip_if_logged_in(self):
         """On-load of the login and sign-up pages: go home when already logged in."""
-        self.auth_error = ""
-        if accounts.user_for_token(self.session_token) is not None:
-            return rx.redirect("/")
-        return None
+        self.auth_error, self.auth_busy = "", False
+        return rx.redirect("/") if self.page_user() is not None else None
 
     @rx.event
     async def log_in(self, form: dict):
-        """Check the credentials (slow hash off the event loop) and open a session."""
+        """Check the credentials (slow hash off the event loop), then enter through the cookie route."""
         self.auth_error, self.auth_busy = "", True
         yield
         try:
-            client = self.router.session.client_ip or ""
-            user, token = await asyncio.to_thread(
-                accounts.log_in, str(form.get("name", "")), str(form.get("password", "")), client
+            user = await asyncio.to_thread(
+                accounts.log_in, str(form.get("name", "")), str(form.get("password", "")), self._address()
             )
+            yield self._enter(user)
         except AuthError as exc:
             self.auth_error, self.auth_busy = str(exc), False
-            return
-        yield self._enter(user, token)
 
     @rx.event
     async def sign_up(self, form: dict):
-        """Create the account and log in."""
+        """Create the account, then enter like a login."""
         self.auth_error, self.auth_busy = "", True
         yield
         password = str(form.get("password", ""))
@@ -78,20 +109,17 @@ class AuthState(rx.State):
             return
         try:
             user = await asyncio.to_thread(accounts.sign_up, str(form.get("name", "")), password)
-            token = await asyncio.to_thread(accounts.open_session, user)
+            yield self._enter(user)
         except AuthError as exc:
             self.auth_error, self.auth_busy = str(exc), False
-            return
-        yield self._enter(user, token)
-
-    def _enter(self, user: accounts.CurrentUser, token: str):
-        """Keep the new session in the cookie and go to the home page."""
-        self.session_token, self.user_name, self.auth_busy = token, user.name, False
-        return rx.redirect("/")
 
     @rx.event
-    def log_out(self):
-        """End the session and forget the cookie."""
-        accounts.log_out(self.session_token)
-        self.session_token, self.user_name = "", ""
-        return rx.redirect("/login")
+    async def log_out(self):
+        """End the session, wipe this tab's user data on the server, and let the backend drop the cookie."""
+        from webui.security.guard import wipe_user_states
+
+        await asyncio.to_thread(accounts.log_out, self._session_token())
+        await wipe_user_states(self._get_root_state())
+        headers = self.router.headers.raw_headers
+        base = backend_base(headers, headers.get("asgi-scope-client", ""))
+        return navigate_to(f"{base}/auth/logout?to={quote(headers.get('origin', ''), safe='')}")

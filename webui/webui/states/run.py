@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import reflex as rx
 
 from just_dna_pipelines import service
 from webui import formatting
+from webui.security.guard import wipe_user_states
 from webui.services import accounts, samples
 from webui.services.errors import WebError
 from webui.services.progress import RunView
 from webui.states.auth import AuthState
 from webui.urls import file_links, file_url
 
+_FOLLOW_TICKETS = itertools.count(1)
 POLL_SECONDS = 0.2
 STATUS_SECONDS = 2.0
 REPORT_STEP = "longevity_report"  # the step that writes the HTML report
@@ -66,7 +69,7 @@ class RunState(AuthState):
 
     def clear_view(self) -> None:
         """Forget the previous run's view (so it never flashes on the next run's page) and stop its follower."""
-        self._ticket += 1
+        self._ticket = next(_FOLLOW_TICKETS)  # process-wide, so a wiped (reset) state never reuses one
         self.not_found, self.status, self.error, self.updates = False, "", "", 0
         self.modules, self.steps, self.log, self.current_step = [], [], [], ""
         self.report_url, self.downloads, self.elapsed, self.last_event_at = "", [], "", 0.0
@@ -77,7 +80,7 @@ class RunState(AuthState):
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
             view = RunView(modules=list(self._run_modules))
-            token = self.session_token
+            token = self._session_token()
         try:  # checked again here: an event can be sent without going through `open`
             user = await asyncio.to_thread(accounts.require_user, token)
             info = (await asyncio.to_thread(samples.owned_run, user, run_id)).info
@@ -89,6 +92,11 @@ class RunState(AuthState):
             events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
             # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
             if events or time.monotonic() - last_status > STATUS_SECONDS:
+                # Nothing more is pushed once the session ends (logout elsewhere, expiry, deletion).
+                if await asyncio.to_thread(accounts.user_for_token, token) != user:
+                    async with self:
+                        await wipe_user_states(self._get_root_state())
+                    return
                 info = await asyncio.to_thread(service.get_run, run_id)
                 last_status = time.monotonic()
             if info.finished:  # drain what was written between the two reads
@@ -118,7 +126,9 @@ class RunState(AuthState):
                 if links is not None:
                     self.report_url, self.downloads = links
                 if info.finished and info.status != "success":
-                    self.error = info.error or view.failure_message or f"the run ended: {info.status}"
+                    self.error = formatting.for_user(
+                        info.error or view.failure_message or f"the run ended: {info.status}"
+                    )
             if info.finished:
                 break
             await asyncio.sleep(POLL_SECONDS)

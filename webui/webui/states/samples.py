@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import reflex as rx
 
 from webui import formatting
 from webui.config import get_web_settings
+from webui.routes import upload_keys
 from webui.services import samples, uploads
 from webui.services.accounts import CurrentUser
 from webui.services.errors import AuthError, WebError
 from webui.states.auth import AuthState
 
 UPLOAD_ID = "vcf_upload"
+
+
+def rejection_message(rejected: list[str], max_upload_mb: int) -> str:
+    """One line saying why the browser refused the picked file(s) ("name<TAB>size<TAB>codes" each)."""
+    parts = [item.split("\t") for item in rejected] or [["file", "0", ""]]
+    name = parts[0][0][:120] or "file"
+    codes = set(",".join(part[2] for part in parts if len(part) > 2).split(","))
+    if len(parts) > 1 or "too-many-files" in codes:
+        return "upload one file at a time"
+    if "file-too-large" in codes:
+        return f"{name} is larger than the upload limit of {max_upload_mb:,} MB"
+    return f"{name}: not a genome file this app reads; upload a .vcf, .vcf.gz or .bcf file"
 
 
 def sample_row(view: samples.SampleView) -> dict[str, str]:
@@ -65,39 +79,48 @@ class SamplesState(AuthState):
 
     @rx.event(background=True)
     async def receive_upload(self, chunk_iter: rx.UploadChunkIterator):
-        """Stream the uploaded file to disk chunk by chunk, validate it, and list the new sample."""
+        """Stream the one uploaded file to disk chunk by chunk, validate it, and list the new sample."""
         async with self:
             try:
                 user = self.current_user()
+                # The upload request itself must carry this tab's upload key (routes.UploadKeyCheck).
+                sent = upload_keys.pop(self.router.session.client_token, None)
+                if not self.upload_key or sent != self.upload_key:
+                    raise AuthError("please log in")
             except AuthError as exc:
                 self.upload_error = str(exc)
                 return
-            self.uploading, self.upload_error, self.upload_notice = True, "", ""
-        sinks: dict[str, uploads.UploadSink] = {}
+            self.uploading = True
+        sink: uploads.UploadSink | None = None
         message, error = "", ""
         try:
             async for chunk in chunk_iter:
-                sink = sinks.get(chunk.filename)
                 if sink is None:
-                    sink = sinks[chunk.filename] = await asyncio.to_thread(
-                        uploads.UploadSink, user, chunk.filename
-                    )
+                    async with self:
+                        self.upload_error, self.upload_notice = "", ""
+                    sink = await asyncio.to_thread(uploads.UploadSink, user, chunk.filename)
+                elif chunk.filename != sink.original_name or (chunk.offset == 0 and sink.size > 0):
+                    raise WebError("upload one file at a time")
                 await asyncio.to_thread(sink.write, chunk.data)
-            added = [await asyncio.to_thread(sink.finish) for sink in sinks.values()]
-            message = ", ".join(f"{v.name} ({v.record_count:,} records, {v.genome_build})" for v in added)
+            # No file at all: the browser refused the pick (upload_rejected says why) and sent an empty drop.
+            if sink is not None:
+                added = await asyncio.to_thread(sink.finish)
+                message = f"{added.name} ({added.record_count:,} records, {added.genome_build})"
         except WebError as exc:
             error = str(exc)
-        except Exception as exc:  # a crash must not leave half a file behind or a silent UI
-            error = f"upload failed: {exc}"
+        except Exception:  # a crash must not leave half a file behind or a silent UI
+            logging.getLogger(__name__).exception("upload failed")
+            error = "the upload failed on the server; please try again"
         finally:
-            for sink in sinks.values():
-                if error:
-                    await asyncio.to_thread(sink.abort)
+            if error and sink is not None:
+                await asyncio.to_thread(sink.abort)
         async with self:
             self.uploading, self.upload_progress = False, 0
-            self.upload_error = error
-            self.upload_notice = f"Added {message}" if message and not error else ""
-            await self._reload(user)
+            if sink is not None:
+                self.upload_error = error
+                self.upload_notice = f"Added {message}" if message and not error else ""
+            if self._owner_id == user.id:
+                await self._reload(user)
         yield rx.clear_selected_files(UPLOAD_ID)
 
     @rx.event
@@ -113,9 +136,6 @@ class SamplesState(AuthState):
         await self._reload(user)
 
     @rx.event
-    def upload_rejected(self, rejected: list[dict]):
-        """A file the browser refused (type or size) before sending it."""
-        names = ", ".join(str(r.get("file", {}).get("path", "")) for r in rejected) or "file"
-        self.upload_error = (
-            f"{names}: not accepted; upload a .vcf, .vcf.gz or .bcf file up to {self.max_upload_mb} MB"
-        )
+    def upload_rejected(self, rejected: list):
+        """Files the browser refused before sending them: each arrives as "name<TAB>size<TAB>reason codes"."""
+        self.upload_error = rejection_message([str(item) for item in rejected[:5]], self.max_upload_mb)

@@ -1,0 +1,57 @@
+"""The session guard: before any websocket event (hydration included) is handled, bind the tab's state to
+the user of the session cookie its connection carries; when that user changed or the session ended, wipe
+every user-bound state first, so nothing of one session is ever sent to a client without it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from reflex.middleware import Middleware
+
+from webui.security.cookies import session_token
+from webui.security.tokens import new_token, token_digest
+
+if TYPE_CHECKING:
+    from reflex.state import BaseState
+
+
+def user_bound_states(root_class: type) -> list[type]:
+    """`root_class` and every state class below it (they all hold data of the logged-in user)."""
+    found = [root_class]
+    for sub in root_class.get_substates():  # type: ignore[attr-defined]
+        found.extend(user_bound_states(sub))
+    return found
+
+
+async def wipe_user_states(root: BaseState) -> None:
+    """Reset every user-bound state of this tab to its defaults (all loaded first, so none survives)."""
+    from webui.states.auth import AuthState
+
+    classes = user_bound_states(AuthState)
+    loaded: list[Any] = [await root.get_state(cls) for cls in classes]
+    for state in loaded:
+        state.reset()
+
+
+class SessionGuard(Middleware):
+    """Checks every event against the session cookie of its connection (see the module docstring)."""
+
+    async def preprocess(self, app: Any, state: BaseState, event: Any) -> None:
+        """Bind the state to the cookie's user before the event runs; wipe it when the user changed."""
+        from webui.services import accounts
+        from webui.states.auth import AuthState
+
+        auth = await state.get_state(AuthState)
+        token = session_token(auth.router.headers.cookie)
+        user = await asyncio.to_thread(accounts.user_for_token, token) if token else None
+        owner = user.id if user else None
+        if auth._owner_id is not None and auth._owner_id != owner:
+            await wipe_user_states(state)
+        if auth._owner_id != owner or bool(auth.upload_key) != bool(owner):
+            auth.upload_key = new_token() if owner else ""
+        auth._owner_id = owner
+        auth._session_digest = token_digest(token) if user and token else ""
+        if auth.user_name != (user.name if user else ""):
+            auth.user_name = user.name if user else ""
+        return None

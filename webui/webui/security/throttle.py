@@ -1,0 +1,96 @@
+"""Login throttling: a progressive delay per (name, client address) pair and per client address.
+
+Each attempt first reserves its place (a row) and only then counts the attempts before it, so parallel
+guesses cannot all slip through. The delay grows with each failure of the same pair, so someone guessing
+from elsewhere slows themselves down and never locks the rightful owner out of their own address.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from sqlmodel import col, delete, select
+
+from webui.config import get_web_settings
+from webui.db import LoginFailure, db_session
+
+ADDRESS_BUDGET_FACTOR = 4  # one address may fail this many times the per-pair budget (over all names)
+
+
+class Throttled(Exception):
+    """A login attempt that came too soon after earlier failures; the message says how long to wait."""
+
+
+def _keys(name: str, address: str) -> list[tuple[str, int]]:
+    """The throttling keys of an attempt and how many failures each may have before delays start."""
+    free = get_web_settings().login_max_failures
+    keys = [(f"pair:{name}|{address}", free)]
+    if address:
+        keys.append((f"addr:{address}", free * ADDRESS_BUDGET_FACTOR))
+    return keys
+
+
+def required_wait(failures_before: int, free: int) -> float:
+    """Seconds to wait after the latest failure, given how many failures came before this attempt."""
+    if failures_before < free:
+        return 0.0
+    settings = get_web_settings()
+    return min(
+        settings.login_max_delay_seconds, settings.login_base_delay_seconds * 2 ** (failures_before - free)
+    )
+
+
+def reserve_attempt(name: str, address: str) -> list[int]:
+    """Record the attempt as a failure-to-be and return its row ids; raise Throttled when it comes too soon."""
+    settings = get_web_settings()
+    now = time.time()
+    window_start = now - settings.login_window_seconds
+    reserved: list[int] = []
+    with db_session() as db:
+        for key, _ in _keys(name, address):
+            row = LoginFailure(key=key, at=now)
+            db.add(row)
+            db.commit()
+            assert row.id is not None
+            reserved.append(row.id)
+        for (key, free), row_id in zip(_keys(name, address), reserved, strict=True):
+            earlier = db.exec(
+                select(LoginFailure.at)
+                .where(LoginFailure.key == key, LoginFailure.at > window_start, col(LoginFailure.id) < row_id)
+                .order_by(col(LoginFailure.id))
+            ).all()
+            wait = required_wait(len(earlier), free)
+            if wait and now < earlier[-1] + wait:
+                db.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(reserved)))
+                db.commit()
+                seconds = max(1, math.ceil(earlier[-1] + wait - now))
+                raise Throttled(f"too many failed logins; try again in {seconds} s")
+    return reserved
+
+
+def forget_failures(name: str, address: str) -> None:
+    """After a successful login: clear the pair's failures (the address keeps its own count)."""
+    key = _keys(name, address)[0][0]
+    with db_session() as db:
+        db.exec(delete(LoginFailure).where(col(LoginFailure.key) == key))
+        db.commit()
+
+
+def release_attempt(reserved: list[int]) -> None:
+    """Drop the reservation of an attempt that turned out right (it was not a failure)."""
+    with db_session() as db:
+        db.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(reserved)))
+        db.commit()
+
+
+def client_address(peer: str, forwarded_for: str | None) -> str:
+    """The client's address: the peer, or the last untrusted hop of X-Forwarded-For behind a trusted proxy."""
+    proxies = get_web_settings().proxies()
+    if peer not in proxies or not forwarded_for:
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in proxies:
+            return hop
+    return peer

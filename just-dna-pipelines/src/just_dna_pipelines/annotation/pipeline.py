@@ -49,6 +49,26 @@ class SampleContext:
         return "also" if self.assay == "array" else "fallback"
 
 
+def context_from_facts(
+    calls_path: Path, facts: dict[str, Any], confident_regions: Path | None = None
+) -> SampleContext:
+    """The matcher's view of a normalized table, from its facts (sample_table.py)."""
+    from just_dna_pipelines.liftover.chain import find_chain
+
+    lifted = (facts.get("liftover") or {}).get("status") == "lifted"
+    return SampleContext(
+        calls_path=calls_path,
+        genome_build=facts["genome_build"],
+        has_rsids=facts["has_rsids"],
+        is_gvcf=facts["is_gvcf"],
+        confident_regions=confident_regions,
+        chromosomes=facts.get("chromosomes"),
+        assay="array" if facts.get("input_kind") == "array" else "sequencing",
+        # The chain found while normalizing; if it has gone since, this fails the run rather than guess.
+        chain=find_chain() if lifted else None,
+    )
+
+
 def infers_hom_ref(sample: SampleContext) -> bool:
     """Whether absence inside a proven-reference region may be read as hom-ref at a module site.
 

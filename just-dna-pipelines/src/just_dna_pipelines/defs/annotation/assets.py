@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from just_dna_pipelines.annotation.manifest import build_manifest, module_provenance
-from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
+from just_dna_pipelines.annotation.pipeline import annotate_sample, context_from_facts
 from just_dna_pipelines.annotation.sample_table import normalize_sample
 from just_dna_pipelines.annotation.sites import module_site_table
 from just_dna_pipelines.defs.annotation.configs import AnnotateConfig, NormalizeConfig, VcfSourceConfig
@@ -17,7 +17,6 @@ from just_dna_pipelines.defs.annotation.tracking import tracked
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.io.input_kind import describe_input
 from just_dna_pipelines.keys import parse_partition_key
-from just_dna_pipelines.liftover.chain import find_chain
 from just_dna_pipelines.modules.registry import choose_modules
 from just_dna_pipelines.modules.sources import module_dirs
 from just_dna_pipelines.uploads import find_user_vcf
@@ -139,17 +138,7 @@ def user_hf_module_annotations(
     chosen = choose_modules([folder.name for folder in module_dirs(resolved.root)], config.modules)
     facts = user_vcf_normalized.facts
     confident = Path(config.confident_regions) if config.confident_regions else None
-    sample = SampleContext(
-        calls_path=user_vcf_normalized.path,
-        genome_build=facts["genome_build"],
-        has_rsids=facts["has_rsids"],
-        is_gvcf=facts["is_gvcf"],
-        confident_regions=confident,
-        chromosomes=facts.get("chromosomes"),
-        assay="array" if facts.get("input_kind") == "array" else "sequencing",
-        # The chain found while normalizing; if it has gone since, this fails the run rather than guess.
-        chain=find_chain() if (facts.get("liftover") or {}).get("status") == "lifted" else None,
-    )
+    sample = context_from_facts(user_vcf_normalized.path, facts, confident)
     if sample.genome_build == "GRCh37" and sample.chain is not None:
         context.log.info(f"module sites lifted from GRCh38 to GRCh37 with {sample.chain.path.name}")
     if confident is not None and sample.genome_build != "GRCh38":

@@ -71,7 +71,9 @@ def test_without_a_chain_grch37_falls_back_to_rsids_and_says_so(
     assert all(not found for found in matches.values())  # this file has no rsIDs: nothing is matched
     ledger = summaries["longevitymap"]["ledger"]
     assert ledger["called"] == 0
-    assert ledger["not_testable_reasons"]["no_liftover_chain"] == 511  # every longevitymap site with a position
+    assert (
+        ledger["not_testable_reasons"]["no_liftover_chain"] == 511
+    )  # every longevitymap site with a position
     assert summaries["longevitymap"]["status"] == "skipped"
     assert "no rsIDs" in summaries["longevitymap"]["reason"]
 
@@ -87,7 +89,13 @@ def _strip_build(source: Path, target: Path) -> Path:
 
 @pytest.mark.parametrize(("name", "build"), [(GRCH37, "GRCh37"), (GRCH38, "GRCh38")])
 def test_a_vcf_without_build_in_its_header_gets_it_from_its_data(
-    tmp_path: Path, genomes: Path, compiled_modules: Path, with_chain: Path, grch38_matches, name: str, build: str
+    tmp_path: Path,
+    genomes: Path,
+    compiled_modules: Path,
+    with_chain: Path,
+    grch38_matches,
+    name: str,
+    build: str,
 ) -> None:
     bare = _strip_build(genomes / name, tmp_path / "bare.vcf.gz")
     facts, _, matches = annotate_input(tmp_path / "out", bare, compiled_modules)

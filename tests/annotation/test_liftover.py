@@ -39,14 +39,18 @@ def test_known_sites_lift_to_where_the_grch37_file_has_them(chain) -> None:
 
 def test_the_lift_agrees_with_the_same_person_on_both_builds(tmp_path: Path, genomes: Path, chain) -> None:
     """Every GRCh38 SNV of NA12878 chr21, lifted, should mostly sit on the same call in the GRCh37 file."""
-    new = pl.read_parquet(normalize_vcf(genomes / "PG_NA12878_hg38-chr21.vcf.gz", tmp_path / "38.parquet").output)
+    new = pl.read_parquet(
+        normalize_vcf(genomes / "PG_NA12878_hg38-chr21.vcf.gz", tmp_path / "38.parquet").output
+    )
     old = pl.read_parquet(normalize_vcf(genomes / "PG_NA12878_chr21.vcf.gz", tmp_path / "37.parquet").output)
     snvs = new.filter((pl.col("ref").str.len_chars() == 1) & (pl.col("filter") == "PASS"))
     lifted = lift_positions(snvs, chain).filter(pl.col("lifted_start").is_not_null())
     pairs = (
         snvs.join(lifted, on=["chrom", "start"])
         .join(
-            old.select("chrom", "start", pl.col("ref").alias("ref37"), pl.col("genotype").alias("genotype37")),
+            old.select(
+                "chrom", "start", pl.col("ref").alias("ref37"), pl.col("genotype").alias("genotype37")
+            ),
             left_on=["lifted_chrom", "lifted_start"],
             right_on=["chrom", "start"],
         )

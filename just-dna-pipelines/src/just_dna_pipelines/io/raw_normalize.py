@@ -127,6 +127,11 @@ def raw_calls(text: Path, layout: RawLayout) -> pl.LazyFrame:
     )
 
 
+def result_vendor(layout: RawLayout) -> str:
+    """The vendor's name for messages ("DNA-test raw" when unknown)."""
+    return layout.vendor if layout.vendor != "unknown" else "DNA-test raw"
+
+
 def _summary(parquet: Path) -> dict:
     """Counts over the written table."""
     return (
@@ -154,9 +159,14 @@ def normalize_raw(path: Path, output: Path, limits: RawLimits | None = None) -> 
         staged = Path(workdir) / "calls.parquet"
         try:
             raw_calls(text, layout).sink_parquet(staged)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise RawInputError(f"{path.name} has malformed rows for its layout ({detail})") from None
+        except pl.exceptions.NoDataError:
+            raise RawInputError(f"{path.name} has a column line but no genotype rows") from None
+        except (pl.exceptions.PolarsError, OSError):
+            # Polars' own text quotes Python names; say what is wrong in the file's terms instead.
+            raise RawInputError(
+                f"{path.name} has malformed rows: a {result_vendor(layout)} file has {len(layout.columns)} columns "
+                f"({', '.join(layout.columns)}) on every row"
+            ) from None
         counts = _summary(staged)
         if counts["records"] == 0:
             raise RawInputError(f"{path.name} has a column line but no genotype rows")

@@ -8,11 +8,16 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.input_kind import detect_input_kind
 
+if TYPE_CHECKING:
+    from just_dna_pipelines.io.vcf_header import VcfHeader
+
 MODULES_BUILD = "GRCh38"
+PEEK_RECORDS = 2000
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ def _chain_problem() -> str | None:
     return None
 
 
-def _inspect_vcf(path: Path) -> InputFacts:
+def validated_vcf(path: Path) -> tuple[VcfHeader, int]:
+    """The header and record count of a VCF/BCF with a sample and GT, every record read; VcfError (one line) if not."""
     from just_dna_pipelines.io.vcf_count import count_records
     from just_dna_pipelines.io.vcf_header import read_vcf_header
     from just_dna_pipelines.io.vcf_normalize import choose_sample
@@ -79,13 +85,27 @@ def _inspect_vcf(path: Path) -> InputFacts:
     count = count_records(header)
     if count == 0:
         raise VcfError(f"{path.name} has a header but no records")
-    problem = _chain_problem() if header.genome_build == "GRCh37" else None
-    positions, notes = _positions(header.genome_build, problem)
-    has_rsids = None
-    if positions != "as_is":
+    return header, count
+
+
+def vcf_has_rsids(header: VcfHeader) -> bool:
+    """Whether the first records of a VCF/BCF carry rsIDs in ID."""
+    if header.container == "bcf":
         from just_dna_pipelines.io.vcf_index import first_records_have_rsids
 
-        has_rsids = _plain_has_rsids(path) if header.container == "vcf" else first_records_have_rsids(header)
+        return first_records_have_rsids(header)
+    import polars as pl
+
+    from just_dna_pipelines.io.vcf_normalize import scan_vcf_text
+
+    ids = scan_vcf_text(header.path, with_header=False).select(pl.nth(2)).head(PEEK_RECORDS).collect()
+    return bool(ids.to_series().str.contains(r"(^|;)rs[0-9]+(;|$)").any())
+
+
+def _inspect_vcf(path: Path) -> InputFacts:
+    header, count = validated_vcf(path)
+    problem = _chain_problem() if header.genome_build == "GRCh37" else None
+    positions, notes = _positions(header.genome_build, problem)
     return InputFacts(
         path=path,
         input_kind="vcf",
@@ -95,30 +115,11 @@ def _inspect_vcf(path: Path) -> InputFacts:
         genome_build=header.genome_build,
         contig_naming=header.contig_naming,
         is_gvcf=header.is_gvcf,
-        has_rsids=has_rsids,
+        has_rsids=vcf_has_rsids(header) if positions != "as_is" else None,
         call_rate=None,
         positions=positions,
         warnings=[*header.warnings, *notes],
     )
-
-
-def _plain_has_rsids(path: Path, peek: int = 2000) -> bool:
-    """Whether the first records of a plain-text VCF carry rsIDs in ID."""
-    import re
-
-    pattern = re.compile(r"(^|;)rs\d+(;|$)")
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        seen = 0
-        for line in handle:
-            if line.startswith("#"):
-                continue
-            fields = line.split("\t", 3)
-            if len(fields) > 2 and pattern.search(fields[2]):
-                return True
-            seen += 1
-            if seen >= peek:
-                break
-    return False
 
 
 def _inspect_array(path: Path) -> InputFacts:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.errors import ModuleSourceError, VcfError
-from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal
-from just_dna_pipelines.io.vcf_header import read_vcf_header
+from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal, validated_vcf
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
@@ -77,16 +76,7 @@ class ModuleCatalog:
 
 def inspect_vcf(path: Path) -> VcfFacts:
     """Validate a VCF at once (header, a sample with GT, every record readable); raise VcfError with one line if not."""
-    from just_dna_pipelines.io.vcf_count import count_records
-    from just_dna_pipelines.io.vcf_normalize import choose_sample
-
-    header = read_vcf_header(path)
-    choose_sample(header, None)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
-    count = count_records(header)
-    if count == 0:
-        raise VcfError(f"{path.name} has a header but no records")
+    header, count = validated_vcf(path)
     warnings = list(header.warnings)
     if header.genome_build == "GRCh37":
         warnings.append(

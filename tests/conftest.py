@@ -12,6 +12,7 @@ import pytest
 SHARED_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 GENOMES = SHARED_FIXTURES / "genomes"
 MODULE_DBS = SHARED_FIXTURES / "modules"
+LIFTOVER_CHAIN = SHARED_FIXTURES / "liftover" / "hg38ToHg19.over.chain.gz"
 
 
 def require_shared_fixtures() -> None:
@@ -25,6 +26,15 @@ def genomes() -> Path:
     """The real genomes folder."""
     require_shared_fixtures()
     return GENOMES
+
+
+@pytest.fixture(scope="session")
+def liftover_chain() -> Path:
+    """UCSC's hg38ToHg19 chain from the real-data fixtures."""
+    require_shared_fixtures()
+    if not LIFTOVER_CHAIN.is_file():
+        pytest.skip(f"liftover chain not found at {LIFTOVER_CHAIN.resolve()}")
+    return LIFTOVER_CHAIN
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +73,9 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pi
     monkeypatch.setenv("JUST_DNA_PIPELINES_CACHE_DIR", str(env.cache_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(env.dagster_home))
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    # No test downloads the liftover chain: tests that need one point JUST_DNA_PIPELINES_LIFTOVER_CHAIN at it.
+    monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN_URL", "")
+    monkeypatch.delenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN", raising=False)
     monkeypatch.delenv("JUST_DNA_PIPELINES_MODULES_SOURCE", raising=False)
     get_settings.cache_clear()
     yield env

@@ -40,9 +40,21 @@ def parse_partition_key(key: str) -> tuple[str, str]:
 
 
 def sample_name_from_filename(filename: str) -> str:
-    """Derive a safe sample name from a file name: its stem without VCF suffixes, unsafe characters replaced."""
+    """Derive a safe sample name from a file name: its stem without genome-file suffixes, unsafe characters replaced."""
     name = filename.rsplit("/", 1)[-1]
-    for suffix in (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", ".gz"):
+    suffixes = (
+        ".vcf.gz",
+        ".vcf.bgz",
+        ".vcf",
+        ".bcf",
+        ".txt.gz",
+        ".csv.gz",
+        ".tsv.gz",
+        ".txt",
+        ".csv",
+        ".tsv",
+    )
+    for suffix in (*suffixes, ".zip", ".gz"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
             break

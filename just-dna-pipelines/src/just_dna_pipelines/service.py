@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.errors import ModuleSourceError, VcfError
-from just_dna_pipelines.io.vcf_header import read_vcf_header
+from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal, validated_vcf
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
-from just_dna_pipelines.uploads import VCF_SUFFIXES, find_user_vcf, user_vcf_files
+from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
 
 __all__ = [
+    "InputFacts",
     "ModuleCatalog",
     "ModuleInfo",
     "ProgressEvent",
@@ -30,6 +31,7 @@ __all__ = [
     "delete_sample",
     "delete_user",
     "get_run",
+    "inspect_input",
     "inspect_vcf",
     "launch_run",
     "list_modules",
@@ -40,6 +42,7 @@ __all__ = [
     "sample_output_files",
     "sample_runs",
     "upload_path",
+    "upload_refusal",
     "warm_up",
 ]
 
@@ -73,20 +76,12 @@ class ModuleCatalog:
 
 def inspect_vcf(path: Path) -> VcfFacts:
     """Validate a VCF at once (header, a sample with GT, every record readable); raise VcfError with one line if not."""
-    from just_dna_pipelines.io.vcf_count import count_records
-    from just_dna_pipelines.io.vcf_normalize import choose_sample
-
-    header = read_vcf_header(path)
-    choose_sample(header, None)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
-    count = count_records(header)
-    if count == 0:
-        raise VcfError(f"{path.name} has a header but no records")
+    header, count = validated_vcf(path)
     warnings = list(header.warnings)
     if header.genome_build == "GRCh37":
         warnings.append(
-            "this VCF is GRCh37 (hg19); modules use GRCh38 positions, so only rsIDs can be matched"
+            "this VCF is GRCh37 (hg19); modules use GRCh38 positions, which are lifted to GRCh37 when a "
+            "liftover chain is available (inspect_input says whether it is)"
         )
     return VcfFacts(
         path, header.samples, count, header.genome_build, header.contig_naming, header.is_gvcf, warnings
@@ -97,9 +92,11 @@ def upload_path(user: str, filename: str) -> Path:
     """Where an upload of `filename` by `user` is stored: `{INPUT_DIR}/users/{user}/{sample}{suffix}`."""
     from just_dna_pipelines.keys import sample_name_from_filename
 
-    suffix = next((s for s in VCF_SUFFIXES if filename.lower().endswith(s)), None)
+    suffix = input_suffix(filename)
     if suffix is None:
-        raise VcfError(f"{filename!r} is not a .vcf, .vcf.gz or .bcf file")
+        raise VcfError(
+            f"{filename} is not a .vcf, .vcf.gz or .bcf file, nor a DNA-test raw file (.txt, .csv, .gz or .zip)"
+        )
     sample = sample_name_from_filename(filename)
     folder = get_settings().user_input_dir(validate_name(user, "user name"))
     folder.mkdir(parents=True, exist_ok=True)

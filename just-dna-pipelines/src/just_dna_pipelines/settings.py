@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_MODULES_SOURCE = "hf://just-dna-seq/annotators"
+# UCSC's GRCh38 -> GRCh37 chain, fetched once into the cache when no local chain is configured.
+DEFAULT_LIFTOVER_CHAIN_URL = (
+    "https://hgdownload.soe.ucsc.edu/goldenPath/hg38/liftOver/hg38ToHg19.over.chain.gz"
+)
 
 
 def _default_cache_dir() -> Path:
@@ -36,6 +40,12 @@ class Settings(BaseSettings):
     hf_token: str | None = Field(default=None, validation_alias="HF_TOKEN")
     hf_endpoint: str = Field(default="https://huggingface.co", validation_alias="HF_ENDPOINT")
     hf_offline: bool = Field(default=False, validation_alias="HF_HUB_OFFLINE")
+    # A local hg38ToHg19 chain for GRCh37 inputs; unset: the cached download (an empty URL disables downloading).
+    liftover_chain: Path | None = None
+    liftover_chain_url: str = DEFAULT_LIFTOVER_CHAIN_URL
+    # Bounds on a consumer DNA-test raw file (once decompressed): total size and the longest line.
+    raw_max_bytes: int = 2 * 1024 * 1024 * 1024
+    raw_max_line_bytes: int = 64 * 1024
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""

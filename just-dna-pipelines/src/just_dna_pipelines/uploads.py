@@ -1,4 +1,4 @@
-"""Where users' VCFs live in the input folder, and how a sample finds its file."""
+"""Where users' genome files (VCFs and DNA-test raw files) live in the input folder, and how a sample finds its file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ from just_dna_pipelines.keys import sample_name_from_filename, validate_name
 from just_dna_pipelines.settings import get_settings
 
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
+# DNA-test raw files as vendors ship them; the content, not the suffix, says what a file is.
+RAW_SUFFIXES = (".txt.gz", ".csv.gz", ".tsv.gz", ".txt", ".csv", ".tsv", ".zip", ".gz")
+# Longest first, so ".vcf.gz" and ".txt.gz" win over ".gz".
+INPUT_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", *RAW_SUFFIXES)
 
 
 def is_vcf_name(name: str) -> bool:
@@ -16,19 +20,29 @@ def is_vcf_name(name: str) -> bool:
     return name.lower().endswith(VCF_SUFFIXES) and not name.startswith(".")
 
 
+def is_input_name(name: str) -> bool:
+    """Whether a file name has a suffix of a genome input (VCF/BCF or DNA-test raw file)."""
+    return name.lower().endswith(INPUT_SUFFIXES) and not name.startswith(".")
+
+
+def input_suffix(name: str) -> str | None:
+    """The input suffix a file name ends with (".vcf.gz", ".zip", ...), or None."""
+    return next((s for s in INPUT_SUFFIXES if name.lower().endswith(s)), None)
+
+
 def user_vcf_files(user: str) -> list[Path]:
-    """The VCF files in a user's input folder, oldest first."""
+    """The genome files (VCFs and DNA-test raw files) in a user's input folder, oldest first."""
     folder = get_settings().user_input_dir(validate_name(user, "user name"))
     if not folder.is_dir():
         return []
-    files = [p for p in folder.iterdir() if p.is_file() and is_vcf_name(p.name)]
+    files = [p for p in folder.iterdir() if p.is_file() and is_input_name(p.name)]
     return sorted(files, key=lambda p: p.stat().st_mtime_ns)
 
 
 def find_user_vcf(user: str, sample: str) -> Path:
-    """The newest VCF in the user's folder whose name gives this sample name."""
+    """The newest genome file in the user's folder whose name gives this sample name."""
     validate_name(sample, "sample name")
     matches = [p for p in user_vcf_files(user) if sample_name_from_filename(p.name) == sample]
     if not matches:
-        raise VcfError(f"no uploaded VCF for sample {sample!r} of user {user!r}")
+        raise VcfError(f"no uploaded genome file for sample {sample!r} of user {user!r}")
     return matches[-1]

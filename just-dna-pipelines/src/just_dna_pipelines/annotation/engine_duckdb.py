@@ -1,4 +1,4 @@
-"""Genotype-aware matching with DuckDB: the same rules as the Polars engine, in SQL."""
+"""Genotype-aware matching with DuckDB: the same rules as the Polars engine (see its docstring), in SQL."""
 
 from __future__ import annotations
 
@@ -11,53 +11,64 @@ from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
 
 SITE_CALLS_SQL = """
 WITH variant_calls AS (
-    SELECT chrom, start, rsid, ref AS call_ref, gt, genotype, zygosity, passes_filters
+    SELECT chrom AS call_chrom, start AS call_start, rsid AS call_rsid, ref AS call_ref,
+        gt, genotype, zygosity, passes_filters
     FROM read_parquet($calls_path) WHERE NOT ref_block
 ),
 candidates AS (
-    SELECT s.module, s.rsid, s.ref, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters
-    FROM sites s JOIN variant_calls c ON s.chrom = c.chrom AND s.start = c.start
-    WHERE $use_coordinates AND s.start IS NOT NULL
+    SELECT s.*, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters, true AS by_position
+    FROM sites s JOIN variant_calls c ON s.match_chrom = c.call_chrom AND s.match_start = c.call_start
+    WHERE s.match_start IS NOT NULL
     UNION ALL
-    SELECT s.module, s.rsid, s.ref, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters
-    FROM sites s JOIN variant_calls c ON s.rsid = c.rsid
-    WHERE $match_rsids AND NOT ($use_coordinates AND s.start IS NOT NULL)
+    SELECT s.*, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters, false AS by_position
+    FROM sites s JOIN variant_calls c ON s.rsid = c.call_rsid
+    WHERE $rsid_mode = 'also' OR ($rsid_mode = 'fallback' AND s.match_start IS NULL)
 ),
-ranked AS (
+judged AS (
     SELECT *,
-        (ref IS NULL OR call_ref = ref) AS ref_ok,
-        (passes_filters AND genotype IS NOT NULL) AS usable
+        CASE WHEN zygosity = 'indel' THEN 'indel_call'
+             WHEN call_ref IS NOT NULL AND ref IS NOT NULL AND call_ref <> ref THEN 'ref_mismatch'
+             WHEN call_ref IS NULL AND alleles IS NOT NULL AND genotype IS NOT NULL
+                  AND NOT list_has_all(alleles, genotype) THEN 'allele_mismatch'
+        END AS bad,
+        (passes_filters AND genotype IS NOT NULL) AS usable,
+        coalesce(call_rsid = rsid, false) AS same_rsid,
+        coalesce(gt, '') || '|' || coalesce(array_to_string(genotype, '/'), '') AS tiebreak
     FROM candidates
 ),
 best AS (
     SELECT module, rsid,
-        CASE WHEN NOT ref_ok THEN 'not_testable' WHEN usable THEN 'called' ELSE 'no_call' END AS status,
-        CASE WHEN NOT ref_ok THEN 'ref_mismatch' WHEN usable THEN NULL
+        CASE WHEN bad IS NOT NULL THEN 'not_testable' WHEN usable THEN 'called' ELSE 'no_call' END AS status,
+        CASE WHEN bad IS NOT NULL THEN bad WHEN usable THEN NULL
              WHEN genotype IS NULL THEN 'no_call' ELSE 'filtered' END AS reason,
         gt,
-        CASE WHEN ref_ok AND usable THEN array_to_string(list_sort(
+        CASE WHEN bad IS NULL AND usable THEN array_to_string(list_sort(
             CASE WHEN zygosity = 'hemizygous' THEN list_concat(genotype, genotype) ELSE genotype END), '/')
         END AS genotype_key
-    FROM ranked
-    QUALIFY row_number() OVER (PARTITION BY module, rsid ORDER BY ref_ok DESC, usable DESC) = 1
+    FROM judged
+    QUALIFY row_number() OVER (
+        PARTITION BY module, rsid
+        ORDER BY (bad IS NULL) DESC, usable DESC, by_position DESC, same_rsid DESC, tiebreak ASC
+    ) = 1
 ),
 merged AS (
-    SELECT s.module, s.rsid, s.chrom, s.start, s.ref, b.status, b.reason, b.gt, b.genotype_key
+    SELECT s.module, s.rsid, s.chrom, s.start, s.ref, s.match_chrom, s.match_start, s.position_note,
+        b.status, b.reason, b.gt, b.genotype_key
     FROM sites s LEFT JOIN best b ON s.module = b.module AND s.rsid = b.rsid
 ),
 covered AS (
     SELECT DISTINCT m.module, m.rsid
     FROM merged m JOIN intervals i
-      ON m.chrom = i.chrom AND m.start BETWEEN i.first AND i.last
-    WHERE $use_coordinates AND m.status IS NULL AND m.ref IS NOT NULL
+      ON m.match_chrom = i.chrom AND m.match_start BETWEEN i.first AND i.last
+    WHERE m.status IS NULL AND m.ref IS NOT NULL
 )
 SELECT m.module, m.rsid, m.chrom, m.start, m.ref,
     CASE WHEN cv.rsid IS NOT NULL THEN 'inferred_hom_ref' ELSE coalesce(m.status, 'not_testable') END AS status,
     CASE WHEN cv.rsid IS NOT NULL THEN NULL
          WHEN m.status IS NOT NULL THEN m.reason
-         WHEN m.start IS NOT NULL AND $use_coordinates THEN 'absent'
-         WHEN $match_rsids THEN 'rsid_absent'
-         WHEN m.start IS NOT NULL THEN 'genome_build_mismatch'
+         WHEN m.position_note IS NOT NULL THEN m.position_note
+         WHEN m.match_start IS NOT NULL THEN 'absent'
+         WHEN $rsid_mode <> 'never' THEN 'rsid_absent'
          ELSE 'no_coordinates_and_no_rsids' END AS reason,
     CASE WHEN cv.rsid IS NOT NULL THEN '0/0*' ELSE m.gt END AS gt,
     CASE WHEN cv.rsid IS NOT NULL THEN m.ref || '/' || m.ref ELSE m.genotype_key END AS genotype_key
@@ -80,18 +91,13 @@ def site_calls(
     sites: pl.DataFrame,
     ref_intervals: pl.DataFrame,
     *,
-    use_coordinates: bool,
-    match_rsids: bool,
+    rsid_mode: str,
 ) -> pl.DataFrame:
-    """Classify every module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
+    """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
     with duckdb.connect() as con:
         con.register("sites", sites.to_arrow())
         con.register("intervals", ref_intervals.to_arrow())
-        params = {
-            "calls_path": str(calls_path),
-            "use_coordinates": use_coordinates,
-            "match_rsids": match_rsids,
-        }
+        params = {"calls_path": str(calls_path), "rsid_mode": rsid_mode}
         result = pl.DataFrame(pl.from_arrow(con.sql(SITE_CALLS_SQL, params=params).to_arrow_table()))
     return result.cast(SITE_CALL_SCHEMA).sort("module", "rsid")  # type: ignore[arg-type]
 

@@ -1,4 +1,14 @@
-"""Genotype-aware matching with Polars (lazy): site calls, then weights rows whose genotype equals the call."""
+"""Genotype-aware matching with Polars (lazy): site calls, then weights rows whose genotype equals the call.
+
+Sites arrive placed (liftover/sites.py): `match_chrom`/`match_start` say where to look in the sample (null with
+a `position_note` when positions cannot be used). The rules, shared with the DuckDB engine:
+- candidates are the sample's records at the site's place, and by rsid where `rsid_mode` allows
+  ("fallback": sites without a place; "also": every site; "never");
+- a candidate is testable unless it is an array indel call, its REF differs from the module's, or (records
+  without a REF, as from DNA-test arrays) its alleles are not among the module's alleles;
+- per site the best candidate wins: testable, then with a usable call, then found by position, then with the
+  module's rsid, then a fixed order.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +19,23 @@ import polars as pl
 from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
 
 USABLE = ("called", "inferred_hom_ref")
+RSID_MODES = ("never", "fallback", "also")
 
 
-def _candidate_calls(
-    calls: pl.LazyFrame, sites: pl.DataFrame, use_coordinates: bool, match_rsids: bool
-) -> pl.DataFrame:
-    """Every (site, VCF record) pair: by position where coordinates are usable, else by rsid."""
-    by_position = sites.filter(pl.col("start").is_not_null() & pl.lit(use_coordinates))
-    by_rsid = sites.filter(~(pl.col("start").is_not_null() & pl.lit(use_coordinates)) & pl.lit(match_rsids))
+def _candidate_calls(calls: pl.LazyFrame, sites: pl.DataFrame, rsid_mode: str) -> pl.DataFrame:
+    """Every (site, record) pair: by the site's place in the sample, and by rsid as `rsid_mode` allows."""
+    placed = pl.col("match_start").is_not_null()
+    by_position = sites.filter(placed)
+    if rsid_mode == "also":
+        by_rsid = sites
+    elif rsid_mode == "fallback":
+        by_rsid = sites.filter(~placed)
+    else:
+        by_rsid = sites.clear()
     variant_calls = calls.filter(~pl.col("ref_block")).select(
-        "chrom",
-        "start",
-        "rsid",
+        pl.col("chrom").alias("call_chrom"),
+        pl.col("start").alias("call_start"),
+        pl.col("rsid").alias("call_rsid"),
         pl.col("ref").alias("call_ref"),
         "gt",
         "genotype",
@@ -29,16 +44,108 @@ def _candidate_calls(
     )
     parts = []
     if by_position.height:
-        keys = by_position.select("chrom", "start").unique().lazy()
-        near = variant_calls.join(keys, on=["chrom", "start"], how="semi").drop("rsid")
-        parts.append(by_position.lazy().join(near, on=["chrom", "start"], how="inner"))
+        keys = by_position.select(pl.col("match_chrom"), pl.col("match_start")).unique().lazy()
+        near = variant_calls.join(
+            keys, left_on=["call_chrom", "call_start"], right_on=["match_chrom", "match_start"], how="semi"
+        )
+        parts.append(
+            by_position.lazy()
+            .join(near, left_on=["match_chrom", "match_start"], right_on=["call_chrom", "call_start"])
+            .with_columns(pl.lit(True).alias("by_position"))
+        )
     if by_rsid.height:
-        ids = by_rsid.select("rsid").unique().lazy()
-        named = variant_calls.join(ids, on="rsid", how="semi").drop("chrom", "start")
-        parts.append(by_rsid.lazy().join(named, on="rsid", how="inner"))
+        ids = by_rsid.select(pl.col("rsid").alias("call_rsid")).unique().lazy()
+        named = variant_calls.join(ids, on="call_rsid", how="semi")
+        parts.append(
+            by_rsid.lazy()
+            .join(named, left_on="rsid", right_on="call_rsid", how="inner", coalesce=False)
+            .drop("call_chrom", "call_start")
+            .with_columns(pl.lit(False).alias("by_position"))
+        )
     if not parts:
         return pl.DataFrame()
-    return pl.concat(parts).collect()
+    columns = [
+        *sites.columns,
+        "call_rsid",
+        "call_ref",
+        "gt",
+        "genotype",
+        "zygosity",
+        "passes_filters",
+        "by_position",
+    ]
+    return pl.concat([part.select(columns) for part in parts]).collect()
+
+
+def untestable_reason() -> pl.Expr:
+    """Why a candidate record cannot test the site (null when it can)."""
+    outside = pl.col("genotype").list.set_difference(pl.col("alleles")).list.len() > 0
+    return (
+        pl.when(pl.col("zygosity") == "indel")
+        .then(pl.lit("indel_call"))
+        .when(
+            pl.col("call_ref").is_not_null()
+            & pl.col("ref").is_not_null()
+            & (pl.col("call_ref") != pl.col("ref"))
+        )
+        .then(pl.lit("ref_mismatch"))
+        .when(
+            pl.col("call_ref").is_null()
+            & pl.col("alleles").is_not_null()
+            & pl.col("genotype").is_not_null()
+            & outside
+        )
+        .then(pl.lit("allele_mismatch"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def _best(candidates: pl.DataFrame) -> pl.DataFrame:
+    """One candidate per site, ranked as the module docstring says, classified into status and reason."""
+    genotype = (
+        pl.when(pl.col("zygosity") == "hemizygous")
+        .then(pl.concat_list([pl.col("genotype"), pl.col("genotype")]))
+        .otherwise(pl.col("genotype"))
+    )
+    ranked = candidates.with_columns(
+        untestable_reason().alias("_bad"),
+        (pl.col("passes_filters") & pl.col("genotype").is_not_null()).alias("usable"),
+        (pl.col("call_rsid") == pl.col("rsid")).fill_null(False).alias("same_rsid"),
+        pl.concat_str(
+            [pl.col("gt").fill_null(""), pl.col("genotype").list.join("/").fill_null("")], separator="|"
+        ).alias("_order"),
+    ).with_columns(pl.col("_bad").is_null().alias("ok"))
+    best = (
+        ranked.sort(
+            ["module", "rsid", "ok", "usable", "by_position", "same_rsid", "_order"],
+            descending=[False, False, True, True, True, True, False],
+            maintain_order=True,
+        )
+        .group_by("module", "rsid", maintain_order=True)
+        .first()
+    )
+    return best.select(
+        "module",
+        "rsid",
+        pl.when(~pl.col("ok"))
+        .then(pl.lit("not_testable"))
+        .when(pl.col("usable"))
+        .then(pl.lit("called"))
+        .otherwise(pl.lit("no_call"))
+        .alias("status"),
+        pl.when(~pl.col("ok"))
+        .then(pl.col("_bad"))
+        .when(pl.col("usable"))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(pl.col("genotype").is_null())
+        .then(pl.lit("no_call"))
+        .otherwise(pl.lit("filtered"))
+        .alias("reason"),
+        "gt",
+        pl.when(pl.col("ok") & pl.col("usable"))
+        .then(genotype.list.sort().list.join("/"))
+        .alias("genotype_key"),
+    )
 
 
 def site_calls(
@@ -46,47 +153,12 @@ def site_calls(
     sites: pl.DataFrame,
     ref_intervals: pl.DataFrame,
     *,
-    use_coordinates: bool,
-    match_rsids: bool,
+    rsid_mode: str,
 ) -> pl.DataFrame:
-    """Classify every module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
-    candidates = _candidate_calls(pl.scan_parquet(calls_path), sites, use_coordinates, match_rsids)
+    """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
+    candidates = _candidate_calls(pl.scan_parquet(calls_path), sites, rsid_mode)
     if candidates.height:
-        ref_ok = pl.col("ref").is_null() | (pl.col("call_ref") == pl.col("ref"))
-        usable = pl.col("passes_filters") & pl.col("genotype").is_not_null()
-        genotype = (
-            pl.when(pl.col("zygosity") == "hemizygous")
-            .then(pl.concat_list([pl.col("genotype"), pl.col("genotype")]))
-            .otherwise(pl.col("genotype"))
-        )
-        best = (
-            candidates.with_columns(ref_ok.alias("ref_ok"), usable.alias("usable"))
-            .sort(["ref_ok", "usable"], descending=True)
-            .group_by("module", "rsid", maintain_order=True)
-            .first()
-            .select(
-                "module",
-                "rsid",
-                pl.when(~pl.col("ref_ok"))
-                .then(pl.lit("not_testable"))
-                .when(pl.col("usable"))
-                .then(pl.lit("called"))
-                .otherwise(pl.lit("no_call"))
-                .alias("status"),
-                pl.when(~pl.col("ref_ok"))
-                .then(pl.lit("ref_mismatch"))
-                .when(pl.col("usable"))
-                .then(pl.lit(None, dtype=pl.String))
-                .when(pl.col("genotype").is_null())
-                .then(pl.lit("no_call"))
-                .otherwise(pl.lit("filtered"))
-                .alias("reason"),
-                "gt",
-                pl.when(pl.col("ref_ok") & pl.col("usable"))
-                .then(genotype.list.sort().list.join("/"))
-                .alias("genotype_key"),
-            )
-        )
+        best = _best(candidates)
     else:
         best = pl.DataFrame(
             schema={
@@ -95,23 +167,19 @@ def site_calls(
         )
 
     merged = sites.join(best, on=["module", "rsid"], how="left")
-    covered = _covered(merged.filter(pl.col("status").is_null()), ref_intervals) if use_coordinates else None
-    has_position = pl.col("start").is_not_null()
+    covered = _covered(merged.filter(pl.col("status").is_null()), ref_intervals)
     absent_reason = (
-        pl.when(has_position & pl.lit(use_coordinates))
+        pl.when(pl.col("position_note").is_not_null())
+        .then(pl.col("position_note"))
+        .when(pl.col("match_start").is_not_null())
         .then(pl.lit("absent"))
-        .when(pl.lit(match_rsids))
+        .when(pl.lit(rsid_mode != "never"))
         .then(pl.lit("rsid_absent"))
-        .when(has_position)
-        .then(pl.lit("genome_build_mismatch"))
         .otherwise(pl.lit("no_coordinates_and_no_rsids"))
     )
-    flags = (covered if covered is not None else merged.select("module", "rsid").clear()).with_columns(
-        pl.lit(True).alias("_covered")
-    )
-    merged = merged.join(flags, on=["module", "rsid"], how="left").with_columns(
-        pl.col("_covered").fill_null(False)
-    )
+    merged = merged.join(
+        covered.with_columns(pl.lit(True).alias("_covered")), on=["module", "rsid"], how="left"
+    ).with_columns(pl.col("_covered").fill_null(False))
     inferred = pl.col("status").is_null() & pl.col("_covered")
     return merged.select(
         "module",
@@ -138,20 +206,20 @@ def site_calls(
 
 
 def _covered(absent: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
-    """The absent sites that fall inside a reference-proving interval."""
-    candidates = absent.filter(pl.col("start").is_not_null() & pl.col("ref").is_not_null())
+    """The absent sites whose place in the sample falls inside a reference-proving interval."""
+    candidates = absent.filter(pl.col("match_start").is_not_null() & pl.col("ref").is_not_null())
     if candidates.is_empty() or intervals.is_empty():
         return candidates.select("module", "rsid").clear()
     # Intervals are merged (disjoint), so the nearest start at or before a position is the only candidate.
-    nearest = candidates.sort("chrom", "start").join_asof(
-        intervals.sort("chrom", "first"),
-        left_on="start",
+    nearest = candidates.sort("match_chrom", "match_start").join_asof(
+        intervals.rename({"chrom": "match_chrom"}).sort("match_chrom", "first"),
+        left_on="match_start",
         right_on="first",
-        by="chrom",
+        by="match_chrom",
         strategy="backward",
         check_sortedness=False,
     )
-    return nearest.filter(pl.col("last").is_not_null() & (pl.col("start") <= pl.col("last"))).select(
+    return nearest.filter(pl.col("last").is_not_null() & (pl.col("match_start") <= pl.col("last"))).select(
         "module", "rsid"
     )
 

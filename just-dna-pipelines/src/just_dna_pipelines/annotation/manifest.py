@@ -63,6 +63,18 @@ def build_manifest(
             else None,
             "read_mode": normalized_facts.get("read_mode", "full"),
             "warnings": normalized_facts["warnings"],
+            # What kind of genome this is and how its positions relate to the modules' GRCh38 sites.
+            "input_kind": normalized_facts.get("input_kind", "vcf"),
+            "vendor": normalized_facts.get("vendor"),
+            "build_source": (normalized_facts.get("build") or {}).get("source", "header"),
+            "build_evidence": (normalized_facts.get("build") or {}).get("evidence", {}),
+            "liftover": normalized_facts.get("liftover", {"status": "not_needed"}),
+            "array": {
+                key: normalized_facts.get(key)
+                for key in ("layout", "compression", "calls", "no_calls", "indels", "call_rate")
+            }
+            if normalized_facts.get("input_kind") == "array"
+            else None,
         },
         "filters": normalized_facts["filters"],
         "confident_regions": (

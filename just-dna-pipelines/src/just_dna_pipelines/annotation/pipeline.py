@@ -20,10 +20,12 @@ from just_dna_pipelines.annotation.regions import (
 from just_dna_pipelines.annotation.sites import load_weights, module_sites
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_path
+from just_dna_pipelines.liftover.chain import Chain
+from just_dna_pipelines.liftover.sites import MODULES_BUILD, placed_sites
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
 
 ENGINES = {"polars": engine_polars, "duckdb": engine_duckdb}
-MODULES_GENOME_BUILD = "GRCh38"
+MODULES_GENOME_BUILD = MODULES_BUILD
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,49 @@ class SampleContext:
     is_gvcf: bool
     confident_regions: Path | None = None
     chromosomes: list[str] | None = None  # chromosomes with records, when the calls hold module sites only
+    assay: str = "sequencing"  # "sequencing" (a VCF) or "array" (a DNA-test raw file: a fixed set of probes)
+    chain: Chain | None = None  # GRCh38 -> GRCh37, to place module sites in a GRCh37 sample
+
+    @property
+    def rsid_mode(self) -> str:
+        """How rsIDs find records: an array's rsID names its probe ("also"); a VCF's only backs up positions."""
+        if not self.has_rsids:
+            return "never"
+        return "also" if self.assay == "array" else "fallback"
 
 
-def coordinates_usable(genome_build: str) -> bool:
-    """Module coordinates are GRCh38: a GRCh37 VCF must never be matched by position."""
-    return genome_build != "GRCh37"
+def context_from_facts(
+    calls_path: Path, facts: dict[str, Any], confident_regions: Path | None = None
+) -> SampleContext:
+    """The matcher's view of a normalized table, from its facts (sample_table.py)."""
+    from just_dna_pipelines.liftover.chain import find_chain
+
+    lifted = (facts.get("liftover") or {}).get("status") == "lifted"
+    return SampleContext(
+        calls_path=calls_path,
+        genome_build=facts["genome_build"],
+        has_rsids=facts["has_rsids"],
+        is_gvcf=facts["is_gvcf"],
+        confident_regions=confident_regions,
+        chromosomes=facts.get("chromosomes"),
+        assay="array" if facts.get("input_kind") == "array" else "sequencing",
+        # The chain found while normalizing; if it has gone since, this fails the run rather than guess.
+        chain=find_chain() if lifted else None,
+    )
+
+
+def infers_hom_ref(sample: SampleContext) -> bool:
+    """Whether absence inside a proven-reference region may be read as hom-ref at a module site.
+
+    Only on GRCh38: elsewhere the sample's reference base at a lifted site is not known to be the module's REF.
+    """
+    return sample.genome_build == MODULES_GENOME_BUILD
 
 
 def reference_intervals(sample: SampleContext) -> pl.DataFrame:
     """Intervals where absence from the VCF proves homozygous reference (confident BED, gVCF blocks)."""
+    if not infers_hom_ref(sample):
+        return pl.DataFrame(schema=INTERVAL_SCHEMA)
     parts = []
     if sample.confident_regions is not None:
         parts.append(read_bed_intervals(sample.confident_regions))
@@ -69,6 +105,16 @@ def explain_absent_chromosomes(calls: pl.DataFrame, present: pl.Series) -> pl.Da
     )
 
 
+def explain_array_absence(calls: pl.DataFrame) -> pl.DataFrame:
+    """On an array, a site that is nowhere in the file was not on the chip: say "not_on_array", never "absent"."""
+    return calls.with_columns(
+        pl.when(pl.col("reason").is_in(["absent", "rsid_absent"]))
+        .then(pl.lit("not_on_array"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+
+
 def matched_frame(matched: pl.DataFrame) -> pl.DataFrame:
     """Shape matched rows into the published output schema."""
     zygosity = pl.when(pl.col("genotype").list.n_unique() == 1).then(pl.lit("hom")).otherwise(pl.lit("het"))
@@ -87,13 +133,7 @@ def module_summary(
     status, reason = "done", None
     if tested_sites(ledger) == 0 and ledger["no_call"] == 0:
         status = "skipped"
-        if not coordinates_usable(sample.genome_build) and not sample.has_rsids:
-            reason = (
-                f"the VCF is {sample.genome_build} and module positions are {MODULES_GENOME_BUILD}; "
-                "without rsIDs in the VCF no site can be tested"
-            )
-        else:
-            reason = "none of the module's sites could be tested from this VCF"
+        reason = skip_reason(sample, ledger)
     weights = matched["weight"].fill_null(0.0)  # a module without weights (superhuman) counts as neutral
     return {
         "status": status,
@@ -105,6 +145,22 @@ def module_summary(
         "net_weight": round(float(weights.sum()), 6) if matched.height else 0.0,
         "ledger": ledger,
     }
+
+
+def skip_reason(sample: SampleContext, ledger: dict[str, Any]) -> str:
+    """Why none of a module's sites could be tested, in one line."""
+    reasons = ledger.get("not_testable_reasons") or {}
+    if (
+        sample.genome_build != MODULES_GENOME_BUILD
+        and not sample.has_rsids
+        and (reasons.get("build_unknown") or reasons.get("no_liftover_chain"))
+    ):
+        return (
+            f"the file's positions cannot be placed on the modules' {MODULES_GENOME_BUILD} sites "
+            f"(genome build {sample.genome_build}) and it has no rsIDs, so no site can be tested"
+        )
+    kind = "this array" if sample.assay == "array" else "this file"
+    return f"none of the module's sites could be tested from {kind}"
 
 
 def annotate_sample(
@@ -125,7 +181,6 @@ def annotate_sample(
         raise PipelineError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     backend = ENGINES[engine]
     intervals = reference_intervals(sample)
-    use_coordinates = coordinates_usable(sample.genome_build)
     chromosomes = (
         pl.Series(sample.chromosomes, dtype=pl.String)
         if sample.chromosomes is not None
@@ -135,14 +190,11 @@ def annotate_sample(
     for name in modules:
         try:
             weights = load_weights(modules_root / name / "weights.parquet", name)
-            calls = backend.site_calls(
-                sample.calls_path,
-                module_sites(weights),
-                intervals,
-                use_coordinates=use_coordinates,
-                match_rsids=sample.has_rsids,
-            )
+            sites = placed_sites(module_sites(weights), sample.genome_build, sample.chain)
+            calls = backend.site_calls(sample.calls_path, sites, intervals, rsid_mode=sample.rsid_mode)
             calls = explain_absent_chromosomes(calls, chromosomes)
+            if sample.assay == "array":
+                calls = explain_array_absence(calls)
             matched = matched_frame(backend.match_weights(weights, calls))
             output = out_dir / f"{name}_weights.parquet"
             with atomic_path(output) as tmp:

@@ -16,12 +16,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "annotate-modules",
-        help="annotate a VCF with annotation modules (and write the report)",
-        description="Normalize a VCF, match it against annotation modules and write per-module results, "
-        "running the Dagster job on the persistent instance so the run shows in the Dagster UI.",
+        help="annotate a genome (VCF or DNA-test raw file) with annotation modules (and write the report)",
+        description="Normalize a genome (VCF/BCF on GRCh38 or GRCh37, or a 23andMe, AncestryDNA, MyHeritage, "
+        "FamilyTreeDNA or LivingDNA raw file), match it against annotation modules and write per-module "
+        "results, running the Dagster job on the persistent instance so the run shows in the Dagster UI.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--vcf", type=Path, help="a local .vcf, .vcf.gz or .bcf")
+    source.add_argument(
+        "--input",
+        "--vcf",
+        dest="input",
+        type=Path,
+        help="a local .vcf, .vcf.gz or .bcf, or a DNA-test raw file (.txt, .csv, .gz, .zip); --vcf is an alias",
+    )
     source.add_argument("--zenodo", metavar="URL", help="a Zenodo record holding a VCF")
     source.add_argument(
         "--hf-source", metavar="REPO/PATH", help="OWNER/REPO/PATH of a VCF in a Hugging Face dataset"
@@ -53,13 +60,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _fetch_input(args: argparse.Namespace) -> Path:
-    """The local VCF to annotate: the given path, or a download into the user's input folder."""
+    """The local genome file to annotate: the given path, or a download into the user's input folder."""
     from just_dna_pipelines.settings import get_settings
 
-    if args.vcf is not None:
-        if not args.vcf.exists():
-            raise VcfError(f"file not found: {args.vcf}")
-        return args.vcf.resolve()
+    if args.input is not None:
+        if not args.input.exists():
+            raise VcfError(f"file not found: {args.input}")
+        return args.input.resolve()
     settings = get_settings()
     folder = settings.user_input_dir(args.user)
     if args.zenodo:
@@ -116,8 +123,6 @@ def _print_progress(run_id: str, done: threading.Event) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, validate, run the job in-process with live progress, then print where the outputs are."""
-    from just_dna_pipelines.io.vcf_header import read_vcf_header
-
     validate_name(args.user, "user name")
     if args.sample is not None:
         validate_name(args.sample, "sample name")
@@ -125,14 +130,27 @@ def run(args: argparse.Namespace) -> int:
         raise PipelineError(f"confident-regions file not found: {args.confident_regions}")
     modules, modules_source = _chosen_modules(args)
     vcf = _fetch_input(args)
-    header = read_vcf_header(vcf)
     sample = args.sample or sample_name_from_filename(vcf.name)
+    _check_input(vcf, args.sample_column)
+    return _execute(args, vcf, sample, modules, modules_source)
+
+
+def _check_input(path: Path, sample_column: str | None) -> None:
+    """Refuse at once, in one line, what no run could read (before any run or partition exists)."""
+    from just_dna_pipelines.io.input_kind import describe_array_source, detect_input_kind
+
+    if detect_input_kind(path) == "array":
+        if sample_column is not None:
+            raise PipelineError("--sample-column applies to VCFs; a DNA-test raw file holds one person")
+        describe_array_source(path)
+        return
+    from just_dna_pipelines.io.vcf_header import read_vcf_header
     from just_dna_pipelines.io.vcf_normalize import choose_sample
 
-    choose_sample(header, args.sample_column)
+    header = read_vcf_header(path)
+    choose_sample(header, sample_column)
     if "GT" not in header.format_fields:
-        raise VcfError(f"{vcf.name} has no GT (genotype) FORMAT field")
-    return _execute(args, vcf, sample, modules, modules_source)
+        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
 
 
 def _execute(
@@ -199,16 +217,20 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
     """Per-module counts, ledgers and output paths, from the manifest the run wrote."""
     import json
 
+    from just_dna_pipelines.report.input_text import build_text, input_kind_text
+
     manifest = json.loads((sample_dir / "modules" / "manifest.json").read_text())
     facts = manifest["input"]
-    kept = (
-        f"{facts['records_kept']} pass filters"
-        if facts.get("records_kept") is not None
-        else "module sites read through the index"
-    )
-    print(
-        f"sample column {facts['sample_column']}, {facts['records']} records ({kept}), genome build {facts['genome_build']}"
-    )
+    if facts.get("input_kind") == "array":
+        print(input_kind_text(facts))
+    else:
+        kept = (
+            f"{facts['records_kept']} pass filters"
+            if facts.get("records_kept") is not None
+            else "module sites read through the index"
+        )
+        print(f"sample column {facts['sample_column']}, {facts['records']} records ({kept})")
+    print(f"genome build {build_text(facts)}")
     for warning in facts.get("warnings", []):
         print(f"warning: {warning}")
     for name, summary in manifest["modules"].items():

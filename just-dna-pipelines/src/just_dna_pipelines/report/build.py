@@ -15,6 +15,7 @@ from just_dna_pipelines import __version__
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
 from just_dna_pipelines.report.categories import LONGEVITY_CATEGORIES, module_title, reason_words
+from just_dna_pipelines.report.input_text import build_text, input_kind_text, input_warnings
 from just_dna_pipelines.report.model import (
     CategorySection,
     Ledger,
@@ -49,7 +50,7 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
     )
     done_rows = [row for section in sections if section.done for row in section.variants]
     input_facts = manifest.get("input") or {}
-    warnings = _input_warnings(input_facts)
+    warnings = tuple(input_warnings(input_facts))
     return ReportData(
         user=str(manifest.get("user") or sample_dir.parent.name),
         sample=str(manifest.get("sample") or sample_dir.name),
@@ -59,20 +60,6 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
         overall=tally(done_rows),
         warnings=warnings,
     )
-
-
-def _input_warnings(facts: dict[str, Any]) -> tuple[str, ...]:
-    """What the reader must know about the input before trusting the results."""
-    build = facts.get("genome_build")
-    warnings = [str(w) for w in facts.get("warnings") or []]
-    if build == "GRCh37":
-        warnings.append(
-            "The input is GRCh37 but the module positions are GRCh38, so no site was matched by position "
-            "(only by rsID, where the file has rsIDs)."
-        )
-    elif build not in ("GRCh38", None):
-        warnings.append(f"The input's genome build is {build}; it was matched as if it were GRCh38.")
-    return tuple(warnings)
 
 
 def read_manifest(sample_dir: Path) -> dict[str, Any]:
@@ -311,6 +298,8 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         input_sha256=facts.get("sha256"),
         sample_column=facts.get("sample_column"),
         genome_build=facts.get("genome_build"),
+        genome_build_text=build_text(facts) if facts.get("genome_build") else None,
+        input_kind_text=input_kind_text(facts),
         records=facts.get("records"),
         records_kept=facts.get("records_kept"),
         read_mode=str(facts.get("read_mode") or "full"),

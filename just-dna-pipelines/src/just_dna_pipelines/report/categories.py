@@ -49,6 +49,19 @@ UNTESTED_REASONS: dict[str, str] = {
     "chromosome_not_in_vcf": "the file has no records on its chromosome at all",
     "genome_build_mismatch": "the file is not on GRCh38 (the build of the module's positions) and has no rsIDs",
     "no_coordinates_and_no_rsids": "the module has no GRCh38 position for it and the file has no rsIDs",
+    "no_unique_grch37_position": "no unique GRCh37 position: lifting its GRCh38 position gives none, several, "
+    "or another chromosome (and it was not found by rsID)",
+    "lift_reverse_strand": "its GRCh38 position lifts to the reverse strand of GRCh37, so it is not matched by "
+    "position, and it was not found by rsID",
+    "no_liftover_chain": "the file is GRCh37 and no liftover chain was available, so positions were not used, "
+    "and its rsID is not in the file",
+    "build_unknown": "the file's genome build is unknown (or older than GRCh37), so positions were not used, "
+    "and its rsID is not in the file",
+    "not_on_array": "not on this DNA-test array (an array reads a fixed set of positions)",
+    "allele_mismatch": "alleles do not match the reference (strand?): the file's alleles are not among the "
+    "module's reference and alternative alleles",
+    "indel_call": "the array reports an insertion/deletion call (I/D), which cannot be compared with the "
+    "module's alleles",
 }
 
 

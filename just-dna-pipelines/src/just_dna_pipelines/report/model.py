@@ -155,6 +155,8 @@ class Provenance:
     modules_source_revision: str | None
     report_generated_at: str
     report_version: str
+    genome_build_text: str | None = None  # the build, how it was decided, and any liftover of module sites
+    input_kind_text: str | None = None  # for a DNA-test array: vendor, SNPs, call rate
 
 
 @dataclass(frozen=True)

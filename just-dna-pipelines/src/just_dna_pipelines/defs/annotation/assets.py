@@ -2,22 +2,20 @@
 
 import json
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-import polars as pl
 
 from just_dna_pipelines.annotation.manifest import build_manifest, module_provenance
-from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
-from just_dna_pipelines.annotation.sites import module_positions
+from just_dna_pipelines.annotation.pipeline import annotate_sample, context_from_facts
+from just_dna_pipelines.annotation.sample_table import normalize_sample
+from just_dna_pipelines.annotation.sites import module_site_table
 from just_dna_pipelines.defs.annotation.configs import AnnotateConfig, NormalizeConfig, VcfSourceConfig
 from just_dna_pipelines.defs.annotation.io_managers import MANIFEST_FILE, SampleArtifact, staging_dir
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.resources import ModulesSource
 from just_dna_pipelines.defs.annotation.tracking import tracked
 from just_dna_pipelines.io.atomic import atomic_write_text
-from just_dna_pipelines.io.vcf_normalize import normalize_vcf
-from just_dna_pipelines.io.vcf_source import describe_vcf_source
+from just_dna_pipelines.io.input_kind import describe_input
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.modules.registry import choose_modules
 from just_dna_pipelines.modules.sources import module_dirs
@@ -35,15 +33,17 @@ hf_annotators_dataset = dg.AssetSpec(
     partitions_def=user_vcf_files_partitions, io_manager_key="sample_io_manager", group_name="annotation"
 )
 def user_vcf_source(context: dg.AssetExecutionContext, config: VcfSourceConfig) -> dict:
-    """The uploaded VCF of a user/sample: its identity (SHA-256, size) and header facts."""
+    """The uploaded genome of a user/sample (VCF, BCF or DNA-test raw file): its identity and header facts."""
     user, sample = parse_partition_key(context.partition_key)
     with tracked(context):
         path = Path(config.vcf_path) if config.vcf_path else find_user_vcf(user, sample)
-        facts = describe_vcf_source(path)
+        facts = describe_input(path)
     context.add_output_metadata(
         {
             "file_name": facts["file_name"],
             "sha256": facts["sha256"],
+            "input_kind": facts["input_kind"],
+            "vendor": facts.get("vendor") or "",
             "samples": ", ".join(facts["samples"]) or "(none)",
             "genome_build": facts["genome_build"],
             "contig_naming": facts["contig_naming"],
@@ -66,56 +66,58 @@ def user_vcf_normalized(
 ) -> SampleArtifact:
     """One sample's calls as Parquet: chrom without chr, 1-based start, ref, alts, rsid, genotype, zygosity, filters.
 
+    Any input kind (VCF, BCF, DNA-test raw file) ends in this one table; its facts say the genome build (from
+    the header, or decided from the data at the module sites) and whether module sites are lifted to it.
     An indexed bgzipped VCF/BCF is read at the module sites only (read_mode "auto"), every record otherwise.
     """
     with tracked(context), staging_dir() as staging:
-        sites = None
-        if config.read_mode == "auto":
-            sites = module_positions(module_dirs(modules_source.resolve().root))
-        result = normalize_vcf(
+        table = normalize_sample(
             Path(user_vcf_source["path"]),
             staging / "variants.parquet",
+            module_site_table(module_dirs(modules_source.resolve().root)),
             sample_column=config.sample_column,
             filters=config.filters(),
-            sites=sites,
+            read_sites=config.read_mode == "auto",
         )
-        has_rsids = bool(
-            pl.scan_parquet(result.output).select(pl.col("rsid").is_not_null().any()).collect().item()
+    facts = table.facts
+    build = facts["build"]
+    if facts["input_kind"] == "array":
+        read = (
+            f"{facts['vendor']} array file: {facts['records']} SNPs, call rate {facts['call_rate']:.1%}, "
+            f"{facts['indels']} indel calls"
         )
-    header = result.header
-    facts: dict[str, Any] = {
-        "sample_column": result.sample_column,
-        "samples": header.samples,
-        "records": result.records,
-        "records_passing": result.records_passing,
-        "no_calls": result.no_calls,
-        "ref_blocks": result.ref_blocks,
-        "genome_build": header.genome_build,
-        "contig_naming": header.contig_naming,
-        "is_gvcf": header.is_gvcf,
-        "has_rsids": has_rsids,
-        "filters": result.filters.describe(),
-        "warnings": header.warnings,
-        "read_mode": result.mode,
-        "chromosomes": result.chromosomes,
-    }
-    read = (
-        f"{result.records} records, {result.records_passing} pass the filters"
-        if result.mode == "full"
-        else f"{result.records} records (index); read the module sites only through the index"
-    )
-    context.log.info(
-        f"sample column {result.sample_column!r} of {len(header.samples)}; {read}; build {header.genome_build}"
-    )
+    elif facts["read_mode"] == "full":
+        read = f"{facts['records']} records, {facts['records_passing']} pass the filters"
+    else:
+        read = f"{facts['records']} records (index); read the module sites only through the index"
+    context.log.info(f"{read}; build {facts['genome_build']} (decided by {build['source']})")
+    for warning in facts["warnings"]:
+        context.log.warning(warning)
     context.add_output_metadata(
         {
             key: value
             for key, value in facts.items()
-            if key not in {"samples", "filters", "warnings", "chromosomes"}
+            if key
+            not in {
+                "samples",
+                "filters",
+                "warnings",
+                "chromosomes",
+                "build",
+                "liftover",
+                "vendor",
+                "sample_column",
+            }
         }
-        | {"filters": dg.MetadataValue.json(facts["filters"])}
+        | {
+            "filters": dg.MetadataValue.json(facts["filters"]),
+            "build": dg.MetadataValue.json(build),
+            "liftover": dg.MetadataValue.json(facts["liftover"]),
+            "vendor": facts.get("vendor") or "",
+            "sample_column": facts.get("sample_column") or "",
+        }
     )
-    return SampleArtifact(result.output, facts)
+    return SampleArtifact(table.path, facts)
 
 
 @dg.asset(
@@ -136,22 +138,13 @@ def user_hf_module_annotations(
     chosen = choose_modules([folder.name for folder in module_dirs(resolved.root)], config.modules)
     facts = user_vcf_normalized.facts
     confident = Path(config.confident_regions) if config.confident_regions else None
-    sample = SampleContext(
-        calls_path=user_vcf_normalized.path,
-        genome_build=facts["genome_build"],
-        has_rsids=facts["has_rsids"],
-        is_gvcf=facts["is_gvcf"],
-        confident_regions=confident,
-        chromosomes=facts.get("chromosomes"),
-    )
-    if sample.genome_build == "GRCh37":
+    sample = context_from_facts(user_vcf_normalized.path, facts, confident)
+    if sample.genome_build == "GRCh37" and sample.chain is not None:
+        context.log.info(f"module sites lifted from GRCh38 to GRCh37 with {sample.chain.path.name}")
+    if confident is not None and sample.genome_build != "GRCh38":
         context.log.warning(
-            "the VCF is GRCh37 but module positions are GRCh38: matching by position is refused; "
-            + (
-                "rsIDs are used instead"
-                if sample.has_rsids
-                else "the VCF has no rsIDs, so no site can be tested"
-            )
+            "the confident-regions BED is not used: on a non-GRCh38 input the reference base at a lifted "
+            "module site is not known, so absence is not read as homozygous reference"
         )
 
     def report_module(name: str, summary: dict) -> None:

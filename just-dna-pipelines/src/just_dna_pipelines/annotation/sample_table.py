@@ -1,0 +1,181 @@
+"""Turn any input (VCF, BCF, DNA-test raw file) into the one normalized variant table, with its build settled.
+
+The facts returned with the table say what matching needs and nothing about where the genome came from:
+the build positions are on (and how that was decided), whether module sites were lifted to it (and with which
+chain), whether it is an array (absent sites were not on the chip), and the reading counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from just_dna_pipelines.annotation.build_evidence import BuildDecision, build_evidence, decide_build
+from just_dna_pipelines.io.input_kind import detect_input_kind
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+from just_dna_pipelines.liftover.chain import Chain, ChainUnavailable, find_chain
+from just_dna_pipelines.liftover.sites import MODULES_BUILD, lift_positions
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """The normalized table and its facts (the shape `facts.json` and the manifest's input take)."""
+
+    path: Path
+    facts: dict[str, Any]
+
+
+def chain_or_reason() -> tuple[Chain | None, str | None]:
+    """The GRCh38 -> GRCh37 chain, or why there is none (one line)."""
+    try:
+        return find_chain(), None
+    except ChainUnavailable as exc:
+        return None, str(exc)
+
+
+def reading_sites(sites: pl.DataFrame, build: str, chain: Chain | None) -> pl.DataFrame:
+    """The positions to read through an index: the sites where the build puts them (both builds when unknown).
+
+    Sites without a position stay as null rows, so the reader still sees that rsIDs may matter.
+    """
+    frames = []
+    if build != "GRCh37":
+        frames.append(sites.select("chrom", "start"))
+    if build != MODULES_BUILD and chain is not None:
+        lifted = lift_positions(sites, chain).filter(pl.col("lifted_start").is_not_null())
+        frames.append(
+            lifted.select(pl.col("lifted_chrom").alias("chrom"), pl.col("lifted_start").alias("start"))
+        )
+    unplaced = sites.filter(pl.col("start").is_null()).select("chrom", "start")
+    frames.append(unplaced.head(1))
+    return pl.concat(frames).unique()
+
+
+def liftover_facts(build: str, chain: Chain | None, problem: str | None) -> dict[str, Any]:
+    """Whether module sites are lifted for this build, with which chain, or why not."""
+    if build != "GRCh37":
+        return {"status": "not_needed"}
+    if chain is None:
+        return {"status": "unavailable", "reason": problem}
+    return {"status": "lifted", "from": MODULES_BUILD, "to": "GRCh37", **chain.describe()}
+
+
+def _vcf_table(
+    path: Path,
+    output: Path,
+    *,
+    sample_column: str | None,
+    filters: VcfFilters,
+    sites: pl.DataFrame | None,
+) -> tuple[dict[str, Any], str | None, Chain | None, str | None]:
+    """Normalize a VCF/BCF; return its facts, the build its header claims (None when unknown) and the chain
+    (or why there is none) when its build is not the modules' own."""
+    from just_dna_pipelines.io.vcf_header import read_vcf_header
+    from just_dna_pipelines.io.vcf_normalize import normalize_vcf
+
+    header = read_vcf_header(path)
+    claim = header.genome_build if header.genome_build != "unknown" else None
+    chain, problem = chain_or_reason() if claim != MODULES_BUILD else (None, None)
+    read_at = None
+    if sites is not None and (chain is not None or claim == MODULES_BUILD):
+        read_at = reading_sites(sites, claim or "unknown", chain)
+    result = normalize_vcf(path, output, sample_column=sample_column, filters=filters, sites=read_at)
+    facts: dict[str, Any] = {
+        "input_kind": "vcf",
+        "vendor": None,
+        "sample_column": result.sample_column,
+        "samples": header.samples,
+        "records": result.records,
+        "records_passing": result.records_passing,
+        "no_calls": result.no_calls,
+        "ref_blocks": result.ref_blocks,
+        "contig_naming": header.contig_naming,
+        "is_gvcf": header.is_gvcf,
+        "filters": result.filters.describe(),
+        "warnings": list(header.warnings),
+        "read_mode": result.mode,
+        "chromosomes": result.chromosomes,
+    }
+    return facts, claim, chain, problem
+
+
+def _array_table(path: Path, output: Path) -> tuple[dict[str, Any], str | None]:
+    """Normalize a DNA-test raw file; return its facts and the build its comments claim."""
+    from just_dna_pipelines.io.raw_normalize import normalize_raw
+
+    result = normalize_raw(path, output)
+    facts: dict[str, Any] = {
+        "input_kind": "array",
+        "vendor": result.layout.vendor,
+        "layout": result.layout.layout,
+        "compression": result.compression,
+        "sample_column": None,
+        "samples": [],
+        "records": result.records,
+        "records_passing": result.records,
+        "calls": result.calls,
+        "no_calls": result.no_calls,
+        "indels": result.indels,
+        "call_rate": round(result.call_rate, 4),
+        "ref_blocks": 0,
+        "contig_naming": "plain",
+        "is_gvcf": False,
+        "filters": {},
+        "warnings": list(result.warnings),
+        "read_mode": "full",
+        "chromosomes": None,
+    }
+    return facts, result.layout.build_claim
+
+
+def normalize_sample(
+    path: Path,
+    output: Path,
+    module_sites: pl.DataFrame,
+    *,
+    sample_column: str | None = None,
+    filters: VcfFilters | None = None,
+    read_sites: bool = True,
+) -> SampleTable:
+    """Read `path` (any supported kind) into `output` and settle the build its positions are on.
+
+    `module_sites` (rsid, chrom, start, ref; GRCh38) are what the build is checked against and, with
+    `read_sites`, the only positions read from an indexed VCF.
+    """
+    kind = detect_input_kind(path)
+    if kind == "vcf":
+        facts, claim, chain, problem = _vcf_table(
+            path,
+            output,
+            sample_column=sample_column,
+            filters=filters or VcfFilters(),
+            sites=module_sites if read_sites else None,
+        )
+    else:
+        facts, claim = _array_table(path, output)
+        chain, problem = chain_or_reason()
+    facts["has_rsids"] = bool(
+        pl.scan_parquet(output).select(pl.col("rsid").is_not_null().any()).collect().item()
+    )
+    decision = settle_build(output, claim, kind, module_sites, chain)
+    facts["genome_build"] = decision.build
+    facts["build"] = decision.describe()
+    facts["warnings"] += decision.warnings
+    facts["liftover"] = liftover_facts(decision.build, chain, problem)
+    if facts["liftover"]["status"] == "unavailable":
+        facts["warnings"].append(
+            f"the input is GRCh37 but {problem}; positions are not used, only rsIDs are matched"
+        )
+    return SampleTable(output, facts)
+
+
+def settle_build(
+    calls: Path, claim: str | None, kind: str, module_sites: pl.DataFrame, chain: Chain | None
+) -> BuildDecision:
+    """A VCF header's build stands; an array's claim, or a VCF without one, is checked against the data."""
+    if kind == "vcf" and claim is not None:
+        return BuildDecision(claim, "header")
+    return decide_build(claim, build_evidence(calls, module_sites, chain))

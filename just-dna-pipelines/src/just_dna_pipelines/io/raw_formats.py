@@ -1,0 +1,118 @@
+"""Tell which DNA-test raw layout (and vendor, and claimed genome build) a text file is, from its first lines.
+
+Layouts (what the vendors ship; the vendor itself is read from the comment lines):
+- "rsid_genotype": tab-separated `rsid chromosome position genotype`, the column line commented
+  (`# rsid ...`): 23andMe (v2-v5), LivingDNA.
+- "rsid_allele_pair": tab-separated `rsid chromosome position allele1 allele2` after `#` comments: AncestryDNA.
+- "csv_result": quoted CSV `RSID,CHROMOSOME,POSITION,RESULT`: MyHeritage (with `#` comments), FamilyTreeDNA.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from just_dna_pipelines.io.raw_open import RawInputError
+
+PEEK_LINES = 500
+LAYOUT_COLUMNS = {
+    "rsid_genotype": ("rsid", "chromosome", "position", "genotype"),
+    "rsid_allele_pair": ("rsid", "chromosome", "position", "allele1", "allele2"),
+    "csv_result": ("rsid", "chromosome", "position", "result"),
+}
+VENDOR_MARKS = (
+    ("23andMe", re.compile(r"23andme", re.IGNORECASE)),
+    ("AncestryDNA", re.compile(r"ancestry", re.IGNORECASE)),
+    ("MyHeritage", re.compile(r"myheritage", re.IGNORECASE)),
+    ("LivingDNA", re.compile(r"living\s*dna", re.IGNORECASE)),
+    ("FamilyTreeDNA", re.compile(r"family\s*tree\s*dna|ftdna", re.IGNORECASE)),
+)
+BUILD_MARKS = (
+    ("GRCh38", re.compile(r"\bbuild\s*38\b|grch38|\bhg38\b", re.IGNORECASE)),
+    ("GRCh37", re.compile(r"\bbuild\s*37(\.\d+)?\b|grch37|\bhg19\b|\bb37\b", re.IGNORECASE)),
+    ("NCBI36", re.compile(r"\bbuild\s*36\b|ncbi36|\bhg18\b", re.IGNORECASE)),
+)
+DATA_LINE = re.compile(r"^\S+\t\S+\t\S+\t\S+$")
+
+
+@dataclass(frozen=True)
+class RawLayout:
+    """How to read a DNA-test raw file: its layout, where the data starts, and what its comments claim."""
+
+    layout: str
+    vendor: str  # "23andMe", "AncestryDNA", "MyHeritage", "FamilyTreeDNA", "LivingDNA" or "unknown"
+    data_start: int  # lines before the first data line
+    build_claim: str | None  # the build the comments name ("GRCh37", "GRCh38", "NCBI36"), if exactly one
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The layout's column names, in file order."""
+        return LAYOUT_COLUMNS[self.layout]
+
+    @property
+    def separator(self) -> str:
+        """The column separator."""
+        return "," if self.layout == "csv_result" else "\t"
+
+
+def _fields(line: str, separator: str) -> list[str]:
+    return [f.strip().strip('"').strip().lower() for f in line.split(separator)]
+
+
+def _layout_of_column_line(line: str) -> str | None:
+    """The layout whose column line this is (comment mark and quotes ignored), or None."""
+    text = line.lstrip("#").strip()
+    for layout, columns in LAYOUT_COLUMNS.items():
+        separator = "," if layout == "csv_result" else "\t"
+        if tuple(_fields(text, separator)) == columns:
+            return layout
+    return None
+
+
+def vendor_from(comments: list[str], layout: str) -> str:
+    """The vendor the comments name; a bare quoted CSV is FamilyTreeDNA's; else "unknown"."""
+    text = "\n".join(comments)
+    for vendor, mark in VENDOR_MARKS:
+        if mark.search(text):
+            return vendor
+    return "FamilyTreeDNA" if layout == "csv_result" and not comments else "unknown"
+
+
+def build_claim_from(comments: list[str]) -> tuple[str | None, list[str]]:
+    """The one build the comments name, or None (with a warning when they name several)."""
+    text = "\n".join(comments)
+    named = [build for build, mark in BUILD_MARKS if mark.search(text)]
+    if len(named) > 1:
+        return None, [f"the file's comments name several genome builds ({', '.join(named)})"]
+    return (named[0] if named else None), []
+
+
+def detect_layout(text_path: Path, display_name: str) -> RawLayout:
+    """Read the first lines of the decompressed text and tell its layout; RawInputError when it is none of them."""
+    comments: list[str] = []
+    with text_path.open("r", encoding="utf-8", errors="replace") as handle:
+        for number, raw in enumerate(handle):
+            if number >= PEEK_LINES:
+                break
+            line = raw.rstrip("\n")
+            if not line.strip():
+                comments.append(line)
+                continue
+            layout = _layout_of_column_line(line)
+            if line.startswith("#") and layout is None:
+                comments.append(line)
+                continue
+            if layout is not None:
+                data_start = number + 1
+            elif DATA_LINE.match(line) and line.lower().startswith(("rs", "i")):
+                layout, data_start = "rsid_genotype", number  # a 23andMe-style file without its column line
+            else:
+                break
+            build, warnings = build_claim_from(comments)
+            return RawLayout(layout, vendor_from(comments, layout), data_start, build, warnings)
+    raise RawInputError(
+        f"{display_name} is not a VCF or a DNA-test raw file this app reads "
+        "(23andMe, AncestryDNA, MyHeritage, FamilyTreeDNA, LivingDNA)"
+    )

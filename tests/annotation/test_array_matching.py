@@ -1,0 +1,86 @@
+"""Matching array calls (no REF) against modules: alleles, strand, indels, haploid calls, rsIDs, absence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import annotate_input, write_module
+
+HEADER = (
+    "# 23andMe\n# We are using reference human assembly build 38\n# rsid\tchromosome\tposition\tgenotype\n"
+)
+
+
+def module_rows() -> list[dict]:
+    """A module with positioned A/G sites, a palindrome-free C/T site, an X site and an rsID-only site."""
+    rows = []
+    for rsid, chrom, start, ref, alt in [
+        ("rs100", "1", 1000, "A", "G"),
+        ("rs101", "1", 2000, "A", "G"),
+        ("rs102", "1", 3000, "C", "T"),
+        ("rs103", "1", 4000, "A", "G"),
+        ("rs104", "1", 5000, "A", "G"),
+        ("rs105", "X", 6000, "A", "G"),
+        ("rs106", "1", 7000, "A", "G"),
+    ]:
+        for genotype, weight in (([ref, ref], 0.0), ([ref, alt], 0.5), ([alt, alt], 1.0)):
+            rows.append(
+                {
+                    "rsid": rsid,
+                    "chrom": chrom,
+                    "start": start,
+                    "ref": ref,
+                    "alts": [alt],
+                    "genotype": genotype,
+                    "weight": weight,
+                }
+            )
+    rows += [
+        {"rsid": "rs200", "genotype": ["C", "C"], "weight": -1.0, "alts": None},
+        {"rsid": "rs200", "genotype": ["C", "T"], "weight": -0.5, "alts": None},
+    ]
+    return rows
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_array_calls_against_module_alleles(tmp_path: Path, without_chain: None, engine: str) -> None:
+    modules = write_module(tmp_path / "modules", "tiny", module_rows())
+    array = tmp_path / "genome.txt"
+    array.write_text(
+        HEADER
+        + "rs100\t1\t1000\tGA\n"  # a call: A/G
+        + "rs101\t1\t2000\tCT\n"  # alleles not among A/G: the other strand?
+        + "rs102\t1\t3000\tDI\n"  # an indel call at a SNP site
+        + "rs103\t1\t4000\t--\n"  # no call
+        + "i5000\t1\t5000\tGG\n"  # vendor id, found by position
+        + "rs105\tX\t6000\tG\n"  # haploid X call: counts as G/G
+        + "rs200\t7\t123\tTC\n"  # the module knows rs200 by rsID only
+        # rs106 is not on this array
+    )
+    facts, summaries, matches = annotate_input(
+        tmp_path / "out", array, modules, engine=engine, modules=["tiny"]
+    )
+    assert facts["genome_build"] == "GRCh38" and facts["input_kind"] == "array"
+    assert matches["tiny"] == {
+        ("rs100", "A/G", 0.5),
+        ("rs104", "G/G", 1.0),
+        ("rs105", "G/G", 1.0),
+        ("rs200", "C/T", -0.5),
+    }
+    ledger = summaries["tiny"]["ledger"]
+    assert (ledger["sites"], ledger["called"], ledger["no_call"]) == (8, 4, 1)
+    assert ledger["not_testable_reasons"] == {"allele_mismatch": 1, "indel_call": 1, "not_on_array": 1}
+
+
+def test_a_strand_flipped_array_is_not_testable_rather_than_wrong(
+    tmp_path: Path, without_chain: None
+) -> None:
+    modules = write_module(tmp_path / "modules", "tiny", module_rows())
+    array = tmp_path / "genome.txt"
+    # Complements of A/G and C/T calls, as a minus-strand report would give them.
+    array.write_text(HEADER + "rs100\t1\t1000\tTC\nrs101\t1\t2000\tTT\nrs102\t1\t3000\tGA\n")
+    _, summaries, matches = annotate_input(tmp_path / "out", array, modules, modules=["tiny"])
+    assert matches["tiny"] == set()
+    assert summaries["tiny"]["ledger"]["not_testable_reasons"]["allele_mismatch"] == 3

@@ -68,3 +68,13 @@ def _upload_file(user: accounts.CurrentUser, source: Path, filename: str | None 
 def upload_file():
     """The chunked-upload helper (see `_upload_file`)."""
     return _upload_file
+
+
+@pytest.fixture
+def chain_configured(web_env, liftover_chain, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The pipelines configured with UCSC's hg38ToHg19 chain from the fixtures (GRCh37 inputs get lifted)."""
+    from just_dna_pipelines.settings import get_settings
+
+    monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN", str(liftover_chain))
+    get_settings.cache_clear()
+    return liftover_chain

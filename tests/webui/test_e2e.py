@@ -7,6 +7,7 @@ Screenshots of every page at desktop and phone widths go to test-artifacts/webui
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -55,9 +56,13 @@ def _app_env(pipeline_env, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(pipeline_env, compiled_modules, tmp_path):
-    """The web app on free ports over temp folders and the real modules compiled from the fixtures."""
-    env = {**_app_env(pipeline_env, tmp_path), "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules)}
+def app(pipeline_env, compiled_modules, liftover_chain, tmp_path):
+    """The web app on free ports over temp folders, the real modules compiled from the fixtures, the real chain."""
+    env = {
+        **_app_env(pipeline_env, tmp_path),
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
+        "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
+    }
     with running_app(env, tmp_path / "app.log") as running:
         yield running
 
@@ -116,15 +121,17 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
         page.wait_for_selector("#upload-error")
         assert "notes.vcf" in page.inner_text("#upload-error")
         _shoot(page, "home-upload-error")
+        # A GRCh37 VCF is taken: the modules' sites will be lifted to GRCh37 (the chain is configured).
         _upload(page, genomes / "PG_NA12878_chr21.vcf.gz")
         page.wait_for_function(
-            "document.querySelector('#upload-error')?.innerText.includes('GRCh37')", timeout=60_000
+            "document.querySelector('#upload-ok')?.innerText.includes('GRCh37')", timeout=60_000
         )
-        assert page.query_selector(".sample-card") is None
+        assert "lifted to GRCh37" in page.inner_text("#upload-ok")
 
         _upload(page, genomes / "PG_NA12878_hg38-chr21.vcf.gz")
-        page.wait_for_selector("#upload-ok")
-        assert "65,370 records" in page.inner_text("#upload-ok")
+        page.wait_for_function(
+            "document.querySelector('#upload-ok')?.innerText.includes('65,370 records')", timeout=60_000
+        )
         page.wait_for_selector(".sample-card")
         _shoot(page, "home", dark=True)
 
@@ -223,3 +230,12 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
         assert "PG_NA12878_hg38-chr21.vcf.gz" in text and "partition alice/PG_NA12878_hg38-chr21" in text
         _shoot(page, "sample-deleted")
         assert page.request.get(links[0]).status == 404
+
+        # Running the app leaves the tracked frontend lock files as they are committed.
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "reflex.lock"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert changed.returncode != 0 or changed.stdout == "", changed.stdout

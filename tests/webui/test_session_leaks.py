@@ -23,9 +23,9 @@ PASSWORD = "correct horse battery"
 SECRET_MARKERS = ("demo_sample", "longevity_report", "/files/alice", "longevitymap_variants")
 
 
-@pytest.fixture
-def app(pipeline_env, tmp_path):
-    """The web app (dev mode: frontend and backend on two ports) with the demo modules."""
+@pytest.fixture(params=["dev", "prod"])
+def app(request, pipeline_env, tmp_path):
+    """The web app with the demo modules: dev mode (frontend and backend on two ports) and prod (one port)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
     env = {
@@ -36,7 +36,7 @@ def app(pipeline_env, tmp_path):
         "DAGSTER_HOME": str(pipeline_env.dagster_home),
         "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
     }
-    with running_app(env, tmp_path / "app.log") as running:
+    with running_app(env, tmp_path / "app.log", prod=request.param == "prod") as running:
         yield running
 
 
@@ -133,6 +133,7 @@ def _frames_of(page) -> list[str]:
     return frames
 
 
+@pytest.mark.parametrize("app", ["dev"], indirect=True)
 def test_logout_leaves_nothing_of_the_user_in_the_tab_state(app, tmp_path):
     with chromium(tmp_path) as browser:
         page = browser.new_page()

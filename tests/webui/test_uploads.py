@@ -50,10 +50,30 @@ def test_bad_files_are_rejected_and_nothing_is_kept(alice, web_env, upload_file,
     assert samples.list_samples(alice) == []
 
 
-def test_grch37_is_refused_with_what_to_do(alice, web_env, upload_file, genomes):
-    with pytest.raises(WebError, match=r"GRCh37.*lift it over"):
+def test_grch37_without_a_chain_or_rsids_is_refused_with_what_to_do(alice, web_env, upload_file, genomes):
+    with pytest.raises(WebError, match=r"GRCh37 and has no rsIDs.*JUST_DNA_PIPELINES_LIFTOVER_CHAIN"):
         upload_file(alice, genomes / "PG_NA12878_chr21.vcf.gz")
     assert _stored_files(web_env.root) == []
+
+
+def test_grch37_with_a_chain_is_accepted_and_says_sites_will_be_lifted(
+    alice, web_env, upload_file, genomes, chain_configured
+):
+    view = upload_file(alice, genomes / "PG_NA12878_chr21.vcf.gz")
+    assert view.genome_build == "GRCh37" and view.input_kind == "vcf"
+    assert any("lifted to GRCh37" in note for note in view.notes)
+
+
+def test_dna_test_raw_data_is_accepted_with_what_was_detected(alice, web_env, upload_file, chain_configured):
+    """A real-format 23andMe file (written here from the corpus sample's header and rows) becomes a sample."""
+    from tests.conftest import SHARED_FIXTURES, require_shared_fixtures
+
+    require_shared_fixtures()
+    sample = sorted((SHARED_FIXTURES / "corpus" / "vcf").glob("snps__tests__input__23andme*.txt"))[0]
+    view = upload_file(alice, sample, filename="my_23andme.txt")
+    assert (view.input_kind, view.vendor) == ("array", "23andMe")
+    assert view.record_count > 0 and view.call_rate is not None and 0 < view.call_rate <= 1
+    assert _stored_files(web_env.root) == ["input/users/alice/my_23andme.txt"]
 
 
 def test_sites_only_vcf_is_refused(alice, web_env, upload_file, genomes):
@@ -63,8 +83,10 @@ def test_sites_only_vcf_is_refused(alice, web_env, upload_file, genomes):
 
 
 def test_wrong_extension_is_refused_before_anything_is_written(alice, web_env):
-    with pytest.raises(WebError, match=r"\.vcf, \.vcf\.gz or \.bcf"):
-        UploadSink(alice, "genome.txt")
+    with pytest.raises(
+        WebError, match=r"not a genome file name; upload a VCF .* or a DNA-test raw data file"
+    ):
+        UploadSink(alice, "genome.exe")
     assert _stored_files(web_env.root) == []
 
 

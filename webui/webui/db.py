@@ -74,6 +74,12 @@ class SampleRecord(SQLModel, table=True):
     uploaded_at: float = Field(default_factory=time.time)
     # The VCF column the person picked for a multi-sample file ("" = the default the pipeline names).
     sample_column: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    input_kind: str = Field(default="vcf", sa_column_kwargs={"server_default": "vcf"})  # or "array"
+    vendor: str = Field(default="", sa_column_kwargs={"server_default": ""})  # DNA-test company of an array
+    call_rate: float = Field(default=-1.0, sa_column_kwargs={"server_default": "-1"})  # arrays; -1: not one
+    notes: str = Field(
+        default="", sa_column_kwargs={"server_default": ""}
+    )  # what inspection said, " | "-joined
 
 
 class RunRecord(SQLModel, table=True):

@@ -34,7 +34,9 @@ def sample_item(row: Any) -> rx.Component:
                     width="100%",
                 ),
                 rx.flex(
-                    _fact("Records", row["records"]),
+                    _fact("Kind", row["kind"]),
+                    _fact(row["records_label"], row["records"]),
+                    rx.cond(row["call_rate"] != "", _fact("Call rate", row["call_rate"])),
                     _fact("Build", row["build"]),
                     _fact("Size", row["size"]),
                     _fact("Uploaded", row["uploaded"]),
@@ -75,7 +77,8 @@ def sample_list() -> rx.Component:
                         rx.icon("inbox", size=32, color=rx.color("gray", 9)),
                         rx.text("No samples yet", weight="medium"),
                         rx.text(
-                            "Upload a VCF above, or try the demo sample to see a report in a few seconds.",
+                            "Upload a VCF or your DNA-test raw data above, or try the demo sample to see a "
+                            "report in a few seconds.",
                             size="2",
                             color_scheme="gray",
                             align="center",

@@ -12,7 +12,13 @@ from webui.components.layout import card, error_callout
 from webui.routes import UPLOAD_KEY_HEADER
 from webui.states.samples import UPLOAD_ID, SamplesState
 
-ACCEPT = {"application/gzip": [".gz", ".bgz"], "text/plain": [".vcf"], "application/octet-stream": [".bcf"]}
+ACCEPT = {
+    "application/gzip": [".gz", ".bgz"],
+    "text/plain": [".vcf", ".txt", ".tsv"],
+    "text/csv": [".csv"],
+    "application/zip": [".zip"],
+    "application/octet-stream": [".bcf"],
+}
 
 
 def _rejected_summary(rejected: rx.Var) -> Any:
@@ -47,9 +53,10 @@ def upload_box() -> rx.Component:
         rx.upload.root(
             rx.vstack(
                 rx.icon("upload", size=28, color=rx.color("accent", 10)),
-                rx.text("Drop your VCF here or click to choose", weight="medium", align="center"),
+                rx.text("Drop your genome file here or click to choose", weight="medium", align="center"),
                 rx.text(
-                    f".vcf, .vcf.gz or .bcf on GRCh38 · up to {SamplesState.max_upload_mb} MB",
+                    "A VCF (.vcf, .vcf.gz, .bcf; GRCh38 or GRCh37) or the raw data from 23andMe, AncestryDNA, "
+                    f"MyHeritage, FamilyTreeDNA or LivingDNA (.txt, .csv, .zip) · up to {SamplesState.max_upload_mb} MB",
                     size="2",
                     color_scheme="gray",
                     align="center",

@@ -152,15 +152,33 @@ def danger_card() -> rx.Component:
 def _facts() -> rx.Component:
     """The upload's facts under the title."""
     s: Any = SampleState.sample
-    return rx.flex(
-        status_badge(s["status"]),
-        rx.text(s["filename"], size="2"),
-        rx.text(s["records"] + " records", size="2", color_scheme="gray"),
-        rx.text(s["build"], size="2", color_scheme="gray"),
-        rx.text("VCF sample: " + s["vcf_samples"].to(str), size="2", color_scheme="gray"),
-        spacing="3",
-        wrap="wrap",
-        align="center",
+    return rx.vstack(
+        rx.flex(
+            status_badge(s["status"]),
+            rx.text(s["filename"], size="2"),
+            rx.text(s["kind"], size="2", color_scheme="gray"),
+            rx.text(s["records"] + " " + s["records_unit"].to(str), size="2", color_scheme="gray"),
+            rx.cond(
+                s["call_rate"] != "",
+                rx.text("call rate " + s["call_rate"].to(str), size="2", color_scheme="gray"),
+            ),
+            rx.text(s["build"], size="2", color_scheme="gray"),
+            rx.cond(
+                s["vcf_samples"] != "",
+                rx.text("VCF sample: " + s["vcf_samples"].to(str), size="2", color_scheme="gray"),
+            ),
+            spacing="3",
+            wrap="wrap",
+            align="center",
+        ),
+        rx.cond(
+            s["notes"] != "",
+            rx.callout(
+                s["notes"], icon="info", color_scheme="gray", size="1", width="100%", id="sample-notes"
+            ),
+        ),
+        spacing="2",
+        width="100%",
     )
 
 

@@ -51,6 +51,10 @@ class SampleView:
     genome_build: str
     vcf_samples: str
     uploaded_at: float
+    input_kind: str  # "vcf" or "array"
+    vendor: str
+    call_rate: float | None
+    notes: list[str]
     status: str  # uploaded, running, done, failed
     last_run_at: float | None
     last_run_id: str | None
@@ -83,6 +87,10 @@ def _view(user: CurrentUser, row: SampleRecord) -> SampleView:
         genome_build=row.genome_build,
         vcf_samples=row.vcf_samples,
         uploaded_at=row.uploaded_at,
+        input_kind=row.input_kind or "vcf",
+        vendor=row.vendor,
+        call_rate=row.call_rate if row.call_rate >= 0 else None,
+        notes=[note for note in row.notes.split(" | ") if note],
         status=STATUS_BY_RUN.get(newest.status, newest.status) if newest else "uploaded",
         last_run_at=(newest.started_at or newest.ended_at) if newest else None,
         last_run_id=newest.run_id if newest else None,
@@ -139,7 +147,7 @@ def release_name(user: CurrentUser, sample: str) -> None:
         db.commit()
 
 
-def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.VcfFacts) -> SampleView:
+def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.InputFacts) -> SampleView:
     """Register a stored, validated VCF (its name reserved by this upload) as the user's sample."""
     service.register_sample(user.name, sample, vcf_path)
     row = SampleRecord(
@@ -150,6 +158,10 @@ def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.Vc
         record_count=facts.record_count,
         genome_build=facts.genome_build,
         vcf_samples=", ".join(facts.samples),
+        input_kind=facts.input_kind,
+        vendor=facts.vendor or "",
+        call_rate=facts.call_rate if facts.call_rate is not None else -1.0,
+        notes=" | ".join(facts.warnings)[:2000],
     )
     with db_session() as db:
         db.add(row)

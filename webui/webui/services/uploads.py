@@ -1,4 +1,4 @@
-"""Streaming an upload to disk: temp file, size limit, validation with `inspect_vcf`, then rename."""
+"""Streaming an upload to disk: temp file, size limit, validation with `inspect_input`, then rename."""
 
 from __future__ import annotations
 
@@ -10,21 +10,22 @@ from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.keys import InvalidKeyError, sample_name_from_filename
 from just_dna_pipelines.settings import get_settings
+from just_dna_pipelines.uploads import INPUT_SUFFIXES
 from webui.config import get_web_settings
 from webui.services import samples
 from webui.services.accounts import CurrentUser
 from webui.services.errors import WebError
 
-ACCEPTED_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf")
+ACCEPTED_KINDS = "a VCF (.vcf, .vcf.gz, .bcf) or a DNA-test raw data file (.txt, .csv, .zip or .gz)"
 
 
 def _suffix(filename: str) -> str:
-    """The accepted VCF suffix of `filename`; WebError if it has none."""
+    """The accepted suffix of `filename` (the content decides the format later); WebError if it has none."""
     lower = filename.lower()
-    for suffix in ACCEPTED_SUFFIXES:
+    for suffix in sorted(INPUT_SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix):
             return suffix
-    raise WebError(f"{filename}: not a VCF file name; upload a .vcf, .vcf.gz or .bcf file")
+    raise WebError(f"{filename[:120]}: not a genome file name; upload {ACCEPTED_KINDS}")
 
 
 class UploadSink:
@@ -94,16 +95,11 @@ class UploadSink:
             raise
 
 
-def _check(path: Path) -> service.VcfFacts:
-    """Inspect a VCF and refuse what the modules cannot annotate (wrong build, no samples)."""
-    facts = service.inspect_vcf(path)
-    if facts.genome_build == "GRCh37":
-        raise WebError(
-            f"{path.name} is on GRCh37 (hg19) but the modules use GRCh38 positions: "
-            "lift it over to GRCh38 (e.g. bcftools +liftover or CrossMap) and upload again"
-        )
-    if not facts.samples:
-        raise WebError(f"{path.name} has no sample columns (no genotypes); upload a VCF with your genotypes")
+def _check(path: Path) -> service.InputFacts:
+    """Inspect any genome file completely and refuse what no module site could be tested on."""
+    facts = service.inspect_input(path)
+    if refusal := service.upload_refusal(facts):
+        raise WebError(refusal)
     return facts
 
 

@@ -13,6 +13,7 @@ from webui.routes import upload_keys
 from webui.services import samples, uploads
 from webui.services.accounts import CurrentUser
 from webui.services.errors import AuthError, WebError
+from webui.services.uploads import ACCEPTED_KINDS
 from webui.states.auth import AuthState
 
 UPLOAD_ID = "vcf_upload"
@@ -27,22 +28,47 @@ def rejection_message(rejected: list[str], max_upload_mb: int) -> str:
         return "upload one file at a time"
     if "file-too-large" in codes:
         return f"{name} is larger than the upload limit of {max_upload_mb:,} MB"
-    return f"{name}: not a genome file this app reads; upload a .vcf, .vcf.gz or .bcf file"
+    return f"{name}: not a genome file this app reads; upload {ACCEPTED_KINDS}"
+
+
+def source_label(view: samples.SampleView) -> str:
+    """What kind of genome file a sample is: "VCF", "gVCF"-less plain words, or "23andMe raw data"."""
+    if view.input_kind == "array":
+        return f"{view.vendor or 'DNA-test'} raw data"
+    return "VCF"
 
 
 def sample_row(view: samples.SampleView) -> dict[str, str]:
     """A sample as plain strings for the UI."""
+    array = view.input_kind == "array"
     return {
         "name": view.name,
         "filename": view.filename,
         "size": formatting.size(view.size_bytes),
         "records": f"{view.record_count:,}",
+        "records_label": "SNPs" if array else "Records",
+        "records_unit": "SNPs" if array else "records",
+        "kind": source_label(view),
+        "call_rate": f"{view.call_rate:.1%}" if view.call_rate is not None else "",
+        "notes": " ".join(view.notes),
         "build": view.genome_build,
         "vcf_samples": view.vcf_samples,
         "uploaded": formatting.when(view.uploaded_at),
         "status": view.status,
         "last_run": formatting.when(view.last_run_at),
     }
+
+
+def upload_summary(view: samples.SampleView) -> str:
+    """What the upload detected, in one line: kind, vendor, build, size in records or SNPs, call rate."""
+    if view.input_kind == "array":
+        facts = f"{source_label(view)}, {view.genome_build}, {view.record_count:,} SNPs"
+        if view.call_rate is not None:
+            facts += f", call rate {view.call_rate:.1%}"
+    else:
+        facts = f"{view.record_count:,} records, {view.genome_build}"
+    notes = " ".join(note.rstrip(".") + "." for note in view.notes)
+    return f"{view.name} ({facts})" + (f". {notes}" if notes else "")
 
 
 class SamplesState(AuthState):
@@ -105,7 +131,7 @@ class SamplesState(AuthState):
             # No file at all: the browser refused the pick (upload_rejected says why) and sent an empty drop.
             if sink is not None:
                 added = await asyncio.to_thread(sink.finish)
-                message = f"{added.name} ({added.record_count:,} records, {added.genome_build})"
+                message = upload_summary(added)
         except WebError as exc:
             error = str(exc)
         except Exception:  # a crash must not leave half a file behind or a silent UI

@@ -11,18 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from just_dna_pipelines.annotation.regions import read_bed_intervals
-from just_dna_pipelines.annotation.sites import module_site_table
-from just_dna_pipelines.io.vcf_normalize import normalize_vcf
-from just_dna_pipelines.liftover.chain import load_chain
-from just_dna_pipelines.liftover.sites import lift_positions
-from just_dna_pipelines.modules.sources import module_dirs
-
 from .conftest import annotate_input
-from .vendor_files import ArrayRow, render, ship
+from .vendor_files import na12878_array_rows, render, ship
 
 VENDORS = [
     ("23andMe", "zip", "genome_Jane_Doe_v5_Full_20240106.zip"),
@@ -33,47 +25,14 @@ VENDORS = [
 ]
 
 
-def _call(ref: str, genotype: list[str] | None, alts: list[str], passes: bool) -> str:
-    """An array call for a VCF record: letters for SNVs, I/D for indels, -- when filtered or missing."""
-    if genotype is None or not passes:
-        return "--"
-    if len(ref) == 1 and all(len(a) == 1 for a in alts):
-        return "".join(genotype)
-    return "".join(sorted("D" if len(a) < len(ref) or (a == ref and len(ref) > 1) else "I" for a in genotype))
-
-
 @pytest.fixture(scope="module")
 def array_rows(
     tmp_path_factory: pytest.TempPathFactory, genomes: Path, compiled_modules: Path, liftover_chain: Path
 ):
     """Array rows from the real GRCh37 calls (see the module docstring)."""
-    work = tmp_path_factory.mktemp("array-source")
-    calls = pl.read_parquet(normalize_vcf(genomes / "PG_NA12878_chr21.vcf.gz", work / "calls.parquet").output)
-    sites = module_site_table(module_dirs(compiled_modules)).filter(pl.col("start").is_not_null())
-    lifted = lift_positions(sites, load_chain(liftover_chain, "configured"))
-    placed = sites.join(lifted.filter(pl.col("lifted_start").is_not_null()), on=["chrom", "start"])
-    ids = {(r["lifted_chrom"], r["lifted_start"]): r["rsid"] for r in placed.iter_rows(named=True)}
-    rows = []
-    for number, r in enumerate(calls.iter_rows(named=True)):
-        rsid = ids.get((r["chrom"], r["start"]), f"i{70_000_000 + number}")
-        rows.append(
-            ArrayRow(
-                rsid, r["chrom"], r["start"], _call(r["ref"], r["genotype"], r["alts"], r["passes_filters"])
-            )
-        )
-    confident = read_bed_intervals(genomes / "PG_Conf_hg38-chr21.bed.gz")
-    called = {(r.chrom, r.position) for r in rows}
-    for site in placed.iter_rows(named=True):
-        if (site["lifted_chrom"], site["lifted_start"]) in called or site["ref"] is None:
-            continue
-        inside = confident.filter(
-            (pl.col("chrom") == site["chrom"])
-            & (pl.col("first") <= site["start"])
-            & (pl.col("last") >= site["start"])
-        )
-        if inside.height:
-            rows.append(ArrayRow(site["rsid"], site["lifted_chrom"], site["lifted_start"], site["ref"] * 2))
-    return sorted(rows, key=lambda r: r.position)
+    return na12878_array_rows(
+        tmp_path_factory.mktemp("array-source"), genomes, compiled_modules, liftover_chain
+    )
 
 
 @pytest.fixture(scope="module")

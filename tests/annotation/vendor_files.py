@@ -11,6 +11,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
+from just_dna_pipelines.annotation.regions import read_bed_intervals
+from just_dna_pipelines.annotation.sites import module_site_table
+from just_dna_pipelines.io.vcf_normalize import normalize_vcf
+from just_dna_pipelines.liftover.chain import load_chain
+from just_dna_pipelines.liftover.sites import lift_positions
+from just_dna_pipelines.modules.sources import module_dirs
+
 
 @dataclass(frozen=True)
 class ArrayRow:
@@ -117,3 +126,46 @@ def ship(text: str, target: Path, container: str, inner_name: str = "genome.txt"
     else:
         raise ValueError(container)
     return target
+
+
+def _call(ref: str, genotype: list[str] | None, alts: list[str], passes: bool) -> str:
+    """An array call for a VCF record: letters for SNVs, I/D for indels, -- when filtered or missing."""
+    if genotype is None or not passes:
+        return "--"
+    if len(ref) == 1 and all(len(a) == 1 for a in alts):
+        return "".join(genotype)
+    return "".join(sorted("D" if len(a) < len(ref) or (a == ref and len(ref) > 1) else "I" for a in genotype))
+
+
+def na12878_array_rows(
+    work: Path, genomes: Path, compiled_modules: Path, liftover_chain: Path
+) -> list[ArrayRow]:
+    """NA12878's chr21 array: every GRCh37 call at its position (module rsIDs at module sites, vendor-style ids
+    elsewhere, indels as I/D, filtered calls as no-calls), plus reference calls at the module sites the person is
+    proven homozygous-reference at (inside the Platinum confident regions), as an array would read them."""
+    calls = pl.read_parquet(normalize_vcf(genomes / "PG_NA12878_chr21.vcf.gz", work / "calls.parquet").output)
+    sites = module_site_table(module_dirs(compiled_modules)).filter(pl.col("start").is_not_null())
+    lifted = lift_positions(sites, load_chain(liftover_chain, "configured"))
+    placed = sites.join(lifted.filter(pl.col("lifted_start").is_not_null()), on=["chrom", "start"])
+    ids = {(r["lifted_chrom"], r["lifted_start"]): r["rsid"] for r in placed.iter_rows(named=True)}
+    rows = []
+    for number, r in enumerate(calls.iter_rows(named=True)):
+        rsid = ids.get((r["chrom"], r["start"]), f"i{70_000_000 + number}")
+        rows.append(
+            ArrayRow(
+                rsid, r["chrom"], r["start"], _call(r["ref"], r["genotype"], r["alts"], r["passes_filters"])
+            )
+        )
+    confident = read_bed_intervals(genomes / "PG_Conf_hg38-chr21.bed.gz")
+    called = {(r.chrom, r.position) for r in rows}
+    for site in placed.iter_rows(named=True):
+        if (site["lifted_chrom"], site["lifted_start"]) in called or site["ref"] is None:
+            continue
+        inside = confident.filter(
+            (pl.col("chrom") == site["chrom"])
+            & (pl.col("first") <= site["start"])
+            & (pl.col("last") >= site["start"])
+        )
+        if inside.height:
+            rows.append(ArrayRow(site["rsid"], site["lifted_chrom"], site["lifted_start"], site["ref"] * 2))
+    return sorted(rows, key=lambda r: r.position)

@@ -78,3 +78,19 @@ def chain_configured(web_env, liftover_chain, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN", str(liftover_chain))
     get_settings.cache_clear()
     return liftover_chain
+
+
+@pytest.fixture
+def app_env(pipeline_env, tmp_path: Path) -> dict[str, str]:
+    """Environment of a browser-tested app: a temp database and pipeline folders (skips without Chromium)."""
+    from webui.harness import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
+        "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
+        "DAGSTER_HOME": str(pipeline_env.dagster_home),
+    }

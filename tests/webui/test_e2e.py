@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from webui.harness import CHROMIUM, REPO_ROOT, chromium, running_app
+from webui.harness import REPO_ROOT, chromium, running_app
 from webui.harness import sign_up as _sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
@@ -42,24 +42,11 @@ def _upload(page, path: Path) -> None:
     page.set_input_files("#vcf_upload input[type=file]", str(path))
 
 
-def _app_env(pipeline_env, tmp_path: Path) -> dict[str, str]:
-    """Temp database and pipeline folders for a test app."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
-        "DAGSTER_HOME": str(pipeline_env.dagster_home),
-    }
-
-
 @pytest.fixture
-def app(pipeline_env, compiled_modules, liftover_chain, tmp_path):
+def app(app_env, compiled_modules, liftover_chain, tmp_path):
     """The web app on free ports over temp folders, the real modules compiled from the fixtures, the real chain."""
     env = {
-        **_app_env(pipeline_env, tmp_path),
+        **app_env,
         "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
         "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
     }
@@ -68,9 +55,9 @@ def app(pipeline_env, compiled_modules, liftover_chain, tmp_path):
 
 
 @pytest.fixture
-def offline_app(pipeline_env, tmp_path):
+def offline_app(app_env, tmp_path):
     """The web app with the default Hugging Face module source pointed at a closed port (a first start offline)."""
-    with running_app(_app_env(pipeline_env, tmp_path), tmp_path / "app.log") as running:
+    with running_app(app_env, tmp_path / "app.log") as running:
         yield running
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.annotation.vendor_files import na12878_array_rows, render, ship
-from webui.harness import CHROMIUM, chromium, running_app, sign_up
+from webui.harness import chromium, running_app, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 # NA12878's longevitymap matches on chr21 (the GRCh38 VCF with its confident regions says the same).
@@ -19,16 +18,10 @@ LONGEVITYMAP_HITS = {"rs2253363", "rs3788157", "rs414743", "rs2838809", "rs28388
 
 
 @pytest.fixture
-def app(pipeline_env, compiled_modules, liftover_chain, tmp_path):
+def app(app_env, compiled_modules, liftover_chain, tmp_path):
     """The web app over temp folders, the real modules and UCSC's chain."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
     env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
-        "DAGSTER_HOME": str(pipeline_env.dagster_home),
+        **app_env,
         "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
         "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
     }

@@ -12,11 +12,10 @@ import http.server
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from webui.harness import CHROMIUM, chromium, free_port, log_in, log_out, running_app, sign_up
+from webui.harness import chromium, free_port, log_in, log_out, running_app, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 PASSWORD = "correct horse battery"
@@ -24,18 +23,9 @@ SECRET_MARKERS = ("demo_sample", "longevity_report", "/files/alice", "longevitym
 
 
 @pytest.fixture(params=["dev", "prod"])
-def app(request, pipeline_env, tmp_path):
+def app(request, app_env, tmp_path):
     """The web app with the demo modules: dev mode (frontend and backend on two ports) and prod (one port)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
-        "DAGSTER_HOME": str(pipeline_env.dagster_home),
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
-    }
+    env = {**app_env, "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo"}
     with running_app(env, tmp_path / "app.log", prod=request.param == "prod") as running:
         yield running
 

@@ -5,30 +5,19 @@ is refused before it reaches the app."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
 from just_dna_pipelines.modules.demo import ensure_demo_sample
-from webui.harness import CHROMIUM, chromium, running_app, sign_up
+from webui.harness import chromium, running_app, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 
 
 @pytest.fixture
-def app(pipeline_env, tmp_path):
+def app(app_env, tmp_path):
     """The web app with a 1 MB upload limit and the demo modules."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(pipeline_env.input_dir),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(pipeline_env.output_dir),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
-        "DAGSTER_HOME": str(pipeline_env.dagster_home),
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
-        "JUST_DNA_WEBUI_MAX_UPLOAD_MB": "1",
-    }
+    env = {**app_env, "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo", "JUST_DNA_WEBUI_MAX_UPLOAD_MB": "1"}
     with running_app(env, tmp_path / "app.log") as running:
         yield running
 

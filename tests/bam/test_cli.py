@@ -39,7 +39,9 @@ def test_stream_bam_bad_input_is_one_error_line(tmp_path: Path, capsys: pytest.C
     text.write_text("hello")
     assert main(["stream-bam", str(text), "--output-dir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == f"error: {text} is not a BAM file (it is not BGZF-compressed)"
+    assert err == [
+        f"error: {text} is text that is not SAM; only BAM, CRAM and SAM (plain, gzip or BGZF) can be streamed"
+    ]
     assert not (tmp_path / "out").exists()
 
 

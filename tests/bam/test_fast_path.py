@@ -447,10 +447,17 @@ def test_readers_require_the_eof_marker(reader_kind: str, tmp_path: Path) -> Non
         ParallelBgzfReader(path) if reader_kind == "parallel" else BgzfReader(str(path))
 
 
-@pytest.mark.parametrize("scanner", SCANNERS)
-def test_an_eof_marker_alone_has_no_bam_header(scanner: Scanner, tmp_path: Path) -> None:
+def test_an_eof_marker_alone_is_empty(tmp_path: Path) -> None:
     path = tmp_path / "eof_only.bam"
     path.write_bytes(EOF_BLOCK)
+    with pytest.raises(BamError, match="is BGZF-compressed but empty once decompressed"):
+        _stats(path)
+
+
+@pytest.mark.parametrize("scanner", SCANNERS)
+def test_a_bam_magic_without_its_header_is_truncated(scanner: Scanner, tmp_path: Path) -> None:
+    path = tmp_path / "magic_only.bam"
+    path.write_bytes(_bgzf(b"BAM\x01\x10\x00\x00\x00@HD"))
     with pytest.raises(BamError, match="truncated: the BAM header is incomplete"):
         _stats(path, scanner=scanner)
 

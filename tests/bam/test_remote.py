@@ -10,6 +10,7 @@ import pytest
 import trustme
 
 from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
+from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
 from just_dna_pipelines.bam.index import find_index
 from just_dna_pipelines.bam.source import file_version, locate
 from just_dna_pipelines.defs.bam import StreamingBamChunkStreamer
@@ -53,7 +54,7 @@ def test_remote_index_is_cached_by_version_outside_the_cwd(
     served = remote_folder.root / HTSNEXUS
     os.utime(served, ns=(served.stat().st_atime_ns, served.stat().st_mtime_ns + 10**9))
     location = locate(url)
-    fresh = find_index(location, file_version(location), cache)
+    fresh = find_index(location, file_version(location), cache, DetectedFormat(AlignmentFormat.BAM, "BGZF"))
     assert fresh is not None and fresh not in cached
     assert len(list(cache.rglob("*.bai"))) == 2
 

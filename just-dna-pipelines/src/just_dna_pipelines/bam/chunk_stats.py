@@ -74,10 +74,11 @@ def open_batches(
     location: BamLocation, detected: DetectedFormat, chunk_size: int, threads: int, native: bool
 ) -> tuple[OpenFile, Iterator[list[ChunkStats]]]:
     """The open input and its batches of chunk stats: BAM by our own reader, CRAM and SAM by htslib."""
+    # `threads` inflate a BAM; CRAM and SAM are decoded on this thread (hts_records.py says why)
     if detected.format is AlignmentFormat.BAM:
         reader = open_reader(location, threads)
         return reader, _bam_batches(reader, chunk_size, native)
-    records = HtsRecordReader(str(location.path) if location.path else location.url, detected, threads)
+    records = HtsRecordReader(str(location.path) if location.path else location.url, detected)
     scan = native_record_batches if native else python_record_batches
     return records, scan(records, chunk_size)
 

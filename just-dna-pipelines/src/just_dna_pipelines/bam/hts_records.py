@@ -3,6 +3,10 @@
 A CRAM is decoded for the fields the statistics use only (FLAG, RNAME, POS, MAPQ), as `samtools flagstat`
 does: htslib then never loads the reference sequence, so a CRAM streams without one, with nothing fetched
 from REF_PATH / REF_CACHE or the network, and a missing or wrong reference cannot change the counts.
+
+Both formats are decoded on the calling thread. With a thread pool, htslib (1.16 and 1.24 alike) reports a
+damaged CRAM container header as a clean end of file, silently dropping every read after it; and its
+threaded SAM parser drops the good records of a block holding a bad line and does not count lines.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
 from just_dna_pipelines.bam.htslib import HTS_CRAM, HTS_SAM, file_offset, htslib
 from just_dna_pipelines.errors import BamError
 
-# SAM_FLAG | SAM_RNAME | SAM_POS | SAM_MAPQ (sam.h): no SAM_SEQ, so no reference is ever needed
-CRAM_REQUIRED_FIELDS = 0x2 | 0x4 | 0x8 | 0x10
+# SAM_FLAG | SAM_RNAME | SAM_POS | SAM_MAPQ (sam.h): no SAM_SEQ, so no reference is ever needed; and no
+# MD/NM tags made up on the fly (nothing reads them)
+CRAM_OPTIONS = (f"required_fields={0x2 | 0x4 | 0x8 | 0x10}", "decode_md=0")
 _EOF_ABSENT = 0
 _HTS_FORMATS = {AlignmentFormat.CRAM: HTS_CRAM, AlignmentFormat.SAM: HTS_SAM}
 
@@ -35,7 +40,7 @@ class BamCoreHead(ctypes.Structure):
 class HtsRecordReader:
     """Sequential records of a CRAM or SAM (plain, gzip or BGZF), local or remote, decoded by htslib."""
 
-    def __init__(self, url: str, detected: DetectedFormat, threads: int = 2) -> None:
+    def __init__(self, url: str, detected: DetectedFormat) -> None:
         if detected.format not in _HTS_FORMATS:
             raise ValueError(f"htslib records are read for CRAM and SAM, not {detected.format}")
         self.url = url
@@ -47,24 +52,23 @@ class HtsRecordReader:
         if not self.file:
             raise BamError(f"cannot open {url} as {detected.describe()}")
         try:
-            self._check(threads)
+            self._check()
         except BamError:
             self.close()
             raise
 
-    def _check(self, threads: int) -> None:
-        """Format as detected, end-of-file marker present, header readable; options and threads set."""
+    def _check(self) -> None:
+        """Format as detected, end-of-file marker present, header readable; CRAM decoding options set."""
         lib, name, kind = self.lib, self.url, self.detected.describe()
         if lib.hts_get_format(self.file).contents.format != _HTS_FORMATS[self.detected.format]:
             raise BamError(f"{name} looked like {kind} but htslib cannot read it as such")
         if self.detected.format is AlignmentFormat.CRAM:
             options = ctypes.c_void_p()
-            if lib.hts_opt_add(ctypes.byref(options), f"required_fields={CRAM_REQUIRED_FIELDS}".encode()):
-                raise RuntimeError("htslib refused the CRAM required_fields option")
+            added = [lib.hts_opt_add(ctypes.byref(options), option.encode()) for option in CRAM_OPTIONS]
             applied = lib.hts_opt_apply(self.file, options)
             lib.hts_opt_free(options)
-            if applied:
-                raise RuntimeError("htslib refused the CRAM required_fields option")
+            if any(added) or applied:
+                raise RuntimeError(f"htslib refused the CRAM options {', '.join(CRAM_OPTIONS)}")
         if lib.hts_check_EOF(self.file) == _EOF_ABSENT:
             marker = (
                 "CRAM end-of-file container"
@@ -72,14 +76,6 @@ class HtsRecordReader:
                 else "BGZF end-of-file marker"
             )
             raise BamError(f"{name} is truncated: the {marker} is missing")
-        # SAM stays on one thread: htslib's threaded SAM parser drops the good records of a block holding a
-        # bad line and does not count lines, so an error could not name the bad line.
-        if (
-            self.detected.format is AlignmentFormat.CRAM
-            and threads > 1
-            and lib.hts_set_threads(self.file, threads)
-        ):
-            raise BamError(f"cannot start htslib threads to read {name}")
         self.header = lib.sam_hdr_read(self.file)
         if not self.header:
             raise BamError(f"{name} has a malformed or truncated {kind} header")
@@ -111,7 +107,7 @@ class HtsRecordReader:
         return file_offset(self.file) if self.file else 0
 
     def close(self) -> None:
-        """Free the record and header and close the file (and its threads)."""
+        """Free the record and header and close the file."""
         if self.record:
             self.lib.bam_destroy1(self.record)
             self.record = None

@@ -1,6 +1,6 @@
 """A thin ctypes binding to htslib: its BGZF reader (BAM), and its record reader (CRAM, SAM).
 
-Decompression and CRAM decoding run on htslib's own C threads.
+BGZF decompression runs on htslib's own C threads.
 
 pysam's bundled htslib (built with libcurl, so http(s) works with range requests) is always there;
 the system `libhts.so.3` (Debian's htslib, installed with samtools) is preferred when present because
@@ -109,7 +109,6 @@ def _bind_records(lib: ctypes.CDLL) -> None:
     lib.hts_close.argtypes = [file_p]
     lib.hts_get_format.restype = ctypes.POINTER(HtsFormat)
     lib.hts_get_format.argtypes = [file_p]
-    lib.hts_set_threads.argtypes = [file_p, ctypes.c_int]
     lib.hts_opt_add.argtypes = [ctypes.POINTER(void_p), ctypes.c_char_p]
     lib.hts_opt_apply.argtypes = [file_p, void_p]
     lib.hts_opt_free.argtypes = [void_p]

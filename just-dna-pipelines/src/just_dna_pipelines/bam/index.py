@@ -16,11 +16,11 @@ from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
 from just_dna_pipelines.bam.source import HTTP_TIMEOUT_SECONDS, BamLocation, version_key
 from just_dna_pipelines.errors import BamError
 
-# What htslib looks for: x.bam.bai, x.bam.csi, x.bai; x.cram.crai, x.crai; x.sam.gz.csi
+# What samtools writes and htslib looks for: x.bam.bai, x.bam.csi, x.bai; x.cram.crai, x.crai; x.sam.gz.bai, .csi
 INDEX_SUFFIXES = {
     AlignmentFormat.BAM: (".bai", ".csi"),
     AlignmentFormat.CRAM: (".crai",),
-    AlignmentFormat.SAM: (".csi",),
+    AlignmentFormat.SAM: (".bai", ".csi"),
 }
 BAI_META_BIN = 37450  # the pseudo-bin holding a reference's mapped/unmapped counts
 _I32, _U32, _U64 = struct.Struct("<i"), struct.Struct("<I"), struct.Struct("<Q")
@@ -34,9 +34,10 @@ def index_suffixes(detected: DetectedFormat) -> tuple[str, ...]:
 
 
 def _local_index(path: Path, suffixes: tuple[str, ...]) -> Path | None:
-    """An index file beside a local input (x.bam.bai, x.bam.csi, x.bai, x.cram.crai, x.crai, x.sam.gz.csi)."""
+    """An index file beside a local input: the input's name plus the suffix, or x.bai / x.crai for x.bam / x.cram."""
     candidates = [path.with_name(path.name + suffix) for suffix in suffixes]
-    candidates += [path.with_suffix(suffix) for suffix in suffixes if suffix != ".csi"]
+    if suffixes and path.suffix.lower() in (".bam", ".cram"):
+        candidates.append(path.with_suffix(suffixes[0]))
     return next((c for c in candidates if c.is_file()), None)
 
 

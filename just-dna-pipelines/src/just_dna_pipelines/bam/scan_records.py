@@ -20,8 +20,10 @@ _END_OF_FILE = 1
 _i64 = ctypes.c_int64
 
 
-def native_record_batches(reader: HtsRecordReader, chunk_size: int) -> Iterator[list[ChunkStats]]:
-    """Chunk stats of every record, READS_PER_CALL reads at a time (a chunk may span two batches)."""
+def native_record_batches(
+    reader: HtsRecordReader, chunk_size: int, reads_per_call: int = READS_PER_CALL
+) -> Iterator[list[ChunkStats]]:
+    """Chunk stats of every record, `reads_per_call` reads at a time (a chunk may span two batches)."""
     lib = native_library()
     if lib is None:
         raise RuntimeError("the C record scanner is not built")
@@ -38,7 +40,7 @@ def native_record_batches(reader: HtsRecordReader, chunk_size: int) -> Iterator[
             reader.record,
             ctypes.byref(reads),
             chunk_size,
-            READS_PER_CALL,
+            reads_per_call,
             out,
             ROWS,
             ctypes.byref(rows),
@@ -51,7 +53,9 @@ def native_record_batches(reader: HtsRecordReader, chunk_size: int) -> Iterator[
             return
 
 
-def python_record_batches(reader: HtsRecordReader, chunk_size: int) -> Iterator[list[ChunkStats]]:
+def python_record_batches(
+    reader: HtsRecordReader, chunk_size: int, reads_per_call: int = READS_PER_CALL
+) -> Iterator[list[ChunkStats]]:
     """The same chunk stats as native_record_batches, one ctypes call per record."""
     read, file, header, record = reader.lib.sam_read1, reader.file, reader.header, reader.record
     core = reader.core
@@ -62,7 +66,7 @@ def python_record_batches(reader: HtsRecordReader, chunk_size: int) -> Iterator[
         low: int | None = None
         high: int | None = None
         status = 0
-        for _ in range(READS_PER_CALL):
+        for _ in range(reads_per_call):
             status = read(file, header, record)
             if status < 0:
                 break

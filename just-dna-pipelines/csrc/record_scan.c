@@ -2,20 +2,17 @@
  * Per-chunk read statistics over records that htslib decodes (CRAM and SAM), in one call per many reads.
  *
  * htslib is loaded by Python (just_dna_pipelines/bam/htslib.py) and its sam_read1 is passed in, so
- * building this file needs no htslib headers and the call releases the GIL. The rows have the same
- * columns as chunk_scan.c's, so both feed the same Python code.
+ * building this file needs no htslib headers and the call releases the GIL. The rows are chunk_scan.c's
+ * (chunk_rows.h), so both feed the same Python code.
  *
  * Only the head of htslib's bam1_t is read: its bam1_core_t, whose layout is fixed by the libhts.so.3
  * ABI (htslib >= 1.10): pos (int64) at 0, tid (int32) at 8, MAPQ (uint8) at 14, FLAG (uint16) at 16.
  */
 #include <stdint.h>
 
-#define FLAG_UNMAPPED 0x4
+#include "chunk_rows.h"
 
 typedef int (*sam_read1_fn)(void *file, void *header, void *record);
-
-/* Columns of one output row (as in chunk_scan.c). */
-enum { COL_TOTAL, COL_MAPPED, COL_MAPQ_SUM, COL_POS_MIN, COL_POS_MAX, COL_UNPLACED, N_COLS };
 
 typedef struct {
     int64_t pos;
@@ -59,26 +56,10 @@ int record_scan(sam_read1_fn read_record, void *file, void *header, void *record
         if (in_chunk == 0) {
             row_index = read_number / chunk_size - first_chunk;
             row = out + row_index * N_COLS;
-            row[COL_TOTAL] = row[COL_MAPPED] = row[COL_MAPQ_SUM] = row[COL_UNPLACED] = 0;
-            row[COL_POS_MIN] = INT64_MAX;
-            row[COL_POS_MAX] = INT64_MIN;
+            start_row(row);
             in_chunk = chunk_size - read_number % chunk_size;
         }
-        row[COL_TOTAL] += 1;
-        if (core->tid < 0) {
-            row[COL_UNPLACED] += 1;
-        }
-        if (!(core->flag & FLAG_UNMAPPED)) {
-            const int64_t position = core->pos + 1;
-            row[COL_MAPPED] += 1;
-            row[COL_MAPQ_SUM] += core->qual;
-            if (position < row[COL_POS_MIN]) {
-                row[COL_POS_MIN] = position;
-            }
-            if (position > row[COL_POS_MAX]) {
-                row[COL_POS_MAX] = position;
-            }
-        }
+        add_read(row, core->tid, core->flag, core->pos, core->qual);
         read_number += 1;
         in_chunk -= 1;
     }

@@ -9,7 +9,7 @@ import shutil
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,16 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+def merged_batches(batches: Iterable[list[ChunkStats]]) -> list[ChunkStats]:
+    """Batches of chunk stats joined by chunk id (a chunk may span two batches)."""
+    chunks: dict[int, ChunkStats] = {}
+    for batch in batches:
+        for chunk in batch:
+            seen = chunks.get(chunk.chunk_id)
+            chunks[chunk.chunk_id] = seen.merged(chunk) if seen else chunk
+    return list(chunks.values())
 
 
 def output_folder(root: Path, bam: Path | str) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from .conftest import (
     as_expected,
     corpus,
     flagstat_total,
+    merged_batches,
     pysam_chunks,
     samtools,
     samtools_chunks,
@@ -38,16 +38,6 @@ EMBEDDED_REF_CRAM = "nucleus__nucleus__testdata__test_cram.embed_ref_1_version_3
 
 def _stats(path: Path | str, chunk_size: int = 1000, scanner: Scanner = "auto") -> list[ChunkStats]:
     return list(iter_chunk_stats(locate(str(path)), chunk_size, scanner=scanner))
-
-
-def _merged(batches: Iterable[list[ChunkStats]]) -> list[ChunkStats]:
-    """Batches of chunk stats joined by chunk id (a chunk may span two batches)."""
-    chunks: dict[int, ChunkStats] = {}
-    for batch in batches:
-        for chunk in batch:
-            seen = chunks.get(chunk.chunk_id)
-            chunks[chunk.chunk_id] = seen.merged(chunk) if seen else chunk
-    return list(chunks.values())
 
 
 @pytest.mark.parametrize("scanner", SCANNERS)
@@ -95,7 +85,7 @@ def test_record_batches_can_end_anywhere(
     for scan in (native_record_batches, python_record_batches):
         with HtsRecordReader(str(derived.cram), detect(location)) as reader:
             batches = list(scan(reader, chunk_size, reads_per_call))
-        assert _merged(batches) == expected, scan.__name__
+        assert merged_batches(batches) == expected, scan.__name__
         calls[scan] = len(batches)
     if chunk_size == 1 and reads_per_call > ROWS:  # the C loop's rows fill up before its read budget is spent
         assert calls[native_record_batches] == -(-52_035 // ROWS)

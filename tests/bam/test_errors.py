@@ -70,14 +70,24 @@ def test_cut_inside_a_record_with_an_eof_marker_is_truncated(tmp_path: Path) -> 
         _stats(str(cut))
 
 
+def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(BamError) as caught:
+        StreamingBamChunkStreamer().open_stream(str(tmp_path), 1000)
+    assert str(caught.value) == f"{tmp_path} is a folder, not a BAM, CRAM or SAM file"
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BamError, match=r"^no such file: "):
         _stats(str(tmp_path / "absent.bam"))
 
 
 def test_unsupported_scheme() -> None:
-    with pytest.raises(BamError, match="unsupported URL scheme"):
+    with pytest.raises(BamError) as caught:
         locate("ftp://example.org/x.bam")
+    assert (
+        str(caught.value)
+        == "unsupported URL scheme in ftp://example.org/x.bam (use a path, file:// or https://)"
+    )
 
 
 def test_unreachable_url() -> None:

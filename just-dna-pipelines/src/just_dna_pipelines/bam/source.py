@@ -57,7 +57,7 @@ class BamLocation:
 def locate(url: str) -> BamLocation:
     """Parse a local path, file:// or http(s):// URL; other schemes are a BamError."""
     if not url or not url.strip():
-        raise BamError("no BAM path or URL given")
+        raise BamError("no BAM, CRAM or SAM path or URL given")
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme in REMOTE_SCHEMES:
         if not parsed.netloc:
@@ -66,7 +66,7 @@ def locate(url: str) -> BamLocation:
     if parsed.scheme == "file":
         return BamLocation(url=url, path=Path(urllib.parse.unquote(parsed.path)))
     if parsed.scheme and len(parsed.scheme) > 1:
-        raise BamError(f"unsupported URL scheme {parsed.scheme}: in {url} (use a path, file:// or https://)")
+        raise BamError(f"unsupported URL scheme in {url} (use a path, file:// or https://)")
     return BamLocation(url=url, path=Path(url).expanduser())
 
 

@@ -53,7 +53,7 @@ class HtsRecordReader:
             raise BamError(f"cannot open {url} as {detected.describe()}")
         try:
             self._check()
-        except BamError:
+        except BaseException:
             self.close()
             raise
 

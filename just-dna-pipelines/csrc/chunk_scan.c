@@ -11,11 +11,9 @@
  */
 #include <stdint.h>
 
-#define MIN_BLOCK_SIZE 32
-#define FLAG_UNMAPPED 0x4
+#include "chunk_rows.h"
 
-/* Columns of one output row. */
-enum { COL_TOTAL, COL_MAPPED, COL_MAPQ_SUM, COL_POS_MIN, COL_POS_MAX, COL_UNPLACED, N_COLS };
+#define MIN_BLOCK_SIZE 32
 
 static inline int32_t read_i32(const uint8_t *p)
 {
@@ -59,28 +57,12 @@ int chunk_scan(const uint8_t *buf, int64_t length, int64_t *offset, int64_t *rea
             }
             row_index = next_row;
             row = out + row_index * N_COLS;
-            row[COL_TOTAL] = row[COL_MAPPED] = row[COL_MAPQ_SUM] = row[COL_UNPLACED] = 0;
-            row[COL_POS_MIN] = INT64_MAX;
-            row[COL_POS_MAX] = INT64_MIN;
+            start_row(row);
             in_chunk = chunk_size - read_number % chunk_size;
         }
         const uint8_t *record = buf + pos;
-        const uint16_t flag = (uint16_t)(record[18] | (record[19] << 8));
-        row[COL_TOTAL] += 1;
-        if (read_i32(record + 4) < 0) {
-            row[COL_UNPLACED] += 1;
-        }
-        if (!(flag & FLAG_UNMAPPED)) {
-            const int64_t position = (int64_t)read_i32(record + 8) + 1;
-            row[COL_MAPPED] += 1;
-            row[COL_MAPQ_SUM] += record[13];
-            if (position < row[COL_POS_MIN]) {
-                row[COL_POS_MIN] = position;
-            }
-            if (position > row[COL_POS_MAX]) {
-                row[COL_POS_MAX] = position;
-            }
-        }
+        add_read(row, read_i32(record + 4), (uint16_t)(record[18] | (record[19] << 8)), read_i32(record + 8),
+                 record[13]);
         read_number += 1;
         in_chunk -= 1;
         pos += 4 + (int64_t)block_size;

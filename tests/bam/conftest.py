@@ -1,11 +1,15 @@
-"""Shared helpers for the BAM tests: real fixture BAMs, an independent per-chunk count, loopback HTTP(S) servers."""
+"""Shared helpers for the BAM tests: real fixture BAMs (and CRAM/SAM made from them), independent per-chunk
+counts (pysam, samtools), loopback HTTP(S) servers."""
 
 from __future__ import annotations
 
+import gzip
 import http.server
+import shutil
 import ssl
+import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +23,13 @@ from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.settings import get_settings
 
 GENOMES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "genomes"
+CORPUS = GENOMES.parent / "corpus" / "bam"
 HTSNEXUS = "htsnexus_test_NA12878.bam"
 NA12878_S1 = "NA12878_S1.chr20.10_10p1mb.bam"
+CHR20_FASTA = "ucsc.hg19.chr20.unittest.fasta.gz"
+# What the statistics read (SAM_FLAG | SAM_RNAME | SAM_POS | SAM_MAPQ): lets samtools list a CRAM's records
+# when its reference is nowhere to be found, as samtools flagstat does.
+SAMTOOLS_STATS_FIELDS = ["--input-fmt-option", "required_fields=0x1e"]
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +47,16 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_settings.cache_clear()
 
 
+def merged_batches(batches: Iterable[list[ChunkStats]]) -> list[ChunkStats]:
+    """Batches of chunk stats joined by chunk id (a chunk may span two batches)."""
+    chunks: dict[int, ChunkStats] = {}
+    for batch in batches:
+        for chunk in batch:
+            seen = chunks.get(chunk.chunk_id)
+            chunks[chunk.chunk_id] = seen.merged(chunk) if seen else chunk
+    return list(chunks.values())
+
+
 def output_folder(root: Path, bam: Path | str) -> Path:
     """Where the job publishes this BAM's JSON files under `root` (`<name>-<8 hex>`; the format is tested)."""
     return root / locate(str(bam)).output_name
@@ -49,6 +68,22 @@ def genome(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"fixture {path} is absent (needs ../shared/fixtures next to the repo)")
     return path.resolve()
+
+
+def corpus(name: str) -> Path:
+    """A file of the real-world corpus, or skip when ../shared/fixtures is absent."""
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"corpus file {path} is absent (needs ../shared/fixtures next to the repo)")
+    return path.resolve()
+
+
+def samtools() -> str:
+    """The samtools executable (the independent oracle), or skip."""
+    found = shutil.which("samtools")
+    if found is None:
+        pytest.skip("samtools is not installed (apt-get install samtools)")
+    return found
 
 
 @dataclass(frozen=True)
@@ -103,6 +138,102 @@ def pysam_chunks(path: Path, chunk_size: int) -> list[ExpectedChunk]:
     if reads:
         close()
     return chunks
+
+
+def samtools_chunks(path: Path, chunk_size: int) -> tuple[list[ExpectedChunk], int]:
+    """Per-chunk figures from the records `samtools view` lists, and how many have no reference (RNAME *)."""
+    listed = subprocess.run(
+        [samtools(), "view", "--no-PG", *SAMTOOLS_STATS_FIELDS, str(path)],
+        capture_output=True,
+        check=True,
+    ).stdout.splitlines()
+    chunks: list[ExpectedChunk] = []
+    unplaced = 0
+    for start in range(0, len(listed), chunk_size):
+        fields = [line.split(b"\t", 5) for line in listed[start : start + chunk_size]]
+        unplaced += sum(1 for f in fields if f[2] == b"*")
+        mapped = [(int(f[3]), int(f[4])) for f in fields if not int(f[1]) & 0x4]
+        chunks.append(
+            ExpectedChunk(
+                chunk_id=len(chunks) + 1,
+                total_reads=len(fields),
+                mapped_reads=len(mapped),
+                avg_mapping_quality=sum(q for _, q in mapped) / len(mapped) if mapped else None,
+                position_min=min((p for p, _ in mapped), default=None),
+                position_max=max((p for p, _ in mapped), default=None),
+            )
+        )
+    return chunks, unplaced
+
+
+def flagstat_total(path: Path) -> int:
+    """`samtools flagstat`'s "in total" (QC-passed + QC-failed): every record once."""
+    first = subprocess.run(
+        [samtools(), "flagstat", str(path)], capture_output=True, check=True, text=True
+    ).stdout.splitlines()[0]
+    passed, _, failed = first.split(" ")[:3]
+    return int(passed) + int(failed)
+
+
+@dataclass(frozen=True)
+class DerivedAlignments:
+    """One real BAM written again as CRAM (its reference then deleted) and as SAM three ways."""
+
+    bam: Path
+    cram: Path  # with its .crai
+    sam: Path
+    sam_gz: Path  # plain gzip: no index possible
+    sam_bgzf: Path  # with its .bai, as samtools index writes it
+
+    def all(self) -> dict[str, Path]:
+        """By label, for parametrized tests."""
+        return {"cram": self.cram, "sam": self.sam, "sam_gz": self.sam_gz, "sam_bgzf": self.sam_bgzf}
+
+
+@pytest.fixture(scope="session")
+def derived(tmp_path_factory: pytest.TempPathFactory) -> DerivedAlignments:
+    """NA12878_S1's 52,035 reads as CRAM and SAM, made with samtools in a temp folder (never in the repo)."""
+    # The CRAM is written against the fixtures' chr20 reference, the header cut to its chr20 @SQ line (mates
+    # on other contigs lose their RNEXT, which the statistics do not read); the reference is then deleted,
+    # so the CRAM's UR points nowhere and its M5 is in no cache.
+    bam = genome(NA12878_S1)
+    fasta = GENOMES / CHR20_FASTA
+    if not fasta.is_file():
+        pytest.skip(f"fixture {fasta} is absent")
+    tool = samtools()
+    folder = tmp_path_factory.mktemp("derived")
+    text = subprocess.run([tool, "view", "-h", "--no-PG", str(bam)], capture_output=True, check=True).stdout
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(b"@SQ\t") and not line.startswith(b"@SQ\tSN:chr20\t"):
+            continue
+        if not line.startswith(b"@"):
+            fields = line.split(b"\t")
+            if fields[6] not in (b"=", b"*", b"chr20"):
+                fields[6], fields[7] = b"*", b"0"
+            line = b"\t".join(fields)
+        lines.append(line)
+    sam = folder / "na12878.sam"
+    sam.write_bytes(b"".join(lines))
+    sam_gz = folder / "na12878.gzip.sam.gz"
+    sam_gz.write_bytes(gzip.compress(sam.read_bytes(), compresslevel=1))
+    sam_bgzf = folder / "na12878.sam.gz"
+    subprocess.run(
+        [tool, "view", "-h", "--no-PG", "-O", "sam,level=1", "-o", str(sam_bgzf), str(sam)], check=True
+    )
+    subprocess.run([tool, "index", str(sam_bgzf)], check=True)
+    reference = folder / "reference" / "chr20.fa"
+    reference.parent.mkdir()
+    with gzip.open(fasta) as packed, reference.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    subprocess.run([tool, "faidx", str(reference)], check=True)
+    cram = folder / "na12878.cram"
+    subprocess.run(
+        [tool, "view", "-C", "--no-PG", "-T", str(reference), "-o", str(cram), str(sam)], check=True
+    )
+    subprocess.run([tool, "index", str(cram)], check=True)
+    shutil.rmtree(reference.parent)
+    return DerivedAlignments(bam, cram, sam, sam_gz, sam_bgzf)
 
 
 class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +17,7 @@ from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.cli import main
 from just_dna_pipelines.settings import get_settings
 
-from .conftest import HTSNEXUS, genome
+from .conftest import HTSNEXUS, DerivedAlignments, genome, serve_folder
 
 
 def test_stream_bam_writes_chunks_and_records_the_run(
@@ -39,10 +43,77 @@ def test_stream_bam_bad_input_is_one_error_line(tmp_path: Path, capsys: pytest.C
     text.write_text("hello")
     assert main(["stream-bam", str(text), "--output-dir", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == f"error: {text} is not a BAM file (it is not BGZF-compressed)"
+    assert err == [
+        f"error: {text} is text that is not SAM; only BAM, CRAM and SAM (plain, gzip or BGZF) can be streamed"
+    ]
     assert not (tmp_path / "out").exists()
 
 
 def test_stream_bam_rejects_a_zero_chunk_size(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stream-bam", "x.bam", "--chunk-size", "0"]) == 2
     assert "chunk-size" in capsys.readouterr().err
+
+
+HTSLIB_LOG_LINE = re.compile(r"^\[[EWID]::")
+# what the progress bar prints when stderr is not a terminal
+PROGRESS_LINE = re.compile(r"^\[[#.]{30}\] +\d+%  [\d,]+ reads  [\d.]+ M reads/s$")
+
+
+def _pipelines(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`pipelines ...` in a real process (htslib writes to the process's own stderr, not to sys.stderr)."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("pipelines")), *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_a_cram_without_its_reference_streams_in_a_real_process(
+    derived: DerivedAlignments, tmp_path: Path
+) -> None:
+    with serve_folder(tmp_path / "references") as trap:
+        done = _pipelines(
+            ["stream-bam", str(derived.cram), "--chunk-size", "5000", "--output-dir", str(tmp_path / "out")],
+            tmp_path,
+            REF_PATH=f"{trap.base_url}/%s",
+            REF_CACHE=str(tmp_path / "ref_cache" / "%s"),
+        )
+        assert trap.requests == []
+    assert done.returncode == 0, done.stderr
+    assert "52,035 reads (51,873 mapped, 0 unplaced unmapped) in 11 chunks" in done.stdout
+    assert not [line for line in done.stderr.splitlines() if HTSLIB_LOG_LINE.match(line)]
+
+
+def _damaged(derived: DerivedAlignments, damage: str, folder: Path) -> tuple[Path, str]:
+    """A broken input and what its error line must say after the path."""
+    cram = bytearray(derived.cram.read_bytes())
+    if damage == "cut cram":
+        path, data = folder / "cut.cram", bytes(cram[: len(cram) // 2])
+        reason = " is truncated: the CRAM end-of-file container is missing"
+    elif damage == "cram container":  # the second container's header
+        crai = gzip.decompress(derived.cram.with_name(derived.cram.name + ".crai").read_bytes()).decode()
+        at = sorted({int(row.split("\t")[3]) for row in crai.splitlines()})[1] + 8
+        cram[at : at + 2] = bytes(b ^ 0xFF for b in cram[at : at + 2])
+        path, data = folder / "damaged.cram", bytes(cram)
+        reason = " is corrupt: the CRAM data after record 10,000 cannot be decoded"
+    else:  # a mapped read in a SAM without @SQ lines: htslib logs an error and a warning of its own
+        path, data = folder / "no_sq.sam", b"@HD\tVN:1.6\nr1\t0\tchr1\t100\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+        reason = ": line 2 is not a valid SAM record (the header has no @SQ lines, so no read can name a reference)"
+    path.write_bytes(data)
+    return path, reason
+
+
+@pytest.mark.parametrize("damage", ["cut cram", "cram container", "sam without sq"])
+def test_a_broken_input_is_one_error_line_in_a_real_process(
+    damage: str, derived: DerivedAlignments, tmp_path: Path
+) -> None:
+    broken, reason = _damaged(derived, damage, tmp_path)
+    done = _pipelines(["stream-bam", str(broken), "--output-dir", str(tmp_path / "out")], tmp_path)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if not PROGRESS_LINE.match(line)]
+    assert errors == [f"error: {broken}{reason}"]
+    assert not (tmp_path / "out").exists()

@@ -24,7 +24,9 @@ def _stats(url: str) -> None:
 def test_plain_text_is_not_a_bam(tmp_path: Path) -> None:
     source = tmp_path / "calls.vcf"
     source.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\n")
-    with pytest.raises(BamError, match="not a BAM file"):
+    with pytest.raises(
+        BamError, match=r"calls\.vcf is a VCF file; only BAM, CRAM and SAM \(plain, gzip or BGZF\)"
+    ):
         _stats(str(source))
 
 
@@ -32,21 +34,21 @@ def test_bgzipped_vcf_is_not_a_bam() -> None:
     vcf = GENOMES / "PG_NA12878_chr21.vcf.gz"
     if not vcf.is_file():
         pytest.skip("fixture VCF absent")
-    with pytest.raises(BamError, match="BGZF-compressed but not a BAM"):
+    with pytest.raises(BamError, match="is a BGZF-compressed VCF file; only BAM, CRAM and SAM"):
         _stats(str(vcf))
 
 
 def test_plain_gzip_is_not_a_bam(tmp_path: Path) -> None:
     source = tmp_path / "reads.bam"
     source.write_bytes(gzip.compress(b"BAM\x01" + b"\x00" * 100))
-    with pytest.raises(BamError, match="not a BAM file"):
+    with pytest.raises(BamError, match="is a BAM compressed with plain gzip, not BGZF"):
         _stats(str(source))
 
 
 def test_empty_file_is_not_a_bam(tmp_path: Path) -> None:
     source = tmp_path / "empty.bam"
     source.write_bytes(b"")
-    with pytest.raises(BamError):
+    with pytest.raises(BamError, match=r"empty\.bam is empty \(0 bytes\)"):
         _stats(str(source))
 
 
@@ -68,14 +70,24 @@ def test_cut_inside_a_record_with_an_eof_marker_is_truncated(tmp_path: Path) -> 
         _stats(str(cut))
 
 
+def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(BamError) as caught:
+        StreamingBamChunkStreamer().open_stream(str(tmp_path), 1000)
+    assert str(caught.value) == f"{tmp_path} is a folder, not a BAM, CRAM or SAM file"
+
+
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(BamError, match="no such BAM file"):
+    with pytest.raises(BamError, match=r"^no such file: "):
         _stats(str(tmp_path / "absent.bam"))
 
 
 def test_unsupported_scheme() -> None:
-    with pytest.raises(BamError, match="unsupported URL scheme"):
+    with pytest.raises(BamError) as caught:
         locate("ftp://example.org/x.bam")
+    assert (
+        str(caught.value)
+        == "unsupported URL scheme in ftp://example.org/x.bam (use a path, file:// or https://)"
+    )
 
 
 def test_unreachable_url() -> None:

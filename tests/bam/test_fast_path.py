@@ -13,7 +13,7 @@ import random
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pysam
@@ -37,7 +37,7 @@ from just_dna_pipelines.bam.scan_python import python_chunk_batches
 from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.errors import BamError
 
-from .conftest import HTSNEXUS, NA12878_S1, LoopbackServer, as_expected, genome, pysam_chunks
+from .conftest import HTSNEXUS, NA12878_S1, LoopbackServer, as_expected, genome, merged_batches, pysam_chunks
 
 SCANNERS: tuple[Scanner, ...] = ("native", "python")
 EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")  # SAM spec 4.1.2
@@ -104,16 +104,6 @@ def _drained(reader: DecompressingReader, size: int = READ_BYTES) -> bytes:
         parts.append(data.view())
         data.consume(data.end)
     return b"".join(parts)
-
-
-def _merged(batches: Iterable[list[ChunkStats]]) -> list[ChunkStats]:
-    """Batches of chunk stats joined by chunk id (a chunk may span two batches)."""
-    chunks: dict[int, ChunkStats] = {}
-    for batch in batches:
-        for chunk in batch:
-            seen = chunks.get(chunk.chunk_id)
-            chunks[chunk.chunk_id] = seen.merged(chunk) if seen else chunk
-    return list(chunks.values())
 
 
 def _stats(
@@ -300,7 +290,7 @@ def test_small_buffers_grow_and_give_the_same_chunks(
     try:
         data = DecompressedBuffer(reader, size)
         skip_header(data, str(small_reblocked))
-        chunks = _merged(_BATCHES[scanner](data, 100, str(small_reblocked)))
+        chunks = merged_batches(_BATCHES[scanner](data, 100, str(small_reblocked)))
     finally:
         reader.close()
     assert [as_expected(c) for c in chunks] == expected
@@ -447,10 +437,17 @@ def test_readers_require_the_eof_marker(reader_kind: str, tmp_path: Path) -> Non
         ParallelBgzfReader(path) if reader_kind == "parallel" else BgzfReader(str(path))
 
 
-@pytest.mark.parametrize("scanner", SCANNERS)
-def test_an_eof_marker_alone_has_no_bam_header(scanner: Scanner, tmp_path: Path) -> None:
+def test_an_eof_marker_alone_is_empty(tmp_path: Path) -> None:
     path = tmp_path / "eof_only.bam"
     path.write_bytes(EOF_BLOCK)
+    with pytest.raises(BamError, match="is BGZF-compressed but empty once decompressed"):
+        _stats(path)
+
+
+@pytest.mark.parametrize("scanner", SCANNERS)
+def test_a_bam_magic_without_its_header_is_truncated(scanner: Scanner, tmp_path: Path) -> None:
+    path = tmp_path / "magic_only.bam"
+    path.write_bytes(_bgzf(b"BAM\x01\x10\x00\x00\x00@HD"))
     with pytest.raises(BamError, match="truncated: the BAM header is incomplete"):
         _stats(path, scanner=scanner)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from just_dna_pipelines.defs.bam import (
 )
 from just_dna_pipelines.defs.bam.sensors import stream_run_config
 
-from .conftest import HTSNEXUS, NA12878_S1, genome, output_folder, pysam_chunks
+from .conftest import HTSNEXUS, NA12878_S1, DerivedAlignments, genome, output_folder, pysam_chunks
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -183,3 +184,44 @@ def test_dagster_job_execute_cli_with_the_issue_run_config(tmp_path: Path, modul
     assert summary["stats"]["total_reads"] == 39_918
     runs = dg.DagsterInstance.from_config(str(home)).get_runs()
     assert [r.job_name for r in runs] == ["streaming_bam_job"]
+
+
+@pytest.mark.parametrize(("kind", "described"), [("cram", "CRAM 3.0"), ("sam_bgzf", "SAM (BGZF-compressed)")])
+def test_the_job_streams_cram_and_sam_like_their_bam(
+    kind: str, described: str, derived: DerivedAlignments, tmp_path: Path
+) -> None:
+    source = derived.all()[kind]
+    result = _run(str(source), tmp_path / "out", chunk_size=1000, batch_reads=7000)
+    assert result.success
+    docs = _chunk_files(output_folder(tmp_path / "out", source))
+    _run(str(derived.bam), tmp_path / "bam", chunk_size=1000)
+    from_bam = _chunk_files(output_folder(tmp_path / "bam", derived.bam))
+    assert [d["stats"] for d in docs] == [d["stats"] for d in from_bam]
+    assert {d["chunk_info"]["bam_url"] for d in docs} == {str(source)}
+    summary = json.loads((output_folder(tmp_path / "out", source) / "summary.json").read_text())
+    assert summary["file_info"]["format"] == described
+    (output,) = [
+        e
+        for e in result.all_events
+        if e.event_type_value == "STEP_OUTPUT" and e.step_key == "stream_bam_chunks_op"
+        if e.event_specific_data.step_output_handle.output_name == "file_info"  # type: ignore[union-attr]
+    ]
+    reader = output.event_specific_data.metadata["reader"].value  # type: ignore[union-attr]
+    assert reader == f"{described}: htslib decoder + C scanner"
+
+
+def test_a_cram_damaged_mid_stream_publishes_nothing(derived: DerivedAlignments, tmp_path: Path) -> None:
+    crai = gzip.decompress(derived.cram.with_name(derived.cram.name + ".crai").read_bytes()).decode()
+    at = sorted({int(row.split("\t")[3]) for row in crai.splitlines()})[3] + 8  # after 30,000 good reads
+    data = bytearray(derived.cram.read_bytes())
+    data[at : at + 2] = bytes(b ^ 0xFF for b in data[at : at + 2])
+    damaged = tmp_path / "in" / "damaged.cram"
+    damaged.parent.mkdir()
+    damaged.write_bytes(bytes(data))
+    job = build_streaming_bam_job(
+        StreamingBamChunkStreamer(batch_reads=7000),
+        StreamingBamChunkProcessor(output_directory=str(tmp_path / "out")),
+    )
+    result = job.execute_in_process(run_config=stream_run_config(str(damaged), 1000), raise_on_error=False)
+    assert not result.success
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

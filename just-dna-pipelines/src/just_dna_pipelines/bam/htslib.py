@@ -1,4 +1,6 @@
-"""A thin ctypes binding to htslib's BGZF reader, so decompression runs on htslib's own C threads.
+"""A thin ctypes binding to htslib: its BGZF reader (BAM), and its record reader (CRAM, SAM).
+
+BGZF decompression runs on htslib's own C threads.
 
 pysam's bundled htslib (built with libcurl, so http(s) works with range requests) is always there;
 the system `libhts.so.3` (Debian's htslib, installed with samtools) is preferred when present because
@@ -50,6 +52,38 @@ class _Bgzf(ctypes.Structure):
     ]
 
 
+class HtsFile(ctypes.Structure):
+    """The public head of htslib's `htsFile` (hts.h), up to its file handle union."""
+
+    _fields_ = [
+        ("bits", ctypes.c_uint32),  # is_bin:1, is_write:1, is_be:1, is_cram:1, is_bgzf:1
+        ("lineno", ctypes.c_int64),
+        ("line_l", ctypes.c_size_t),
+        ("line_m", ctypes.c_size_t),
+        ("line_s", ctypes.c_void_p),
+        ("fn", ctypes.c_void_p),
+        ("fn_aux", ctypes.c_void_p),
+        ("fp", ctypes.c_void_p),  # BGZF *, cram_fd * or hFILE *, as the bits say
+    ]
+
+
+class HtsFormat(ctypes.Structure):
+    """The public head of htslib's `htsFormat` (hts.h)."""
+
+    _fields_ = [
+        ("category", ctypes.c_int),
+        ("format", ctypes.c_int),
+        ("major", ctypes.c_short),
+        ("minor", ctypes.c_short),
+        ("compression", ctypes.c_int),
+    ]
+
+
+# htsExactFormat values (hts.h) of the formats read through htsFile
+HTS_SAM, HTS_BAM, HTS_CRAM = 3, 4, 6
+_IS_CRAM, _IS_BGZF = 1 << 3, 1 << 4
+
+
 def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     """Declare the signatures of the few functions used."""
     lib.bgzf_open.restype = ctypes.POINTER(_Bgzf)
@@ -60,10 +94,51 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     lib.bgzf_close.argtypes = [ctypes.POINTER(_Bgzf)]
     lib.bgzf_check_EOF.argtypes = [ctypes.POINTER(_Bgzf)]
     lib.bgzf_compression.argtypes = [ctypes.POINTER(_Bgzf)]
+    _bind_records(lib)
     lib.hts_set_log_level.argtypes = [ctypes.c_int]
     lib.hts_version.restype = ctypes.c_char_p
     lib.hts_set_log_level(_LOG_OFF)  # failures become BamErrors here, not lines on stderr
     return lib
+
+
+def _bind_records(lib: ctypes.CDLL) -> None:
+    """Declare the record-level functions: open, options, header, sam_read1, EOF check."""
+    void_p, file_p = ctypes.c_void_p, ctypes.POINTER(HtsFile)
+    lib.hts_open.restype = file_p
+    lib.hts_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    lib.hts_close.argtypes = [file_p]
+    lib.hts_get_format.restype = ctypes.POINTER(HtsFormat)
+    lib.hts_get_format.argtypes = [file_p]
+    lib.hts_opt_add.argtypes = [ctypes.POINTER(void_p), ctypes.c_char_p]
+    lib.hts_opt_apply.argtypes = [file_p, void_p]
+    lib.hts_opt_free.argtypes = [void_p]
+    lib.hts_check_EOF.argtypes = [file_p]
+    lib.sam_hdr_read.restype = void_p
+    lib.sam_hdr_read.argtypes = [file_p]
+    lib.sam_hdr_nref.argtypes = [void_p]
+    lib.sam_hdr_destroy.argtypes = [void_p]
+    lib.bam_init1.restype = void_p
+    lib.bam_destroy1.argtypes = [void_p]
+    lib.sam_read1.argtypes = [file_p, void_p, void_p]
+    lib.cram_fd_get_fp.restype = ctypes.POINTER(_HFile)
+    lib.cram_fd_get_fp.argtypes = [void_p]
+
+
+def file_offset(fp: ctypes._Pointer) -> int:
+    """About how many bytes of the file htslib has read so far (htell on its hFILE), for progress."""
+    head = fp.contents
+    if not head.fp:
+        return 0
+    if head.bits & _IS_CRAM:
+        handle = htslib().cram_fd_get_fp(head.fp)
+    elif head.bits & _IS_BGZF:
+        handle = ctypes.cast(head.fp, ctypes.POINTER(_Bgzf)).contents.fp
+    else:
+        handle = ctypes.cast(head.fp, ctypes.POINTER(_HFile))
+    if not handle:
+        return 0
+    hfile = handle.contents
+    return int(hfile.offset + ((hfile.begin or 0) - (hfile.buffer or 0)))
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
-"""A BAM's index (.bai/.csi): found beside a local file or fetched once per file version into a cache, and
-its read counts (read in Python: pysam crashes on an index that does not belong to the BAM)."""
+"""An input's index (.bai/.csi for BAM, .crai for CRAM, .csi for BGZF SAM): found beside a local file or
+fetched once per file version into a cache, and its read counts where it has them (read in Python: pysam
+crashes on an index that does not belong to the BAM)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,32 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
 from just_dna_pipelines.bam.source import HTTP_TIMEOUT_SECONDS, BamLocation, version_key
 from just_dna_pipelines.errors import BamError
 
-INDEX_SUFFIXES = (".bai", ".csi")
+# What samtools writes and htslib looks for: x.bam.bai, x.bam.csi, x.bai; x.cram.crai, x.crai; x.sam.gz.bai, .csi
+INDEX_SUFFIXES = {
+    AlignmentFormat.BAM: (".bai", ".csi"),
+    AlignmentFormat.CRAM: (".crai",),
+    AlignmentFormat.SAM: (".bai", ".csi"),
+}
 BAI_META_BIN = 37450  # the pseudo-bin holding a reference's mapped/unmapped counts
 _I32, _U32, _U64 = struct.Struct("<i"), struct.Struct("<I"), struct.Struct("<Q")
 
 
-def _local_index(path: Path) -> Path | None:
-    """An index file beside a local BAM (x.bam.bai, x.bam.csi or x.bai)."""
-    candidates = [path.with_name(path.name + suffix) for suffix in INDEX_SUFFIXES]
-    candidates.append(path.with_suffix(".bai"))
+def index_suffixes(detected: DetectedFormat) -> tuple[str, ...]:
+    """The index file endings this input can have (none for plain or gzip SAM, which cannot be indexed)."""
+    if detected.format is AlignmentFormat.SAM and detected.compression != "BGZF":
+        return ()
+    return INDEX_SUFFIXES[detected.format]
+
+
+def _local_index(path: Path, suffixes: tuple[str, ...]) -> Path | None:
+    """An index file beside a local input: the input's name plus the suffix, or x.bai / x.crai for x.bam / x.cram."""
+    candidates = [path.with_name(path.name + suffix) for suffix in suffixes]
+    if suffixes and path.suffix.lower() in (".bam", ".cram"):
+        candidates.append(path.with_suffix(suffixes[0]))
     return next((c for c in candidates if c.is_file()), None)
 
 
@@ -48,14 +63,15 @@ def _download(url: str, target: Path) -> bool:
     return True
 
 
-def find_index(location: BamLocation, version: str, cache_dir: Path) -> Path | None:
-    """The local path of the BAM's index, downloading a remote one into `cache_dir` keyed by file version."""
+def find_index(location: BamLocation, version: str, cache_dir: Path, detected: DetectedFormat) -> Path | None:
+    """The local path of the input's index, downloading a remote one into `cache_dir` keyed by file version."""
+    suffixes = index_suffixes(detected)
     if location.path is not None:
-        return _local_index(location.path)
-    # Keyed by URL + ETag/size/mtime: a changed remote BAM gets a fresh index, never a stale one.
+        return _local_index(location.path, suffixes)
+    # Keyed by URL + ETag/size/mtime: a changed remote file gets a fresh index, never a stale one.
     folder = cache_dir / version_key(location, version)
-    for suffix in INDEX_SUFFIXES:
-        cached = folder / f"{location.name}.bam{suffix}"
+    for suffix in suffixes:
+        cached = folder / f"{location.name}.{detected.format.lower()}{suffix}"
         if cached.is_file() or _download(location.url + suffix, cached):
             return cached
     return None
@@ -82,8 +98,10 @@ def _bins_total(data: bytes, pos: int, n_ref: int, meta_bin: int, csi: bool) -> 
     return total, pos
 
 
-def index_read_count(index: Path) -> int:
-    """Total records according to a .bai or .csi: mapped + unmapped per reference, plus unplaced reads."""
+def index_read_count(index: Path) -> int | None:
+    """Total records per a .bai or .csi (mapped + unmapped per reference, plus unplaced); None for a .crai."""
+    if index.suffix == ".crai":
+        return None
     data = index.read_bytes()
     try:
         if data[:2] == b"\x1f\x8b":
@@ -97,8 +115,8 @@ def index_read_count(index: Path) -> int:
             meta_bin = ((1 << (3 * depth + 3)) - 1) // 7 + 1
             total, pos = _bins_total(data, 20 + l_aux, n_ref, meta_bin, csi=True)
         else:
-            raise BamError(f"{index} is not a BAM index (.bai or .csi)")
+            raise BamError(f"the index {index.name} is not a .bai or .csi index")
         unplaced = _U64.unpack_from(data, pos)[0] if pos + 8 <= len(data) else 0
     except (struct.error, OSError, EOFError) as exc:
-        raise BamError(f"the BAM index {index} is corrupt or truncated") from exc
+        raise BamError(f"the index {index.name} is corrupt or truncated") from exc
     return int(total + unplaced)

@@ -25,6 +25,19 @@ def native_library() -> ctypes.CDLL | None:
     lib = ctypes.CDLL(spec.origin)
     lib.chunk_scan.restype = ctypes.c_int
     lib.chunk_scan.argtypes = [ctypes.c_void_p, _i64, _i64_ptr, _i64_ptr, _i64, _i64_ptr, _i64, _i64_ptr]
+    lib.record_scan.restype = ctypes.c_int
+    lib.record_scan.argtypes = [
+        ctypes.c_void_p,  # htslib's sam_read1
+        ctypes.c_void_p,  # htsFile *
+        ctypes.c_void_p,  # sam_hdr_t *
+        ctypes.c_void_p,  # bam1_t *
+        _i64_ptr,  # reads so far
+        _i64,  # chunk size
+        _i64,  # most reads to read in this call
+        _i64_ptr,  # output rows
+        _i64,  # most rows
+        _i64_ptr,  # rows filled
+    ]
     lib.list_blocks.restype = _i64
     lib.list_blocks.argtypes = [ctypes.c_void_p, _i64, _i64, _i64, _i64_ptr, _i64_ptr, _i64_ptr, _i64_ptr]
     lib.inflate_blocks.restype = _i64

@@ -96,6 +96,7 @@ def summary_json(info: BamFileInfo, total: ChunkStats) -> dict[str, Any]:
         "file_info": {
             "bam_url": info.bam_url,
             "file_version": info.version,
+            "format": info.format,
             "chunk_size": info.chunk_size,
             "total_chunks": info.total_chunks,
             "index_total_reads": info.index_reads,

@@ -14,17 +14,17 @@ from just_dna_pipelines.bam.chunk import ChunkStats
 from just_dna_pipelines.bam.native import native_library
 from just_dna_pipelines.bam.records import corrupt_record, truncated_record
 
-_COLUMNS = 6  # total, mapped, mapq_sum, pos_min, pos_max, unplaced (the C enum's order)
-_ROWS = 4096  # chunks one call may fill; the call stops early rather than overflow
+COLUMNS = 6  # total, mapped, mapq_sum, pos_min, pos_max, unplaced (the C enum's order)
+ROWS = 4096  # chunks one call may fill; the call stops early rather than overflow
 _NO_MIN, _NO_MAX = 2**63 - 1, -(2**63)
 _i64 = ctypes.c_int64
 
 
-def _chunks(values: list[int], rows: int, first_chunk_id: int) -> list[ChunkStats]:
-    """ChunkStats from the scanner's rows (flat list, _COLUMNS per row)."""
+def chunks_from_rows(values: list[int], rows: int, first_chunk_id: int) -> list[ChunkStats]:
+    """ChunkStats from a C scanner's rows (flat list, COLUMNS per row; record_scan.c fills the same)."""
     found = []
     for row in range(rows):
-        total, mapped, mapq_sum, low, high, unplaced = values[row * _COLUMNS : (row + 1) * _COLUMNS]
+        total, mapped, mapq_sum, low, high, unplaced = values[row * COLUMNS : (row + 1) * COLUMNS]
         found.append(
             ChunkStats(
                 chunk_id=first_chunk_id + row,
@@ -44,7 +44,7 @@ def native_chunk_batches(data: DecompressedBuffer, chunk_size: int, name: str) -
     lib = native_library()
     if lib is None:
         raise RuntimeError("the C chunk scanner is not built")
-    out = (_i64 * (_COLUMNS * _ROWS))()
+    out = (_i64 * (COLUMNS * ROWS))()
     offset, reads, rows = _i64(), _i64(0), _i64()
     while True:
         reads_before = reads.value
@@ -56,12 +56,12 @@ def native_chunk_batches(data: DecompressedBuffer, chunk_size: int, name: str) -
             ctypes.byref(reads),
             chunk_size,
             out,
-            _ROWS,
+            ROWS,
             ctypes.byref(rows),
         )
         data.consume(offset.value)
         if rows.value:
-            yield _chunks(out[: rows.value * _COLUMNS], rows.value, reads_before // chunk_size + 1)
+            yield chunks_from_rows(out[: rows.value * COLUMNS], rows.value, reads_before // chunk_size + 1)
         if status != 0:
             block_size = int.from_bytes(data.data[offset.value : offset.value + 4], "little", signed=True)
             raise corrupt_record(name, block_size, reads.value)

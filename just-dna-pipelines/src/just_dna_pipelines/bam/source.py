@@ -1,4 +1,4 @@
-"""Where a BAM lives (local path, file:// or http(s):// URL), how to stream its bytes, and its version."""
+"""Where a BAM (or CRAM, or SAM) lives (local path, file:// or http(s):// URL), its first bytes, and its version."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from just_dna_pipelines.bam.formats import HEAD_BYTES, DetectedFormat, detect_format
 from just_dna_pipelines.errors import BamError
 from just_dna_pipelines.keys import sample_name_from_filename
 
 HTTP_TIMEOUT_SECONDS = 30
 REMOTE_SCHEMES = ("http", "https")
+# Left out of output folder names (longest first, so `x.sam.gz` becomes `x`).
+ALIGNMENT_SUFFIXES = (".sam.bgz", ".sam.gz", ".cram", ".bam", ".sam")
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,16 @@ class BamLocation:
         return self.path is None
 
     @property
+    def file_name(self) -> str:
+        """The last part of the path or URL path."""
+        return self.path.name if self.path else urllib.parse.urlparse(self.url).path.rsplit("/", 1)[-1]
+
+    @property
     def name(self) -> str:
-        """The file name without `.bam`, used to name output folders."""
-        raw = self.path.name if self.path else urllib.parse.urlparse(self.url).path.rsplit("/", 1)[-1]
-        stem = raw[:-4] if raw.lower().endswith(".bam") else raw
-        return sample_name_from_filename(stem or "bam")
+        """The file name without `.bam`, `.cram`, `.sam` or `.sam.gz`, used to name output folders."""
+        raw = self.file_name
+        suffix = next((s for s in ALIGNMENT_SUFFIXES if raw.lower().endswith(s)), "")
+        return sample_name_from_filename(raw[: len(raw) - len(suffix)] or "bam")
 
     @property
     def source_id(self) -> str:
@@ -49,7 +57,7 @@ class BamLocation:
 def locate(url: str) -> BamLocation:
     """Parse a local path, file:// or http(s):// URL; other schemes are a BamError."""
     if not url or not url.strip():
-        raise BamError("no BAM path or URL given")
+        raise BamError("no BAM, CRAM or SAM path or URL given")
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme in REMOTE_SCHEMES:
         if not parsed.netloc:
@@ -58,7 +66,7 @@ def locate(url: str) -> BamLocation:
     if parsed.scheme == "file":
         return BamLocation(url=url, path=Path(urllib.parse.unquote(parsed.path)))
     if parsed.scheme and len(parsed.scheme) > 1:
-        raise BamError(f"unsupported URL scheme {parsed.scheme!r} in {url} (use a path, file:// or https://)")
+        raise BamError(f"unsupported URL scheme in {url} (use a path, file:// or https://)")
     return BamLocation(url=url, path=Path(url).expanduser())
 
 
@@ -76,7 +84,9 @@ def file_version(location: BamLocation) -> str:
         try:
             stat = location.path.stat()
         except OSError as exc:
-            raise BamError(f"no such BAM file: {location.path}") from exc
+            raise BamError(f"no such file: {location.path}") from exc
+        if not location.path.is_file():
+            raise BamError(f"{location.path} is a folder, not a BAM, CRAM or SAM file")
         return f"size={stat.st_size};mtime_ns={stat.st_mtime_ns}"
     request = urllib.request.Request(location.url, method="HEAD")
     try:
@@ -89,6 +99,35 @@ def file_version(location: BamLocation) -> str:
     if etag:
         return f"etag={etag};size={size}"
     return f"size={size};last_modified={headers.get('Last-Modified', '?')}"
+
+
+def read_head(location: BamLocation, size: int) -> bytes:
+    """The first `size` bytes (all of a smaller file): one read, or one HTTP range request."""
+    if location.path is not None:
+        try:
+            with location.path.open("rb") as handle:
+                return handle.read(size)
+        except FileNotFoundError as exc:
+            raise BamError(f"no such file: {location.path}") from exc
+        except IsADirectoryError as exc:
+            raise BamError(f"{location.path} is a folder, not a BAM, CRAM or SAM file") from exc
+        except OSError as exc:
+            raise BamError(f"cannot read {location.path}: {exc.strerror or exc}") from exc
+    request = urllib.request.Request(location.url, headers={"Range": f"bytes=0-{size - 1}"})
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            return bytes(response.read(size))  # a server that ignores Range sends it all: read only the start
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416:  # no byte 0 to send: the file is empty
+            return b""
+        raise _http_error(location.url, exc) from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise _http_error(location.url, exc) from exc
+
+
+def detect(location: BamLocation) -> DetectedFormat:
+    """The input's format (BAM, CRAM or SAM), from its first bytes; anything else is a BamError naming it."""
+    return detect_format(read_head(location, HEAD_BYTES), location.url)
 
 
 def version_key(location: BamLocation, version: str) -> str:

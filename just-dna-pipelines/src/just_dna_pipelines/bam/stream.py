@@ -1,4 +1,4 @@
-"""One pass over a BAM: check the input, stream batches of chunk stats, then describe the file."""
+"""One pass over a BAM, CRAM or SAM: check the input, stream batches of chunk stats, then describe the file."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
-from just_dna_pipelines.bam.index import find_index, index_read_count
+from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
+from just_dna_pipelines.bam.index import find_index, index_read_count, index_suffixes
 from just_dna_pipelines.bam.native import fast_path_description, native_library
-from just_dna_pipelines.bam.source import file_version, locate
+from just_dna_pipelines.bam.source import detect, file_version, locate
 from just_dna_pipelines.bam.work import (
     DEFAULT_BATCH_READS,
     BamFileInfo,
@@ -36,8 +37,18 @@ def _size_of(version: str) -> int | None:
     return None
 
 
+def missing_index(url: str, detected: DetectedFormat) -> BamError:
+    """The error for an input without the index a streamer requires."""
+    suffixes = index_suffixes(detected)
+    if not suffixes:
+        return BamError(
+            f"{url} is {detected.describe()}, which cannot be indexed, and this streamer requires an index"
+        )
+    return BamError(f"{url} has no index ({' or '.join(suffixes)}), and this streamer requires one")
+
+
 class BamStream:
-    """A BAM opened for one sequential pass; `batches()` streams, `file_info()` then sums it up."""
+    """A BAM, CRAM or SAM opened for one sequential pass; `batches()` streams, `file_info()` then sums it up."""
 
     def __init__(
         self,
@@ -56,9 +67,10 @@ class BamStream:
         self.chunk_size = chunk_size
         self.location = locate(bam_url)
         self.version = file_version(self.location)  # also turns a missing file or dead URL into a BamError
-        index = find_index(self.location, self.version, index_cache_dir)
+        self.detected = detect(self.location)  # refuses anything but BAM, CRAM and SAM, naming what it is
+        index = find_index(self.location, self.version, index_cache_dir, self.detected)
         if index is None and require_index:
-            raise BamError(f"{bam_url} has no index (.bai or .csi), and this streamer requires one")
+            raise missing_index(bam_url, self.detected)
         self.index_reads = index_read_count(index) if index is not None else None
         self._batch_reads = batch_reads
         self._threads = threads
@@ -76,16 +88,25 @@ class BamStream:
             self._progress(reads, done_bytes, size)
 
         chunks = iter_chunk_stats(
-            self.location, self.chunk_size, threads=self._threads, on_progress=on_progress
+            self.location,
+            self.chunk_size,
+            threads=self._threads,
+            on_progress=on_progress,
+            detected=self.detected,
         )
         yield from batched(chunks, chunks_per_batch(self.chunk_size, self._batch_reads))
         self.seconds = time.monotonic() - started
 
     def reader_description(self) -> str:
-        """How this file is decompressed and scanned (the fast path, or why not)."""
+        """What this file is, and how it is decompressed and scanned (the fast path, or why not)."""
+        kind = self.detected.describe()
+        scanner = "C scanner" if native_library() else "Python scanner"
+        remote = " (remote file)" if self.location.is_remote else ""
+        if self.detected.format is not AlignmentFormat.BAM:
+            return f"{kind}: htslib decoder{remote} + {scanner}"
         if self.location.is_remote:
-            return "htslib reader (remote file) + " + ("C scanner" if native_library() else "Python scanner")
-        return fast_path_description()
+            return f"{kind}: htslib reader{remote} + {scanner}"
+        return f"{kind}: {fast_path_description()}"
 
     def file_info(self, total_chunks: int) -> BamFileInfo:
         """The streamed file's description; a read count that disagrees with the index is a BamError."""
@@ -98,6 +119,7 @@ class BamStream:
             bam_url=self.bam_url,
             name=self.location.output_name,
             version=self.version,
+            format=self.detected.describe(),
             chunk_size=self.chunk_size,
             total_chunks=total_chunks,
             total_reads=self.reads,

@@ -15,11 +15,12 @@ MAX_CHUNKS_PER_BATCH = 10_000
 
 @dataclass(frozen=True)
 class BamFileInfo:
-    """One streamed BAM: where it came from, its version, and how it was cut into chunks."""
+    """One streamed BAM (or CRAM, or SAM): where it came from, its version and format, how it was cut into chunks."""
 
     bam_url: str
     name: str  # the output folder's name: BamLocation.output_name
     version: str
+    format: str  # DetectedFormat.describe(): "BAM", "CRAM 3.0", "SAM (BGZF-compressed)", ...
     chunk_size: int
     total_chunks: int
     total_reads: int

@@ -1,5 +1,8 @@
 """`pipelines stream-bam URL --chunk-size N --output-dir DIR`: run streaming_bam_job here, with a progress bar.
 
+URL is a BAM, CRAM or SAM (plain, gzip or BGZF), told apart by its bytes. A CRAM needs no reference: only
+the fields the statistics use are decoded, which never touches the bases.
+
 The job runs in this process on the persistent Dagster instance (DAGSTER_HOME from the settings), so
 the run is recorded like any other and shows up in the Dagster UI; the bar is fed by the streaming op.
 """
@@ -61,16 +64,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "stream-bam",
-        help="per-chunk read statistics of a BAM (path, file:// or http(s):// URL) as JSON files",
+        help="per-chunk read statistics of a BAM, CRAM or SAM (path, file:// or http(s):// URL) as JSON files",
         description=__doc__,
     )
-    parser.add_argument("url", help="BAM path, file:// or http(s):// URL")
+    parser.add_argument("url", help="BAM, CRAM or SAM: path, file:// or http(s):// URL")
     parser.add_argument("--chunk-size", type=int, default=1000, help="reads per chunk (default 1000)")
     parser.add_argument(
         "--output-dir",
         type=Path,
         default=None,
-        help="where to write <BAM name>-<8 hex>/chunk_*.json and summary.json (default: the output folder's bam/)",
+        help="where to write <file name>-<8 hex>/chunk_*.json and summary.json (default: the output folder's bam/)",
     )
     parser.set_defaults(handler=run)
 

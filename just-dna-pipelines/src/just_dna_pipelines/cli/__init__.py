@@ -14,6 +14,7 @@ from just_dna_pipelines.keys import InvalidKeyError
 def _commands() -> list[ModuleType]:
     """The subcommand modules, imported lazily so `--help` stays fast."""
     from just_dna_pipelines.cli import (
+        annotate_ensembl,
         annotate_modules,
         build_modules,
         download_ensembl,
@@ -21,7 +22,7 @@ def _commands() -> list[ModuleType]:
         stream_bam,
     )
 
-    return [list_modules, build_modules, annotate_modules, download_ensembl, stream_bam]
+    return [list_modules, build_modules, annotate_modules, download_ensembl, annotate_ensembl, stream_bam]
 
 
 def build_parser() -> argparse.ArgumentParser:

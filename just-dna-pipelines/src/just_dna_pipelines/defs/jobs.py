@@ -14,6 +14,16 @@ generate_longevity_report_job = dg.define_asset_job(
     description="Render the longevity report from a sample's existing module annotations.",
 )
 
+ENSEMBL_ASSETS = ("user_annotated_vcf", "user_annotated_vcf_duckdb")
+
+annotate_sample_job = dg.define_asset_job(
+    "annotate_sample_job",
+    selection=dg.AssetSelection.assets(*ANNOTATION_ASSETS, *ENSEMBL_ASSETS, REPORT_ASSET),
+    partitions_def=user_vcf_files_partitions,
+    description="Every per-sample asset: normalize, annotate with modules and/or the Ensembl reference (one "
+    "engine), report. A run selects the subset it needs.",
+)
+
 annotate_and_report_job = dg.define_asset_job(
     "annotate_and_report_job",
     selection=dg.AssetSelection.assets(*ANNOTATION_ASSETS, REPORT_ASSET),

@@ -17,13 +17,12 @@ from just_dna_pipelines.ensembl.cache import EnsemblReference
 from just_dna_pipelines.ensembl.columns import ENSEMBL_ID, parquet_columns, plan_columns, reference_columns
 from just_dna_pipelines.ensembl.engine_duckdb import DuckDbLimits, annotate_duckdb
 from just_dna_pipelines.ensembl.engine_polars import annotate_polars
+from just_dna_pipelines.ensembl.engines import DEFAULT_ENGINE, ENGINES
 from just_dna_pipelines.ensembl.layout import GENOME_BUILD
 from just_dna_pipelines.ensembl.rsid_fill import write_rsid_fill
 from just_dna_pipelines.ensembl.vcf_writer import write_annotated_vcf
 from just_dna_pipelines.errors import EnsemblError
 
-ENGINES = ("polars", "duckdb")
-DEFAULT_ENGINE = "duckdb"  # the faster of the two on the benchmark (bench/RESULTS.md)
 ANNOTATED_FILE = "annotated.parquet"
 FILL_FILE = "rsid_fill.parquet"
 VCF_FILE = "annotated.vcf.gz"
@@ -99,3 +98,34 @@ def annotate_with_ensembl(
             source=reference.source,
         )
     return facts
+
+
+ENSEMBL_FOLDER = "ensembl"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class EnsemblFill:
+    """A sample's rsID fill table and the reference revision it came from."""
+
+    path: Path
+    source: str
+    revision: str
+
+
+def current_fill(sample_dir: Path, source_sha256: str) -> EnsemblFill | None:
+    """The sample's rsID fill table, if its Ensembl annotation was made from this very VCF (same SHA-256)."""
+    import json
+
+    folder = sample_dir / ENSEMBL_FOLDER
+    manifest_path, fill = folder / MANIFEST_FILE, folder / FILL_FILE
+    if not manifest_path.is_file() or not fill.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError:
+        return None
+    if (manifest.get("input") or {}).get("sha256") != source_sha256:
+        return None
+    reference = manifest.get("reference") or {}
+    return EnsemblFill(fill, str(reference.get("source")), str(reference.get("revision")))

@@ -289,6 +289,24 @@ def _fetch(
         os.replace(part, final)
 
 
+def check_reachable(source: str | None = None) -> None:
+    """Fail at once (EnsemblError) when the source is a hub that cannot be reached and nothing is cached."""
+    parsed = parse_ensembl_source(source)
+    if parsed.kind == "local":
+        assert parsed.folder is not None
+        local_contig_files(parsed.folder)
+        return
+    assert parsed.repo_id is not None
+    settings = get_settings()
+    ref_file = repo_cache_dir(settings, parsed.repo_id) / "refs" / (parsed.revision or "main")
+    why_offline = None if ref_file.is_file() else offline_reason(settings)
+    if why_offline is not None:
+        raise EnsemblError(
+            f"{why_offline} and {parsed.repo_id} is not cached; "
+            "use --ensembl-source with a local folder, or try again online"
+        )
+
+
 @dataclass(frozen=True)
 class ObservedRevision:
     """The revision a source holds now (from the hub, or the cache when offline)."""

@@ -93,6 +93,14 @@ def positions_of_rsids(fill_path: Path, rsids: Iterable[str]) -> pl.DataFrame:
     )
 
 
+def rsid_only_sites(module_dir: Path) -> set[str]:
+    """The rsIDs a module knows without a position (its rows can match only by rsID)."""
+    from just_dna_pipelines.annotation.sites import load_weights, module_sites
+
+    sites = module_sites(load_weights(module_dir / "weights.parquet", module_dir.name))
+    return set(sites.filter(pl.col("start").is_null())["rsid"].drop_nulls().to_list())
+
+
 def matches_via_filled_rsids(matched: pl.DataFrame, rsid_only_sites: set[str], filled: frozenset[str]) -> int:
     """Matched module rows that were found only because their rsID was filled from the reference."""
     usable = rsid_only_sites & filled

@@ -21,13 +21,15 @@ def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInP
     if not instance.has_dynamic_partition(partitions, request.partition_key):
         instance.add_dynamic_partitions(partitions, [request.partition_key])
     job = defs.resolve_job_def(request.job_name)
+    selection = request.asset_selection()
     return job.execute_in_process(
         run_config=request.run_config(),
+        asset_selection=[dg.AssetKey(name) for name in selection] if selection is not None else None,
         instance=instance,
         partition_key=request.partition_key,
         run_id=run_id,
         raise_on_error=False,
-        tags={"just-dna/modules": ",".join(request.modules or ["all"])},
+        tags={"just-dna/modules": ",".join(request.module_names())},
     )
 
 

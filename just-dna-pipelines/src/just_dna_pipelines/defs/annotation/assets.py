@@ -1,6 +1,8 @@
 """The annotation assets: the uploaded VCF, its normalized form, the module dataset, module annotations."""
 
+import dataclasses
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +13,40 @@ from just_dna_pipelines.annotation.manifest import build_manifest, module_proven
 from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
 from just_dna_pipelines.annotation.sites import module_positions
 from just_dna_pipelines.defs.annotation.configs import AnnotateConfig, NormalizeConfig, VcfSourceConfig
-from just_dna_pipelines.defs.annotation.io_managers import MANIFEST_FILE, SampleArtifact, staging_dir
+from just_dna_pipelines.defs.annotation.io_managers import (
+    MANIFEST_FILE,
+    SampleArtifact,
+    staging_dir,
+    staging_root,
+)
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.resources import ModulesSource
 from just_dna_pipelines.defs.annotation.tracking import tracked
+from just_dna_pipelines.ensembl.annotate import EnsemblFill, current_fill
+from just_dna_pipelines.ensembl.rsid_fill import (
+    FillResult,
+    apply_rsid_fill,
+    matches_via_filled_rsids,
+    positions_of_rsids,
+    rsid_only_sites,
+)
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.io.vcf_normalize import normalize_vcf
 from just_dna_pipelines.io.vcf_source import describe_vcf_source
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.modules.registry import choose_modules
 from just_dna_pipelines.modules.sources import module_dirs
+from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf
+
+# The Ensembl annotation of a sample (either engine) can fill its missing rsIDs for module matching.
+ENSEMBL_SAMPLE_ASSETS = [dg.AssetKey("user_annotated_vcf"), dg.AssetKey("user_annotated_vcf_duckdb")]
+
+
+def sample_fill(partition_key: str, source_sha256: str) -> EnsemblFill | None:
+    """The sample's Ensembl rsID fill, when one was made from this very VCF."""
+    return current_fill(get_settings().sample_output_dir(*parse_partition_key(partition_key)), source_sha256)
+
 
 hf_annotators_dataset = dg.AssetSpec(
     "hf_annotators_dataset",
@@ -71,7 +96,12 @@ def user_vcf_normalized(
     with tracked(context), staging_dir() as staging:
         sites = None
         if config.read_mode == "auto":
-            sites = module_positions(module_dirs(modules_source.resolve().root))
+            folders = module_dirs(modules_source.resolve().root)
+            sites = module_positions(folders)
+            fill = sample_fill(context.partition_key, user_vcf_source["sha256"])
+            if fill is not None:  # rsID-only module sites whose position the reference told
+                rsids = set().union(*(rsid_only_sites(folder) for folder in folders))
+                sites = pl.concat([sites, positions_of_rsids(fill.path, rsids)]).unique()
         result = normalize_vcf(
             Path(user_vcf_source["path"]),
             staging / "variants.parquet",
@@ -122,7 +152,7 @@ def user_vcf_normalized(
     partitions_def=user_vcf_files_partitions,
     io_manager_key="sample_io_manager",
     group_name="annotation",
-    deps=[hf_annotators_dataset],
+    deps=[hf_annotators_dataset, *ENSEMBL_SAMPLE_ASSETS],
 )
 def user_hf_module_annotations(
     context: dg.AssetExecutionContext,
@@ -157,12 +187,34 @@ def user_hf_module_annotations(
     def report_module(name: str, summary: dict) -> None:
         context.log.info(f"module {name}: {summary['status']}, {summary['matched']} matched variants")
 
-    with tracked(context) as tracker, staging_dir() as staging:
+    fill = sample_fill(context.partition_key, user_vcf_source["sha256"]) if config.use_ensembl_rsids else None
+    if sample.genome_build == "GRCh37":
+        fill = None  # the reference is GRCh38 (and refuses GRCh37 input anyway)
+    with (
+        tracked(context) as tracker,
+        staging_dir() as staging,
+        tempfile.TemporaryDirectory(dir=staging_root()) as scratch,
+    ):
+        filled: FillResult | None = None
+        if fill is not None:
+            filled = apply_rsid_fill(sample.calls_path, fill.path, Path(scratch) / "calls.parquet")
+            sample = dataclasses.replace(
+                sample, calls_path=filled.calls_path, has_rsids=sample.has_rsids or filled.filled_records > 0
+            )
+            context.log.info(
+                f"{filled.filled_records:,} records got an rsID from the Ensembl reference ({fill.revision[:12]})"
+            )
         summaries = annotate_sample(
             sample, resolved.root, chosen, staging, engine=config.engine, on_module_done=report_module
         )
         for name, summary in summaries.items():
             summary.update(module_provenance(resolved.root / name))
+            if filled is not None and summary.get("status") == "done":
+                matched = pl.read_parquet(staging / summary["output"])
+                via = matches_via_filled_rsids(
+                    matched, rsid_only_sites(resolved.root / name), filled.filled_rsids
+                )
+                summary["matched_via_filled_rsid"] = via
     manifest = build_manifest(
         partition_key=context.partition_key,
         run_id=context.run_id,
@@ -179,6 +231,15 @@ def user_hf_module_annotations(
         modules=summaries,
         duration_s=tracker.usage.duration_s,
         peak_rss_mb=tracker.usage.peak_rss_mb,
+    )
+    manifest["rsid_fill"] = (
+        {
+            "source": fill.source,
+            "revision": fill.revision,
+            "records_filled": filled.filled_records,
+        }
+        if fill is not None and filled is not None
+        else None
     )
     atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True))
     context.add_output_metadata(

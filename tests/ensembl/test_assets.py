@@ -10,6 +10,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.render import render_html
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.events import failure_message
 from just_dna_pipelines.runs.execute import execute_run
@@ -116,6 +118,10 @@ def test_rsid_fill_reaches_the_module_ledger(
     assert manifest["rsid_fill"]["revision"].startswith("local-")
     matched = pl.read_parquet(filled / "modules" / "longevitymap_weights.parquet")
     assert sorted(matched["rsid"]) == MATCHED_ON_CHR21
+    # The report says how many matches came through a filled rsID, and from which reference revision.
+    html = render_html(build_report_data(filled))
+    assert '<span data-figure="longevitymap.matched_via_filled_rsid">3</span> of the matched variants' in html
+    assert manifest["rsid_fill"]["revision"] in html and "records without an rsID got one from" in html
 
     # A later modules-only run (index read at module sites) still finds them: the fill says where they lie.
     again = run(

@@ -142,6 +142,7 @@ def _module_section(
         variants=rows,
         categories=_categories(rows) if name == CATEGORY_MODULE and status == "done" else (),
         notes=tuple(notes),
+        matched_via_filled_rsid=int(entry.get("matched_via_filled_rsid") or 0),
     )
 
 
@@ -301,6 +302,7 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
     facts = manifest.get("input") or {}
     source = manifest.get("modules_source") or {}
     regions = manifest.get("confident_regions") or {}
+    fill = manifest.get("rsid_fill") or {}
     filters = tuple((str(key), _setting(value)) for key, value in (manifest.get("filters") or {}).items())
     return Provenance(
         pipeline_version=manifest.get("pipeline_version"),
@@ -322,6 +324,9 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         modules_source_revision=source.get("revision"),
         report_generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         report_version=__version__,
+        rsid_fill_source=fill.get("source"),
+        rsid_fill_revision=fill.get("revision"),
+        rsid_fill_records=fill.get("records_filled"),
     )
 
 

@@ -125,6 +125,7 @@ class ModuleSection:
     variants: tuple[VariantRow, ...]
     categories: tuple[CategorySection, ...] = ()  # longevitymap only
     notes: tuple[str, ...] = ()  # e.g. "studies unavailable: module folder not found"
+    matched_via_filled_rsid: int = 0  # matches found through rsIDs filled from the Ensembl reference
 
     @property
     def done(self) -> bool:
@@ -155,6 +156,9 @@ class Provenance:
     modules_source_revision: str | None
     report_generated_at: str
     report_version: str
+    rsid_fill_source: str | None = None  # the Ensembl reference that filled missing rsIDs, if any
+    rsid_fill_revision: str | None = None
+    rsid_fill_records: int | None = None
 
 
 @dataclass(frozen=True)

@@ -78,32 +78,18 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pi
     os.environ.pop("DAGSTER_HOME", None)
 
 
-class FakeHub(http.server.ThreadingHTTPServer):
-    """A loopback stand-in for the Hugging Face endpoints the project calls (dataset info, tree, resolve).
-
-    `publish(files)` makes a new revision (old ones stay readable by commit); `cut[path] = (n, mode)`
-    breaks the next download of `path` after n bytes ("close" drops the connection, "stall" hangs);
-    `lie_sha256[path]` announces a wrong SHA-256; `token` demands `Authorization: Bearer <token>`.
-    """
-
-    daemon_threads = True
+class HubRepo:
+    """One dataset on the fake hub: its revisions (commit -> files), the newest first in `sha`."""
 
     def __init__(self, repo_id: str, files: dict[str, bytes]) -> None:
-        super().__init__(("127.0.0.1", 0), _HubHandler)
         self.repo_id = repo_id
         self.revisions: dict[str, dict[str, bytes]] = {}
         self.sha = ""
-        self.requests: list[str] = []
-        self.headers_seen: list[dict[str, str]] = []
-        self.cut: dict[str, tuple[int, str]] = {}
-        self.lie_sha256: dict[str, str] = {}
-        self.token: str | None = None
-        self.release = threading.Event()
         self.publish(files)
 
     def publish(self, files: dict[str, bytes]) -> str:
         """Make `files` the newest revision of the dataset and return its commit."""
-        digest = hashlib.sha1()
+        digest = hashlib.sha1(self.repo_id.encode())
         for name in sorted(files):
             digest.update(name.encode() + b"\0" + files[name])
         digest.update(str(len(self.revisions)).encode())
@@ -116,14 +102,56 @@ class FakeHub(http.server.ThreadingHTTPServer):
         """The files of the newest revision."""
         return self.revisions[self.sha]
 
+    def files_at(self, revision: str) -> dict[str, bytes] | None:
+        """The files of a commit, or of the newest revision for a branch name."""
+        return self.revisions.get(revision) or (self.files if len(revision) != 40 else None)
+
+
+class FakeHub(http.server.ThreadingHTTPServer):
+    """A loopback stand-in for the Hugging Face endpoints the project calls (dataset info, tree, resolve).
+
+    It serves one dataset, or more (`add_repo`). `publish(files)` makes a new revision of the first one (old
+    ones stay readable by commit); `cut[path] = (n, mode)` breaks the next download of `path` after n bytes
+    ("close" drops the connection, "stall" hangs); `lie_sha256[path]` announces a wrong SHA-256; `token`
+    demands `Authorization: Bearer <token>`.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, repo_id: str, files: dict[str, bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _HubHandler)
+        self.repo_id = repo_id
+        self.repos: dict[str, HubRepo] = {repo_id: HubRepo(repo_id, files)}
+        self.requests: list[str] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self.cut: dict[str, tuple[int, str]] = {}
+        self.lie_sha256: dict[str, str] = {}
+        self.token: str | None = None
+        self.release = threading.Event()
+
+    def add_repo(self, repo_id: str, files: dict[str, bytes]) -> HubRepo:
+        """Serve another dataset from the same endpoint."""
+        self.repos[repo_id] = HubRepo(repo_id, files)
+        return self.repos[repo_id]
+
+    def publish(self, files: dict[str, bytes]) -> str:
+        """Make `files` the newest revision of the first dataset and return its commit."""
+        return self.repos[self.repo_id].publish(files)
+
+    @property
+    def sha(self) -> str:
+        """The first dataset's newest commit."""
+        return self.repos[self.repo_id].sha
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The files of the first dataset's newest revision."""
+        return self.repos[self.repo_id].files
+
     @property
     def endpoint(self) -> str:
         """The base URL to pass as HF_ENDPOINT."""
         return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def files_at(self, revision: str) -> dict[str, bytes] | None:
-        """The files of a commit, or of the newest revision for a branch name."""
-        return self.revisions.get(revision) or (self.files if len(revision) != 40 else None)
 
 
 def git_blob_id(body: bytes) -> str:
@@ -165,37 +193,39 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
         if hub.token is not None and self.headers.get("Authorization") != f"Bearer {hub.token}":
             body = b'{"error": "Invalid credentials in Authorization header"}'
             return self._send(401, body, {"X-Error-Code": "RepoNotFound"}, head)
-        api = f"/api/datasets/{hub.repo_id}/"
-        resolve = f"/datasets/{hub.repo_id}/resolve/"
         json_type = {"Content-Type": "application/json"}
-        if path.startswith(api + "revision/") or path == api.rstrip("/"):
-            revision = path[len(api + "revision/") :] or "main"
-            files = hub.files_at(revision)
-            if files is None:
-                return self._send(
-                    404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
-                )
-            sha = revision if revision in hub.revisions else hub.sha
-            info = {"id": hub.repo_id, "sha": sha, "siblings": [{"rfilename": f} for f in files]}
-            return self._send(200, json.dumps(info).encode(), json_type, head)
-        if path.startswith(api + "tree/"):
-            revision, _, prefix = path[len(api + "tree/") :].partition("/")
-            files = hub.files_at(revision)
-            if files is None:
-                return self._send(
-                    404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
-                )
-            return self._send(200, json.dumps(self._tree(files, prefix)).encode(), json_type, head)
-        if path.startswith(resolve):
-            revision, _, filename = path[len(resolve) :].partition("/")
-            files = hub.files_at(revision) or {}
-            if filename in files:
-                return self._serve_file(filename, files[filename], revision, head)
+        for repo in hub.repos.values():
+            api = f"/api/datasets/{repo.repo_id}/"
+            resolve = f"/datasets/{repo.repo_id}/resolve/"
+            if path.startswith(api + "revision/") or path == api.rstrip("/"):
+                revision = path[len(api + "revision/") :] or "main"
+                files = repo.files_at(revision)
+                if files is None:
+                    return self._send(
+                        404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
+                    )
+                sha = revision if revision in repo.revisions else repo.sha
+                info = {"id": repo.repo_id, "sha": sha, "siblings": [{"rfilename": f} for f in files]}
+                return self._send(200, json.dumps(info).encode(), json_type, head)
+            if path.startswith(api + "tree/"):
+                revision, _, prefix = path[len(api + "tree/") :].partition("/")
+                files = repo.files_at(revision)
+                if files is None:
+                    return self._send(
+                        404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
+                    )
+                return self._send(200, json.dumps(self._tree(files, prefix)).encode(), json_type, head)
+            if path.startswith(resolve):
+                revision, _, filename = path[len(resolve) :].partition("/")
+                files = repo.files_at(revision) or {}
+                if filename in files:
+                    commit = revision if revision in repo.revisions else repo.sha
+                    return self._serve_file(filename, files[filename], commit, head)
         return self._send(404, b'{"error": "not found"}', {"X-Error-Code": "EntryNotFound"}, head)
 
-    def _serve_file(self, filename: str, body: bytes, revision: str, head: bool) -> None:
+    def _serve_file(self, filename: str, body: bytes, commit: str, head: bool) -> None:
         hub = self.server
-        headers = {"X-Repo-Commit": revision if revision in hub.revisions else hub.sha}
+        headers = {"X-Repo-Commit": commit}
         headers["ETag"] = f'"{git_blob_id(body)}"'
         start = 0
         wanted = self.headers.get("Range", "")

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from just_dna_pipelines.defs.annotation.jobs import ANNOTATION_ASSETS
+from just_dna_pipelines.defs.annotation.jobs import ANNOTATION_SELECTION
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 
 REPORT_ASSET = "user_longevity_report"
@@ -18,7 +18,7 @@ ENSEMBL_ASSETS = ("user_annotated_vcf", "user_annotated_vcf_duckdb")
 
 annotate_sample_job = dg.define_asset_job(
     "annotate_sample_job",
-    selection=dg.AssetSelection.assets(*ANNOTATION_ASSETS, *ENSEMBL_ASSETS, REPORT_ASSET),
+    selection=ANNOTATION_SELECTION | dg.AssetSelection.assets(*ENSEMBL_ASSETS, REPORT_ASSET),
     partitions_def=user_vcf_files_partitions,
     description="Every per-sample asset: normalize, annotate with modules and/or the Ensembl reference (one "
     "engine), report. A run selects the subset it needs.",
@@ -26,7 +26,7 @@ annotate_sample_job = dg.define_asset_job(
 
 annotate_and_report_job = dg.define_asset_job(
     "annotate_and_report_job",
-    selection=dg.AssetSelection.assets(*ANNOTATION_ASSETS, REPORT_ASSET),
+    selection=ANNOTATION_SELECTION | dg.AssetSelection.assets(REPORT_ASSET),
     partitions_def=user_vcf_files_partitions,
     description="Normalize, annotate with the chosen modules, and render the longevity report, in one run.",
 )

@@ -76,6 +76,18 @@ def list_modules(source: str | None = None) -> list[ModuleInfo]:
     return [module_info(folder, resolved) for folder in module_dirs(resolved.root)]
 
 
+def graph_module_names(source: str | None = None) -> list[str]:
+    """The modules the asset graph shows, read without the network: those the source holds on this machine,
+    or, before a hub source is first downloaded, the modules the hub publishes."""
+    from just_dna_pipelines.modules.catalog import HUB_MODULES
+    from just_dna_pipelines.modules.sources import cached_modules
+
+    resolved = cached_modules(source)
+    if resolved is None:
+        return sorted(HUB_MODULES)
+    return [folder.name for folder in module_dirs(resolved.root)]
+
+
 def choose_modules(available: list[str], wanted: list[str] | None) -> list[str]:
     """The modules to run: `wanted` (all of `available` when None), or ModuleSourceError naming an unknown one."""
     chosen = list(wanted) if wanted else list(available)

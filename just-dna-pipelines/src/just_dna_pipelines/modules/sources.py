@@ -46,6 +46,24 @@ def resolve_modules_source(source: str | None = None) -> ResolvedModules:
     return _resolve_local(Path(text).expanduser())
 
 
+def cached_modules(source: str | None = None) -> ResolvedModules | None:
+    """The module source as far as it is on this machine, without the network (None: nothing cached yet)."""
+    settings = get_settings()
+    text = (source or settings.modules_source).strip()
+    if not text.startswith(HF_PREFIX):
+        try:
+            return resolve_modules_source(text)
+        except ModuleSourceError:
+            return None
+    repo_id, _, revision = text[len(HF_PREFIX) :].partition("@")
+    if not HF_REPO_PATTERN.match(repo_id):
+        return None
+    snapshot = cached_snapshot(settings.cache_dir / "hf", repo_id, revision or None)
+    if snapshot is None:
+        return None
+    return ResolvedModules(snapshot / "data", "hf", f"{HF_PREFIX}{repo_id}", snapshot.name)
+
+
 def module_dirs(root: Path) -> list[Path]:
     """The module folders under `root`: visible subfolders that hold a weights table."""
     if not root.is_dir():

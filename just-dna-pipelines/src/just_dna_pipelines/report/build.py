@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from just_dna_pipelines import __version__
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
 from just_dna_pipelines.report.categories import LONGEVITY_CATEGORIES, module_title, reason_words
+from just_dna_pipelines.report.changes import changes_since_previous
 from just_dna_pipelines.report.model import (
     CategorySection,
     Ledger,
@@ -27,6 +29,7 @@ from just_dna_pipelines.report.model import (
 )
 
 CATEGORY_MODULE = "longevitymap"
+REPORTS_FOLDER = "reports"
 # The manifest and the rows are written together; their sums may differ only by float rounding.
 NET_WEIGHT_TOLERANCE = 1e-6
 
@@ -50,7 +53,7 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
     done_rows = [row for section in sections if section.done for row in section.variants]
     input_facts = manifest.get("input") or {}
     warnings = _input_warnings(input_facts)
-    return ReportData(
+    data = ReportData(
         user=str(manifest.get("user") or sample_dir.parent.name),
         sample=str(manifest.get("sample") or sample_dir.name),
         genome_build=input_facts.get("genome_build"),
@@ -59,6 +62,7 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
         overall=tally(done_rows),
         warnings=warnings,
     )
+    return dataclasses.replace(data, changes=changes_since_previous(sample_dir / REPORTS_FOLDER, data))
 
 
 def _input_warnings(facts: dict[str, Any]) -> tuple[str, ...]:

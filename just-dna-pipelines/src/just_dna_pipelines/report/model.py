@@ -162,6 +162,41 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class VariantChange:
+    """A scored variant that appeared, disappeared or changed weight since the previous report."""
+
+    module: str
+    rsid: str | None
+    genotype: str
+    weight_now: float | None  # None: no longer scored
+    weight_then: float | None  # None: not scored before
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the sample's previous report (and why, when a module or the reference moved on)."""
+
+    previous_at: str | None
+    added: tuple[VariantChange, ...]
+    removed: tuple[VariantChange, ...]
+    reweighted: tuple[VariantChange, ...]
+    modules_updated: tuple[tuple[str, str, str], ...]  # (module, version then, version now)
+    reference_then: str | None
+    reference_now: str | None
+
+    @property
+    def any(self) -> bool:
+        """Whether anything at all changed."""
+        return bool(
+            self.added
+            or self.removed
+            or self.reweighted
+            or self.modules_updated
+            or self.reference_then != self.reference_now
+        )
+
+
+@dataclass(frozen=True)
 class ReportData:
     """The whole report: header facts, module sections and provenance."""
 
@@ -172,3 +207,4 @@ class ReportData:
     provenance: Provenance
     overall: Tally  # over every completed module
     warnings: tuple[str, ...] = field(default=())
+    changes: Changes | None = None  # None on a sample's first report

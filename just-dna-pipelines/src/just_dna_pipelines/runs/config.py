@@ -56,6 +56,7 @@ class RunRequest:
         chosen = ["user_vcf_source", "user_vcf_normalized", ENSEMBL_ASSETS[self.ensembl_engine]]
         if self.modules != []:
             chosen.append("user_hf_module_annotations")
+            chosen.extend(f"user_module_annotations/{name}" for name in self.modules or [])
             if self.report:
                 chosen.append("user_longevity_report")
         return chosen

@@ -21,10 +21,14 @@ def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInP
     if not instance.has_dynamic_partition(partitions, request.partition_key):
         instance.add_dynamic_partitions(partitions, [request.partition_key])
     job = defs.resolve_job_def(request.job_name)
-    selection = request.asset_selection()
+    names = request.asset_selection()
+    selection = None
+    if names is not None:  # per-module assets exist only for the modules the graph knows
+        in_job = set(job.asset_layer.executable_asset_keys)
+        selection = [key for key in map(dg.AssetKey.from_user_string, names) if key in in_job]
     return job.execute_in_process(
         run_config=request.run_config(),
-        asset_selection=[dg.AssetKey(name) for name in selection] if selection is not None else None,
+        asset_selection=selection,
         instance=instance,
         partition_key=request.partition_key,
         run_id=run_id,

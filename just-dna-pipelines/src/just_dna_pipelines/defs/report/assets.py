@@ -5,11 +5,9 @@ import dagster as dg
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.monitoring import ResourceTracker
-from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.build import REPORTS_FOLDER, build_report_data
 from just_dna_pipelines.report.render import REPORT_FILE, write_report
 from just_dna_pipelines.settings import get_settings
-
-REPORTS_FOLDER = "reports"
 
 
 @dg.asset(

@@ -7,6 +7,7 @@ holds on this machine (a module folder added later appears on the next reload, w
 import dagster as dg
 
 from just_dna_pipelines.defs.annotation import annotation_definitions
+from just_dna_pipelines.defs.annotation.module_sources import module_key
 from just_dna_pipelines.defs.automation import reannotation_sensor
 from just_dna_pipelines.defs.bam import bam_definitions
 from just_dna_pipelines.defs.ensembl import ensembl_definitions
@@ -14,6 +15,7 @@ from just_dna_pipelines.defs.jobs import (
     annotate_and_report_job,
     annotate_sample_job,
     generate_longevity_report_job,
+    observe_sources_job,
 )
 from just_dna_pipelines.defs.report import report_definitions
 from just_dna_pipelines.modules.registry import graph_module_names
@@ -21,11 +23,17 @@ from just_dna_pipelines.modules.registry import graph_module_names
 
 def build_definitions(module_names: list[str] | None = None) -> dg.Definitions:
     """Every definition of the project, for `module_names` (default: the configured source's modules)."""
+    names = graph_module_names() if module_names is None else module_names
     return dg.Definitions.merge(
-        annotation_definitions(graph_module_names() if module_names is None else module_names),
+        annotation_definitions(names),
         report_definitions(),
         dg.Definitions(
-            jobs=[generate_longevity_report_job, annotate_and_report_job, annotate_sample_job],
+            jobs=[
+                generate_longevity_report_job,
+                annotate_and_report_job,
+                annotate_sample_job,
+                observe_sources_job([module_key(name) for name in names]),
+            ],
             sensors=[reannotation_sensor()],
         ),
         bam_definitions(),

@@ -11,7 +11,6 @@ import dagster as dg
 from just_dna_pipelines.settings import get_settings
 
 OBSERVE_CRON = "0 * * * *"
-MODULE_SOURCES = dg.AssetSelection.key_prefixes("modules")
 REFERENCE = dg.AssetSelection.assets("ensembl_annotations")
 
 # The external sources are looked at once an hour.
@@ -37,10 +36,16 @@ reference_refresh = (
     & _idle
 ).with_label("new reference revision")
 
-# Per sample: re-annotate with a module (or the reference) that got a new revision, if the sample used it.
-module_refresh = (
-    (_new_revision_of(MODULE_SOURCES) | _with_upstream) & ~dg.AutomationCondition.missing() & _idle
-).with_label("new module revision, sample used it")
+
+def module_refresh(module: dg.AssetKey) -> dg.AutomationCondition:
+    """Per sample: re-annotate with a module that got a new revision, if the sample used it."""
+    new_revision = _new_revision_of(dg.AssetSelection.assets(module))
+    return ((new_revision | _with_upstream) & ~dg.AutomationCondition.missing() & _idle).with_label(
+        "new module revision, sample used it"
+    )
+
+
+# Per sample: re-annotate with the reference once the cache moved to a new revision, if the sample used it.
 ensembl_refresh = (
     (_new_revision_of(REFERENCE) | _with_upstream) & ~dg.AutomationCondition.missing() & _idle
 ).with_label("new reference revision, sample used it")

@@ -1,5 +1,7 @@
 """Jobs that span features: annotation plus report."""
 
+from typing import Any
+
 import dagster as dg
 
 from just_dna_pipelines.defs.annotation.jobs import ANNOTATION_SELECTION
@@ -30,3 +32,13 @@ annotate_and_report_job = dg.define_asset_job(
     partitions_def=user_vcf_files_partitions,
     description="Normalize, annotate with the chosen modules, and render the longevity report, in one run.",
 )
+
+
+def observe_sources_job(module_keys: list[dg.AssetKey]) -> Any:
+    """A job that looks at the module source, each module and the Ensembl reference now."""
+    return dg.define_asset_job(
+        "observe_sources_job",
+        selection=dg.AssetSelection.assets("hf_annotators_dataset", "ensembl_hf_dataset", *module_keys),
+        description="Record the current revisions of the module source, each module and the Ensembl "
+        "reference (the automation does this hourly when it is on).",
+    )

@@ -12,10 +12,13 @@ from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.instance import get_instance
 
 
-def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInProcessResult:
+def execute_run(
+    request: RunRequest, run_id: str | None = None, definitions: dg.Definitions | None = None
+) -> dg.ExecuteInProcessResult:
     """Add the partition if needed and run the job in-process; failures are recorded, not raised."""
-    from just_dna_pipelines.definitions import defs
+    from just_dna_pipelines.definitions import defs as loaded
 
+    defs = definitions or loaded
     instance = get_instance()
     partitions = "user_vcf_files"
     if not instance.has_dynamic_partition(partitions, request.partition_key):

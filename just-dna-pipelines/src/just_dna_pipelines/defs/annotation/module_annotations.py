@@ -107,7 +107,7 @@ def build_module_annotations(module_names: list[str]) -> dg.AssetsDefinition:
             group_name="annotation",
             skippable=True,
             code_version=MATCHING_CODE_VERSION,
-            automation_condition=module_refresh,
+            automation_condition=module_refresh(module_key(name)),
         )
         for name in graph
     ]

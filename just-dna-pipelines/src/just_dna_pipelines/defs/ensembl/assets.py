@@ -8,6 +8,7 @@ import dagster as dg
 from just_dna_pipelines.defs.annotation.io_managers import SampleArtifact, staging_dir
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.tracking import tracked
+from just_dna_pipelines.defs.automation import ensembl_refresh, reference_refresh
 from just_dna_pipelines.defs.ensembl.configs import EnsemblAnnotateConfig, ReferenceConfig
 from just_dna_pipelines.defs.ensembl.resources import PROGRESS_RESOURCE, EnsemblSource
 from just_dna_pipelines.defs.ensembl.sources import ENSEMBL_SOURCE_RESOURCE, ensembl_hf_dataset
@@ -30,6 +31,7 @@ ENSEMBL_CODE_VERSION = "1"
     required_resource_keys={ENSEMBL_SOURCE_RESOURCE, PROGRESS_RESOURCE},
     code_version="1",
     kinds={"parquet"},
+    automation_condition=reference_refresh,
 )
 def ensembl_annotations(context: dg.AssetExecutionContext, config: ReferenceConfig) -> dg.MaterializeResult:
     """The Ensembl reference in the local cache: the contigs asked for (default: those the samples need), verified."""
@@ -136,6 +138,7 @@ def _annotate_sample(
     required_resource_keys={ENSEMBL_SOURCE_RESOURCE},
     code_version=ENSEMBL_CODE_VERSION,
     kinds={"polars", "parquet"},
+    automation_condition=ensembl_refresh,
 )
 def user_annotated_vcf(
     context: dg.AssetExecutionContext,
@@ -155,6 +158,7 @@ def user_annotated_vcf(
     required_resource_keys={ENSEMBL_SOURCE_RESOURCE},
     code_version=ENSEMBL_CODE_VERSION,
     kinds={"duckdb", "parquet"},
+    automation_condition=ensembl_refresh,
 )
 def user_annotated_vcf_duckdb(
     context: dg.AssetExecutionContext,

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
+from just_dna_pipelines.defs.automation import follow_upstream
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.monitoring import ResourceTracker
 from just_dna_pipelines.report.build import REPORTS_FOLDER, build_report_data
@@ -15,6 +16,7 @@ from just_dna_pipelines.settings import get_settings
     deps=[dg.AssetKey("user_hf_module_annotations")],
     group_name="report",
     kinds={"html"},
+    automation_condition=follow_upstream,
 )
 def user_longevity_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The longevity report (`reports/longevity_report.html`) of a sample, built from its module annotations."""

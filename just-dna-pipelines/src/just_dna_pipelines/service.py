@@ -171,7 +171,11 @@ def launch_run(
     ensembl = ENSEMBL_MODULE in modules
     wanted = [m for m in modules if m != ENSEMBL_MODULE]
     catalog = module_catalog(modules_source) if wanted else None
-    chosen = choose_modules([m.name for m in catalog.modules], wanted) if catalog is not None else []
+    chosen = []
+    if catalog is not None:
+        usable = [m.name for m in catalog.modules if m.usable]
+        refused = {m.name: "; ".join(m.notes) for m in catalog.modules if not m.usable}
+        chosen = choose_modules(usable, wanted, refused)
     vcf_path = find_user_vcf(user, sample)
     # Validated before the partition exists, so a refused launch registers nothing.
     key = register_sample(user, sample, vcf_path)

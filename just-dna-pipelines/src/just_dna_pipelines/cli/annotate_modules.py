@@ -77,14 +77,13 @@ def _fetch_input(args: argparse.Namespace) -> Path:
 
 def _chosen_modules(args: argparse.Namespace) -> tuple[list[str], str]:
     """Validate the module names against the source before anything runs."""
-    from just_dna_pipelines.modules.registry import choose_modules
-    from just_dna_pipelines.modules.sources import module_dirs, resolve_modules_source
+    from just_dna_pipelines.modules.registry import choose_modules, runnable_modules
+    from just_dna_pipelines.modules.sources import resolve_modules_source
 
     resolved = resolve_modules_source(args.modules_source)
     wanted = [m.strip() for m in args.modules.split(",") if m.strip()] if args.modules else None
-    return choose_modules(
-        [folder.name for folder in module_dirs(resolved.root)], wanted
-    ), args.modules_source or ""
+    available, refused = runnable_modules(resolved.root)
+    return choose_modules(available, wanted, refused), args.modules_source or ""
 
 
 def run(args: argparse.Namespace) -> int:

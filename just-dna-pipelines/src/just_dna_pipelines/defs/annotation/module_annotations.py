@@ -45,8 +45,7 @@ from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.modules.refresh import RefreshPlan, plan_refresh
-from just_dna_pipelines.modules.registry import choose_modules
-from just_dna_pipelines.modules.sources import module_dirs
+from just_dna_pipelines.modules.registry import choose_modules, runnable_modules
 from just_dna_pipelines.monitoring import ResourceTracker
 from just_dna_pipelines.settings import get_settings
 
@@ -69,14 +68,18 @@ def sample_fill(partition_key: str, source_sha256: str) -> EnsemblFill | None:
 
 
 def _plan(
-    context: dg.AssetExecutionContext, config: AnnotateConfig, available: list[str], graph: list[str]
+    context: dg.AssetExecutionContext,
+    config: AnnotateConfig,
+    available: list[str],
+    refused: dict[str, str],
+    graph: list[str],
 ) -> RefreshPlan:
     """Which modules to run: those named in config, else a refresh of the selected ones, else all."""
     selected = [name for name in graph if sample_module_key(name) in context.selected_asset_keys]
     if config.modules is None and 0 < len(selected) < len(graph):
         results = get_settings().sample_output_dir(*parse_partition_key(context.partition_key)) / "modules"
         return plan_refresh(results, selected, available)
-    return RefreshPlan(choose_modules(available, config.modules))
+    return RefreshPlan(choose_modules(available, config.modules, refused))
 
 
 def _module_result(name: str, summary: dict[str, Any]) -> dg.MaterializeResult:
@@ -142,8 +145,8 @@ def build_module_annotations(module_names: list[str]) -> dg.AssetsDefinition:
             )
         modules_source: ModulesSource = getattr(context.resources, MODULES_RESOURCE)
         resolved = modules_source.resolve()
-        available = [folder.name for folder in module_dirs(resolved.root)]
-        plan = _plan(context, config, available, graph)
+        available, refused = runnable_modules(resolved.root)
+        plan = _plan(context, config, available, refused, graph)
         with ResourceTracker() as tracker, staging_dir() as staging:
             summaries, fill, filled = _annotate(
                 context, config, plan, resolved.root, user_vcf_source, user_vcf_normalized, staging

@@ -1,7 +1,8 @@
-"""The one Dagster entry point: `dg dev` / `dagster dev -m just_dna_pipelines.definitions`.
+"""The one Dagster entry point: `uv run dg dev` (or `dagster dev -m just_dna_pipelines.definitions`).
 
 The graph is built when the code location loads: one bundle of assets per module the configured source
 holds on this machine (a module folder added later appears on the next reload, with no code change).
+Components declared in `defs/components/**/defs.yaml` are loaded by dg's defs-folder loader.
 """
 
 import dagster as dg
@@ -19,6 +20,7 @@ from just_dna_pipelines.defs.jobs import (
 )
 from just_dna_pipelines.defs.report import report_definitions
 from just_dna_pipelines.modules.registry import graph_module_names
+from just_dna_pipelines.settings import REPO_ROOT
 
 
 def build_definitions(module_names: list[str] | None = None) -> dg.Definitions:
@@ -41,4 +43,9 @@ def build_definitions(module_names: list[str] | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+def load_component_definitions() -> dg.Definitions:
+    """The components declared in defs.yaml files under `defs/components/` ([tool.dg.project] defs_module)."""
+    return dg.load_from_defs_folder(project_root=REPO_ROOT / "just-dna-pipelines")
+
+
+defs = dg.Definitions.merge(build_definitions(), load_component_definitions())

@@ -6,6 +6,8 @@ re-annotated only if it was annotated from what changed (an asset a sample never
 not stale), and its downstream results and report follow in the same run.
 """
 
+import warnings
+
 import dagster as dg
 
 from just_dna_pipelines.settings import get_settings
@@ -56,9 +58,14 @@ follow_upstream = (_with_upstream & ~dg.AutomationCondition.missing()).with_labe
 def reannotation_sensor() -> dg.AutomationConditionSensorDefinition:
     """The sensor evaluating these conditions; running from the start only when the setting asks for it."""
     running = get_settings().auto_reannotate
+    with warnings.catch_warnings():
+        # include_sources is beta in Dagster 1.13; without it the observed sources would get Dagster's
+        # default automation sensor, which is not under this setting.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        everything = dg.AssetSelection.all(include_sources=True)
     return dg.AutomationConditionSensorDefinition(
         "reannotation_sensor",
-        target=dg.AssetSelection.all(),
+        target=everything,
         default_status=dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED,
         minimum_interval_seconds=60,
         description="Observes the module and reference sources hourly and re-annotates the samples that used "

@@ -130,41 +130,32 @@ def _annotate_sample(
     return SampleArtifact(staging, manifest)
 
 
-@dg.asset(
-    partitions_def=user_vcf_files_partitions,
-    io_manager_key="sample_io_manager",
-    group_name="ensembl",
-    deps=[ensembl_annotations],
-    required_resource_keys={ENSEMBL_SOURCE_RESOURCE},
-    code_version=ENSEMBL_CODE_VERSION,
-    kinds={"polars", "parquet"},
-    automation_condition=ensembl_refresh,
-)
-def user_annotated_vcf(
-    context: dg.AssetExecutionContext,
-    config: EnsemblAnnotateConfig,
-    user_vcf_source: dict,
-    user_vcf_normalized: SampleArtifact,
-) -> SampleArtifact:
-    """The sample's variants annotated from the Ensembl reference by Polars (`ensembl/annotated.parquet` + VCF)."""
-    return _annotate_sample(context, "polars", config, user_vcf_source, user_vcf_normalized)
+def _engine_asset(name: str, engine: str, label: str) -> dg.AssetsDefinition:
+    """The per-sample annotation asset of one engine (both write the same `ensembl/` folder)."""
+
+    @dg.asset(
+        name=name,
+        partitions_def=user_vcf_files_partitions,
+        io_manager_key="sample_io_manager",
+        group_name="ensembl",
+        deps=[ensembl_annotations],
+        required_resource_keys={ENSEMBL_SOURCE_RESOURCE},
+        code_version=ENSEMBL_CODE_VERSION,
+        kinds={engine, "parquet"},
+        automation_condition=ensembl_refresh,
+        description=f"The sample's variants annotated from the Ensembl reference by {label} "
+        "(`ensembl/annotated.parquet`, `annotated.vcf.gz` + `.tbi`, the rsID fill).",
+    )
+    def annotated(
+        context: dg.AssetExecutionContext,
+        config: EnsemblAnnotateConfig,
+        user_vcf_source: dict,
+        user_vcf_normalized: SampleArtifact,
+    ) -> SampleArtifact:
+        return _annotate_sample(context, engine, config, user_vcf_source, user_vcf_normalized)
+
+    return annotated
 
 
-@dg.asset(
-    partitions_def=user_vcf_files_partitions,
-    io_manager_key="sample_io_manager",
-    group_name="ensembl",
-    deps=[ensembl_annotations],
-    required_resource_keys={ENSEMBL_SOURCE_RESOURCE},
-    code_version=ENSEMBL_CODE_VERSION,
-    kinds={"duckdb", "parquet"},
-    automation_condition=ensembl_refresh,
-)
-def user_annotated_vcf_duckdb(
-    context: dg.AssetExecutionContext,
-    config: EnsemblAnnotateConfig,
-    user_vcf_source: dict,
-    user_vcf_normalized: SampleArtifact,
-) -> SampleArtifact:
-    """The sample's variants annotated from the Ensembl reference by DuckDB (`ensembl/annotated.parquet` + VCF)."""
-    return _annotate_sample(context, "duckdb", config, user_vcf_source, user_vcf_normalized)
+user_annotated_vcf = _engine_asset("user_annotated_vcf", "polars", "Polars")
+user_annotated_vcf_duckdb = _engine_asset("user_annotated_vcf_duckdb", "duckdb", "DuckDB")

@@ -181,3 +181,14 @@ def test_local_folder_source(pipeline_env, tmp_path: Path, make_reference) -> No
         ensure_reference(str(folder), contigs=["1"])
     with pytest.raises(EnsemblError, match="does not exist"):
         ensure_reference(str(tmp_path / "nowhere"))
+
+
+def test_hub_answers_cannot_choose_cache_paths(ensembl_hub, make_reference, monkeypatch) -> None:
+    hub = ensembl_hub(make_reference({"21": 5}))
+    hub.repos[REPO].revisions["../../escape"] = hub.files  # a hub claiming a path as its commit
+    hub.repos[REPO].sha = "../../escape"
+    with pytest.raises(EnsemblError, match="reported no valid revision"):
+        ensure_reference(contigs=["21"])
+    for bad in ("hf://just-dna-seq/ensembl_variations@../x", "hf://just-dna-seq/ensembl_variations@-x"):
+        with pytest.raises(EnsemblError, match="invalid Ensembl source"):
+            ensure_reference(bad, contigs=["21"])

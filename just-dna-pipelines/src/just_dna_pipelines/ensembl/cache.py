@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from just_dna_pipelines.ensembl.hub import (
+    COMMIT,
     RemoteFile,
     download_resumable,
     hub_files,
@@ -138,8 +139,10 @@ def _hub_reference(
     settings = get_settings()
     assert source.repo_id is not None
     repo_dir = repo_cache_dir(settings, source.repo_id)
-    ref_file = repo_dir / "refs" / (source.revision or "main")
+    ref_file = repo_dir / "refs" / ref_name(source.revision)
     pinned = ref_file.read_text().strip() if ref_file.is_file() else None
+    if pinned is not None and not COMMIT.fullmatch(pinned):
+        pinned = None  # a damaged pin is ignored: the hub is asked again
     why_offline = offline_reason(settings)
     hint = "use --ensembl-source with a local folder, or try again online"
 
@@ -170,6 +173,11 @@ def _hub_reference(
             _fetch(source.repo_id, commit, contig, listing[contig], repo_dir, settings, on_progress)
             downloaded.append(contig)
     return _reference(source, repo_dir, commit, chosen, offline=False, downloaded=downloaded)
+
+
+def ref_name(revision: str | None) -> str:
+    """The pin file's name for a requested branch/tag/commit (path separators made harmless)."""
+    return (revision or "main").replace("/", "--")
 
 
 def _reference(
@@ -298,7 +306,7 @@ def check_reachable(source: str | None = None) -> None:
         return
     assert parsed.repo_id is not None
     settings = get_settings()
-    ref_file = repo_cache_dir(settings, parsed.repo_id) / "refs" / (parsed.revision or "main")
+    ref_file = repo_cache_dir(settings, parsed.repo_id) / "refs" / ref_name(parsed.revision)
     why_offline = None if ref_file.is_file() else offline_reason(settings)
     if why_offline is not None:
         raise EnsemblError(
@@ -327,7 +335,7 @@ def observe_revision(source: str | None = None) -> ObservedRevision:
     why_offline = offline_reason(settings)
     if why_offline is None:
         return ObservedRevision(parsed.label, hub_revision(parsed.repo_id, parsed.revision, settings), False)
-    ref_file = repo_cache_dir(settings, parsed.repo_id) / "refs" / (parsed.revision or "main")
+    ref_file = repo_cache_dir(settings, parsed.repo_id) / "refs" / ref_name(parsed.revision)
     if not ref_file.is_file():
         raise EnsemblError(f"{why_offline} and {parsed.repo_id} was never downloaded here")
     return ObservedRevision(parsed.label, ref_file.read_text().strip(), True)

@@ -6,6 +6,7 @@ becomes one EnsemblError line. Offline is decided before the hub client is impor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from just_dna_pipelines.modules.sources import hub_is_reachable
 from just_dna_pipelines.settings import Settings
 
 ProgressCallback = Callable[[int], None]  # bytes just received
+COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,10 @@ def hub_revision(repo_id: str, revision: str | None, settings: Settings) -> str:
         info = _api(settings).dataset_info(repo_id, revision=revision)
     except Exception as exc:  # the network edge: every hub failure becomes one clear line
         raise EnsemblError(f"cannot read {repo_id} from {settings.hf_endpoint}: {_one_line(exc)}") from exc
-    if not info.sha:
-        raise EnsemblError(f"{repo_id} on {settings.hf_endpoint} reported no revision")
-    return str(info.sha)
+    sha = str(info.sha or "")
+    if not COMMIT.fullmatch(sha):  # it names a cache folder: never let the hub choose a path
+        raise EnsemblError(f"{repo_id} on {settings.hf_endpoint} reported no valid revision ({sha[:50]!r})")
+    return sha
 
 
 def hub_files(repo_id: str, commit: str, settings: Settings) -> dict[str, RemoteFile]:

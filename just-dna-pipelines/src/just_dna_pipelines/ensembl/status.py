@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from just_dna_pipelines.ensembl.cache import repo_cache_dir
+from just_dna_pipelines.ensembl.cache import ref_name, repo_cache_dir
 from just_dna_pipelines.ensembl.layout import CONTIGS, DATA_DIR, contig_filename
 from just_dna_pipelines.ensembl.source import local_contig_files, local_revision, parse_ensembl_source
 from just_dna_pipelines.errors import EnsemblError
@@ -53,7 +53,7 @@ def reference_status(source: str | None = None) -> ReferenceStatus:
         return ReferenceStatus(source or get_settings().ensembl_source, None, [], 0, str(exc))
     assert parsed.repo_id is not None
     repo_dir = repo_cache_dir(get_settings(), parsed.repo_id)
-    ref_file = repo_dir / "refs" / (parsed.revision or "main")
+    ref_file = repo_dir / "refs" / ref_name(parsed.revision)
     if not ref_file.is_file():
         return ReferenceStatus(parsed.label, None, [], 0)
     revision = ref_file.read_text().strip()

@@ -45,8 +45,8 @@ def annotate_both(tmp_path: Path, reference: dict[str, pl.DataFrame]) -> pl.Data
     annotate_polars(calls, files, tmp_path / "p.parquet")
     annotate_duckdb(calls, files, tmp_path / "d.parquet", machine_limits(tmp_path / "spill", threads=1))
     polars_rows, duckdb_rows = (
-        pl.read_parquet(tmp_path / "p.parquet"),
-        pl.read_parquet(tmp_path / "d.parquet"),
+        pl.read_parquet(tmp_path / "p.parquet").sort("record", "alt_index"),
+        pl.read_parquet(tmp_path / "d.parquet").sort("record", "alt_index"),
     )
     assert polars_rows.equals(duckdb_rows)
     return polars_rows

@@ -1,6 +1,7 @@
 """Which columns an annotated table has, and what the reference's columns are called in it (both engines).
 
-Output, one row per sample allele (multi-allelic records split): chrom, start, ref, alt, rsid, the other
+Output, one row per sample allele (multi-allelic records split; rows in no particular order, `record` and
+`alt_index` give the VCF's): chrom, start, ref, alt, rsid, the other
 normalized call columns, `record` (0-based row of the normalized calls) and `alt_index` (1-based ALT
 position), then the reference's columns: `ensembl_id` (its `id`) and every other column it has, renamed
 `ensembl_{name}` where the name is already taken by a sample column.

@@ -81,7 +81,7 @@ def reference_view_sql(files: dict[str, Path], plan: ColumnPlan) -> str:
 
 
 def annotate_sql(plan: ColumnPlan) -> str:
-    """The query over the `calls` and `reference` views that yields the annotated rows in record order."""
+    """The query over the `calls` and `reference` views that yields the annotated rows (in no particular order)."""
     keys = ", ".join(KEY_COLUMNS)
     sample_cols = ", ".join(_quote(c) for c in plan.sample)
     symbolic = ", ".join(_literal(a) for a in SYMBOLIC_ALTS)
@@ -111,7 +111,6 @@ matched AS (
 SELECT {", ".join(f"s.{_quote(c)}" for c in (*LEAD_COLUMNS, *plan.sample, *ROW_COLUMNS))}, {ref_select}
 FROM sample s LEFT JOIN matched m
   ON s.chrom = m.chrom AND s.start = m.start AND s.ref = m.ref AND s.alt = m.alt
-ORDER BY s.record, s.alt_index
 """
 
 

@@ -1,7 +1,7 @@
 """Annotate a sample's variants with the Ensembl reference in Polars: lazy scans, a streaming Parquet write.
 
-The reference is first cut down to the sample's positions (a semi-join that streams the reference past a
-hash table of the sample's positions), duplicates of a key are resolved (an rsID first, then the smallest
+The reference is first cut down to the sample's positions (a filter pushed into each file's scan, so other
+columns are decoded only for those rows), duplicates of a key are resolved (an rsID first, then the smallest
 `id`), and only then joined to the sample, so memory follows the sample, not the 1-billion-row reference.
 """
 
@@ -13,7 +13,6 @@ import polars as pl
 
 from just_dna_pipelines.ensembl.columns import (
     ENSEMBL_ID,
-    ROW_COLUMNS,
     RSID_ONLY,
     SYMBOLIC_ALTS,
     ColumnPlan,
@@ -49,13 +48,27 @@ def sample_alleles(calls_path: Path, plan: ColumnPlan) -> pl.LazyFrame:
     )
 
 
-def reference_rows(files: dict[str, Path], plan: ColumnPlan) -> pl.LazyFrame:
-    """Every reference row with the output's column names; the contig comes from the file name."""
+def sample_positions(sample: pl.LazyFrame) -> dict[str, pl.Series]:
+    """The distinct positions of the sample's alleles, by contig (a few MB even for a whole genome)."""
+    positions = sample.filter(pl.col("alt").is_not_null()).select("chrom", "start").unique().collect()
+    return {chrom: part["start"] for (chrom,), part in positions.partition_by("chrom", as_dict=True).items()}
+
+
+def reference_near(files: dict[str, Path], plan: ColumnPlan, positions: dict[str, pl.Series]) -> pl.LazyFrame:
+    """The reference rows at the sample's positions, with the output's column names.
+
+    The position filter is pushed into each file's scan, so the other columns are decoded only for the rows
+    that pass it; files of contigs the sample has no allele on are not read at all.
+    """
     frames = []
     for contig, path in files.items():
+        if contig not in positions:
+            continue
         present = set(parquet_columns(path))
         frames.append(
-            pl.scan_parquet(path).select(
+            pl.scan_parquet(path)
+            .filter(pl.col("start").cast(pl.Int64).is_in(positions[contig].implode()))
+            .select(
                 pl.lit(contig).alias("chrom"),
                 pl.col("start").cast(pl.Int64),
                 pl.col("ref").cast(pl.String),
@@ -66,20 +79,26 @@ def reference_rows(files: dict[str, Path], plan: ColumnPlan) -> pl.LazyFrame:
                 ),
             )
         )
+    if not frames:
+        return pl.LazyFrame(
+            schema={"chrom": pl.String, "start": pl.Int64, "ref": pl.String, "alt": pl.String}
+        )
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-def reference_matches(sample: pl.LazyFrame, files: dict[str, Path], plan: ColumnPlan) -> pl.LazyFrame:
-    """The reference rows whose key is one of the sample's alleles, one per key.
-
-    The reference is first cut to the sample's positions (a cheap join on two integers), and only those
-    rows get their comma-separated ALTs split and their alleles compared.
-    """
-    alleles = sample.select(*KEY_COLUMNS).filter(pl.col("alt").is_not_null())
-    positions = alleles.select("chrom", "start").unique()
-    near = reference_rows(files, plan).join(positions, on=["chrom", "start"], how="semi")
+def reference_matches(sample: pl.LazyFrame, files: dict[str, Path], plan: ColumnPlan) -> pl.DataFrame:
+    """The reference rows whose key is one of the sample's alleles, one per key (at most one per sample allele)."""
+    alleles = sample.select(*KEY_COLUMNS).filter(pl.col("alt").is_not_null()).unique()
+    near = reference_near(files, plan, sample_positions(sample))
     split = near.with_columns(pl.col("alt").str.split(",")).explode("alt")
-    return first_per_key(split.join(alleles.unique(), on=list(KEY_COLUMNS), how="semi"))
+    matched = split.join(alleles, on=list(KEY_COLUMNS), how="semi").collect()
+    for name in plan.reference.values():  # a column no file has is null, typed as text
+        if name not in matched.columns:
+            matched = matched.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    repeated = matched.select(pl.struct(*KEY_COLUMNS).is_duplicated()).to_series()
+    if not repeated.any():  # the usual case: nothing to resolve, no sort
+        return matched
+    return pl.concat([matched.filter(~repeated), first_per_key(matched.filter(repeated).lazy()).collect()])
 
 
 def first_per_key(matched: pl.LazyFrame) -> pl.LazyFrame:
@@ -97,8 +116,10 @@ def annotate_polars(calls_path: Path, files: dict[str, Path], output: Path) -> i
     """Write `output` (Parquet, atomically): the sample's alleles with the reference's columns; return its rows."""
     plan = plan_columns(parquet_columns(calls_path), reference_columns(files.values()))
     sample = sample_alleles(calls_path, plan)
-    matched = reference_matches(sample, files, plan)
-    annotated = sample.join(matched, on=list(KEY_COLUMNS), how="left", nulls_equal=False).sort(*ROW_COLUMNS)
+    matched = reference_matches(sample, files, plan).lazy()
+    # Rows come out in no particular order (sorting 5 M wide rows costs more than the join); `record` and
+    # `alt_index` give the VCF's order, and the VCF writer sorts by them.
+    annotated = sample.join(matched, on=list(KEY_COLUMNS), how="left", nulls_equal=False)
     with atomic_path(output) as tmp:
         annotated.select(plan.output).sink_parquet(tmp, compression="zstd", statistics=True)
     return int(pl.scan_parquet(output).select(pl.len()).collect().item())

@@ -131,8 +131,8 @@ def write_annotated_vcf(
 ) -> int:
     """Write `output` (bgzipped VCF) and `output.tbi`; return the records written.
 
-    Records are written in the table's order (the VCF's); an input that was not position-sorted is sorted
-    by bcftools before indexing.
+    Records are written in the input VCF's order (`record`, `alt_index`); an input that was not
+    position-sorted is sorted by bcftools before indexing.
     """
     import pysam
     import pysam.bcftools
@@ -151,7 +151,7 @@ def write_annotated_vcf(
         separator=";",
         ignore_nulls=True,
     )
-    lines = frame.select(
+    lines = frame.sort("record", "alt_index").select(
         pl.col("chrom").replace_strict(names, return_dtype=pl.String).alias("CHROM"),
         pl.col("start").alias("POS"),
         pl.coalesce(pl.col("rsid"), pl.col("ensembl_id"), pl.lit(".")).alias("ID"),

@@ -1,11 +1,18 @@
-"""Fixtures shared by the whole suite: the real-data fixtures folder and an isolated pipeline environment."""
+"""Fixtures shared by the whole suite: real-data fixtures, an isolated pipeline environment, a loopback hub."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import http.server
+import json
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -82,3 +89,203 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pi
     get_settings.cache_clear()
     instance._instances.clear()
     os.environ.pop("DAGSTER_HOME", None)
+
+
+class HubRepo:
+    """One dataset on the fake hub: its revisions (commit -> files), the newest first in `sha`."""
+
+    def __init__(self, repo_id: str, files: dict[str, bytes]) -> None:
+        self.repo_id = repo_id
+        self.revisions: dict[str, dict[str, bytes]] = {}
+        self.sha = ""
+        self.publish(files)
+
+    def publish(self, files: dict[str, bytes]) -> str:
+        """Make `files` the newest revision of the dataset and return its commit."""
+        digest = hashlib.sha1(self.repo_id.encode())
+        for name in sorted(files):
+            digest.update(name.encode() + b"\0" + files[name])
+        digest.update(str(len(self.revisions)).encode())
+        self.sha = digest.hexdigest()
+        self.revisions[self.sha] = dict(files)
+        return self.sha
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The files of the newest revision."""
+        return self.revisions[self.sha]
+
+    def files_at(self, revision: str) -> dict[str, bytes] | None:
+        """The files of a commit, or of the newest revision for a branch name."""
+        return self.revisions.get(revision) or (self.files if len(revision) != 40 else None)
+
+
+class FakeHub(http.server.ThreadingHTTPServer):
+    """A loopback stand-in for the Hugging Face endpoints the project calls (dataset info, tree, resolve).
+
+    It serves one dataset, or more (`add_repo`). `publish(files)` makes a new revision of the first one (old
+    ones stay readable by commit); `cut[path] = (n, mode)` breaks the next download of `path` after n bytes
+    ("close" drops the connection, "stall" hangs); `lie_sha256[path]` announces a wrong SHA-256; `token`
+    demands `Authorization: Bearer <token>`.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, repo_id: str, files: dict[str, bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _HubHandler)
+        self.repo_id = repo_id
+        self.repos: dict[str, HubRepo] = {repo_id: HubRepo(repo_id, files)}
+        self.requests: list[str] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self.cut: dict[str, tuple[int, str]] = {}
+        self.lie_sha256: dict[str, str] = {}
+        self.token: str | None = None
+        self.release = threading.Event()
+
+    def add_repo(self, repo_id: str, files: dict[str, bytes]) -> HubRepo:
+        """Serve another dataset from the same endpoint."""
+        self.repos[repo_id] = HubRepo(repo_id, files)
+        return self.repos[repo_id]
+
+    def publish(self, files: dict[str, bytes]) -> str:
+        """Make `files` the newest revision of the first dataset and return its commit."""
+        return self.repos[self.repo_id].publish(files)
+
+    @property
+    def sha(self) -> str:
+        """The first dataset's newest commit."""
+        return self.repos[self.repo_id].sha
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The files of the first dataset's newest revision."""
+        return self.repos[self.repo_id].files
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL to pass as HF_ENDPOINT."""
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def git_blob_id(body: bytes) -> str:
+    """The git blob id of some bytes."""
+    return hashlib.sha1(f"blob {len(body)}\0".encode() + body).hexdigest()
+
+
+class _HubHandler(http.server.BaseHTTPRequestHandler):
+    server: FakeHub
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        """Keep test output quiet."""
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool = False) -> None:
+        self.send_response(status)
+        for key, value in {"Content-Length": str(len(body)), **headers}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _tree(self, files: dict[str, bytes], prefix: str) -> list[dict]:
+        entries = []
+        for name, body in sorted(files.items()):
+            if prefix and not name.startswith(prefix.rstrip("/") + "/"):
+                continue
+            entry: dict = {"type": "file", "path": name, "size": len(body), "oid": git_blob_id(body)}
+            if name.endswith(".parquet"):
+                sha256 = self.server.lie_sha256.get(name) or hashlib.sha256(body).hexdigest()
+                entry["lfs"] = {"oid": sha256, "size": len(body), "pointerSize": 134}
+            entries.append(entry)
+        return entries
+
+    def _route(self, head: bool) -> None:
+        hub, path = self.server, unquote(urlparse(self.path).path)
+        hub.requests.append(f"{self.command} {path}")
+        hub.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+        if hub.token is not None and self.headers.get("Authorization") != f"Bearer {hub.token}":
+            body = b'{"error": "Invalid credentials in Authorization header"}'
+            return self._send(401, body, {"X-Error-Code": "RepoNotFound"}, head)
+        json_type = {"Content-Type": "application/json"}
+        for repo in hub.repos.values():
+            api = f"/api/datasets/{repo.repo_id}/"
+            resolve = f"/datasets/{repo.repo_id}/resolve/"
+            if path.startswith(api + "revision/") or path == api.rstrip("/"):
+                revision = path[len(api + "revision/") :] or "main"
+                files = repo.files_at(revision)
+                if files is None:
+                    return self._send(
+                        404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
+                    )
+                sha = revision if revision in repo.revisions else repo.sha
+                info = {"id": repo.repo_id, "sha": sha, "siblings": [{"rfilename": f} for f in files]}
+                return self._send(200, json.dumps(info).encode(), json_type, head)
+            if path.startswith(api + "tree/"):
+                revision, _, prefix = path[len(api + "tree/") :].partition("/")
+                files = repo.files_at(revision)
+                if files is None:
+                    return self._send(
+                        404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
+                    )
+                return self._send(200, json.dumps(self._tree(files, prefix)).encode(), json_type, head)
+            if path.startswith(resolve):
+                revision, _, filename = path[len(resolve) :].partition("/")
+                files = repo.files_at(revision) or {}
+                if filename in files:
+                    commit = revision if revision in repo.revisions else repo.sha
+                    return self._serve_file(filename, files[filename], commit, head)
+        return self._send(404, b'{"error": "not found"}', {"X-Error-Code": "EntryNotFound"}, head)
+
+    def _serve_file(self, filename: str, body: bytes, commit: str, head: bool) -> None:
+        hub = self.server
+        headers = {"X-Repo-Commit": commit}
+        headers["ETag"] = f'"{git_blob_id(body)}"'
+        start = 0
+        wanted = self.headers.get("Range", "")
+        if wanted.startswith("bytes=") and wanted[6:].split("-")[0].isdigit():
+            start = int(wanted[6:].split("-")[0])
+        status = 206 if start else 200
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+        payload = body[start:]
+        cut = None if head else hub.cut.pop(filename, None)
+        if cut is None:
+            return self._send(status, payload, headers, head)
+        sent, mode = cut
+        self.send_response(status)
+        for key, value in {"Content-Length": str(len(payload)), **headers}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload[:sent])
+        self.wfile.flush()
+        if mode == "stall":
+            hub.release.wait(60)
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def do_GET(self) -> None:
+        """Serve repo info, the tree listing and file contents."""
+        self._route(head=False)
+
+    def do_HEAD(self) -> None:
+        """Serve file metadata."""
+        self._route(head=True)
+
+
+@pytest.fixture
+def fake_hub_factory() -> Iterator:
+    """Start FakeHub servers on loopback; all are stopped at teardown."""
+    servers: list[FakeHub] = []
+
+    def start(repo_id: str, files: dict[str, bytes]) -> FakeHub:
+        hub = FakeHub(repo_id, files)
+        threading.Thread(target=hub.serve_forever, daemon=True).start()
+        servers.append(hub)
+        return hub
+
+    yield start
+    for hub in servers:
+        hub.release.set()
+        hub.shutdown()
+        hub.server_close()

@@ -28,6 +28,7 @@ EXPECTED_COUNTS = {
     "vo2max": (39, 13, 19),
     "superhuman": (32, 17, 17),
     "coronary": (81, 27, 118),
+    "thrombophilia": (25, 9, 29),
 }
 
 
@@ -39,7 +40,7 @@ def _row(weights: pl.DataFrame, rsid: str, genotype: list[str]) -> dict:
 
 def test_every_known_module_is_built_with_expected_counts(real_modules: Compiled) -> None:
     _, built = real_modules
-    assert sorted(built) == sorted(KNOWN_MODULES)
+    assert sorted(built) == sorted([*KNOWN_MODULES, "thrombophilia"])  # six modules work offline
     for name, (w, a, s) in EXPECTED_COUNTS.items():
         assert (built[name].weights_rows, built[name].annotations_rows, built[name].studies_rows) == (
             w,
@@ -149,3 +150,13 @@ def test_superhuman_is_protective_without_weights(real_modules: Compiled) -> Non
     assert (weights["state"] == "protective").all() and weights["weight"].null_count() == weights.height
     assert _row(weights, "rs11591147", ["G", "T"])["gene"] == "PCSK9"  # a curated addition
     assert set(studies["rsid"]) <= set(weights["rsid"]) and studies["pmid"].str.contains(r"^\d+$").all()
+
+
+def test_thrombophilia_factor_v_and_prothrombin(real_modules: Compiled) -> None:
+    weights, _, studies = load_module_tables(real_modules[0], "thrombophilia")
+    prothrombin = _row(weights, "rs1799963", ["A", "G"])  # F2 G20210A, GRCh38 position from LongevityMap
+    assert (prothrombin["chrom"], prothrombin["start"], prothrombin["ref"]) == ("11", 46739505, "G")
+    assert prothrombin["weight"] < 0 and prothrombin["gene"] == "F2"
+    leiden = _row(weights, "rs6025", ["C", "T"])  # factor V Leiden: no position in the sources, rsID only
+    assert leiden["start"] is None and leiden["state"] == "risk" and leiden["gene"] == "F5"
+    assert studies.filter(pl.col("rsid") == "rs6025").height > 0

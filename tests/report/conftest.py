@@ -154,6 +154,11 @@ def figures_of(data: ReportData) -> dict[str, str]:
             for key in ("tested", "sites", "called", "inferred_hom_ref", "untested"):
                 if key != "untested" or m.ledger.untested:
                     out[f"{m.name}.ledger.{key}"] = str(getattr(m.ledger, key))
+            if m.matched_via_filled_rsid:
+                out[f"{m.name}.matched_via_filled_rsid"] = str(m.matched_via_filled_rsid)
+    if data.changes is not None:
+        for key in ("added", "removed", "reweighted"):
+            out[f"changes.{key}"] = str(len(getattr(data.changes, key)))
     return out
 
 

@@ -15,3 +15,7 @@ class ModuleSourceError(PipelineError):
 
 class BamError(PipelineError):
     """A BAM input is unreadable, truncated, unreachable or lacks a needed index."""
+
+
+class EnsemblError(PipelineError):
+    """The Ensembl reference is unreachable, not cached, fails its checksum, or cannot annotate the input."""

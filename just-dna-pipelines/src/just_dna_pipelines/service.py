@@ -22,6 +22,7 @@ from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
 
 __all__ = [
+    "ENSEMBL_MODULE",
     "InputFacts",
     "ModuleCatalog",
     "ModuleInfo",
@@ -30,6 +31,7 @@ __all__ = [
     "VcfFacts",
     "delete_sample",
     "delete_user",
+    "ensembl_entry",
     "get_run",
     "inspect_input",
     "inspect_vcf",
@@ -47,6 +49,13 @@ __all__ = [
 ]
 
 PARTITIONS = "user_vcf_files"
+# The Ensembl variant annotation, offered in the module list under this name.
+ENSEMBL_MODULE = "ensembl"
+ENSEMBL_DOWNLOADS = {
+    "ensembl_annotated.parquet": "annotated.parquet",
+    "ensembl_annotated.vcf.gz": "annotated.vcf.gz",
+    "ensembl_annotated.vcf.gz.tbi": "annotated.vcf.gz.tbi",
+}
 _launched: dict[
     str, tuple[str, float]
 ] = {}  # run_id -> (partition key, launch time), until Dagster has the run
@@ -147,13 +156,23 @@ def launch_run(
     engine: str = "polars",
     modules_source: str | None = None,
 ) -> str:
-    """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once."""
+    """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once.
+
+    `modules` may include "ensembl" (ENSEMBL_MODULE): the sample's variants are then also annotated from the
+    Ensembl reference (every record is read), and its rsIDs fill those the VCF lacks for module matching.
+    """
     from just_dna_pipelines.runs.launcher import launch_in_background
 
     if not modules:
         raise ModuleSourceError("no modules chosen")
-    catalog = module_catalog(modules_source)
-    chosen = choose_modules([m.name for m in catalog.modules], modules)
+    ensembl = ENSEMBL_MODULE in modules
+    wanted = [m for m in modules if m != ENSEMBL_MODULE]
+    catalog = module_catalog(modules_source) if wanted else None
+    chosen = []
+    if catalog is not None:
+        usable = [m.name for m in catalog.modules if m.usable]
+        refused = {m.name: "; ".join(m.notes) for m in catalog.modules if not m.usable}
+        chosen = choose_modules(usable, wanted, refused)
     vcf_path = find_user_vcf(user, sample)
     # Validated before the partition exists, so a refused launch registers nothing.
     key = register_sample(user, sample, vcf_path)
@@ -161,14 +180,35 @@ def launch_run(
         partition_key=key,
         vcf_path=str(vcf_path),
         modules=chosen,
-        modules_source=catalog.source,
+        modules_source=catalog.source if catalog is not None else "",
         engine=engine,
-        report=report,
+        report=report and bool(chosen),
+        ensembl=ensembl,
+        ensembl_source=get_settings().ensembl_source,  # explicit: the warm worker may hold other settings
     )
     run_id = str(uuid.uuid4())
     launch_in_background(run_id, request)
     _launched[run_id] = (key, time.time())
     return run_id
+
+
+def ensembl_entry() -> ModuleInfo:
+    """The Ensembl variant annotation as an entry of the module list (name "ensembl"); reads no network."""
+    from just_dna_pipelines.ensembl.status import reference_status
+
+    status = reference_status()
+    return ModuleInfo(
+        name=ENSEMBL_MODULE,
+        title="Ensembl variant annotations",
+        description="Every variant of the genome annotated from Ensembl's variation database (rsIDs, allele "
+        "frequencies, clinical significance), as a table and an indexed VCF; fills rsIDs the VCF lacks, so "
+        "more module sites can be tested. " + status.describe(),
+        version=status.revision[:12] if status.revision else "not downloaded",
+        source=status.source,
+        weights_rows=0,
+        annotations_rows=0,
+        studies_rows=0,
+    )
 
 
 def warm_up() -> None:
@@ -222,7 +262,7 @@ def report_path(user: str, sample: str) -> Path | None:
 
 
 def sample_output_files(user: str, sample: str) -> dict[str, Path]:
-    """Downloadable outputs of a sample by file name (report HTML, per-module CSV and Parquet)."""
+    """Downloadable outputs of a sample by file name (report HTML, per-module CSV and Parquet, Ensembl files)."""
     folder = _sample_dir(user, sample)
     files: dict[str, Path] = {}
     for sub in ("reports", "modules"):
@@ -234,6 +274,10 @@ def sample_output_files(user: str, sample: str) -> dict[str, Path]:
                     and path.suffix in {".html", ".csv", ".parquet"}
                 ):
                     files.setdefault(path.name, path)
+    for name, file_name in ENSEMBL_DOWNLOADS.items():
+        path = folder / "ensembl" / file_name
+        if path.is_file():
+            files[name] = path
     return files
 
 

@@ -14,6 +14,7 @@ DEFAULT_MODULES_SOURCE = "hf://just-dna-seq/annotators"
 DEFAULT_LIFTOVER_CHAIN_URL = (
     "https://hgdownload.soe.ucsc.edu/goldenPath/hg38/liftOver/hg38ToHg19.over.chain.gz"
 )
+DEFAULT_ENSEMBL_SOURCE = "hf://just-dna-seq/ensembl_variations"
 
 
 def _default_cache_dir() -> Path:
@@ -33,6 +34,12 @@ class Settings(BaseSettings):
     output_dir: Path = REPO_ROOT / "data" / "output"
     input_dir: Path = REPO_ROOT / "data" / "input"
     modules_source: str = DEFAULT_MODULES_SOURCE
+    ensembl_source: str = DEFAULT_ENSEMBL_SOURCE
+    # Share of the machine's memory and cores the DuckDB engine may use (0-1].
+    duckdb_memory_fraction: float = 0.75
+    duckdb_threads_fraction: float = 0.75
+    # Re-annotate samples by Dagster automation when a module or the reference gets a new revision.
+    auto_reannotate: bool = False
     dagster_home: Path = Field(
         default=REPO_ROOT / "data" / "interim" / "dagster",
         validation_alias="DAGSTER_HOME",
@@ -54,6 +61,11 @@ class Settings(BaseSettings):
     def sample_output_dir(self, user: str, sample: str) -> Path:
         """Root of everything the pipeline writes for one sample."""
         return self.output_dir / "users" / user / sample
+
+    @property
+    def ensembl_cache_dir(self) -> Path:
+        """Where downloaded Ensembl reference files (and DuckDB's spill files) live."""
+        return self.cache_dir / "ensembl"
 
 
 @lru_cache(maxsize=1)

@@ -13,11 +13,13 @@ from just_dna_pipelines.io.vcf_source import sha256_of
 
 def module_provenance(module_dir: Path) -> dict[str, Any]:
     """Version (from module.json when present) and SHA-256 of a module's weights table."""
+    from just_dna_pipelines.modules.versions import module_version
+
     meta_file = module_dir / "module.json"
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     weights = module_dir / "weights.parquet"
     return {
-        "version": str(meta.get("version") or "unversioned"),
+        "version": module_version(module_dir),
         "title": meta.get("title"),
         "demo": bool(meta.get("demo", False)),
         "sha256": sha256_of(weights) if weights.is_file() else None,

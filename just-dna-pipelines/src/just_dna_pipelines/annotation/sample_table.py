@@ -139,20 +139,28 @@ def normalize_sample(
     sample_column: str | None = None,
     filters: VcfFilters | None = None,
     read_sites: bool = True,
+    extra_read_sites: pl.DataFrame | None = None,
 ) -> SampleTable:
     """Read `path` (any supported kind) into `output` and settle the build its positions are on.
 
     `module_sites` (rsid, chrom, start, ref; GRCh38) are what the build is checked against and, with
-    `read_sites`, the only positions read from an indexed VCF.
+    `read_sites`, the only positions read from an indexed VCF, together with `extra_read_sites` (chrom,
+    start; e.g. where the Ensembl reference places rsID-only module sites).
     """
     kind = detect_input_kind(path)
     if kind == "vcf":
+        read = module_sites if read_sites else None
+        if read is not None and extra_read_sites is not None and extra_read_sites.height:
+            read = pl.concat(
+                [read.select("chrom", "start"), extra_read_sites.select("chrom", "start")],
+                how="vertical_relaxed",
+            ).unique()
         facts, claim, chain, problem = _vcf_table(
             path,
             output,
             sample_column=sample_column,
             filters=filters or VcfFilters(),
-            sites=module_sites if read_sites else None,
+            sites=read,
         )
     else:
         facts, claim = _array_table(path, output)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from just_dna_pipelines.modules.layouts import read_weights
 from just_dna_pipelines.modules.schema import WEIGHTS_SCHEMA
 
 SITE_COLUMNS = ["module", "rsid", "chrom", "start", "ref", "alleles"]
@@ -25,7 +26,7 @@ STATUSES = ("called", "no_call", "inferred_hom_ref", "not_testable")
 
 def load_weights(path: Path, module: str) -> pl.DataFrame:
     """Read a module's weights.parquet into the matcher's shape (missing optional columns become null)."""
-    raw = pl.read_parquet(path)
+    raw = read_weights(path)  # any known layout, in the contract's names and shapes
     columns = []
     for name, dtype in WEIGHTS_SCHEMA.items():
         if name in raw.columns:

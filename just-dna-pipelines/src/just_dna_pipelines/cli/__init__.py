@@ -13,9 +13,25 @@ from just_dna_pipelines.keys import InvalidKeyError
 
 def _commands() -> list[ModuleType]:
     """The subcommand modules, imported lazily so `--help` stays fast."""
-    from just_dna_pipelines.cli import annotate_modules, build_modules, list_modules, stream_bam
+    from just_dna_pipelines.cli import (
+        add_partition,
+        annotate_ensembl,
+        annotate_modules,
+        build_modules,
+        download_ensembl,
+        list_modules,
+        stream_bam,
+    )
 
-    return [list_modules, build_modules, annotate_modules, stream_bam]
+    return [
+        list_modules,
+        build_modules,
+        annotate_modules,
+        download_ensembl,
+        annotate_ensembl,
+        add_partition,
+        stream_bam,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

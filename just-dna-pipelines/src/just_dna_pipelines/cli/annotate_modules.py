@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 from pathlib import Path
 
 from just_dna_pipelines.errors import PipelineError, VcfError
@@ -86,39 +84,13 @@ def _fetch_input(args: argparse.Namespace) -> Path:
 
 def _chosen_modules(args: argparse.Namespace) -> tuple[list[str], str]:
     """Validate the module names against the source before anything runs."""
-    from just_dna_pipelines.modules.registry import choose_modules
-    from just_dna_pipelines.modules.sources import module_dirs, resolve_modules_source
+    from just_dna_pipelines.modules.registry import choose_modules, runnable_modules
+    from just_dna_pipelines.modules.sources import resolve_modules_source
 
     resolved = resolve_modules_source(args.modules_source)
     wanted = [m.strip() for m in args.modules.split(",") if m.strip()] if args.modules else None
-    return choose_modules(
-        [folder.name for folder in module_dirs(resolved.root)], wanted
-    ), args.modules_source or ""
-
-
-def _print_progress(run_id: str, done: threading.Event) -> None:
-    """Print the run's step and log events as they arrive, until the run thread ends."""
-    from just_dna_pipelines.runs.events import run_events
-    from just_dna_pipelines.runs.instance import get_instance
-
-    instance = get_instance()
-    cursor = -1
-    started = time.perf_counter()
-    while True:
-        finished = done.is_set()
-        for event in run_events(instance, run_id, cursor):
-            cursor = event.cursor
-            elapsed = time.perf_counter() - started
-            if event.kind == "step_start":
-                print(f"[{elapsed:5.1f}s] {event.step} ...", flush=True)
-            elif event.kind == "step_success":
-                print(f"[{elapsed:5.1f}s] {event.step} done", flush=True)
-            elif event.kind == "log" and event.level in {"info", "warning"}:
-                prefix = "warning: " if event.level == "warning" else ""
-                print(f"[{elapsed:5.1f}s]   {prefix}{event.message}", flush=True)
-        if finished:
-            return
-        done.wait(0.2)
+    available, refused = runnable_modules(resolved.root)
+    return choose_modules(available, wanted, refused), args.modules_source or ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,12 +128,9 @@ def _check_input(path: Path, sample_column: str | None) -> None:
 def _execute(
     args: argparse.Namespace, vcf: Path, sample: str, modules: list[str], modules_source: str
 ) -> int:
-    import uuid
-
+    from just_dna_pipelines.cli.run_job import execute_with_progress
     from just_dna_pipelines.keys import make_partition_key
     from just_dna_pipelines.runs.config import RunRequest
-    from just_dna_pipelines.runs.events import failure_message
-    from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
     from just_dna_pipelines.settings import get_settings
 
     key = make_partition_key(args.user, sample)
@@ -182,33 +151,7 @@ def _execute(
         read_mode=args.read_mode,
         report=not args.no_report,
     )
-    run_id = str(uuid.uuid4())
-    print(f"annotating {vcf.name} as {key} with {', '.join(modules)} (run {run_id})", flush=True)
-    outcome: dict = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["result"] = execute_run(request, run_id=run_id)
-        except BaseException as exc:
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    worker = threading.Thread(target=work, name="dagster-run", daemon=True)
-    worker.start()
-    _print_progress(run_id, done)
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    result = outcome["result"]
-    if not result.success:
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        message = "the run failed"
-        if failures and failures[0].step_failure_data and failures[0].step_failure_data.error:
-            message = failure_message(failures[0].step_failure_data.error)
-        forget_partition_if_unused(key)
-        raise PipelineError(message)
+    execute_with_progress(request, f"annotating {vcf.name} as {key} with {', '.join(modules)}")
     _print_summary(get_settings().sample_output_dir(args.user, sample), not args.no_report)
     return 0
 

@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--module",
         action="append",
         dest="modules",
-        help="compile only this module (repeatable; default: the five known)",
+        help="compile only this module (repeatable; default: every module folder with a compiler)",
     )
     parser.add_argument(
         "--verbose", action="store_true", help="also print every dropped row and curation note"

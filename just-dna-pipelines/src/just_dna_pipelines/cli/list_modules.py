@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         for m in modules
     ]
     print(format_table(header, rows, right={3, 4, 5}))
+    for m in modules:
+        for note in m.notes:
+            print(f"  {m.name}{'' if m.usable else ' (cannot be run)'}: {note}")
     source = modules[0].source
     demo = " (demo data)" if any(m.demo for m in modules) and "demo" not in source else ""
     print(f"\n{len(modules)} modules from {source}{demo}")

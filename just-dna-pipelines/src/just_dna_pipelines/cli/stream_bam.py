@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
+from just_dna_pipelines.cli.progress import ProgressLine
 from just_dna_pipelines.errors import PipelineError
 
-BAR_WIDTH = 30
-REDRAW_SECONDS = 0.2
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -26,38 +23,20 @@ class ProgressBar:
     """A one-line bar on stderr: compressed bytes read against the file size, plus reads and speed."""
 
     def __init__(self) -> None:
-        self.started: float | None = None
-        self.last_draw = 0.0
-        self.tty = sys.stderr.isatty()
-        self.last_decile = -1
+        self.line: ProgressLine | None = None
 
     def __call__(self, reads: int, done_bytes: int, total_bytes: int | None) -> None:
         """Redraw (at most every REDRAW_SECONDS on a terminal; every 10% otherwise)."""
-        now = time.monotonic()
-        if self.started is None:
-            self.started = now - 1e-3
+        if self.line is None:
+            self.line = ProgressLine()
         fraction = min(done_bytes / total_bytes, 1.0) if total_bytes else None
-        rate = reads / max(now - self.started, 1e-9)
-        if fraction is None:
-            line = f"{reads:,} reads  {rate / 1e6:.2f} M reads/s"
-        else:
-            filled = int(fraction * BAR_WIDTH)
-            bar = "#" * filled + "." * (BAR_WIDTH - filled)
-            line = f"[{bar}] {fraction:4.0%}  {reads:,} reads  {rate / 1e6:.2f} M reads/s"
-        if self.tty:
-            if now - self.last_draw >= REDRAW_SECONDS:
-                self.last_draw = now
-                print(f"\r{line}", end="", file=sys.stderr, flush=True)
-            return
-        decile = int((fraction or 0) * 10)
-        if decile > self.last_decile:
-            self.last_decile = decile
-            print(line, file=sys.stderr, flush=True)
+        rate = reads / self.line.elapsed()
+        self.line.draw(fraction, f"{reads:,} reads  {rate / 1e6:.2f} M reads/s")
 
     def finish(self) -> None:
         """End the bar's line."""
-        if self.tty:
-            print(file=sys.stderr)
+        if self.line is not None:
+            self.line.finish()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GENOME_BUILD = "GRCh38"
+# The modules the just-dna-seq/annotators dataset publishes (used to lay out the asset graph before it is cached).
+HUB_MODULES: tuple[str, ...] = (
+    "coronary",
+    "thrombophilia",
+    "lipidmetabolism",
+    "vo2max",
+    "longevitymap",
+    "superhuman",
+    "cardio",
+    "cancer",
+    "pathogenic",
+    "pharmgkb",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,22 @@ DEFAULTS: dict[str, ModuleDefaults] = {
     "thrombophilia": ModuleDefaults(
         "Thrombophilia",
         "Variants associated with an inherited tendency to blood clotting.",
+    ),
+    "cardio": ModuleDefaults(
+        "Cardiovascular health",
+        "Variants associated with cardiovascular traits and disease risk.",
+    ),
+    "cancer": ModuleDefaults(
+        "Cancer predisposition",
+        "Variants in genes associated with inherited cancer risk.",
+    ),
+    "pathogenic": ModuleDefaults(
+        "Pathogenic variants",
+        "Variants classified as pathogenic or likely pathogenic in clinical databases.",
+    ),
+    "pharmgkb": ModuleDefaults(
+        "Pharmacogenomics (PharmGKB)",
+        "Variants that change how a person responds to drugs, from PharmGKB's clinical annotations.",
     ),
 }
 

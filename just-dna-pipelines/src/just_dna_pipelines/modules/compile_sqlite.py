@@ -18,7 +18,6 @@ from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.modules.catalog import GENOME_BUILD, defaults_for
 from just_dna_pipelines.modules.compilers import COMPILERS, CompiledModule
 from just_dna_pipelines.modules.compilers.common import ANNOTATOR_DB, load_loci
-from just_dna_pipelines.modules.schema import KNOWN_MODULES
 from just_dna_pipelines.modules.writer import sha256_file, write_module
 
 COMPILER_VERSION = "1.0"
@@ -41,18 +40,18 @@ class BuiltModule:
 def compile_sqlite_modules(
     sqlite_dir: Path, out_dir: Path, modules: Sequence[str] | None = None
 ) -> list[BuiltModule]:
-    """Compile the module folders of `sqlite_dir` (default: the five known ones present) into `out_dir`."""
+    """Compile the module folders of `sqlite_dir` (default: every one present that has a compiler) into `out_dir`."""
     sqlite_dir = Path(sqlite_dir)
     if not sqlite_dir.is_dir():
         raise ModuleSourceError(f"SQLite folder {sqlite_dir} does not exist")
-    wanted = list(modules) if modules else [m for m in KNOWN_MODULES if (sqlite_dir / m).is_dir()]
+    wanted = list(modules) if modules else [m for m in COMPILERS if (sqlite_dir / m).is_dir()]
     unknown = [m for m in wanted if m not in COMPILERS]
     if unknown:
         raise ModuleSourceError(f"no compiler for module {unknown[0]!r}; known: {', '.join(COMPILERS)}")
     missing = [m for m in wanted if not (sqlite_dir / m).is_dir()]
     if missing or not wanted:
         raise ModuleSourceError(
-            f"no module folders found in {sqlite_dir} (expected one of: {', '.join(KNOWN_MODULES)})"
+            f"no module folders found in {sqlite_dir} (expected one of: {', '.join(COMPILERS)})"
             if not wanted
             else f"module folder {sqlite_dir / missing[0]} does not exist"
         )

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.modules.catalog import defaults_for
+from just_dna_pipelines.modules.layouts import inspect_module, module_folders, read_weights
 from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, STUDIES_SCHEMA, WEIGHTS_SCHEMA
 from just_dna_pipelines.modules.sources import ResolvedModules, module_dirs, resolve_modules_source
-from just_dna_pipelines.modules.writer import MODULE_JSON
 
 
 @dataclass(frozen=True)
@@ -29,33 +27,24 @@ class ModuleInfo:
     annotations_rows: int
     studies_rows: int
     demo: bool = False
-
-
-def _read_meta(folder: Path) -> dict[str, Any]:
-    """module.json of a module folder, or {} when absent (as on Hugging Face)."""
-    path = folder / MODULE_JSON
-    if not path.is_file():
-        return {}
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModuleSourceError(f"unreadable {path}: {exc}") from exc
-    return meta if isinstance(meta, dict) else {}
+    usable: bool = True  # False: listed for information, cannot be run (see notes)
+    notes: tuple[str, ...] = ()  # what this version cannot use of the module, in words
 
 
 def _row_count(path: Path) -> int:
-    """Rows of a Parquet file from its footer (0 when the table is absent)."""
+    """Rows of a Parquet file from its footer (0 when the table is absent or unreadable: the notes say so)."""
     if not path.is_file():
         return 0
     try:
         return int(pl.scan_parquet(path).select(pl.len()).collect().item())
-    except Exception as exc:  # a corrupt file is a user-facing source problem
-        raise ModuleSourceError(f"unreadable {path}: {exc}") from exc
+    except Exception:  # a damaged table is a catalog note (inspect_module), never a crash of the listing
+        return 0
 
 
 def module_info(folder: Path, resolved: ResolvedModules) -> ModuleInfo:
-    """Display facts of one module folder."""
-    meta = _read_meta(folder)
+    """Display facts of one module folder, with what cannot be used of it."""
+    layout = inspect_module(folder)
+    meta = layout.meta
     defaults = defaults_for(folder.name)
     return ModuleInfo(
         name=folder.name,
@@ -67,18 +56,52 @@ def module_info(folder: Path, resolved: ResolvedModules) -> ModuleInfo:
         annotations_rows=_row_count(folder / "annotations.parquet"),
         studies_rows=_row_count(folder / "studies.parquet"),
         demo=bool(meta.get("demo", resolved.kind == "demo")),
+        usable=layout.usable,
+        notes=(*layout.problems, *layout.notes),
     )
 
 
 def list_modules(source: str | None = None) -> list[ModuleInfo]:
     """The modules of a source (default: the configured one), sorted by name."""
     resolved = resolve_modules_source(source)
-    return [module_info(folder, resolved) for folder in module_dirs(resolved.root)]
+    return [module_info(folder, resolved) for folder in module_folders(resolved.root)]
 
 
-def choose_modules(available: list[str], wanted: list[str] | None) -> list[str]:
-    """The modules to run: `wanted` (all of `available` when None), or ModuleSourceError naming an unknown one."""
+def graph_module_names(source: str | None = None) -> list[str]:
+    """The modules the asset graph shows, read without the network: those the source holds on this machine,
+    or, before a hub source is first downloaded, the modules the hub publishes."""
+    from just_dna_pipelines.modules.catalog import HUB_MODULES
+    from just_dna_pipelines.modules.sources import cached_modules
+
+    resolved = cached_modules(source)
+    if resolved is None:
+        return sorted(HUB_MODULES)
+    return [folder.name for folder in module_dirs(resolved.root)]
+
+
+def runnable_modules(root: Path) -> tuple[list[str], dict[str, str]]:
+    """(modules this version can run, {module it cannot run: why}) of a resolved source root."""
+    runnable, refused = [], {}
+    for folder in module_folders(root):
+        layout = inspect_module(folder)
+        if layout.usable:
+            runnable.append(folder.name)
+        else:
+            refused[folder.name] = "; ".join(layout.problems)
+    return runnable, refused
+
+
+def choose_modules(
+    available: list[str], wanted: list[str] | None, refused: dict[str, str] | None = None
+) -> list[str]:
+    """The modules to run: `wanted` (all of `available` when None), or ModuleSourceError naming an unknown one.
+
+    `refused` maps modules the source has but this version cannot run to the reason, for the message.
+    """
     chosen = list(wanted) if wanted else list(available)
+    blocked = [name for name in chosen if name not in available and name in (refused or {})]
+    if blocked:
+        raise ModuleSourceError(f"module {blocked[0]!r} cannot be run: {(refused or {})[blocked[0]]}")
     unknown = [name for name in chosen if name not in available]
     if unknown:
         raise ModuleSourceError(f"unknown module {unknown[0]!r}; available: {', '.join(available) or 'none'}")
@@ -99,7 +122,10 @@ def load_module_tables(root: Path, name: str) -> tuple[pl.DataFrame, pl.DataFram
     ):
         path = folder / f"{table}.parquet"
         try:
-            frame = pl.read_parquet(path) if path.is_file() else pl.DataFrame(schema=schema)
+            if not path.is_file():
+                frame = pl.DataFrame(schema=schema)
+            else:
+                frame = read_weights(path) if table == "weights" else pl.read_parquet(path)
             frames.append(to_contract(frame, schema))
         except Exception as exc:
             raise ModuleSourceError(f"unreadable {path}: {exc}") from exc

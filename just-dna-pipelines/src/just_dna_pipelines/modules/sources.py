@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from just_dna_pipelines.errors import ModuleSourceError
+from just_dna_pipelines.modules.layouts import inspect_module, module_folders
 from just_dna_pipelines.settings import Settings, get_settings
 
 HF_PREFIX = "hf://"
@@ -46,15 +47,30 @@ def resolve_modules_source(source: str | None = None) -> ResolvedModules:
     return _resolve_local(Path(text).expanduser())
 
 
+def cached_modules(source: str | None = None) -> ResolvedModules | None:
+    """The module source as far as it is on this machine, without the network (None: nothing cached yet)."""
+    settings = get_settings()
+    text = (source or settings.modules_source).strip()
+    if not text.startswith(HF_PREFIX):
+        try:
+            return resolve_modules_source(text)
+        except ModuleSourceError:
+            return None
+    repo_id, _, revision = text[len(HF_PREFIX) :].partition("@")
+    if not HF_REPO_PATTERN.match(repo_id):
+        return None
+    snapshot = cached_snapshot(settings.cache_dir / "hf", repo_id, revision or None)
+    if snapshot is None:
+        return None
+    return ResolvedModules(snapshot / "data", "hf", f"{HF_PREFIX}{repo_id}", snapshot.name)
+
+
 def module_dirs(root: Path) -> list[Path]:
-    """The module folders under `root`: visible subfolders that hold a weights table."""
-    if not root.is_dir():
-        return []
-    return sorted(
-        p
-        for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (p / WEIGHTS_FILE).is_file()
-    )
+    """The module folders under `root` this version can run: a weights table it understands.
+
+    Other module folders (no weights table, an unreadable one) are listed by the catalog with the reason.
+    """
+    return [folder for folder in module_folders(root) if inspect_module(folder).usable]
 
 
 def _resolve_local(folder: Path) -> ResolvedModules:
@@ -64,7 +80,7 @@ def _resolve_local(folder: Path) -> ResolvedModules:
             f"module folder {folder} does not exist (use hf://OWNER/REPO, demo or a folder)"
         )
     for root in (folder, folder / "data"):
-        if module_dirs(root):
+        if module_folders(root):
             return ResolvedModules(root.resolve(), "local", str(folder))
     raise ModuleSourceError(
         f"no modules found in {folder}: expected {{module}}/{WEIGHTS_FILE} or data/{{module}}/{WEIGHTS_FILE}"
@@ -99,7 +115,7 @@ def cached_snapshot(cache_dir: Path, repo_id: str, revision: str | None) -> Path
     ref_file = repo_cache / "refs" / ref
     commit = ref_file.read_text().strip() if ref_file.is_file() else ref
     snapshot = repo_cache / "snapshots" / commit
-    return snapshot if module_dirs(snapshot / "data") else None
+    return snapshot if module_folders(snapshot / "data") else None
 
 
 def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
@@ -142,6 +158,6 @@ def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
         raise ModuleSourceError(
             f"cannot download {repo_id} from {settings.hf_endpoint}: {detail}; {hint}"
         ) from exc
-    if not module_dirs(path / "data"):
-        raise ModuleSourceError(f"{repo_id} has no data/{{module}}/{WEIGHTS_FILE} files")
+    if not module_folders(path / "data"):
+        raise ModuleSourceError(f"{repo_id} has no data/{{module}}/ folders with tables")
     return ResolvedModules(path / "data", "hf", f"{HF_PREFIX}{repo_id}", revision=path.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from just_dna_pipelines import __version__
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
 from just_dna_pipelines.report.categories import LONGEVITY_CATEGORIES, module_title, reason_words
+from just_dna_pipelines.report.changes import changes_since_previous
 from just_dna_pipelines.report.input_text import build_text, input_kind_text, input_warnings
 from just_dna_pipelines.report.model import (
     CategorySection,
@@ -28,6 +30,7 @@ from just_dna_pipelines.report.model import (
 )
 
 CATEGORY_MODULE = "longevitymap"
+REPORTS_FOLDER = "reports"
 # The manifest and the rows are written together; their sums may differ only by float rounding.
 NET_WEIGHT_TOLERANCE = 1e-6
 
@@ -51,7 +54,7 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
     done_rows = [row for section in sections if section.done for row in section.variants]
     input_facts = manifest.get("input") or {}
     warnings = tuple(input_warnings(input_facts))
-    return ReportData(
+    data = ReportData(
         user=str(manifest.get("user") or sample_dir.parent.name),
         sample=str(manifest.get("sample") or sample_dir.name),
         genome_build=input_facts.get("genome_build"),
@@ -60,6 +63,7 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
         overall=tally(done_rows),
         warnings=warnings,
     )
+    return dataclasses.replace(data, changes=changes_since_previous(sample_dir / REPORTS_FOLDER, data))
 
 
 def read_manifest(sample_dir: Path) -> dict[str, Any]:
@@ -129,6 +133,7 @@ def _module_section(
         variants=rows,
         categories=_categories(rows) if name == CATEGORY_MODULE and status == "done" else (),
         notes=tuple(notes),
+        matched_via_filled_rsid=int(entry.get("matched_via_filled_rsid") or 0),
     )
 
 
@@ -288,6 +293,7 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
     facts = manifest.get("input") or {}
     source = manifest.get("modules_source") or {}
     regions = manifest.get("confident_regions") or {}
+    fill = manifest.get("rsid_fill") or {}
     filters = tuple((str(key), _setting(value)) for key, value in (manifest.get("filters") or {}).items())
     return Provenance(
         pipeline_version=manifest.get("pipeline_version"),
@@ -311,6 +317,9 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         modules_source_revision=source.get("revision"),
         report_generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         report_version=__version__,
+        rsid_fill_source=fill.get("source"),
+        rsid_fill_revision=fill.get("revision"),
+        rsid_fill_records=fill.get("records_filled"),
     )
 
 

@@ -125,6 +125,7 @@ class ModuleSection:
     variants: tuple[VariantRow, ...]
     categories: tuple[CategorySection, ...] = ()  # longevitymap only
     notes: tuple[str, ...] = ()  # e.g. "studies unavailable: module folder not found"
+    matched_via_filled_rsid: int = 0  # matches found through rsIDs filled from the Ensembl reference
 
     @property
     def done(self) -> bool:
@@ -157,6 +158,44 @@ class Provenance:
     report_version: str
     genome_build_text: str | None = None  # the build, how it was decided, and any liftover of module sites
     input_kind_text: str | None = None  # for a DNA-test array: vendor, SNPs, call rate
+    rsid_fill_source: str | None = None  # the Ensembl reference that filled missing rsIDs, if any
+    rsid_fill_revision: str | None = None
+    rsid_fill_records: int | None = None
+
+
+@dataclass(frozen=True)
+class VariantChange:
+    """A scored variant that appeared, disappeared or changed weight since the previous report."""
+
+    module: str
+    rsid: str | None
+    genotype: str
+    weight_now: float | None  # None: no longer scored
+    weight_then: float | None  # None: not scored before
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the sample's previous report (and why, when a module or the reference moved on)."""
+
+    previous_at: str | None
+    added: tuple[VariantChange, ...]
+    removed: tuple[VariantChange, ...]
+    reweighted: tuple[VariantChange, ...]
+    modules_updated: tuple[tuple[str, str, str], ...]  # (module, version then, version now)
+    reference_then: str | None
+    reference_now: str | None
+
+    @property
+    def any(self) -> bool:
+        """Whether anything at all changed."""
+        return bool(
+            self.added
+            or self.removed
+            or self.reweighted
+            or self.modules_updated
+            or self.reference_then != self.reference_now
+        )
 
 
 @dataclass(frozen=True)
@@ -170,3 +209,4 @@ class ReportData:
     provenance: Provenance
     overall: Tally  # over every completed module
     warnings: tuple[str, ...] = field(default=())
+    changes: Changes | None = None  # None on a sample's first report

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from just_dna_pipelines.keys import validate_name
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
+from just_dna_pipelines.report.changes import write_snapshot
 from just_dna_pipelines.report.chart import category_chart
 from just_dna_pipelines.report.model import ModuleSection, ReportData
 
@@ -73,6 +74,7 @@ def write_report(data: ReportData, reports_dir: Path) -> dict[str, Path]:
     reports_dir.mkdir(parents=True, exist_ok=True)
     # Downloads first, the HTML last: a reader who sees the report can follow its links.
     written = {name: _write_atomically(reports_dir / name, write) for name, write in writers.items()}
+    write_snapshot(reports_dir, data)  # what the next report of this sample compares itself with
     # Downloads of modules this run did not complete are stale: they would contradict the report.
     for stale in (*reports_dir.glob("*_variants.csv"), *reports_dir.glob("*_variants.parquet")):
         if stale.name not in written:

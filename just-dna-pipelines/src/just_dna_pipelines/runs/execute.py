@@ -12,22 +12,31 @@ from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.instance import get_instance
 
 
-def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInProcessResult:
+def execute_run(
+    request: RunRequest, run_id: str | None = None, definitions: dg.Definitions | None = None
+) -> dg.ExecuteInProcessResult:
     """Add the partition if needed and run the job in-process; failures are recorded, not raised."""
-    from just_dna_pipelines.definitions import defs
+    from just_dna_pipelines.definitions import defs as loaded
 
+    defs = definitions or loaded
     instance = get_instance()
     partitions = "user_vcf_files"
     if not instance.has_dynamic_partition(partitions, request.partition_key):
         instance.add_dynamic_partitions(partitions, [request.partition_key])
     job = defs.resolve_job_def(request.job_name)
+    names = request.asset_selection()
+    selection = None
+    if names is not None:  # per-module assets exist only for the modules the graph knows
+        in_job = set(job.asset_layer.executable_asset_keys)
+        selection = [key for key in map(dg.AssetKey.from_user_string, names) if key in in_job]
     return job.execute_in_process(
         run_config=request.run_config(),
+        asset_selection=selection,
         instance=instance,
         partition_key=request.partition_key,
         run_id=run_id,
         raise_on_error=False,
-        tags={"just-dna/modules": ",".join(request.modules or ["all"])},
+        tags={"just-dna/modules": ",".join(request.module_names())},
     )
 
 

@@ -1,32 +1,37 @@
-"""The annotation assets: the uploaded VCF, its normalized form, the module dataset, module annotations."""
+"""The sample assets upstream of annotation: the uploaded VCF and its normalized calls."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.annotation.manifest import build_manifest, module_provenance
-from just_dna_pipelines.annotation.pipeline import annotate_sample, context_from_facts
 from just_dna_pipelines.annotation.sample_table import normalize_sample
 from just_dna_pipelines.annotation.sites import module_site_table
-from just_dna_pipelines.defs.annotation.configs import AnnotateConfig, NormalizeConfig, VcfSourceConfig
-from just_dna_pipelines.defs.annotation.io_managers import MANIFEST_FILE, SampleArtifact, staging_dir
+from just_dna_pipelines.defs.annotation.configs import NormalizeConfig, VcfSourceConfig
+from just_dna_pipelines.defs.annotation.io_managers import SampleArtifact, staging_dir
+from just_dna_pipelines.defs.annotation.module_annotations import sample_fill
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.resources import ModulesSource
 from just_dna_pipelines.defs.annotation.tracking import tracked
-from just_dna_pipelines.io.atomic import atomic_write_text
+from just_dna_pipelines.ensembl.rsid_fill import positions_of_rsids, rsid_only_sites
+from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.io.input_kind import describe_input
 from just_dna_pipelines.keys import parse_partition_key
-from just_dna_pipelines.modules.registry import choose_modules
 from just_dna_pipelines.modules.sources import module_dirs
 from just_dna_pipelines.uploads import find_user_vcf
 
-hf_annotators_dataset = dg.AssetSpec(
-    "hf_annotators_dataset",
-    description="Annotation modules (weights, annotations, studies as Parquet) from the configured source: "
-    "the Hugging Face dataset just-dna-seq/annotators, a local folder, or the demo set.",
-    group_name="modules",
-)
+
+def _module_folders(modules_source: ModulesSource, needed: bool) -> list[Path]:
+    """The module folders whose sites are read and checked against; none when unreachable and not needed.
+
+    A run without modules (Ensembl only, read in full) must not fail because the module source is offline;
+    the build is then taken from the header alone.
+    """
+    try:
+        return module_dirs(modules_source.resolve().root)
+    except ModuleSourceError:
+        if needed:
+            raise
+        return []
 
 
 @dg.asset(
@@ -71,13 +76,20 @@ def user_vcf_normalized(
     An indexed bgzipped VCF/BCF is read at the module sites only (read_mode "auto"), every record otherwise.
     """
     with tracked(context), staging_dir() as staging:
+        folders = _module_folders(modules_source, needed=config.read_mode == "auto")
+        extra_sites = None
+        fill = sample_fill(context.partition_key, user_vcf_source["sha256"])
+        if fill is not None and config.read_mode == "auto":  # rsID-only module sites the reference placed
+            rsids = set().union(*(rsid_only_sites(folder) for folder in folders))
+            extra_sites = positions_of_rsids(fill.path, rsids)
         table = normalize_sample(
             Path(user_vcf_source["path"]),
             staging / "variants.parquet",
-            module_site_table(module_dirs(modules_source.resolve().root)),
+            module_site_table(folders),
             sample_column=config.sample_column,
             filters=config.filters(),
             read_sites=config.read_mode == "auto",
+            extra_read_sites=extra_sites,
         )
     facts = table.facts
     build = facts["build"]
@@ -118,67 +130,3 @@ def user_vcf_normalized(
         }
     )
     return SampleArtifact(table.path, facts)
-
-
-@dg.asset(
-    partitions_def=user_vcf_files_partitions,
-    io_manager_key="sample_io_manager",
-    group_name="annotation",
-    deps=[hf_annotators_dataset],
-)
-def user_hf_module_annotations(
-    context: dg.AssetExecutionContext,
-    config: AnnotateConfig,
-    modules_source: ModulesSource,
-    user_vcf_source: dict,
-    user_vcf_normalized: SampleArtifact,
-) -> SampleArtifact:
-    """Per-module matched variants (`{module}_weights.parquet`) with a testability ledger in `manifest.json`."""
-    resolved = modules_source.resolve()
-    chosen = choose_modules([folder.name for folder in module_dirs(resolved.root)], config.modules)
-    facts = user_vcf_normalized.facts
-    confident = Path(config.confident_regions) if config.confident_regions else None
-    sample = context_from_facts(user_vcf_normalized.path, facts, confident)
-    if sample.genome_build == "GRCh37" and sample.chain is not None:
-        context.log.info(f"module sites lifted from GRCh38 to GRCh37 with {sample.chain.path.name}")
-    if confident is not None and sample.genome_build != "GRCh38":
-        context.log.warning(
-            "the confident-regions BED is not used: on a non-GRCh38 input the reference base at a lifted "
-            "module site is not known, so absence is not read as homozygous reference"
-        )
-
-    def report_module(name: str, summary: dict) -> None:
-        context.log.info(f"module {name}: {summary['status']}, {summary['matched']} matched variants")
-
-    with tracked(context) as tracker, staging_dir() as staging:
-        summaries = annotate_sample(
-            sample, resolved.root, chosen, staging, engine=config.engine, on_module_done=report_module
-        )
-        for name, summary in summaries.items():
-            summary.update(module_provenance(resolved.root / name))
-    manifest = build_manifest(
-        partition_key=context.partition_key,
-        run_id=context.run_id,
-        engine=config.engine,
-        source_facts=user_vcf_source,
-        normalized_facts=facts,
-        confident_regions=confident,
-        modules_source={
-            "kind": resolved.kind,
-            "label": resolved.label,
-            "root": str(resolved.root),
-            "revision": resolved.revision,
-        },
-        modules=summaries,
-        duration_s=tracker.usage.duration_s,
-        peak_rss_mb=tracker.usage.peak_rss_mb,
-    )
-    atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True))
-    context.add_output_metadata(
-        {
-            "modules": dg.MetadataValue.json({n: s["status"] for n, s in summaries.items()}),
-            "matched_variants": sum(int(s.get("matched", 0)) for s in summaries.values()),
-            "modules_source": resolved.label,
-        }
-    )
-    return SampleArtifact(staging, manifest)

@@ -37,3 +37,5 @@ class AnnotateConfig(dg.Config):
     modules: list[str] | None = None
     engine: str = "polars"
     confident_regions: str | None = None
+    # Fill missing rsIDs from the sample's Ensembl annotation when one exists for this very VCF.
+    use_ensembl_rsids: bool = True

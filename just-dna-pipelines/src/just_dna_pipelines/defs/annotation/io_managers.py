@@ -25,6 +25,9 @@ ASSET_PATHS = {
     "user_vcf_source": "source.json",
     "user_vcf_normalized": "normalized/variants.parquet",
     "user_hf_module_annotations": "modules",
+    # Both engines make the same data; whichever ran last owns the folder (its manifest names the engine).
+    "user_annotated_vcf": "ensembl",
+    "user_annotated_vcf_duckdb": "ensembl",
 }
 FACTS_FILE = "facts.json"
 STALE_STAGING_S = 6 * 3600

@@ -21,5 +21,5 @@ __all__ = [
 def bam_definitions() -> dg.Definitions:
     """streaming_bam_job (writing under the output folder's bam/) and a sensor on the input folder's bam/."""
     job = build_streaming_bam_job(StreamingBamChunkStreamer(), StreamingBamChunkProcessor())
-    sensor = StreamingBamFileSensor(directory=str(get_settings().input_dir / "bam"), job_name=job.name)
+    sensor = StreamingBamFileSensor(bam_directory=str(get_settings().input_dir / "bam"), job_name=job.name)
     return dg.Definitions(jobs=[job], sensors=[sensor.build_sensor()])

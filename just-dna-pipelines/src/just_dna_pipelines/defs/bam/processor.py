@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dagster as dg
+from pydantic import AliasChoices, Field
 
 from just_dna_pipelines.bam.chunk import ChunkStats, total_of
 from just_dna_pipelines.bam.output import (
@@ -28,7 +29,8 @@ class StreamingBamChunkProcessor(dg.Component, dg.Resolvable, dg.Model):
     """
 
     output_directory: str | None = None
-    op_name: str = PROCESS_OP_NAME
+    # The documented name; `op_name` is still accepted.
+    name: str = Field(default=PROCESS_OP_NAME, validation_alias=AliasChoices("name", "op_name"))
     summary_op_name: str = SUMMARY_OP_NAME
 
     def root(self) -> Path:
@@ -39,7 +41,7 @@ class StreamingBamChunkProcessor(dg.Component, dg.Resolvable, dg.Model):
         """The mapped op: one batch of chunk stats in, its JSON files out."""
         component = self
 
-        @dg.op(name=self.op_name, out=dg.Out(ChunkStats))
+        @dg.op(name=self.name, out=dg.Out(ChunkStats))
         def process_bam_chunks(
             context: dg.OpExecutionContext, batch: ChunkBatch, file_info: BamFileInfo
         ) -> dg.Output:
@@ -93,7 +95,7 @@ class StreamingBamChunkProcessor(dg.Component, dg.Resolvable, dg.Model):
         """A hook that deletes this run's half-written staging folder when any step fails."""
         component = self
 
-        @dg.failure_hook(name=f"{self.op_name}_cleanup")
+        @dg.failure_hook(name=f"{self.name}_cleanup")
         def discard_partial_output(context: dg.HookContext) -> None:
             """Remove the failed run's staging folder; published output stays untouched."""
             for folder in discard_staging(component.root(), context.run_id):

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import dagster as dg
+from pydantic import AliasChoices, Field
 
 from just_dna_pipelines.bam.chunk import DEFAULT_CHUNK_SIZE
 from just_dna_pipelines.bam.source import file_version, locate
@@ -25,22 +26,27 @@ class StreamingBamFileSensor(dg.Component, dg.Resolvable, dg.Model):
     """
 
     urls: list[str] = []  # noqa: RUF012 - pydantic copies defaults
-    directory: str | None = None
-    glob: str = "*.bam"
+    # The documented names; the earlier ones (directory, glob, sensor_name) are still accepted.
+    bam_directory: str | None = Field(
+        default=None, validation_alias=AliasChoices("bam_directory", "directory")
+    )
+    file_pattern: str = Field(default="*.bam", validation_alias=AliasChoices("file_pattern", "glob"))
     job_name: str = STREAMING_BAM_JOB
     stream_op_name: str = STREAM_OP_NAME
     chunk_size: int = DEFAULT_CHUNK_SIZE
-    sensor_name: str = "streaming_bam_file_sensor"
+    name: str = Field(
+        default="streaming_bam_file_sensor", validation_alias=AliasChoices("name", "sensor_name")
+    )
     minimum_interval_seconds: int = 30
     running_by_default: bool = False
 
     def candidate_urls(self) -> list[str]:
         """The configured URLs, then the folder's matching files in name order."""
         found = list(self.urls)
-        if self.directory:
-            folder = Path(self.directory).expanduser()
+        if self.bam_directory:
+            folder = Path(self.bam_directory).expanduser()
             if folder.is_dir():
-                found += [str(path) for path in sorted(folder.glob(self.glob)) if path.is_file()]
+                found += [str(path) for path in sorted(folder.glob(self.file_pattern)) if path.is_file()]
         return found
 
     def build_sensor(self) -> dg.SensorDefinition:
@@ -48,7 +54,7 @@ class StreamingBamFileSensor(dg.Component, dg.Resolvable, dg.Model):
         component = self
 
         @dg.sensor(
-            name=self.sensor_name,
+            name=self.name,
             job_name=self.job_name,
             minimum_interval_seconds=self.minimum_interval_seconds,
             default_status=dg.DefaultSensorStatus.RUNNING

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+from pydantic import AliasChoices, Field
 
 from just_dna_pipelines.bam.chunk import DEFAULT_CHUNK_SIZE
 from just_dna_pipelines.bam.stream import BamStream, ProgressHook, no_progress
@@ -28,7 +29,8 @@ class StreamingBamChunkStreamer(dg.Component, dg.Resolvable, dg.Model):
     threads: int = 2
     require_index: bool = False
     index_cache_dir: str | None = None
-    op_name: str = STREAM_OP_NAME
+    # The documented name; `op_name` is still accepted.
+    name: str = Field(default=STREAM_OP_NAME, validation_alias=AliasChoices("name", "op_name"))
 
     def cache_dir(self) -> Path:
         """Where remote indexes are cached (under the pipelines cache folder unless configured)."""
@@ -39,7 +41,7 @@ class StreamingBamChunkStreamer(dg.Component, dg.Resolvable, dg.Model):
         component = self
 
         @dg.op(
-            name=self.op_name,
+            name=self.name,
             ins={
                 "bam_url": dg.In(str, description="Local path, file:// or http(s):// URL of the BAM"),
                 "chunk_size": dg.In(int, default_value=self.chunk_size, description="Reads per chunk"),

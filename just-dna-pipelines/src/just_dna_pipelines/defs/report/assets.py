@@ -3,13 +3,12 @@
 import dagster as dg
 
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
+from just_dna_pipelines.defs.automation import follow_upstream
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.monitoring import ResourceTracker
-from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.build import REPORTS_FOLDER, build_report_data
 from just_dna_pipelines.report.render import REPORT_FILE, write_report
 from just_dna_pipelines.settings import get_settings
-
-REPORTS_FOLDER = "reports"
 
 
 @dg.asset(
@@ -17,6 +16,7 @@ REPORTS_FOLDER = "reports"
     deps=[dg.AssetKey("user_hf_module_annotations")],
     group_name="report",
     kinds={"html"},
+    automation_condition=follow_upstream,
 )
 def user_longevity_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The longevity report (`reports/longevity_report.html`) of a sample, built from its module annotations."""

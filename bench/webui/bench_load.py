@@ -1,0 +1,227 @@
+"""Many people at once: N users (default 10) each upload the real chr21 genome and run all five modules at the
+same moment; while their runs queue and run, every user keeps clicking (UI round trips) and moving between
+pages (navigation). Measures round-trip and navigation percentiles per phase, the queue positions each run
+page showed, run times, and checks every report is correct and private.
+
+Usage: uv run python bench/webui/bench_load.py [--users 10] [--dev] [--rounds 400]
+Everything it writes goes to bench/out/webui-load/ (git-ignored). Needs ../shared/fixtures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+
+from webui.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, running_app
+
+FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
+CHR21 = FIXTURES / "genomes" / "PG_NA12878_hg38-chr21.vcf.gz"
+SAMPLE = "PG_NA12878_hg38-chr21"
+OUT = REPO_ROOT / "bench" / "out" / "webui-load"
+PASSWORD = "bench password for many"
+ROUND_TRIP_JS = """
+async ([selector, expect]) => {
+  const button = () => document.querySelector('#run-button');
+  const done = new Promise(resolve => {
+    setTimeout(() => resolve(null), 30000);
+    const observer = new MutationObserver(() => {
+      if (button() && button().innerText.includes(expect)) { observer.disconnect(); resolve(performance.now()); }
+    });
+    observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+  });
+  const start = performance.now();
+  document.querySelector(selector).click();
+  const end = await done;
+  return end === null ? null : end - start;
+}
+"""
+
+
+def note(message: str) -> None:
+    """Progress on stderr."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values` by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> dict[str, float | int]:
+    """Count, median, p95 and max in milliseconds."""
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "median_ms": round(statistics.median(values) * 1000, 1),
+        "p95_ms": round(pct(values, 0.95) * 1000, 1),
+        "max_ms": round(max(values) * 1000, 1),
+    }
+
+
+class User:
+    """One person in their own browser context, with what they measured."""
+
+    def __init__(self, name: str, context, url: str) -> None:
+        self.name, self.context, self.url = name, context, url
+        self.page = None
+        self.run_url = ""
+        self.round_trips: list[tuple[float, float]] = []  # (wall time, seconds)
+        self.navigations: list[tuple[float, float]] = []
+        self.queue_seen: list[str] = []
+        self.started = self.finished = 0.0
+        self.report_ok = False
+        self.private_ok = False
+
+    async def join(self) -> None:
+        """Sign up and upload the genome."""
+        self.page = page = await self.context.new_page()
+        page.set_default_timeout(600_000)
+        await page.goto(f"{self.url}/signup")
+        await page.fill("#name", self.name)
+        await page.fill("#password", PASSWORD)
+        await page.fill("#confirm", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("#user-menu")
+        await page.wait_for_selector("#vcf_upload[data-ready='true']")
+        await page.set_input_files("#vcf_upload input[type=file]", str(CHR21))
+        await page.wait_for_selector(".sample-card")
+
+    async def open_sample(self) -> float:
+        """Navigate to the sample page; seconds until its checklist is live."""
+        start = time.perf_counter()
+        await self.page.goto(f"{self.url}/sample?name={SAMPLE}")
+        await self.page.wait_for_selector("#module-longevitymap")
+        await self.page.wait_for_function("!!document.querySelector('#run-button')")
+        return time.perf_counter() - start
+
+    async def launch(self) -> None:
+        """Tick all modules and press Run."""
+        await self.open_sample()
+        await self.page.click("#select-all")
+        await self.page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 5')")
+        self.started = time.time()
+        await self.page.click("#run-button")
+        await self.page.wait_for_url("**/run?id=*")
+        self.run_url = self.page.url
+
+    async def watch_and_click(self, deadline: float) -> None:
+        """Until this user's report shows: alternate queue/progress reads, page moves and UI round trips."""
+        page = self.page
+        turn = 0
+        while time.monotonic() < deadline:
+            await page.goto(self.run_url)
+            start = time.perf_counter()
+            await page.wait_for_selector("#run-status")
+            self.navigations.append((time.time(), time.perf_counter() - start))
+            position = await page.query_selector("#queue-position")
+            if position is not None:
+                self.queue_seen.append((await position.inner_text()).strip())
+            if await page.query_selector("#report-frame"):
+                self.finished = time.time()
+                break
+            if await page.query_selector("#run-failure"):
+                self.finished = time.time()
+                break
+            self.navigations.append((time.time(), await self.open_sample()))
+            for i in range(4):
+                target, expect = (
+                    ("#select-none", "Run 0") if (turn + i) % 2 == 0 else ("#select-all", "Run 5")
+                )
+                took = await page.evaluate(ROUND_TRIP_JS, [target, expect])
+                self.round_trips.append((time.time(), (took if took is not None else 30000) / 1000))
+            turn += 1
+
+    async def check(self, others: list[str]) -> None:
+        """The report shows this genome's known hit; the home page lists only this user's sample."""
+        page = self.page
+        await page.goto(self.run_url)
+        await page.frame_locator("#report-frame").locator("text=rs2253363").first.wait_for(timeout=120_000)
+        self.report_ok = True
+        await page.goto(f"{self.url}/")
+        await page.wait_for_selector(".sample-card")
+        cards = await page.eval_on_selector_all(".sample-card", "els => els.map(e => e.innerText)")
+        self.private_ok = len(cards) == 1 and SAMPLE in cards[0]
+        for other in others:  # another user's run page is refused
+            await page.goto(other)
+            await page.wait_for_selector("#not-found")
+
+
+async def run(args: argparse.Namespace, url: str) -> dict:
+    """The whole scenario against a started app."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        users = [User(f"user{i:02d}", await browser.new_context(), url) for i in range(args.users)]
+        note(f"{args.users} users sign up and upload chr21")
+        for user in users:  # uploads one after another, as people arrive
+            await user.join()
+        note("everyone presses Run at once")
+        await asyncio.gather(*(user.launch() for user in users))
+        launched = time.time()
+        deadline = time.monotonic() + args.max_seconds
+        await asyncio.gather(*(user.watch_and_click(deadline) for user in users))
+        all_done = time.time()
+        note("checking reports and privacy")
+        for i, user in enumerate(users):
+            await user.check([users[(i + 1) % len(users)].run_url])
+        await browser.close()
+    round_trips = [s for u in users for _, s in u.round_trips]
+    navigations = [s for u in users for _, s in u.navigations]
+    return {
+        "users": args.users,
+        "all_runs_done_s": round(all_done - launched, 1),
+        "run_click_to_done_s": sorted(round(u.finished - u.started, 1) for u in users),
+        "round_trip": summary(round_trips),
+        "navigation": summary(navigations),
+        "queue_positions_seen": sorted({q for u in users for q in u.queue_seen}),
+        "users_that_saw_a_queue_position": sum(bool(u.queue_seen) for u in users),
+        "reports_correct": sum(u.report_ok for u in users),
+        "private": sum(u.private_ok for u in users),
+    }
+
+
+def main() -> int:
+    """Start the app (prod by default), run the scenario, print JSON."""
+    from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
+
+    sys.path.insert(0, str(REPO_ROOT / "bench" / "webui"))
+    from bench_webui import machine
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--dev", action="store_true", help="dev mode (two ports) instead of the prod build")
+    parser.add_argument("--max-seconds", type=float, default=1800)
+    args = parser.parse_args()
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    modules = OUT / "modules"
+    compile_sqlite_modules(FIXTURES / "modules", modules)
+    env = {
+        "DATABASE_URL": f"sqlite:///{OUT / 'web.db'}",
+        "JUST_DNA_PIPELINES_INPUT_DIR": str(OUT / "input"),
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(OUT / "output"),
+        "JUST_DNA_PIPELINES_CACHE_DIR": str(OUT / "cache"),
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(modules),
+        "DAGSTER_HOME": str(OUT / "dagster"),
+    }
+    os.environ.update(env)
+    results: dict[str, object] = {"machine": machine(), "mode": "dev" if args.dev else "prod"}
+    with running_app(env, OUT / "app.log", prod=not args.dev) as app:
+        results.update(asyncio.run(run(args, app.url)))
+    results["machine_after"] = machine()
+    print(json.dumps(results, indent=2))
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""A one-line progress bar on stderr: redrawn in place on a terminal, one line per 10 % otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+BAR_WIDTH = 30
+REDRAW_SECONDS = 0.2
+
+
+class ProgressLine:
+    """Draws `[#####.....] 50%  text` lines; call `finish` to end the line."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.last_draw = 0.0
+        self.tty = sys.stderr.isatty()
+        self.last_decile = -1
+
+    def elapsed(self) -> float:
+        """Seconds since the bar was made."""
+        return max(time.monotonic() - self.started, 1e-9)
+
+    def draw(self, fraction: float | None, text: str, *, force: bool = False) -> None:
+        """Show `text` after a bar at `fraction` (no bar when None)."""
+        if fraction is None:
+            line = text
+        else:
+            fraction = min(max(fraction, 0.0), 1.0)
+            filled = int(fraction * BAR_WIDTH)
+            line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {fraction:4.0%}  {text}"
+        now = time.monotonic()
+        if self.tty:
+            if force or now - self.last_draw >= REDRAW_SECONDS:
+                self.last_draw = now
+                print(f"\r{line}\033[K", end="", file=sys.stderr, flush=True)
+            return
+        decile = int((fraction or 0) * 10)
+        if force or decile > self.last_decile:
+            self.last_decile = decile
+            print(line, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        """End the bar's line (on a terminal)."""
+        if self.tty:
+            print(file=sys.stderr, flush=True)

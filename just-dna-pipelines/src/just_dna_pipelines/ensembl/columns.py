@@ -1,0 +1,71 @@
+"""Which columns an annotated table has, and what the reference's columns are called in it (both engines).
+
+Output, one row per sample allele (multi-allelic records split; rows in no particular order, `record` and
+`alt_index` give the VCF's): chrom, start, ref, alt, rsid, the other
+normalized call columns, `record` (0-based row of the normalized calls) and `alt_index` (1-based ALT
+position), then the reference's columns: `ensembl_id` (its `id`) and every other column it has, renamed
+`ensembl_{name}` where the name is already taken by a sample column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from just_dna_pipelines.ensembl.layout import ID_COLUMN, KEY_COLUMNS
+from just_dna_pipelines.errors import EnsemblError
+
+# Normalized columns not carried: the split `alt` replaces `alts`; gVCF reference blocks are not variants.
+DROPPED_SAMPLE_COLUMNS = ("alts", "ref_block", "end")
+LEAD_COLUMNS = ("chrom", "start", "ref", "alt", "rsid")
+ROW_COLUMNS = ("record", "alt_index")
+ENSEMBL_ID = "ensembl_id"
+# ALT alleles that mean "any other allele" in gVCFs: not variants, never in the reference.
+SYMBOLIC_ALTS = ("<NON_REF>", "<*>")
+# A reference id that is an rsID (among duplicates of a key, an rsID wins: it is what the fill needs).
+RSID_ONLY = "^rs[0-9]+$"
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """The sample columns kept (in output order) and the reference columns carried, old name -> new name."""
+
+    sample: list[str]
+    reference: dict[str, str]
+
+    @property
+    def output(self) -> list[str]:
+        """Every output column in order."""
+        return [*LEAD_COLUMNS, *self.sample, *ROW_COLUMNS, *self.reference.values()]
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """Column names of a Parquet file from its footer."""
+    return list(pq.read_schema(path).names)
+
+
+def reference_columns(files: Iterable[Path]) -> list[str]:
+    """The union of the reference files' columns in first-seen order; EnsemblError if a known column is missing."""
+    seen: dict[str, None] = {}
+    for path in files:
+        names = parquet_columns(path)
+        missing = [c for c in (*KEY_COLUMNS, ID_COLUMN) if c not in names]
+        if missing:
+            raise EnsemblError(f"{path.name} lacks the column(s) {', '.join(missing)} of the Ensembl layout")
+        seen.update(dict.fromkeys(names))
+    return list(seen)
+
+
+def plan_columns(calls_columns: list[str], ref_columns: list[str]) -> ColumnPlan:
+    """Decide output columns: sample columns first, then the reference's, renamed only on a clash."""
+    sample = [c for c in calls_columns if c not in (*LEAD_COLUMNS, *DROPPED_SAMPLE_COLUMNS, *ROW_COLUMNS)]
+    taken = {*calls_columns, *LEAD_COLUMNS, *ROW_COLUMNS, ENSEMBL_ID}
+    reference = {ID_COLUMN: ENSEMBL_ID}
+    for name in ref_columns:
+        if name in (*KEY_COLUMNS, ID_COLUMN) or not name.strip():
+            continue  # a nameless column cannot be carried under any name
+        reference[name] = f"ensembl_{name}" if name in taken else name
+    return ColumnPlan(sample, reference)

@@ -1,0 +1,143 @@
+"""The layouts a module folder comes in, what this version can use of each, and reading weights whatever the layout.
+
+- Ours and the hub's 0.5 layout: `weights.parquet`, `annotations.parquet`, `studies.parquet` with the
+  contract columns (`modules.schema`), plus our `module.json`.
+- The hub's newer layout: the same tables with many more columns (the weights table has ~39; `alt` as a
+  string, `start` as an unsigned integer, sometimes the genotype spelled as text) and a `manifest.json`.
+- Modules without a weights table (e.g. a pharmacogenomics table instead): listed, but not scored here.
+
+Nothing here raises on a strange folder: what cannot be used is said in words (`ModuleLayout.problems`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+WEIGHTS_FILE = "weights.parquet"
+USED_TABLES = ("weights.parquet", "annotations.parquet", "studies.parquet")
+META_FILES = ("module.json", "manifest.json")
+# Other spellings of the weights columns the matcher needs, seen in module tables.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "rsid": ("rsID", "rs_id", "snp", "variant_id"),
+    "chrom": ("chr", "chromosome"),
+    "start": ("pos", "position"),
+    "ref": ("ref_allele",),
+    "genotype": ("genotypes",),
+    "weight": ("score",),
+}
+
+
+@dataclass(frozen=True)
+class ModuleLayout:
+    """What a module folder holds and what of it this version can use."""
+
+    name: str
+    tables: tuple[str, ...]  # every Parquet file in the folder
+    problems: tuple[str, ...]  # why the module cannot be run (empty: it can)
+    notes: tuple[str, ...]  # what is ignored, for the catalog
+    meta: dict
+
+    @property
+    def usable(self) -> bool:
+        """Whether the module can be matched against a sample."""
+        return not self.problems
+
+
+def read_meta(folder: Path) -> dict:
+    """module.json (ours) or manifest.json (the hub's newer layout), merged; {} when neither is readable."""
+    merged: dict = {}
+    for name in reversed(META_FILES):  # module.json wins where both say something
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict):
+            merged.update(meta)
+    return merged
+
+
+def _columns(path: Path) -> list[str] | str:
+    """A Parquet file's column names, or why it cannot be read."""
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception as exc:  # any damage to a downloaded file is a catalog note, not a crash
+        return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+
+
+def _present(columns: list[str], name: str) -> bool:
+    return name in columns or any(alias in columns for alias in ALIASES.get(name, ()))
+
+
+def inspect_module(folder: Path) -> ModuleLayout:
+    """Look at a module folder (table footers and metadata only) and say what can be used."""
+    tables = tuple(sorted(p.name for p in folder.glob("*.parquet")))
+    problems: list[str] = []
+    notes: list[str] = []
+    if WEIGHTS_FILE not in tables:
+        others = ", ".join(tables) or "no tables"
+        problems.append(f"no weights table ({others}): this version scores weights tables only")
+    else:
+        columns = _columns(folder / WEIGHTS_FILE)
+        if isinstance(columns, str):
+            problems.append(f"the weights table is {columns}")
+        else:
+            if not _present(columns, "genotype"):
+                problems.append("the weights table has no genotype column")
+            if not _present(columns, "rsid") and not (
+                _present(columns, "chrom") and _present(columns, "start")
+            ):
+                problems.append("the weights table has neither rsIDs nor positions")
+            if not _present(columns, "weight"):
+                notes.append("no weight column: every match counts as neutral")
+    unused = [t for t in tables if t not in USED_TABLES]
+    if unused:
+        notes.append(f"not used by this version: {', '.join(unused)}")
+    return ModuleLayout(folder.name, tables, tuple(problems), tuple(notes), read_meta(folder))
+
+
+def module_folders(root: Path) -> list[Path]:
+    """Every module folder under `root`, usable or not: visible subfolders with a table or a manifest."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and (any(p.glob("*.parquet")) or any((p / m).is_file() for m in META_FILES))
+    )
+
+
+def _genotype_list(column: pl.Expr) -> pl.Expr:
+    """A genotype written as text (`A/G`, `A|G`, `AG`, `A G`) as the sorted allele list."""
+    text = column.str.replace_all(r"[|\s,]", "/")
+    split = (
+        pl.when(text.str.contains("/", literal=True)).then(text.str.split("/")).otherwise(text.str.split(""))
+    )
+    return split.list.eval(pl.element().filter(pl.element() != "").str.to_uppercase()).list.sort()
+
+
+def read_weights(path: Path) -> pl.DataFrame:
+    """A weights table in any known layout, with the contract's column names and shapes (extras kept)."""
+    frame = pl.read_parquet(path)
+    renames = {}
+    for name, aliases in ALIASES.items():
+        if name not in frame.columns:
+            found = next((a for a in aliases if a in frame.columns), None)
+            if found is not None:
+                renames[found] = name
+    frame = frame.rename(renames)
+    fixes = []
+    if "genotype" in frame.columns and frame.schema["genotype"] == pl.String:
+        fixes.append(_genotype_list(pl.col("genotype")).alias("genotype"))
+    if "alts" not in frame.columns and "alt" in frame.columns and frame.schema["alt"] == pl.String:
+        fixes.append(pl.col("alt").str.split(",").alias("alts"))
+    return frame.with_columns(fixes) if fixes else frame

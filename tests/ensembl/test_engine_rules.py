@@ -1,0 +1,99 @@
+"""The join rules on tiny inline data, each engine checked against the other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from just_dna_pipelines.ensembl.engine_duckdb import annotate_duckdb, machine_limits
+from just_dna_pipelines.ensembl.engine_polars import annotate_polars
+from just_dna_pipelines.errors import EnsemblError
+from just_dna_pipelines.io.vcf_normalize import normalize_vcf
+
+HEADER = """##fileformat=VCFv4.2
+##reference=GRCh38
+##contig=<ID=chr1,length=248956422>
+##contig=<ID=chr2,length=242193529>
+##contig=<ID=chrM,length=16569>
+##ALT=<ID=NON_REF,Description="any other allele">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1
+"""
+RECORDS = [
+    "chr1 100 . A G 50 PASS . GT 0/1",  # plain SNV, in the reference twice (two ids)
+    "chr1 200 rs9 C T,G 50 PASS . GT 1/2",  # multi-allelic; the reference lists T,G in one row
+    "chr1 300 . G A,<NON_REF> 50 PASS . GT 0/1",  # gVCF-style symbolic ALT is not a variant
+    "chr1 400 . T . 50 PASS . GT 0/0",  # no ALT at all: kept, unannotated
+    "chr2 500 . C CA 50 PASS . GT 1/1",  # insertion; this contig's file lacks the AF column
+    "chrM 73 . A G 50 PASS . GT 1",  # chrM -> MT
+    "chr1 600 . T C 50 PASS . GT 0/1",  # absent from the reference
+]
+
+
+def annotate_both(tmp_path: Path, reference: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Normalize the inline VCF, write the reference files, run both engines, check they agree."""
+    vcf = tmp_path / "in.vcf"
+    vcf.write_text(HEADER + "".join("\t".join(r.split()) + "\n" for r in RECORDS))
+    calls = tmp_path / "calls.parquet"
+    normalize_vcf(vcf, calls)
+    files = {}
+    for contig, frame in reference.items():
+        files[contig] = tmp_path / f"homo_sapiens-chr{contig}.parquet"
+        frame.write_parquet(files[contig])
+    annotate_polars(calls, files, tmp_path / "p.parquet")
+    annotate_duckdb(calls, files, tmp_path / "d.parquet", machine_limits(tmp_path / "spill", threads=1))
+    polars_rows, duckdb_rows = (
+        pl.read_parquet(tmp_path / "p.parquet").sort("record", "alt_index"),
+        pl.read_parquet(tmp_path / "d.parquet").sort("record", "alt_index"),
+    )
+    assert polars_rows.equals(duckdb_rows)
+    return polars_rows
+
+
+REFERENCE = {
+    "1": pl.DataFrame(
+        {
+            "chrom": ["chr1"] * 6,
+            "start": [100, 100, 200, 300, 300, 400],
+            "ref": ["A", "A", "C", "G", "G", "T"],
+            "alt": ["G", "G", "T,G", "A", "A", "C"],
+            "id": ["rs20", "rs10", "rs2", "COSV3", "rs3", "rs4"],
+            "AF": [0.1, 0.2, 0.3, 0.35, 0.4, 0.5],
+            "qual": ["x", "y", "z", "u", "w", "v"],  # clashes with the sample's own column
+        }
+    ),
+    "2": pl.DataFrame({"chrom": ["2"], "start": [500], "ref": ["C"], "alt": ["CA"], "id": ["rs5"]}),
+    "MT": pl.DataFrame(
+        {"chrom": ["MT"], "start": [73], "ref": ["A"], "alt": ["G"], "id": ["rs6"], "AF": [0.9]}
+    ),
+}
+
+
+def test_join_rules(tmp_path: Path) -> None:
+    rows = annotate_both(tmp_path, REFERENCE)
+    got = {
+        (r["chrom"], r["start"], r["alt"]): (r["ensembl_id"], r["alt_index"], r["AF"], r["ensembl_qual"])
+        for r in rows.iter_rows(named=True)
+    }
+    assert got == {
+        ("1", 100, "G"): ("rs10", 1, 0.2, "y"),  # duplicate key: the smallest id wins
+        ("1", 200, "T"): ("rs2", 1, 0.3, "z"),  # each sample ALT matches its part of "T,G"
+        ("1", 200, "G"): ("rs2", 2, 0.3, "z"),
+        ("1", 300, "A"): ("rs3", 1, 0.4, "w"),  # an rsID beats another kind of id; <NON_REF> has no row
+        ("1", 400, None): (None, None, None, None),  # no ALT: one unannotated row, never a match
+        ("2", 500, "CA"): ("rs5", 1, None, None),  # the chr2 file has no AF: null
+        ("MT", 73, "G"): ("rs6", 1, 0.9, None),
+        ("1", 600, "C"): (None, 1, None, None),
+    }
+    assert rows["record"].to_list() == [0, 1, 1, 2, 3, 4, 5, 6]
+    assert rows.columns[:5] == ["chrom", "start", "ref", "alt", "rsid"]
+    assert rows.filter(pl.col("start") == 200)["rsid"].to_list() == ["rs9", "rs9"]
+    assert rows["qual"].to_list()[0] == 50.0, "the sample's column keeps its name"
+
+
+def test_a_reference_without_the_known_columns_is_one_clear_error(tmp_path: Path) -> None:
+    broken = {"1": pl.DataFrame({"chrom": ["1"], "pos": [100], "ref": ["A"], "alt": ["G"], "id": ["rs1"]})}
+    with pytest.raises(EnsemblError, match=r"homo_sapiens-chr1.parquet lacks the column\(s\) start"):
+        annotate_both(tmp_path, broken)

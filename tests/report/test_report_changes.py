@@ -1,0 +1,62 @@
+"""The report says what changed since the sample's previous report: variants added, removed, reweighted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from just_dna_pipelines.report.build import build_report_data
+from just_dna_pipelines.report.render import render_html, write_report
+
+
+def test_second_report_lists_what_changed(tmp_path: Path, factory, parse_report, expected_figures) -> None:
+    row = factory.matched_row
+    modules = {"longevitymap": {"ledger": factory.ledger(5, 3)}}
+    first = [
+        row("longevitymap", "rs1", 0.5),
+        row("longevitymap", "rs2", -0.2),
+        row("longevitymap", "rs3", 0.1),
+    ]
+    sample_dir, _ = factory.write_sample(tmp_path / "one", modules, {"longevitymap": first})
+    data = build_report_data(sample_dir)
+    assert data.changes is None  # the first report has nothing to compare with
+    write_report(data, sample_dir / "reports")
+    assert not any(p.name.startswith("previous") for p in (sample_dir / "reports").iterdir())
+
+    # The module moved on: rs1 reweighted, rs2 gone, rs4 new; same sample folder, so the history is there.
+    second = [
+        row("longevitymap", "rs1", 0.9),
+        row("longevitymap", "rs3", 0.1),
+        row("longevitymap", "rs4", -0.3),
+    ]
+    again = {"longevitymap": {"ledger": factory.ledger(5, 3), "version": "0.6", "sha256": "ef" * 32}}
+    factory.write_sample(tmp_path / "two", again, {"longevitymap": second})
+    (sample_dir / "modules").rename(tmp_path / "old_modules")
+    (tmp_path / "two" / "users" / "alice" / "NA12878" / "modules").rename(sample_dir / "modules")
+    data = build_report_data(sample_dir)
+    changes = data.changes
+    assert changes is not None and changes.any
+    assert [(c.rsid, c.weight_now) for c in changes.added] == [("rs4", -0.3)]
+    assert [(c.rsid, c.weight_then) for c in changes.removed] == [("rs2", -0.2)]
+    assert [(c.rsid, c.weight_then, c.weight_now) for c in changes.reweighted] == [("rs1", 0.5, 0.9)]
+    assert changes.modules_updated == (("longevitymap", "0.5", "0.6"),)
+    html = render_html(data)
+    assert (
+        "Reweighted: longevitymap rs1 A/G: 0.5 → 0.9" in html
+        and "New module versions: longevitymap 0.5 → 0.6" in html
+    )
+    page = parse_report(html)
+    seen = dict(page.figures)
+    assert {k: seen[k] for k in ("changes.added", "changes.removed", "changes.reweighted")} == {
+        "changes.added": "1",
+        "changes.removed": "1",
+        "changes.reweighted": "1",
+    }
+    assert dict(page.figures).items() >= expected_figures(data).items()
+
+    write_report(data, sample_dir / "reports")  # the third report compares with the second: nothing changed
+    third = build_report_data(sample_dir).changes
+    assert (
+        third is not None
+        and not third.any
+        and "Nothing changed." in render_html(build_report_data(sample_dir))
+    )

@@ -99,7 +99,7 @@ def open_sample(page, url: str, name: str) -> None:
     page.goto(f"{url}/sample?name={name}")
     page.wait_for_selector("#module-longevitymap")
     page.click("#select-all")
-    page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 5')")
+    page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 6')")
 
 
 def run_to_report(page) -> tuple[float, str, dict[str, float]]:
@@ -161,7 +161,7 @@ def round_trips(page, count: int) -> list[float]:
     """Seconds per UI round trip: click All/None in the page and time until the server's answer is rendered."""
     times = []
     for i in range(count):
-        target, expect = ("#select-none", "Run 0") if i % 2 == 0 else ("#select-all", "Run 5")
+        target, expect = ("#select-none", "Run 0") if i % 2 == 0 else ("#select-all", "Run 6")
         took = page.evaluate(ROUND_TRIP_JS, [target, expect])
         if took is None:
             raise TimeoutError(f"no answer to {target} within 20 s")

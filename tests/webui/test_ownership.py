@@ -100,3 +100,13 @@ def test_launch_needs_modules(alice):
     add_demo_sample(alice)
     with pytest.raises(WebError, match="at least one module"):
         samples.launch(alice, "demo_sample", [])
+
+
+def test_downloads_are_sent_with_their_real_type():
+    from webui.routes import download_type
+
+    assert download_type("ensembl_annotated.vcf.gz") == "application/gzip"
+    assert download_type("ensembl_annotated.vcf.gz.tbi") == "application/octet-stream"
+    assert download_type("longevitymap_variants.csv").startswith("text/csv")
+    assert download_type("longevitymap_variants.parquet") == "application/vnd.apache.parquet"
+    assert download_type("no-suffix") == "application/octet-stream"

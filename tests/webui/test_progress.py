@@ -95,3 +95,21 @@ def test_server_paths_and_internal_words_never_reach_the_log_or_the_error():
     text = " ".join(line["message"] for line in view.log) + view.failure_message
     assert "/srv/" not in text and "empty CSV" not in text
     assert "source.json" in text and "s1.vcf: no data lines" in view.failure_message
+
+
+def test_the_ensembl_entry_follows_its_own_step():
+    view = RunView(modules=["longevitymap", "ensembl"])
+    view.apply([_ev(1, "step_start", "user_annotated_vcf_duckdb", "started")])
+    assert {m["name"]: m["state"] for m in view.module_rows()} == {
+        "longevitymap": "waiting",
+        "ensembl": "working",
+    }
+    view.apply(
+        [
+            _ev(2, "step_success", "user_annotated_vcf_duckdb", "done"),
+            _ev(3, "step_start", "user_hf_module_annotations", "started"),
+        ]
+    )
+    rows = {m["name"]: m for m in view.module_rows()}
+    assert rows["ensembl"]["state"] == "done" and rows["ensembl"]["detail"] == "took 1.0 s"
+    assert rows["longevitymap"]["state"] == "working"

@@ -37,6 +37,22 @@ MAX_PENDING_UPLOADS = 10_000
 upload_keys: dict[str, str] = {}
 
 
+DOWNLOAD_TYPES = {
+    ".gz": "application/gzip",
+    ".tbi": "application/octet-stream",
+    ".csi": "application/octet-stream",
+    ".parquet": "application/vnd.apache.parquet",
+    ".csv": "text/csv; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+def download_type(name: str) -> str:
+    """The media type a download is sent with (by its last suffix; never guessed from `.vcf.gz` as a vCard)."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return DOWNLOAD_TYPES.get(suffix, "application/octet-stream")
+
+
 def _home(origin: str | None, path: str) -> str:
     """`path` on an allowed page origin (the given one, else the first configured one): never elsewhere."""
     base = origin.rstrip("/") if origin and is_allowed_origin(origin) else allowed_origins()[0]
@@ -86,7 +102,7 @@ def sample_file(request: Request) -> Response:
         return FileResponse(
             path, media_type="text/html", headers={**NO_STORE, "Content-Security-Policy": REPORT_CSP}
         )
-    return FileResponse(path, filename=path.name, headers=NO_STORE)
+    return FileResponse(path, filename=path.name, media_type=download_type(path.name), headers=NO_STORE)
 
 
 class UploadKeyCheck:

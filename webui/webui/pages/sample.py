@@ -17,6 +17,7 @@ def _module_item(m: Any) -> rx.Component:
             rx.checkbox(
                 checked=SampleState.selected.contains(m["name"]),
                 on_change=lambda checked: SampleState.toggle_module(m["name"], checked),  # type: ignore[operator]
+                disabled=m["usable"] == "",
                 size="3",
                 id="module-" + m["name"].to(str),
             ),
@@ -25,10 +26,13 @@ def _module_item(m: Any) -> rx.Component:
                 rx.text(m["description"], size="2", color_scheme="gray"),
                 rx.text(
                     rx.code(m["name"], size="1", variant="ghost"),
-                    " · " + m["variants"] + " variants · version " + m["version"].to(str),
-                    " · " + m["source"].to(str),
+                    " · " + m["facts"].to(str),
                     size="1",
                     color_scheme="gray",
+                ),
+                rx.cond(
+                    m["notes"] != "",
+                    rx.text(m["notes"], size="1", color_scheme="orange", class_name="module-notes"),
                 ),
                 spacing="1",
                 width="100%",
@@ -66,7 +70,7 @@ def modules_card() -> rx.Component:
         error_callout(SampleState.run_error, id="run-error"),
         rx.button(
             rx.icon("play", size=16),
-            "Run " + SampleState.selected.length().to(str) + " module(s)",
+            "Run " + SampleState.selected.length().to(str) + " selected",
             size="3",
             on_click=SampleState.run,
             loading=SampleState.launching,

@@ -11,6 +11,8 @@ from webui.formatting import for_user
 
 MAX_LOG_LINES = 14
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
+ENSEMBL_STEP = "user_annotated_vcf"  # the Ensembl annotation's step (either engine)
+ENSEMBL_MODULE = "ensembl"
 # The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variants".
 MODULE_STATES = {"done": "done", "skipped": "skipped", "failed": "failed", "error": "failed"}
 MODULE_LINE = re.compile(r"^module (?P<name>[\w.-]+): (?P<status>\w+)(?:, (?P<detail>.*))?$")
@@ -42,20 +44,35 @@ class RunView:
             if state in old:
                 self.module_state[name] = new
 
+    def _ensembl(self, state: str, detail: str = "") -> None:
+        """Move the Ensembl entry (when chosen) to `state`."""
+        if ENSEMBL_MODULE in self.module_state and self.module_state[ENSEMBL_MODULE] not in (
+            "done",
+            "failed",
+        ):
+            self.module_state[ENSEMBL_MODULE] = state
+            if detail:
+                self.module_detail[ENSEMBL_MODULE] = detail
+
     def _step_event(self, event: ProgressEvent, step: str) -> None:
-        """Track step start/end, and the modules while the annotation step runs."""
+        """Track step start/end, and the modules while the annotation step (or the Ensembl step) runs."""
         if event.kind == "step_start":
             self.step_started[step] = event.timestamp
             self.steps[step] = {"name": step, "status": "running", "took": ""}
             self.current_step = step
             if ANNOTATION_STEP in step:
                 self._set_modules(("waiting",), "working")
+                self._ensembl("waiting")
+            if ENSEMBL_STEP in step:
+                self._ensembl("working", "annotating every variant from the Ensembl reference")
             return
         took = event.timestamp - self.step_started.get(step, event.timestamp)
         failed = event.kind == "step_failure"
         self.steps[step] = {"name": step, "status": "failed" if failed else "done", "took": f"{took:.1f} s"}
         if self.current_step == step:
             self.current_step = ""
+        if ENSEMBL_STEP in step:
+            self._ensembl("failed" if failed else "done", f"took {took:.1f} s")
         if failed:
             self.failure_message = self.failure_message or for_user(event.message)
             if ANNOTATION_STEP in step:

@@ -25,16 +25,28 @@ def short_source(source: str) -> str:
     return source
 
 
-def module_row(info: service.ModuleInfo) -> dict[str, str]:
-    """A module as plain strings for the checklist."""
+ENSEMBL_ONLY_ON = "GRCh38"  # the Ensembl reference is GRCh38; it annotates VCFs on that build
+
+
+def module_row(info: service.ModuleInfo, sample: dict[str, str] | None = None) -> dict[str, str]:
+    """A module (or the Ensembl entry) as plain strings for the checklist; unusable ones say why."""
+    notes = list(info.notes)
+    usable = info.usable
+    if info.name == service.ENSEMBL_MODULE:
+        facts = f"Ensembl reference · {info.version} · {short_source(info.source)}"
+        if sample is not None and (sample.get("kind") != "VCF" or sample.get("build") != ENSEMBL_ONLY_ON):
+            usable = False
+            notes.append("needs a GRCh38 VCF: the Ensembl reference is on GRCh38 and keyed by alleles")
+    else:
+        facts = f"{info.weights_rows:,} variants · version {info.version} · {short_source(info.source)}"
     return {
         "name": info.name,
         "title": info.title,
         "description": info.description,
-        "version": info.version,
-        "source": short_source(info.source),
-        "variants": f"{info.weights_rows:,}",
+        "facts": facts,
         "demo": "yes" if info.demo else "",
+        "usable": "yes" if usable else "",
+        "notes": " ".join(notes),
     }
 
 
@@ -94,15 +106,18 @@ class SampleState(AuthState):
             notice = catalog.notice or ""
         except PipelineError as exc:
             infos, self.modules_error, notice = [], str(exc), ""
-        self.modules = [module_row(i) for i in infos]
-        names = [m["name"] for m in self.modules]
+        ensembl = await asyncio.to_thread(service.ensembl_entry)
+        self.modules = [module_row(i, self.sample) for i in [*infos, ensembl]]
+        # Ticked by default: every usable module; the Ensembl annotation (a large download) only on request.
+        names = [m["name"] for m in self.modules if m["usable"] and m["name"] != service.ENSEMBL_MODULE]
         if not notice and any(i.demo for i in infos):
             notice = (
                 "These are the built-in demo modules: synthetic data for trying the app, not real findings."
             )
         self.modules_notice = notice
         remembered = await asyncio.to_thread(accounts.remembered_modules, user)
-        self.selected = [n for n in names if remembered is None or n in remembered]
+        usable = [m["name"] for m in self.modules if m["usable"]]
+        self.selected = names if remembered is None else [n for n in usable if n in remembered]
 
     async def _load_results(self, user: accounts.CurrentUser, name: str) -> None:
         """Run history, report link and downloads."""
@@ -115,14 +130,18 @@ class SampleState(AuthState):
 
     @rx.event
     def toggle_module(self, name: str, checked: bool):
-        """Tick or untick one module."""
+        """Tick or untick one module (only usable ones can be ticked)."""
         rest = [n for n in self.selected if n != name]
-        self.selected = [*rest, name] if checked else rest
+        usable = {m["name"] for m in self.modules if m["usable"]}
+        self.selected = [*rest, name] if checked and name in usable else rest
 
     @rx.event
     def select_all(self):
-        """Tick every module."""
-        self.selected = [m["name"] for m in self.modules]
+        """Tick every usable module (the Ensembl annotation stays as it was: it is a large download)."""
+        keep = [n for n in self.selected if n == service.ENSEMBL_MODULE]
+        self.selected = [
+            m["name"] for m in self.modules if m["usable"] and m["name"] != service.ENSEMBL_MODULE
+        ] + keep
 
     @rx.event
     def select_none(self):

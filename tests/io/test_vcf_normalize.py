@@ -29,6 +29,7 @@ def vcf(tmp_path: Path, *records: str, header: str = HEADER, name: str = "in.vcf
 
 
 def rows(tmp_path: Path, *records: str, **kwargs) -> list[dict]:
+    kwargs.setdefault("sample_column", "S1")  # the default skips a sample without calls; these tests read S1
     result = normalize_vcf(vcf(tmp_path, *records), tmp_path / "out.parquet", **kwargs)
     return pl.read_parquet(result.output).to_dicts()
 
@@ -68,10 +69,10 @@ def test_columns_chrom_rsid_depth_quality(tmp_path: Path) -> None:
 
 
 def test_filters_are_configurable(tmp_path: Path) -> None:
-    records = ["chr1 100 . A G 10 PASS . GT:DP 0/1:5", "chr1 200 . A G 60 PASS . GT:DP 0/1:30"]
+    records = ["chr1 100 . A G 10 PASS . GT:DP 0/1:5 0/0:5", "chr1 200 . A G 60 PASS . GT:DP 0/1:30 0/0:5"]
     got = rows(tmp_path, *records, filters=VcfFilters(min_depth=10, min_quality=20))
     assert [r["passes_filters"] for r in got] == [False, True]
-    got = rows(tmp_path, "chr1 100 . A G 10 LowQual . GT 0/1", filters=VcfFilters(passing_filters=None))
+    got = rows(tmp_path, "chr1 100 . A G 10 LowQual . GT 0/1 0/0", filters=VcfFilters(passing_filters=None))
     assert got[0]["passes_filters"] is True
 
 
@@ -89,7 +90,11 @@ def test_second_sample_by_name(tmp_path: Path) -> None:
         ("", "is empty"),
         ("hello world\n", "not a VCF"),
         (HEADER, "no records"),
-        (HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', ""), "no GT"),
+        (
+            HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
+            + "chr1\t1\t.\tA\tG\t.\t.\t.\tDP\t4\t5\n",
+            "no GT",
+        ),
         (
             "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t1\t.\tA\tG\t.\t.\t.\n",
             "no sample",

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.errors import ModuleSourceError, VcfError
-from just_dna_pipelines.io.vcf_header import read_vcf_header
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
@@ -60,6 +59,13 @@ class VcfFacts:
     contig_naming: str  # "chr", "plain" or "unknown"
     is_gvcf: bool
     warnings: list[str]
+    default_sample: str = (
+        ""  # the sample to preselect: the first that is not a control (BLANK, NTC...) and has calls
+    )
+    sample_calls: dict[str, int] | None = (
+        None  # per sample, calls among the first records (None past 64 samples)
+    )
+    malformed_records: int = 0  # damaged records that reading skips (a file with more than 1% is refused)
 
 
 @dataclass(frozen=True)
@@ -73,23 +79,27 @@ class ModuleCatalog:
 
 def inspect_vcf(path: Path) -> VcfFacts:
     """Validate a VCF at once (header, a sample with GT, every record readable); raise VcfError with one line if not."""
-    from just_dna_pipelines.io.vcf_count import count_records
-    from just_dna_pipelines.io.vcf_normalize import choose_sample
+    from just_dna_pipelines.io.vcf_inspect import inspect_vcf_file
 
-    header = read_vcf_header(path)
-    choose_sample(header, None)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
-    count = count_records(header)
-    if count == 0:
-        raise VcfError(f"{path.name} has a header but no records")
-    warnings = list(header.warnings)
+    inspection = inspect_vcf_file(path)
+    preview = inspection.preview
+    header = preview.header
+    warnings = list(inspection.warnings)
     if header.genome_build == "GRCh37":
         warnings.append(
             "this VCF is GRCh37 (hg19); modules use GRCh38 positions, so only rsIDs can be matched"
         )
     return VcfFacts(
-        path, header.samples, count, header.genome_build, header.contig_naming, header.is_gvcf, warnings
+        path=path,
+        samples=header.samples,
+        record_count=inspection.counts.records,
+        genome_build=header.genome_build,
+        contig_naming=header.contig_naming,
+        is_gvcf=preview.is_gvcf,
+        warnings=warnings,
+        default_sample=preview.default_sample,
+        sample_calls=inspection.sample_calls(),
+        malformed_records=inspection.counts.malformed,
     )
 
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     hf_token: str | None = Field(default=None, validation_alias="HF_TOKEN")
     hf_endpoint: str = Field(default="https://huggingface.co", validation_alias="HF_ENDPOINT")
     hf_offline: bool = Field(default=False, validation_alias="HF_HUB_OFFLINE")
+    # Bounds on reading an input VCF, checked before anything is buffered: a gzip bomb or a single huge
+    # line is refused instead of exhausting memory. Real single-sample VCFs and gVCFs stay far below both.
+    max_decompressed_gb: float = Field(default=64.0, gt=0)
+    max_line_mb: float = Field(default=16.0, gt=0)
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""

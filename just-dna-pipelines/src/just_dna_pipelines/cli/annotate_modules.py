@@ -28,7 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--user", required=True, help="user name (the partition's first part)")
     parser.add_argument("--sample", help="sample name (default: the file's stem)")
-    parser.add_argument("--sample-column", help="which sample of a multi-sample VCF (default: the first)")
+    parser.add_argument(
+        "--sample-column",
+        help="which sample of a multi-sample VCF (default: the first that is not a control such as BLANK or NTC)",
+    )
     parser.add_argument("--modules", help="comma-separated module names (default: all available)")
     parser.add_argument("--modules-source", help="hf://OWNER/REPO, a local folder, or demo")
     parser.add_argument("--engine", choices=["polars", "duckdb"], default="polars")
@@ -116,7 +119,7 @@ def _print_progress(run_id: str, done: threading.Event) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, validate, run the job in-process with live progress, then print where the outputs are."""
-    from just_dna_pipelines.io.vcf_header import read_vcf_header
+    from just_dna_pipelines.io.vcf_preview import preview_vcf
 
     validate_name(args.user, "user name")
     if args.sample is not None:
@@ -125,14 +128,31 @@ def run(args: argparse.Namespace) -> int:
         raise PipelineError(f"confident-regions file not found: {args.confident_regions}")
     modules, modules_source = _chosen_modules(args)
     vcf = _fetch_input(args)
-    header = read_vcf_header(vcf)
+    preview = preview_vcf(vcf, args.sample_column)
     sample = args.sample or sample_name_from_filename(vcf.name)
-    from just_dna_pipelines.io.vcf_normalize import choose_sample
-
-    choose_sample(header, args.sample_column)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{vcf.name} has no GT (genotype) FORMAT field")
+    _print_sample_choice(preview.header.samples, preview.sample_column, args.sample_column is not None)
+    args.sample_column = preview.sample_column  # the run reads exactly the sample named here
     return _execute(args, vcf, sample, modules, modules_source)
+
+
+def _print_sample_choice(samples: list[str], chosen: str, asked: bool) -> None:
+    """Name the sample read from a multi-sample VCF, and how to pick another."""
+    from just_dna_pipelines.io.vcf_samples import list_samples, looks_like_control
+
+    if len(samples) < 2:
+        return
+    how = "as asked" if asked else "by default"
+    skipped = [name for name in samples[: samples.index(chosen)] if looks_like_control(name)]
+    note = (
+        f" ({', '.join(n or '(empty name)' for n in skipped)} skipped as controls)"
+        if skipped and not asked
+        else ""
+    )
+    print(
+        f"reading sample {chosen} {how}{note}; the file has {len(samples)}: {list_samples(samples)}; "
+        "pick another with --sample-column NAME",
+        flush=True,
+    )
 
 
 def _execute(

@@ -92,10 +92,11 @@ def user_vcf_normalized(
         "ref_blocks": result.ref_blocks,
         "genome_build": header.genome_build,
         "contig_naming": header.contig_naming,
-        "is_gvcf": header.is_gvcf,
+        "is_gvcf": result.is_gvcf,
         "has_rsids": has_rsids,
+        "malformed_records": result.malformed_records,
         "filters": result.filters.describe(),
-        "warnings": header.warnings,
+        "warnings": result.warnings,
         "read_mode": result.mode,
         "chromosomes": result.chromosomes,
     }
@@ -105,7 +106,7 @@ def user_vcf_normalized(
         else f"{result.records} records (index); read the module sites only through the index"
     )
     context.log.info(
-        f"sample column {result.sample_column!r} of {len(header.samples)}; {read}; build {header.genome_build}"
+        f"sample column {result.sample_column} of {len(header.samples)}; {read}; build {header.genome_build}"
     )
     context.add_output_metadata(
         {
@@ -180,6 +181,8 @@ def user_hf_module_annotations(
         duration_s=tracker.usage.duration_s,
         peak_rss_mb=tracker.usage.peak_rss_mb,
     )
+    # Damaged records skipped while reading: the report's input facts can show them (0 when none).
+    manifest["input"]["malformed_records"] = int(facts.get("malformed_records", 0))
     atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True))
     context.add_output_metadata(
         {

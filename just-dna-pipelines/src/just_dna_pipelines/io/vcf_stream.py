@@ -1,0 +1,118 @@
+"""A VCF's decompressed bytes in bounded pieces: total size and line length are checked before buffering.
+
+A 1 MB gzip can inflate to a 1 GiB line; every reader that would hold a line (Python's line iteration,
+Polars, htslib) is only given a file after these checks, so memory stays bounded whatever the input.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io.vcf_limits import ReadLimits
+
+CHUNK = 1 << 20  # decompressed piece size; a piece never exceeds the line limit (see check_text_bounds)
+READ_SIZE = 1 << 18  # compressed bytes read at a time
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the file starts with the gzip magic bytes (gzip or BGZF)."""
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _inflate(path: Path, piece: int) -> Iterator[bytes]:
+    """Inflate every gzip member (BGZF is many) in pieces of at most `piece` bytes, never more at once."""
+    inflater = zlib.decompressobj(31)
+    pending = b""
+    member_open = False
+    with path.open("rb") as handle:
+        while True:
+            if not pending:
+                pending = handle.read(READ_SIZE)
+                if not pending:
+                    break
+            if inflater.eof:
+                if not pending.strip(b"\0"):  # zero padding after the last member, as gzip(1) allows
+                    pending = b""
+                    continue
+                inflater = zlib.decompressobj(31)
+            try:
+                out = inflater.decompress(pending, piece)
+            except zlib.error:
+                raise VcfError(f"{path.name} is a damaged gzip file (invalid compressed data)") from None
+            member_open = not inflater.eof
+            pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            if out:
+                yield out
+    if member_open:
+        raise VcfError(f"{path.name} is truncated (its gzip data ends early)")
+
+
+def _plain(path: Path, piece: int) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(piece):
+            yield chunk
+
+
+def decompressed_chunks(path: Path, limits: ReadLimits) -> Iterator[bytes]:
+    """The file's bytes, inflated when gzipped, in pieces no longer than the line limit; refuse past the size limit."""
+    piece = min(CHUNK, limits.max_line_bytes)
+    total = 0
+    for chunk in (_inflate if is_gzip(path) else _plain)(path, piece):
+        total += len(chunk)
+        if total > limits.max_decompressed_bytes:
+            raise VcfError(
+                f"{path.name} decompresses to more than {limits.describe_size()}, so it is refused as a likely "
+                "decompression bomb (the limit is JUST_DNA_PIPELINES_MAX_DECOMPRESSED_GB)"
+            )
+        yield chunk
+
+
+def line_too_long(path: Path, limits: ReadLimits) -> VcfError:
+    """The error for a line (or BCF record) beyond the line limit."""
+    return VcfError(
+        f"{path.name} has a line longer than {limits.describe_line()}, so it is refused as damaged or hostile "
+        "(VCF lines are normally kilobytes; the limit is JUST_DNA_PIPELINES_MAX_LINE_MB)"
+    )
+
+
+def bounded_lines(path: Path, limits: ReadLimits) -> Iterator[bytes]:
+    """The file's lines (without line endings), never buffering more than one line plus one piece."""
+    tail = b""
+    for chunk in decompressed_chunks(path, limits):
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        if len(tail) > limits.max_line_bytes:
+            raise line_too_long(path, limits)
+        for line in lines:
+            if len(line) > limits.max_line_bytes:
+                raise line_too_long(path, limits)
+            yield line.removesuffix(b"\r")
+    if tail:
+        yield tail.removesuffix(b"\r")
+
+
+def check_text_bounds(path: Path, limits: ReadLimits) -> int:
+    """Read the whole (decompressed) text once, refusing a line or a total beyond the limits; return its size.
+
+    Pieces are never longer than the line limit, so a line inside a piece is short enough; only the line
+    running across piece boundaries needs tracking, which keeps this at inflate speed.
+    """
+    total = 0
+    run = 0  # length of the line still open at the end of the last piece
+    for chunk in decompressed_chunks(path, limits):
+        total += len(chunk)
+        first = chunk.find(b"\n")
+        if first < 0:
+            run += len(chunk)
+        else:
+            if run + first > limits.max_line_bytes:
+                raise line_too_long(path, limits)
+            run = len(chunk) - chunk.rfind(b"\n") - 1
+        if run > limits.max_line_bytes:
+            raise line_too_long(path, limits)
+    return total

@@ -22,41 +22,39 @@ class RecordCounts:
     malformed: int
 
 
-def check_bounds(header: VcfHeader, limits: ReadLimits) -> None:
-    """Read the whole file once within the size and line limits, before any reader that buffers lines."""
+def check_bounds(header: VcfHeader, limits: ReadLimits) -> int:
+    """Read the whole file once within the size and line limits, before any reader that buffers lines;
+    return how many record lines it holds (damaged ones included, blank lines not)."""
     if header.container == "bcf":
         from just_dna_pipelines.io.vcf_bcf import check_bcf_bounds
 
-        check_bcf_bounds(header.path, limits)
-    else:
-        from just_dna_pipelines.io.vcf_stream import check_text_bounds
+        return check_bcf_bounds(header.path, limits)
+    from just_dna_pipelines.io.vcf_stream import check_text_bounds
 
-        check_text_bounds(header.path, limits)
+    shape = check_text_bounds(header.path, limits)
+    return shape.lines - header.header_lines - shape.blank_lines
 
 
-def _count_text(source: Path, header: VcfHeader) -> RecordCounts:
-    malformed = is_malformed(header)
+def count_good_records(source: Path, header: VcfHeader, label: Path) -> int:
+    """How many well-formed records a VCF text holds (see vcf_records.is_malformed)."""
     try:
-        row = (
-            scan_records(source, header)
-            .select(
-                (~is_blank() & ~malformed).sum().alias("records"),
-                malformed.sum().alias("malformed"),
-            )
-            .collect()
-            .row(0)
-        )
+        frame = scan_records(source, header).filter(~is_blank() & ~is_malformed(header))
+        return int(frame.select(pl.len()).collect().item())
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise VcfError(describe_read_error(header.path, exc)) from None
-    return RecordCounts(int(row[0] or 0), int(row[1] or 0))
+        raise VcfError(describe_read_error(label, exc)) from None
 
 
 def count_records(header: VcfHeader, limits: ReadLimits | None = None) -> RecordCounts:
-    """Well-formed and damaged records; raises VcfError if the file is truncated, damaged or beyond the limits."""
-    check_bounds(header, limits or read_limits())
-    if header.container != "bcf":
-        return _count_text(header.path, header)
-    from just_dna_pipelines.io.vcf_bcf import bcf_as_vcf
+    """Well-formed and damaged records; raises VcfError if the file is truncated, damaged or beyond the limits.
 
-    with tempfile.TemporaryDirectory(prefix="jdl-count-") as workdir:
-        return _count_text(bcf_as_vcf(header.path, Path(workdir)), header)
+    Damaged = record lines minus well-formed records: one definition for the upload check and the run.
+    """
+    lines = check_bounds(header, limits or read_limits())
+    if header.container != "bcf":
+        good = count_good_records(header.path, header, header.path)
+    else:
+        from just_dna_pipelines.io.vcf_bcf import bcf_as_vcf
+
+        with tempfile.TemporaryDirectory(prefix="jdl-count-") as workdir:
+            good = count_good_records(bcf_as_vcf(header.path, Path(workdir)), header, header.path)
+    return RecordCounts(good, max(lines - good, 0))

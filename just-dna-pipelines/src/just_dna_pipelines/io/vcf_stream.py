@@ -6,8 +6,10 @@ Polars, htslib) is only given a file after these checks, so memory stays bounded
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.errors import VcfError
@@ -16,6 +18,7 @@ from just_dna_pipelines.io.vcf_limits import ReadLimits
 CHUNK = 1 << 20  # decompressed piece size; a piece never exceeds the line limit (see check_text_bounds)
 READ_SIZE = 1 << 18  # compressed bytes read at a time
 GZIP_MAGIC = b"\x1f\x8b"
+BLANK_LINE = re.compile(rb"(?<=\n)\r?\n")
 
 
 def is_gzip(path: Path) -> bool:
@@ -82,30 +85,56 @@ def line_too_long(path: Path, limits: ReadLimits) -> VcfError:
 
 def bounded_lines(path: Path, limits: ReadLimits) -> Iterator[bytes]:
     """The file's lines (without line endings), never buffering more than one line plus one piece."""
-    tail = b""
+    open_parts: list[bytes] = []  # pieces of the line still open, joined once it ends
+    open_size = 0
     for chunk in decompressed_chunks(path, limits):
-        lines = (tail + chunk).split(b"\n")
+        if b"\n" not in chunk:
+            open_parts.append(chunk)
+            open_size += len(chunk)
+            if open_size > limits.max_line_bytes:
+                raise line_too_long(path, limits)
+            continue
+        lines = (b"".join(open_parts) + chunk).split(b"\n")
         tail = lines.pop()
-        if len(tail) > limits.max_line_bytes:
-            raise line_too_long(path, limits)
+        open_parts, open_size = [tail], len(tail)
         for line in lines:
             if len(line) > limits.max_line_bytes:
                 raise line_too_long(path, limits)
             yield line.removesuffix(b"\r")
-    if tail:
-        yield tail.removesuffix(b"\r")
+    if open_size:
+        yield b"".join(open_parts).removesuffix(b"\r")
 
 
-def check_text_bounds(path: Path, limits: ReadLimits) -> int:
-    """Read the whole (decompressed) text once, refusing a line or a total beyond the limits; return its size.
+@dataclass(frozen=True)
+class TextShape:
+    """Size and line counts of a text file, gathered while its bounds are checked."""
+
+    size: int  # decompressed bytes
+    lines: int  # lines, the last one counted even without a final newline
+    blank_lines: int  # empty lines (tolerated between records, never records)
+
+
+def _blank_lines(window: bytes, new_from: int) -> int:
+    """Empty lines ending in `window[new_from:]` (the window starts with the previous piece's last bytes)."""
+    if b"\n\n" not in window and b"\n\r\n" not in window:
+        return 0
+    return sum(1 for match in BLANK_LINE.finditer(window) if match.end() > new_from)
+
+
+def check_text_bounds(path: Path, limits: ReadLimits) -> TextShape:
+    """Read the whole (decompressed) text once, refusing a line or a total beyond the limits; return its shape.
 
     Pieces are never longer than the line limit, so a line inside a piece is short enough; only the line
     running across piece boundaries needs tracking, which keeps this at inflate speed.
     """
-    total = 0
+    size = lines = blanks = 0
     run = 0  # length of the line still open at the end of the last piece
+    previous = b""  # the last two bytes of the previous piece, for blank lines across the boundary
     for chunk in decompressed_chunks(path, limits):
-        total += len(chunk)
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+        blanks += _blank_lines(previous + chunk, len(previous))
+        previous = chunk[-2:]
         first = chunk.find(b"\n")
         if first < 0:
             run += len(chunk)
@@ -115,4 +144,4 @@ def check_text_bounds(path: Path, limits: ReadLimits) -> int:
             run = len(chunk) - chunk.rfind(b"\n") - 1
         if run > limits.max_line_bytes:
             raise line_too_long(path, limits)
-    return total
+    return TextShape(size, lines + (1 if run else 0), blanks)

@@ -28,9 +28,9 @@ def vcf(tmp_path: Path, *records: str, header: str = HEADER, name: str = "in.vcf
     return path
 
 
-def rows(tmp_path: Path, *records: str, **kwargs) -> list[dict]:
+def rows(tmp_path: Path, *records: str, header: str = HEADER, **kwargs) -> list[dict]:
     kwargs.setdefault("sample_column", "S1")  # the default skips a sample without calls; these tests read S1
-    result = normalize_vcf(vcf(tmp_path, *records), tmp_path / "out.parquet", **kwargs)
+    result = normalize_vcf(vcf(tmp_path, *records, header=header), tmp_path / "out.parquet", **kwargs)
     return pl.read_parquet(result.output).to_dicts()
 
 
@@ -219,3 +219,31 @@ def test_plain_gzip_cannot_be_indexed_so_it_is_read_whole(tmp_path: Path) -> Non
     path.write_bytes(gzip.compress(text.encode()))
     result = normalize_vcf(path, tmp_path / "o.parquet", sites=pl.DataFrame({"chrom": ["1"], "start": [100]}))
     assert result.mode == "full" and result.records == 1
+
+
+@pytest.mark.parametrize(
+    ("gt", "genotype", "zygosity"),
+    [
+        ("/0|1", ["A", "G"], "het"),
+        ("|1/1", ["G", "G"], "hom_alt"),
+        ("/0", ["A"], "hemizygous"),
+        ("|0", ["A"], "hemizygous"),
+        ("/./1", None, "no_call"),
+        ("|.", None, "no_call"),
+        ("0|0|1", None, "no_call"),  # triploid: not a diploid call
+    ],
+)
+def test_vcf44_explicit_phasing_is_read(tmp_path: Path, gt: str, genotype, zygosity: str) -> None:
+    (row,) = rows(tmp_path, f"chr1 100 . A G 50 PASS . GT {gt} 0/0")
+    assert (row["gt"], row["genotype"], row["zygosity"]) == (gt, genotype, zygosity)
+
+
+def test_gt_not_first_in_format_is_no_call(tmp_path: Path) -> None:
+    (row,) = rows(tmp_path, "chr1 100 . A G 50 PASS . DP:GT 20:1/1 5:0/0")
+    assert (row["gt"], row["zygosity"]) == (None, "no_call")
+
+
+def test_gt_used_but_not_declared_is_read(tmp_path: Path) -> None:
+    header = HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
+    (row,) = rows(tmp_path, "chr1 100 . A G 50 PASS . GT 1/1 0/0", header=header)
+    assert (row["genotype"], row["zygosity"]) == (["G", "G"], "hom_alt")

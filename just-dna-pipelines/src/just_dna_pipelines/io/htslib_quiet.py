@@ -28,7 +28,7 @@ def htslib_error_line(exc: BaseException) -> str:
     text = str(exc).replace("\\n", "\n")
     if "stderr=" in text:
         text = text.split("stderr=", 1)[1]
-    lines = [HTSLIB_TAG.sub("", line).strip(" '\"") for line in text.splitlines()]
+    lines = [HTSLIB_TAG.sub("", line.strip(" '\"")).strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     line = lines[-1] if lines else type(exc).__name__
     return ABSOLUTE_PATH.sub(r"\1", line)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.vcf_header import VcfHeader
 from just_dna_pipelines.io.vcf_limits import ReadLimits
 
@@ -53,9 +54,12 @@ def _record_lines(header: VcfHeader, limits: ReadLimits) -> Iterator[str]:
         check_bcf_bounds(header.path, limits, max_records=PEEK_RECORDS)
         import pysam
 
-        with quiet_htslib(), pysam.VariantFile(str(header.path)) as bcf:
-            for record in bcf:
-                yield str(record).rstrip("\n")
+        try:
+            with quiet_htslib(), pysam.VariantFile(str(header.path)) as bcf:
+                for record in bcf:
+                    yield str(record).rstrip("\n")
+        except (OSError, ValueError):
+            raise VcfError(f"{header.path.name} is not a readable BCF (damaged or truncated)") from None
         return
     from just_dna_pipelines.io.vcf_stream import bounded_lines
 

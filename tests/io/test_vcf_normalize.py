@@ -247,3 +247,10 @@ def test_gt_used_but_not_declared_is_read(tmp_path: Path) -> None:
     header = HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
     (row,) = rows(tmp_path, "chr1 100 . A G 50 PASS . GT 1/1 0/0", header=header)
     assert (row["genotype"], row["zygosity"]) == (["G", "G"], "hom_alt")
+
+
+def test_a_latin1_byte_in_info_does_not_refuse_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.vcf"
+    path.write_bytes(HEADER.encode() + b"chr1\t100\t.\tA\tG\t50\tPASS\tNOTE=caf\xe9\tGT\t0/1\t0/0\n")
+    result = normalize_vcf(path, tmp_path / "out.parquet", sample_column="S1")
+    assert (result.records, pl.read_parquet(result.output)["genotype"].to_list()) == (1, [["A", "G"]])

@@ -109,7 +109,7 @@ def upload_path(user: str, filename: str) -> Path:
 
     suffix = next((s for s in VCF_SUFFIXES if filename.lower().endswith(s)), None)
     if suffix is None:
-        raise VcfError(f"{filename!r} is not a .vcf, .vcf.gz or .bcf file")
+        raise VcfError(f"{filename} is not a .vcf, .vcf.gz or .bcf file")
     sample = sample_name_from_filename(filename)
     folder = get_settings().user_input_dir(validate_name(user, "user name"))
     folder.mkdir(parents=True, exist_ok=True)

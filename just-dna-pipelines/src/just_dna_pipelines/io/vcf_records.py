@@ -31,7 +31,8 @@ def record_columns(header: VcfHeader) -> list[str]:
 def scan_records(source: Path, header: VcfHeader) -> pl.LazyFrame:
     """Lazily scan the records of VCF text (plain or gzipped) as strings, header lines skipped.
 
-    Pitfalls avoided: no type inference ("." in QUAL), no quoting (INFO may hold quotes).
+    Pitfalls avoided: no type inference ("." in QUAL), no quoting (INFO may hold quotes), no failure on
+    bytes that are not UTF-8 (old annotations in Latin-1).
     """
     return pl.scan_csv(
         source,
@@ -43,6 +44,7 @@ def scan_records(source: Path, header: VcfHeader) -> pl.LazyFrame:
         quote_char=None,
         truncate_ragged_lines=True,
         raise_if_empty=False,
+        encoding="utf8-lossy",  # a stray Latin-1 byte in INFO must not refuse a whole genome
     )
 
 

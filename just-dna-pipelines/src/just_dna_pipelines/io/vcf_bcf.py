@@ -42,45 +42,42 @@ def check_bcf_bounds(path: Path, limits: ReadLimits, max_records: int | None = N
     """Walk the BCF's record lengths (all, or the first `max_records`) without holding a record; return how many.
 
     A record beyond the line limit, a total beyond the size limit or a cut record is refused before htslib
-    (which holds a whole record in memory) reads it.
+    (which holds a whole record in memory) reads it. The inner loop is kept to a few operations per record:
+    a whole genome has millions.
     """
-    pending = b""  # at most one 8-byte length pair still incomplete
-    skip = 0  # bytes of the current header or record body still to pass
-    header_done = False
+    unpack = struct.Struct("<II").unpack_from
+    most = limits.max_line_bytes
+    wanted = max_records if max_records is not None else -1
+    pending = b""  # the bytes of a length pair cut by a piece boundary
+    skip = -1  # bytes still to pass in the current header or record body; -1 before the header
     records = 0
     for chunk in decompressed_chunks(path, limits):
-        data = pending + chunk
-        at, size = 0, len(data)
-        while True:
-            if skip:
-                step = min(skip, size - at)
-                at += step
-                skip -= step
-                if skip:
-                    break
-            if not header_done:
-                if size - at < MAGIC_SIZE:
-                    break
-                if data[at : at + 3] != b"BCF":
-                    raise _not_bcf(path)
-                (skip,) = struct.unpack_from("<I", data, at + 5)
-                if skip > MAX_HEADER_BYTES:
-                    raise VcfError(f"{path.name} has a header larger than {MAX_HEADER_BYTES >> 20} MB")
-                at += MAGIC_SIZE
-                header_done = True
+        data = pending + chunk if pending else chunk
+        size = len(data)
+        at = 0
+        if skip < 0:
+            if size < MAGIC_SIZE:
+                pending = data
                 continue
-            if max_records is not None and records >= max_records:
-                return records
-            if size - at < 8:
-                break
-            shared, individual = struct.unpack_from("<II", data, at)
-            if shared + individual > limits.max_line_bytes:
+            if data[:3] != b"BCF":
+                raise _not_bcf(path)
+            (length,) = struct.unpack_from("<I", data, 5)
+            if length > MAX_HEADER_BYTES:
+                raise VcfError(f"{path.name} has a header larger than {MAX_HEADER_BYTES >> 20} MB")
+            skip = length
+            at = MAGIC_SIZE
+        at += skip
+        while at + 8 <= size and records != wanted:
+            shared, individual = unpack(data, at)
+            if shared + individual > most:
                 raise line_too_long(path, limits)
-            at += 8
-            skip = shared + individual
+            at += 8 + shared + individual
             records += 1
-        pending = data[at:]
-    if skip or pending or not header_done:
+        if records == wanted:
+            return records
+        skip = max(at - size, 0)
+        pending = data[at:] if at < size else b""
+    if skip != 0 or pending:
         raise _not_bcf(path)
     return records
 

@@ -68,3 +68,16 @@ def test_a_gzip_and_a_bcf_count_damage_the_same_way(tmp_path: Path) -> None:
     pysam.tabix_compress(str(text), str(bgz))
     result = normalize_vcf(bgz, tmp_path / "a.parquet")
     assert (result.records, result.malformed_records) == (400, 1)
+
+
+def test_windows_line_endings_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.vcf"
+    path.write_bytes(
+        (HEADER + "chr1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\nchr1\t11\t.\tA\tG\t.\t.\t.\tGT\t1/1\n\n")
+        .replace("\n", "\r\n")
+        .encode()
+    )
+    facts = service.inspect_vcf(path)
+    result = normalize_vcf(path, tmp_path / "out.parquet")
+    assert (facts.samples, facts.record_count, facts.malformed_records) == (["S1"], 2, 0)
+    assert pl.read_parquet(result.output)["gt"].to_list() == ["0/1", "1/1"]

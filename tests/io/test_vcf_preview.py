@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from just_dna_pipelines.errors import VcfError
@@ -11,37 +9,23 @@ from just_dna_pipelines.io.vcf_peek import is_called
 from just_dna_pipelines.io.vcf_preview import preview_vcf
 from just_dna_pipelines.io.vcf_samples import default_sample, looks_like_control
 
-GT_LINE = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+from .conftest import MakeVcf
 
 
-def vcf(tmp_path: Path, samples: list[str], records: list[str], meta: str = GT_LINE) -> Path:
-    """A VCF with the given samples; record fields are separated by spaces here for readability."""
-    columns = "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples])
-    path = tmp_path / "in.vcf"
-    path.write_text(
-        "##fileformat=VCFv4.2\n"
-        + meta
-        + columns
-        + "\n"
-        + "".join("\t".join(r.split()) + "\n" for r in records)
-    )
-    return path
-
-
-def test_gt_used_but_not_declared_is_read_with_a_warning(tmp_path: Path) -> None:
-    preview = preview_vcf(vcf(tmp_path, ["S"], ["chr1 5 . TA T 0 . . GT 0/1"], meta=""))
+def test_gt_used_but_not_declared_is_read_with_a_warning(make_vcf: MakeVcf) -> None:
+    preview = preview_vcf(make_vcf(["S"], ["chr1 5 . TA T 0 . . GT 0/1"], meta=""))
     assert preview.peek.with_gt == 1
     assert preview.warnings[-1] == (
         "GT is used by the records but not declared by a ##FORMAT line; read as genotypes"
     )
 
 
-def test_likelihoods_without_gt_say_what_to_do(tmp_path: Path) -> None:
+def test_likelihoods_without_gt_say_what_to_do(make_vcf: MakeVcf) -> None:
     meta = '##FORMAT=<ID=PL,Number=G,Type=Integer,Description="PL">\n'
     with pytest.raises(
         VcfError, match=r"has genotype likelihoods but no GT \(genotype calls\); call genotypes"
     ):
-        preview_vcf(vcf(tmp_path, ["S"], ["X 1 . A <*> 0 . DP=11 PL 0,15,100"], meta=meta))
+        preview_vcf(make_vcf(["S"], ["X 1 . A <*> 0 . DP=11 PL 0,15,100"], meta=meta))
 
 
 @pytest.mark.parametrize(
@@ -55,30 +39,28 @@ def test_likelihoods_without_gt_say_what_to_do(tmp_path: Path) -> None:
         (["chr1 10 rs1 A . . PASS . GT 0/0", "chr1 20 rs2 C T . PASS . GT 0/1"], False),
     ],
 )
-def test_gvcf_blocks_are_found_in_the_records(tmp_path: Path, records: list[str], is_gvcf: bool) -> None:
-    preview = preview_vcf(vcf(tmp_path, ["S"], records))
+def test_gvcf_blocks_are_found_in_the_records(make_vcf: MakeVcf, records: list[str], is_gvcf: bool) -> None:
+    preview = preview_vcf(make_vcf(["S"], records))
     assert not preview.header.is_gvcf  # the header alone does not say so
     assert preview.is_gvcf is is_gvcf
 
 
-def test_the_default_sample_skips_a_blank_control(tmp_path: Path) -> None:
-    path = vcf(tmp_path, ["BLANK", "NA12878", "NA12891"], ["chr22 5 . C G 50 . . GT 0/0 0/1 1/1"])
+def test_the_default_sample_skips_a_blank_control(make_vcf: MakeVcf) -> None:
+    path = make_vcf(["BLANK", "NA12878", "NA12891"], ["chr22 5 . C G 50 . . GT 0/0 0/1 1/1"])
     preview = preview_vcf(path)
     assert (preview.default_sample, preview.sample_column) == ("NA12878", "NA12878")
     assert preview.peek.called == [1, 1, 1]
     assert preview_vcf(path, "BLANK").sample_column == "BLANK"  # asked for: honoured
 
 
-def test_the_default_sample_skips_a_column_without_calls(tmp_path: Path) -> None:
-    path = vcf(
-        tmp_path, ["first", "second"], ["chr1 5 . C G 50 . . GT ./. 0/1", "chr1 9 . C G 50 . . GT . 1|1"]
-    )
+def test_the_default_sample_skips_a_column_without_calls(make_vcf: MakeVcf) -> None:
+    path = make_vcf(["first", "second"], ["chr1 5 . C G 50 . . GT ./. 0/1", "chr1 9 . C G 50 . . GT . 1|1"])
     assert preview_vcf(path).default_sample == "second"
 
 
-def test_an_unknown_sample_lists_the_samples_without_quotes(tmp_path: Path) -> None:
+def test_an_unknown_sample_lists_the_samples_without_quotes(make_vcf: MakeVcf) -> None:
     with pytest.raises(VcfError) as info:
-        preview_vcf(vcf(tmp_path, ["A", "B"], ["chr1 5 . C G 50 . . GT 0/1 0/1"]), "C")
+        preview_vcf(make_vcf(["A", "B"], ["chr1 5 . C G 50 . . GT 0/1 0/1"]), "C")
     assert str(info.value) == "sample C is not in in.vcf; its samples: A, B"
 
 

@@ -9,42 +9,29 @@ import pytest
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import VcfError
 
-GT = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+from .conftest import MakeVcf
 
 
-def vcf(tmp_path: Path, samples: list[str], records: list[str], meta: str = GT, name: str = "in.vcf") -> Path:
-    columns = "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples])
-    path = tmp_path / name
-    path.write_text(
-        "##fileformat=VCFv4.2\n"
-        + meta
-        + columns
-        + "\n"
-        + "".join("\t".join(r.split()) + "\n" for r in records)
-    )
-    return path
-
-
-def test_multi_sample_facts_name_the_default_and_the_calls(pipeline_env, tmp_path: Path) -> None:
+def test_multi_sample_facts_name_the_default_and_the_calls(pipeline_env, make_vcf: MakeVcf) -> None:
     records = [
         f"chr1 {100 + i} . C G 50 PASS . GT 0/0 {gt} ./." for i, gt in enumerate(["0/1", "1/1", "./."])
     ]
-    facts = service.inspect_vcf(vcf(tmp_path, ["BLANK", "NA12878", "empty"], records))
+    facts = service.inspect_vcf(make_vcf(["BLANK", "NA12878", "empty"], records))
     assert facts.samples == ["BLANK", "NA12878", "empty"]
     assert facts.default_sample == "NA12878"
     assert facts.sample_calls == {"BLANK": 3, "NA12878": 2, "empty": 0}
     assert (facts.record_count, facts.malformed_records, facts.is_gvcf) == (3, 0, False)
 
 
-def test_gt_used_without_a_format_line_is_accepted(pipeline_env, tmp_path: Path) -> None:
-    facts = service.inspect_vcf(vcf(tmp_path, ["NA12878"], ["chr1 54935127 . TAA T 0 . . GT 0/1"], meta=""))
+def test_gt_used_without_a_format_line_is_accepted(pipeline_env, make_vcf: MakeVcf) -> None:
+    facts = service.inspect_vcf(make_vcf(["NA12878"], ["chr1 54935127 . TAA T 0 . . GT 0/1"], meta=""))
     assert facts.record_count == 1
     assert any("not declared by a ##FORMAT line" in warning for warning in facts.warnings)
 
 
-def test_a_gvcf_is_recognised_by_its_records(pipeline_env, tmp_path: Path) -> None:
+def test_a_gvcf_is_recognised_by_its_records(pipeline_env, make_vcf: MakeVcf) -> None:
     records = ["chr20 10000000 . T <*> 0 . END=10000116 GT 0/0", "chr20 10000117 . C T,<*> 36 PASS . GT 0/1"]
-    assert service.inspect_vcf(vcf(tmp_path, ["NA12878"], records)).is_gvcf
+    assert service.inspect_vcf(make_vcf(["NA12878"], records)).is_gvcf
 
 
 @pytest.mark.parametrize(

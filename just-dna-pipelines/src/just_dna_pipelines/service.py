@@ -59,13 +59,12 @@ class VcfFacts:
     contig_naming: str  # "chr", "plain" or "unknown"
     is_gvcf: bool
     warnings: list[str]
-    default_sample: str = (
-        ""  # the sample to preselect: the first that is not a control (BLANK, NTC...) and has calls
-    )
-    sample_calls: dict[str, int] | None = (
-        None  # per sample, calls among the first records (None past 64 samples)
-    )
-    malformed_records: int = 0  # damaged records that reading skips (a file with more than 1% is refused)
+    # The sample to preselect: the first that is not a control (BLANK, NTC, water, empty name) and has calls.
+    default_sample: str = ""
+    # Per sample, how many of the first 10,000 records give it a genotype (None past 64 samples).
+    sample_calls: dict[str, int] | None = None
+    # Damaged records that reading skips (a file with more than 1 % of them is refused).
+    malformed_records: int = 0
 
 
 @dataclass(frozen=True)

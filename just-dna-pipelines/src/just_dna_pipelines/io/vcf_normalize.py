@@ -294,10 +294,9 @@ def normalize_vcf(
             by_sites = _read_sites(path, sites, Path(workdir))
         if by_sites is not None:
             source, contig_counts = by_sites
+            record_lines = _record_lines(source, limits)
         else:
             source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
-        if by_sites is not None:
-            record_lines = _record_lines(source, limits)
         with atomic_path(output) as tmp:
             try:
                 query = normalized_calls(source, header, sample, filters, gvcf=preview.is_gvcf)

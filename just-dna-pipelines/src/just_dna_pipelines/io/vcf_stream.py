@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io.bgzf_inflate import NotBgzf, bgzf_pieces
 from just_dna_pipelines.io.vcf_limits import ReadLimits
 
 CHUNK = 1 << 20  # decompressed piece size; a piece never exceeds the line limit (see check_text_bounds)
@@ -27,12 +28,13 @@ def is_gzip(path: Path) -> bool:
         return handle.read(2) == GZIP_MAGIC
 
 
-def _inflate(path: Path, piece: int) -> Iterator[bytes]:
-    """Inflate every gzip member (BGZF is many) in pieces of at most `piece` bytes, never more at once."""
+def _inflate(path: Path, piece: int, offset: int = 0) -> Iterator[bytes]:
+    """Inflate every gzip member from `offset` on with zlib, in pieces of at most `piece` bytes."""
     inflater = zlib.decompressobj(31)
     pending = b""
     member_open = False
     with path.open("rb") as handle:
+        handle.seek(offset)
         while True:
             if not pending:
                 pending = handle.read(READ_SIZE)
@@ -55,6 +57,16 @@ def _inflate(path: Path, piece: int) -> Iterator[bytes]:
         raise VcfError(f"{path.name} is truncated (its gzip data ends early)")
 
 
+def _gzip(path: Path, piece: int) -> Iterator[bytes]:
+    """Inflate a gzip file: BGZF blocks with libdeflate while they last (fast), then zlib for the rest."""
+    for item in bgzf_pieces(path):
+        if isinstance(item, NotBgzf):
+            yield from _inflate(path, piece, item.offset)
+            return
+        for at in range(0, len(item), piece):
+            yield item[at : at + piece] if len(item) > piece else item
+
+
 def _plain(path: Path, piece: int) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(piece):
@@ -65,7 +77,7 @@ def decompressed_chunks(path: Path, limits: ReadLimits) -> Iterator[bytes]:
     """The file's bytes, inflated when gzipped, in pieces no longer than the line limit; refuse past the size limit."""
     piece = min(CHUNK, limits.max_line_bytes)
     total = 0
-    for chunk in (_inflate if is_gzip(path) else _plain)(path, piece):
+    for chunk in (_gzip if is_gzip(path) else _plain)(path, piece):
         total += len(chunk)
         if total > limits.max_decompressed_bytes:
             raise VcfError(
@@ -114,11 +126,20 @@ class TextShape:
     blank_lines: int  # empty lines (tolerated between records, never records)
 
 
-def _blank_lines(window: bytes, new_from: int) -> int:
-    """Empty lines ending in `window[new_from:]` (the window starts with the previous piece's last bytes)."""
-    if b"\n\n" not in window and b"\n\r\n" not in window:
-        return 0
-    return sum(1 for match in BLANK_LINE.finditer(window) if match.end() > new_from)
+def _blank_lines(tail: bytes, chunk: bytes) -> int:
+    """Empty lines (or just "\r") ending in `chunk`; `tail` is the end of the previous piece.
+
+    The common case costs one search: a piece without "\n\n" (nor "\n\r\n" when it has a "\r") has none.
+    """
+    count = 0
+    if b"\n\n" in chunk or (b"\r" in chunk and b"\n\r\n" in chunk):
+        count = sum(1 for _ in BLANK_LINE.finditer(chunk))
+    edge = tail + chunk[:2]
+    if b"\n" in tail:  # a blank line whose preceding newline ends the previous piece
+        count += sum(
+            1 for m in BLANK_LINE.finditer(edge) if m.end() > len(tail) and m.start() - 1 < len(tail)
+        )
+    return count
 
 
 def check_text_bounds(path: Path, limits: ReadLimits) -> TextShape:
@@ -133,7 +154,7 @@ def check_text_bounds(path: Path, limits: ReadLimits) -> TextShape:
     for chunk in decompressed_chunks(path, limits):
         size += len(chunk)
         lines += chunk.count(b"\n")
-        blanks += _blank_lines(previous + chunk, len(previous))
+        blanks += _blank_lines(previous, chunk)
         previous = chunk[-2:]
         first = chunk.find(b"\n")
         if first < 0:

@@ -28,8 +28,9 @@ def vcf(tmp_path: Path, *records: str, header: str = HEADER, name: str = "in.vcf
     return path
 
 
-def rows(tmp_path: Path, *records: str, **kwargs) -> list[dict]:
-    result = normalize_vcf(vcf(tmp_path, *records), tmp_path / "out.parquet", **kwargs)
+def rows(tmp_path: Path, *records: str, header: str = HEADER, **kwargs) -> list[dict]:
+    kwargs.setdefault("sample_column", "S1")  # the default skips a sample without calls; these tests read S1
+    result = normalize_vcf(vcf(tmp_path, *records, header=header), tmp_path / "out.parquet", **kwargs)
     return pl.read_parquet(result.output).to_dicts()
 
 
@@ -68,10 +69,10 @@ def test_columns_chrom_rsid_depth_quality(tmp_path: Path) -> None:
 
 
 def test_filters_are_configurable(tmp_path: Path) -> None:
-    records = ["chr1 100 . A G 10 PASS . GT:DP 0/1:5", "chr1 200 . A G 60 PASS . GT:DP 0/1:30"]
+    records = ["chr1 100 . A G 10 PASS . GT:DP 0/1:5 0/0:5", "chr1 200 . A G 60 PASS . GT:DP 0/1:30 0/0:5"]
     got = rows(tmp_path, *records, filters=VcfFilters(min_depth=10, min_quality=20))
     assert [r["passes_filters"] for r in got] == [False, True]
-    got = rows(tmp_path, "chr1 100 . A G 10 LowQual . GT 0/1", filters=VcfFilters(passing_filters=None))
+    got = rows(tmp_path, "chr1 100 . A G 10 LowQual . GT 0/1 0/0", filters=VcfFilters(passing_filters=None))
     assert got[0]["passes_filters"] is True
 
 
@@ -89,7 +90,11 @@ def test_second_sample_by_name(tmp_path: Path) -> None:
         ("", "is empty"),
         ("hello world\n", "not a VCF"),
         (HEADER, "no records"),
-        (HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', ""), "no GT"),
+        (
+            HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
+            + "chr1\t1\t.\tA\tG\t.\t.\t.\tDP\t4\t5\n",
+            "no GT",
+        ),
         (
             "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t1\t.\tA\tG\t.\t.\t.\n",
             "no sample",
@@ -214,3 +219,38 @@ def test_plain_gzip_cannot_be_indexed_so_it_is_read_whole(tmp_path: Path) -> Non
     path.write_bytes(gzip.compress(text.encode()))
     result = normalize_vcf(path, tmp_path / "o.parquet", sites=pl.DataFrame({"chrom": ["1"], "start": [100]}))
     assert result.mode == "full" and result.records == 1
+
+
+@pytest.mark.parametrize(
+    ("gt", "genotype", "zygosity"),
+    [
+        ("/0|1", ["A", "G"], "het"),
+        ("|1/1", ["G", "G"], "hom_alt"),
+        ("/0", ["A"], "hemizygous"),
+        ("|0", ["A"], "hemizygous"),
+        ("/./1", None, "no_call"),
+        ("|.", None, "no_call"),
+        ("0|0|1", None, "no_call"),  # triploid: not a diploid call
+    ],
+)
+def test_vcf44_explicit_phasing_is_read(tmp_path: Path, gt: str, genotype, zygosity: str) -> None:
+    (row,) = rows(tmp_path, f"chr1 100 . A G 50 PASS . GT {gt} 0/0")
+    assert (row["gt"], row["genotype"], row["zygosity"]) == (gt, genotype, zygosity)
+
+
+def test_gt_not_first_in_format_is_no_call(tmp_path: Path) -> None:
+    (row,) = rows(tmp_path, "chr1 100 . A G 50 PASS . DP:GT 20:1/1 5:0/0")
+    assert (row["gt"], row["zygosity"]) == (None, "no_call")
+
+
+def test_gt_used_but_not_declared_is_read(tmp_path: Path) -> None:
+    header = HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
+    (row,) = rows(tmp_path, "chr1 100 . A G 50 PASS . GT 1/1 0/0", header=header)
+    assert (row["genotype"], row["zygosity"]) == (["G", "G"], "hom_alt")
+
+
+def test_a_latin1_byte_in_info_does_not_refuse_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.vcf"
+    path.write_bytes(HEADER.encode() + b"chr1\t100\t.\tA\tG\t50\tPASS\tNOTE=caf\xe9\tGT\t0/1\t0/0\n")
+    result = normalize_vcf(path, tmp_path / "out.parquet", sample_column="S1")
+    assert (result.records, pl.read_parquet(result.output)["genotype"].to_list()) == (1, [["A", "G"]])

@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.input_kind import detect_input_kind
 
 if TYPE_CHECKING:
     from just_dna_pipelines.io.vcf_header import VcfHeader
 
 MODULES_BUILD = "GRCh38"
-PEEK_RECORDS = 2000
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,9 @@ class InputFacts:
         str  # how module sites will be found: "as_is", "lifted", "rsid_only", "decided_when_annotating"
     )
     warnings: list[str] = field(default_factory=list)
+    default_sample: str | None = None  # VCFs: the sample read unless another is picked (controls skipped)
+    sample_calls: dict[str, int] | None = None  # VCFs: genotype calls per sample in the first records
+    malformed_records: int = 0  # VCFs: damaged records that will be skipped
 
 
 def _positions(build: str, chain_problem: str | None) -> tuple[str, list[str]]:
@@ -73,37 +74,19 @@ def _chain_problem() -> str | None:
 
 
 def validated_vcf(path: Path) -> tuple[VcfHeader, int]:
-    """The header and record count of a VCF/BCF with a sample and GT, every record read; VcfError (one line) if not."""
-    from just_dna_pipelines.io.vcf_count import count_records
-    from just_dna_pipelines.io.vcf_header import read_vcf_header
-    from just_dna_pipelines.io.vcf_normalize import choose_sample
+    """The header and record count of a VCF/BCF with a sample and GT, every record read within the read
+    limits; VcfError (one line) if not."""
+    from just_dna_pipelines.io.vcf_inspect import inspect_vcf_file
 
-    header = read_vcf_header(path)
-    choose_sample(header, None)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
-    count = count_records(header)
-    if count == 0:
-        raise VcfError(f"{path.name} has a header but no records")
-    return header, count
-
-
-def vcf_has_rsids(header: VcfHeader) -> bool:
-    """Whether the first records of a VCF/BCF carry rsIDs in ID."""
-    if header.container == "bcf":
-        from just_dna_pipelines.io.vcf_index import first_records_have_rsids
-
-        return first_records_have_rsids(header)
-    import polars as pl
-
-    from just_dna_pipelines.io.vcf_normalize import scan_vcf_text
-
-    ids = scan_vcf_text(header.path, with_header=False).select(pl.nth(2)).head(PEEK_RECORDS).collect()
-    return bool(ids.to_series().str.contains(r"(^|;)rs[0-9]+(;|$)").any())
+    inspection = inspect_vcf_file(path)
+    return inspection.preview.header, inspection.counts.records
 
 
 def _inspect_vcf(path: Path) -> InputFacts:
-    header, count = validated_vcf(path)
+    from just_dna_pipelines.io.vcf_inspect import inspect_vcf_file
+
+    inspection = inspect_vcf_file(path)
+    header = inspection.preview.header
     problem = _chain_problem() if header.genome_build == "GRCh37" else None
     positions, notes = _positions(header.genome_build, problem)
     return InputFacts(
@@ -111,14 +94,17 @@ def _inspect_vcf(path: Path) -> InputFacts:
         input_kind="vcf",
         vendor=None,
         samples=header.samples,
-        record_count=count,
+        record_count=inspection.counts.records,
         genome_build=header.genome_build,
         contig_naming=header.contig_naming,
-        is_gvcf=header.is_gvcf,
-        has_rsids=vcf_has_rsids(header) if positions != "as_is" else None,
+        is_gvcf=inspection.preview.is_gvcf,
+        has_rsids=inspection.preview.peek.with_rsids if positions != "as_is" else None,
         call_rate=None,
         positions=positions,
-        warnings=[*header.warnings, *notes],
+        warnings=[*inspection.warnings, *notes],
+        default_sample=inspection.preview.default_sample,
+        sample_calls=inspection.sample_calls(),
+        malformed_records=inspection.counts.malformed,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.errors import ModuleSourceError, VcfError
-from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal, validated_vcf
+from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
@@ -72,6 +72,12 @@ class VcfFacts:
     contig_naming: str  # "chr", "plain" or "unknown"
     is_gvcf: bool
     warnings: list[str]
+    # The sample to preselect: the first that is not a control (BLANK, NTC, water, empty name) and has calls.
+    default_sample: str = ""
+    # Per sample, how many of the first 10,000 records give it a genotype (None past 64 samples).
+    sample_calls: dict[str, int] | None = None
+    # Damaged records that reading skips (a file with more than 1 % of them is refused).
+    malformed_records: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,15 +91,28 @@ class ModuleCatalog:
 
 def inspect_vcf(path: Path) -> VcfFacts:
     """Validate a VCF at once (header, a sample with GT, every record readable); raise VcfError with one line if not."""
-    header, count = validated_vcf(path)
-    warnings = list(header.warnings)
+    from just_dna_pipelines.io.vcf_inspect import inspect_vcf_file
+
+    inspection = inspect_vcf_file(path)
+    preview = inspection.preview
+    header = preview.header
+    warnings = list(inspection.warnings)
     if header.genome_build == "GRCh37":
         warnings.append(
             "this VCF is GRCh37 (hg19); modules use GRCh38 positions, which are lifted to GRCh37 when a "
             "liftover chain is available (inspect_input says whether it is)"
         )
     return VcfFacts(
-        path, header.samples, count, header.genome_build, header.contig_naming, header.is_gvcf, warnings
+        path=path,
+        samples=header.samples,
+        record_count=inspection.counts.records,
+        genome_build=header.genome_build,
+        contig_naming=header.contig_naming,
+        is_gvcf=preview.is_gvcf,
+        warnings=warnings,
+        default_sample=preview.default_sample,
+        sample_calls=inspection.sample_calls(),
+        malformed_records=inspection.counts.malformed,
     )
 
 

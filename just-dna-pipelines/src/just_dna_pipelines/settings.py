@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Bounds on a consumer DNA-test raw file (once decompressed): total size and the longest line.
     raw_max_bytes: int = 2 * 1024 * 1024 * 1024
     raw_max_line_bytes: int = 64 * 1024
+    # Bounds on reading an input VCF, checked before anything is buffered: a gzip bomb or a single huge
+    # line is refused instead of exhausting memory. Real single-sample VCFs and gVCFs stay far below both.
+    max_decompressed_gb: float = Field(default=64.0, gt=0)
+    max_line_mb: float = Field(default=16.0, gt=0)
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""

@@ -93,9 +93,10 @@ def _vcf_table(
         "no_calls": result.no_calls,
         "ref_blocks": result.ref_blocks,
         "contig_naming": header.contig_naming,
-        "is_gvcf": header.is_gvcf,
+        "is_gvcf": result.is_gvcf,  # by its header, or by reference blocks among its records
+        "malformed_records": result.malformed_records,
         "filters": result.filters.describe(),
-        "warnings": list(header.warnings),
+        "warnings": list(result.warnings),
         "read_mode": result.mode,
         "chromosomes": result.chromosomes,
     }
@@ -123,6 +124,7 @@ def _array_table(path: Path, output: Path) -> tuple[dict[str, Any], str | None]:
         "ref_blocks": 0,
         "contig_naming": "plain",
         "is_gvcf": False,
+        "malformed_records": 0,  # a raw file with damaged rows is refused whole (raw_normalize)
         "filters": {},
         "warnings": list(result.warnings),
         "read_mode": "full",

@@ -33,7 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--user", required=True, help="user name (the partition's first part)")
     parser.add_argument("--sample", help="sample name (default: the file's stem)")
-    parser.add_argument("--sample-column", help="which sample of a multi-sample VCF (default: the first)")
+    parser.add_argument(
+        "--sample-column",
+        help="which sample of a multi-sample VCF (default: the first that is not a control such as BLANK or NTC)",
+    )
     parser.add_argument("--modules", help="comma-separated module names (default: all available)")
     parser.add_argument("--modules-source", help="hf://OWNER/REPO, a local folder, or demo")
     parser.add_argument("--engine", choices=["polars", "duckdb"], default="polars")
@@ -103,26 +106,44 @@ def run(args: argparse.Namespace) -> int:
     modules, modules_source = _chosen_modules(args)
     vcf = _fetch_input(args)
     sample = args.sample or sample_name_from_filename(vcf.name)
-    _check_input(vcf, args.sample_column)
+    _check_input(args, vcf)
     return _execute(args, vcf, sample, modules, modules_source)
 
 
-def _check_input(path: Path, sample_column: str | None) -> None:
-    """Refuse at once, in one line, what no run could read (before any run or partition exists)."""
+def _check_input(args: argparse.Namespace, path: Path) -> None:
+    """Refuse at once, in one line, what no run could read (before any run or partition exists); for a VCF
+    name the sample that will be read and pin it for the run."""
     from just_dna_pipelines.io.input_kind import describe_array_source, detect_input_kind
+    from just_dna_pipelines.io.vcf_preview import preview_vcf
 
     if detect_input_kind(path) == "array":
-        if sample_column is not None:
+        if args.sample_column is not None:
             raise PipelineError("--sample-column applies to VCFs; a DNA-test raw file holds one person")
         describe_array_source(path)
         return
-    from just_dna_pipelines.io.vcf_header import read_vcf_header
-    from just_dna_pipelines.io.vcf_normalize import choose_sample
+    preview = preview_vcf(path, args.sample_column)
+    _print_sample_choice(preview.header.samples, preview.sample_column, args.sample_column is not None)
+    args.sample_column = preview.sample_column  # the run reads exactly the sample named here
 
-    header = read_vcf_header(path)
-    choose_sample(header, sample_column)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
+
+def _print_sample_choice(samples: list[str], chosen: str, asked: bool) -> None:
+    """Name the sample read from a multi-sample VCF, and how to pick another."""
+    from just_dna_pipelines.io.vcf_samples import list_samples, looks_like_control
+
+    if len(samples) < 2:
+        return
+    how = "as asked" if asked else "by default"
+    skipped = [name for name in samples[: samples.index(chosen)] if looks_like_control(name)]
+    note = (
+        f" ({', '.join(n or '(empty name)' for n in skipped)} skipped as controls)"
+        if skipped and not asked
+        else ""
+    )
+    print(
+        f"reading sample {chosen} {how}{note}; the file has {len(samples)}: {list_samples(samples)}; "
+        "pick another with --sample-column NAME",
+        flush=True,
+    )
 
 
 def _execute(

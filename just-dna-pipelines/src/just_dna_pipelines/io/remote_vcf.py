@@ -23,7 +23,7 @@ def zenodo_api_url(url: str) -> str:
     parsed = urlparse(url)
     match = ZENODO_RECORD.search(parsed.path)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or not match:
-        raise PipelineError(f"not a Zenodo record URL: {url!r} (expected https://zenodo.org/records/NUMBER)")
+        raise PipelineError(f"not a Zenodo record URL: {url} (expected https://zenodo.org/records/NUMBER)")
     return f"{parsed.scheme}://{parsed.netloc}/api/records/{match.group(1)}"
 
 
@@ -63,7 +63,7 @@ def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str
     """Download `OWNER/REPO/PATH/IN/REPO.vcf.gz` from a Hugging Face dataset into `folder`."""
     parts = spec.removeprefix("hf://").split("/", 2)
     if len(parts) < 3 or not is_vcf_name(parts[2].rsplit("/", 1)[-1]):
-        raise PipelineError(f"--hf-source wants OWNER/REPO/PATH/TO/FILE.vcf.gz, got {spec!r}")
+        raise PipelineError(f"--hf-source wants OWNER/REPO/PATH/TO/FILE.vcf.gz, got {spec}")
     from just_dna_pipelines.modules.sources import hub_is_reachable
 
     if offline or not hub_is_reachable(endpoint):

@@ -1,19 +1,18 @@
-"""Use a VCF's tabix/CSI index: per-contig record counts, and reading only chosen sites."""
+"""Use a VCF's tabix/CSI index: per-contig record counts, and reading only chosen sites.
+
+Every failure here means "read the whole file instead", never a refusal: an index is a shortcut, and a
+readable file is never refused for its index (older tabix wrote indexes without the per-contig counts).
+"""
 
 from __future__ import annotations
 
 import gzip
-import re
 from pathlib import Path
 
 import polars as pl
 
-from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.genome_build import normalize_chrom
-from just_dna_pipelines.io.vcf_header import VcfHeader
-
-RSID = re.compile(r"(^|;)rs\d+(;|$)")
-PEEK_RECORDS = 2000
+from just_dna_pipelines.io.htslib_quiet import quiet_htslib
 
 
 def index_path(path: Path) -> Path | None:
@@ -32,69 +31,56 @@ def is_bgzf(path: Path) -> bool:
     return len(head) == 18 and head[:2] == b"\x1f\x8b" and head[3] & 4 != 0 and head[12:14] == b"BC"
 
 
-def indexed_view(path: Path, workdir: Path) -> Path | None:
-    """A path to `path` with a usable index: the file itself when indexed, else a link in `workdir` indexed
-    there (bgzipped, sorted files only; a few seconds for a whole genome). None when it cannot be indexed."""
-    if index_path(path) is not None:
-        return path
-    if not is_bgzf(path):
-        return None
-    import pysam
+def _is_bcf(path: Path) -> bool:
+    with gzip.open(path, "rb") as handle:
+        return handle.read(3) == b"BCF"
 
-    link = workdir / "input.vcf.gz"
+
+def _build_index(path: Path, workdir: Path) -> Path | None:
+    """Index a link to `path` in `workdir` (a few seconds for a whole genome); None when it cannot be indexed."""
+    import pysam
+    import pysam.bcftools
+
+    bcf = _is_bcf(path)
+    link = workdir / ("input.bcf" if bcf else "input.vcf.gz")
     link.symlink_to(path.resolve())
-    # htslib prints its own complaints about damaged files to stderr; the full read reports them as one line.
-    previous = pysam.set_verbosity(0)
-    try:
-        pysam.tabix_index(str(link), preset="vcf", keep_original=True, force=True)
-    except (OSError, ValueError):
-        return None  # unsorted or damaged: the full read says what is wrong
-    finally:
-        pysam.set_verbosity(previous)
+    with quiet_htslib():
+        try:
+            if bcf:
+                pysam.bcftools.index(str(link))
+            else:
+                pysam.tabix_index(str(link), preset="vcf", keep_original=True, force=True)
+        except (OSError, ValueError, pysam.utils.SamtoolsError):
+            return None  # unsorted or damaged: the full read says what is wrong
     return link
 
 
-def indexed_contig_counts(path: Path) -> dict[str, int]:
-    """Records per contig, read from the index (no decompression)."""
+def indexed_view(path: Path, workdir: Path) -> Path | None:
+    """A path to `path` whose index gives per-contig counts: the file itself when its own index does, else
+    a link in `workdir` indexed there (bgzipped, sorted files). None when no such index can be had."""
+    if index_path(path) is not None and indexed_contig_counts(path) is not None:
+        return path
+    if not is_bgzf(path):
+        return None
+    return _build_index(path, workdir)
+
+
+def indexed_contig_counts(path: Path) -> dict[str, int] | None:
+    """Records per contig, read from the index (no decompression); None when the index has no counts."""
     import pysam.bcftools
 
-    try:
-        text = str(pysam.bcftools.index("-s", str(path)))
-    except pysam.utils.SamtoolsError as exc:
-        raise VcfError(
-            f"the index of {path.name} is unreadable ({str(exc).strip().splitlines()[-1]})"
-        ) from None
+    with quiet_htslib():
+        try:
+            text = str(pysam.bcftools.index("-s", str(path)))
+        except pysam.utils.SamtoolsError:
+            return None
     counts: dict[str, int] = {}
     for line in text.strip().splitlines():
-        name, _, count = line.split("\t")
-        counts[name] = int(count)
+        fields = line.split("\t")
+        if len(fields) != 3 or not fields[2].isdigit():
+            return None
+        counts[fields[0]] = int(fields[2])
     return counts
-
-
-def first_records_have_rsids(header: VcfHeader) -> bool:
-    """Whether the first records carry rsIDs in ID (a peek: rsid-only module sites then need a full read)."""
-    if header.container == "bcf":
-        import pysam
-
-        with pysam.VariantFile(str(header.path)) as bcf:
-            for number, record in enumerate(bcf):
-                if number >= PEEK_RECORDS:
-                    break
-                if record.id and RSID.search(record.id):
-                    return True
-        return False
-    with gzip.open(header.path, "rt") as handle:
-        seen = 0
-        for line in handle:
-            if line.startswith("#"):
-                continue
-            fields = line.split("\t", 3)
-            if len(fields) > 2 and RSID.search(fields[2]):
-                return True
-            seen += 1
-            if seen >= PEEK_RECORDS:
-                break
-    return False
 
 
 def write_regions_file(sites: pl.DataFrame, contigs: list[str], target: Path) -> int:
@@ -113,13 +99,18 @@ def write_regions_file(sites: pl.DataFrame, contigs: list[str], target: Path) ->
     return regions.height
 
 
-def extract_sites(path: Path, regions_file: Path, out_vcf: Path) -> None:
-    """Write the records overlapping the regions (header included) as VCF text, using the index."""
+def extract_sites(path: Path, regions_file: Path, out_vcf: Path) -> bool:
+    """Write the records overlapping the regions (header included) as VCF text, using the index.
+
+    False when htslib cannot (a header it refuses, a damaged block): the caller then reads every record.
+    """
     import pysam.bcftools
 
-    try:
-        pysam.bcftools.view("-R", str(regions_file), "-Ov", "-o", str(out_vcf), str(path), catch_stdout=False)
-    except pysam.utils.SamtoolsError as exc:
-        raise VcfError(
-            f"could not read sites from {path.name} ({str(exc).strip().splitlines()[-1]})"
-        ) from None
+    with quiet_htslib():
+        try:
+            pysam.bcftools.view(
+                "-R", str(regions_file), "-Ov", "-o", str(out_vcf), str(path), catch_stdout=False
+            )
+        except pysam.utils.SamtoolsError:
+            return False
+    return True

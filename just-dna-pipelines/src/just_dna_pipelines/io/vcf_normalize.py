@@ -3,12 +3,13 @@
 Output columns: chrom (no `chr`; chrM -> MT), start (1-based), end (gVCF reference blocks; else = start),
 ref, alts (list), rsid, qual, filter, gt (raw), genotype (sorted allele strings; null for no-calls),
 zygosity (hom_ref, het, hom_alt, hemizygous, no_call), dp, gq, passes_filters, ref_block.
+Damaged records (wrong number of columns, no position) are skipped and counted.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -16,10 +17,24 @@ import polars as pl
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.atomic import atomic_path
 from just_dna_pipelines.io.genome_build import normalize_chrom
+from just_dna_pipelines.io.vcf_bcf import bcf_as_vcf
+from just_dna_pipelines.io.vcf_count import check_bounds
 from just_dna_pipelines.io.vcf_filters import VcfFilters
-from just_dna_pipelines.io.vcf_header import VcfHeader, read_vcf_header
+from just_dna_pipelines.io.vcf_header import VcfHeader
+from just_dna_pipelines.io.vcf_limits import ReadLimits, read_limits
+from just_dna_pipelines.io.vcf_peek import REF_BLOCK_ALTS
+from just_dna_pipelines.io.vcf_preview import VcfPreview, preview_vcf
+from just_dna_pipelines.io.vcf_records import (
+    check_damage,
+    describe_read_error,
+    is_blank,
+    is_malformed,
+    sample_field,
+    scan_records,
+)
+from just_dna_pipelines.io.vcf_samples import choose_sample
 
-SYMBOLIC_REF_ALTS = ("<NON_REF>", "<*>", "*")
+__all__ = ["NormalizedVcf", "choose_sample", "normalize_vcf", "normalized_calls"]
 
 
 @dataclass(frozen=True)
@@ -36,76 +51,61 @@ class NormalizedVcf:
     output: Path
     mode: str = "full"  # "full": every record; "module_sites": only records at the given sites, via the index
     chromosomes: list[str] | None = None  # chromosomes with records (from the index in "module_sites" mode)
+    malformed_records: int = 0  # damaged records skipped (among those read: all, or the module sites')
+    is_gvcf: bool = False  # gVCF by its header or by reference blocks among its records
+    warnings: list[str] = field(default_factory=list)
 
 
-def choose_sample(header: VcfHeader, sample_column: str | None) -> str:
-    """The sample to read: the one named, else the first; raise VcfError when there is none."""
-    if not header.samples:
-        raise VcfError(f"{header.path.name} has no sample columns (a sites-only VCF carries no genotypes)")
-    if sample_column is None:
-        return header.samples[0]
-    if sample_column not in header.samples:
-        raise VcfError(
-            f"sample {sample_column!r} is not in {header.path.name}; samples: {', '.join(header.samples)}"
-        )
-    return sample_column
-
-
-def scan_vcf_text(source: Path, *, with_header: bool = True) -> pl.LazyFrame:
-    """Lazily scan VCF text (plain or gzipped) as strings: the `#CHROM` line as header, or no header at all.
-
-    Pitfalls avoided: no type inference ("." in QUAL), no quoting (INFO may hold quotes).
-    """
-    return pl.scan_csv(
-        source,
-        separator="\t",
-        comment_prefix="##" if with_header else "#",
-        has_header=with_header,
-        infer_schema=False,
-        quote_char=None,
-        truncate_ragged_lines=not with_header,
-    )
-
-
-def _field_position(field: str) -> pl.Expr:
+def _format_position(field_name: str) -> pl.Expr:
     """0-based position of a key in FORMAT (null when absent), by plain string search: no per-row lists."""
     padded = pl.concat_str([pl.lit(":"), pl.col("FORMAT"), pl.lit(":")])
-    found = padded.str.find(f":{field}:", literal=True)
+    found = padded.str.find(f":{field_name}:", literal=True)
     return padded.str.slice(0, found).str.count_matches(":", literal=True)
 
 
-def _format_value(field: str) -> pl.Expr:
+def _format_value(field_name: str) -> pl.Expr:
     """A FORMAT field's value for the chosen sample, found by the field's position in FORMAT."""
-    return pl.col("SAMPLE").str.split(":").list.get(_field_position(field), null_on_oob=True)
+    return pl.col("SAMPLE").str.split(":").list.get(_format_position(field_name), null_on_oob=True)
 
 
 def _int_or_null(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Int64, strict=False)
 
 
-def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfFilters) -> pl.LazyFrame:
-    """The lazy normalization query over a VCF text file (plain or gzipped).
+def _with_genotype(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the raw GT (`gt`), the sorted allele list (`genotype`) and the `zygosity` of the chosen sample.
 
-    Measured choices for whole genomes: GT indices cut with `split_exact` (not regexes), alleles looked up
-    in one REF,ALT list, the genotype built as one sorted "a,b" string split once, zygosity from the
-    indices alone; each costs about a parse's worth of CPU or less.
+    GT counts only when FORMAT starts with it (as the spec requires); a VCF 4.4 leading phase mark
+    (`/0|1`, `|0`) is dropped; more than two alleles is not a diploid call, so no call. Each step is its own
+    `with_columns` stage: Polars then computes every intermediate once (written as one nested expression,
+    it recomputed the split for every use and cost a whole genome about 9 s of CPU more).
+    Measured choices: indices cut with `split_exact` (not regexes), alleles looked up in one REF,ALT list,
+    the genotype built as one sorted "a,b" string split once, zygosity from the indices alone.
     """
-    wanted = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "FORMAT", sample]
-    if header.is_gvcf:
-        wanted.append("INFO")
-    frame = scan_vcf_text(source).select(pl.col(wanted)).rename({"#CHROM": "CHROM", sample: "SAMPLE"})
-
-    gt = pl.col("SAMPLE").str.split_exact(":", 1).struct.field("field_0")
-    indices = gt.str.replace("|", "/", literal=True).str.split_exact("/", 1)
-    first_index = indices.struct.field("field_0").cast(pl.Int64, strict=False)
-    second_raw = indices.struct.field("field_1")
-    second_index = second_raw.cast(pl.Int64, strict=False)
-    alleles = pl.concat_str([pl.col("REF"), pl.lit(","), pl.col("ALT")]).str.split(",")
-    first = alleles.list.get(first_index, null_on_oob=True)
-    second = alleles.list.get(second_index, null_on_oob=True)
-    haploid = second_raw.is_null()
+    has_gt = (pl.col("FORMAT") == "GT") | pl.col("FORMAT").str.starts_with("GT:")
+    raw = pl.col("SAMPLE").str.split_exact(":", 1).struct.field("field_0")
+    frame = frame.with_columns(pl.when(has_gt).then(raw).alias("gt"))
+    cut = (
+        pl.col("gt")
+        .str.strip_chars_start("/|")
+        .str.replace_all("|", "/", literal=True)
+        .str.split_exact("/", 2)
+    )
+    frame = frame.with_columns(cut.alias("_cut")).with_columns(
+        pl.col("_cut").struct.field("field_0").cast(pl.Int64, strict=False).alias("_i1"),
+        pl.col("_cut").struct.field("field_1").cast(pl.Int64, strict=False).alias("_i2"),
+        pl.col("_cut").struct.field("field_1").is_null().alias("_haploid"),
+        pl.col("_cut").struct.field("field_2").is_not_null().alias("_polyploid"),
+        pl.concat_str([pl.col("REF"), pl.lit(","), pl.col("ALT")]).str.split(",").alias("_alleles"),
+    )
+    frame = frame.with_columns(
+        pl.col("_alleles").list.get(pl.col("_i1"), null_on_oob=True).alias("_a1"),
+        pl.col("_alleles").list.get(pl.col("_i2"), null_on_oob=True).alias("_a2"),
+    )
+    first, second, i1, i2 = pl.col("_a1"), pl.col("_a2"), pl.col("_i1"), pl.col("_i2")
+    haploid, polyploid = pl.col("_haploid"), pl.col("_polyploid")
     genotype = (
-        pl.when(first.is_null())
+        pl.when(first.is_null() | polyploid)
         .then(pl.lit(None, dtype=pl.String))
         .when(haploid)
         .then(first)
@@ -117,16 +117,61 @@ def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfF
         .str.split(",")
     )
     zygosity = (
-        pl.when(first_index.is_null() | (~haploid & second_index.is_null()))
+        pl.when(i1.is_null() | polyploid | (~haploid & i2.is_null()))
         .then(pl.lit("no_call"))
         .when(haploid)
         .then(pl.lit("hemizygous"))
-        .when(first_index != second_index)
+        .when(i1 != i2)
         .then(pl.lit("het"))
-        .when(first_index == 0)
+        .when(i1 == 0)
         .then(pl.lit("hom_ref"))
         .otherwise(pl.lit("hom_alt"))
     )
+    return frame.with_columns(genotype.alias("genotype"), zygosity.alias("zygosity"))
+
+
+def _with_blocks(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Add `ref_block` (a gVCF reference block) and `end` (where it ends; else the start), from the records.
+
+    A block has ALT <*> or <NON_REF> (DeepVariant, GATK), or ALT "." with an END (Illumina). INFO is only
+    searched on candidate rows.
+    """
+    alt = pl.col("ALT")
+    symbolic = alt.is_in(list(REF_BLOCK_ALTS))
+    candidate_info = pl.when(symbolic | (alt == ".")).then(pl.col("INFO"))
+    frame = frame.with_columns(
+        symbolic.alias("_symbolic"),
+        candidate_info.str.extract(r"(?:^|;)END=(\d+)", 1).cast(pl.Int64, strict=False).alias("_end"),
+    ).with_columns((pl.col("_symbolic") | ((alt == ".") & pl.col("_end").is_not_null())).alias("ref_block"))
+    end = (
+        pl.when(pl.col("ref_block"))
+        .then(pl.col("_end").fill_null(pl.col("start")))
+        .otherwise(pl.col("start"))
+    )
+    return frame.with_columns(end.alias("end"))
+
+
+def calls_from_records(
+    records: pl.LazyFrame, header: VcfHeader, sample: str, filters: VcfFilters, *, gvcf: bool
+) -> pl.LazyFrame:
+    """The normalization query over scanned records (see vcf_records.scan_records): well-formed ones only.
+
+    Reference blocks are looked for only in a gVCF (`gvcf`: its header or its first records say so): reading
+    INFO for every record of a plain VCF would cost a whole genome seconds for nothing. Damaged records are
+    dropped after the columns are built, which is cheaper than filtering the raw text columns first.
+    """
+    column = sample_field(header.samples.index(sample))
+    wanted = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "FORMAT"] + (["INFO"] if gvcf else [])
+    frame = records.select(
+        (~is_blank() & ~is_malformed(header)).alias("_keep"),
+        *(pl.col(name) for name in wanted),
+        pl.col(column).alias("SAMPLE"),
+    ).with_columns(pl.col("POS").cast(pl.Int64, strict=False).alias("start"))
+    frame = _with_genotype(frame)
+    if gvcf:
+        frame = _with_blocks(frame)
+    else:
+        frame = frame.with_columns(pl.lit(False).alias("ref_block"), pl.col("start").alias("end"))
     chrom = pl.col("CHROM").str.strip_prefix("chr").str.strip_prefix("Chr").str.strip_prefix("CHR")
     chrom = pl.when(chrom.is_in(["M", "m"])).then(pl.lit("MT")).otherwise(chrom)
     alts = (
@@ -134,13 +179,6 @@ def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfF
         .then(pl.lit([], dtype=pl.List(pl.String)))
         .otherwise(pl.col("ALT").str.split(","))
     )
-    start = pl.col("POS").cast(pl.Int64, strict=False)
-    if header.is_gvcf:
-        end = pl.col("INFO").str.extract(r"(?:^|;)END=(\d+)", 1).cast(pl.Int64, strict=False).fill_null(start)
-        ref_block = pl.col("ALT").str.split(",").list.eval(pl.element().is_in(SYMBOLIC_REF_ALTS)).list.all()
-    else:
-        end = start
-        ref_block = pl.lit(False)
     dp = _int_or_null(_format_value("DP")) if "DP" in header.format_fields else None
     gq = _int_or_null(_format_value("GQ")) if "GQ" in header.format_fields else None
     qual = pl.col("QUAL").cast(pl.Float64, strict=False)
@@ -154,45 +192,79 @@ def normalized_calls(source: Path, header: VcfHeader, sample: str, filters: VcfF
     if filters.min_quality is not None:
         passes = passes & (pl.col("qual").fill_null(0.0) >= filters.min_quality)
 
-    return frame.select(
-        chrom.alias("chrom"),
-        start.alias("start"),
-        end.alias("end"),
-        pl.col("REF").alias("ref"),
-        alts.alias("alts"),
-        rsid.alias("rsid"),
-        qual.alias("qual"),
-        pl.col("FILTER").alias("filter"),
-        gt.alias("gt"),
-        genotype.alias("genotype"),
-        zygosity.alias("zygosity"),
-        (dp if dp is not None else pl.lit(None, dtype=pl.Int64)).alias("dp"),
-        (gq if gq is not None else pl.lit(None, dtype=pl.Int64)).alias("gq"),
-        ref_block.alias("ref_block"),
-    ).with_columns(passes.alias("passes_filters"))
+    return (
+        frame.filter(pl.col("_keep"))
+        .select(
+            chrom.alias("chrom"),
+            pl.col("start"),
+            pl.col("end"),
+            pl.col("REF").alias("ref"),
+            alts.alias("alts"),
+            rsid.alias("rsid"),
+            qual.alias("qual"),
+            pl.col("FILTER").alias("filter"),
+            pl.col("gt"),
+            pl.col("genotype"),
+            pl.col("zygosity"),
+            (dp if dp is not None else pl.lit(None, dtype=pl.Int64)).alias("dp"),
+            (gq if gq is not None else pl.lit(None, dtype=pl.Int64)).alias("gq"),
+            pl.col("ref_block"),
+        )
+        .with_columns(passes.alias("passes_filters"))
+    )
 
 
-def bcf_as_vcf(path: Path, workdir: Path) -> Path:
-    """Convert a BCF to VCF text with the htslib bundled in pysam (BCF has no text to scan)."""
-    import pysam.bcftools
-
-    out = workdir / "converted.vcf"
-    try:
-        pysam.bcftools.view(str(path), "-Ov", "-o", str(out), catch_stdout=False)
-    except pysam.utils.SamtoolsError as exc:
-        raise VcfError(f"{path.name} is not a readable BCF ({str(exc).strip().splitlines()[-1]})") from None
-    return out
+def normalized_calls(
+    source: Path, header: VcfHeader, sample: str, filters: VcfFilters, *, gvcf: bool | None = None
+) -> pl.LazyFrame:
+    """The lazy normalization query over a VCF text file (plain or gzipped); `gvcf` defaults to the header's."""
+    gvcf = header.is_gvcf if gvcf is None else gvcf
+    return calls_from_records(scan_records(source, header), header, sample, filters, gvcf=gvcf)
 
 
-def site_reading_possible(header: VcfHeader, sites: pl.DataFrame | None) -> bool:
-    """Whether reading only `sites` loses nothing: a bgzipped VCF or a BCF, and no rsid-only site it could match."""
-    from just_dna_pipelines.io.vcf_index import first_records_have_rsids
-
-    if sites is None or header.container == "vcf":
+def site_reading_possible(preview: VcfPreview, sites: pl.DataFrame | None) -> bool:
+    """Whether reading only `sites` loses nothing: a bgzipped VCF or a BCF, no rsid-only site it could match,
+    and, for a gVCF, an END declared in the header (htslib finds the blocks covering a site only by it)."""
+    if sites is None or preview.header.container == "vcf":
         return False
-    if sites["start"].null_count() == 0:
-        return True
-    return not first_records_have_rsids(header)
+    if preview.is_gvcf and "END" not in preview.header.info_fields:
+        return False
+    return sites["start"].null_count() == 0 or not preview.peek.with_rsids
+
+
+def _record_lines(source: Path, limits: ReadLimits) -> int:
+    """Record lines of a (small) VCF text written by bcftools, for the damaged count of a site read."""
+    from just_dna_pipelines.io.vcf_header import read_vcf_header
+    from just_dna_pipelines.io.vcf_stream import check_text_bounds
+
+    if source.stat().st_size == 0:
+        return 0
+    shape = check_text_bounds(source, limits)
+    return shape.lines - read_vcf_header(source, limits).header_lines - shape.blank_lines
+
+
+def _read_sites(path: Path, sites: pl.DataFrame, workdir: Path) -> tuple[Path, dict[str, int]] | None:
+    """The records at `sites` as VCF text, and records per contig from the index; None to read everything."""
+    from just_dna_pipelines.io.vcf_index import (
+        extract_sites,
+        indexed_contig_counts,
+        indexed_view,
+        write_regions_file,
+    )
+
+    indexed = indexed_view(path, workdir)
+    if indexed is None:
+        return None
+    counts = indexed_contig_counts(indexed)
+    if counts is None:
+        return None
+    regions = workdir / "regions.tsv"
+    source = workdir / "sites.vcf"
+    if write_regions_file(sites, list(counts), regions) == 0:
+        source.write_text("")  # no site on the file's contigs: nothing to read
+    elif not extract_sites(indexed, regions, source):
+        return None
+    return source, counts
 
 
 def normalize_vcf(
@@ -202,59 +274,52 @@ def normalize_vcf(
     sample_column: str | None = None,
     filters: VcfFilters | None = None,
     sites: pl.DataFrame | None = None,
+    limits: ReadLimits | None = None,
 ) -> NormalizedVcf:
     """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it.
 
-    With `sites` (chrom, start) and a bgzipped VCF (indexed, or indexed here on the fly) or an indexed BCF,
-    only the records at those sites are read through the index, so the time hardly grows with genome size.
+    With `sites` (chrom, start) and a bgzipped VCF (indexed, or indexed here on the fly) or a BCF, only the
+    records at those sites are read through the index, so the time hardly grows with genome size; when the
+    index cannot give per-contig counts (older tabix) or cannot be built, every record is read instead.
     """
     filters = filters or VcfFilters()
-    header = read_vcf_header(path)
-    sample = choose_sample(header, sample_column)
-    if "GT" not in header.format_fields:
-        raise VcfError(f"{path.name} has no GT (genotype) FORMAT field")
+    limits = limits or read_limits()
+    preview = preview_vcf(path, sample_column, limits)
+    header, sample = preview.header, preview.sample_column
+    record_lines = check_bounds(header, limits)  # the whole file, before htslib or Polars hold a line of it
     contig_counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
-        from just_dna_pipelines.io.vcf_index import (
-            extract_sites,
-            indexed_contig_counts,
-            indexed_view,
-            write_regions_file,
-        )
-
-        indexed = indexed_view(path, Path(workdir)) if site_reading_possible(header, sites) else None
-        by_sites = indexed is not None
-        if indexed is not None and sites is not None:
-            contig_counts = indexed_contig_counts(indexed)
-            regions = Path(workdir) / "regions.tsv"
-            write_regions_file(sites, list(contig_counts), regions)
-            source = Path(workdir) / "sites.vcf"
-            extract_sites(indexed, regions, source)
+        by_sites = None
+        if sites is not None and site_reading_possible(preview, sites):
+            by_sites = _read_sites(path, sites, Path(workdir))
+        if by_sites is not None:
+            source, contig_counts = by_sites
+            record_lines = _record_lines(source, limits)
         else:
             source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
-        query = normalized_calls(source, header, sample, filters)
         with atomic_path(output) as tmp:
             try:
+                query = normalized_calls(source, header, sample, filters, gvcf=preview.is_gvcf)
                 query.sink_parquet(tmp, compression="zstd", statistics=True)
-            except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as exc:
+            except (pl.exceptions.PolarsError, OSError) as exc:
                 raise VcfError(describe_read_error(path, exc)) from None
-            summary = (
+            row = (
                 pl.scan_parquet(tmp)
                 .select(
                     pl.len().alias("records"),
                     pl.col("passes_filters").sum().alias("passing"),
                     (pl.col("zygosity") == "no_call").sum().alias("no_calls"),
                     pl.col("ref_block").sum().alias("ref_blocks"),
-                    pl.col("start").is_null().sum().alias("bad_positions"),
                 )
                 .collect()
+                .row(0, named=True)
             )
-            row = summary.row(0, named=True)
+            # Damaged = record lines read minus well-formed rows written: the same definition as at upload.
+            malformed = max(record_lines - int(row["records"]), 0)
             total = sum(contig_counts.values()) if by_sites else int(row["records"])
-            if total == 0:
+            if by_sites and total == 0:
                 raise VcfError(f"{path.name} has a header but no records")
-            if row["bad_positions"]:
-                raise VcfError(f"{path.name} has {row['bad_positions']} records with a non-numeric POS")
+            damage = check_damage(path, total, malformed)
     return NormalizedVcf(
         header=header,
         sample_column=sample,
@@ -266,18 +331,7 @@ def normalize_vcf(
         output=output,
         mode="module_sites" if by_sites else "full",
         chromosomes=sorted({normalize_chrom(c) for c, n in contig_counts.items() if n}) if by_sites else None,
+        malformed_records=malformed,
+        is_gvcf=preview.is_gvcf or bool(row["ref_blocks"]),
+        warnings=[*preview.warnings, *([damage] if damage else [])],
     )
-
-
-def describe_read_error(path: Path, exc: Exception) -> str:
-    """Turn a reader exception into one line the user can act on."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    lowered = text.lower()
-    if any(
-        word in lowered
-        for word in ("gzip", "deflate", "decompress", "eof", "end of file", "truncated", "corrupt")
-    ):
-        return f"{path.name} is truncated or a damaged gzip file ({text})"
-    if "field" in lowered or "column" in lowered:
-        return f"{path.name} has malformed VCF records ({text})"
-    return f"could not read {path.name}: {text}"

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from just_dna_pipelines.io.vcf_header import read_vcf_header
+from just_dna_pipelines.io.vcf_preview import preview_vcf
 
 HASH_CHUNK = 4 * 1024 * 1024
 
@@ -22,7 +22,8 @@ def sha256_of(path: Path) -> str:
 
 def describe_vcf_source(path: Path) -> dict[str, Any]:
     """Identity and header facts of an input VCF; raises VcfError when it is not a usable VCF."""
-    header = read_vcf_header(path)
+    preview = preview_vcf(path)
+    header = preview.header
     stat = path.stat()
     return {
         "path": str(path.resolve()),
@@ -34,6 +35,7 @@ def describe_vcf_source(path: Path) -> dict[str, Any]:
         "samples": header.samples,
         "genome_build": header.genome_build,
         "contig_naming": header.contig_naming,
-        "is_gvcf": header.is_gvcf,
-        "warnings": header.warnings,
+        "default_sample": preview.default_sample,
+        "is_gvcf": preview.is_gvcf,
+        "warnings": preview.warnings,
     }

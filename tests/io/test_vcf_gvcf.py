@@ -1,0 +1,88 @@
+"""gVCF reference blocks found from the records prove hom-ref sites, whatever the header says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
+from just_dna_pipelines.io.vcf_normalize import normalize_vcf
+
+# DeepVariant writes no ##GVCFBlock line and no <NON_REF>/<*> ALT header line.
+DEEPVARIANT_HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n"
+    '##INFO=<ID=END,Number=1,Type=Integer,Description="End position">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Quality">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNA12878\n"
+)
+RECORDS = {
+    "deepvariant": [
+        "chr1 1 . N <*> 0 . END=99 GT:GQ 0/0:50",
+        "chr1 100 . G A,<*> 50 PASS . GT:GQ 1/1:30",
+        "chr1 101 . C <*> 0 . END=299 GT:GQ 0/0:50",
+        "chr1 350 . A <*> 0 . END=450 GT:GQ 0/0:45",
+    ],
+    "illumina": [
+        "chr1 1 . N . . PASS END=99;BLOCKAVG_min30p3a GT:GQ 0/0:50",
+        "chr1 100 . G A 50 PASS . GT:GQ 1/1:30",
+        "chr1 101 . C . . PASS END=299;BLOCKAVG_min30p3a GT:GQ 0/0:50",
+        "chr1 350 . A . . PASS END=450;BLOCKAVG_min30p3a GT:GQ 0/0:45",
+    ],
+}
+ROWS = [
+    {"rsid": "rs1", "chrom": "1", "start": 100, "ref": "G", "genotype": ["A", "A"], "weight": 0.5},
+    {"rsid": "rs2", "chrom": "1", "start": 200, "ref": "T", "genotype": ["T", "T"], "weight": -0.3},
+    {"rsid": "rs3", "chrom": "1", "start": 300, "ref": "C", "genotype": ["C", "C"], "weight": 0.2},
+    {"rsid": "rs4", "chrom": "1", "start": 400, "ref": "G", "genotype": ["G", "G"], "weight": 0.35},
+]
+
+
+def write_module(root: Path) -> Path:
+    folder = root / "demo"
+    folder.mkdir(parents=True)
+    defaults = {"state": None, "priority": None, "conclusion": "", "gene": None, "category": None}
+    pl.DataFrame([defaults | row for row in ROWS], schema_overrides={"priority": pl.Float64}).write_parquet(
+        folder / "weights.parquet"
+    )
+    return root
+
+
+@pytest.mark.parametrize("caller", ["deepvariant", "illumina"])
+def test_blocks_without_header_markers_prove_hom_ref(tmp_path: Path, caller: str) -> None:
+    vcf = tmp_path / f"{caller}.g.vcf"
+    vcf.write_text(DEEPVARIANT_HEADER + "".join("\t".join(r.split()) + "\n" for r in RECORDS[caller]))
+    result = normalize_vcf(vcf, tmp_path / "calls.parquet")
+    assert not result.header.is_gvcf and result.is_gvcf and result.ref_blocks == 3
+    blocks = pl.read_parquet(result.output).filter("ref_block").select("start", "end").rows()
+    assert blocks == [(1, 99), (101, 299), (350, 450)]
+    out = tmp_path / "out"
+    out.mkdir()
+    sample = SampleContext(result.output, "GRCh38", has_rsids=False, is_gvcf=result.is_gvcf)
+    summary = annotate_sample(sample, write_module(tmp_path / "modules"), ["demo"], out)["demo"]
+    matched = pl.read_parquet(out / "demo_weights.parquet")
+    got = {r["rsid"]: r["evidence"] for r in matched.iter_rows(named=True)}
+    # rs1 is called; rs2 (200) and rs4 (400) lie in blocks; rs3 (300) lies in none, so it stays untested.
+    assert got == {"rs1": "call", "rs2": "inferred_hom_ref", "rs4": "inferred_hom_ref"}
+    assert summary["ledger"]["inferred_hom_ref"] == 2
+
+
+def test_real_deepvariant_gvcf_blocks_are_found(tmp_path: Path, genomes: Path) -> None:
+    vcf = (
+        genomes.parent
+        / "corpus"
+        / "vcf"
+        / "deepvariant__deepvariant__testdata__golden.postprocess_gvcf_output.head.g.vcf"
+    )
+    result = normalize_vcf(vcf, tmp_path / "calls.parquet")
+    frame = pl.read_parquet(result.output)
+    assert result.is_gvcf and result.ref_blocks == 28 and result.records == 50
+    first = frame.row(0, named=True)
+    assert (first["start"], first["end"], first["ref_block"], first["zygosity"]) == (
+        10000000,
+        10000116,
+        True,
+        "hom_ref",
+    )

@@ -1,0 +1,103 @@
+"""The quick look (header + first records): GT use, gVCF blocks from the records, the default sample."""
+
+from __future__ import annotations
+
+import pytest
+
+from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io.vcf_peek import is_called
+from just_dna_pipelines.io.vcf_preview import preview_vcf
+from just_dna_pipelines.io.vcf_samples import default_sample, looks_like_control
+
+from .conftest import MakeVcf
+
+
+def test_gt_used_but_not_declared_is_read_with_a_warning(make_vcf: MakeVcf) -> None:
+    preview = preview_vcf(make_vcf(["S"], ["chr1 5 . TA T 0 . . GT 0/1"], meta=""))
+    assert preview.peek.with_gt == 1
+    assert preview.warnings[-1] == (
+        "GT is used by the records but not declared by a ##FORMAT line; read as genotypes"
+    )
+
+
+def test_likelihoods_without_gt_say_what_to_do(make_vcf: MakeVcf) -> None:
+    meta = '##FORMAT=<ID=PL,Number=G,Type=Integer,Description="PL">\n'
+    with pytest.raises(
+        VcfError, match=r"has genotype likelihoods but no GT \(genotype calls\); call genotypes"
+    ):
+        preview_vcf(make_vcf(["S"], ["X 1 . A <*> 0 . DP=11 PL 0,15,100"], meta=meta))
+
+
+@pytest.mark.parametrize(
+    ("records", "is_gvcf"),
+    [
+        # DeepVariant: <*> blocks with END, no gVCF line in the header
+        (["chr20 100 . T <*> 0 . END=116 GT:GQ 0/0:50", "chr20 117 . C T,<*> 36 PASS . GT:GQ 0/1:34"], True),
+        # Illumina (Starling): ALT "." with END
+        (["chr21 19999929 . T . . PASS END=20000054;BLOCKAVG_min30p3a GT 0/0"], True),
+        # a plain VCF with a hom-ref site: ALT "." but no END
+        (["chr1 10 rs1 A . . PASS . GT 0/0", "chr1 20 rs2 C T . PASS . GT 0/1"], False),
+    ],
+)
+def test_gvcf_blocks_are_found_in_the_records(make_vcf: MakeVcf, records: list[str], is_gvcf: bool) -> None:
+    preview = preview_vcf(make_vcf(["S"], records))
+    assert not preview.header.is_gvcf  # the header alone does not say so
+    assert preview.is_gvcf is is_gvcf
+
+
+def test_the_default_sample_skips_a_blank_control(make_vcf: MakeVcf) -> None:
+    path = make_vcf(["BLANK", "NA12878", "NA12891"], ["chr22 5 . C G 50 . . GT 0/0 0/1 1/1"])
+    preview = preview_vcf(path)
+    assert (preview.default_sample, preview.sample_column) == ("NA12878", "NA12878")
+    assert preview.peek.called == [1, 1, 1]
+    assert preview_vcf(path, "BLANK").sample_column == "BLANK"  # asked for: honoured
+
+
+def test_the_default_sample_skips_a_column_without_calls(make_vcf: MakeVcf) -> None:
+    path = make_vcf(["first", "second"], ["chr1 5 . C G 50 . . GT ./. 0/1", "chr1 9 . C G 50 . . GT . 1|1"])
+    assert preview_vcf(path).default_sample == "second"
+
+
+def test_an_unknown_sample_lists_the_samples_without_quotes(make_vcf: MakeVcf) -> None:
+    with pytest.raises(VcfError) as info:
+        preview_vcf(make_vcf(["A", "B"], ["chr1 5 . C G 50 . . GT 0/1 0/1"]), "C")
+    assert str(info.value) == "sample C is not in in.vcf; its samples: A, B"
+
+
+@pytest.mark.parametrize(
+    ("samples", "called", "expected"),
+    [
+        (["BLANK", "NA1"], None, "NA1"),
+        (["NTC", "ntc2", "water", "H2O", "NA1"], None, "NA1"),
+        (["", "Negative_Control", "S9"], None, "S9"),
+        (["BLANK", "NTC"], None, "BLANK"),  # only controls: the first
+        (["S1", "S2"], [0, 3], "S2"),
+        (["S1", "S2"], [0, 0], "S1"),
+        (["BLANK", "S1"], [5, 0], "S1"),  # a real name beats a control that has calls
+        (["blanket-study-7", "Ntcoli"], None, "blanket-study-7"),  # not controls: whole names only
+    ],
+)
+def test_default_sample(samples: list[str], called: list[int] | None, expected: str) -> None:
+    assert default_sample(samples, called) == expected
+
+
+def test_control_names() -> None:
+    assert [looks_like_control(n) for n in ["BLANK", "blank_2", "NTC-1", "", " ", "NA12878", "-"]] == [
+        True, True, True, True, True, False, False,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("gt", "called"),
+    [
+        ("0/1", True),
+        ("1", True),
+        ("/0|1", True),
+        ("|0", True),
+        ("./.", False),
+        ("0/.", False),
+        ("0|0|1", False),
+    ],
+)
+def test_is_called(gt: str, called: bool) -> None:
+    assert is_called(gt) is called

@@ -1,4 +1,7 @@
-"""An index is a shortcut, never a reason to refuse: indexes without counts or damaged ones are rebuilt."""
+"""An index is a shortcut, never a reason to refuse: indexes without counts or damaged ones are rebuilt.
+
+Each test runs both site readers: the index way, and the one-pass scan that needs no index at all.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pysam
+import pytest
 
 from just_dna_pipelines.io.vcf_index import index_path, indexed_contig_counts
 from just_dna_pipelines.io.vcf_normalize import normalize_vcf
@@ -27,8 +31,11 @@ def copy_with_index(source: Path, folder: Path, index: bytes | None = None) -> P
     return vcf
 
 
-def assert_site_read_equals_full_read(vcf: Path, tmp_path: Path) -> None:
-    by_sites = normalize_vcf(vcf, tmp_path / "sites.parquet", sites=SITES)
+READERS = pytest.mark.parametrize("reader", ["index", "scan"])
+
+
+def assert_site_read_equals_full_read(vcf: Path, tmp_path: Path, reader: str) -> None:
+    by_sites = normalize_vcf(vcf, tmp_path / "sites.parquet", sites=SITES, site_reader=reader)
     full = normalize_vcf(vcf, tmp_path / "full.parquet")
     assert (by_sites.mode, full.mode) == ("module_sites", "full")
     assert by_sites.records == full.records
@@ -37,22 +44,25 @@ def assert_site_read_equals_full_read(vcf: Path, tmp_path: Path) -> None:
     assert pl.read_parquet(by_sites.output).equals(expected)
 
 
-def test_an_index_without_counts_is_rebuilt_not_refused(tmp_path: Path, genomes: Path) -> None:
+@READERS
+def test_an_index_without_counts_is_rebuilt_not_refused(tmp_path: Path, genomes: Path, reader: str) -> None:
     vcf = copy_with_index(genomes / "PG_NA12878_chr21.vcf.gz", tmp_path)
     assert index_path(vcf) is not None and indexed_contig_counts(vcf) is None  # older tabix: no counts
-    assert_site_read_equals_full_read(vcf, tmp_path)
+    assert_site_read_equals_full_read(vcf, tmp_path, reader)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [vcf.name, vcf.name + ".tbi", "sites.parquet", "full.parquet"]
     )  # the rebuilt index lived in a temp folder
 
 
-def test_a_damaged_index_is_rebuilt(tmp_path: Path, genomes: Path) -> None:
+@READERS
+def test_a_damaged_index_is_rebuilt(tmp_path: Path, genomes: Path, reader: str) -> None:
     vcf = copy_with_index(genomes / "PG_NA12878_chr21.vcf.gz", tmp_path, index=gzip.compress(b"TBI\1garbage"))
     assert indexed_contig_counts(vcf) is None
-    assert_site_read_equals_full_read(vcf, tmp_path)
+    assert_site_read_equals_full_read(vcf, tmp_path, reader)
 
 
-def test_an_unsorted_file_is_read_whole(tmp_path: Path) -> None:
+@READERS
+def test_an_unsorted_file_is_read_whole(tmp_path: Path, reader: str) -> None:
     text = tmp_path / "unsorted.vcf"
     text.write_text(
         "##fileformat=VCFv4.2\n##contig=<ID=21,length=48129895>\n"
@@ -62,5 +72,5 @@ def test_an_unsorted_file_is_read_whole(tmp_path: Path) -> None:
     )
     vcf = tmp_path / "unsorted.vcf.gz"
     pysam.tabix_compress(str(text), str(vcf))
-    result = normalize_vcf(vcf, tmp_path / "out.parquet", sites=SITES)
+    result = normalize_vcf(vcf, tmp_path / "out.parquet", sites=SITES, site_reader=reader)
     assert (result.mode, result.records) == ("full", 2)

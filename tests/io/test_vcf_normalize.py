@@ -191,9 +191,10 @@ def test_sites_only_vcf_is_refused(tmp_path: Path, genomes: Path) -> None:
         normalize_vcf(genomes / "longevity_snps_1000genom.vcf", tmp_path / "o.parquet")
 
 
+@pytest.mark.parametrize("reader", ["scan", "index"])
 @pytest.mark.parametrize("with_index", [True, False])
 def test_reading_module_sites_equals_the_full_read_there(
-    tmp_path: Path, genomes: Path, with_index: bool
+    tmp_path: Path, genomes: Path, with_index: bool, reader: str
 ) -> None:
     source = genomes / "PG_NA12878_hg38-chr21.vcf.gz"
     vcf = tmp_path / source.name
@@ -201,7 +202,7 @@ def test_reading_module_sites_equals_the_full_read_there(
     if with_index:
         shutil.copy(source.with_name(source.name + ".tbi"), vcf.with_name(vcf.name + ".tbi"))
     sites = pl.DataFrame({"chrom": ["21", "21", "21", "1"], "start": [14945905, 45090793, 45201523, 100]})
-    by_sites = normalize_vcf(vcf, tmp_path / "sites.parquet", sites=sites)
+    by_sites = normalize_vcf(vcf, tmp_path / "sites.parquet", sites=sites, site_reader=reader)
     full = normalize_vcf(vcf, tmp_path / "full.parquet")
     assert by_sites.mode == "module_sites" and full.mode == "full"
     assert by_sites.records == full.records == 65_370

@@ -1,4 +1,4 @@
-"""A BGZF reader for local files that inflates blocks on several threads at once.
+"""A BGZF reader for local files that inflates blocks on several threads at once (BAM and bgzipped VCF).
 
 BGZF blocks are independent deflate streams whose uncompressed sizes are in their footers, so a run of
 blocks can be split between threads that each inflate straight into their part of the output. The
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.bam.native import libdeflate, native_library
@@ -29,16 +31,55 @@ def parallel_reader_available() -> bool:
     return native_library() is not None and libdeflate() is not None
 
 
+@dataclass(frozen=True)
+class BgzfDamage:
+    """What stops a BGZF read, for the caller to word: `kind` and the compressed offset it was found at.
+
+    Kinds: "not_bgzf" (the file does not start with a BGZF block), "no_eof" (the end-of-file marker is
+    missing), "bad_block" (what follows is not a BGZF block: damage, or another kind of gzip member),
+    "cut" (the file ends inside a block), "checksum" (a block fails its CRC32).
+    """
+
+    kind: str
+    offset: int = 0
+
+
+def bam_damage(url: str, damage: BgzfDamage) -> Exception:
+    """A BAM's one-line error for a BGZF problem."""
+    return BamError(
+        {
+            "not_bgzf": f"{url} is not a BAM file (it is not BGZF-compressed)",
+            "no_eof": f"{url} is truncated: the BGZF end-of-file marker is missing",
+            "bad_block": f"{url} is corrupt: bad BGZF block at compressed offset {damage.offset:,}",
+            "cut": f"{url} is truncated: it ends inside a BGZF block",
+            "checksum": f"{url} is corrupt: BGZF block at compressed offset {damage.offset:,} fails its checksum",
+        }[damage.kind]
+    )
+
+
 class ParallelBgzfReader:
-    """Sequential decompressed reads of a local BGZF file, whole blocks at a time, on `threads` threads."""
+    """Sequential decompressed reads of a local BGZF file, whole blocks at a time, on `threads` threads.
+
+    `error` words a BgzfDamage as the exception to raise (a BAM's BamError by default); `require_eof`
+    refuses a file without the end-of-file marker up front (BAM; a bgzipped VCF need not have one).
+    """
 
     min_read = MAX_BLOCK  # read_into needs room for at least one whole block
 
-    def __init__(self, path: Path, threads: int = 2) -> None:
+    def __init__(
+        self,
+        path: Path,
+        threads: int = 2,
+        *,
+        require_eof: bool = True,
+        error: Callable[[str, BgzfDamage], Exception] = bam_damage,
+    ) -> None:
         lib, deflate = native_library(), libdeflate()
         if lib is None or deflate is None:
             raise RuntimeError("the parallel BGZF reader needs the C helpers and libdeflate")
         self.url = str(path)
+        self._error = error
+        self._require_eof = require_eof
         self._lib = lib
         self._decompress = ctypes.cast(deflate.libdeflate_deflate_decompress, ctypes.c_void_p)
         self._crc32 = ctypes.cast(deflate.libdeflate_crc32, ctypes.c_void_p)
@@ -57,18 +98,23 @@ class ParallelBgzfReader:
         self._out_starts = (_i64 * _MAX_BLOCKS)()
         try:
             self._check_format(path)
-        except BamError:
+        except Exception:
             self.close()
             raise
 
+    def _damage(self, kind: str, offset: int = 0) -> Exception:
+        return self._error(self.url, BgzfDamage(kind, offset))
+
     def _check_format(self, path: Path) -> None:
-        """BGZF magic at the start and the BGZF end-of-file block at the end, or a clear BamError."""
+        """BGZF magic at the start and (if required) the BGZF end-of-file block at the end."""
         size = path.stat().st_size
         head = os.pread(self._file.fileno(), 18, 0)
         if len(head) < 18 or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
-            raise BamError(f"{self.url} is not a BAM file (it is not BGZF-compressed)")
-        if size < len(_EOF_BLOCK) or os.pread(self._file.fileno(), 28, size - 28) != _EOF_BLOCK:
-            raise BamError(f"{self.url} is truncated: the BGZF end-of-file marker is missing")
+            raise self._damage("not_bgzf")
+        if self._require_eof and (
+            size < len(_EOF_BLOCK) or os.pread(self._file.fileno(), 28, size - 28) != _EOF_BLOCK
+        ):
+            raise self._damage("no_eof")
 
     def compressed_offset(self) -> int:
         """Compressed bytes inflated so far (for progress)."""
@@ -101,14 +147,12 @@ class ParallelBgzfReader:
                 ctypes.byref(total),
             )
             if count < 0:
-                raise BamError(
-                    f"{self.url} is corrupt: bad BGZF block at compressed offset {self._offset + used.value:,}"
-                )
+                raise self._damage("bad_block", self._offset + used.value)
             if count > 0:
                 break
             if self._file_done:
                 if self._end > self._start:
-                    raise BamError(f"{self.url} is truncated: it ends inside a BGZF block")
+                    raise self._damage("cut", self._offset)
                 return 0
             self._refill()
         self._inflate(count, address)
@@ -150,10 +194,7 @@ class ParallelBgzfReader:
         for worker, bad in enumerate(results):
             if bad:
                 block = cuts[worker] + bad - 1
-                offset = self._offset + starts[block]
-                raise BamError(
-                    f"{self.url} is corrupt: BGZF block at compressed offset {offset:,} fails its checksum"
-                )
+                raise self._damage("checksum", self._offset + starts[block])
 
     def close(self) -> None:
         """Close the file and free the decompressors and threads."""

@@ -1,7 +1,9 @@
-"""The package's compiled BAM helpers (csrc/, built at install) and libdeflate, bound with ctypes.
+"""The package's compiled helpers (csrc/, built at install: BAM scanners, BGZF inflate, VCF line scan) and
+libdeflate, bound with ctypes.
 
 Both are optional: without a C compiler at install time, or without libdeflate on the machine, BAM
-streaming falls back to htslib's own reader and the Python record scanner (correct, several times slower).
+streaming falls back to htslib's own reader and the Python record scanner (correct, several times slower),
+and a bgzipped VCF is read at its module sites through a tabix index instead of one scan.
 """
 
 from __future__ import annotations
@@ -52,6 +54,13 @@ def native_library() -> ctypes.CDLL | None:
         _i64,  # end block
         ctypes.c_void_p,  # output
     ]
+    lib.vcf_scan.restype = ctypes.c_int
+    lib.vcf_scan.argtypes = [
+        ctypes.c_void_p,
+        _i64,
+        _i64_ptr,
+        ctypes.c_void_p,
+    ]  # buffer, length, offset, state
     return lib
 
 

@@ -65,6 +65,20 @@ def indexed_view(path: Path, workdir: Path) -> Path | None:
     return _build_index(path, workdir)
 
 
+def index_kept_records(header: bytes, kept: bytes, workdir: Path) -> Path | None:
+    """The header and kept record lines of a scanned VCF (vcf_site_scan) as a small bgzipped, indexed VCF in
+    `workdir`, to be queried like the whole file's index would be; None when htslib cannot index it."""
+    import pysam
+
+    text = workdir / "kept.vcf"
+    text.write_bytes(header + kept)
+    with quiet_htslib():
+        try:
+            return Path(pysam.tabix_index(str(text), preset="vcf", force=True))
+        except (OSError, ValueError, pysam.utils.SamtoolsError):
+            return None
+
+
 def indexed_contig_counts(path: Path) -> dict[str, int] | None:
     """Records per contig, read from the index (no decompression); None when the index has no counts."""
     import pysam.bcftools

@@ -49,8 +49,12 @@ class NormalizedVcf:
     ref_blocks: int
     filters: VcfFilters
     output: Path
-    mode: str = "full"  # "full": every record; "module_sites": only records at the given sites, via the index
-    chromosomes: list[str] | None = None  # chromosomes with records (from the index in "module_sites" mode)
+    mode: str = (
+        "full"  # "full": every record; "module_sites": only records at the given sites (scan or index)
+    )
+    chromosomes: list[str] | None = (
+        None  # chromosomes with records (from the scan or index in "module_sites" mode)
+    )
     malformed_records: int = 0  # damaged records skipped (among those read: all, or the module sites')
     is_gvcf: bool = False  # gVCF by its header or by reference blocks among its records
     warnings: list[str] = field(default_factory=list)
@@ -245,12 +249,7 @@ def _record_lines(source: Path, limits: ReadLimits) -> int:
 
 def _read_sites(path: Path, sites: pl.DataFrame, workdir: Path) -> tuple[Path, dict[str, int]] | None:
     """The records at `sites` as VCF text, and records per contig from the index; None to read everything."""
-    from just_dna_pipelines.io.vcf_index import (
-        extract_sites,
-        indexed_contig_counts,
-        indexed_view,
-        write_regions_file,
-    )
+    from just_dna_pipelines.io.vcf_index import indexed_contig_counts, indexed_view
 
     indexed = indexed_view(path, workdir)
     if indexed is None:
@@ -258,6 +257,15 @@ def _read_sites(path: Path, sites: pl.DataFrame, workdir: Path) -> tuple[Path, d
     counts = indexed_contig_counts(indexed)
     if counts is None:
         return None
+    return _query_sites(indexed, sites, counts, workdir)
+
+
+def _query_sites(
+    indexed: Path, sites: pl.DataFrame, counts: dict[str, int], workdir: Path
+) -> tuple[Path, dict[str, int]] | None:
+    """The records of an indexed VCF overlapping `sites` (on the contigs of `counts`) as VCF text, and `counts`."""
+    from just_dna_pipelines.io.vcf_index import extract_sites, write_regions_file
+
     regions = workdir / "regions.tsv"
     source = workdir / "sites.vcf"
     if write_regions_file(sites, list(counts), regions) == 0:
@@ -265,6 +273,26 @@ def _read_sites(path: Path, sites: pl.DataFrame, workdir: Path) -> tuple[Path, d
     elif not extract_sites(indexed, regions, source):
         return None
     return source, counts
+
+
+def _scan_sites(
+    header: VcfHeader, sites: pl.DataFrame, workdir: Path, limits: ReadLimits
+) -> tuple[Path, dict[str, int]] | None:
+    """Like _read_sites, without an index: one bounded pass over a bgzipped VCF (vcf_site_scan) keeps every
+    record that may overlap a site, and the same index query then runs over those alone. None when the
+    general path must read the file (not BGZF, lines the scan does not read as the full reader does)."""
+    from just_dna_pipelines.io.vcf_index import index_kept_records, is_bgzf
+    from just_dna_pipelines.io.vcf_site_scan import scan_sites, site_scan_available
+
+    if header.container != "vcf.gz" or not site_scan_available() or not is_bgzf(header.path):
+        return None
+    found = scan_sites(header.path, header, sites, limits)
+    if found is None:
+        return None
+    indexed = index_kept_records(found.header, found.kept, workdir)
+    if indexed is None:
+        return None
+    return _query_sites(indexed, sites, found.contig_counts, workdir)
 
 
 def normalize_vcf(
@@ -275,23 +303,30 @@ def normalize_vcf(
     filters: VcfFilters | None = None,
     sites: pl.DataFrame | None = None,
     limits: ReadLimits | None = None,
+    site_reader: str = "scan",
 ) -> NormalizedVcf:
     """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it.
 
-    With `sites` (chrom, start) and a bgzipped VCF (indexed, or indexed here on the fly) or a BCF, only the
-    records at those sites are read through the index, so the time hardly grows with genome size; when the
-    index cannot give per-contig counts (older tabix) or cannot be built, every record is read instead.
+    With `sites` (chrom, start) and a bgzipped VCF or a BCF, only the records at those sites are read, so the
+    time hardly grows with genome size: a bgzipped VCF by one scan that also checks its bounds
+    (`site_reader` "scan", the default), else (a BCF, `site_reader` "index", or lines the scan leaves to
+    the general reader) through its index, built here on the fly when missing. When no index with
+    per-contig counts can be had (older tabix, unsorted records), every record is read instead.
     """
     filters = filters or VcfFilters()
     limits = limits or read_limits()
     preview = preview_vcf(path, sample_column, limits)
     header, sample = preview.header, preview.sample_column
-    record_lines = check_bounds(header, limits)  # the whole file, before htslib or Polars hold a line of it
     contig_counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
         by_sites = None
-        if sites is not None and site_reading_possible(preview, sites):
-            by_sites = _read_sites(path, sites, Path(workdir))
+        read_at = sites if sites is not None and site_reading_possible(preview, sites) else None
+        if read_at is not None and site_reader == "scan":
+            by_sites = _scan_sites(header, read_at, Path(workdir), limits)  # bounds checked in the same pass
+        if by_sites is None:
+            record_lines = check_bounds(header, limits)  # the whole file, before htslib or Polars hold a line
+            if read_at is not None:
+                by_sites = _read_sites(path, read_at, Path(workdir))
         if by_sites is not None:
             source, contig_counts = by_sites
             record_lines = _record_lines(source, limits)

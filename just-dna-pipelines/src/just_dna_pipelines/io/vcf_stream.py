@@ -73,6 +73,14 @@ def _plain(path: Path, piece: int) -> Iterator[bytes]:
             yield chunk
 
 
+def too_large(path: Path, limits: ReadLimits) -> VcfError:
+    """The error for a file that inflates beyond the size limit."""
+    return VcfError(
+        f"{path.name} decompresses to more than {limits.describe_size()}, so it is refused as a likely "
+        "decompression bomb (the limit is JUST_DNA_PIPELINES_MAX_DECOMPRESSED_GB)"
+    )
+
+
 def decompressed_chunks(path: Path, limits: ReadLimits) -> Iterator[bytes]:
     """The file's bytes, inflated when gzipped, in pieces no longer than the line limit; refuse past the size limit."""
     piece = min(CHUNK, limits.max_line_bytes)
@@ -80,10 +88,7 @@ def decompressed_chunks(path: Path, limits: ReadLimits) -> Iterator[bytes]:
     for chunk in (_gzip if is_gzip(path) else _plain)(path, piece):
         total += len(chunk)
         if total > limits.max_decompressed_bytes:
-            raise VcfError(
-                f"{path.name} decompresses to more than {limits.describe_size()}, so it is refused as a likely "
-                "decompression bomb (the limit is JUST_DNA_PIPELINES_MAX_DECOMPRESSED_GB)"
-            )
+            raise too_large(path, limits)
         yield chunk
 
 

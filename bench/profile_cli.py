@@ -54,12 +54,11 @@ def dagster_phases():
     stamp("dagster imported")
     wrap(ri, "get_instance", "instance")
     if "just_dna_pipelines.cli.run_job" in sys.modules:
+        import just_dna_pipelines.cli.run_job as rj
         import just_dna_pipelines.runs.execute as rx
         stamp("run helpers imported")
-        def definitions_first():
-            import just_dna_pipelines.definitions
-            stamp("definitions imported")
-        wrap(rx, "execute_run", "execute_run", before=definitions_first)
+        wrap(rj, "run_definitions", "definitions")
+        wrap(rx, "execute_run", "execute_run")
 
 def annotate_run():
     import just_dna_pipelines.cli.run_job as rj

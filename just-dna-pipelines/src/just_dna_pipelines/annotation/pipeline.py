@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import polars as pl
 
-from just_dna_pipelines.annotation import engine_duckdb, engine_polars
 from just_dna_pipelines.annotation.ledger import module_ledger, tested_sites
 from just_dna_pipelines.annotation.regions import (
     INTERVAL_SCHEMA,
@@ -24,8 +25,15 @@ from just_dna_pipelines.liftover.chain import Chain
 from just_dna_pipelines.liftover.sites import MODULES_BUILD, placed_sites
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
 
-ENGINES = {"polars": engine_polars, "duckdb": engine_duckdb}
+ENGINES = ("polars", "duckdb")  # annotation/engine_{name}.py, imported when chosen (DuckDB is a heavy import)
 MODULES_GENOME_BUILD = MODULES_BUILD
+
+
+def _engine(name: str) -> ModuleType:
+    """The matching engine module of that name."""
+    if name not in ENGINES:
+        raise PipelineError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
+    return importlib.import_module(f"just_dna_pipelines.annotation.engine_{name}")
 
 
 @dataclass(frozen=True)
@@ -177,9 +185,7 @@ def annotate_sample(
     Returns per-module summaries (status, counts, ledger). A module that fails is recorded as failed
     and the others still run.
     """
-    if engine not in ENGINES:
-        raise PipelineError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    backend = ENGINES[engine]
+    backend = _engine(engine)
     intervals = reference_intervals(sample)
     chromosomes = (
         pl.Series(sample.chromosomes, dtype=pl.String)

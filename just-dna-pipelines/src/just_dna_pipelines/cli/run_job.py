@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs.config import RunRequest
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def _print_progress(run_id: str, done: threading.Event) -> None:
@@ -35,22 +40,36 @@ def _print_progress(run_id: str, done: threading.Event) -> None:
         done.wait(0.2)
 
 
+def run_definitions(request: RunRequest) -> dg.Definitions | None:
+    """The definitions a run of `request` needs: a sample's module annotation and report alone (the full
+    code location, None, only for an Ensembl run). The jobs are the ones the code location holds."""
+    if request.ensembl:
+        return None
+    from just_dna_pipelines.defs.jobs import sample_definitions
+    from just_dna_pipelines.modules.registry import graph_module_names
+
+    return sample_definitions(graph_module_names())
+
+
 def execute_with_progress(request: RunRequest, what: str) -> str:
     """Run `request` with live progress; return the run id, or raise PipelineError with the failure's line.
 
     A sample no run ever completed is forgotten again (partition and outputs), so refused input leaves nothing.
     """
+    run_id = str(uuid.uuid4())
+    print(f"{what} (run {run_id})", flush=True)  # before Dagster loads, which takes a second or two
+    definitions = run_definitions(request)
     from just_dna_pipelines.runs.events import failure_message
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
 
-    run_id = str(uuid.uuid4())
-    print(f"{what} (run {run_id})", flush=True)
+    # Everything loaded so far lives until the process ends: keep it out of the collector's full passes.
+    gc.freeze()
     outcome: dict = {}
     done = threading.Event()
 
     def work() -> None:
         try:
-            outcome["result"] = execute_run(request, run_id=run_id)
+            outcome["result"] = execute_run(request, run_id=run_id, definitions=definitions)
         except BaseException as exc:
             outcome["error"] = exc
         finally:

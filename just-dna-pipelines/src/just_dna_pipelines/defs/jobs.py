@@ -4,8 +4,10 @@ from typing import Any
 
 import dagster as dg
 
+from just_dna_pipelines.defs.annotation import annotation_definitions
 from just_dna_pipelines.defs.annotation.jobs import ANNOTATION_SELECTION
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
+from just_dna_pipelines.defs.report import report_definitions
 
 REPORT_ASSET = "user_longevity_report"
 
@@ -41,4 +43,14 @@ def observe_sources_job(module_keys: list[dg.AssetKey]) -> Any:
         selection=dg.AssetSelection.assets("hf_annotators_dataset", "ensembl_hf_dataset", *module_keys),
         description="Record the current revisions of the module source, each module and the Ensembl "
         "reference (the automation does this hourly when it is on).",
+    )
+
+
+def sample_definitions(module_names: list[str]) -> dg.Definitions:
+    """A sample's module annotation and report (assets, IO manager, resources, their two jobs, the drop-folder
+    sensor): all a command-line run needs, so it skips loading the BAM, Ensembl and automation definitions."""
+    return dg.Definitions.merge(
+        annotation_definitions(module_names),
+        report_definitions(),
+        dg.Definitions(jobs=[annotate_and_report_job]),
     )

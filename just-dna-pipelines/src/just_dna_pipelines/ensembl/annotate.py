@@ -9,19 +9,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from just_dna_pipelines.ensembl.cache import EnsemblReference
 from just_dna_pipelines.ensembl.columns import ENSEMBL_ID, parquet_columns, plan_columns, reference_columns
-from just_dna_pipelines.ensembl.engine_duckdb import DuckDbLimits, annotate_duckdb
-from just_dna_pipelines.ensembl.engine_polars import annotate_polars
 from just_dna_pipelines.ensembl.engines import DEFAULT_ENGINE, ENGINES
 from just_dna_pipelines.ensembl.layout import GENOME_BUILD
 from just_dna_pipelines.ensembl.rsid_fill import write_rsid_fill
-from just_dna_pipelines.ensembl.vcf_writer import write_annotated_vcf
 from just_dna_pipelines.errors import EnsemblError
+
+if TYPE_CHECKING:
+    from just_dna_pipelines.ensembl.cache import EnsemblReference
+    from just_dna_pipelines.ensembl.engine_duckdb import DuckDbLimits
 
 ANNOTATED_FILE = "annotated.parquet"
 FILL_FILE = "rsid_fill.parquet"
@@ -55,6 +55,12 @@ def annotate_with_ensembl(
     vcf: VcfOptions | None = None,
 ) -> dict[str, Any]:
     """Join the sample's alleles to the reference with `engine` and write the outputs; return their facts."""
+    # The engines and the VCF writer (DuckDB, pysam) load here: importing this module (for current_fill, on
+    # every module run) must stay light.
+    from just_dna_pipelines.ensembl.engine_duckdb import annotate_duckdb
+    from just_dna_pipelines.ensembl.engine_polars import annotate_polars
+    from just_dna_pipelines.ensembl.vcf_writer import write_annotated_vcf
+
     if engine not in ENGINES:
         raise EnsemblError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     annotated = out_dir / ANNOTATED_FILE

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import polars as pl
@@ -34,7 +34,6 @@ from just_dna_pipelines.defs.annotation.module_sources import MODULES_RESOURCE, 
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.resources import ModulesSource
 from just_dna_pipelines.defs.automation import follow_upstream, module_refresh
-from just_dna_pipelines.ensembl.annotate import EnsemblFill, current_fill
 from just_dna_pipelines.ensembl.rsid_fill import (
     FillResult,
     apply_rsid_fill,
@@ -49,6 +48,9 @@ from just_dna_pipelines.modules.registry import choose_modules, runnable_modules
 from just_dna_pipelines.monitoring import ResourceTracker
 from just_dna_pipelines.settings import get_settings
 
+if TYPE_CHECKING:
+    from just_dna_pipelines.ensembl.annotate import EnsemblFill
+
 MODULE_ANNOTATIONS = "user_hf_module_annotations"
 SAMPLE_MODULE_PREFIX = "user_module_annotations"
 # The Ensembl annotation of a sample (either engine) can fill its missing rsIDs for module matching.
@@ -62,8 +64,11 @@ def sample_module_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([SAMPLE_MODULE_PREFIX, name])
 
 
-def sample_fill(partition_key: str, source_sha256: str) -> EnsemblFill | None:
+def sample_fill(partition_key: str, source_sha256: str) -> "EnsemblFill | None":
     """The sample's Ensembl rsID fill, when one was made from this very VCF."""
+    # Imported here: the Ensembl engines (DuckDB) load only for a sample that has a fill.
+    from just_dna_pipelines.ensembl.annotate import current_fill
+
     return current_fill(get_settings().sample_output_dir(*parse_partition_key(partition_key)), source_sha256)
 
 
@@ -208,7 +213,7 @@ def _annotate(
     user_vcf_source: dict,
     user_vcf_normalized: SampleArtifact,
     staging: Path,
-) -> tuple[dict[str, dict[str, Any]], EnsemblFill | None, FillResult | None]:
+) -> "tuple[dict[str, dict[str, Any]], EnsemblFill | None, FillResult | None]":
     """Run the plan into `staging`: fresh results for `plan.run`, copies for `plan.carried`; return summaries."""
     facts = user_vcf_normalized.facts
     confident = Path(config.confident_regions) if config.confident_regions else None

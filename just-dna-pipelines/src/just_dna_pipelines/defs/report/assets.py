@@ -6,8 +6,6 @@ from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partiti
 from just_dna_pipelines.defs.automation import follow_upstream
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.monitoring import ResourceTracker
-from just_dna_pipelines.report.build import REPORTS_FOLDER, build_report_data
-from just_dna_pipelines.report.render import REPORT_FILE, write_report
 from just_dna_pipelines.settings import get_settings
 
 
@@ -20,6 +18,10 @@ from just_dna_pipelines.settings import get_settings
 )
 def user_longevity_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The longevity report (`reports/longevity_report.html`) of a sample, built from its module annotations."""
+    # Imported here: a run without the report (and every code location load) skips Jinja2 and the templates.
+    from just_dna_pipelines.report.build import REPORTS_FOLDER, build_report_data
+    from just_dna_pipelines.report.render import REPORT_FILE, write_report
+
     user, sample = parse_partition_key(context.partition_key)
     sample_dir = get_settings().sample_output_dir(user, sample)
     with ResourceTracker() as tracker:

@@ -15,9 +15,20 @@ from webui.toolchain import REPO_ROOT, ensure_bun, offline_env
 
 
 def _dagster_home() -> Path:
-    """The persistent Dagster instance folder, with the pipelines' dagster.yaml (telemetry off) if absent."""
-    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    """The persistent Dagster instance, created or migrated before any service opens it; exit 2 if damaged.
 
+    The webserver, the daemon and the app each create a fresh instance's storage if it is missing;
+    started at once on an empty folder they race and leave it unusable, so it exists before they start.
+    """
+    from just_dna_pipelines.errors import PipelineError
+    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    from just_dna_pipelines.service import prepare_instance
+
+    try:
+        prepare_instance()
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
     return ensure_dagster_home()
 
 

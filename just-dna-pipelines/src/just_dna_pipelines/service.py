@@ -7,12 +7,11 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 from __future__ import annotations
 
 import shutil
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from just_dna_pipelines.errors import ModuleSourceError, VcfError
+from just_dna_pipelines.errors import ModuleSourceError, PipelineError, VcfError
 from just_dna_pipelines.io.vcf_header import read_vcf_header
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
@@ -21,12 +20,16 @@ from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import VCF_SUFFIXES, find_user_vcf, user_vcf_files
 
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, DagsterRun
+
 __all__ = [
     "ModuleCatalog",
     "ModuleInfo",
     "ProgressEvent",
     "RunInfo",
     "VcfFacts",
+    "cancel_run",
     "delete_sample",
     "delete_user",
     "get_run",
@@ -34,6 +37,7 @@ __all__ = [
     "launch_run",
     "list_modules",
     "module_catalog",
+    "prepare_instance",
     "register_sample",
     "report_path",
     "run_events",
@@ -44,9 +48,6 @@ __all__ = [
 ]
 
 PARTITIONS = "user_vcf_files"
-_launched: dict[
-    str, tuple[str, float]
-] = {}  # run_id -> (partition key, launch time), until Dagster has the run
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,10 @@ def upload_path(user: str, filename: str) -> Path:
 
 def register_sample(user: str, sample: str, vcf_path: Path | None = None) -> str:
     """Add the `user/sample` partition for a stored VCF (found by name when not given) and return its key."""
-    from just_dna_pipelines.runs.instance import get_instance
-
     key = make_partition_key(user, sample)
     if vcf_path is None:
         find_user_vcf(user, sample)
-    instance = get_instance()
+    instance = _instance()
     if not instance.has_dynamic_partition(PARTITIONS, key):
         instance.add_dynamic_partitions(PARTITIONS, [key])
     return key
@@ -141,6 +140,13 @@ def list_modules(source: str | None = None) -> list[ModuleInfo]:
     return module_catalog(source).modules
 
 
+def prepare_instance() -> None:
+    """Create or migrate the Dagster instance once, under a lock; raise PipelineError saying what to do if damaged."""
+    from just_dna_pipelines.runs.instance import prepare_instance as prepare
+
+    prepare()
+
+
 def launch_run(
     user: str,
     sample: str,
@@ -149,9 +155,13 @@ def launch_run(
     report: bool = True,
     engine: str = "polars",
     modules_source: str | None = None,
+    sample_column: str | None = None,
 ) -> str:
-    """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once."""
-    from just_dna_pipelines.runs.launcher import launch_in_background
+    """Queue a run annotating (and reporting) a sample; return its run id at once (it starts when a slot is free).
+
+    Raises PipelineError when the sample already has a run queued or running.
+    """
+    from just_dna_pipelines.runs.launcher import submit
 
     if not modules:
         raise ModuleSourceError("no modules chosen")
@@ -167,42 +177,48 @@ def launch_run(
         modules_source=catalog.source,
         engine=engine,
         report=report,
+        sample_column=sample_column,
     )
-    run_id = str(uuid.uuid4())
-    launch_in_background(run_id, request)
-    _launched[run_id] = (key, time.time())
-    return run_id
+    return submit(request)
 
 
 def warm_up() -> None:
-    """Start the warm run worker now, so the first run starts at once (blocks a few seconds; use a thread)."""
+    """Start the run worker now, so the first run starts at once, and end runs a crash left "running".
+
+    Blocks a few seconds; call it from a thread.
+    """
     from just_dna_pipelines.runs.launcher import warm_up as start_worker
 
     start_worker()
 
 
 def get_run(run_id: str) -> RunInfo:
-    """The status of a run ("starting" until the background process has registered it)."""
+    """A run's status, with its place in the queue while queued; a run whose process died comes back failed."""
     from just_dna_pipelines.runs.events import run_info
-    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.liveness import check_run
+    from just_dna_pipelines.runs.positions import queue_positions
 
-    instance = get_instance()
+    instance = _instance()
     run = instance.get_run_by_id(run_id)
     if run is None:
-        if run_id in _launched:
-            key, launched_at = _launched[run_id]
-            return RunInfo(run_id, key, "", "starting", [], launched_at, None)
         raise KeyError(f"no run {run_id}")
-    _launched.pop(run_id, None)  # Dagster knows the run now
-    return run_info(instance, run)
+    run = check_run(instance, run)
+    queue = queue_positions(instance, get_settings().max_concurrent_runs) if _waiting(run) else None
+    return run_info(instance, run, queue)
+
+
+def cancel_run(run_id: str) -> None:
+    """Cancel a queued or running run (stopping its process) and remove its staging; PipelineError if it had ended."""
+    from just_dna_pipelines.runs.cancel import cancel_run as cancel
+
+    cancel(_instance(), run_id)
 
 
 def run_events(run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
     """Progress events of a run newer than `after_cursor`."""
     from just_dna_pipelines.runs.events import run_events as read_events
-    from just_dna_pipelines.runs.instance import get_instance
 
-    return read_events(get_instance(), run_id, after_cursor)
+    return read_events(_instance(), run_id, after_cursor)
 
 
 def sample_runs(user: str, sample: str) -> list[RunInfo]:
@@ -210,12 +226,19 @@ def sample_runs(user: str, sample: str) -> list[RunInfo]:
     import dagster as dg
 
     from just_dna_pipelines.runs.events import run_info
-    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.liveness import check_run
+    from just_dna_pipelines.runs.positions import queue_positions
 
     key = make_partition_key(user, sample)
-    instance = get_instance()
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
-    return [run_info(instance, run) for run in runs]
+    instance = _instance()
+    runs = [
+        check_run(instance, run)
+        for run in instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
+    ]
+    queue = (
+        queue_positions(instance, get_settings().max_concurrent_runs) if any(map(_waiting, runs)) else None
+    )
+    return [run_info(instance, run, queue) for run in runs]
 
 
 def report_path(user: str, sample: str) -> Path | None:
@@ -241,12 +264,24 @@ def sample_output_files(user: str, sample: str) -> dict[str, Path]:
 
 
 def delete_sample(user: str, sample: str) -> list[str]:
-    """Delete a sample's uploads, outputs, runs and Dagster partition; return what was deleted."""
+    """Delete a sample: cancel its runs (waiting for them to stop), then its uploads, outputs, staging, runs
+    and Dagster partition; return what was deleted."""
+    from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
     from just_dna_pipelines.keys import sample_name_from_filename
-    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.cancel import cancel_run as cancel
 
     key = make_partition_key(user, sample)
     deleted: list[str] = []
+    instance = _instance()
+    runs = sample_runs(user, sample)
+    staged: dict[str, int | None] = {}
+    for run in runs:
+        if not run.finished:
+            try:
+                staged[run.run_id] = cancel(instance, run.run_id).staged_bytes
+                deleted.append(f"canceled run {run.run_id}")
+            except PipelineError:
+                pass  # it ended on its own meanwhile
     for path in user_vcf_files(user):
         if sample_name_from_filename(path.name) == sample:
             path.unlink(missing_ok=True)
@@ -255,9 +290,10 @@ def delete_sample(user: str, sample: str) -> list[str]:
     if folder.exists():
         shutil.rmtree(folder)
         deleted.append(f"outputs of {sample}")
-    instance = get_instance()
-    runs = sample_runs(user, sample)
     for run in runs:
+        size = remove_run_staging(run.run_id) or staged.get(run.run_id)
+        if size is not None:
+            deleted.append(f"unfinished files of run {run.run_id} ({size / 1e6:.1f} MB)")
         instance.delete_run(run.run_id)
     if runs:
         deleted.append(f"{len(runs)} run(s)")
@@ -268,13 +304,11 @@ def delete_sample(user: str, sample: str) -> list[str]:
 
 
 def delete_user(user: str) -> list[str]:
-    """Delete every sample, upload and output of a user; return what was deleted."""
-    from just_dna_pipelines.runs.instance import get_instance
-
+    """Delete every sample, upload and output of a user (canceling their runs first); return what was deleted."""
     validate_name(user, "user name")
     settings = get_settings()
     deleted: list[str] = []
-    instance = get_instance()
+    instance = _instance()
     prefix = f"{user}/"
     for key in instance.get_dynamic_partitions(PARTITIONS):
         if key.startswith(prefix):
@@ -284,6 +318,16 @@ def delete_user(user: str) -> list[str]:
             shutil.rmtree(folder)
             deleted.append(f"folder {folder}")
     return deleted
+
+
+def _instance() -> DagsterInstance:
+    from just_dna_pipelines.runs.instance import get_instance
+
+    return get_instance()
+
+
+def _waiting(run: DagsterRun) -> bool:
+    return run.status.value in {"QUEUED", "NOT_STARTED"}
 
 
 def _sample_dir(user: str, sample: str) -> Path:

@@ -12,6 +12,13 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_MODULES_SOURCE = "hf://just-dna-seq/annotators"
 
 
+def _default_max_concurrent_runs() -> int:
+    """One core fewer than the machine has (at least one), so the web server keeps a core for clicks."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def _default_cache_dir() -> Path:
     """The OS user cache folder for reference and module downloads."""
     import os
@@ -36,6 +43,7 @@ class Settings(BaseSettings):
     hf_token: str | None = Field(default=None, validation_alias="HF_TOKEN")
     hf_endpoint: str = Field(default="https://huggingface.co", validation_alias="HF_ENDPOINT")
     hf_offline: bool = Field(default=False, validation_alias="HF_HUB_OFFLINE")
+    max_concurrent_runs: int = Field(default_factory=_default_max_concurrent_runs, ge=1)
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-
 import dagster as dg
 
+from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.instance import get_instance
 
+PARTITIONS = "user_vcf_files"
+
+
+def ensure_partition(instance: dg.DagsterInstance, partition_key: str) -> None:
+    """Add the sample's dynamic partition if it is not there yet."""
+    if not instance.has_dynamic_partition(PARTITIONS, partition_key):
+        instance.add_dynamic_partitions(PARTITIONS, [partition_key])
+
 
 def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInProcessResult:
-    """Add the partition if needed and run the job in-process; failures are recorded, not raised."""
+    """Add the partition if needed and run the job in-process now (the CLI's way); failures are recorded, not raised.
+
+    The run names this process, so a run whose process is killed is later shown as failed, not running.
+    """
     from just_dna_pipelines.definitions import defs
 
     instance = get_instance()
-    partitions = "user_vcf_files"
-    if not instance.has_dynamic_partition(partitions, request.partition_key):
-        instance.add_dynamic_partitions(partitions, [request.partition_key])
+    ensure_partition(instance, request.partition_key)
     job = defs.resolve_job_def(request.job_name)
     return job.execute_in_process(
         run_config=request.run_config(),
@@ -27,23 +33,27 @@ def execute_run(request: RunRequest, run_id: str | None = None) -> dg.ExecuteInP
         partition_key=request.partition_key,
         run_id=run_id,
         raise_on_error=False,
-        tags={"just-dna/modules": ",".join(request.modules or ["all"])},
+        tags={
+            tags.LAUNCHER: "cli",
+            tags.MODULES: ",".join(request.modules or ["all"]),
+            **tags.process_tags("run"),
+        },
     )
 
 
-def main() -> int:
-    """Child-process entry point used by the service to run in the background."""
-    parser = argparse.ArgumentParser(prog="just_dna_pipelines.runs.execute")
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--request", required=True, help="RunRequest as JSON")
-    args = parser.parse_args()
-    request = RunRequest(**json.loads(args.request))
-    result = execute_run(request, run_id=args.run_id)
-    return 0 if result.success else 1
+def execute_existing_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """Execute a run created ahead (queued, then claimed) in this process; True when it succeeded.
 
+    Dagster has no public call that executes an existing run in-process; `execute_run` is what its own
+    run workers call, here with the same in-process job that `execute_in_process` builds.
+    """
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.api import execute_run as execute_existing
 
-if __name__ == "__main__":
-    sys.exit(main())
+    from just_dna_pipelines.definitions import defs
+
+    job = defs.resolve_job_def(run.job_name).as_ephemeral_job(resource_defs={}, input_values={})
+    return execute_existing(InMemoryJob(job), run, instance).success
 
 
 def forget_partition_if_unused(partition_key: str) -> None:
@@ -53,15 +63,13 @@ def forget_partition_if_unused(partition_key: str) -> None:
     """
     import shutil
 
-    import dagster as dg
-
     from just_dna_pipelines.keys import parse_partition_key
     from just_dna_pipelines.settings import get_settings
 
     instance = get_instance()
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": partition_key}))
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={tags.PARTITION: partition_key}))
     if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
         return
     shutil.rmtree(get_settings().sample_output_dir(*parse_partition_key(partition_key)), ignore_errors=True)
-    if instance.has_dynamic_partition("user_vcf_files", partition_key):
-        instance.delete_dynamic_partition("user_vcf_files", partition_key)
+    if instance.has_dynamic_partition(PARTITIONS, partition_key):
+        instance.delete_dynamic_partition(PARTITIONS, partition_key)

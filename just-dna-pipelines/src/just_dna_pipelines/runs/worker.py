@@ -1,72 +1,288 @@
-"""A warm run worker: one long-lived process with Dagster and the definitions already imported.
+"""The warm run worker: one long-lived process that queues runs and starts them, a few at a time.
 
 Starting a fresh Python for each run costs seconds of imports before any work happens. The worker
-imports once, then forks a child per run request (read as JSON lines on stdin), so a run starts in
-milliseconds. The worker itself never runs Polars or DuckDB work, so forking it is safe; the children
-open their own instance connections.
+imports Dagster and the definitions once, then, for every DAGSTER_HOME it is told about:
+- creates the Dagster run of each request at once, queued (queue.py), and replies on stdout;
+- starts the oldest queued runs while fewer than the configured maximum are in progress, each in a
+  child it forks (so a run starts in milliseconds, in its own session, at a low CPU priority);
+- notices a child's exit at once (SIGCHLD) and ends its run if the child could not (liveness.py);
+- every POLL_S also ends runs whose process is gone, stops runs canceled elsewhere (e.g. the Dagster
+  UI) and starts runs queued by other processes.
+The worker itself never runs Polars or DuckDB work, so forking it is safe; children open their own
+instance connections. Protocol: one JSON request per stdin line, one JSON reply per stdout line.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
 
-from just_dna_pipelines.runs.config import RunRequest
+POLL_S = 1.0
+RUN_NICENESS = 10  # runs yield the CPU to the web server (and the worker's replies) on small machines
+
+
+@dataclass(frozen=True)
+class Home:
+    """One DAGSTER_HOME the worker serves, with the configuration its runs get."""
+
+    path: Path
+    env: dict[str, str]
+    output_dir: Path
+    slots: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Home:
+        """The home a request's environment (launcher.configuration_env) names."""
+        return cls(
+            Path(env["DAGSTER_HOME"]).resolve(),
+            env,
+            Path(env["JUST_DNA_PIPELINES_OUTPUT_DIR"]),
+            max(1, int(env["JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS"])),
+        )
 
 
 def _warm_up() -> None:
-    """Import everything a run needs (definitions, instance storage) without running anything."""
-    import dagster as dg
+    """Import everything a run needs (definitions, storage, execution) without running anything."""
+    from dagster._core.execution import api  # noqa: F401
 
     from just_dna_pipelines.definitions import defs
-    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    from just_dna_pipelines.runs import cancel, liveness, queue  # noqa: F401
 
-    ensure_dagster_home()
     for name in ("annotate_and_report_job", "annotate_with_hf_modules_job"):
         defs.resolve_job_def(name)
-    dg.DagsterInstance.get().dispose()
 
 
-def _run_child(line: str) -> None:
-    """In the forked child: execute one request and exit without returning to the loop."""
+class Worker:
+    """The worker's state: the homes it serves and the run children it started."""
+
+    def __init__(self, log_fd: int) -> None:
+        self.log_fd = log_fd
+        self.homes: dict[Path, Home] = {}
+        self.children: dict[int, tuple[Path, str]] = {}  # pid -> (home, run id)
+
+    def serve(self, env: dict[str, str]) -> Home:
+        """Start serving a home (ending runs a killed predecessor left in progress), or refresh its settings."""
+        from just_dna_pipelines.runs.instance import instance_for
+        from just_dna_pipelines.runs.liveness import reconcile_runs
+
+        home = Home.from_env(env)
+        first = home.path not in self.homes
+        instance = instance_for(home.path)
+        self.homes[home.path] = home
+        if first:
+            reconcile_runs(instance, home.output_dir, legacy=True)
+        return home
+
+    def enqueue(self, message: dict[str, Any]) -> Home:
+        """Create the queued Dagster run of a request (one unfinished run per sample)."""
+        import dagster as dg
+
+        from just_dna_pipelines.errors import PipelineError
+        from just_dna_pipelines.runs import tags
+        from just_dna_pipelines.runs.config import RunRequest
+        from just_dna_pipelines.runs.execute import ensure_partition
+        from just_dna_pipelines.runs.instance import instance_for
+        from just_dna_pipelines.runs.liveness import check_run
+        from just_dna_pipelines.runs.locks import file_lock
+        from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, create_queued_run, runs_lock
+
+        home = self.serve(message["env"])
+        instance = instance_for(home.path)
+        request = RunRequest(**message["request"])
+        filters = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: request.partition_key})
+        for run in instance.get_runs(filters=filters):
+            check_run(instance, run, home.output_dir)  # a dead run does not block a new one
+        with file_lock(runs_lock(instance)):
+            if instance.get_run_by_id(message["run_id"]) is None:  # a retried request is not queued twice
+                if instance.get_runs(filters=filters, limit=1):
+                    raise PipelineError(
+                        "this sample already has a run queued or running; wait for it or cancel it"
+                    )
+                ensure_partition(instance, request.partition_key)
+                create_queued_run(instance, request, message["run_id"])
+        return home
+
+    def dispatch(self, home: Home) -> None:
+        """End dead runs, then start queued runs of `home` while slots are free."""
+        from just_dna_pipelines.runs.instance import instance_for
+        from just_dna_pipelines.runs.liveness import reconcile_runs
+        from just_dna_pipelines.runs.queue import claim_runs
+
+        instance = instance_for(home.path)
+        reconcile_runs(instance, home.output_dir)
+        for run in claim_runs(instance, home.slots):
+            self.start(home, run.run_id)
+
+    def start(self, home: Home, run_id: str) -> None:
+        """Fork a child that executes the claimed run."""
+        try:
+            pid = os.fork()
+        except OSError:
+            from just_dna_pipelines.runs.instance import instance_for
+            from just_dna_pipelines.runs.liveness import end_run
+
+            traceback.print_exc()
+            end_run(instance_for(home.path), run_id, home.output_dir)
+            return
+        if pid == 0:
+            _run_child(home, run_id, self.log_fd)
+        self.children[pid] = (home.path, run_id)
+
+    def reap(self) -> None:
+        """Collect exited children; end their runs if they could not; fill the freed slots."""
+        while self.children:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            path, run_id = self.children.pop(pid, (None, ""))
+            home = self.homes.get(path) if path else None
+            if home is not None:
+                self._guarded(home, self._end, home, run_id)
+                self._guarded(home, self.dispatch, home)
+
+    def periodic(self) -> None:
+        """The regular pass over every home served."""
+        for home in list(self.homes.values()):
+            self._guarded(home, self.dispatch, home)
+
+    def _end(self, home: Home, run_id: str) -> None:
+        from just_dna_pipelines.runs.instance import instance_for
+        from just_dna_pipelines.runs.liveness import end_run
+
+        end_run(instance_for(home.path), run_id, home.output_dir)
+
+    def _guarded(self, home: Home, action: Callable[..., object], *args: Any) -> None:
+        """Run an action for a home; a home whose folder is gone (a finished test, say) is dropped."""
+        try:
+            action(*args)
+        except Exception:
+            if not home.path.is_dir():
+                self.homes.pop(home.path, None)
+            else:
+                traceback.print_exc()
+
+
+def _run_child(home: Home, run_id: str, log_fd: int) -> NoReturn:
+    """In the forked child: execute one claimed run and exit without returning to the loop."""
     code = 1
     try:
-        from just_dna_pipelines.runs.execute import execute_run
-
-        message = json.loads(line)
-        # The request carries the caller's configuration, so one worker serves whatever folders it names.
-        os.environ.update(message.get("env", {}))
-        from just_dna_pipelines.settings import get_settings
-
-        get_settings.cache_clear()
-        result = execute_run(RunRequest(**message["request"]), run_id=message["run_id"])
-        code = 0 if result.success else 1
+        os.setsid()  # its own process group: a cancel stops the run and whatever it started
+        os.nice(RUN_NICENESS)  # the run, not the worker: queueing a run stays quick while others run
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(log_fd, 1)  # never the worker's reply channel
+        os.dup2(log_fd, 2)
+        os.environ.update(home.env)
+        code = _execute_claimed(run_id)
+    except BaseException:
+        traceback.print_exc()
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
 
 
+def _execute_claimed(run_id: str) -> int:
+    """Take over a claimed run (unless it was canceled meanwhile) and execute it; the exit code."""
+    import dagster as dg
+
+    from just_dna_pipelines.runs import tags
+    from just_dna_pipelines.runs.execute import execute_existing_run
+    from just_dna_pipelines.runs.instance import forget_instances, get_instance
+    from just_dna_pipelines.runs.locks import file_lock
+    from just_dna_pipelines.runs.queue import runs_lock
+    from just_dna_pipelines.settings import get_settings
+
+    get_settings.cache_clear()
+    forget_instances()  # prepared already (by the worker); only the connections are the child's own
+    instance = get_instance()
+    with file_lock(runs_lock(instance)):
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.status != dg.DagsterRunStatus.STARTING:
+            return 0  # canceled before it started: the worker ends it as canceled
+        instance.add_run_tags(run_id, tags.process_tags("run"))
+    run = instance.get_run_by_id(run_id)
+    assert run is not None
+    return 0 if execute_existing_run(instance, run) else 1
+
+
+def _reply(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+def _handle(worker: Worker, line: bytes) -> None:
+    """Answer one request line: {"op": "serve" | "enqueue", "env": {...}, ...}."""
+    from just_dna_pipelines.errors import PipelineError
+
+    try:
+        message = json.loads(line)
+        op = message.get("op")
+        home = worker.enqueue(message) if op == "enqueue" else worker.serve(message["env"])
+    except PipelineError as exc:
+        _reply({"error": str(exc)})
+        return
+    except Exception as exc:
+        traceback.print_exc()
+        _reply({"error": f"the run worker could not take the request ({type(exc).__name__}: {exc})"})
+        return
+    _reply({"ok": True})
+    worker._guarded(home, worker.dispatch, home)  # after the reply: the caller need not wait for the start
+
+
 def main() -> None:
-    """Warm up, say "ready", then fork a child for every request line until stdin closes."""
+    """Warm up, say "ready", then serve requests and the queue until stdin closes."""
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     _warm_up()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    os.nice(10)  # runs (forked from here) yield the CPU to the web server on small machines
-    print("ready", flush=True)
-    # From now on nobody reads our stdout: send it and stderr to the log, so a full pipe never blocks us.
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        if os.fork() == 0:
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            os.setsid()
-            _run_child(line)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log_fd, 2)  # stdout stays the reply channel
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)  # SIGCHLD wakes the loop at once
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    worker = Worker(log_fd)
+    selector = selectors.DefaultSelector()
+    selector.register(0, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    _reply({"ready": True})
+    pending = b""
+    next_pass = time.monotonic() + POLL_S
+    while True:
+        for key, _ in selector.select(max(0.0, next_pass - time.monotonic())):
+            if key.fd == wake_r:
+                while True:
+                    try:
+                        if not os.read(wake_r, 512):
+                            break
+                    except BlockingIOError:
+                        break
+                continue
+            data = os.read(0, 1 << 16)
+            if not data:
+                return  # the app closed our input: its runs go on in their own processes
+            pending += data
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                if line.strip():
+                    _handle(worker, line)
+        worker.reap()
+        if time.monotonic() >= next_pass:
+            worker.periodic()
+            next_pass = time.monotonic() + POLL_S
 
 
 if __name__ == "__main__":

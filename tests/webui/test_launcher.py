@@ -1,10 +1,15 @@
 """The launcher's process handling: children in their own groups, stopped with everything they started."""
 
+import json
 import os
+import socket
 import subprocess
 import time
+import urllib.request
+from pathlib import Path
 
 import psutil
+import pytest
 
 from webui import launcher
 
@@ -57,3 +62,103 @@ def test_dagster_commands_target_the_project_definitions():
     ]
     assert cmds["dagster-daemon"][1:] == ["run", "-m", "just_dna_pipelines.definitions"]
     assert subprocess.run([cmds["dagster-webserver"][0], "--help"], capture_output=True).returncode == 0
+
+
+RUN_STATUS_QUERY = 'query { runOrError(runId: "%s") { __typename ... on Run { status } } }'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ui_run_status(port: int, run_id: str) -> str | None:
+    """The run's status as the Dagster UI shows it (its GraphQL API), or None while the webserver starts.
+
+    "RunNotFoundError" when the webserver answers but has no such run.
+    """
+    body = json.dumps({"query": RUN_STATUS_QUERY % run_id}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            run = json.loads(response.read())["data"]["runOrError"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return run.get("status") or run.get("__typename")
+
+
+def _point_pipelines_at(root: Path, monkeypatch) -> None:
+    """Fresh folders for everything, as on a fresh clone; demo modules; one run at a time."""
+    from just_dna_pipelines.runs import instance
+    from just_dna_pipelines.settings import get_settings
+
+    for name, value in {
+        "DAGSTER_HOME": root / "dagster",
+        "JUST_DNA_PIPELINES_INPUT_DIR": root / "input",
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": root / "output",
+        "JUST_DNA_PIPELINES_CACHE_DIR": root / "cache",
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
+        "JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS": "1",
+        "HF_ENDPOINT": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
+    instance._instances.clear()
+
+
+def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) -> None:
+    """Start Dagster's services as the launcher does and use the app side at once; check storage and a run.
+
+    With `long_vcf`, a long run holds the only slot so the demo run is seen queued in the Dagster UI.
+    """
+    from just_dna_pipelines import service
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+    from just_dna_pipelines.runs.storage_check import known_revisions, storage_revisions
+
+    port = _free_port()
+    home = launcher._dagster_home()
+    procs = launcher._start_dagster("127.0.0.1", port, launcher._base_env(home), root / "logs")
+    try:
+        service.warm_up()  # what the web app does as it starts, while Dagster's services start too
+        add_sample("alice", ensure_demo_sample(root / "demo"), "demo")
+        held = None
+        if long_vcf is not None:  # the UI must be up before the long run could end
+            wait_until(lambda: _ui_run_status(port, "no-such-run"), "the Dagster UI")
+            add_sample("bob", long_vcf, "long")
+            held = service.launch_run("bob", "long", ["longevitymap"])
+            wait_until(lambda: service.get_run(held).status == "running", "the long run to hold the slot")
+        run_id = service.launch_run("alice", "demo", ["longevitymap"])
+        if held is not None:
+            assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "QUEUED"
+            service.cancel_run(held)
+        assert wait_until(lambda: service.get_run(run_id).finished, "the run")
+        assert service.get_run(run_id).status == "success"
+        assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "SUCCESS"
+        assert [name for name, proc in procs.items() if proc.poll() is not None] == []
+        head, _ = known_revisions()
+        assert storage_revisions(home) == {
+            "history/runs.db": [head],
+            "history/runs/index.db": [head],
+            "schedules/schedules.db": [head],
+        }
+        daemon_log = (root / "logs" / "dagster-daemon.log").read_text()
+        assert "error dequeuing" not in daemon_log  # the daemon left the app's queued runs alone
+    finally:
+        launcher._stop(procs)
+
+
+@pytest.mark.slow
+def test_fresh_starts_of_the_stack_leave_sound_storage_and_run(
+    tmp_path, monkeypatch, add_sample, wait_until, long_vcf
+):
+    """The launcher's Dagster webserver and daemon, and the app's service calls at the same moment, on a fresh
+    folder, several times (JUST_DNA_STACK_STARTS, default 3): one schema revision per storage database, the
+    services stay up, runs succeed and show in the Dagster UI; the last start also sees a run queued there."""
+    starts = int(os.environ.get("JUST_DNA_STACK_STARTS", "3"))
+    for attempt in range(starts):
+        root = tmp_path / f"start{attempt}"
+        _point_pipelines_at(root, monkeypatch)
+        _one_fresh_start(root, add_sample, wait_until, long_vcf if attempt == starts - 1 else None)

@@ -100,6 +100,13 @@ def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
     }
 
 
+def _start_dagster(
+    host: str, port: int, env: dict[str, str], log_dir: Path
+) -> dict[str, subprocess.Popen[bytes]]:
+    """Start the Dagster webserver and daemon (call `_dagster_home()` first: they must find the instance ready)."""
+    return {name: _spawn(name, cmd, env, log_dir) for name, cmd in _dagster_cmds(host, port).items()}
+
+
 def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
     """Wait until Ctrl-C / SIGTERM or until a child dies; then stop everything."""
     stop_requested = False
@@ -143,10 +150,7 @@ def start(argv: list[str] | None = None) -> None:
     env["JUST_DNA_HOST"] = args.host
     host = args.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    if not args.no_dagster:
-        for name, cmd in _dagster_cmds(host, args.dagster_port).items():
-            procs[name] = _spawn(name, cmd, env, log_dir)
+    procs = {} if args.no_dagster else _start_dagster(host, args.dagster_port, env, log_dir)
     reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
     if args.prod:
         reflex += ["--env", "prod", "--single-port", "--frontend-port", str(args.frontend_port)]
@@ -165,10 +169,7 @@ def dagster_ui(argv: list[str] | None = None) -> None:
     args = _parser(with_web=False).parse_args(argv)
     home = _dagster_home()
     env = _base_env(home)
-    procs = {
-        name: _spawn(name, cmd, env, home.parent / "logs")
-        for name, cmd in _dagster_cmds(args.host, args.dagster_port).items()
-    }
+    procs = _start_dagster(args.host, args.dagster_port, env, home.parent / "logs")
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"\nDagster UI: http://{shown}:{args.dagster_port}  (Ctrl-C stops it)\n", flush=True)
     raise SystemExit(_supervise(procs))

@@ -4,6 +4,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -109,10 +110,27 @@ def _point_pipelines_at(root: Path, monkeypatch) -> None:
     instance._instances.clear()
 
 
-def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) -> None:
-    """Start Dagster's services as the launcher does and use the app side at once; check storage and a run.
+# The web app's side of a first start, in its own process as the launcher starts it: warm the run worker,
+# "Use the demo sample", run it, and write "<run id> <status>" to the file named by argv[1].
+APP_SIDE = """
+import sys, time
+from pathlib import Path
+from just_dna_pipelines import service
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+service.warm_up()
+vcf = ensure_demo_sample(service.upload_path("alice", "x.vcf").parent)
+service.register_sample("alice", "demo_sample", vcf)
+run_id = service.launch_run("alice", "demo_sample", ["longevitymap"])
+while not (info := service.get_run(run_id)).finished:
+    time.sleep(0.1)
+Path(sys.argv[1]).write_text(f"{run_id} {info.status}")
+"""
 
-    With `long_vcf`, a long run holds the only slot so the demo run is seen queued in the Dagster UI.
+
+def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) -> None:
+    """Start Dagster's services and the app side at once, as the launcher does; check storage and runs.
+
+    With `long_vcf`, a long run then holds the only slot so a demo run is seen queued in the Dagster UI.
     """
     from just_dna_pipelines import service
     from just_dna_pipelines.modules.demo import ensure_demo_sample
@@ -120,23 +138,27 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
 
     port = _free_port()
     home = launcher._dagster_home()
-    procs = launcher._start_dagster("127.0.0.1", port, launcher._base_env(home), root / "logs")
+    env = launcher._base_env(home)
+    procs = launcher._start_dagster("127.0.0.1", port, env, root / "logs")
+    outcome = root / "app-run"
+    app = launcher._spawn("app", [sys.executable, "-c", APP_SIDE, str(outcome)], env, root / "logs")
     try:
-        service.warm_up()  # what the web app does as it starts, while Dagster's services start too
-        add_sample("alice", ensure_demo_sample(root / "demo"), "demo")
-        held = None
-        if long_vcf is not None:  # the UI must be up before the long run could end
-            wait_until(lambda: _ui_run_status(port, "no-such-run"), "the Dagster UI")
+        wait_until(lambda: app.poll() is not None, "the app side")
+        assert app.returncode == 0, (root / "logs" / "app.log").read_text()[-3000:]
+        run_id, status = outcome.read_text().split()
+        assert status == "success"
+        assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "SUCCESS"
+        if long_vcf is not None:
             add_sample("bob", long_vcf, "long")
             held = service.launch_run("bob", "long", ["longevitymap"])
             wait_until(lambda: service.get_run(held).status == "running", "the long run to hold the slot")
-        run_id = service.launch_run("alice", "demo", ["longevitymap"])
-        if held is not None:
-            assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "QUEUED"
+            add_sample("carol", ensure_demo_sample(root / "demo"), "demo")
+            queued = service.launch_run("carol", "demo", ["longevitymap"])
+            assert wait_until(lambda: _ui_run_status(port, queued), "the Dagster UI") == "QUEUED"
+            assert service.get_run(held).status == "running"  # seen queued while the slot was taken
             service.cancel_run(held)
-        assert wait_until(lambda: service.get_run(run_id).finished, "the run")
-        assert service.get_run(run_id).status == "success"
-        assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "SUCCESS"
+            assert wait_until(lambda: service.get_run(queued).finished, "the queued run")
+            assert service.get_run(queued).status == "success"
         assert [name for name, proc in procs.items() if proc.poll() is not None] == []
         head, _ = known_revisions()
         assert storage_revisions(home) == {
@@ -147,7 +169,7 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
         daemon_log = (root / "logs" / "dagster-daemon.log").read_text()
         assert "error dequeuing" not in daemon_log  # the daemon left the app's queued runs alone
     finally:
-        launcher._stop(procs)
+        launcher._stop({**procs, "app": app})
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ imports Dagster and the definitions once, then, for every DAGSTER_HOME it is tol
 - every POLL_S also ends runs whose process is gone, stops runs canceled elsewhere (e.g. the Dagster
   UI) and starts runs queued by other processes.
 The worker itself never runs Polars or DuckDB work, so forking it is safe; children open their own
-instance connections. Protocol: one JSON request per stdin line, one JSON reply per stdout line.
+instance connections. Protocol: one JSON request per stdin line, one JSON reply per line on the
+stdout the worker was started with.
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ def _run_child(home: Home, run_id: str, log_fd: int) -> NoReturn:
     """In the forked child: execute one claimed run and exit without returning to the loop."""
     code = 1
     try:
+        os.close(_reply_fd)  # or the app would not see the worker's end while a run goes on
         os.setsid()  # its own process group: a cancel stops the run and whatever it started
         os.nice(RUN_NICENESS)  # the run, not the worker: queueing a run stays quick while others run
         signal.set_wakeup_fd(-1)
@@ -219,9 +221,11 @@ def _execute_claimed(run_id: str) -> int:
     return 0 if execute_existing_run(instance, run) else 1
 
 
+_reply_fd = 1  # the app reads replies here; main() moves it off stdout, so stray prints go to the log
+
+
 def _reply(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
-    sys.stdout.flush()
+    os.write(_reply_fd, (json.dumps(payload) + "\n").encode())
 
 
 def _handle(worker: Worker, line: bytes) -> None:
@@ -247,8 +251,11 @@ def main() -> None:
     """Warm up, say "ready", then serve requests and the queue until stdin closes."""
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     _warm_up()
+    global _reply_fd
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log_fd, 2)  # stdout stays the reply channel
+    _reply_fd = os.dup(1)
+    os.dup2(log_fd, 1)  # whatever Dagster or a library prints must not end up in a reply
+    os.dup2(log_fd, 2)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)

@@ -48,6 +48,12 @@ def _process_gone(run: dg.DagsterRun) -> bool:
     return tags.responsible_process_alive(run.tags) is False
 
 
+def _staging_left(env) -> list[Path]:
+    """What is left in the staging folder (nothing when it was never made)."""
+    staging = env.output_dir / ".staging"
+    return list(staging.iterdir()) if staging.is_dir() else []
+
+
 def _finished(run_id: str) -> service.RunInfo | None:
     info = service.get_run(run_id)
     return info if info.finished else None
@@ -73,7 +79,8 @@ def test_runs_queue_behind_the_cap_with_position_and_estimate_and_cancel(
     assert one.estimated_start_s is not None and two.estimated_start_s is not None
     assert two.estimated_start_s > one.estimated_start_s >= 0
     assert [r.queue_position for r in service.sample_runs("carol", "demo")] == [2]
-    assert get_instance().get_run_by_id(second).status == dg.DagsterRunStatus.QUEUED  # so in the Dagster UI
+    in_dagster = wait_until(lambda: get_instance().get_run_by_id(second), "the run to be created in Dagster")
+    assert in_dagster.status == dg.DagsterRunStatus.QUEUED  # so it shows queued in the Dagster UI
     assert _status(held) == "running"  # all of the above was seen while the held run had the only slot
 
     service.cancel_run(third)
@@ -211,7 +218,7 @@ def test_deleting_a_sample_mid_run_stops_it_and_removes_its_staged_genotypes(
     assert f"canceled run {run_id}" in deleted
     assert any(d.startswith(f"unfinished files of run {run_id}") for d in deleted), deleted
     assert not staging.exists() and _process_gone(run)
-    assert list((demo_env.output_dir / ".staging").iterdir()) == []
+    assert _staging_left(demo_env) == []
     with pytest.raises(KeyError):
         service.get_run(run_id)
 
@@ -231,5 +238,13 @@ def test_deleting_an_account_cancels_its_running_and_queued_runs(
     assert _process_gone(run)
     assert not (demo_env.input_dir / "users" / "alice").exists()
     assert not (demo_env.output_dir / "users" / "alice").exists()
-    assert not any((demo_env.output_dir / ".staging").iterdir())
+    assert _staging_left(demo_env) == []
     assert get_instance().get_runs() == []
+
+
+def test_a_run_canceled_right_after_launch_ends_canceled(demo_env, demo_vcf, add_sample) -> None:
+    add_sample("alice", demo_vcf, "demo")
+    run_id = service.launch_run("alice", "demo", ["longevitymap"])
+    service.cancel_run(run_id)  # whether it was still being created, queued or already running
+    assert service.get_run(run_id).status == "canceled"
+    assert not any((demo_env.output_dir / ".staging").glob(f"{run_id}*"))

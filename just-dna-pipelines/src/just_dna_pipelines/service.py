@@ -7,9 +7,9 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from just_dna_pipelines.errors import ModuleSourceError, PipelineError, VcfError
 from just_dna_pipelines.io.vcf_header import read_vcf_header
@@ -196,15 +196,33 @@ def get_run(run_id: str) -> RunInfo:
     """A run's status, with its place in the queue while queued; a run whose process died comes back failed."""
     from just_dna_pipelines.runs.events import run_info
     from just_dna_pipelines.runs.liveness import check_run
+    from just_dna_pipelines.runs.pending import read_pending
     from just_dna_pipelines.runs.positions import queue_positions
 
     instance = _instance()
     run = instance.get_run_by_id(run_id)
     if run is None:
-        raise KeyError(f"no run {run_id}")
+        entry = read_pending(Path(instance.root_directory), run_id)
+        if entry is not None:
+            return _accepted_run(instance, entry)
+        run = instance.get_run_by_id(run_id)  # created between the two looks?
+        if run is None:
+            raise KeyError(f"no run {run_id}")
     run = check_run(instance, run)
-    queue = queue_positions(instance, get_settings().max_concurrent_runs) if _waiting(run) else None
-    return run_info(instance, run, queue)
+    return run_info(instance, run, queue_positions(instance, _slots()) if _waiting(run) else None)
+
+
+def _accepted_run(instance: DagsterInstance, entry: dict[str, Any]) -> RunInfo:
+    """A run accepted a moment ago and being created: queued behind the others, or failed to be created."""
+    from just_dna_pipelines.runs.pending import joining_queue, pending_info
+    from just_dna_pipelines.runs.positions import queue_positions
+
+    info = pending_info(entry)
+    if info.finished:
+        return info
+    queue = queue_positions(instance, _slots(), joining_queue(Path(instance.root_directory)))
+    position, estimate = queue.get(info.run_id, (None, None))
+    return replace(info, queue_position=position, estimated_start_s=estimate)
 
 
 def cancel_run(run_id: str) -> None:
@@ -222,11 +240,12 @@ def run_events(run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
 
 
 def sample_runs(user: str, sample: str) -> list[RunInfo]:
-    """All runs of one sample, newest first."""
+    """All runs of one sample, newest first (a run accepted a moment ago included)."""
     import dagster as dg
 
     from just_dna_pipelines.runs.events import run_info
     from just_dna_pipelines.runs.liveness import check_run
+    from just_dna_pipelines.runs.pending import joining_queue, pending_info, pending_of
     from just_dna_pipelines.runs.positions import queue_positions
 
     key = make_partition_key(user, sample)
@@ -235,10 +254,17 @@ def sample_runs(user: str, sample: str) -> list[RunInfo]:
         check_run(instance, run)
         for run in instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
     ]
-    queue = (
-        queue_positions(instance, get_settings().max_concurrent_runs) if any(map(_waiting, runs)) else None
-    )
-    return [run_info(instance, run, queue) for run in runs]
+    home = Path(instance.root_directory)
+    pending = [pending_info(entry) for entry in pending_of(home, key)]
+    joining = joining_queue(home) if any(not info.finished for info in pending) else []
+    queue = queue_positions(instance, _slots(), joining) if joining or any(map(_waiting, runs)) else {}
+    infos = [
+        replace(info, queue_position=queue[info.run_id][0], estimated_start_s=queue[info.run_id][1])
+        if info.run_id in queue
+        else info
+        for info in pending
+    ]
+    return infos + [run_info(instance, run, queue) for run in runs]
 
 
 def report_path(user: str, sample: str) -> Path | None:
@@ -269,6 +295,7 @@ def delete_sample(user: str, sample: str) -> list[str]:
     from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
     from just_dna_pipelines.keys import sample_name_from_filename
     from just_dna_pipelines.runs.cancel import cancel_run as cancel
+    from just_dna_pipelines.runs.pending import remove_pending
 
     key = make_partition_key(user, sample)
     deleted: list[str] = []
@@ -294,6 +321,7 @@ def delete_sample(user: str, sample: str) -> list[str]:
         size = remove_run_staging(run.run_id) or staged.get(run.run_id)
         if size is not None:
             deleted.append(f"unfinished files of run {run.run_id} ({size / 1e6:.1f} MB)")
+        remove_pending(Path(instance.root_directory), run.run_id)
         instance.delete_run(run.run_id)
     if runs:
         deleted.append(f"{len(runs)} run(s)")
@@ -324,6 +352,10 @@ def _instance() -> DagsterInstance:
     from just_dna_pipelines.runs.instance import get_instance
 
     return get_instance()
+
+
+def _slots() -> int:
+    return get_settings().max_concurrent_runs
 
 
 def _waiting(run: DagsterRun) -> bool:

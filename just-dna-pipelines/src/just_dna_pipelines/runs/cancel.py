@@ -15,6 +15,7 @@ from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.events import STATUS_NAMES
 from just_dna_pipelines.runs.liveness import end_run, stop_run_process
 from just_dna_pipelines.runs.locks import file_lock
+from just_dna_pipelines.runs.pending import read_pending
 from just_dna_pipelines.runs.queue import WAITING, runs_lock
 
 TERM_GRACE_S = 5.0  # then SIGKILL
@@ -35,6 +36,7 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
 
     The run's staging is removed (by the run as it stops, or here); its size is measured first, to be told.
     """
+    _wait_until_created(instance, run_id)
     with file_lock(runs_lock(instance)):
         run = instance.get_run_by_id(run_id)
         if run is None:
@@ -50,6 +52,18 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
     if run.status not in WAITING:
         _wait_for_process_to_stop(instance, run_id)
     return Canceled(end_run(instance, run_id, output_dir) or run, staged)
+
+
+def _wait_until_created(instance: dg.DagsterInstance, run_id: str) -> None:
+    """An accepted run becomes a Dagster run within a moment; one that could not be created has finished."""
+    home = Path(instance.root_directory)
+    started = time.monotonic()
+    while (entry := read_pending(home, run_id)) is not None and time.monotonic() - started < GONE_TIMEOUT_S:
+        if entry["error"]:
+            raise PipelineError("the run has already finished (failure)")
+        if instance.get_run_by_id(run_id) is not None:
+            return
+        time.sleep(POLL_S)
 
 
 def _wait_for_process_to_stop(instance: dg.DagsterInstance, run_id: str) -> None:

@@ -2,7 +2,8 @@
 
 Starting a fresh Python for each run costs seconds of imports before any work happens. The worker
 imports Dagster and the definitions once, then, for every DAGSTER_HOME it is told about:
-- creates the Dagster run of each request at once, queued (queue.py), and replies on stdout;
+- accepts each run request at once (pending.py) and replies; a forked child then creates its Dagster
+  run, queued (queue.py), one at a time in the order accepted;
 - starts the oldest queued runs while fewer than the configured maximum are in progress, each in a
   child it forks (so a run starts in milliseconds, in its own session, at a low CPU priority);
 - notices a child's exit at once (SIGCHLD) and ends its run if the child could not (liveness.py);
@@ -22,6 +23,7 @@ import signal
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +71,8 @@ class Worker:
         self.log_fd = log_fd
         self.homes: dict[Path, Home] = {}
         self.children: dict[int, tuple[Path, str]] = {}  # pid -> (home, run id)
+        self.to_create: deque[tuple[Home, dict[str, Any]]] = deque()  # accepted, first come first created
+        self.creator: tuple[int, Home] | None = None  # the child creating a run, if any
 
     def serve(self, env: dict[str, str]) -> Home:
         """Start serving a home (ending runs a killed predecessor left in progress), or refresh its settings."""
@@ -83,34 +87,57 @@ class Worker:
             reconcile_runs(instance, home.output_dir, legacy=True)
         return home
 
-    def enqueue(self, message: dict[str, Any]) -> Home:
-        """Create the queued Dagster run of a request (one unfinished run per sample)."""
+    def accept(self, message: dict[str, Any]) -> Home:
+        """Accept a run request (one unfinished run per sample), recorded as pending until created."""
         import dagster as dg
 
         from just_dna_pipelines.errors import PipelineError
         from just_dna_pipelines.runs import tags
         from just_dna_pipelines.runs.config import RunRequest
-        from just_dna_pipelines.runs.execute import ensure_partition
         from just_dna_pipelines.runs.instance import instance_for
         from just_dna_pipelines.runs.liveness import check_run
         from just_dna_pipelines.runs.locks import file_lock
-        from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, create_queued_run, runs_lock
+        from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
+        from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, runs_lock
 
         home = self.serve(message["env"])
         instance = instance_for(home.path)
         request = RunRequest(**message["request"])
+        run_id = message["run_id"]
         filters = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: request.partition_key})
         for run in instance.get_runs(filters=filters):
             check_run(instance, run, home.output_dir)  # a dead run does not block a new one
         with file_lock(runs_lock(instance)):
-            if instance.get_run_by_id(message["run_id"]) is None:  # a retried request is not queued twice
-                if instance.get_runs(filters=filters, limit=1):
+            if instance.get_run_by_id(run_id) is None and read_pending(home.path, run_id) is None:
+                accepted = [e for e in pending_of(home.path, request.partition_key) if not e["error"]]
+                if (
+                    instance.get_runs(filters=filters, limit=1) or accepted
+                ):  # a retry is not refused by itself
                     raise PipelineError(
                         "this sample already has a run queued or running; wait for it or cancel it"
                     )
-                ensure_partition(instance, request.partition_key)
-                create_queued_run(instance, request, message["run_id"])
+                add_pending(home.path, run_id, request)
         return home
+
+    def create_next(self) -> None:
+        """Create the oldest accepted run in a forked child (one at a time, so the queue keeps its order).
+
+        Creating a Dagster run takes a few hundred milliseconds of CPU; in a child, the worker meanwhile
+        answers further Run clicks at once.
+        """
+        if self.creator is not None or not self.to_create:
+            return
+        home, message = self.to_create.popleft()
+        try:
+            pid = os.fork()
+        except OSError:
+            traceback.print_exc()
+            _create(home, message)
+            self._guarded(home, self.dispatch, home)
+            return
+        if pid == 0:
+            _create_child(home, message)
+        self.creator = (pid, home)
 
     def dispatch(self, home: Home) -> None:
         """End dead runs, then start queued runs of `home` while slots are free."""
@@ -140,13 +167,18 @@ class Worker:
 
     def reap(self) -> None:
         """Collect exited children; end their runs if they could not; fill the freed slots."""
-        while self.children:
+        while self.children or self.creator is not None:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if self.creator is not None and pid == self.creator[0]:
+                created_in = self.creator[1]
+                self.creator = None
+                self._guarded(created_in, self.dispatch, created_in)  # the run it created may start now
+                continue
             path, run_id = self.children.pop(pid, (None, ""))
             home = self.homes.get(path) if path else None
             if home is not None:
@@ -173,6 +205,47 @@ class Worker:
                 self.homes.pop(home.path, None)
             else:
                 traceback.print_exc()
+
+
+def _create(home: Home, message: dict[str, Any]) -> None:
+    """Create an accepted run in Dagster, queued; a failure is kept as the run's error (pending.py)."""
+    from just_dna_pipelines.runs.config import RunRequest
+    from just_dna_pipelines.runs.execute import ensure_partition
+    from just_dna_pipelines.runs.instance import instance_for
+    from just_dna_pipelines.runs.pending import fail_pending, read_pending, remove_pending
+    from just_dna_pipelines.runs.queue import create_queued_run
+
+    run_id = message["run_id"]
+    if read_pending(home.path, run_id) is None:
+        return  # created by an earlier try of the same request, or its sample was deleted meanwhile
+    instance = instance_for(home.path)
+    request = RunRequest(**message["request"])
+    try:
+        ensure_partition(instance, request.partition_key)
+        create_queued_run(instance, request, run_id)
+    except Exception as exc:
+        traceback.print_exc()
+        fail_pending(home.path, run_id, f"the run could not be queued ({type(exc).__name__}: {exc})")
+        return
+    remove_pending(home.path, run_id)
+
+
+def _create_child(home: Home, message: dict[str, Any]) -> NoReturn:
+    """In a forked child: create one accepted run, then exit."""
+    code = 1
+    try:
+        os.close(_reply_fd)
+        from just_dna_pipelines.runs.instance import forget_instances
+
+        forget_instances()  # prepared already; only the connections are the child's own
+        _create(home, message)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _run_child(home: Home, run_id: str, log_fd: int) -> NoReturn:
@@ -229,13 +302,16 @@ def _reply(payload: dict[str, Any]) -> None:
 
 
 def _handle(worker: Worker, line: bytes) -> None:
-    """Answer one request line: {"op": "serve" | "enqueue", "env": {...}, ...}."""
+    """Answer one request line at once: {"op": "serve" | "enqueue", "env": {...}, ...}.
+
+    An accepted run is created later (Worker.create_next), so a burst of Run clicks is answered at once.
+    """
     from just_dna_pipelines.errors import PipelineError
 
     try:
         message = json.loads(line)
-        op = message.get("op")
-        home = worker.enqueue(message) if op == "enqueue" else worker.serve(message["env"])
+        enqueue = message.get("op") == "enqueue"
+        home = worker.accept(message) if enqueue else worker.serve(message["env"])
     except PipelineError as exc:
         _reply({"error": str(exc)})
         return
@@ -244,11 +320,27 @@ def _handle(worker: Worker, line: bytes) -> None:
         _reply({"error": f"the run worker could not take the request ({type(exc).__name__}: {exc})"})
         return
     _reply({"ok": True})
-    worker._guarded(home, worker.dispatch, home)  # after the reply: the caller need not wait for the start
+    if enqueue:
+        worker.to_create.append((home, message))
+    else:
+        worker._guarded(home, worker.dispatch, home)
+
+
+def _drain(fd: int) -> None:
+    """Empty the signal wake-up pipe."""
+    while True:
+        try:
+            if not os.read(fd, 512):
+                return
+        except BlockingIOError:
+            return
 
 
 def main() -> None:
-    """Warm up, say "ready", then serve requests and the queue until stdin closes."""
+    """Warm up, say "ready", then serve requests and the queue until stdin closes.
+
+    One thread only: children are forked from it, so no lock can be held by another thread at a fork.
+    """
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     _warm_up()
     global _reply_fd
@@ -266,27 +358,23 @@ def main() -> None:
     selector.register(0, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     _reply({"ready": True})
-    pending = b""
+    buffered = b""
     next_pass = time.monotonic() + POLL_S
     while True:
         for key, _ in selector.select(max(0.0, next_pass - time.monotonic())):
             if key.fd == wake_r:
-                while True:
-                    try:
-                        if not os.read(wake_r, 512):
-                            break
-                    except BlockingIOError:
-                        break
+                _drain(wake_r)
                 continue
             data = os.read(0, 1 << 16)
             if not data:
                 return  # the app closed our input: its runs go on in their own processes
-            pending += data
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
+            buffered += data
+            while b"\n" in buffered:
+                line, buffered = buffered.split(b"\n", 1)
                 if line.strip():
                     _handle(worker, line)
         worker.reap()
+        worker.create_next()
         if time.monotonic() >= next_pass:
             worker.periodic()
             next_pass = time.monotonic() + POLL_S

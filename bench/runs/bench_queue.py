@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--modules-source", default="demo")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-queue-", ignore_cleanup_errors=True) as tmp:
         _env(Path(tmp), args.modules_source)
         from just_dna_pipelines import service
         from just_dna_pipelines.settings import get_settings
@@ -80,7 +80,7 @@ def main() -> None:
                 page_views.append(time.perf_counter() - t)
                 in_progress += info.status in {"starting", "running"}
                 finished += info.finished
-                if info.queue_position is not None:
+                if getattr(info, "queue_position", None) is not None:  # (absent before the queue existed)
                     positions_seen.add(info.queue_position)
             most_in_progress = max(most_in_progress, in_progress)
             if finished == len(runs):
@@ -91,7 +91,7 @@ def main() -> None:
         durations = [i.ended_at - i.started_at for i in infos if i.started_at and i.ended_at]
         page_views.sort()
         print(
-            f"users {args.users}, modules {len(modules)} ({args.modules_source}), cap {get_settings().max_concurrent_runs}"
+            f"users {args.users}, modules {len(modules)} ({args.modules_source}), cap {getattr(get_settings(), 'max_concurrent_runs', 'none')}"
         )
         print(f"launch_run: median {statistics.median(launches):.2f} s, max {max(launches):.2f} s")
         print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from pathlib import Path
 
@@ -53,3 +55,23 @@ def test_a_string_that_is_no_run_id_never_becomes_a_path(demo_env) -> None:
     for call in (service.get_run, service.cancel_run):
         with pytest.raises(KeyError):
             call("../../etc/passwd")
+
+
+def test_a_run_accepted_by_a_worker_that_died_is_created_and_run_by_the_next(demo_env, wait_until) -> None:
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+    from just_dna_pipelines.runs.pending import FOLDER
+
+    vcf = ensure_demo_sample(service.upload_path("alice", "x.vcf").parent)
+    key = service.register_sample("alice", "demo_sample", vcf)
+    home = Path(get_instance().root_directory)
+    run_id = str(uuid.uuid4())
+    request = RunRequest(partition_key=key, vcf_path=str(vcf), modules=["vo2max"], modules_source="demo")
+    add_pending(home, run_id, request)  # accepted, then its worker died before creating it an hour ago
+    marker = home / FOLDER / f"{run_id}.json"
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "submitted_at": time.time() - 3600}))
+    assert service.get_run(run_id).status == "queued"
+
+    service.warm_up()  # a worker starting to serve this home adopts it
+    info = wait_until(lambda: (i := service.get_run(run_id)).finished and i, "the adopted run")
+    assert (info.status, info.modules) == ("success", ["vo2max"])
+    assert read_pending(home, run_id) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ def add_pending(home: Path, run_id: str, request: RunRequest) -> None:
         "modules": request.modules or ["all"],
         "submitted_at": time.time(),
         "error": None,
+        "request": asdict(request),  # so another worker can create it if this one dies first
     }
     atomic_write_text(_path(home, run_id), json.dumps(entry))
 
@@ -68,6 +70,14 @@ def accepted_runs(home: Path) -> list[dict[str, Any]]:
     folder = home / FOLDER
     entries = [read_pending(home, path.stem) for path in folder.glob("*.json")] if folder.is_dir() else []
     return sorted((e for e in entries if e is not None), key=lambda e: e["submitted_at"])
+
+
+def orphaned(home: Path, older_than_s: float) -> list[dict[str, Any]]:
+    """Accepted runs nobody created within `older_than_s` (their worker died): to be created now."""
+    cutoff = time.time() - older_than_s
+    return [
+        e for e in accepted_runs(home) if not e["error"] and e["submitted_at"] < cutoff and "request" in e
+    ]
 
 
 def joining_queue(home: Path) -> list[str]:

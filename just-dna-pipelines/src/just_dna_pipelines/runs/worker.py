@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 POLL_S = 1.0
+ORPHANED_AFTER_S = 60.0  # an accepted run is created within seconds, unless its worker died
 RUN_NICENESS = 10  # runs yield the CPU to the web server (and the worker's replies) on small machines
 
 
@@ -78,6 +79,7 @@ class Worker:
         """Start serving a home (ending runs a killed predecessor left in progress), or refresh its settings."""
         from just_dna_pipelines.runs.instance import instance_for
         from just_dna_pipelines.runs.liveness import reconcile_runs
+        from just_dna_pipelines.runs.pending import orphaned
 
         home = Home.from_env(env)
         first = home.path not in self.homes
@@ -85,6 +87,8 @@ class Worker:
         self.homes[home.path] = home
         if first:
             reconcile_runs(instance, home.output_dir, legacy=True)
+            for entry in orphaned(home.path, ORPHANED_AFTER_S):
+                self.to_create.append((home, {"run_id": entry["run_id"], "request": entry["request"]}))
         return home
 
     def accept(self, message: dict[str, Any]) -> Home:
@@ -219,6 +223,9 @@ def _create(home: Home, message: dict[str, Any]) -> None:
     if read_pending(home.path, run_id) is None:
         return  # created by an earlier try of the same request, or its sample was deleted meanwhile
     instance = instance_for(home.path)
+    if instance.get_run_by_id(run_id) is not None:  # created by another worker meanwhile
+        remove_pending(home.path, run_id)
+        return
     request = RunRequest(**message["request"])
     try:
         ensure_partition(instance, request.partition_key)

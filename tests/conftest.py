@@ -76,12 +76,12 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pi
     os.environ.pop("DAGSTER_HOME", None)
 
 
-LONG_VCF_RECORDS = 1_000_000
+LONG_VCF_RECORDS = 5_000_000
 
 
 @pytest.fixture(scope="session")
 def long_vcf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo sample plus a million filler calls (38 MB): a run over it takes seconds, so a test can act
+    """The demo sample plus five million filler calls (190 MB): a run over it takes tens of seconds, so a test can act
     on a run in progress (queue behind it, cancel it, kill it, delete its sample) before it ends."""
     from just_dna_pipelines.modules.demo import ensure_demo_sample
 

@@ -52,7 +52,7 @@ LOCK_FILE = ".prepare.lock"
 
 log = logging.getLogger(__name__)
 _instances: dict[Path, dg.DagsterInstance] = {}
-_prepared: set[Path] = set()  # homes prepared by this process (or the process it was forked from)
+_prepared: set[Path] = set()  # homes prepared by this process (or the worker it was forked from)
 _lock = threading.RLock()
 
 
@@ -120,9 +120,3 @@ def instance_for(home: Path) -> dg.DagsterInstance:
     """The prepared instance of a given DAGSTER_HOME (the run worker serves whichever homes it is sent)."""
     with _lock:
         return _instances[prepare_instance(home)]
-
-
-def forget_instances() -> None:
-    """Drop this process's instances without closing them: a forked child must open its own connections."""
-    with _lock:
-        _instances.clear()

@@ -11,7 +11,6 @@ never sees them.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def create_queued_run(instance: dg.DagsterInstance, request: RunRequest, run_id:
         execution_plan=plan,
         run_id=run_id,
         run_config=run_config,
-        tags={**run_tags, **tags.process_tags(WORKER_LAUNCHER)},  # this worker is to start it
+        tags=run_tags,
         status=dg.DagsterRunStatus.QUEUED if queued else dg.DagsterRunStatus.NOT_STARTED,
         remote_job_origin=_job_origin(job.name) if queued else None,  # type: ignore[arg-type]
     )
@@ -108,17 +107,22 @@ def runs_in_progress(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     )
 
 
-def claim_runs(instance: dg.DagsterInstance, slots: int) -> list[dg.DagsterRun]:
+def claim_runs(
+    instance: dg.DagsterInstance, slots: int, *, only: str | None = None, kind: str = WORKER_LAUNCHER
+) -> list[dg.DagsterRun]:
     """Mark the oldest queued runs STARTING while fewer than `slots` runs are in progress; return them.
 
-    The run's tags name this process as responsible, so a worker killed before it starts the run is noticed.
+    The claim names this process as responsible for each run (`kind` "worker": it will start a child for
+    it; "run": it runs it itself), so a process killed before the run starts is noticed. With `only`,
+    claim that run alone, and only when it is first in line.
     """
     claimed: list[dg.DagsterRun] = []
     with file_lock(runs_lock(instance)):
         free = slots - len(runs_in_progress(instance))
         for run in waiting_runs(instance)[: max(0, free)]:
-            if run.tags.get(tags.PID) != str(os.getpid()):  # queued by another worker: we start it now
-                instance.add_run_tags(run.run_id, tags.process_tags(WORKER_LAUNCHER))
+            if only is not None and run.run_id != only:
+                break
+            instance.add_run_tags(run.run_id, tags.process_tags(kind))
             starting = dg.DagsterEvent(
                 event_type_value=dg.DagsterEventType.RUN_STARTING.value, job_name=run.job_name
             )

@@ -68,12 +68,12 @@ def _warm_up() -> None:
 class Worker:
     """The worker's state: the homes it serves and the run children it started."""
 
-    def __init__(self, log_fd: int) -> None:
-        self.log_fd = log_fd
+    def __init__(self) -> None:
         self.homes: dict[Path, Home] = {}
-        self.children: dict[int, tuple[Path, str]] = {}  # pid -> (home, run id)
+        # pid -> (home, run id, "create" | "run"): a creator may go on to run the run it created
+        self.children: dict[int, tuple[Path, str, str]] = {}
         self.to_create: deque[tuple[Home, dict[str, Any]]] = deque()  # accepted, first come first created
-        self.creator: tuple[int, Home] | None = None  # the child creating a run, if any
+        self.creating: tuple[int, Home, str] | None = None  # the creator at work: pid, home, run id
 
     def serve(self, env: dict[str, str]) -> Home:
         """Start serving a home (ending runs a killed predecessor left in progress), or refresh its settings."""
@@ -126,12 +126,22 @@ class Worker:
     def create_next(self) -> None:
         """Create the oldest accepted run in a forked child (one at a time, so the queue keeps its order).
 
+        (The creator may then run it; it is done creating once the run's pending record is gone.)
+
         Creating a Dagster run takes a few hundred milliseconds of CPU; in a child, the worker meanwhile
         answers further Run clicks at once.
         """
-        if self.creator is not None or not self.to_create:
+        from just_dna_pipelines.runs.pending import read_pending
+
+        if self.creating is not None:
+            pid, home, run_id = self.creating
+            if pid in self.children and read_pending(home.path, run_id) is not None:
+                return  # still creating; it signals (SIGUSR1) or exits when done
+            self.creating = None
+        if not self.to_create:
             return
         home, message = self.to_create.popleft()
+        worker_pid = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -140,8 +150,9 @@ class Worker:
             self._guarded(home, self.dispatch, home)
             return
         if pid == 0:
-            _create_child(home, message)
-        self.creator = (pid, home)
+            _create_child(home, message, worker_pid)
+        self.children[pid] = (home.path, message["run_id"], "create")
+        self.creating = (pid, home, message["run_id"])
 
     def dispatch(self, home: Home) -> None:
         """End dead runs, then start queued runs of `home` while slots are free."""
@@ -166,39 +177,42 @@ class Worker:
             end_run(instance_for(home.path), run_id, home.output_dir)
             return
         if pid == 0:
-            _run_child(home, run_id, self.log_fd)
-        self.children[pid] = (home.path, run_id)
+            _run_child(home, run_id)
+        self.children[pid] = (home.path, run_id, "run")
 
     def reap(self) -> None:
         """Collect exited children; end their runs if they could not; fill the freed slots."""
-        while self.children or self.creator is not None:
+        while self.children:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            if self.creator is not None and pid == self.creator[0]:
-                created_in = self.creator[1]
-                self.creator = None
-                self._guarded(created_in, self.dispatch, created_in)  # the run it created may start now
-                continue
-            path, run_id = self.children.pop(pid, (None, ""))
+            path, run_id, kind = self.children.pop(pid, (None, "", ""))
             home = self.homes.get(path) if path else None
             if home is not None:
-                self._guarded(home, self._end, home, run_id)
-                self._guarded(home, self.dispatch, home)
+                # A creator ended the run only if it went on to run it; else a run child of ours may run it.
+                self._guarded(home, self._end, home, run_id, pid if kind == "create" else None)
+                self._guarded(home, self.dispatch, home)  # a freed slot, or the run just created
 
     def periodic(self) -> None:
         """The regular pass over every home served."""
         for home in list(self.homes.values()):
             self._guarded(home, self.dispatch, home)
 
-    def _end(self, home: Home, run_id: str) -> None:
+    def _end(self, home: Home, run_id: str, only_if_run_by: int | None = None) -> None:
+        """End a run whose process exited (a no-op if it ended itself); with `only_if_run_by`, only if that pid ran it."""
+        from just_dna_pipelines.runs import tags
         from just_dna_pipelines.runs.instance import instance_for
         from just_dna_pipelines.runs.liveness import end_run
 
-        end_run(instance_for(home.path), run_id, home.output_dir)
+        instance = instance_for(home.path)
+        if only_if_run_by is not None:
+            run = instance.get_run_by_id(run_id)
+            if run is None or run.tags.get(tags.PID) != str(only_if_run_by):
+                return
+        end_run(instance, run_id, home.output_dir)
 
     def _guarded(self, home: Home, action: Callable[..., object], *args: Any) -> None:
         """Run an action for a home; a home whose folder is gone (a finished test, say) is dropped."""
@@ -211,8 +225,8 @@ class Worker:
                 traceback.print_exc()
 
 
-def _create(home: Home, message: dict[str, Any]) -> None:
-    """Create an accepted run in Dagster, queued; a failure is kept as the run's error (pending.py)."""
+def _create(home: Home, message: dict[str, Any]) -> bool:
+    """Create an accepted run in Dagster, queued; True if created now (a failure is kept as its error)."""
     from just_dna_pipelines.runs.config import RunRequest
     from just_dna_pipelines.runs.execute import ensure_partition
     from just_dna_pipelines.runs.instance import instance_for
@@ -221,11 +235,11 @@ def _create(home: Home, message: dict[str, Any]) -> None:
 
     run_id = message["run_id"]
     if read_pending(home.path, run_id) is None:
-        return  # created by an earlier try of the same request, or its sample was deleted meanwhile
+        return False  # created by an earlier try of the same request, or its sample was deleted meanwhile
     instance = instance_for(home.path)
     if instance.get_run_by_id(run_id) is not None:  # created by another worker meanwhile
         remove_pending(home.path, run_id)
-        return
+        return False
     request = RunRequest(**message["request"])
     try:
         ensure_partition(instance, request.partition_key)
@@ -233,20 +247,33 @@ def _create(home: Home, message: dict[str, Any]) -> None:
     except Exception as exc:
         traceback.print_exc()
         fail_pending(home.path, run_id, f"the run could not be queued ({type(exc).__name__}: {exc})")
-        return
+        return False
     remove_pending(home.path, run_id)
+    return True
 
 
-def _create_child(home: Home, message: dict[str, Any]) -> NoReturn:
-    """In a forked child: create one accepted run, then exit."""
+def _child_setup(home: Home) -> None:
+    """What every forked child does first: no reply channel, its own session, the home's settings.
+
+    It keeps the worker's instance: SQLite storage holds no connection between calls, so nothing is
+    shared across the fork, and opening another instance would cost a tenth of a second.
+    """
+    from just_dna_pipelines.settings import get_settings
+
+    os.close(_reply_fd)  # or the app would not see the worker's end while a run goes on
+    os.setsid()  # its own process group: a cancel stops the run and whatever it started
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # stdout and stderr are the worker's log already
+    os.environ.update(home.env)
+    get_settings.cache_clear()
+
+
+def _exit_child(body: Callable[[], int]) -> NoReturn:
+    """Run a child's body and exit with its code, never returning to the worker's loop."""
     code = 1
     try:
-        os.close(_reply_fd)
-        from just_dna_pipelines.runs.instance import forget_instances
-
-        forget_instances()  # prepared already; only the connections are the child's own
-        _create(home, message)
-        code = 0
+        code = body()
     except BaseException:
         traceback.print_exc()
     finally:
@@ -255,47 +282,56 @@ def _create_child(home: Home, message: dict[str, Any]) -> NoReturn:
         os._exit(code)
 
 
-def _run_child(home: Home, run_id: str, log_fd: int) -> NoReturn:
-    """In the forked child: execute one claimed run and exit without returning to the loop."""
-    code = 1
-    try:
-        os.close(_reply_fd)  # or the app would not see the worker's end while a run goes on
-        os.setsid()  # its own process group: a cancel stops the run and whatever it started
-        os.nice(RUN_NICENESS)  # the run, not the worker: queueing a run stays quick while others run
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(log_fd, 1)  # never the worker's reply channel
-        os.dup2(log_fd, 2)
-        os.environ.update(home.env)
-        code = _execute_claimed(run_id)
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+def _create_child(home: Home, message: dict[str, Any], worker_pid: int) -> NoReturn:
+    """In a forked child: create one accepted run; if a slot is free and it is first in line, run it too.
+
+    Running it here spares a second fork and a round trip through the worker: the common case of an
+    idle machine starts the run as soon as it exists.
+    """
+    from just_dna_pipelines.runs.instance import instance_for
+    from just_dna_pipelines.runs.queue import claim_runs
+
+    def body() -> int:
+        _child_setup(home)
+        run_id = message["run_id"]
+        if _create(home, message) and claim_runs(
+            instance_for(home.path), home.slots, only=run_id, kind="run"
+        ):
+            return _execute(home, run_id)
+        return 0
+
+    _exit_child(body)
 
 
-def _execute_claimed(run_id: str) -> int:
-    """Take over a claimed run (unless it was canceled meanwhile) and execute it; the exit code."""
+def _run_child(home: Home, run_id: str) -> NoReturn:
+    """In a forked child: take over a run the worker claimed (unless canceled meanwhile) and execute it."""
     import dagster as dg
 
     from just_dna_pipelines.runs import tags
-    from just_dna_pipelines.runs.execute import execute_existing_run
-    from just_dna_pipelines.runs.instance import forget_instances, get_instance
+    from just_dna_pipelines.runs.instance import instance_for
     from just_dna_pipelines.runs.locks import file_lock
     from just_dna_pipelines.runs.queue import runs_lock
-    from just_dna_pipelines.settings import get_settings
 
-    get_settings.cache_clear()
-    forget_instances()  # prepared already (by the worker); only the connections are the child's own
-    instance = get_instance()
-    with file_lock(runs_lock(instance)):
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.status != dg.DagsterRunStatus.STARTING:
-            return 0  # canceled before it started: the worker ends it as canceled
-        instance.add_run_tags(run_id, tags.process_tags("run"))
+    def body() -> int:
+        _child_setup(home)
+        instance = instance_for(home.path)
+        with file_lock(runs_lock(instance)):
+            run = instance.get_run_by_id(run_id)
+            if run is None or run.status != dg.DagsterRunStatus.STARTING:
+                return 0  # canceled before it started: the worker ends it as canceled
+            instance.add_run_tags(run_id, tags.process_tags("run"))
+        return _execute(home, run_id)
+
+    _exit_child(body)
+
+
+def _execute(home: Home, run_id: str) -> int:
+    """Execute a claimed run in this process, at low priority; the exit code."""
+    from just_dna_pipelines.runs.execute import execute_existing_run
+    from just_dna_pipelines.runs.instance import instance_for
+
+    os.nice(RUN_NICENESS)  # the run, not the worker: accepting Run clicks stays quick while others run
+    instance = instance_for(home.path)
     run = instance.get_run_by_id(run_id)
     assert run is not None
     return 0 if execute_existing_run(instance, run) else 1
@@ -358,9 +394,10 @@ def main() -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)  # SIGCHLD wakes the loop at once
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    worker = Worker(log_fd)
+    signal.set_wakeup_fd(wake_w)  # these signals wake the loop at once:
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a child exited
+    signal.signal(signal.SIGUSR1, lambda *_: None)  # a creator has created its run
+    worker = Worker()
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)

@@ -3,15 +3,15 @@
 Starting a fresh Python for each run costs seconds of imports before any work happens. The worker
 imports Dagster and the definitions once, then, for every DAGSTER_HOME it is told about:
 - accepts each run request at once (pending.py) and replies; a forked child then creates its Dagster
-  run, queued (queue.py), one at a time in the order accepted;
+  run, queued (queue.py), one at a time in the order accepted, and runs it itself if a slot is free;
 - starts the oldest queued runs while fewer than the configured maximum are in progress, each in a
-  child it forks (so a run starts in milliseconds, in its own session, at a low CPU priority);
+  child it forks (so a run starts at once, in its own session, at a low CPU priority);
 - notices a child's exit at once (SIGCHLD) and ends its run if the child could not (liveness.py);
 - every POLL_S also ends runs whose process is gone, stops runs canceled elsewhere (e.g. the Dagster
   UI) and starts runs queued by other processes.
-The worker itself never runs Polars or DuckDB work, so forking it is safe; children open their own
-instance connections. Protocol: one JSON request per stdin line, one JSON reply per line on the
-stdout the worker was started with.
+The worker itself never runs Polars or DuckDB work and has one thread, so forking it is safe
+(children.py). Protocol: one JSON request per stdin line, one JSON reply per line on the stdout the
+worker was started with.
 """
 
 from __future__ import annotations
@@ -25,33 +25,14 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
+
+from just_dna_pipelines.runs.children import create_accepted, creator_child, run_child
+from just_dna_pipelines.runs.homes import Home
 
 POLL_S = 1.0
 ORPHANED_AFTER_S = 60.0  # an accepted run is created within seconds, unless its worker died
-RUN_NICENESS = 10  # runs yield the CPU to the web server (and the worker's replies) on small machines
-
-
-@dataclass(frozen=True)
-class Home:
-    """One DAGSTER_HOME the worker serves, with the configuration its runs get."""
-
-    path: Path
-    env: dict[str, str]
-    output_dir: Path
-    slots: int
-
-    @classmethod
-    def from_env(cls, env: dict[str, str]) -> Home:
-        """The home a request's environment (launcher.configuration_env) names."""
-        return cls(
-            Path(env["DAGSTER_HOME"]).resolve(),
-            env,
-            Path(env["JUST_DNA_PIPELINES_OUTPUT_DIR"]),
-            max(1, int(env["JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS"])),
-        )
 
 
 def _warm_up() -> None:
@@ -112,15 +93,14 @@ class Worker:
         for run in instance.get_runs(filters=filters):
             check_run(instance, run, home.output_dir)  # a dead run does not block a new one
         with file_lock(runs_lock(instance)):
-            if instance.get_run_by_id(run_id) is None and read_pending(home.path, run_id) is None:
-                accepted = [e for e in pending_of(home.path, request.partition_key) if not e["error"]]
-                if (
-                    instance.get_runs(filters=filters, limit=1) or accepted
-                ):  # a retry is not refused by itself
-                    raise PipelineError(
-                        "this sample already has a run queued or running; wait for it or cancel it"
-                    )
-                add_pending(home.path, run_id, request)
+            if instance.get_run_by_id(run_id) is not None or read_pending(home.path, run_id) is not None:
+                return home  # a retried request: accepted already
+            accepted = [e for e in pending_of(home.path, request.partition_key) if not e["error"]]
+            if accepted or instance.get_runs(filters=filters, limit=1):
+                raise PipelineError(
+                    "this sample already has a run queued or running; wait for it or cancel it"
+                )
+            add_pending(home.path, run_id, request)
         return home
 
     def create_next(self) -> None:
@@ -146,11 +126,11 @@ class Worker:
             pid = os.fork()
         except OSError:
             traceback.print_exc()
-            _create(home, message)
+            create_accepted(home, message)
             self._guarded(home, self.dispatch, home)
             return
         if pid == 0:
-            _create_child(home, message, worker_pid)
+            creator_child(home, message, worker_pid, _reply_fd)
         self.children[pid] = (home.path, message["run_id"], "create")
         self.creating = (pid, home, message["run_id"])
 
@@ -177,7 +157,7 @@ class Worker:
             end_run(instance_for(home.path), run_id, home.output_dir)
             return
         if pid == 0:
-            _run_child(home, run_id)
+            run_child(home, run_id, _reply_fd)
         self.children[pid] = (home.path, run_id, "run")
 
     def reap(self) -> None:
@@ -223,118 +203,6 @@ class Worker:
                 self.homes.pop(home.path, None)
             else:
                 traceback.print_exc()
-
-
-def _create(home: Home, message: dict[str, Any]) -> bool:
-    """Create an accepted run in Dagster, queued; True if created now (a failure is kept as its error)."""
-    from just_dna_pipelines.runs.config import RunRequest
-    from just_dna_pipelines.runs.execute import ensure_partition
-    from just_dna_pipelines.runs.instance import instance_for
-    from just_dna_pipelines.runs.pending import fail_pending, read_pending, remove_pending
-    from just_dna_pipelines.runs.queue import create_queued_run
-
-    run_id = message["run_id"]
-    if read_pending(home.path, run_id) is None:
-        return False  # created by an earlier try of the same request, or its sample was deleted meanwhile
-    instance = instance_for(home.path)
-    if instance.get_run_by_id(run_id) is not None:  # created by another worker meanwhile
-        remove_pending(home.path, run_id)
-        return False
-    request = RunRequest(**message["request"])
-    try:
-        ensure_partition(instance, request.partition_key)
-        create_queued_run(instance, request, run_id)
-    except Exception as exc:
-        traceback.print_exc()
-        fail_pending(home.path, run_id, f"the run could not be queued ({type(exc).__name__}: {exc})")
-        return False
-    remove_pending(home.path, run_id)
-    return True
-
-
-def _child_setup(home: Home) -> None:
-    """What every forked child does first: no reply channel, its own session, the home's settings.
-
-    It keeps the worker's instance: SQLite storage holds no connection between calls, so nothing is
-    shared across the fork, and opening another instance would cost a tenth of a second.
-    """
-    from just_dna_pipelines.settings import get_settings
-
-    os.close(_reply_fd)  # or the app would not see the worker's end while a run goes on
-    os.setsid()  # its own process group: a cancel stops the run and whatever it started
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # stdout and stderr are the worker's log already
-    os.environ.update(home.env)
-    get_settings.cache_clear()
-
-
-def _exit_child(body: Callable[[], int]) -> NoReturn:
-    """Run a child's body and exit with its code, never returning to the worker's loop."""
-    code = 1
-    try:
-        code = body()
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-
-def _create_child(home: Home, message: dict[str, Any], worker_pid: int) -> NoReturn:
-    """In a forked child: create one accepted run; if a slot is free and it is first in line, run it too.
-
-    Running it here spares a second fork and a round trip through the worker: the common case of an
-    idle machine starts the run as soon as it exists.
-    """
-    from just_dna_pipelines.runs.instance import instance_for
-    from just_dna_pipelines.runs.queue import claim_runs
-
-    def body() -> int:
-        _child_setup(home)
-        run_id = message["run_id"]
-        if _create(home, message) and claim_runs(
-            instance_for(home.path), home.slots, only=run_id, kind="run"
-        ):
-            return _execute(home, run_id)
-        return 0
-
-    _exit_child(body)
-
-
-def _run_child(home: Home, run_id: str) -> NoReturn:
-    """In a forked child: take over a run the worker claimed (unless canceled meanwhile) and execute it."""
-    import dagster as dg
-
-    from just_dna_pipelines.runs import tags
-    from just_dna_pipelines.runs.instance import instance_for
-    from just_dna_pipelines.runs.locks import file_lock
-    from just_dna_pipelines.runs.queue import runs_lock
-
-    def body() -> int:
-        _child_setup(home)
-        instance = instance_for(home.path)
-        with file_lock(runs_lock(instance)):
-            run = instance.get_run_by_id(run_id)
-            if run is None or run.status != dg.DagsterRunStatus.STARTING:
-                return 0  # canceled before it started: the worker ends it as canceled
-            instance.add_run_tags(run_id, tags.process_tags("run"))
-        return _execute(home, run_id)
-
-    _exit_child(body)
-
-
-def _execute(home: Home, run_id: str) -> int:
-    """Execute a claimed run in this process, at low priority; the exit code."""
-    from just_dna_pipelines.runs.execute import execute_existing_run
-    from just_dna_pipelines.runs.instance import instance_for
-
-    os.nice(RUN_NICENESS)  # the run, not the worker: accepting Run clicks stays quick while others run
-    instance = instance_for(home.path)
-    run = instance.get_run_by_id(run_id)
-    assert run is not None
-    return 0 if execute_existing_run(instance, run) else 1
 
 
 _reply_fd = 1  # the app reads replies here; main() moves it off stdout, so stray prints go to the log

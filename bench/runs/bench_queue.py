@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from folders import use_fresh_folders  # bench/runs/folders.py (scripts run from their folder)
+
 GENOME = (
     Path(__file__).resolve().parents[2]
     / ".."
@@ -29,19 +31,6 @@ GENOME = (
 )
 
 
-def _env(root: Path, modules_source: str) -> None:
-    os.environ.update(
-        {
-            "DAGSTER_HOME": str(root / "dagster"),
-            "JUST_DNA_PIPELINES_INPUT_DIR": str(root / "input"),
-            "JUST_DNA_PIPELINES_OUTPUT_DIR": str(root / "output"),
-            "JUST_DNA_PIPELINES_CACHE_DIR": str(root / "cache"),
-            "JUST_DNA_PIPELINES_MODULES_SOURCE": modules_source,
-            "HF_ENDPOINT": "http://127.0.0.1:9",
-        }
-    )
-
-
 def main() -> None:
     """Run the scenario and print the figures."""
     parser = argparse.ArgumentParser()
@@ -49,7 +38,7 @@ def main() -> None:
     parser.add_argument("--modules-source", default="demo")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-queue-", ignore_cleanup_errors=True) as tmp:
-        _env(Path(tmp), args.modules_source)
+        use_fresh_folders(Path(tmp), args.modules_source)
         from just_dna_pipelines import service
         from just_dna_pipelines.settings import get_settings
 

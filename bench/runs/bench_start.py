@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from folders import use_fresh_folders  # bench/runs/folders.py (scripts run from their folder)
+
 MARKS = {
     "run created in Dagster": None,  # the run record's creation time
     "claimed (STARTING)": "PIPELINE_STARTING",
@@ -31,16 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-start-", ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
-        os.environ.update(
-            {
-                "DAGSTER_HOME": str(root / "dagster"),
-                "JUST_DNA_PIPELINES_INPUT_DIR": str(root / "input"),
-                "JUST_DNA_PIPELINES_OUTPUT_DIR": str(root / "output"),
-                "JUST_DNA_PIPELINES_CACHE_DIR": str(root / "cache"),
-                "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
-                "HF_ENDPOINT": "http://127.0.0.1:9",
-            }
-        )
+        use_fresh_folders(root)
         from just_dna_pipelines import service
         from just_dna_pipelines.modules.demo import ensure_demo_sample
         from just_dna_pipelines.runs import launcher

@@ -23,6 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from folders import use_fresh_folders  # bench/runs/folders.py (scripts run from their folder)
+
 APP_NOW = """
 import time
 from just_dna_pipelines import service
@@ -68,16 +70,7 @@ def one_start(root: Path, before: bool) -> dict[str, object]:
     from just_dna_pipelines.settings import get_settings
     from webui import launcher
 
-    os.environ.update(
-        {
-            "DAGSTER_HOME": str(root / "dagster"),
-            "JUST_DNA_PIPELINES_INPUT_DIR": str(root / "input"),
-            "JUST_DNA_PIPELINES_OUTPUT_DIR": str(root / "output"),
-            "JUST_DNA_PIPELINES_CACHE_DIR": str(root / "cache"),
-            "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
-            "HF_ENDPOINT": "http://127.0.0.1:9",
-        }
-    )
+    use_fresh_folders(root)
     get_settings.cache_clear()
     instance._instances.clear()
     home = instance.ensure_dagster_home() if before else launcher._dagster_home()

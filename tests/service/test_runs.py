@@ -44,6 +44,13 @@ def _running(run_id: str, wait_until) -> dg.DagsterRun:
     return run
 
 
+def _long_run(user: str, long_vcf: Path, add_sample, wait_until) -> tuple[str, dg.DagsterRun]:
+    """Launch a run over the long VCF as `user`'s sample "long" and wait until its process runs it."""
+    add_sample(user, long_vcf, "long")
+    run_id = service.launch_run(user, "long", ["longevitymap"])
+    return run_id, _running(run_id, wait_until)
+
+
 def _process_gone(run: dg.DagsterRun) -> bool:
     return tags.responsible_process_alive(run.tags) is False
 
@@ -66,9 +73,7 @@ def test_runs_queue_behind_the_cap_with_position_and_estimate_and_cancel(
     first = service.launch_run("zoe", "demo", ["longevitymap"])
     assert wait_until(lambda: _finished(first), "the first run").status == "success"  # gives a duration
 
-    add_sample("alice", long_vcf, "long")
-    held = service.launch_run("alice", "long", ["longevitymap"])
-    held_run = _running(held, wait_until)
+    held, held_run = _long_run("alice", long_vcf, add_sample, wait_until)
     for user in ("bob", "carol"):
         add_sample(user, demo_vcf, "demo")
     second = service.launch_run("bob", "demo", ["longevitymap"])
@@ -110,9 +115,7 @@ def test_a_second_run_of_a_sample_in_progress_is_refused(demo_env, long_vcf, add
 def test_a_killed_run_is_failed_with_a_clear_reason_and_can_run_again(
     demo_env, long_vcf, add_sample, wait_until
 ) -> None:
-    add_sample("alice", long_vcf, "long")
-    killed = service.launch_run("alice", "long", ["longevitymap"])
-    run = _running(killed, wait_until)
+    killed, run = _long_run("alice", long_vcf, add_sample, wait_until)
     os.killpg(int(run.tags[tags.PID]), signal.SIGKILL)
     info = wait_until(lambda: _finished(killed), "the killed run to be ended")
     assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
@@ -133,8 +136,7 @@ def test_runs_killed_with_the_worker_are_failed_after_restart_and_free_their_slo
     service.warm_up()
     runs = []
     for user in ("alice", "bob"):
-        add_sample(user, long_vcf, "long")
-        runs.append(_running(service.launch_run(user, "long", ["longevitymap"]), wait_until))
+        runs.append(_long_run(user, long_vcf, add_sample, wait_until)[1])
     worker = worker_pid()
     assert worker is not None
     os.kill(worker, signal.SIGKILL)  # the machine "crashes": the worker and both runs die at once
@@ -187,18 +189,14 @@ def test_runs_of_an_earlier_version_left_running_are_failed_when_the_worker_star
 def test_a_cancel_from_the_dagster_ui_stops_the_runs_process(
     demo_env, long_vcf, add_sample, wait_until
 ) -> None:
-    add_sample("alice", long_vcf, "long")
-    run_id = service.launch_run("alice", "long", ["longevitymap"])
-    run = _running(run_id, wait_until)
+    run_id, run = _long_run("alice", long_vcf, add_sample, wait_until)
     get_instance().run_coordinator.cancel_run(run_id)  # what the UI's Terminate button calls
     assert wait_until(lambda: _finished(run_id), "the canceled run").status == "canceled"
     wait_until(lambda: _process_gone(run), "the run's process to stop")
 
 
 def test_a_run_stopped_by_a_signal_says_so_in_one_line(demo_env, long_vcf, add_sample, wait_until) -> None:
-    add_sample("alice", long_vcf, "long")
-    run_id = service.launch_run("alice", "long", ["longevitymap"])
-    run = _running(run_id, wait_until)
+    run_id, run = _long_run("alice", long_vcf, add_sample, wait_until)
     os.killpg(int(run.tags[tags.PID]), signal.SIGTERM)  # e.g. someone's `kill`: Dagster records a failure
     info = wait_until(lambda: _finished(run_id), "the stopped run")
     assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
@@ -226,10 +224,8 @@ def test_deleting_a_sample_mid_run_stops_it_and_removes_its_staged_genotypes(
 def test_deleting_an_account_cancels_its_running_and_queued_runs(
     demo_env, long_vcf, demo_vcf, add_sample, wait_until
 ) -> None:
-    add_sample("alice", long_vcf, "long")
     add_sample("alice", demo_vcf, "demo")
-    running = service.launch_run("alice", "long", ["longevitymap"])
-    run = _running(running, wait_until)
+    running, run = _long_run("alice", long_vcf, add_sample, wait_until)
     queued = service.launch_run("alice", "demo", ["longevitymap"])
     assert _status(queued) == "queued"
 

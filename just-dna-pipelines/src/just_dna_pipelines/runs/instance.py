@@ -38,16 +38,8 @@ run_coordinator:
         limit: 0
 """
 # Earlier defaults this project wrote; a home holding one exactly is upgraded to DAGSTER_YAML.
-OLD_DAGSTER_YAMLS = (
-    """telemetry:
-  enabled: false
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 2
-""",
-)
+# (The previous one is the current one without the tag limit.)
+OLD_DAGSTER_YAMLS = (DAGSTER_YAML[: DAGSTER_YAML.index("    tag_concurrency_limits:")],)
 LOCK_FILE = ".prepare.lock"
 
 log = logging.getLogger(__name__)

@@ -191,3 +191,19 @@ def test_fresh_starts_of_the_stack_leave_sound_storage_and_run(
         root = tmp_path / f"start{attempt}"
         _point_pipelines_at(root, monkeypatch)
         _one_fresh_start(root, add_sample, wait_until, long_vcf if attempt == starts - 1 else None)
+
+
+def test_a_damaged_instance_stops_the_launcher_with_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys):
+    from just_dna_pipelines.runs import instance
+
+    _point_pipelines_at(tmp_path, monkeypatch)
+    home = launcher._dagster_home()  # a sound instance first
+    (home / "history" / "runs.db").write_bytes(b"not a database" * 100)
+    instance._prepared.discard(home)  # as a later start of the launcher sees it
+    instance._instances.clear()
+    with pytest.raises(SystemExit) as exited:
+        launcher._dagster_home()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the Dagster storage in") and "\n" not in err
+    assert f"mv {home} {home}.broken" in err

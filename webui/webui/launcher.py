@@ -15,9 +15,20 @@ from webui.toolchain import REPO_ROOT, ensure_bun, offline_env
 
 
 def _dagster_home() -> Path:
-    """The persistent Dagster instance folder, with the pipelines' dagster.yaml (telemetry off) if absent."""
-    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    """The persistent Dagster instance, created or migrated before any service opens it; exit 2 if damaged.
 
+    The webserver, the daemon and the app each create a fresh instance's storage if it is missing;
+    started at once on an empty folder they race and leave it unusable, so it exists before they start.
+    """
+    from just_dna_pipelines.errors import PipelineError
+    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    from just_dna_pipelines.service import prepare_instance
+
+    try:
+        prepare_instance()
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
     return ensure_dagster_home()
 
 
@@ -95,6 +106,13 @@ def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
     }
 
 
+def _start_dagster(
+    host: str, port: int, env: dict[str, str], log_dir: Path
+) -> dict[str, subprocess.Popen[bytes]]:
+    """Start the Dagster webserver and daemon (call `_dagster_home()` first: they must find the instance ready)."""
+    return {name: _spawn(name, cmd, env, log_dir) for name, cmd in _dagster_cmds(host, port).items()}
+
+
 def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
     """Wait until Ctrl-C / SIGTERM or until a child dies; then stop everything."""
     stop_requested = False
@@ -141,10 +159,7 @@ def start(argv: list[str] | None = None) -> None:
     env["JUST_DNA_BACKEND_PORT"] = str(args.frontend_port if args.prod else args.backend_port)
     host = args.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    if not args.no_dagster:
-        for name, cmd in _dagster_cmds(args.dagster_host, args.dagster_port).items():
-            procs[name] = _spawn(name, cmd, env, log_dir)
+    procs = {} if args.no_dagster else _start_dagster(args.dagster_host, args.dagster_port, env, log_dir)
     reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
     if args.prod:
         reflex += ["--env", "prod", "--single-port", "--frontend-port", str(args.frontend_port)]
@@ -164,10 +179,7 @@ def dagster_ui(argv: list[str] | None = None) -> None:
     args = _parser(with_web=False).parse_args(argv)
     home = _dagster_home()
     env = _base_env(home)
-    procs = {
-        name: _spawn(name, cmd, env, home.parent / "logs")
-        for name, cmd in _dagster_cmds(args.dagster_host, args.dagster_port).items()
-    }
+    procs = _start_dagster(args.dagster_host, args.dagster_port, env, home.parent / "logs")
     shown = "127.0.0.1" if args.dagster_host in ("0.0.0.0", "::") else args.dagster_host
     print(f"\nDagster UI: http://{shown}:{args.dagster_port}  (Ctrl-C stops it)\n", flush=True)
     raise SystemExit(_supervise(procs))

@@ -17,6 +17,13 @@ DEFAULT_LIFTOVER_CHAIN_URL = (
 DEFAULT_ENSEMBL_SOURCE = "hf://just-dna-seq/ensembl_variations"
 
 
+def _default_max_concurrent_runs() -> int:
+    """One core fewer than the machine has (at least one), so the web server keeps a core for clicks."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 def _default_cache_dir() -> Path:
     """The OS user cache folder for reference and module downloads."""
     import os
@@ -57,6 +64,7 @@ class Settings(BaseSettings):
     # line is refused instead of exhausting memory. Real single-sample VCFs and gVCFs stay far below both.
     max_decompressed_gb: float = Field(default=64.0, gt=0)
     max_line_mb: float = Field(default=16.0, gt=0)
+    max_concurrent_runs: int = Field(default_factory=_default_max_concurrent_runs, ge=1)
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""

@@ -77,9 +77,10 @@ class SampleRecord(SQLModel, table=True):
     input_kind: str = Field(default="vcf", sa_column_kwargs={"server_default": "vcf"})  # or "array"
     vendor: str = Field(default="", sa_column_kwargs={"server_default": ""})  # DNA-test company of an array
     call_rate: float = Field(default=-1.0, sa_column_kwargs={"server_default": "-1"})  # arrays; -1: not one
-    notes: str = Field(
-        default="", sa_column_kwargs={"server_default": ""}
-    )  # what inspection said, " | "-joined
+    # What inspection said, " | "-joined.
+    notes: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # VCFs: [{"name": ..., "calls": genotype calls in the first records or null}] in file order.
+    samples_json: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class RunRecord(SQLModel, table=True):

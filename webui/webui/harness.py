@@ -100,24 +100,43 @@ def running_app(env: dict[str, str], log: Path, timeout: float = 240.0, prod: bo
         _kill_marked(marker)
 
 
+def _profile(playwright, folder: Path):
+    """A headless system Chromium with a fresh profile in `folder`."""
+    return playwright.chromium.launch_persistent_context(
+        str(folder),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        accept_downloads=True,
+        viewport={"width": 1280, "height": 900},
+    )
+
+
 @contextmanager
 def chromium(tmp: Path):
     """A headless system Chromium through Playwright, with a fresh profile."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp / "chromium-profile"),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            accept_downloads=True,
-            viewport={"width": 1280, "height": 900},
-        )
+        context = _profile(p, tmp / "chromium-profile")
         try:
             yield context
         finally:
             context.close()
+
+
+@contextmanager
+def chromium_people(tmp: Path, *names: str):
+    """One Chromium profile per person (separate cookies and storage), in one Playwright session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        contexts = {name: _profile(p, tmp / f"chromium-{name}") for name in names}
+        try:
+            yield contexts
+        finally:
+            for context in contexts.values():
+                context.close()
 
 
 def sign_up(page, url: str, name: str, password: str) -> None:

@@ -29,6 +29,18 @@ FAILURE_HINT = (
 )
 
 
+def queue_text(info: service.RunInfo) -> str:
+    """Where a queued run stands, in words: its place in the queue and when it should start."""
+    if info.status != "queued" or info.queue_position is None:
+        return ""
+    ahead = info.queue_position - 1
+    place = "next to start" if ahead == 0 else f"{ahead} run{'s' if ahead != 1 else ''} ahead of it"
+    text = f"Waiting in the queue: position {info.queue_position} ({place})"
+    if info.estimated_start_s is not None:
+        text += f"; expected to start in about {formatting.duration(max(info.estimated_start_s, 1.0))}"
+    return text + ". Runs take turns so the app stays quick for everyone."
+
+
 class RunState(AuthState):
     """What the run page shows; `follow` keeps it current until the run ends."""
 
@@ -46,6 +58,9 @@ class RunState(AuthState):
     last_event_at: rx.Field[float] = rx.field(0.0)
     report_url: rx.Field[str] = rx.field("")
     downloads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    queue_text: rx.Field[str] = rx.field("")
+    canceling: rx.Field[bool] = rx.field(False)
+    cancel_error: rx.Field[str] = rx.field("")
     _ticket: int = 0
     _run_modules: list[str] = []
 
@@ -73,6 +88,7 @@ class RunState(AuthState):
         self.not_found, self.status, self.error, self.updates = False, "", "", 0
         self.modules, self.steps, self.log, self.current_step = [], [], [], ""
         self.report_url, self.downloads, self.elapsed, self.last_event_at = "", [], "", 0.0
+        self.queue_text, self.canceling, self.cancel_error = "", False, ""
 
     @rx.event(background=True)
     async def follow(self):
@@ -115,6 +131,7 @@ class RunState(AuthState):
                 if self._ticket != ticket or self.run_id != run_id:
                     return  # the page was reopened or moved to another run: that loop takes over
                 self.status = info.status
+                self.queue_text = queue_text(info)
                 started = info.started_at or (time.time() if not info.finished else None)
                 end = info.ended_at or time.time()
                 self.elapsed = formatting.duration(end - started) if started else ""
@@ -125,7 +142,9 @@ class RunState(AuthState):
                     self.updates += 1
                 if links is not None:
                     self.report_url, self.downloads = links
-                if info.finished and info.status != "success":
+                if info.status == "canceled":
+                    self.error = "press Run on the sample page to start it again"
+                elif info.finished and info.status != "success":
                     self.error = formatting.for_user(
                         info.error or view.failure_message or f"the run ended: {info.status}"
                     )
@@ -144,4 +163,26 @@ class RunState(AuthState):
     @rx.var
     def failure_hint(self) -> str:
         """What to do after a failure."""
-        return FAILURE_HINT if self.error else ""
+        return FAILURE_HINT if self.error and self.status != "canceled" else ""
+
+    @rx.var
+    def failure_title(self) -> str:
+        """The headline of the failure card."""
+        return "Canceled:" if self.status == "canceled" else "The run failed:"
+
+    @rx.var
+    def can_cancel(self) -> bool:
+        """Whether the run can still be canceled (queued, starting or running)."""
+        return self.status in ("queued", "starting", "running") and self.run_id != ""
+
+    @rx.event
+    async def cancel(self):
+        """Cancel this run (queued or running); the follower then shows it as canceled."""
+        self.canceling, self.cancel_error = True, ""
+        yield
+        try:
+            user = self.current_user()
+            await asyncio.to_thread(samples.cancel_run, user, self.run_id)
+        except WebError as exc:
+            self.cancel_error = str(exc)
+        self.canceling = False

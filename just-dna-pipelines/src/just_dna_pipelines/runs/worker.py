@@ -35,10 +35,31 @@ POLL_S = 1.0
 ORPHANED_AFTER_S = 60.0  # an accepted run is created within seconds, unless its worker died
 
 
+def _first_load_in_a_child() -> None:
+    """Let a short-lived child load the definitions first, so the first-time work that loading may do
+    (writing the demo modules, reading module tables: Polars) happens there and is cached on disk.
+
+    Polars' thread pool, once used in a process, never works in a child forked from it: the child's
+    first query waits forever. This worker forks every run, so it must never run Polars work itself.
+    """
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            from just_dna_pipelines.definitions import defs
+
+            defs.resolve_job_def("annotate_and_report_job")
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
+
+
 def _warm_up() -> None:
     """Import everything a run needs (definitions, storage, execution) without running anything."""
     from dagster._core.execution import api  # noqa: F401
 
+    _first_load_in_a_child()
     from just_dna_pipelines.definitions import defs
     from just_dna_pipelines.runs import cancel, liveness, queue  # noqa: F401
 

@@ -5,7 +5,7 @@ import os
 import reflex as rx
 
 from webui.config import get_web_settings
-from webui.toolchain import BUN_PATH, offline_env, pin_frontend_host
+from webui.toolchain import BUN_PATH, keep_lockfile_format, offline_env, pin_frontend_host
 
 # Set here too so a bare `uv run reflex run` behaves like `uv run start` (no network probes, no telemetry).
 for _key, _value in offline_env().items():
@@ -13,6 +13,8 @@ for _key, _value in offline_env().items():
 
 # Bind the dev frontend like the backend: loopback unless JUST_DNA_HOST says otherwise.
 pin_frontend_host(os.environ.get("JUST_DNA_HOST", "127.0.0.1"))
+# Starting the app leaves the tracked reflex.lock/package.json byte for byte as committed.
+keep_lockfile_format()
 
 config = rx.Config(
     app_name="webui",

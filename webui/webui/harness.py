@@ -165,3 +165,23 @@ def log_out(page, url: str) -> None:
     page.click("#user-menu")
     page.click("#logout")
     page.wait_for_url(f"{url}/login", timeout=30_000)
+
+
+# The web app's side of a first start, in its own process as the launcher starts it: warm the run worker,
+# "Use the demo sample", run it; with an argument, write "<run id> <status>" to that file, else assert success.
+FIRST_START_APP_SIDE = """
+import sys, time
+from pathlib import Path
+from just_dna_pipelines import service
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+service.warm_up()
+vcf = ensure_demo_sample(service.upload_path("alice", "x.vcf").parent)
+service.register_sample("alice", "demo_sample", vcf)
+run_id = service.launch_run("alice", "demo_sample", ["longevitymap"])
+while not (info := service.get_run(run_id)).finished:
+    time.sleep(0.1)
+if len(sys.argv) > 1:
+    Path(sys.argv[1]).write_text(f"{run_id} {info.status}")
+else:
+    assert info.status == "success", info
+"""

@@ -1,10 +1,15 @@
 """The session guard: before any websocket event (hydration included) is handled, bind the tab's state to
 the user of the session cookie its connection carries; when that user changed or the session ended, wipe
-every user-bound state first, so nothing of one session is ever sent to a client without it."""
+every user-bound state first, so nothing of one session is ever sent to a client without it.
+
+The state then keeps only the SHA-256 of the session token: the guard removes the cookie (and any other
+credential header) from the request headers Reflex copied into the state, before the state is stored
+(in memory, or in Redis where other workers read it), so the raw token is never written anywhere."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from reflex.middleware import Middleware
@@ -14,6 +19,22 @@ from webui.security.tokens import new_token, token_digest
 
 if TYPE_CHECKING:
     from reflex.state import BaseState
+
+CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def forget_credentials(root: Any) -> None:
+    """Drop credential headers from the router data Reflex keeps on the tab's root state."""
+    headers = root.rx_router_headers
+    if headers.cookie or any(key.lower() in CREDENTIAL_HEADERS for key in headers.raw_headers):
+        raw = {k: v for k, v in headers.raw_headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+        root.rx_router_headers = dataclasses.replace(
+            headers, cookie="", raw_headers=type(headers.raw_headers)(**raw)
+        )
+    stored = root.router_data.get("headers")
+    if isinstance(stored, dict) and any(key.lower() in CREDENTIAL_HEADERS for key in stored):
+        clean = {k: v for k, v in stored.items() if k.lower() not in CREDENTIAL_HEADERS}
+        root.router_data = {**root.router_data, "headers": clean}
 
 
 def user_bound_states(root_class: type) -> list[type]:
@@ -54,4 +75,5 @@ class SessionGuard(Middleware):
         auth._session_digest = token_digest(token) if user and token else ""
         if auth.user_name != (user.name if user else ""):
             auth.user_name = user.name if user else ""
+        forget_credentials(auth._get_root_state())
         return None

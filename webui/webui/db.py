@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -110,28 +111,48 @@ def is_postgres(engine_or_connection: Engine | Connection) -> bool:
     return engine_or_connection.dialect.name == "postgresql"
 
 
+_ENGINE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
     """One engine per database URL, with the tables created (and missing columns added) on first use."""
+    with (
+        _ENGINE_LOCK
+    ):  # the first requests arrive on several threads at once: one of them prepares the tables
+        return _open_engine(url)
+
+
+def _open_engine(url: str) -> Engine:
     connect_args: dict[str, object] = {}
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
-    try:
-        with engine.begin() as connection:
-            if is_postgres(connection):
-                # Several backend workers start at once: one creates the tables, the others wait and find them.
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            SQLModel.metadata.create_all(connection)
-            add_missing_columns(connection)
-    except OperationalError as exc:
-        engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        raise DatabaseUnavailable(
-            f"cannot open the accounts database {engine.url.render_as_string()}: {reason}"
-        ) from None
-    return engine
+    for attempt in range(3):
+        try:
+            _prepare_tables(engine)
+            return engine
+        except OperationalError as exc:
+            # SQLite has no lock for DDL across processes: a worker that lost the race finds the tables next time.
+            if engine.dialect.name == "sqlite" and "already exists" in str(exc) and attempt < 2:
+                continue
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+            raise DatabaseUnavailable(
+                f"cannot open the accounts database {engine.url.render_as_string()}: {reason}"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _prepare_tables(engine: Engine) -> None:
+    """Create missing tables and columns in one transaction (on PostgreSQL under an advisory lock)."""
+    with engine.begin() as connection:
+        if is_postgres(connection):
+            # Several backend workers start at once: one creates the tables, the others wait and find them.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        SQLModel.metadata.create_all(connection)
+        add_missing_columns(connection)
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -29,6 +29,8 @@ config = rx.Config(
         rx.constants.StateManagerMode.REDIS if _web.redis_url else rx.constants.StateManagerMode.MEMORY
     ),
     redis_url=_web.redis_url or None,
+    # How long one event may hold a tab's state in Redis (Reflex's default, 10 s, is short for a busy 2-core box).
+    redis_lock_expiration=30_000,
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", gray_color="slate", radius="medium"))

@@ -82,33 +82,39 @@ class AuthState(rx.State):
         self.auth_error, self.auth_busy = "", False
         return rx.redirect("/") if self.page_user() is not None else None
 
-    @rx.event
+    @rx.event(background=True)
     async def log_in(self, form: dict):
-        """Check the credentials (slow hash off the event loop), then enter through the cookie route."""
-        self.auth_error, self.auth_busy = "", True
-        yield
+        """Check the credentials (slow hash off the event loop and off the tab's state lock), then enter."""
+        async with self:
+            self.auth_error, self.auth_busy = "", True
+            address = self._address()
+        name, password = str(form.get("name", "")), str(form.get("password", ""))
         try:
-            user = await asyncio.to_thread(
-                accounts.log_in, str(form.get("name", "")), str(form.get("password", "")), self._address()
-            )
-            yield self._enter(user)
+            user = await asyncio.to_thread(accounts.log_in, name, password, address)
+            async with self:
+                enter = self._enter(user)
+            yield enter
         except AuthError as exc:
-            self.auth_error, self.auth_busy = str(exc), False
+            async with self:
+                self.auth_error, self.auth_busy = str(exc), False
 
-    @rx.event
+    @rx.event(background=True)
     async def sign_up(self, form: dict):
-        """Create the account, then enter like a login."""
-        self.auth_error, self.auth_busy = "", True
-        yield
+        """Create the account (off the tab's state lock: hashing is slow), then enter like a login."""
         password = str(form.get("password", ""))
-        if password != str(form.get("confirm", "")):
-            self.auth_error, self.auth_busy = "the two passwords differ", False
-            return
+        async with self:
+            if password != str(form.get("confirm", "")):
+                self.auth_error, self.auth_busy = "the two passwords differ", False
+                return
+            self.auth_error, self.auth_busy = "", True
         try:
             user = await asyncio.to_thread(accounts.sign_up, str(form.get("name", "")), password)
-            yield self._enter(user)
+            async with self:
+                enter = self._enter(user)
+            yield enter
         except AuthError as exc:
-            self.auth_error, self.auth_busy = str(exc), False
+            async with self:
+                self.auth_error, self.auth_busy = str(exc), False
 
     @rx.event
     async def log_out(self):

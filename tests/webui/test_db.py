@@ -65,18 +65,27 @@ def test_several_workers_with_redis_are_fine(monkeypatch):
         get_web_settings.cache_clear()
 
 
-def test_the_launcher_refuses_several_workers_without_redis_in_one_line(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "JUST_DNA_WEBUI_WORKERS": "2", "HOME": str(tmp_path)}
+@pytest.mark.parametrize(
+    ("argv", "env", "says"),
+    [
+        (["--prod"], {"JUST_DNA_WEBUI_WORKERS": "2"}, "error: JUST_DNA_WEBUI_WORKERS=2 needs REDIS_URL"),
+        (
+            ["--workers", "2"],
+            {"REDIS_URL": "redis://127.0.0.1:9/0"},
+            "error: several backend workers need --prod",
+        ),
+    ],
+)
+def test_the_launcher_refuses_workers_that_cannot_work_in_one_line(argv, env, says, tmp_path):
     done = subprocess.run(
-        [sys.executable, "-c", "from webui.launcher import start; start(['--prod', '--no-dagster'])"],
-        env=env,
+        [sys.executable, "-c", f"from webui.launcher import start; start({[*argv, '--no-dagster']!r})"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("error: JUST_DNA_WEBUI_WORKERS=2 needs REDIS_URL")
-    assert "\n" not in done.stderr.strip()
+    assert done.stderr.strip().startswith(says) and "\n" not in done.stderr.strip()
 
 
 def test_an_unreachable_database_is_one_line(monkeypatch):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from webui.harness import chromium_people, running_app, sign_up
+from webui.harness import chromium_people, follow_run, running_app, sign_up
 from webui.security.cookies import SESSION_COOKIE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
@@ -107,16 +107,7 @@ def test_journey_on_postgres_and_redis_with_two_workers(app, tmp_path):
         alice.click("#run-button")
         alice.wait_for_url(re.compile(r".*/run\?id="))
         run_url = alice.url
-        live_updates = 0
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if alice.query_selector("#report-frame") or alice.query_selector("#run-failure"):
-                break
-            count = alice.query_selector("#update-count")
-            if count is not None:
-                live_updates = max(live_updates, int(count.inner_text().split()[0] or 0))
-            alice.wait_for_timeout(100)
-        assert alice.query_selector("#run-failure") is None, alice.inner_text("#run-failure")
+        live_updates = follow_run(alice)
         alice.wait_for_selector("#report-frame")
         run_s = time.monotonic() - run_started
         assert live_updates >= 1, "no progress update was pushed before the run finished"

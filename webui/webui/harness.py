@@ -185,3 +185,21 @@ if len(sys.argv) > 1:
 else:
     assert info.status == "success", info
 """
+
+
+def follow_run(page, timeout_s: float = 180) -> int:
+    """Watch a run page until its report or failure shows; return how many live updates it counted on the way.
+
+    Fails the test when the run failed (with the page's message)."""
+    live_updates = 0
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if page.query_selector("#report-frame") or page.query_selector("#run-failure"):
+            break
+        count = page.query_selector("#update-count")
+        if count is not None:
+            live_updates = max(live_updates, int(count.inner_text().split()[0] or 0))
+        page.wait_for_timeout(100)
+    failure = page.query_selector("#run-failure")
+    assert failure is None, failure.inner_text()
+    return live_updates

@@ -32,7 +32,10 @@ RUN uv sync --frozen --no-default-groups --group server --no-install-workspace
 COPY . .
 RUN uv sync --frozen --no-default-groups --group server
 COPY --from=bun /tools /app/.tools
-ENV REFLEX_BUN_PATH=/app/.tools/node_modules/bun/bin/bun.exe \
+# Reflex keeps its own folder under $HOME unless told: without it here, the runtime user (another $HOME)
+# would re-initialize .web and download the frontend's packages again at every start.
+ENV REFLEX_DIR=/app/.reflex \
+    REFLEX_BUN_PATH=/app/.tools/node_modules/bun/bin/bun.exe \
     REFLEX_CHECK_LATEST_VERSION=0 \
     REFLEX_TELEMETRY_ENABLED=false \
     DAGSTER_DISABLE_TELEMETRY=1 \
@@ -55,6 +58,7 @@ WORKDIR /app
 # The data root (inputs, outputs, caches, the Dagster home of a single container): one volume, /data.
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    REFLEX_DIR=/app/.reflex \
     REFLEX_BUN_PATH=/app/.tools/node_modules/bun/bin/bun.exe \
     REFLEX_CHECK_LATEST_VERSION=0 \
     REFLEX_TELEMETRY_ENABLED=false \

@@ -96,3 +96,14 @@ def test_frozen_install_and_frontend_built_at_image_build():
 def test_dockerignore_keeps_local_state_and_secrets_out():
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".web", ".tools", "deploy/.env", "data/input/*", "data/output/*"} <= ignored
+
+
+def test_frontend_built_at_image_build_is_reused_at_run_time():
+    # Reflex re-initializes .web (and downloads its packages) when its folder (default: under $HOME) is
+    # missing; the build runs as root and the container as another user, so both must name one folder.
+    def reflex_dir(steps):
+        return [m for op, args in steps if op == "ENV" for m in re.findall(r"REFLEX_DIR=(\S+)", args)]
+
+    build = STEPS[: STEPS.index(FINAL[0])]
+    assert reflex_dir(build) and reflex_dir(build) == reflex_dir(FINAL)
+    assert reflex_dir(FINAL)[0].startswith("/app/")

@@ -87,7 +87,7 @@ def test_code_server_serves_our_definitions_on_the_exposed_port():
 def test_code_server_and_run_pods_mount_the_web_apps_claim_at_the_data_root():
     pvc = next(doc for doc in load_yaml_docs(K8S_DIR / "data-pvc.yaml"))
     assert pvc["metadata"]["name"] == PVC_NAME
-    for holder in (DEPLOYMENT, K8S_LAUNCHER):
+    for holder in (DEPLOYMENT, K8S_LAUNCHER, VALUES["dagsterDaemon"]):
         claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in holder["volumes"]}
         mounts = {m["mountPath"]: m["name"] for m in holder["volumeMounts"]}
         assert claims[mounts[DATA_ROOT]] == PVC_NAME

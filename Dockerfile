@@ -33,8 +33,10 @@ COPY . .
 RUN uv sync --frozen --no-default-groups --group server
 COPY --from=bun /tools /app/.tools
 # Reflex keeps its own folder under $HOME unless told: without it here, the runtime user (another $HOME)
-# would re-initialize .web and download the frontend's packages again at every start.
+# would re-initialize .web and download the frontend's packages again at every start. JUST_DNA_HOST as at
+# run time, so the start compiles the same .web it finds.
 ENV REFLEX_DIR=/app/.reflex \
+    JUST_DNA_HOST=0.0.0.0 \
     REFLEX_BUN_PATH=/app/.tools/node_modules/bun/bin/bun.exe \
     REFLEX_CHECK_LATEST_VERSION=0 \
     REFLEX_TELEMETRY_ENABLED=false \

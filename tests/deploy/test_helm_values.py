@@ -9,6 +9,7 @@ QueuedRunCoordinator.
 from __future__ import annotations
 
 import importlib.util
+import tomllib
 
 import yaml
 from dagster._config import process_config
@@ -18,12 +19,15 @@ from dagster_k8s import K8sRunLauncher
 from tests.deploy.files import (
     CODE_LOCATION_MODULE,
     CODE_SERVER_PORT,
+    COMPOSE,
     DAGSTER_HOME,
     DAGSTER_YAML,
     DATA_ROOT,
     HELM_VALUES,
     K8S_DIR,
     PVC_NAME,
+    REPO,
+    WORKSPACE_YAML,
     known_env_names,
     load_yaml_docs,
 )
@@ -66,6 +70,21 @@ def test_keys_are_the_charts():
         "dagsterInstanceConfigMap",
     }
     assert set(DEPLOYMENT) <= USER_DEPLOYMENT_KEYS
+    assert set(VALUES["dagsterWebserver"]) <= {
+        "replicaCount",
+        "service",
+        "workspace",
+        "volumes",
+        "volumeMounts",
+    }
+    assert set(VALUES["dagsterWebserver"]["workspace"]["servers"][0]) <= {"host", "port", "name", "ssl"}
+    assert set(VALUES["dagsterDaemon"]) <= {
+        "enabled",
+        "runCoordinator",
+        "runMonitoring",
+        "volumes",
+        "volumeMounts",
+    }
     assert VALUES["runLauncher"]["type"] == "K8sRunLauncher" and set(K8S_LAUNCHER) <= K8S_LAUNCHER_KEYS
     coordinator = VALUES["dagsterDaemon"]["runCoordinator"]
     assert coordinator["type"] == "QueuedRunCoordinator"
@@ -87,7 +106,7 @@ def test_code_server_serves_our_definitions_on_the_exposed_port():
 def test_code_server_and_run_pods_mount_the_web_apps_claim_at_the_data_root():
     pvc = next(doc for doc in load_yaml_docs(K8S_DIR / "data-pvc.yaml"))
     assert pvc["metadata"]["name"] == PVC_NAME
-    for holder in (DEPLOYMENT, K8S_LAUNCHER, VALUES["dagsterDaemon"]):
+    for holder in (DEPLOYMENT, K8S_LAUNCHER, VALUES["dagsterDaemon"], VALUES["dagsterWebserver"]):
         claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in holder["volumes"]}
         mounts = {m["mountPath"]: m["name"] for m in holder["volumeMounts"]}
         assert claims[mounts[DATA_ROOT]] == PVC_NAME
@@ -100,7 +119,8 @@ def test_web_app_uses_the_charts_instance_secret_and_account():
     pod = deployment["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == VALUES["global"]["serviceAccountName"]
     config_maps = [v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v]
-    assert config_maps == ["dagster-instance"]  # the chart's "<fullname>-instance" for release `dagster`
+    # The chart's "<fullname>-instance" and "<fullname>-workspace-yaml" for release `dagster`.
+    assert config_maps == ["dagster-instance", "dagster-workspace-yaml"]
     secret = pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]
     assert secret == {"name": VALUES["global"]["postgresqlSecretName"], "key": "postgresql-password"}
     assert VALUES["global"]["dagsterHome"] == DAGSTER_HOME
@@ -142,3 +162,17 @@ def test_queue_limits_match_the_compose_set_up_and_validate():
     assert limits == compose_instance["run_coordinator"]["config"]["tag_concurrency_limits"]
     monitoring = VALUES["dagsterDaemon"]["runMonitoring"]
     assert monitoring["enabled"] is True and monitoring["maxResumeRunAttempts"] == 0
+
+
+def test_code_location_has_one_name_in_every_set_up():
+    name = tomllib.loads((REPO / "just-dna-pipelines" / "pyproject.toml").read_text())["tool"]["dagster"][
+        "code_location_name"
+    ]
+    args = DEPLOYMENT["codeServerArgs"]
+    assert args[args.index("--location-name") + 1] == name
+    (server,) = VALUES["dagsterWebserver"]["workspace"]["servers"]
+    assert server == {"host": DEPLOYMENT["name"], "port": DEPLOYMENT["port"], "name": name}
+    (entry,) = yaml.safe_load(WORKSPACE_YAML.read_text())["load_from"]
+    assert entry["grpc_server"]["location_name"] == name
+    code_server = yaml.safe_load(COMPOSE.read_text())["services"]["code-server"]["command"]
+    assert code_server[code_server.index("--location-name") + 1] == name

@@ -65,6 +65,8 @@ def test_every_variant_loads_through_dagsters_own_validation(
         assert "\n" not in str(refused.value) and "DAGSTER_POSTGRES_URL" in str(refused.value)
         return
     text = dagster_yaml(settings)
+    if settings.dagster_postgres_url:  # the form Dagster reads (exported so by ensure_dagster_home)
+        monkeypatch.setenv("DAGSTER_POSTGRES_URL", settings.dagster_postgres_url)
     assert postgres_url not in text  # the URL (a password, in production) is read from the environment
     (home / "dagster.yaml").write_text(text)
     config, _ = dagster_instance_config(str(home))  # Dagster's schema for the whole file

@@ -16,8 +16,8 @@ from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import instance as instance_module
 from just_dna_pipelines.runs.dagster_config import dagster_yaml
 from just_dna_pipelines.runs.instance import OLD_DAGSTER_YAMLS, prepare_instance
-from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.runs.storage_check import known_revisions, storage_revisions
+from just_dna_pipelines.settings import get_settings
 
 # What each of the racing processes does: open the instance the way every process of ours does, then use
 # the run, event and schedule storage (as the webserver and the daemon do when they start).

@@ -93,23 +93,17 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 8.0) -> None
 
 
 def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
-    """Commands of the Dagster webserver and daemon on the project's definitions."""
-    bindir = Path(sys.executable).parent
-    webserver = (
-        str(bindir / "dagster-webserver") if (bindir / "dagster-webserver").exists() else "dagster-webserver"
-    )
-    daemon = str(bindir / "dagster-daemon") if (bindir / "dagster-daemon").exists() else "dagster-daemon"
-    target = ["-m", "just_dna_pipelines.definitions"]
-    return {
-        "dagster-webserver": [webserver, *target, "-h", host, "-p", str(port)],
-        "dagster-daemon": [daemon, "run", *target],
-    }
+    """Commands of Dagster's services for the configured run mode (code server in "queue" mode, webserver, daemon)."""
+    from just_dna_pipelines.runs.dagster_config import dagster_service_commands
+    from just_dna_pipelines.settings import get_settings
+
+    return dagster_service_commands(get_settings(), host, port, Path(sys.executable).parent)
 
 
 def _start_dagster(
     host: str, port: int, env: dict[str, str], log_dir: Path
 ) -> dict[str, subprocess.Popen[bytes]]:
-    """Start the Dagster webserver and daemon (call `_dagster_home()` first: they must find the instance ready)."""
+    """Start Dagster's services (call `_dagster_home()` first: they must find the instance ready)."""
     return {name: _spawn(name, cmd, env, log_dir) for name, cmd in _dagster_cmds(host, port).items()}
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -94,6 +94,20 @@ class Settings(BaseSettings):
     run_start_timeout_s: int = Field(default=180, ge=1)
     run_monitoring_interval_s: int = Field(default=30, ge=1)
 
+    @field_validator("dagster_postgres_url")
+    @classmethod
+    def _dagster_driver(cls, url: str | None) -> str | None:
+        """dagster-postgres is written for psycopg2; SQLAlchemy 2.1 would open a plain postgresql:// URL with
+        psycopg 3 (not installed), so the driver is named. Other drivers are refused in one line."""
+        if not url:
+            return None
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in {"postgres", "postgresql", "postgresql+psycopg2"}:
+            raise ValueError(
+                "DAGSTER_POSTGRES_URL must look like postgresql://user:password@host:5432/database"
+            )
+        return f"postgresql+psycopg2://{rest}"
+
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""
         return self.input_dir / "users" / user
@@ -110,5 +124,19 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached; call `get_settings.cache_clear()` after changing env vars)."""
-    return Settings()
+    """The process-wide settings (cached; call `get_settings.cache_clear()` after changing env vars).
+
+    A bad value raises PipelineError, one line naming the variable."""
+    from pydantic import ValidationError
+
+    from just_dna_pipelines.errors import PipelineError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        # Fields read under their own variable name report that name; the others get the prefix.
+        name = f"JUST_DNA_PIPELINES_{field.upper()}" if field in Settings.model_fields else field
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise PipelineError(f"bad setting {name}: {message}") from None

@@ -8,6 +8,7 @@ variable (Dagster reads it at start), and launchers pass secrets on by name.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -130,3 +131,20 @@ def code_server_command(settings: Settings, dagster: str = "dagster") -> list[st
         str(settings.code_server_port),
         *image,
     ]
+
+
+def dagster_service_commands(settings: Settings, host: str, port: int, bindir: Path) -> dict[str, list[str]]:
+    """Dagster's services for these settings, in start order: the code server ("queue" mode), the webserver
+    and the daemon, on the definitions module ("local") or the workspace of the code server ("queue")."""
+
+    def tool(name: str) -> str:
+        return str(bindir / name) if (bindir / name).exists() else name
+
+    commands: dict[str, list[str]] = {}
+    target = ["-m", DEFINITIONS_MODULE]
+    if settings.run_mode == "queue":
+        commands["dagster-code-server"] = code_server_command(settings, tool("dagster"))
+        target = ["-w", str(settings.dagster_home.resolve() / "workspace.yaml")]
+    commands["dagster-webserver"] = [tool("dagster-webserver"), *target, "-h", host, "-p", str(port)]
+    commands["dagster-daemon"] = [tool("dagster-daemon"), "run", *target]
+    return commands

@@ -70,6 +70,8 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
             atomic_write_text(path, text)
     if configured:
         os.environ["DAGSTER_HOME"] = str(home)
+        if settings.dagster_postgres_url:  # as Dagster must read it (the driver named; see Settings)
+            os.environ["DAGSTER_POSTGRES_URL"] = settings.dagster_postgres_url
     return home
 
 
@@ -129,8 +131,8 @@ def _migrate_if_behind(instance: dg.DagsterInstance) -> None:
     migrating at once (the other machines of a deployment start after the one that migrates).
     """
     storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
-    versions = [s.alembic_version() for s in storages if s is not None and hasattr(s, "alembic_version")]
-    if any(db != head for db, head in versions):
+    versions = [getattr(s, "alembic_version", lambda: None)() for s in storages if s is not None]
+    if any(version is None or version[0] != version[1] for version in versions):
         instance.upgrade()
 
 

@@ -1,0 +1,163 @@
+"""JUST_DNA_RUN_MODE=queue end to end: Dagster storage on a real PostgreSQL, a real gRPC code server and
+dagster-daemon with the DefaultRunLauncher; the service API (launch, status, position, events, cancel,
+report) behaves as in local mode. Faults: the run's process and the daemon killed mid-run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import psutil
+import pytest
+
+from just_dna_pipelines import service
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+from just_dna_pipelines.runs.events import DEAD_MESSAGE
+from just_dna_pipelines.runs.instance import get_instance
+from just_dna_pipelines.settings import get_settings
+
+from .conftest import DagsterServices, dagster_services, use_postgres
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+SERVICES = ("dagster-code-server", "dagster-daemon")
+
+
+@pytest.fixture
+def demo_vcf(tmp_path: Path) -> Path:
+    return ensure_demo_sample(tmp_path / "demo")
+
+
+@pytest.fixture
+def queue_env(
+    demo_env, postgres, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[DagsterServices]:
+    """Queue mode on PostgreSQL with two slots, one run per user; code server and daemon running."""
+    from webui.engines import free_port
+
+    use_postgres(postgres, monkeypatch)
+    monkeypatch.setenv("JUST_DNA_RUN_MODE", "queue")
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS", "2")
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MAX_RUNS_PER_USER", "1")
+    monkeypatch.setenv("JUST_DNA_CODE_SERVER_PORT", str(free_port()))
+    monkeypatch.setenv("JUST_DNA_PIPELINES_RUN_MONITORING_INTERVAL_S", "2")
+    get_settings.cache_clear()
+    with dagster_services(tmp_path, SERVICES) as services:
+        try:
+            service.warm_up()  # what the web app does at start: waits for the code server
+            yield services
+        finally:
+            for run in get_instance().get_runs():
+                if not run.is_finished:
+                    with contextlib.suppress(Exception):
+                        service.cancel_run(run.run_id)
+
+
+def _finished(run_id: str) -> service.RunInfo | None:
+    info = service.get_run(run_id)
+    return info if info.finished else None
+
+
+def _outputs(user: str, sample: str) -> dict[str, bytes]:
+    """The sample's module tables, by name (the report embeds a timestamp, so it is only checked to exist)."""
+    files = service.sample_output_files(user, sample)
+    return {name: path.read_bytes() for name, path in files.items() if name.endswith(".csv")}
+
+
+def test_a_run_goes_through_dagsters_queue_and_matches_local_mode(
+    queue_env: DagsterServices, demo_vcf: Path, add_sample, wait_until
+) -> None:
+    instance = get_instance()
+    assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+    add_sample("alice", demo_vcf, "demo")
+    run_id = service.launch_run("alice", "demo", ["longevitymap", "vo2max"])
+    first = service.get_run(run_id)
+    assert first.status in {"queued", "starting", "running"}
+    run = instance.get_run_by_id(run_id)
+    assert (
+        run is not None and run.tags["just-dna/user"] == "alice" and run.tags["just-dna/launcher"] == "queue"
+    )
+    info = wait_until(lambda: _finished(run_id), "the queued run", timeout=180)
+    assert info.status == "success", info.error
+    events = service.run_events(run_id)
+    assert {e.kind for e in events} >= {"run_start", "step_success", "materialization", "run_success"}
+    assert service.report_path("alice", "demo") is not None
+    launched = [e.message for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)]
+    assert any("Started process for run" in m for m in launched)  # by the code server, not in this process
+
+    # The same request in local mode (the CLI's in-process run) writes the same module tables.
+    from just_dna_pipelines.runs.config import RunRequest
+    from just_dna_pipelines.runs.execute import execute_run
+
+    add_sample("bob", demo_vcf, "demo")
+    local = execute_run(
+        RunRequest(
+            partition_key="bob/demo",
+            vcf_path=str(service.upload_path("bob", "demo.vcf")),
+            modules=["longevitymap", "vo2max"],
+            modules_source="demo",
+        )
+    )
+    assert local.success
+    queued_outputs = _outputs("alice", "demo")
+    assert queued_outputs and queued_outputs == _outputs("bob", "demo")
+
+
+def test_the_per_user_limit_holds_a_second_run_in_line_and_a_queued_run_cancels(
+    queue_env: DagsterServices, long_vcf: Path, demo_vcf: Path, add_sample, wait_until
+) -> None:
+    add_sample("alice", long_vcf, "long")
+    add_sample("alice", demo_vcf, "demo")
+    add_sample("bob", demo_vcf, "demo")
+    held = service.launch_run("alice", "long", ["longevitymap"])
+    wait_until(lambda: service.get_run(held).status == "running", "alice's long run to run", timeout=120)
+    second = service.launch_run("alice", "demo", ["longevitymap"])
+    other = service.launch_run("bob", "demo", ["longevitymap"])
+    # Bob's run takes the free slot; Alice's second waits for her first (one run per user), with a position.
+    assert wait_until(lambda: _finished(other), "bob's run", timeout=150).status == "success"
+    waiting = service.get_run(second)
+    assert waiting.status == "queued" and waiting.queue_position == 1, waiting
+    assert service.get_run(held).status == "running"
+    service.cancel_run(second)
+    assert service.get_run(second).status == "canceled"
+    service.cancel_run(held)  # a running run: stopped through its run launcher
+    assert service.get_run(held).status == "canceled"
+    assert service.report_path("alice", "long") is None
+
+
+def _run_process(run_id: str) -> psutil.Process:
+    """The process executing a run (Dagster logs its pid when it starts)."""
+    for entry in get_instance().all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        if match := re.search(r"Started process for run \(pid: (\d+)\)", entry.user_message or ""):
+            return psutil.Process(int(match.group(1)))
+    raise AssertionError("the run's process was not logged")
+
+
+def test_a_run_killed_with_the_daemon_is_failed_and_a_rerun_succeeds(
+    queue_env: DagsterServices, long_vcf: Path, add_sample, wait_until, demo_env
+) -> None:
+    add_sample("carol", long_vcf, "long")
+    run_id = service.launch_run("carol", "long", ["longevitymap"])
+    wait_until(lambda: service.get_run(run_id).status == "running", "the run to be running", timeout=120)
+    wait_until(lambda: any(e.kind == "step_start" for e in service.run_events(run_id)), "a step to start")
+    process = _run_process(run_id)
+    os.kill(process.pid, signal.SIGKILL)
+    queue_env.kill("dagster-daemon")
+    from just_dna_pipelines.runs.dagster_config import dagster_service_commands
+
+    commands = dagster_service_commands(
+        get_settings(), "127.0.0.1", queue_env.dagster_port, Path(os.sys.executable).parent
+    )
+    queue_env.start("dagster-daemon", commands["dagster-daemon"])
+    failed = wait_until(lambda: _finished(run_id), "the killed run to be failed", timeout=60)
+    assert failed.status == "failure" and failed.error == DEAD_MESSAGE
+    assert service.report_path("carol", "long") is None
+    staging = demo_env.output_dir / ".staging"
+    assert not staging.is_dir() or not any(staging.iterdir())
+    rerun = service.launch_run("carol", "long", ["longevitymap"])
+    assert wait_until(lambda: _finished(rerun), "the rerun", timeout=170).status == "success"
+    assert service.report_path("carol", "long") is not None

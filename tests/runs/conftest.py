@@ -106,6 +106,10 @@ def dagster_services(tmp_path: Path, names: tuple[str, ...]) -> Iterator[Dagster
     try:
         for name in names:
             services.start(name, commands[name])
+            if name == "dagster-code-server":
+                from just_dna_pipelines.runs.launcher import warm_up
+
+                warm_up()  # the daemon loads the workspace once it starts: the code server must answer by then
         yield services
     finally:
         services.stop()

@@ -103,8 +103,27 @@ def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
 def _start_dagster(
     host: str, port: int, env: dict[str, str], log_dir: Path
 ) -> dict[str, subprocess.Popen[bytes]]:
-    """Start Dagster's services (call `_dagster_home()` first: they must find the instance ready)."""
-    return {name: _spawn(name, cmd, env, log_dir) for name, cmd in _dagster_cmds(host, port).items()}
+    """Start Dagster's services (call `_dagster_home()` first: they must find the instance ready).
+
+    In "queue" mode the code server starts first and the others once it answers (the daemon would otherwise
+    see the code location missing until its next workspace reload, a minute later)."""
+    procs = {}
+    for name, cmd in _dagster_cmds(host, port).items():
+        procs[name] = _spawn(name, cmd, env, log_dir)
+        if name == "dagster-code-server":
+            _wait_for_port(cmd[cmd.index("-h") + 1], int(cmd[cmd.index("-p") + 1]), procs[name])
+    return procs
+
+
+def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
+    """Wait until a started service accepts connections (or has exited, or the timeout passed)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+            return
+        time.sleep(0.5)
 
 
 def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:

@@ -45,11 +45,13 @@ def _workspace(instance: dg.DagsterInstance, reload: bool = False) -> Any:
     home = instance.root_directory
     with _lock:
         context = _contexts.get(home)
+        if context is not None and reload:
+            # A fresh connection, not reload_code_location: that would restart the code server's definitions.
+            _contexts.pop(home).__exit__(None, None, None)
+            context = None
         if context is None:
             target = WorkspaceFileTarget(paths=[str(Path(home) / "workspace.yaml")])
             context = _contexts[home] = WorkspaceProcessContext(instance, target)
-        elif reload:
-            context.reload_code_location(CODE_LOCATION)
         return context.create_request_context()
 
 

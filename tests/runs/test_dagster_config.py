@@ -43,6 +43,7 @@ def _settings(
     monkeypatch.setenv("JUST_DNA_RUN_LAUNCHER", launcher)
     monkeypatch.setenv("JUST_DNA_RUN_IMAGE", "just-dna-lite:test")
     monkeypatch.setenv("JUST_DNA_DOCKER_NETWORK", "just-dna")
+    monkeypatch.setenv("JUST_DNA_DOCKER_VOLUMES", "just-dna-data:/data, just-dna-cache:/cache")
     monkeypatch.setenv("JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS", "3")
     monkeypatch.setenv("JUST_DNA_PIPELINES_MAX_RUNS_PER_USER", "2")
     if storage == "postgres":
@@ -88,6 +89,11 @@ def test_every_variant_loads_through_dagsters_own_validation(
         # No Docker daemon or cluster here: the launcher's own schema validates the section.
         cls = {"docker": "DockerRunLauncher", "k8s": "K8sRunLauncher"}[launcher]
         assert section["class"] == cls
+        if launcher == "docker":
+            assert section["config"]["container_kwargs"]["volumes"] == [
+                "just-dna-data:/data",
+                "just-dna-cache:/cache",
+            ]
         assert checked.success, checked.errors
         return
     with dg.DagsterInstance.from_config(str(home)) as instance:

@@ -12,6 +12,7 @@ from just_dna_pipelines import service
 from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs import instance as instance_module
 from just_dna_pipelines.runs.instance import get_instance, prepare_instance
+from just_dna_pipelines.settings import get_settings
 
 from .conftest import dagster_services, use_postgres
 
@@ -29,7 +30,9 @@ def _revisions(url: str) -> list[str]:
 def test_a_run_on_postgres_storage_is_stored_there_and_seen_through_graphql(
     demo_env, postgres, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, add_sample, wait_until
 ) -> None:
-    url = use_postgres(postgres, monkeypatch)
+    plain_url = use_postgres(postgres, monkeypatch)
+    url = get_settings().dagster_postgres_url  # the psycopg2 form Dagster is given
+    assert url == plain_url.replace("postgresql://", "postgresql+psycopg2://")
     home = Path(prepare_instance())
     config = (home / "dagster.yaml").read_text()
     assert "DAGSTER_POSTGRES_URL" in config and url.split("@")[-1] not in config

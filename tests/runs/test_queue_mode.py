@@ -138,12 +138,18 @@ def test_the_per_user_limit_holds_a_users_second_run_in_line_and_a_queued_run_ca
     assert service.report_path("alice", "three") is None
 
 
-def _run_process(run_id: str) -> psutil.Process:
-    """The process executing a run (Dagster logs its pid when it starts)."""
-    for entry in get_instance().all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+def _run_process(run_id: str, code_server: int) -> psutil.Process:
+    """The process executing a run: the pid Dagster logs, else the code server's spawned child running it."""
+    for entry in get_instance().all_logs(run_id):
         if match := re.search(r"Started process for run \(pid: (\d+)\)", entry.user_message or ""):
             return psutil.Process(int(match.group(1)))
-    raise AssertionError("the run's process was not logged")
+    spawned = [
+        p
+        for p in psutil.Process(code_server).children(recursive=True)
+        if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())
+    ]
+    assert len(spawned) == 1, [p.cmdline() for p in spawned]
+    return spawned[0]
 
 
 def test_a_run_killed_with_the_daemon_is_failed_and_a_rerun_succeeds(
@@ -153,7 +159,7 @@ def test_a_run_killed_with_the_daemon_is_failed_and_a_rerun_succeeds(
     run_id = service.launch_run("carol", "long", ["longevitymap"])
     wait_until(lambda: service.get_run(run_id).status == "running", "the run to be running", timeout=120)
     wait_until(lambda: any(e.kind == "step_start" for e in service.run_events(run_id)), "a step to start")
-    process = _run_process(run_id)
+    process = _run_process(run_id, queue_env.procs["dagster-code-server"].pid)
     os.kill(process.pid, signal.SIGKILL)
     queue_env.kill("dagster-daemon")
     from just_dna_pipelines.runs.dagster_config import dagster_service_commands

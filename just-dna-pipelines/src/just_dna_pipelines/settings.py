@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     # The image runs start in (docker and k8s launchers); the Docker network they join.
     run_image: str | None = Field(default=None, validation_alias="JUST_DNA_RUN_IMAGE")
     docker_network: str | None = Field(default=None, validation_alias="JUST_DNA_DOCKER_NETWORK")
+    # Volumes run containers mount, comma-separated "volume:/path" (the shared data root, at the same paths).
+    docker_volumes: str = Field(default="", validation_alias="JUST_DNA_DOCKER_VOLUMES")
     # Kubernetes: the namespace of run jobs, the ConfigMap holding dagster.yaml, the service account.
     k8s_namespace: str = Field(default="default", validation_alias="JUST_DNA_K8S_NAMESPACE")
     k8s_instance_config_map: str = Field(

@@ -78,6 +78,9 @@ def run_launcher_config(settings: Settings) -> dict[str, Any]:
         docker: dict[str, Any] = {"image": settings.run_image, "env_vars": env}
         if settings.docker_network:
             docker["network"] = settings.docker_network
+        volumes = [v.strip() for v in settings.docker_volumes.split(",") if v.strip()]
+        if volumes:
+            docker["container_kwargs"] = {"volumes": volumes}
         return {"module": "dagster_docker", "class": "DockerRunLauncher", "config": docker}
     k8s: dict[str, Any] = {
         "instance_config_map": settings.k8s_instance_config_map,

@@ -169,8 +169,14 @@ def cancel(
 
 
 def crash_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
-    """Dagster's account of a queue run that failed without a step failure (process killed, never started)."""
-    events = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)
-    messages = [e.user_message or "" for e in events]
-    crashed = ("terminated by signal", "unexpectedly exited", "Detected run worker status", "timed out")
-    return next((m for m in reversed(messages) if any(word in m for word in crashed)), None)
+    """Dagster's account of a queue run that ended failed from outside its execution (no step failed): its process
+    killed (reported by the code server or run monitoring), or never started; None if it failed on its own."""
+    messages = [entry.user_message or "" for entry in instance.all_logs(run.run_id)]
+    outside = (
+        "terminated",
+        "exited",
+        "Detected run worker status",
+        "timed out",
+        "from outside the execution",
+    )
+    return next((m for m in reversed(messages) if any(word in m for word in outside)), None)

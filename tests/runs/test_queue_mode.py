@@ -169,7 +169,8 @@ def test_a_run_killed_with_the_daemon_is_failed_and_a_rerun_succeeds(
     )
     queue_env.start("dagster-daemon", commands["dagster-daemon"])
     failed = wait_until(lambda: _finished(run_id), "the killed run to be failed", timeout=60)
-    assert failed.status == "failure" and failed.error == DEAD_MESSAGE
+    said = [e.dagster_event.message for e in get_instance().all_logs(run_id) if e.dagster_event][-4:]
+    assert failed.status == "failure" and failed.error == DEAD_MESSAGE, said
     assert service.report_path("carol", "long") is None
     staging = demo_env.output_dir / ".staging"
     assert not staging.is_dir() or not any(staging.iterdir())

@@ -171,7 +171,10 @@ def cancel(
 def crash_reason(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str | None:
     """Dagster's account of a queue run that ended failed from outside its execution (no step failed): its process
     killed (reported by the code server or run monitoring), or never started; None if it failed on its own."""
-    messages = [entry.user_message or "" for entry in instance.all_logs(run.run_id)]
+    entries = instance.all_logs(run.run_id)
+    messages = [
+        (e.dagster_event.message if e.dagster_event else None) or e.user_message or "" for e in entries
+    ]
     outside = (
         "terminated",
         "exited",

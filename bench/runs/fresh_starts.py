@@ -25,18 +25,8 @@ from pathlib import Path
 
 from folders import use_fresh_folders  # bench/runs/folders.py (scripts run from their folder)
 
-APP_NOW = """
-import time
-from just_dna_pipelines import service
-from just_dna_pipelines.modules.demo import ensure_demo_sample
-service.warm_up()
-vcf = ensure_demo_sample(service.upload_path("alice", "x.vcf").parent)
-service.register_sample("alice", "demo_sample", vcf)
-run_id = service.launch_run("alice", "demo_sample", ["longevitymap"])
-while not (info := service.get_run(run_id)).finished:
-    time.sleep(0.1)
-assert info.status == "success", info
-"""
+from webui.harness import FIRST_START_APP_SIDE
+
 APP_BEFORE = """
 import dagster as dg
 instance = dg.DagsterInstance.get()
@@ -79,7 +69,7 @@ def one_start(root: Path, before: bool) -> dict[str, object]:
     started = time.monotonic()
     procs = launcher._start_dagster("127.0.0.1", port, env, root / "logs")
     procs["app"] = launcher._spawn(
-        "app", [sys.executable, "-c", APP_BEFORE if before else APP_NOW], env, root / "logs"
+        "app", [sys.executable, "-c", APP_BEFORE if before else FIRST_START_APP_SIDE], env, root / "logs"
     )
     try:
         while time.monotonic() - started < 120 and (procs["app"].poll() is None or not _webserver_up(port)):

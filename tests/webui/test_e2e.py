@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from webui.harness import REPO_ROOT, chromium, running_app
+from webui.harness import REPO_ROOT, chromium, follow_run, running_app
 from webui.harness import sign_up as _sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
@@ -135,16 +134,7 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
         page.click("#run-button")
         page.wait_for_url(re.compile(r".*/run\?id="))
         run_url = page.url
-        live_updates = 0
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if page.query_selector("#report-frame") or page.query_selector("#run-failure"):
-                break
-            count = page.query_selector("#update-count")
-            if count is not None:
-                live_updates = max(live_updates, int(count.inner_text().split()[0] or 0))
-            page.wait_for_timeout(100)
-        assert page.query_selector("#run-failure") is None, page.inner_text("#run-failure")
+        live_updates = follow_run(page)
         assert live_updates >= 1, "no progress update was pushed before the run finished"
         frame = page.frame_locator("#report-frame")
         frame.locator("text=rs2253363").first.wait_for(timeout=30_000)

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from webui import launcher
+from webui.harness import FIRST_START_APP_SIDE
 
 
 def test_stop_ends_the_child_and_its_grandchildren(tmp_path):
@@ -139,23 +140,6 @@ def _point_pipelines_at(root: Path, monkeypatch) -> None:
     instance._instances.clear()
 
 
-# The web app's side of a first start, in its own process as the launcher starts it: warm the run worker,
-# "Use the demo sample", run it, and write "<run id> <status>" to the file named by argv[1].
-APP_SIDE = """
-import sys, time
-from pathlib import Path
-from just_dna_pipelines import service
-from just_dna_pipelines.modules.demo import ensure_demo_sample
-service.warm_up()
-vcf = ensure_demo_sample(service.upload_path("alice", "x.vcf").parent)
-service.register_sample("alice", "demo_sample", vcf)
-run_id = service.launch_run("alice", "demo_sample", ["longevitymap"])
-while not (info := service.get_run(run_id)).finished:
-    time.sleep(0.1)
-Path(sys.argv[1]).write_text(f"{run_id} {info.status}")
-"""
-
-
 def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) -> None:
     """Start Dagster's services and the app side at once, as the launcher does; check storage and runs.
 
@@ -170,7 +154,9 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
     env = launcher._base_env(home)
     procs = launcher._start_dagster("127.0.0.1", port, env, root / "logs")
     outcome = root / "app-run"
-    app = launcher._spawn("app", [sys.executable, "-c", APP_SIDE, str(outcome)], env, root / "logs")
+    app = launcher._spawn(
+        "app", [sys.executable, "-c", FIRST_START_APP_SIDE, str(outcome)], env, root / "logs"
+    )
     try:
         wait_until(lambda: app.poll() is not None, "the app side")
         assert app.returncode == 0, (root / "logs" / "app.log").read_text()[-3000:]

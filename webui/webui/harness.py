@@ -165,3 +165,41 @@ def log_out(page, url: str) -> None:
     page.click("#user-menu")
     page.click("#logout")
     page.wait_for_url(f"{url}/login", timeout=30_000)
+
+
+# The web app's side of a first start, in its own process as the launcher starts it: warm the run worker,
+# "Use the demo sample", run it; with an argument, write "<run id> <status>" to that file, else assert success.
+FIRST_START_APP_SIDE = """
+import sys, time
+from pathlib import Path
+from just_dna_pipelines import service
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+service.warm_up()
+vcf = ensure_demo_sample(service.upload_path("alice", "x.vcf").parent)
+service.register_sample("alice", "demo_sample", vcf)
+run_id = service.launch_run("alice", "demo_sample", ["longevitymap"])
+while not (info := service.get_run(run_id)).finished:
+    time.sleep(0.1)
+if len(sys.argv) > 1:
+    Path(sys.argv[1]).write_text(f"{run_id} {info.status}")
+else:
+    assert info.status == "success", info
+"""
+
+
+def follow_run(page, timeout_s: float = 180) -> int:
+    """Watch a run page until its report or failure shows; return how many live updates it counted on the way.
+
+    Fails the test when the run failed (with the page's message)."""
+    live_updates = 0
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if page.query_selector("#report-frame") or page.query_selector("#run-failure"):
+            break
+        count = page.query_selector("#update-count")
+        if count is not None:
+            live_updates = max(live_updates, int(count.inner_text().split()[0] or 0))
+        page.wait_for_timeout(100)
+    failure = page.query_selector("#run-failure")
+    assert failure is None, failure.inner_text()
+    return live_updates

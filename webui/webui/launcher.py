@@ -59,6 +59,12 @@ def _parser(with_web: bool) -> argparse.ArgumentParser:
             default=env("JUST_DNA_PROD", "") == "1",
             help="production build served on one port (--frontend-port)",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="backend worker processes with --prod (default: JUST_DNA_WEBUI_WORKERS or 1; more needs REDIS_URL)",
+        )
         parser.add_argument("--no-dagster", action="store_true", help="start the web app alone")
     return parser
 
@@ -162,6 +168,7 @@ def _base_env(dagster_home: Path) -> dict[str, str]:
 def start(argv: list[str] | None = None) -> None:
     """Start Dagster (webserver + daemon) and the Reflex web app; print the URLs; stop all on Ctrl-C."""
     args = _parser(with_web=True).parse_args(argv)
+    workers = _backend_workers(args.workers, args.prod)
     home = _dagster_home()
     log_dir = home.parent / "logs"
     env = _base_env(home)
@@ -176,6 +183,9 @@ def start(argv: list[str] | None = None) -> None:
     reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
     if args.prod:
         reflex += ["--env", "prod", "--single-port", "--frontend-port", str(args.frontend_port)]
+        # Reflex's prod backend is Granian here (no gunicorn installed); it takes its worker count from this.
+        env["GRANIAN_WORKERS"] = str(workers)
+        env.setdefault("REFLEX_USE_GRANIAN", "true")
     else:
         reflex += ["--frontend-port", str(args.frontend_port), "--backend-port", str(args.backend_port)]
     procs["webui"] = _spawn("webui", reflex, env, log_dir)
@@ -185,6 +195,22 @@ def start(argv: list[str] | None = None) -> None:
         print(f"Dagster UI:            http://{dagster_shown}:{args.dagster_port}", flush=True)
     print("(first start builds the web frontend: ~15 s; Ctrl-C stops everything)\n", flush=True)
     raise SystemExit(_supervise(procs))
+
+
+def _backend_workers(flag: int | None, prod: bool) -> int:
+    """The backend worker count (flag, else JUST_DNA_WEBUI_WORKERS); exit 2 with one line if it cannot work."""
+    from webui.config import get_web_settings, settings_problem
+
+    if flag is not None:
+        os.environ["JUST_DNA_WEBUI_WORKERS"] = str(flag)
+    get_web_settings.cache_clear()
+    problem = settings_problem()
+    if problem is None and get_web_settings().workers > 1 and not prod:
+        problem = "several backend workers need --prod (the development server runs one)"
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+    return get_web_settings().workers
 
 
 def dagster_ui(argv: list[str] | None = None) -> None:

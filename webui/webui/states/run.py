@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
+import secrets
 import time
 
 import reflex as rx
@@ -17,7 +17,6 @@ from webui.services.progress import RunView
 from webui.states.auth import AuthState
 from webui.urls import file_links, file_url
 
-_FOLLOW_TICKETS = itertools.count(1)
 POLL_SECONDS = 0.2
 STATUS_SECONDS = 2.0
 REPORT_STEP = "longevity_report"  # the step that writes the HTML report
@@ -61,7 +60,7 @@ class RunState(AuthState):
     queue_text: rx.Field[str] = rx.field("")
     canceling: rx.Field[bool] = rx.field(False)
     cancel_error: rx.Field[str] = rx.field("")
-    _ticket: int = 0
+    _ticket: str = ""
     _run_modules: list[str] = []
 
     @rx.event
@@ -84,7 +83,8 @@ class RunState(AuthState):
 
     def clear_view(self) -> None:
         """Forget the previous run's view (so it never flashes on the next run's page) and stop its follower."""
-        self._ticket = next(_FOLLOW_TICKETS)  # process-wide, so a wiped (reset) state never reuses one
+        # Random, so no two backend workers (nor a wiped, reset state) ever hand out the same one.
+        self._ticket = secrets.token_hex(8)
         self.not_found, self.status, self.error, self.updates = False, "", "", 0
         self.modules, self.steps, self.log, self.current_step = [], [], [], ""
         self.report_url, self.downloads, self.elapsed, self.last_event_at = "", [], "", 0.0
@@ -96,9 +96,11 @@ class RunState(AuthState):
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
             view = RunView(modules=list(self._run_modules))
-            token = self._session_token()
+            digest = self._session_digest
         try:  # checked again here: an event can be sent without going through `open`
-            user = await asyncio.to_thread(accounts.require_user, token)
+            user = await asyncio.to_thread(accounts.user_for_session, digest)
+            if user is None:
+                return
             info = (await asyncio.to_thread(samples.owned_run, user, run_id)).info
         except WebError:
             return
@@ -109,7 +111,7 @@ class RunState(AuthState):
             # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
             if events or time.monotonic() - last_status > STATUS_SECONDS:
                 # Nothing more is pushed once the session ends (logout elsewhere, expiry, deletion).
-                if await asyncio.to_thread(accounts.user_for_token, token) != user:
+                if await asyncio.to_thread(accounts.user_for_session, digest) != user:
                     async with self:
                         await wipe_user_states(self._get_root_state())
                     return

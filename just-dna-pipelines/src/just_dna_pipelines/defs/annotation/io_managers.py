@@ -58,12 +58,12 @@ def run_staging_size(run_id: str, output_dir: Path | None = None) -> int | None:
     folder = run_staging_dir(run_id, output_dir)
     if not folder.is_dir():
         return None
-    sizes = []
-    for path in folder.rglob("*"):
-        with contextlib.suppress(OSError):  # the run may be moving or removing files meanwhile
-            if path.is_file():
-                sizes.append(path.stat().st_size)
-    return sum(sizes)
+    total = 0
+    for root, _, files in os.walk(folder):  # os.walk skips what vanishes meanwhile; rglob raises
+        for name in files:
+            with contextlib.suppress(OSError):  # the run may be moving or removing files meanwhile
+                total += (Path(root) / name).stat().st_size
+    return total
 
 
 def remove_run_staging(run_id: str, output_dir: Path | None = None) -> int | None:

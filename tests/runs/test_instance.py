@@ -14,8 +14,10 @@ from alembic.util.exc import CommandError
 
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import instance as instance_module
-from just_dna_pipelines.runs.instance import DAGSTER_YAML, OLD_DAGSTER_YAMLS, prepare_instance
+from just_dna_pipelines.runs.dagster_config import dagster_yaml
+from just_dna_pipelines.runs.instance import OLD_DAGSTER_YAMLS, prepare_instance
 from just_dna_pipelines.runs.storage_check import known_revisions, storage_revisions
+from just_dna_pipelines.settings import get_settings
 
 # What each of the racing processes does: open the instance the way every process of ours does, then use
 # the run, event and schedule storage (as the webserver and the daemon do when they start).
@@ -115,9 +117,10 @@ def test_an_instance_behind_the_installed_dagster_is_migrated(tmp_path: Path) ->
 def test_the_projects_old_dagster_yaml_is_upgraded_and_a_custom_one_kept(tmp_path: Path) -> None:
     old = tmp_path / "old"
     old.mkdir()
-    (old / "dagster.yaml").write_text(OLD_DAGSTER_YAMLS[0])
-    prepare_instance(old)
-    assert (old / "dagster.yaml").read_text() == DAGSTER_YAML
+    for previous in OLD_DAGSTER_YAMLS:
+        (old / "dagster.yaml").write_text(previous)
+        prepare_instance(old)
+        assert (old / "dagster.yaml").read_text() == dagster_yaml(get_settings())
     custom = tmp_path / "custom"
     custom.mkdir()
     (custom / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

@@ -66,6 +66,29 @@ def test_dagster_commands_target_the_project_definitions():
     assert subprocess.run([cmds["dagster-webserver"][0], "--help"], capture_output=True).returncode == 0
 
 
+def test_queue_mode_starts_the_code_server_first_and_points_dagster_at_its_workspace(monkeypatch, tmp_path):
+    from just_dna_pipelines.settings import get_settings
+
+    monkeypatch.setenv("JUST_DNA_RUN_MODE", "queue")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        cmds = launcher._dagster_cmds("127.0.0.1", 3999)
+    finally:
+        get_settings.cache_clear()
+    assert list(cmds) == ["dagster-code-server", "dagster-webserver", "dagster-daemon"]
+    assert cmds["dagster-code-server"][1:6] == [
+        "code-server",
+        "start",
+        "-m",
+        "just_dna_pipelines.definitions",
+        "--location-name",
+    ]
+    workspace = str(tmp_path.resolve() / "workspace.yaml")
+    assert cmds["dagster-daemon"][1:] == ["run", "-w", workspace]
+    assert cmds["dagster-webserver"][1:3] == ["-w", workspace]
+
+
 RUN_STATUS_QUERY = 'query { runOrError(runId: "%s") { __typename ... on Run { status } } }'
 
 

@@ -99,24 +99,37 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 8.0) -> None
 
 
 def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
-    """Commands of the Dagster webserver and daemon on the project's definitions."""
-    bindir = Path(sys.executable).parent
-    webserver = (
-        str(bindir / "dagster-webserver") if (bindir / "dagster-webserver").exists() else "dagster-webserver"
-    )
-    daemon = str(bindir / "dagster-daemon") if (bindir / "dagster-daemon").exists() else "dagster-daemon"
-    target = ["-m", "just_dna_pipelines.definitions"]
-    return {
-        "dagster-webserver": [webserver, *target, "-h", host, "-p", str(port)],
-        "dagster-daemon": [daemon, "run", *target],
-    }
+    """Commands of Dagster's services for the configured run mode (code server in "queue" mode, webserver, daemon)."""
+    from just_dna_pipelines.runs.dagster_config import dagster_service_commands
+    from just_dna_pipelines.settings import get_settings
+
+    return dagster_service_commands(get_settings(), host, port, Path(sys.executable).parent)
 
 
 def _start_dagster(
     host: str, port: int, env: dict[str, str], log_dir: Path
 ) -> dict[str, subprocess.Popen[bytes]]:
-    """Start the Dagster webserver and daemon (call `_dagster_home()` first: they must find the instance ready)."""
-    return {name: _spawn(name, cmd, env, log_dir) for name, cmd in _dagster_cmds(host, port).items()}
+    """Start Dagster's services (call `_dagster_home()` first: they must find the instance ready).
+
+    In "queue" mode the code server starts first and the others once it answers (the daemon would otherwise
+    see the code location missing until its next workspace reload, a minute later)."""
+    procs = {}
+    for name, cmd in _dagster_cmds(host, port).items():
+        procs[name] = _spawn(name, cmd, env, log_dir)
+        if name == "dagster-code-server":
+            _wait_for_port(cmd[cmd.index("-h") + 1], int(cmd[cmd.index("-p") + 1]), procs[name])
+    return procs
+
+
+def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
+    """Wait until a started service accepts connections (or has exited, or the timeout passed)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+            return
+        time.sleep(0.5)
 
 
 def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:

@@ -12,6 +12,7 @@ import dagster as dg
 from just_dna_pipelines.defs.annotation.io_managers import run_staging_size
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.events import STATUS_NAMES
 from just_dna_pipelines.runs.liveness import end_run, stop_run_process
 from just_dna_pipelines.runs.locks import file_lock
@@ -36,7 +37,16 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
 
     The run's staging is removed (by the run as it stops, or here); its size is measured first, to be told.
     """
+    from just_dna_pipelines.runs import dagster_queue
+
     _wait_until_created(instance, run_id)
+    queued = instance.get_run_by_id(run_id)
+    if (
+        queued is not None and queued.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER
+    ):  # Dagster's queue: its own cancel
+        if queued.is_finished:
+            raise PipelineError(f"the run has already finished ({STATUS_NAMES.get(queued.status, 'ended')})")
+        return Canceled(*dagster_queue.cancel(instance, queued, output_dir))
     with file_lock(runs_lock(instance)):
         run = instance.get_run_by_id(run_id)
         if run is None:

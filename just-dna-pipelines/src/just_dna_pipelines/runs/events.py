@@ -8,6 +8,7 @@ import dagster as dg
 from dagster._core.storage.event_log.base import EventLogCursor
 
 from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 
 EVENT_KINDS = {
@@ -103,7 +104,12 @@ def run_info(
         error = DEAD_MESSAGE  # Dagster's words for a run stopped by a signal nobody asked for
     elif status == "failure":
         failures = [e for e in run_events(instance, run.run_id) if e.kind == "step_failure"]
-        error = failures[0].message if failures else run.tags.get(tags.ERROR, "the run failed")
+        error = failures[0].message if failures else run.tags.get(tags.ERROR)
+        if error is None and run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER:
+            from just_dna_pipelines.runs.dagster_queue import crash_reason
+
+            error = DEAD_MESSAGE if crash_reason(instance, run) else None
+        error = error or "the run failed"
     modules_tag = run.tags.get(tags.MODULES, "")
     position, estimate = (queue or {}).get(run.run_id, (None, None)) if status == "queued" else (None, None)
     return RunInfo(

@@ -1,8 +1,9 @@
-"""How the service's runs are launched: queued with the warm run worker (runs.worker), which starts them.
+"""How the service's runs are launched, by JUST_DNA_RUN_MODE: "local" queues them with the warm run worker
+(runs.worker), which starts them; "queue" submits them to Dagster's own queue (runs.dagster_queue), whose
+daemon launches them with the configured run launcher.
 
-This module is the one place that knows how a run gets launched; the service calls `submit`, `cancel`,
-`warm_up` and reads runs from the instance. Another mode (Dagster's own queue, daemon and run launcher)
-would implement the same calls here.
+This module is the one place that knows how a run gets launched; the service calls `submit` and `warm_up`
+and reads runs from the instance the same way in both modes (cancel.py tells the two kinds of run apart).
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ def configuration_env() -> dict[str, str]:
         "HF_ENDPOINT": settings.hf_endpoint,
         "HF_HUB_OFFLINE": "1" if settings.hf_offline else "0",
     }
+    if settings.dagster_postgres_url:
+        env["DAGSTER_POSTGRES_URL"] = settings.dagster_postgres_url  # the worker opens the instance with it
     if settings.hf_token:
         env["HF_TOKEN"] = settings.hf_token
     return env
@@ -132,13 +135,25 @@ def _ask(message: dict[str, Any]) -> None:
 
 
 def warm_up() -> None:
-    """Start the worker and have it serve this configuration's queue (ending runs a crash left behind)."""
+    """Start the worker and have it serve this configuration's queue (ending runs a crash left behind);
+    in "queue" mode, load the code server's definitions instead."""
+    if get_settings().run_mode == "queue":
+        from just_dna_pipelines.runs import dagster_queue
+        from just_dna_pipelines.runs.instance import get_instance
+
+        dagster_queue.warm_up(get_instance())
+        return
     _ask({"op": "serve"})
 
 
 def submit(request: RunRequest) -> str:
     """Queue a run; return its Dagster run id once the run exists (it starts when a slot is free)."""
     run_id = str(uuid.uuid4())
+    if get_settings().run_mode == "queue":
+        from just_dna_pipelines.runs import dagster_queue
+        from just_dna_pipelines.runs.instance import get_instance
+
+        return dagster_queue.submit(get_instance(), request, run_id)
     _ask({"op": "enqueue", "run_id": run_id, "request": asdict(request)})
     return run_id
 

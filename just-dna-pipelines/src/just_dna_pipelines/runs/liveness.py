@@ -17,11 +17,13 @@ import dagster as dg
 
 from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
 from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.runs.queue import IN_PROGRESS, runs_lock
 
 CANCELED_MESSAGE = "canceled"
+ENDED_UNFINISHED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
 def end_run(
@@ -48,7 +50,12 @@ def is_legacy(run: dg.DagsterRun) -> bool:
 def check_run(
     instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None = None
 ) -> dg.DagsterRun:
-    """The run as it stands: ended first if it claims to be in progress but its process is gone."""
+    """The run as it stands: ended first if it claims to be in progress but its process is gone.
+
+    A run of Dagster's queue is ended by Dagster (code server, run monitoring); its staging goes here.
+    """
+    if run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER and run.status in ENDED_UNFINISHED:
+        remove_run_staging(run.run_id, output_dir)
     if run.status not in IN_PROGRESS or tags.LAUNCHER not in run.tags:
         return run
     if tags.responsible_process_alive(run.tags) is False:

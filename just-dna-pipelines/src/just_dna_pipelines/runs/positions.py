@@ -9,7 +9,7 @@ import dagster as dg
 
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.estimate import start_estimates, typical_duration
-from just_dna_pipelines.runs.queue import IN_PROGRESS, LAUNCHERS, waiting_runs
+from just_dna_pipelines.runs.queue import IN_PROGRESS, LAUNCHERS, QUEUED_LAUNCHERS, waiting_runs
 
 RECENT_RUNS = 20
 
@@ -28,7 +28,7 @@ def queue_positions(
 
     `joining`: accepted runs not in Dagster yet (pending.py), behind every queued run.
     """
-    waiting = [run.run_id for run in waiting_runs(instance)]
+    waiting = [run.run_id for run in waiting_runs(instance, QUEUED_LAUNCHERS)]
     if not waiting and not joining:
         return {}
     now = time.time()

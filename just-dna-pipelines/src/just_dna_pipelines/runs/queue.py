@@ -18,12 +18,13 @@ import dagster as dg
 
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
-from just_dna_pipelines.runs.instance import WORKER_LAUNCHER
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER, WORKER_LAUNCHER
 from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.settings import REPO_ROOT
 
 DEFINITIONS_MODULE = "just_dna_pipelines.definitions"
-LAUNCHERS = [WORKER_LAUNCHER, "cli"]  # runs of ours that take a slot while in progress
+LAUNCHERS = [WORKER_LAUNCHER, "cli", QUEUE_LAUNCHER]  # runs of ours that take a slot while in progress
+QUEUED_LAUNCHERS = [WORKER_LAUNCHER, QUEUE_LAUNCHER]  # runs of ours that wait in a queue
 WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 RUNS_LOCK = ".runs.lock"
@@ -98,9 +99,9 @@ def create_queued_run(instance: dg.DagsterInstance, request: RunRequest, run_id:
     )
 
 
-def waiting_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
-    """The worker's queued runs, first in line first."""
-    filters = dg.RunsFilter(statuses=WAITING, tags={tags.LAUNCHER: WORKER_LAUNCHER})
+def waiting_runs(instance: dg.DagsterInstance, launchers: list[str] | None = None) -> list[dg.DagsterRun]:
+    """The worker's queued runs (or those of `launchers`), first in line first."""
+    filters = dg.RunsFilter(statuses=WAITING, tags={tags.LAUNCHER: launchers or WORKER_LAUNCHER})
     return list(instance.get_runs(filters=filters, ascending=True))
 
 

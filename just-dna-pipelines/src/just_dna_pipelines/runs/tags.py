@@ -15,6 +15,7 @@ import psutil
 
 LAUNCHER = "just-dna/launcher"  # "worker" (queued by the web app) or "cli" (run in the CLI's process)
 MODULES = "just-dna/modules"
+USER = "just-dna/user"  # the sample's owner: "queue" mode limits runs in progress per user by it
 PROCESS = "just-dna/process"  # "worker" while claimed but not started, "run" once its own process runs it
 PID = "just-dna/pid"
 PID_STARTED = "just-dna/pid-started"

@@ -85,6 +85,10 @@ class Worker:
 
         home = Home.from_env(env)
         first = home.path not in self.homes
+        if (
+            "DAGSTER_POSTGRES_URL" in env
+        ):  # dagster.yaml names the variable; it is read when the instance opens
+            os.environ["DAGSTER_POSTGRES_URL"] = env["DAGSTER_POSTGRES_URL"]
         instance = instance_for(home.path)
         self.homes[home.path] = home
         if first:

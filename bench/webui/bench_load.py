@@ -26,8 +26,12 @@ SAMPLE = "PG_NA12878_hg38-chr21"
 OUT = REPO_ROOT / "bench" / "out" / "webui-load"
 PASSWORD = "bench password for many"
 ROUND_TRIP_JS = """
-async ([selector, expect]) => {
+async () => {
+  // Toggle the checklist (all <-> none) and time the click until the server's new state is on the page.
+  // The target depends on the current state, so every click changes something.
   const button = () => document.querySelector('#run-button');
+  const allTicked = button().innerText.includes('Run 6');
+  const [selector, expect] = allTicked ? ['#select-none', 'Run 0'] : ['#select-all', 'Run 6'];
   const done = new Promise(resolve => {
     setTimeout(() => resolve(null), 30000);
     const observer = new MutationObserver(() => {
@@ -115,7 +119,6 @@ class User:
     async def watch_and_click(self, deadline: float) -> None:
         """Until this user's report shows: alternate queue/progress reads, page moves and UI round trips."""
         page = self.page
-        turn = 0
         while time.monotonic() < deadline:
             await page.goto(self.run_url)
             start = time.perf_counter()
@@ -131,13 +134,9 @@ class User:
                 self.finished = time.time()
                 break
             self.navigations.append((time.time(), await self.open_sample()))
-            for i in range(4):
-                target, expect = (
-                    ("#select-none", "Run 0") if (turn + i) % 2 == 0 else ("#select-all", "Run 6")
-                )
-                took = await page.evaluate(ROUND_TRIP_JS, [target, expect])
+            for _ in range(4):
+                took = await page.evaluate(ROUND_TRIP_JS)
                 self.round_trips.append((time.time(), (took if took is not None else 30000) / 1000))
-            turn += 1
 
     async def check(self, others: list[str]) -> None:
         """The report shows this genome's known hit; the home page lists only this user's sample."""

@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, MARKER, dagster_yaml, workspace_yaml
-
 from tests.deploy.files import (
     CODE_LOCATION_MODULE,
     CODE_SERVER_PORT,

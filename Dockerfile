@@ -70,6 +70,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     JUST_DNA_FRONTEND_PORT=8080 \
     JUST_DNA_BACKEND_PORT=8080 \
     DAGSTER_HOME=/data/dagster \
+    JUST_DNA_CODE_SERVER_PORT=4000 \
     DATABASE_URL=sqlite:////data/webui.db \
     JUST_DNA_PIPELINES_INPUT_DIR=/data/input \
     JUST_DNA_PIPELINES_OUTPUT_DIR=/data/output \

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tomllib
 from pathlib import Path
+from unittest import mock
 
 import yaml
 
@@ -29,17 +31,10 @@ WEB_PORT, DAGSTER_UI_PORT, CODE_SERVER_PORT = 8080, 3030, 4000
 CODE_LOCATION_MODULE = "just_dna_pipelines.definitions"
 PVC_NAME = "just-dna-data"
 
-# Settings of issue 13 that other branches are adding to the settings classes; named here until they land.
-PENDING_ENV = {
-    "DAGSTER_POSTGRES_URL",
-    "REDIS_URL",
-    "JUST_DNA_RUN_MODE",
-    "JUST_DNA_RUN_LAUNCHER",
-    "JUST_DNA_WEBUI_WORKERS",
-}
 # Read by Dagster, Reflex, Hugging Face or the chart's instance config, not by our settings classes.
 OTHER_TOOLS_ENV = {
     "DAGSTER_PG_PASSWORD",
+    "DAGSTER_GRPC_TIMEOUT_SECONDS",
     "REFLEX_BUN_PATH",
     "REFLEX_CHECK_LATEST_VERSION",
     "REFLEX_TELEMETRY_ENABLED",
@@ -63,8 +58,16 @@ def settings_env_names() -> set[str]:
 
 
 def known_env_names() -> set[str]:
-    """Names a deployment may set: our settings, the launcher's own (JUST_DNA_PROD), pending ones, tools'."""
-    return settings_env_names() | PENDING_ENV | OTHER_TOOLS_ENV | {"JUST_DNA_PROD", "JUST_DNA_DAGSTER_HOST"}
+    """Names a deployment may set: our settings, the launcher's own (JUST_DNA_PROD), other tools'."""
+    return settings_env_names() | OTHER_TOOLS_ENV | {"JUST_DNA_PROD", "JUST_DNA_DAGSTER_HOST"}
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    """The pipelines' Settings a container with exactly these variables (of ours, Dagster's, HF's) would read."""
+    ours = ("JUST_DNA_", "DAGSTER_", "HF_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    with mock.patch.dict(os.environ, {**clean, **{k: str(v) for k, v in env.items()}}, clear=True):
+        return Settings()
 
 
 def console_scripts() -> set[str]:

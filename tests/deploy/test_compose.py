@@ -10,7 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, MARKER, dagster_yaml, workspace_yaml
 from tests.deploy.files import (
     CODE_LOCATION_MODULE,
     CODE_SERVER_PORT,
@@ -20,9 +22,12 @@ from tests.deploy.files import (
     DATA_ROOT,
     ENV_EXAMPLE,
     WEB_PORT,
+    WORKSPACE_YAML,
     console_scripts,
     known_env_names,
+    settings_of,
 )
+from tests.deploy.test_dagster_config import generated, static_instance
 
 APP_SERVICES = {"dagster-migrate", "code-server", "dagster-webserver", "dagster-daemon", "webui"}
 
@@ -132,6 +137,47 @@ def test_scale_out_settings_reach_the_app(rendered):
     )
     assert env["DAGSTER_POSTGRES_URL"].endswith("@postgres:5432/dagster")
     assert int(env["JUST_DNA_WEBUI_WORKERS"]) >= 2
+
+
+def test_every_dagster_process_gets_the_postgres_url_with_its_driver(rendered):
+    # Dagster reads the variable itself (dagster.yaml: {env: DAGSTER_POSTGRES_URL}); dagster-postgres is written
+    # for psycopg2 and SQLAlchemy 2.1 opens a plain postgresql:// URL with psycopg 3.
+    for name in APP_SERVICES:
+        url = rendered["services"][name]["environment"]["DAGSTER_POSTGRES_URL"]
+        assert url.startswith("postgresql+psycopg2://"), name
+        assert settings_of({"DAGSTER_POSTGRES_URL": url}).dagster_postgres_url == url
+
+
+def test_code_server_settings_agree_with_its_command_and_the_workspace(rendered):
+    services = rendered["services"]
+    command = services["code-server"]["command"]
+    workspace = yaml.safe_load(WORKSPACE_YAML.read_text())["load_from"][0]["grpc_server"]
+    for name in APP_SERVICES:
+        settings = settings_of(services[name]["environment"])
+        assert settings.run_mode == "queue" and settings.run_launcher == "default", name
+        assert (settings.code_server_host, settings.code_server_port) == ("code-server", CODE_SERVER_PORT), (
+            name
+        )
+        # What the app would write in this container is what compose mounts (dagster_yaml must not raise).
+        assert workspace_yaml(settings).removeprefix(MARKER) == yaml.safe_dump(
+            {"load_from": [{"grpc_server": workspace}]}, sort_keys=False
+        )
+        assert static_instance(settings.max_concurrent_runs) == generated(dagster_yaml(settings)), name
+    assert command[command.index("-p") + 1] == str(CODE_SERVER_PORT)
+    assert command[command.index("--location-name") + 1] == CODE_LOCATION
+    health = services["code-server"]["healthcheck"]["test"]
+    assert health[health.index("-p") + 1] == str(CODE_SERVER_PORT)
+
+
+def test_grpc_timeout_raised_where_definitions_are_loaded_over_grpc(rendered):
+    for name in ("webui", "dagster-webserver", "dagster-daemon"):
+        assert rendered["services"][name]["environment"]["DAGSTER_GRPC_TIMEOUT_SECONDS"] == "180", name
+
+
+def test_web_app_starts_without_its_own_dagster_services(rendered):
+    # In queue mode `start` would start a code server, webserver and daemon of its own without --no-dagster.
+    command = rendered["services"]["webui"]["command"]
+    assert command[0] == "start" and "--no-dagster" in command and "--prod" in command
 
 
 def test_long_running_services_have_healthchecks_and_start_in_order(rendered):

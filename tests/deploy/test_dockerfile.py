@@ -81,6 +81,9 @@ def test_default_command_is_a_console_script_of_the_project():
 def test_exposes_the_ports_the_deploy_files_use():
     exposed = {int(port) for op, args in FINAL if op == "EXPOSE" for port in args.split()}
     assert exposed == {WEB_PORT, DAGSTER_UI_PORT, CODE_SERVER_PORT}
+    # The app's own code server (`start` in queue mode) listens where the image says it does.
+    envs = " ".join(args for op, args in FINAL if op == "ENV")
+    assert f"JUST_DNA_CODE_SERVER_PORT={CODE_SERVER_PORT}" in envs
 
 
 def test_frozen_install_and_frontend_built_at_image_build():

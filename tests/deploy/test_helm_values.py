@@ -14,8 +14,11 @@ import tomllib
 import yaml
 from dagster._config import process_config
 from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster._core.storage.config import pg_config
 from dagster_k8s import K8sRunLauncher
+from dagster_postgres.utils import get_conn_string
 
+from just_dna_pipelines.runs.dagster_config import MARKER, dagster_yaml
 from tests.deploy.files import (
     CODE_LOCATION_MODULE,
     CODE_SERVER_PORT,
@@ -30,6 +33,7 @@ from tests.deploy.files import (
     WORKSPACE_YAML,
     known_env_names,
     load_yaml_docs,
+    settings_of,
 )
 
 VALUES = yaml.safe_load(HELM_VALUES.read_text())
@@ -72,6 +76,7 @@ def test_keys_are_the_charts():
     assert set(DEPLOYMENT) <= USER_DEPLOYMENT_KEYS
     assert set(VALUES["dagsterWebserver"]) <= {
         "replicaCount",
+        "env",
         "service",
         "workspace",
         "volumes",
@@ -80,6 +85,7 @@ def test_keys_are_the_charts():
     assert set(VALUES["dagsterWebserver"]["workspace"]["servers"][0]) <= {"host", "port", "name", "ssl"}
     assert set(VALUES["dagsterDaemon"]) <= {
         "enabled",
+        "env",
         "runCoordinator",
         "runMonitoring",
         "volumes",
@@ -176,3 +182,57 @@ def test_code_location_has_one_name_in_every_set_up():
     assert entry["grpc_server"]["location_name"] == name
     code_server = yaml.safe_load(COMPOSE.read_text())["services"]["code-server"]["command"]
     assert code_server[code_server.index("--location-name") + 1] == name
+
+
+def _code_server_env() -> dict[str, str]:
+    return {item["name"]: item["value"] for item in DEPLOYMENT["env"]}
+
+
+def _web_config() -> dict[str, str]:
+    return next(doc for doc in load_yaml_docs(K8S_DIR / "webui-configmap.yaml"))["data"]
+
+
+def test_queue_limits_and_monitoring_are_what_the_app_writes():
+    daemon = VALUES["dagsterDaemon"]
+    queued = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+    for env in (_code_server_env(), _web_config()):
+        settings = settings_of(env)
+        app = yaml.safe_load(dagster_yaml(settings).removeprefix(MARKER))
+        assert queued["tagConcurrencyLimits"] == app["run_coordinator"]["config"]["tag_concurrency_limits"]
+        monitoring = app["run_monitoring"]
+        assert daemon["runMonitoring"]["startTimeoutSeconds"] == monitoring["start_timeout_seconds"]
+        assert daemon["runMonitoring"]["pollIntervalSeconds"] == monitoring["poll_interval_seconds"]
+    assert queued["maxConcurrentRuns"] == int(_web_config()["JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS"])
+
+
+def test_app_settings_on_kubernetes_start_and_name_the_charts_code_server():
+    # `start` prepares the instance, which renders the app's dagster.yaml from the settings even when the mounted
+    # one (the chart's) is kept: JUST_DNA_RUN_LAUNCHER=k8s without DAGSTER_POSTGRES_URL would stop it there.
+    (server,) = VALUES["dagsterWebserver"]["workspace"]["servers"]
+    for env in (_code_server_env(), _web_config()):
+        settings = settings_of(env)
+        assert settings.run_mode == "queue" and settings.run_launcher == "default"
+        assert dagster_yaml(settings).startswith(MARKER)
+        assert (settings.code_server_host, settings.code_server_port) == (server["host"], server["port"])
+    assert _web_config()["DAGSTER_GRPC_TIMEOUT_SECONDS"] == "180"
+    for part in ("dagsterWebserver", "dagsterDaemon"):
+        assert VALUES[part]["env"] == {"DAGSTER_GRPC_TIMEOUT_SECONDS": "180"}, part
+
+
+def test_charts_postgres_storage_names_the_psycopg2_driver(monkeypatch):
+    # The chart renders storage.postgres.postgres_db from postgresql.* (password: {env: DAGSTER_PG_PASSWORD}).
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "secret")
+    postgres = VALUES["postgresql"]
+    rendered = {
+        "username": postgres["postgresqlUsername"],
+        "password": {"env": "DAGSTER_PG_PASSWORD"},
+        "hostname": "dagster-postgresql",
+        "db_name": postgres["postgresqlDatabase"],
+        "port": 5432,
+        "scheme": postgres["postgresqlScheme"],
+    }
+    result = process_config(pg_config()["postgres_db"].config_type, rendered)
+    assert result.success, result.errors
+    url = get_conn_string(**{key: str(value) for key, value in result.value.items() if key != "params"})
+    assert url == "postgresql+psycopg2://dagster:secret@dagster-postgresql:5432/dagster"
+    assert settings_of({"DAGSTER_POSTGRES_URL": url}).dagster_postgres_url == url

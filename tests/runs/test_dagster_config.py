@@ -121,3 +121,17 @@ def test_the_workspace_names_the_code_server_the_command_starts(
         command[command.index("-p") + 1] == "4999"
         and command[command.index("--location-name") + 1] == CODE_LOCATION
     )
+
+
+@pytest.mark.parametrize("launcher", ["docker", "k8s"])
+def test_run_containers_get_the_hub_token_only_when_the_daemon_has_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, launcher: str
+) -> None:
+    from just_dna_pipelines.runs.dagster_config import run_launcher_config
+
+    settings = _settings(monkeypatch, tmp_path, "postgres", "queue", launcher, "postgresql+psycopg2://u@h/db")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    # Dagster fails every launch when a variable passed by name is missing from the daemon's environment.
+    assert "HF_TOKEN" not in run_launcher_config(settings)["config"]["env_vars"]
+    monkeypatch.setenv("HF_TOKEN", "hf_x")
+    assert "HF_TOKEN" in run_launcher_config(settings)["config"]["env_vars"]

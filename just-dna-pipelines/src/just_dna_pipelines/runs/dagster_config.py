@@ -8,6 +8,7 @@ variable (Dagster reads it at start), and launchers pass secrets on by name.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,10 @@ def run_launcher_config(settings: Settings) -> dict[str, Any]:
         raise PipelineError(
             f"JUST_DNA_RUN_LAUNCHER={settings.run_launcher} needs the run image: set JUST_DNA_RUN_IMAGE"
         )
-    env = [*PASSED_ENV, *(f"{name}={value}" for name, value in _run_env(settings).items())]
+    # Passed by name, so Dagster reads them from the daemon's environment: only those that are set there
+    # (a name Dagster cannot find fails every launch).
+    passed = [name for name in PASSED_ENV if os.environ.get(name) is not None]
+    env = [*passed, *(f"{name}={value}" for name, value in _run_env(settings).items())]
     if settings.run_launcher == "docker":
         docker: dict[str, Any] = {"image": settings.run_image, "env_vars": env}
         if settings.docker_network:

@@ -3,20 +3,28 @@ same moment; while their runs queue and run, every user keeps clicking (UI round
 pages (navigation). Measures round-trip and navigation percentiles per phase, the queue positions each run
 page showed, run times, and checks every report is correct and private.
 
-Usage: uv run python bench/webui/bench_load.py [--users 10] [--dev] [--rounds 400]
-Everything it writes goes to bench/out/webui-load/ (git-ignored). Needs ../shared/fixtures.
+With --engines the same workload runs against the scale-out set-up: accounts on a real PostgreSQL, web-app state
+on a real Redis, `--prod` with two backend workers, JUST_DNA_RUN_MODE=queue (Dagster's storage on the same
+PostgreSQL; code server, daemon with the QueuedRunCoordinator and DefaultRunLauncher, webserver, all started by
+`start`). The servers are started from webui.engines in temp folders on loopback ports and stopped after.
+
+Usage: uv run python bench/webui/bench_load.py [--users 10] [--dev] [--engines]
+Everything it writes goes to bench/out/webui-load/ (bench/out/webui-load-engines/ with --engines; git-ignored).
+Needs ../shared/fixtures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from webui.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, running_app
 
@@ -198,28 +206,62 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--dev", action="store_true", help="dev mode (two ports) instead of the prod build")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="PostgreSQL + Redis + 2 backend workers + Dagster's queue (JUST_DNA_RUN_MODE=queue) instead of the laptop set-up",
+    )
     parser.add_argument("--max-seconds", type=float, default=1800)
     args = parser.parse_args()
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
-    modules = OUT / "modules"
+    if args.engines and args.dev:
+        parser.error("--engines runs two backend workers, which needs the prod build (drop --dev)")
+    out = OUT.with_name(OUT.name + "-engines") if args.engines else OUT
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    modules = out / "modules"
     compile_sqlite_modules(FIXTURES / "modules", modules)
     env = {
-        "DATABASE_URL": f"sqlite:///{OUT / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(OUT / "input"),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(OUT / "output"),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(OUT / "cache"),
+        "DATABASE_URL": f"sqlite:///{out / 'web.db'}",
+        "JUST_DNA_PIPELINES_INPUT_DIR": str(out / "input"),
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(out / "output"),
+        "JUST_DNA_PIPELINES_CACHE_DIR": str(out / "cache"),
         "JUST_DNA_PIPELINES_MODULES_SOURCE": str(modules),
-        "DAGSTER_HOME": str(OUT / "dagster"),
+        "DAGSTER_HOME": str(out / "dagster"),
     }
-    os.environ.update(env)
-    results: dict[str, object] = {"machine": machine(), "mode": "dev" if args.dev else "prod"}
-    with running_app(env, OUT / "app.log", prod=not args.dev) as app:
+    mode = "dev" if args.dev else "prod"
+    with contextlib.ExitStack() as stack:
+        if args.engines:
+            env.update(engines_env(stack, out))
+            mode = "prod, PostgreSQL + Redis, 2 workers, queue"
+        os.environ.update(env)
+        results: dict[str, object] = {"machine": machine(), "mode": mode}
+        app = stack.enter_context(running_app(env, out / "app.log", prod=not args.dev, dagster=args.engines))
+        note(f"app up at {app.url}" + (f", Dagster at {app.dagster_url}" if app.dagster_url else ""))
         results.update(asyncio.run(run(args, app.url)))
     results["machine_after"] = machine()
     print(json.dumps(results, indent=2))
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.json").write_text(json.dumps(results, indent=2))
     return 0
+
+
+def engines_env(stack: contextlib.ExitStack, out: Path) -> dict[str, str]:
+    """Start PostgreSQL and Redis (stopped when `stack` closes); the environment of the scale-out set-up on them."""
+    from webui.engines import free_port, running_postgres, running_redis
+
+    postgres = stack.enter_context(running_postgres(out / "postgres"))
+    redis = stack.enter_context(running_redis(out / "redis"))
+    note(f"PostgreSQL on {postgres.port}, Redis on {redis.port}")
+    postgres.create_database("dagster")
+    return {
+        "DATABASE_URL": postgres.create_database("web"),
+        "REDIS_URL": redis.url,
+        "JUST_DNA_WEBUI_WORKERS": "2",
+        "JUST_DNA_RUN_MODE": "queue",
+        "DAGSTER_POSTGRES_URL": postgres.url("dagster", driver="postgresql+psycopg2"),
+        "JUST_DNA_CODE_SERVER_PORT": str(free_port()),
+        # A run process loads the definitions over gRPC; ten at once on 2 cores pass Dagster's 60 s default.
+        "DAGSTER_GRPC_TIMEOUT_SECONDS": "300",
+    }
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """The whole journey in real Chromium against the scale-out set-up: accounts on a real PostgreSQL, web-app state
 on a real Redis, `start --prod` with two backend workers. Sign up, upload a genome, tick modules, run with live
 progress, read the report; a second person is refused the first one's report and downloads; and the session
-token never appears in Redis (the state keeps only its SHA-256)."""
+token never appears in Redis (the state keeps only its SHA-256).
+
+Two run modes: "local" (the app's warm worker runs it, no Dagster services) and "queue": Dagster's storage on
+the same PostgreSQL, `start` with Dagster's services (gRPC code server, daemon with the QueuedRunCoordinator and
+DefaultRunLauncher, webserver), and the run and its partition `user/sample` checked through Dagster's GraphQL API.
+"""
 
 from __future__ import annotations
 
@@ -12,27 +17,46 @@ import time
 
 import pytest
 
-from webui.harness import chromium_people, follow_run, running_app, sign_up
+from webui.harness import chromium_people, dagster_sees_run, follow_run, running_app, sign_up
 from webui.security.cookies import SESSION_COOKIE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
 
 
-@pytest.fixture
-def app(app_env, postgres_server, redis_server, tmp_path):
-    """The prod web app with two backend workers over PostgreSQL (a fresh database) and Redis (emptied)."""
+def queue_mode_env(postgres_server, database: str) -> dict[str, str]:
+    """Environment of "queue" run mode: Dagster's storage in a new database on `postgres_server` (psycopg2 URL),
+    its own code-server port, generous gRPC deadlines (a busy 2-core machine loads the definitions slowly)."""
+    from webui.engines import free_port
+
+    postgres_server.create_database(database)
+    return {
+        "JUST_DNA_RUN_MODE": "queue",
+        "DAGSTER_POSTGRES_URL": postgres_server.url(database, driver="postgresql+psycopg2"),
+        "JUST_DNA_CODE_SERVER_PORT": str(free_port()),
+        "JUST_DNA_PIPELINES_RUN_MONITORING_INTERVAL_S": "2",
+        "DAGSTER_GRPC_TIMEOUT_SECONDS": "300",
+    }
+
+
+@pytest.fixture(params=["local", "queue"])
+def app(request, app_env, postgres_server, redis_server, tmp_path):
+    """The prod web app with two backend workers over PostgreSQL (a fresh database) and Redis (emptied); in
+    "queue" mode with Dagster's services started by `start` on Dagster storage in PostgreSQL too."""
     import redis
 
+    mode = request.param
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
     env = {
         **app_env,
-        "DATABASE_URL": postgres_server.create_database("journey"),
+        "DATABASE_URL": postgres_server.create_database(f"journey_{mode}"),
         "REDIS_URL": redis_server.url,
         "JUST_DNA_WEBUI_WORKERS": "2",
         "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
     }
-    with running_app(env, tmp_path / "app.log", prod=True) as running:
+    if mode == "queue":
+        env.update(queue_mode_env(postgres_server, "journey_dagster"))
+    with running_app(env, tmp_path / "app.log", prod=True, dagster=mode == "queue") as running:
         yield running, client, redis_server.url
     client.close()
 
@@ -107,6 +131,7 @@ def test_journey_on_postgres_and_redis_with_two_workers(app, tmp_path):
         alice.click("#run-button")
         alice.wait_for_url(re.compile(r".*/run\?id="))
         run_url = alice.url
+        run_id = run_url.split("id=")[1].split("&")[0]
         live_updates = follow_run(alice)
         alice.wait_for_selector("#report-frame")
         run_s = time.monotonic() - run_started
@@ -142,6 +167,34 @@ def test_journey_on_postgres_and_redis_with_two_workers(app, tmp_path):
         assert hashlib.sha256(token.encode()).hexdigest().encode() in blob
     assert SESSION_COOKIE.encode() + b"=" not in blob
     assert _backend_workers(redis_url) == 2
+    if running.dagster_url:  # queue mode: Dagster ran it, and its own API shows the run and the partition
+        status, run_tags, partitions = dagster_sees_run(running.dagster_url, run_id)
+        assert status == "SUCCESS", (status, run_tags)
+        assert run_tags["just-dna/launcher"] == "queue" and run_tags["just-dna/user"] == "alice", run_tags
+        partition = run_tags["dagster/partition"]
+        assert partition.startswith("alice/") and partition in partitions, (partition, partitions)
+        assert any(
+            "Started process for run" in line for line in _engine_messages(running.dagster_url, run_id)
+        )
     print(
         f"\nscale-out journey: sign-up {sign_up_s:.1f} s, run to report {run_s:.1f} s, {live_updates} live updates"
     )
+
+
+ENGINE_EVENTS = """
+query Logs($runId: ID!) {
+  logsForRun(runId: $runId) {
+    __typename
+    ... on EventConnection { events { __typename ... on MessageEvent { message } } }
+  }
+}
+"""
+
+
+def _engine_messages(dagster_url: str, run_id: str) -> list[str]:
+    """The messages of a run's events as Dagster's GraphQL API gives them."""
+    from webui.harness import dagster_graphql
+
+    logs = dagster_graphql(dagster_url, ENGINE_EVENTS, {"runId": run_id})["logsForRun"]
+    assert logs["__typename"] == "EventConnection", logs
+    return [event.get("message") or "" for event in logs["events"]]

@@ -40,6 +40,8 @@ class RunningApp:
     url: str
     backend_url: str
     log: Path
+    marker: str = ""
+    dagster_url: str | None = None  # the Dagster webserver, when started with `dagster=True`
 
 
 def free_port() -> int:
@@ -69,15 +71,46 @@ def _kill_marked(marker: str) -> None:
                 proc.kill()
 
 
+def kill_stack(app: RunningApp) -> int:
+    """kill -9 every process of a started app (launcher, web app, its workers, Dagster's services and their run
+    processes), each whole process group at once, as a power cut would; returns how many processes it killed."""
+    import psutil
+
+    groups: set[int] = set()
+    found = 0
+    for proc in psutil.process_iter(["pid"]):
+        with suppress(psutil.Error):
+            if proc.environ().get(MARKER) == app.marker:
+                groups.add(os.getpgid(proc.pid))
+                found += 1
+    for group in groups:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+    _kill_marked(app.marker)  # anything that had left its group
+    return found
+
+
 @contextmanager
-def running_app(env: dict[str, str], log: Path, timeout: float = 240.0, prod: bool = False):
-    """Run `start --no-dagster` (dev, or `--prod` on one port) with `env` on free ports; stop all of it afterwards."""
+def running_app(
+    env: dict[str, str], log: Path, timeout: float = 240.0, prod: bool = False, dagster: bool = False
+):
+    """Run `start --no-dagster` (dev, or `--prod` on one port) with `env` on free ports; stop all of it afterwards.
+
+    With `dagster`, `start` also starts Dagster's services for the configured run mode (webserver, daemon, and
+    the code server in "queue" mode) with the webserver on a free port (`RunningApp.dagster_url`)."""
     front = free_port()
     back = front if prod else free_port()
     marker = uuid.uuid4().hex
     full_env = {**os.environ, **env, MARKER: marker, "PYTHONUNBUFFERED": "1"}
     start = Path(sys.executable).parent / "start"
-    cmd = [str(start), "--no-dagster", "--frontend-port", str(front), "--backend-port", str(back)]
+    cmd = [str(start), "--frontend-port", str(front), "--backend-port", str(back)]
+    dagster_url = None
+    if dagster:
+        dagster_port = free_port()
+        cmd += ["--dagster-port", str(dagster_port), "--dagster-host", "127.0.0.1"]
+        dagster_url = f"http://127.0.0.1:{dagster_port}"
+    else:
+        cmd.append("--no-dagster")
     if prod:
         cmd.append("--prod")
     with log.open("wb") as out:
@@ -88,7 +121,9 @@ def running_app(env: dict[str, str], log: Path, timeout: float = 240.0, prod: bo
         deadline = time.monotonic() + timeout
         _wait_http(f"http://127.0.0.1:{back}/ping", deadline)
         _wait_http(f"http://127.0.0.1:{front}/", deadline)
-        yield RunningApp(f"http://127.0.0.1:{front}", f"http://127.0.0.1:{back}", log)
+        if dagster_url:
+            _wait_http(f"{dagster_url}/server_info", deadline)
+        yield RunningApp(f"http://127.0.0.1:{front}", f"http://127.0.0.1:{back}", log, marker, dagster_url)
     finally:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -98,6 +133,50 @@ def running_app(env: dict[str, str], log: Path, timeout: float = 240.0, prod: bo
             with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
         _kill_marked(marker)
+
+
+def dagster_graphql(dagster_url: str, query: str, variables: dict | None = None) -> dict:
+    """Ask the Dagster webserver's GraphQL API; the `data` of the answer (AssertionError on GraphQL errors)."""
+    import json
+
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(
+        f"{dagster_url}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.loads(response.read())
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]
+
+
+RUN_QUERY = """
+query Run($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run { runId status jobName tags { key value } }
+  }
+}
+"""
+
+PARTITIONS_QUERY = """
+query Partitions {
+  assetNodes { assetKey { path } partitionKeysByDimension { name partitionKeys } }
+}
+"""
+
+
+def dagster_sees_run(dagster_url: str, run_id: str) -> tuple[str, dict[str, str], set[str]]:
+    """What Dagster's GraphQL API says of a run: its status, its tags and every asset partition key it lists."""
+    run = dagster_graphql(dagster_url, RUN_QUERY, {"runId": run_id})["runOrError"]
+    assert run["__typename"] == "Run", run
+    nodes = dagster_graphql(dagster_url, PARTITIONS_QUERY)["assetNodes"]
+    keys = {
+        key
+        for node in nodes
+        for dimension in node.get("partitionKeysByDimension") or []
+        for key in dimension["partitionKeys"]
+    }
+    return run["status"], {t["key"]: t["value"] for t in run["tags"]}, keys
 
 
 def _profile(playwright, folder: Path):

@@ -52,7 +52,9 @@ def check_run(
 ) -> dg.DagsterRun:
     """The run as it stands: ended first if it claims to be in progress but its process is gone.
 
-    A run of Dagster's queue is ended by Dagster (code server, run monitoring); its staging goes here.
+    A run of Dagster's queue is ended by Dagster (code server, run monitoring), or here when the process its
+    tags name (recorded by the run's IO manager as it starts) is gone, e.g. killed with its code server;
+    its staging goes here.
     """
     if run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER and run.status in ENDED_UNFINISHED:
         remove_run_staging(run.run_id, output_dir)

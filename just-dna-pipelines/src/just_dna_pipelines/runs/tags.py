@@ -17,6 +17,7 @@ LAUNCHER = "just-dna/launcher"  # "worker" (queued by the web app) or "cli" (run
 MODULES = "just-dna/modules"
 USER = "just-dna/user"  # the sample's owner: "queue" mode limits runs in progress per user by it
 PROCESS = "just-dna/process"  # "worker" while claimed but not started, "run" once its own process runs it
+# ("queue": the process Dagster's run launcher started for a run of its queue)
 PID = "just-dna/pid"
 PID_STARTED = "just-dna/pid-started"
 HOST = "just-dna/host"

@@ -154,6 +154,21 @@ def _file_metadata(path: Path) -> dict[str, Any]:
 class SampleStorageIOManager(dg.ConfigurableIOManager):
     """Stores per-sample assets under the output folder by partition key; every write is atomic."""
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """In a run of Dagster's queue, name this process as the one running it (pid, start time, host).
+
+        Initialized once when the run's process starts (before its first step), so a reader can tell the run is
+        dead when its process is gone, also when the code server that watched it died with it (a whole-stack
+        kill or a power cut): the DefaultRunLauncher offers Dagster's run monitoring no health check."""
+        from just_dna_pipelines.runs import tags
+        from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
+
+        run, instance = context.dagster_run, context.instance
+        if run is None or instance is None or run.tags.get(tags.LAUNCHER) != QUEUE_LAUNCHER:
+            return
+        if tags.PID not in run.tags:
+            instance.add_run_tags(run.run_id, tags.process_tags("queue"))
+
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         """Move a staged artifact (or write a JSON value) into the asset's final place."""
         target = _final_path(context)

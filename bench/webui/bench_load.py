@@ -20,13 +20,15 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 
 from webui.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, running_app
+
+sys.path.insert(0, str(REPO_ROOT / "bench" / "webui"))
+from bench_webui import fresh_app_env, machine, note, pct  # the sibling bench, on the path above
 
 FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
 CHR21 = FIXTURES / "genomes" / "PG_NA12878_hg38-chr21.vcf.gz"
@@ -53,17 +55,6 @@ async () => {
   return end === null ? null : end - start;
 }
 """
-
-
-def note(message: str) -> None:
-    """Progress on stderr."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of `values` by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def summary(values: list[float]) -> dict[str, float | int]:
@@ -198,11 +189,6 @@ async def run(args: argparse.Namespace, url: str) -> dict:
 
 def main() -> int:
     """Start the app (prod by default), run the scenario, print JSON."""
-    from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
-
-    sys.path.insert(0, str(REPO_ROOT / "bench" / "webui"))
-    from bench_webui import machine
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--dev", action="store_true", help="dev mode (two ports) instead of the prod build")
@@ -216,18 +202,7 @@ def main() -> int:
     if args.engines and args.dev:
         parser.error("--engines runs two backend workers, which needs the prod build (drop --dev)")
     out = OUT.with_name(OUT.name + "-engines") if args.engines else OUT
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    modules = out / "modules"
-    compile_sqlite_modules(FIXTURES / "modules", modules)
-    env = {
-        "DATABASE_URL": f"sqlite:///{out / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(out / "input"),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(out / "output"),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(out / "cache"),
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(modules),
-        "DAGSTER_HOME": str(out / "dagster"),
-    }
+    env = fresh_app_env(out)
     mode = "dev" if args.dev else "prod"
     with contextlib.ExitStack() as stack:
         if args.engines:

@@ -134,3 +134,17 @@ def app_env(pipeline_env, tmp_path: Path) -> dict[str, str]:
         "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
         "DAGSTER_HOME": str(pipeline_env.dagster_home),
     }
+
+
+@pytest.fixture
+def real_modules_app(app_env, compiled_modules, liftover_chain, tmp_path: Path):
+    """The web app on free ports over temp folders, the real modules compiled from the fixtures, UCSC's chain."""
+    from webui.harness import running_app
+
+    env = {
+        **app_env,
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
+        "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
+    }
+    with running_app(env, tmp_path / "app.log") as running:
+        yield running

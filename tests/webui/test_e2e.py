@@ -42,18 +42,6 @@ def _upload(page, path: Path) -> None:
 
 
 @pytest.fixture
-def app(app_env, compiled_modules, liftover_chain, tmp_path):
-    """The web app on free ports over temp folders, the real modules compiled from the fixtures, the real chain."""
-    env = {
-        **app_env,
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
-        "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
-    }
-    with running_app(env, tmp_path / "app.log") as running:
-        yield running
-
-
-@pytest.fixture
 def offline_app(app_env, tmp_path):
     """The web app with the default Hugging Face module source pointed at a closed port (a first start offline)."""
     with running_app(app_env, tmp_path / "app.log") as running:
@@ -78,8 +66,8 @@ def test_first_start_offline_offers_demo_modules_and_sample(offline_app, tmp_pat
         _shoot(page, "sample-offline-demo")
 
 
-def test_full_journey_and_privacy(app, genomes, tmp_path):
-    url = app.url
+def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):
+    url = real_modules_app.url
     with chromium(tmp_path) as browser:
         page = browser.new_page()
         page.set_default_timeout(60_000)

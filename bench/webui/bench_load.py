@@ -3,22 +3,32 @@ same moment; while their runs queue and run, every user keeps clicking (UI round
 pages (navigation). Measures round-trip and navigation percentiles per phase, the queue positions each run
 page showed, run times, and checks every report is correct and private.
 
-Usage: uv run python bench/webui/bench_load.py [--users 10] [--dev] [--rounds 400]
-Everything it writes goes to bench/out/webui-load/ (git-ignored). Needs ../shared/fixtures.
+With --engines the same workload runs against the scale-out set-up: accounts on a real PostgreSQL, web-app state
+on a real Redis, `--prod` with two backend workers, JUST_DNA_RUN_MODE=queue (Dagster's storage on the same
+PostgreSQL; code server, daemon with the QueuedRunCoordinator and DefaultRunLauncher, webserver, all started by
+`start`). The servers are started from webui.engines in temp folders on loopback ports and stopped after.
+
+Usage: uv run python bench/webui/bench_load.py [--users 10] [--dev] [--engines]
+Everything it writes goes to bench/out/webui-load/ (bench/out/webui-load-engines/ with --engines; git-ignored).
+Needs ../shared/fixtures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
-import shutil
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from webui.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, running_app
+
+sys.path.insert(0, str(REPO_ROOT / "bench" / "webui"))
+from bench_webui import fresh_app_env, machine, note, pct  # the sibling bench, on the path above
 
 FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
 CHR21 = FIXTURES / "genomes" / "PG_NA12878_hg38-chr21.vcf.gz"
@@ -26,8 +36,12 @@ SAMPLE = "PG_NA12878_hg38-chr21"
 OUT = REPO_ROOT / "bench" / "out" / "webui-load"
 PASSWORD = "bench password for many"
 ROUND_TRIP_JS = """
-async ([selector, expect]) => {
+async () => {
+  // Toggle the checklist (all <-> none) and time the click until the server's new state is on the page.
+  // The target depends on the current state, so every click changes something.
   const button = () => document.querySelector('#run-button');
+  const allTicked = button().innerText.includes('Run 6');
+  const [selector, expect] = allTicked ? ['#select-none', 'Run 0'] : ['#select-all', 'Run 6'];
   const done = new Promise(resolve => {
     setTimeout(() => resolve(null), 30000);
     const observer = new MutationObserver(() => {
@@ -41,17 +55,6 @@ async ([selector, expect]) => {
   return end === null ? null : end - start;
 }
 """
-
-
-def note(message: str) -> None:
-    """Progress on stderr."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of `values` by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def summary(values: list[float]) -> dict[str, float | int]:
@@ -115,7 +118,6 @@ class User:
     async def watch_and_click(self, deadline: float) -> None:
         """Until this user's report shows: alternate queue/progress reads, page moves and UI round trips."""
         page = self.page
-        turn = 0
         while time.monotonic() < deadline:
             await page.goto(self.run_url)
             start = time.perf_counter()
@@ -131,13 +133,9 @@ class User:
                 self.finished = time.time()
                 break
             self.navigations.append((time.time(), await self.open_sample()))
-            for i in range(4):
-                target, expect = (
-                    ("#select-none", "Run 0") if (turn + i) % 2 == 0 else ("#select-all", "Run 6")
-                )
-                took = await page.evaluate(ROUND_TRIP_JS, [target, expect])
+            for _ in range(4):
+                took = await page.evaluate(ROUND_TRIP_JS)
                 self.round_trips.append((time.time(), (took if took is not None else 30000) / 1000))
-            turn += 1
 
     async def check(self, others: list[str]) -> None:
         """The report shows this genome's known hit; the home page lists only this user's sample."""
@@ -191,36 +189,54 @@ async def run(args: argparse.Namespace, url: str) -> dict:
 
 def main() -> int:
     """Start the app (prod by default), run the scenario, print JSON."""
-    from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
-
-    sys.path.insert(0, str(REPO_ROOT / "bench" / "webui"))
-    from bench_webui import machine
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--dev", action="store_true", help="dev mode (two ports) instead of the prod build")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="PostgreSQL + Redis + 2 backend workers + Dagster's queue (JUST_DNA_RUN_MODE=queue) instead of the laptop set-up",
+    )
     parser.add_argument("--max-seconds", type=float, default=1800)
     args = parser.parse_args()
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
-    modules = OUT / "modules"
-    compile_sqlite_modules(FIXTURES / "modules", modules)
-    env = {
-        "DATABASE_URL": f"sqlite:///{OUT / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(OUT / "input"),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(OUT / "output"),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(OUT / "cache"),
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(modules),
-        "DAGSTER_HOME": str(OUT / "dagster"),
-    }
-    os.environ.update(env)
-    results: dict[str, object] = {"machine": machine(), "mode": "dev" if args.dev else "prod"}
-    with running_app(env, OUT / "app.log", prod=not args.dev) as app:
+    if args.engines and args.dev:
+        parser.error("--engines runs two backend workers, which needs the prod build (drop --dev)")
+    out = OUT.with_name(OUT.name + "-engines") if args.engines else OUT
+    env = fresh_app_env(out)
+    mode = "dev" if args.dev else "prod"
+    with contextlib.ExitStack() as stack:
+        if args.engines:
+            env.update(engines_env(stack, out))
+            mode = "prod, PostgreSQL + Redis, 2 workers, queue"
+        os.environ.update(env)
+        results: dict[str, object] = {"machine": machine(), "mode": mode}
+        app = stack.enter_context(running_app(env, out / "app.log", prod=not args.dev, dagster=args.engines))
+        note(f"app up at {app.url}" + (f", Dagster at {app.dagster_url}" if app.dagster_url else ""))
         results.update(asyncio.run(run(args, app.url)))
     results["machine_after"] = machine()
     print(json.dumps(results, indent=2))
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.json").write_text(json.dumps(results, indent=2))
     return 0
+
+
+def engines_env(stack: contextlib.ExitStack, out: Path) -> dict[str, str]:
+    """Start PostgreSQL and Redis (stopped when `stack` closes); the environment of the scale-out set-up on them."""
+    from webui.engines import free_port, running_postgres, running_redis
+
+    postgres = stack.enter_context(running_postgres(out / "postgres"))
+    redis = stack.enter_context(running_redis(out / "redis"))
+    note(f"PostgreSQL on {postgres.port}, Redis on {redis.port}")
+    postgres.create_database("dagster")
+    return {
+        "DATABASE_URL": postgres.create_database("web"),
+        "REDIS_URL": redis.url,
+        "JUST_DNA_WEBUI_WORKERS": "2",
+        "JUST_DNA_RUN_MODE": "queue",
+        "DAGSTER_POSTGRES_URL": postgres.url("dagster", driver="postgresql+psycopg2"),
+        "JUST_DNA_CODE_SERVER_PORT": str(free_port()),
+        # A run process loads the definitions over gRPC; ten at once on 2 cores pass Dagster's 60 s default.
+        "DAGSTER_GRPC_TIMEOUT_SECONDS": "300",
+    }
 
 
 if __name__ == "__main__":

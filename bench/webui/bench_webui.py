@@ -73,6 +73,24 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem / 1024 / 1024:.0f} GB, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
 
 
+def fresh_app_env(out: Path) -> dict[str, str]:
+    """Empty `out`, compile the real modules into it, and return the app's environment over its folders."""
+    from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    modules = out / "modules"
+    compile_sqlite_modules(FIXTURES / "modules", modules)
+    return {
+        "DATABASE_URL": f"sqlite:///{out / 'web.db'}",
+        "JUST_DNA_PIPELINES_INPUT_DIR": str(out / "input"),
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(out / "output"),
+        "JUST_DNA_PIPELINES_CACHE_DIR": str(out / "cache"),
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(modules),
+        "DAGSTER_HOME": str(out / "dagster"),
+    }
+
+
 def sign_up(page, url: str) -> None:
     """Create the bench user."""
     page.goto(f"{url}/signup")
@@ -178,20 +196,7 @@ def main() -> int:
     parser.add_argument("--wgs-repeats", type=int, default=3)
     parser.add_argument("--wgs", type=Path, default=REPO_ROOT / "bench" / "out" / "wgs.vcf.gz")
     args = parser.parse_args()
-    from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
-
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
-    modules = OUT / "modules"
-    compile_sqlite_modules(FIXTURES / "modules", modules)
-    env = {
-        "DATABASE_URL": f"sqlite:///{OUT / 'web.db'}",
-        "JUST_DNA_PIPELINES_INPUT_DIR": str(OUT / "input"),
-        "JUST_DNA_PIPELINES_OUTPUT_DIR": str(OUT / "output"),
-        "JUST_DNA_PIPELINES_CACHE_DIR": str(OUT / "cache"),
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(modules),
-        "DAGSTER_HOME": str(OUT / "dagster"),
-    }
+    env = fresh_app_env(OUT)
     os.environ.update(env)  # this process reads the run events too
     results: dict[str, object] = {"machine": machine(), "mode": "prod" if args.prod else "dev"}
     with running_app(env, OUT / "app.log", prod=args.prod) as app, chromium(OUT) as browser:

@@ -1,7 +1,7 @@
 """GRCh37 and unknown-build VCFs on real data: the same person's GRCh37 and GRCh38 files must agree.
 
-PG_NA12878_chr21 (GRCh37) is read in full here: its shipped .tbi has no count metadata, which the index reader
-refuses today (being fixed on the vcf-robust branch); one test re-indexes a copy to read it through the index.
+PG_NA12878_chr21 (GRCh37) ships a .tbi without count metadata, so it is read in full (never refused for its
+index); one test re-indexes a copy to prove the read through the index gives the same matches.
 """
 
 from __future__ import annotations

@@ -193,3 +193,23 @@ def test_zenodo_missing_record_is_one_line(pipeline_env, compiled_modules: Path,
     assert not (pipeline_env.input_dir / "users" / "dora").exists() or not any(
         (pipeline_env.input_dir / "users/dora").iterdir()
     )
+
+
+@pytest.mark.slow
+def test_a_damaged_record_is_counted_in_the_manifest_and_the_report(
+    pipeline_env, genomes: Path, compiled_modules: Path, capsys, tmp_path: Path
+) -> None:
+    lines = gzip.decompress((genomes / "PG_NA12878_hg38-chr21.vcf.gz").read_bytes()).split(b"\n")
+    first_record = next(i for i, line in enumerate(lines) if line and not line.startswith(b"#"))
+    lines[first_record + 10] = b"\t".join(lines[first_record + 10].split(b"\t")[:4])  # cut to 4 columns
+    vcf = tmp_path / "cut.vcf"
+    vcf.write_bytes(b"\n".join(lines))
+    code, _, err = run_cli(
+        capsys, "--vcf", str(vcf), "--user", "alice", "--modules-source", str(compiled_modules),
+        "--modules", "longevitymap",
+    )  # fmt: skip
+    assert code == 0, err
+    sample = pipeline_env.output_dir / "users/alice/cut"
+    assert json.loads((sample / "modules/manifest.json").read_text())["input"]["malformed_records"] == 1
+    report = (sample / "reports/longevity_report.html").read_text()
+    assert "1 damaged record (cut short or unreadable) skipped" in report

@@ -1,7 +1,9 @@
-"""Web app test helpers: an isolated database and pipeline folders, users, and the real chr21 VCF."""
+"""Web app test helpers: an isolated database (SQLite, or a real PostgreSQL) and pipeline folders, a real
+Redis, users, and the real chr21 VCF."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from webui.config import get_web_settings
-from webui.db import _engine_for
+from webui.db import _engine_for, get_engine
+from webui.engines import EngineUnavailable, PostgresServer, RedisServer, running_postgres, running_redis
 from webui.services import accounts
 
 CHR21_NAME = "PG_NA12878_hg38-chr21.vcf.gz"
@@ -21,6 +24,41 @@ def chr21_vcf(genomes: Path) -> Path:
     return genomes / CHR21_NAME
 
 
+_DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A real PostgreSQL on a loopback port for the whole session (skips where it cannot be installed)."""
+    try:
+        with running_postgres(tmp_path_factory.mktemp("postgres")) as server:
+            yield server
+    except EngineUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real Redis on a loopback port for the whole session (skips where it cannot be installed)."""
+    try:
+        with running_redis(tmp_path_factory.mktemp("redis")) as server:
+            yield server
+    except EngineUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty accounts database URL: SQLite unless a test is parametrized with "postgres"
+    (`@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)`), then a new database on
+    the session's PostgreSQL, given as a plain postgresql:// URL like a user would write it."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'web.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(f"web{next(_DATABASE_NUMBERS)}")
+
+
 @dataclass(frozen=True)
 class WebEnv:
     """Temp locations of one test's web app."""
@@ -30,13 +68,15 @@ class WebEnv:
 
 
 @pytest.fixture
-def web_env(pipeline_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebEnv]:
-    """A fresh SQLite database and the pipeline folders in tmp_path, demo modules, fast password hashing limits."""
-    url = f"sqlite:///{pipeline_env.root / 'web.db'}"
+def web_env(pipeline_env, database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebEnv]:
+    """A fresh accounts database (see `database`) and the pipeline folders in tmp_path, demo modules."""
+    url = database
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("JUST_DNA_PIPELINES_MODULES_SOURCE", "demo")
     get_web_settings.cache_clear()
     yield WebEnv(pipeline_env.root, url)
+    if _engine_for.cache_info().currsize:
+        get_engine().dispose()  # no idle PostgreSQL connections left behind by finished tests
     get_web_settings.cache_clear()
     _engine_for.cache_clear()
 
@@ -94,3 +134,17 @@ def app_env(pipeline_env, tmp_path: Path) -> dict[str, str]:
         "JUST_DNA_PIPELINES_CACHE_DIR": str(pipeline_env.cache_dir),
         "DAGSTER_HOME": str(pipeline_env.dagster_home),
     }
+
+
+@pytest.fixture
+def real_modules_app(app_env, compiled_modules, liftover_chain, tmp_path: Path):
+    """The web app on free ports over temp folders, the real modules compiled from the fixtures, UCSC's chain."""
+    from webui.harness import running_app
+
+    env = {
+        **app_env,
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
+        "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
+    }
+    with running_app(env, tmp_path / "app.log") as running:
+        yield running

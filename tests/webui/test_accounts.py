@@ -12,6 +12,9 @@ from webui.security.throttle import client_address
 from webui.services import accounts
 from webui.services.errors import AuthError
 
+# Every account rule holds on both databases the app supports (PostgreSQL: a real server, see conftest).
+pytestmark = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+
 
 @pytest.fixture(autouse=True)
 def _long_delays(monkeypatch):

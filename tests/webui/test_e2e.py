@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from webui.harness import REPO_ROOT, chromium, running_app
+from webui.harness import REPO_ROOT, chromium, follow_run, running_app
 from webui.harness import sign_up as _sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
@@ -43,18 +42,6 @@ def _upload(page, path: Path) -> None:
 
 
 @pytest.fixture
-def app(app_env, compiled_modules, liftover_chain, tmp_path):
-    """The web app on free ports over temp folders, the real modules compiled from the fixtures, the real chain."""
-    env = {
-        **app_env,
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
-        "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
-    }
-    with running_app(env, tmp_path / "app.log") as running:
-        yield running
-
-
-@pytest.fixture
 def offline_app(app_env, tmp_path):
     """The web app with the default Hugging Face module source pointed at a closed port (a first start offline)."""
     with running_app(app_env, tmp_path / "app.log") as running:
@@ -79,8 +66,8 @@ def test_first_start_offline_offers_demo_modules_and_sample(offline_app, tmp_pat
         _shoot(page, "sample-offline-demo")
 
 
-def test_full_journey_and_privacy(app, genomes, tmp_path):
-    url = app.url
+def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):
+    url = real_modules_app.url
     with chromium(tmp_path) as browser:
         page = browser.new_page()
         page.set_default_timeout(60_000)
@@ -135,16 +122,7 @@ def test_full_journey_and_privacy(app, genomes, tmp_path):
         page.click("#run-button")
         page.wait_for_url(re.compile(r".*/run\?id="))
         run_url = page.url
-        live_updates = 0
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if page.query_selector("#report-frame") or page.query_selector("#run-failure"):
-                break
-            count = page.query_selector("#update-count")
-            if count is not None:
-                live_updates = max(live_updates, int(count.inner_text().split()[0] or 0))
-            page.wait_for_timeout(100)
-        assert page.query_selector("#run-failure") is None, page.inner_text("#run-failure")
+        live_updates = follow_run(page)
         assert live_updates >= 1, "no progress update was pushed before the run finished"
         frame = page.frame_locator("#report-frame")
         frame.locator("text=rs2253363").first.wait_for(timeout=30_000)

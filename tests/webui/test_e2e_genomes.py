@@ -10,32 +10,22 @@ import time
 import pytest
 
 from tests.annotation.vendor_files import na12878_array_rows, render, ship
-from webui.harness import chromium, running_app, sign_up
+from webui.harness import chromium, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 # NA12878's longevitymap matches on chr21 (the GRCh38 VCF with its confident regions says the same).
 LONGEVITYMAP_HITS = {"rs2253363", "rs3788157", "rs414743", "rs2838809", "rs2838816"}
 
 
-@pytest.fixture
-def app(app_env, compiled_modules, liftover_chain, tmp_path):
-    """The web app over temp folders, the real modules and UCSC's chain."""
-    env = {
-        **app_env,
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": str(compiled_modules),
-        "JUST_DNA_PIPELINES_LIFTOVER_CHAIN": str(liftover_chain),
-    }
-    with running_app(env, tmp_path / "app.log") as running:
-        yield running
-
-
-def test_a_23andme_download_gets_a_correct_report(app, genomes, compiled_modules, liftover_chain, tmp_path):
+def test_a_23andme_download_gets_a_correct_report(
+    real_modules_app, genomes, compiled_modules, liftover_chain, tmp_path
+):
     rows = na12878_array_rows(tmp_path / "array", genomes, compiled_modules, liftover_chain)
     upload = ship(render("23andMe", rows), tmp_path / "genome_Jane_Doe_v5_Full_20240106.zip", "zip")
     with chromium(tmp_path) as browser:
         page = browser.new_page()
         page.set_default_timeout(60_000)
-        sign_up(page, app.url, "jane", "correct horse battery")
+        sign_up(page, real_modules_app.url, "jane", "correct horse battery")
         page.wait_for_selector("#vcf_upload[data-ready='true']")
         page.set_input_files("#vcf_upload input[type=file]", str(upload))
         page.wait_for_selector("#upload-ok", timeout=120_000)

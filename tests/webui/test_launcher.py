@@ -1,12 +1,19 @@
 """The launcher's process handling: children in their own groups, stopped with everything they started."""
 
+import json
 import os
+import socket
 import subprocess
+import sys
 import time
+import urllib.request
+from pathlib import Path
 
 import psutil
+import pytest
 
 from webui import launcher
+from webui.harness import FIRST_START_APP_SIDE
 
 
 def test_stop_ends_the_child_and_its_grandchildren(tmp_path):
@@ -57,3 +64,155 @@ def test_dagster_commands_target_the_project_definitions():
     ]
     assert cmds["dagster-daemon"][1:] == ["run", "-m", "just_dna_pipelines.definitions"]
     assert subprocess.run([cmds["dagster-webserver"][0], "--help"], capture_output=True).returncode == 0
+
+
+def test_queue_mode_starts_the_code_server_first_and_points_dagster_at_its_workspace(monkeypatch, tmp_path):
+    from just_dna_pipelines.settings import get_settings
+
+    monkeypatch.setenv("JUST_DNA_RUN_MODE", "queue")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        cmds = launcher._dagster_cmds("127.0.0.1", 3999)
+    finally:
+        get_settings.cache_clear()
+    assert list(cmds) == ["dagster-code-server", "dagster-webserver", "dagster-daemon"]
+    assert cmds["dagster-code-server"][1:6] == [
+        "code-server",
+        "start",
+        "-m",
+        "just_dna_pipelines.definitions",
+        "--location-name",
+    ]
+    workspace = str(tmp_path.resolve() / "workspace.yaml")
+    assert cmds["dagster-daemon"][1:] == ["run", "-w", workspace]
+    assert cmds["dagster-webserver"][1:3] == ["-w", workspace]
+
+
+RUN_STATUS_QUERY = 'query { runOrError(runId: "%s") { __typename ... on Run { status } } }'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ui_run_status(port: int, run_id: str) -> str | None:
+    """The run's status as the Dagster UI shows it (its GraphQL API), or None while the webserver starts.
+
+    "RunNotFoundError" when the webserver answers but has no such run.
+    """
+    body = json.dumps({"query": RUN_STATUS_QUERY % run_id}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            run = json.loads(response.read())["data"]["runOrError"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return run.get("status") or run.get("__typename")
+
+
+def _known_ui_status(port: int, run_id: str) -> str | None:
+    """The run's status in the Dagster UI once the UI has it."""
+    status = _ui_run_status(port, run_id)
+    return None if status == "RunNotFoundError" else status
+
+
+def _point_pipelines_at(root: Path, monkeypatch) -> None:
+    """Fresh folders for everything, as on a fresh clone; demo modules; one run at a time."""
+    from just_dna_pipelines.runs import instance
+    from just_dna_pipelines.settings import get_settings
+
+    for name, value in {
+        "DAGSTER_HOME": root / "dagster",
+        "JUST_DNA_PIPELINES_INPUT_DIR": root / "input",
+        "JUST_DNA_PIPELINES_OUTPUT_DIR": root / "output",
+        "JUST_DNA_PIPELINES_CACHE_DIR": root / "cache",
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
+        "JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS": "1",
+        "HF_ENDPOINT": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
+    instance._instances.clear()
+
+
+def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) -> None:
+    """Start Dagster's services and the app side at once, as the launcher does; check storage and runs.
+
+    With `long_vcf`, a long run then holds the only slot so a demo run is seen queued in the Dagster UI.
+    """
+    from just_dna_pipelines import service
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+    from just_dna_pipelines.runs.storage_check import known_revisions, storage_revisions
+
+    port = _free_port()
+    home = launcher._dagster_home()
+    env = launcher._base_env(home)
+    procs = launcher._start_dagster("127.0.0.1", port, env, root / "logs")
+    outcome = root / "app-run"
+    app = launcher._spawn(
+        "app", [sys.executable, "-c", FIRST_START_APP_SIDE, str(outcome)], env, root / "logs"
+    )
+    try:
+        wait_until(lambda: app.poll() is not None, "the app side")
+        assert app.returncode == 0, (root / "logs" / "app.log").read_text()[-3000:]
+        run_id, status = outcome.read_text().split()
+        assert status == "success"
+        assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "SUCCESS"
+        if long_vcf is not None:
+            add_sample("bob", long_vcf, "long")
+            held = service.launch_run("bob", "long", ["longevitymap"])
+            wait_until(lambda: service.get_run(held).status == "running", "the long run to hold the slot")
+            add_sample("carol", ensure_demo_sample(root / "demo"), "demo")
+            queued = service.launch_run("carol", "demo", ["longevitymap"])
+            # Accepted at once, the run is in Dagster a moment later.
+            assert wait_until(lambda: _known_ui_status(port, queued), "the run in the UI") == "QUEUED"
+            assert service.get_run(held).status == "running"  # seen queued while the slot was taken
+            service.cancel_run(held)
+            assert wait_until(lambda: service.get_run(queued).finished, "the queued run")
+            assert service.get_run(queued).status == "success"
+        assert [name for name, proc in procs.items() if proc.poll() is not None] == []
+        head, _ = known_revisions()
+        assert storage_revisions(home) == {
+            "history/runs.db": [head],
+            "history/runs/index.db": [head],
+            "schedules/schedules.db": [head],
+        }
+        daemon_log = (root / "logs" / "dagster-daemon.log").read_text()
+        assert "error dequeuing" not in daemon_log  # the daemon left the app's queued runs alone
+    finally:
+        launcher._stop({**procs, "app": app})
+
+
+@pytest.mark.slow
+def test_fresh_starts_of_the_stack_leave_sound_storage_and_run(
+    tmp_path, monkeypatch, add_sample, wait_until, long_vcf
+):
+    """The launcher's Dagster webserver and daemon, and the app's service calls at the same moment, on a fresh
+    folder, several times (JUST_DNA_STACK_STARTS, default 3): one schema revision per storage database, the
+    services stay up, runs succeed and show in the Dagster UI; the last start also sees a run queued there."""
+    starts = int(os.environ.get("JUST_DNA_STACK_STARTS", "3"))
+    for attempt in range(starts):
+        root = tmp_path / f"start{attempt}"
+        _point_pipelines_at(root, monkeypatch)
+        _one_fresh_start(root, add_sample, wait_until, long_vcf if attempt == starts - 1 else None)
+
+
+def test_a_damaged_instance_stops_the_launcher_with_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys):
+    from just_dna_pipelines.runs import instance
+
+    _point_pipelines_at(tmp_path, monkeypatch)
+    home = launcher._dagster_home()  # a sound instance first
+    (home / "history" / "runs.db").write_bytes(b"not a database" * 100)
+    instance._prepared.discard(home)  # as a later start of the launcher sees it
+    instance._instances.clear()
+    with pytest.raises(SystemExit) as exited:
+        launcher._dagster_home()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the Dagster storage in") and "\n" not in err
+    assert f"mv {home} {home}.broken" in err

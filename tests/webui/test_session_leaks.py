@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from webui.harness import chromium, free_port, log_in, log_out, running_app, sign_up
+from webui.harness import chromium, chromium_people, free_port, log_in, log_out, running_app, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(420)]
 PASSWORD = "correct horse battery"
@@ -125,7 +125,8 @@ def _frames_of(page) -> list[str]:
 
 @pytest.mark.parametrize("app", ["dev"], indirect=True)
 def test_logout_leaves_nothing_of_the_user_in_the_tab_state(app, tmp_path):
-    with chromium(tmp_path) as browser:
+    with chromium_people(tmp_path, "alice", "thief") as people:
+        browser = people["alice"]
         page = browser.new_page()
         page.set_default_timeout(60_000)
         sign_up(page, app.url, "alice", PASSWORD)
@@ -146,9 +147,8 @@ def test_logout_leaves_nothing_of_the_user_in_the_tab_state(app, tmp_path):
         leaked = [m for m in SECRET_MARKERS for f in frames if m in f]
         assert frames and not leaked, leaked
 
-        # Someone else holding the tab's client token, but no session cookie, gets nothing either.
-        stranger = browser.browser.new_context() if browser.browser else None
-        thief = (stranger or browser).new_page()
+        # Someone else (another browser) holding the tab's client token, but no cookie, gets nothing either.
+        thief = people["thief"].new_page()
         thief.goto(f"{app.url}/login")
         thief.evaluate("(t) => window.sessionStorage.setItem('token', t)", client_token)
         stolen = _frames_of(thief)

@@ -9,7 +9,6 @@ from just_dna_pipelines import service
 from webui.pages import account, index, login, run, sample, signup  # noqa: F401  (registers the pages)
 from webui.routes import file_routes
 from webui.security.guard import SessionGuard
-from webui.services.priority import lower_run_priority
 
 app = rx.App(api_transformer=file_routes())
 # First of all middlewares, hydration included: no state reaches a tab without a live session.
@@ -20,7 +19,6 @@ async def warm_up_runs() -> None:
     """Start the pipelines' warm run worker off the event loop, so the first Run click starts at once."""
     try:
         await asyncio.to_thread(service.warm_up)
-        await asyncio.to_thread(lower_run_priority)
     except Exception as exc:  # runs still work without it: each then starts its own process
         logging.getLogger(__name__).warning("run worker warm-up failed: %s", exc)
 

@@ -5,13 +5,29 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from just_dna_pipelines.settings import REPO_ROOT
 
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'data' / 'interim' / 'webui.db'}"
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+# The PostgreSQL driver this app installs (psycopg 3); plain postgresql:// would make SQLAlchemy ask for psycopg2.
+POSTGRES_DRIVER = "postgresql+psycopg://"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message is one line that names the variable."""
+
+
+def normalize_database_url(url: str) -> str:
+    """`url` with PostgreSQL URLs (postgresql://, postgres://) pointed at the installed psycopg driver."""
+    url = url.strip()
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return POSTGRES_DRIVER + url.removeprefix(prefix)
+    return url
 
 
 def _split(value: str) -> list[str]:
@@ -24,6 +40,10 @@ class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JUST_DNA_WEBUI_", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    # Web-app state (per tab) in Redis instead of process memory: needed for more than one backend worker.
+    redis_url: str = Field(default="", validation_alias="REDIS_URL")
+    # Backend worker processes of `start --prod` (more than 1 needs REDIS_URL).
+    workers: int = 1
     session_hours: float = 12.0
     max_upload_mb: int = 2048
     login_max_failures: int = 5
@@ -38,6 +58,24 @@ class WebSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias="JUST_DNA_HOST")
     frontend_port: int = Field(default=3000, validation_alias="JUST_DNA_FRONTEND_PORT")
     backend_port: int = Field(default=8000, validation_alias="JUST_DNA_BACKEND_PORT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    def problem(self) -> str | None:
+        """Why these settings cannot work (one line naming the variable), or None."""
+        if self.redis_url and not self.redis_url.startswith(REDIS_SCHEMES):
+            return f"REDIS_URL must start with {', '.join(REDIS_SCHEMES)} (got {self.redis_url.split(':')[0]}:...)"
+        if self.workers < 1:
+            return f"JUST_DNA_WEBUI_WORKERS must be 1 or more (got {self.workers})"
+        if self.workers > 1 and not self.redis_url:
+            return (
+                f"JUST_DNA_WEBUI_WORKERS={self.workers} needs REDIS_URL: several backend workers share "
+                "the web-app state through Redis (set REDIS_URL=redis://host:6379/0 or use 1 worker)"
+            )
+        return None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -73,3 +111,17 @@ def get_web_settings() -> WebSettings:
 def environment_summary() -> dict[str, str]:
     """The web settings' environment variables that are set (for logs; never secrets)."""
     return {key: value for key, value in os.environ.items() if key.startswith("JUST_DNA_WEBUI_")}
+
+
+def settings_problem() -> str | None:
+    """Why the web settings in the environment cannot work (one line naming the variable), or None."""
+    try:
+        settings = get_web_settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        field = WebSettings.model_fields.get(name)
+        alias = field.validation_alias if field is not None else None
+        variable = alias if isinstance(alias, str) else f"JUST_DNA_WEBUI_{name.upper()}"
+        return f"{variable}: {error['msg']} (got {error.get('input')!r})"
+    return settings.problem()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, UniqueConstraint
+from sqlalchemy import Connection, Engine, UniqueConstraint, inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from webui.config import get_web_settings
@@ -77,9 +79,10 @@ class SampleRecord(SQLModel, table=True):
     input_kind: str = Field(default="vcf", sa_column_kwargs={"server_default": "vcf"})  # or "array"
     vendor: str = Field(default="", sa_column_kwargs={"server_default": ""})  # DNA-test company of an array
     call_rate: float = Field(default=-1.0, sa_column_kwargs={"server_default": "-1"})  # arrays; -1: not one
-    notes: str = Field(
-        default="", sa_column_kwargs={"server_default": ""}
-    )  # what inspection said, " | "-joined
+    # What inspection said, " | "-joined.
+    notes: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # VCFs: [{"name": ..., "calls": genotype calls in the first records or null}] in file order.
+    samples_json: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class RunRecord(SQLModel, table=True):
@@ -99,27 +102,70 @@ class ModuleChoice(SQLModel, table=True):
     modules: str
 
 
+# Any constant: the key of the PostgreSQL advisory lock under which one process creates or migrates the tables.
+SCHEMA_LOCK = 7_415_212_031
+
+
+def is_postgres(engine_or_connection: Engine | Connection) -> bool:
+    """Whether this is a PostgreSQL database (else SQLite)."""
+    return engine_or_connection.dialect.name == "postgresql"
+
+
+_ENGINE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
-    """One engine per database URL, with the tables created on first use."""
+    """One engine per database URL, with the tables created (and missing columns added) on first use."""
+    with (
+        _ENGINE_LOCK
+    ):  # the first requests arrive on several threads at once: one of them prepares the tables
+        return _open_engine(url)
+
+
+def _open_engine(url: str) -> Engine:
     connect_args: dict[str, object] = {}
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine)
-    return engine
+    for attempt in range(3):
+        try:
+            _prepare_tables(engine)
+            return engine
+        except OperationalError as exc:
+            # SQLite has no lock for DDL across processes: a worker that lost the race finds the tables next time.
+            if engine.dialect.name == "sqlite" and "already exists" in str(exc) and attempt < 2:
+                continue
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+            raise DatabaseUnavailable(
+                f"cannot open the accounts database {engine.url.render_as_string()}: {reason}"
+            ) from None
+    raise AssertionError("unreachable")
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
+def _prepare_tables(engine: Engine) -> None:
+    """Create missing tables and columns in one transaction (on PostgreSQL under an advisory lock)."""
+    with engine.begin() as connection:
+        if is_postgres(connection):
+            # Several backend workers start at once: one creates the tables, the others wait and find them.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        SQLModel.metadata.create_all(connection)
+        add_missing_columns(connection)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The accounts database (DATABASE_URL) cannot be reached or opened; the message is one line."""
+
+
+def add_missing_columns(connection: Connection) -> list[str]:
     """Add columns that newer code declares to tables an older version created; return what was added.
 
-    Only nullable or server-defaulted columns are ever added, so existing rows stay valid.
+    Only nullable or server-defaulted columns are ever added, so existing rows stay valid. Runs inside the
+    caller's transaction (on PostgreSQL the whole migration then commits or rolls back as one).
     """
-    from sqlalchemy import inspect, text
-
-    inspector = inspect(engine)
+    inspector = inspect(connection)
     added = []
     for table in SQLModel.metadata.sorted_tables:
         if not inspector.has_table(table.name):
@@ -128,15 +174,21 @@ def add_missing_columns(engine: Engine) -> list[str]:
         for column in table.columns:
             if column.name in present:
                 continue
-            kind = column.type.compile(dialect=engine.dialect)
+            kind = column.type.compile(dialect=connection.dialect)
             default = column.server_default.arg if column.server_default is not None else None  # type: ignore[attr-defined]
             clause = f" DEFAULT '{default}' NOT NULL" if default is not None else ""
-            with engine.begin() as connection:
-                connection.execute(
-                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}')
-                )
+            connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
             added.append(f"{table.name}.{column.name}")
     return added
+
+
+def lock_for_key(db: Session, key: str) -> None:
+    """Serialize writers of one key until this transaction ends (PostgreSQL; SQLite has one writer anyway).
+
+    Row ids then follow commit order per key, which the login throttle's counting relies on.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 def get_engine() -> Engine:

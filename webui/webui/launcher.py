@@ -15,9 +15,20 @@ from webui.toolchain import REPO_ROOT, ensure_bun, offline_env
 
 
 def _dagster_home() -> Path:
-    """The persistent Dagster instance folder, with the pipelines' dagster.yaml (telemetry off) if absent."""
-    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    """The persistent Dagster instance, created or migrated before any service opens it; exit 2 if damaged.
 
+    The webserver, the daemon and the app each create a fresh instance's storage if it is missing;
+    started at once on an empty folder they race and leave it unusable, so it exists before they start.
+    """
+    from just_dna_pipelines.errors import PipelineError
+    from just_dna_pipelines.runs.instance import ensure_dagster_home
+    from just_dna_pipelines.service import prepare_instance
+
+    try:
+        prepare_instance()
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
     return ensure_dagster_home()
 
 
@@ -47,6 +58,12 @@ def _parser(with_web: bool) -> argparse.ArgumentParser:
             action="store_true",
             default=env("JUST_DNA_PROD", "") == "1",
             help="production build served on one port (--frontend-port)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="backend worker processes with --prod (default: JUST_DNA_WEBUI_WORKERS or 1; more needs REDIS_URL)",
         )
         parser.add_argument("--no-dagster", action="store_true", help="start the web app alone")
     return parser
@@ -82,17 +99,37 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 8.0) -> None
 
 
 def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
-    """Commands of the Dagster webserver and daemon on the project's definitions."""
-    bindir = Path(sys.executable).parent
-    webserver = (
-        str(bindir / "dagster-webserver") if (bindir / "dagster-webserver").exists() else "dagster-webserver"
-    )
-    daemon = str(bindir / "dagster-daemon") if (bindir / "dagster-daemon").exists() else "dagster-daemon"
-    target = ["-m", "just_dna_pipelines.definitions"]
-    return {
-        "dagster-webserver": [webserver, *target, "-h", host, "-p", str(port)],
-        "dagster-daemon": [daemon, "run", *target],
-    }
+    """Commands of Dagster's services for the configured run mode (code server in "queue" mode, webserver, daemon)."""
+    from just_dna_pipelines.runs.dagster_config import dagster_service_commands
+    from just_dna_pipelines.settings import get_settings
+
+    return dagster_service_commands(get_settings(), host, port, Path(sys.executable).parent)
+
+
+def _start_dagster(
+    host: str, port: int, env: dict[str, str], log_dir: Path
+) -> dict[str, subprocess.Popen[bytes]]:
+    """Start Dagster's services (call `_dagster_home()` first: they must find the instance ready).
+
+    In "queue" mode the code server starts first and the others once it answers (the daemon would otherwise
+    see the code location missing until its next workspace reload, a minute later)."""
+    procs = {}
+    for name, cmd in _dagster_cmds(host, port).items():
+        procs[name] = _spawn(name, cmd, env, log_dir)
+        if name == "dagster-code-server":
+            _wait_for_port(cmd[cmd.index("-h") + 1], int(cmd[cmd.index("-p") + 1]), procs[name])
+    return procs
+
+
+def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
+    """Wait until a started service accepts connections (or has exited, or the timeout passed)."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+            return
+        time.sleep(0.5)
 
 
 def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
@@ -131,6 +168,7 @@ def _base_env(dagster_home: Path) -> dict[str, str]:
 def start(argv: list[str] | None = None) -> None:
     """Start Dagster (webserver + daemon) and the Reflex web app; print the URLs; stop all on Ctrl-C."""
     args = _parser(with_web=True).parse_args(argv)
+    workers = _backend_workers(args.workers, args.prod)
     home = _dagster_home()
     log_dir = home.parent / "logs"
     env = _base_env(home)
@@ -141,13 +179,13 @@ def start(argv: list[str] | None = None) -> None:
     env["JUST_DNA_BACKEND_PORT"] = str(args.frontend_port if args.prod else args.backend_port)
     host = args.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    if not args.no_dagster:
-        for name, cmd in _dagster_cmds(args.dagster_host, args.dagster_port).items():
-            procs[name] = _spawn(name, cmd, env, log_dir)
+    procs = {} if args.no_dagster else _start_dagster(args.dagster_host, args.dagster_port, env, log_dir)
     reflex = [str(Path(sys.executable).parent / "reflex"), "run", "--backend-host", host]
     if args.prod:
         reflex += ["--env", "prod", "--single-port", "--frontend-port", str(args.frontend_port)]
+        # Reflex's prod backend is Granian here (no gunicorn installed); it takes its worker count from this.
+        env["GRANIAN_WORKERS"] = str(workers)
+        env.setdefault("REFLEX_USE_GRANIAN", "true")
     else:
         reflex += ["--frontend-port", str(args.frontend_port), "--backend-port", str(args.backend_port)]
     procs["webui"] = _spawn("webui", reflex, env, log_dir)
@@ -159,15 +197,28 @@ def start(argv: list[str] | None = None) -> None:
     raise SystemExit(_supervise(procs))
 
 
+def _backend_workers(flag: int | None, prod: bool) -> int:
+    """The backend worker count (flag, else JUST_DNA_WEBUI_WORKERS); exit 2 with one line if it cannot work."""
+    from webui.config import get_web_settings, settings_problem
+
+    if flag is not None:
+        os.environ["JUST_DNA_WEBUI_WORKERS"] = str(flag)
+    get_web_settings.cache_clear()
+    problem = settings_problem()
+    if problem is None and get_web_settings().workers > 1 and not prod:
+        problem = "several backend workers need --prod (the development server runs one)"
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+    return get_web_settings().workers
+
+
 def dagster_ui(argv: list[str] | None = None) -> None:
     """Start the Dagster webserver and daemon alone."""
     args = _parser(with_web=False).parse_args(argv)
     home = _dagster_home()
     env = _base_env(home)
-    procs = {
-        name: _spawn(name, cmd, env, home.parent / "logs")
-        for name, cmd in _dagster_cmds(args.dagster_host, args.dagster_port).items()
-    }
+    procs = _start_dagster(args.dagster_host, args.dagster_port, env, home.parent / "logs")
     shown = "127.0.0.1" if args.dagster_host in ("0.0.0.0", "::") else args.dagster_host
     print(f"\nDagster UI: http://{shown}:{args.dagster_port}  (Ctrl-C stops it)\n", flush=True)
     raise SystemExit(_supervise(procs))

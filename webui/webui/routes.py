@@ -33,7 +33,9 @@ NO_STORE = {
 UPLOAD_PATH = "/_upload"
 UPLOAD_KEY_HEADER = "x-jdl-upload-key"
 MAX_PENDING_UPLOADS = 10_000
-# client token -> upload key its latest upload request carried (consumed by the upload handler).
+# client token -> upload key its latest upload request carried (consumed by the upload handler). In process
+# memory on purpose, also with several backend workers: Reflex runs a streamed upload's handler in the very
+# process that receives its request (it reads the request body), so the key never has to cross workers.
 upload_keys: dict[str, str] = {}
 
 

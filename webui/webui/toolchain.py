@@ -69,3 +69,38 @@ def pin_frontend_host(host: str) -> None:
         if data.get("scripts", {}).get("dev") != command:
             data.setdefault("scripts", {})["dev"] = command
             package.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def keep_lockfile_format() -> None:
+    """Write `reflex.lock/package.json` back in one format, so starting the app leaves the tracked file as is.
+
+    Reflex persists `.web/package.json` to `reflex.lock/` from two places: after rendering it (compact JSON)
+    and after `bun add` (which formats it with two-space indents). Which one comes last depends on whether
+    `.web` and the install cache exist, so the tracked file flipped between the two formats. The content is
+    the same either way; the file is always written as bun formats it.
+    """
+    from reflex.utils import frontend_skeleton
+
+    original = frontend_skeleton.sync_web_lockfile_to_root
+    if getattr(original, "keeps_format", False):
+        return
+
+    def sync_web_lockfile_to_root(filename: str) -> None:
+        original(filename)
+        root = frontend_skeleton.get_root_lockfile_path(filename)
+        if filename != rx_package_json() or not root.is_file():
+            return
+        text = root.read_text()
+        formatted = json.dumps(json.loads(text), indent=2)
+        if formatted != text:
+            root.write_text(formatted)
+
+    sync_web_lockfile_to_root.keeps_format = True  # type: ignore[attr-defined]
+    frontend_skeleton.sync_web_lockfile_to_root = sync_web_lockfile_to_root
+
+
+def rx_package_json() -> str:
+    """The file name Reflex gives the frontend's package manifest."""
+    import reflex as rx
+
+    return str(rx.constants.PackageJson.PATH)

@@ -7,12 +7,11 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 from __future__ import annotations
 
 import shutil
-import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from just_dna_pipelines.errors import ModuleSourceError, VcfError
+from just_dna_pipelines.errors import ModuleSourceError, PipelineError, VcfError
 from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
@@ -20,6 +19,9 @@ from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, DagsterRun
 
 __all__ = [
     "ENSEMBL_MODULE",
@@ -29,6 +31,7 @@ __all__ = [
     "ProgressEvent",
     "RunInfo",
     "VcfFacts",
+    "cancel_run",
     "delete_sample",
     "delete_user",
     "ensembl_entry",
@@ -38,6 +41,7 @@ __all__ = [
     "launch_run",
     "list_modules",
     "module_catalog",
+    "prepare_instance",
     "register_sample",
     "report_path",
     "run_events",
@@ -56,9 +60,6 @@ ENSEMBL_DOWNLOADS = {
     "ensembl_annotated.vcf.gz": "annotated.vcf.gz",
     "ensembl_annotated.vcf.gz.tbi": "annotated.vcf.gz.tbi",
 }
-_launched: dict[
-    str, tuple[str, float]
-] = {}  # run_id -> (partition key, launch time), until Dagster has the run
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,10 @@ def upload_path(user: str, filename: str) -> Path:
 
 def register_sample(user: str, sample: str, vcf_path: Path | None = None) -> str:
     """Add the `user/sample` partition for a stored VCF (found by name when not given) and return its key."""
-    from just_dna_pipelines.runs.instance import get_instance
-
     key = make_partition_key(user, sample)
     if vcf_path is None:
         find_user_vcf(user, sample)
-    instance = get_instance()
+    instance = _instance()
     if not instance.has_dynamic_partition(PARTITIONS, key):
         instance.add_dynamic_partitions(PARTITIONS, [key])
     return key
@@ -166,6 +165,13 @@ def list_modules(source: str | None = None) -> list[ModuleInfo]:
     return module_catalog(source).modules
 
 
+def prepare_instance() -> None:
+    """Create or migrate the Dagster instance once, under a lock; raise PipelineError saying what to do if damaged."""
+    from just_dna_pipelines.runs.instance import prepare_instance as prepare
+
+    prepare()
+
+
 def launch_run(
     user: str,
     sample: str,
@@ -174,13 +180,15 @@ def launch_run(
     report: bool = True,
     engine: str = "polars",
     modules_source: str | None = None,
+    sample_column: str | None = None,
 ) -> str:
-    """Start annotating (and reporting) a sample in a background process; return the Dagster run id at once.
+    """Queue a run annotating (and reporting) a sample; return its run id at once (it starts when a slot is free).
 
     `modules` may include "ensembl" (ENSEMBL_MODULE): the sample's variants are then also annotated from the
     Ensembl reference (every record is read), and its rsIDs fill those the VCF lacks for module matching.
+    Raises PipelineError when the sample already has a run queued or running.
     """
-    from just_dna_pipelines.runs.launcher import launch_in_background
+    from just_dna_pipelines.runs.launcher import submit
 
     if not modules:
         raise ModuleSourceError("no modules chosen")
@@ -203,12 +211,10 @@ def launch_run(
         engine=engine,
         report=report and bool(chosen),
         ensembl=ensembl,
-        ensembl_source=get_settings().ensembl_source,  # explicit: the warm worker may hold other settings
+        ensembl_source=get_settings().ensembl_source,  # explicit: the worker may hold other settings
+        sample_column=sample_column,
     )
-    run_id = str(uuid.uuid4())
-    launch_in_background(run_id, request)
-    _launched[run_id] = (key, time.time())
-    return run_id
+    return submit(request)
 
 
 def ensembl_entry() -> ModuleInfo:
@@ -231,47 +237,88 @@ def ensembl_entry() -> ModuleInfo:
 
 
 def warm_up() -> None:
-    """Start the warm run worker now, so the first run starts at once (blocks a few seconds; use a thread)."""
+    """Start the run worker now, so the first run starts at once, and end runs a crash left "running".
+
+    Blocks a few seconds; call it from a thread.
+    """
     from just_dna_pipelines.runs.launcher import warm_up as start_worker
 
     start_worker()
 
 
 def get_run(run_id: str) -> RunInfo:
-    """The status of a run ("starting" until the background process has registered it)."""
+    """A run's status, with its place in the queue while queued; a run whose process died comes back failed."""
     from just_dna_pipelines.runs.events import run_info
-    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.liveness import check_run
+    from just_dna_pipelines.runs.pending import read_pending
+    from just_dna_pipelines.runs.positions import queue_positions
 
-    instance = get_instance()
+    instance = _instance()
     run = instance.get_run_by_id(run_id)
     if run is None:
-        if run_id in _launched:
-            key, launched_at = _launched[run_id]
-            return RunInfo(run_id, key, "", "starting", [], launched_at, None)
-        raise KeyError(f"no run {run_id}")
-    _launched.pop(run_id, None)  # Dagster knows the run now
-    return run_info(instance, run)
+        entry = read_pending(Path(instance.root_directory), run_id)
+        if entry is not None:
+            return _accepted_run(instance, entry)
+        run = instance.get_run_by_id(run_id)  # created between the two looks?
+        if run is None:
+            raise KeyError(f"no run {run_id}")
+    run = check_run(instance, run)
+    return run_info(instance, run, queue_positions(instance, _slots()) if _waiting(run) else None)
+
+
+def _accepted_run(instance: DagsterInstance, entry: dict[str, Any]) -> RunInfo:
+    """A run accepted a moment ago and being created: queued behind the others, or failed to be created."""
+    from just_dna_pipelines.runs.pending import joining_queue, pending_info
+    from just_dna_pipelines.runs.positions import queue_positions
+
+    info = pending_info(entry)
+    if info.finished:
+        return info
+    queue = queue_positions(instance, _slots(), joining_queue(Path(instance.root_directory)))
+    position, estimate = queue.get(info.run_id, (None, None))
+    return replace(info, queue_position=position, estimated_start_s=estimate)
+
+
+def cancel_run(run_id: str) -> None:
+    """Cancel a queued or running run (stopping its process) and remove its staging; PipelineError if it had ended."""
+    from just_dna_pipelines.runs.cancel import cancel_run as cancel
+
+    cancel(_instance(), run_id)
 
 
 def run_events(run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
     """Progress events of a run newer than `after_cursor`."""
     from just_dna_pipelines.runs.events import run_events as read_events
-    from just_dna_pipelines.runs.instance import get_instance
 
-    return read_events(get_instance(), run_id, after_cursor)
+    return read_events(_instance(), run_id, after_cursor)
 
 
 def sample_runs(user: str, sample: str) -> list[RunInfo]:
-    """All runs of one sample, newest first."""
+    """All runs of one sample, newest first (a run accepted a moment ago included)."""
     import dagster as dg
 
     from just_dna_pipelines.runs.events import run_info
-    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.liveness import check_run
+    from just_dna_pipelines.runs.pending import joining_queue, pending_info, pending_of
+    from just_dna_pipelines.runs.positions import queue_positions
 
     key = make_partition_key(user, sample)
-    instance = get_instance()
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
-    return [run_info(instance, run) for run in runs]
+    instance = _instance()
+    runs = [
+        check_run(instance, run)
+        for run in instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
+    ]
+    home = Path(instance.root_directory)
+    pending = [pending_info(entry) for entry in pending_of(home, key)]
+    joining = joining_queue(home) if any(not info.finished for info in pending) else []
+    queue = queue_positions(instance, _slots(), joining) if joining or any(map(_waiting, runs)) else {}
+    infos = [
+        replace(info, queue_position=queue[info.run_id][0], estimated_start_s=queue[info.run_id][1])
+        if info.run_id in queue
+        else info
+        for info in pending
+    ]
+    return infos + [run_info(instance, run, queue) for run in runs]
 
 
 def report_path(user: str, sample: str) -> Path | None:
@@ -301,12 +348,25 @@ def sample_output_files(user: str, sample: str) -> dict[str, Path]:
 
 
 def delete_sample(user: str, sample: str) -> list[str]:
-    """Delete a sample's uploads, outputs, runs and Dagster partition; return what was deleted."""
+    """Delete a sample: cancel its runs (waiting for them to stop), then its uploads, outputs, staging, runs
+    and Dagster partition; return what was deleted."""
+    from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
     from just_dna_pipelines.keys import sample_name_from_filename
-    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.cancel import cancel_run as cancel
+    from just_dna_pipelines.runs.pending import remove_pending
 
     key = make_partition_key(user, sample)
     deleted: list[str] = []
+    instance = _instance()
+    runs = sample_runs(user, sample)
+    staged: dict[str, int | None] = {}
+    for run in runs:
+        if not run.finished:
+            try:
+                staged[run.run_id] = cancel(instance, run.run_id).staged_bytes
+                deleted.append(f"canceled run {run.run_id}")
+            except PipelineError:
+                pass  # it ended on its own meanwhile
     for path in user_vcf_files(user):
         if sample_name_from_filename(path.name) == sample:
             path.unlink(missing_ok=True)
@@ -315,9 +375,11 @@ def delete_sample(user: str, sample: str) -> list[str]:
     if folder.exists():
         shutil.rmtree(folder)
         deleted.append(f"outputs of {sample}")
-    instance = get_instance()
-    runs = sample_runs(user, sample)
     for run in runs:
+        size = remove_run_staging(run.run_id) or staged.get(run.run_id)
+        if size is not None:
+            deleted.append(f"unfinished files of run {run.run_id} ({size / 1e6:.1f} MB)")
+        remove_pending(Path(instance.root_directory), run.run_id)
         instance.delete_run(run.run_id)
     if runs:
         deleted.append(f"{len(runs)} run(s)")
@@ -328,13 +390,11 @@ def delete_sample(user: str, sample: str) -> list[str]:
 
 
 def delete_user(user: str) -> list[str]:
-    """Delete every sample, upload and output of a user; return what was deleted."""
-    from just_dna_pipelines.runs.instance import get_instance
-
+    """Delete every sample, upload and output of a user (canceling their runs first); return what was deleted."""
     validate_name(user, "user name")
     settings = get_settings()
     deleted: list[str] = []
-    instance = get_instance()
+    instance = _instance()
     prefix = f"{user}/"
     for key in instance.get_dynamic_partitions(PARTITIONS):
         if key.startswith(prefix):
@@ -344,6 +404,20 @@ def delete_user(user: str) -> list[str]:
             shutil.rmtree(folder)
             deleted.append(f"folder {folder}")
     return deleted
+
+
+def _instance() -> DagsterInstance:
+    from just_dna_pipelines.runs.instance import get_instance
+
+    return get_instance()
+
+
+def _slots() -> int:
+    return get_settings().max_concurrent_runs
+
+
+def _waiting(run: DagsterRun) -> bool:
+    return run.status.value in {"QUEUED", "NOT_STARTED"}
 
 
 def _sample_dir(user: str, sample: str) -> Path:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -15,6 +16,13 @@ DEFAULT_LIFTOVER_CHAIN_URL = (
     "https://hgdownload.soe.ucsc.edu/goldenPath/hg38/liftOver/hg38ToHg19.over.chain.gz"
 )
 DEFAULT_ENSEMBL_SOURCE = "hf://just-dna-seq/ensembl_variations"
+
+
+def _default_max_concurrent_runs() -> int:
+    """One core fewer than the machine has (at least one), so the web server keeps a core for clicks."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def _default_cache_dir() -> Path:
@@ -57,6 +65,50 @@ class Settings(BaseSettings):
     # line is refused instead of exhausting memory. Real single-sample VCFs and gVCFs stay far below both.
     max_decompressed_gb: float = Field(default=64.0, gt=0)
     max_line_mb: float = Field(default=16.0, gt=0)
+    max_concurrent_runs: int = Field(default_factory=_default_max_concurrent_runs, ge=1)
+    # How many runs of one user may be in progress at once in "queue" run mode (Dagster's tag limit).
+    max_runs_per_user: int = Field(default=1, ge=1)
+
+    # Dagster's storage (runs, events, schedules) on PostgreSQL when set; SQLite in DAGSTER_HOME otherwise.
+    # dagster.yaml names the variable, never the URL (it may hold a password).
+    dagster_postgres_url: str | None = Field(default=None, validation_alias="DAGSTER_POSTGRES_URL")
+    # "local": the app's warm run worker executes runs; "queue": Dagster's run queue, daemon and run launcher.
+    run_mode: Literal["local", "queue"] = Field(default="local", validation_alias="JUST_DNA_RUN_MODE")
+    # The run launcher of "queue" mode: a process of the code server, a Docker container or a Kubernetes job.
+    run_launcher: Literal["default", "docker", "k8s"] = Field(
+        default="default", validation_alias="JUST_DNA_RUN_LAUNCHER"
+    )
+    # The gRPC code server that serves the definitions to the daemon and webserver in "queue" mode.
+    code_server_host: str = Field(default="127.0.0.1", validation_alias="JUST_DNA_CODE_SERVER_HOST")
+    code_server_port: int = Field(default=4266, ge=1, le=65535, validation_alias="JUST_DNA_CODE_SERVER_PORT")
+    # The image runs start in (docker and k8s launchers); the Docker network they join.
+    run_image: str | None = Field(default=None, validation_alias="JUST_DNA_RUN_IMAGE")
+    docker_network: str | None = Field(default=None, validation_alias="JUST_DNA_DOCKER_NETWORK")
+    # Volumes run containers mount, comma-separated "volume:/path" (the shared data root, at the same paths).
+    docker_volumes: str = Field(default="", validation_alias="JUST_DNA_DOCKER_VOLUMES")
+    # Kubernetes: the namespace of run jobs, the ConfigMap holding dagster.yaml, the service account.
+    k8s_namespace: str = Field(default="default", validation_alias="JUST_DNA_K8S_NAMESPACE")
+    k8s_instance_config_map: str = Field(
+        default="dagster-instance", validation_alias="JUST_DNA_K8S_INSTANCE_CONFIG_MAP"
+    )
+    k8s_service_account: str | None = Field(default=None, validation_alias="JUST_DNA_K8S_SERVICE_ACCOUNT")
+    # Seconds a run may stay STARTING before run monitoring fails it ("queue" mode).
+    run_start_timeout_s: int = Field(default=180, ge=1)
+    run_monitoring_interval_s: int = Field(default=30, ge=1)
+
+    @field_validator("dagster_postgres_url")
+    @classmethod
+    def _dagster_driver(cls, url: str | None) -> str | None:
+        """dagster-postgres is written for psycopg2; SQLAlchemy 2.1 would open a plain postgresql:// URL with
+        psycopg 3 (not installed), so the driver is named. Other drivers are refused in one line."""
+        if not url:
+            return None
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in {"postgres", "postgresql", "postgresql+psycopg2"}:
+            raise ValueError(
+                "DAGSTER_POSTGRES_URL must look like postgresql://user:password@host:5432/database"
+            )
+        return f"postgresql+psycopg2://{rest}"
 
     def user_input_dir(self, user: str) -> Path:
         """Where a user's uploaded or dropped VCFs live."""
@@ -74,5 +126,19 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached; call `get_settings.cache_clear()` after changing env vars)."""
-    return Settings()
+    """The process-wide settings (cached; call `get_settings.cache_clear()` after changing env vars).
+
+    A bad value raises PipelineError, one line naming the variable."""
+    from pydantic import ValidationError
+
+    from just_dna_pipelines.errors import PipelineError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        # Fields read under their own variable name report that name; the others get the prefix.
+        name = f"JUST_DNA_PIPELINES_{field.upper()}" if field in Settings.model_fields else field
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise PipelineError(f"bad setting {name}: {message}") from None

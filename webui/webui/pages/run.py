@@ -53,7 +53,7 @@ def progress_card() -> rx.Component:
     """Status, elapsed time, current step, modules, steps and recent log lines."""
     return card(
         rx.flex(
-            status_badge(RunState.status),
+            rx.box(status_badge(RunState.status), id="run-status", data_status=RunState.status),
             rx.text("Elapsed ", rx.text.strong(RunState.elapsed, id="elapsed"), size="2"),
             rx.cond(
                 RunState.current_step != "",
@@ -61,11 +61,36 @@ def progress_card() -> rx.Component:
             ),
             rx.spacer(),
             rx.text(RunState.updates, " updates", size="1", color_scheme="gray", id="update-count"),
+            rx.cond(
+                RunState.can_cancel,
+                rx.button(
+                    rx.icon("circle-stop", size=14),
+                    "Cancel run",
+                    on_click=RunState.cancel,
+                    loading=RunState.canceling,
+                    color_scheme="red",
+                    variant="soft",
+                    size="1",
+                    id="cancel-run",
+                ),
+            ),
             spacing="4",
             wrap="wrap",
             align="center",
             width="100%",
         ),
+        rx.cond(
+            RunState.queue_text != "",
+            rx.callout(
+                RunState.queue_text,
+                icon="hourglass",
+                color_scheme="blue",
+                size="1",
+                width="100%",
+                id="queue-position",
+            ),
+        ),
+        rx.cond(RunState.cancel_error != "", rx.text(RunState.cancel_error, color_scheme="red", size="2")),
         rx.grid(
             rx.vstack(
                 rx.text("Modules", weight="bold", size="2"),
@@ -121,7 +146,7 @@ def failure_card() -> rx.Component:
     """The readable error and what to do."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert")),
-        rx.callout.text(rx.text.strong("The run failed: "), RunState.error),
+        rx.callout.text(rx.text.strong(RunState.failure_title), " ", RunState.error),
         rx.callout.text(RunState.failure_hint, size="2"),
         color_scheme="red",
         role="alert",

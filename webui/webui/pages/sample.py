@@ -176,6 +176,25 @@ def _facts() -> rx.Component:
             align="center",
         ),
         rx.cond(
+            SampleState.vcf_sample_options.length() > 1,
+            rx.hstack(
+                rx.text("Person in this VCF:", size="2", weight="medium", as_="label", html_for="vcf-sample"),
+                rx.el.select(
+                    rx.foreach(
+                        SampleState.vcf_sample_options,
+                        lambda o: rx.el.option(o["label"], value=o["value"]),
+                    ),
+                    value=SampleState.vcf_sample,
+                    on_change=SampleState.pick_vcf_sample,
+                    id="vcf-sample",
+                    style={"max_width": "100%", "padding": "4px 8px", "border_radius": "6px"},
+                ),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+        ),
+        rx.cond(
             s["notes"] != "",
             rx.callout(
                 s["notes"], icon="info", color_scheme="gray", size="1", width="100%", id="sample-notes"

@@ -1,6 +1,10 @@
 """The session guard: before any websocket event (hydration included) is handled, bind the tab's state to
 the user of the session cookie its connection carries; when that user changed or the session ended, wipe
-every user-bound state first, so nothing of one session is ever sent to a client without it."""
+every user-bound state first, so nothing of one session is ever sent to a client without it.
+
+The state then keeps only the SHA-256 of the session token: the guard removes the cookie (and any other
+credential header) from the request headers Reflex copied into the state, before the state is stored
+(in memory, or in Redis where other workers read it), so the raw token is never written anywhere."""
 
 from __future__ import annotations
 
@@ -14,6 +18,22 @@ from webui.security.tokens import new_token, token_digest
 
 if TYPE_CHECKING:
     from reflex.state import BaseState
+
+CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def forget_credentials(root: Any) -> None:
+    """Drop credential headers from the router data Reflex keeps on the tab's root state."""
+    from reflex.istate.data import HeaderData
+
+    headers = root.rx_router_headers
+    if headers.cookie or any(key.lower() in CREDENTIAL_HEADERS for key in headers.raw_headers):
+        raw = {k: v for k, v in headers.raw_headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+        root.rx_router_headers = HeaderData.from_router_data({"headers": raw})
+    stored = root.router_data.get("headers")
+    if isinstance(stored, dict) and any(key.lower() in CREDENTIAL_HEADERS for key in stored):
+        clean = {k: v for k, v in stored.items() if k.lower() not in CREDENTIAL_HEADERS}
+        root.router_data = {**root.router_data, "headers": clean}
 
 
 def user_bound_states(root_class: type) -> list[type]:
@@ -43,15 +63,22 @@ class SessionGuard(Middleware):
         from webui.states.auth import AuthState
 
         auth = await state.get_state(AuthState)
-        token = session_token(auth.router.headers.cookie)
-        user = await asyncio.to_thread(accounts.user_for_token, token) if token else None
+        headers = (getattr(event, "router_data", None) or {}).get("headers")
+        if isinstance(headers, dict):  # an event from the tab's websocket: its connection's cookie decides
+            token = session_token(headers.get("cookie"))
+            user = await asyncio.to_thread(accounts.user_for_token, token) if token else None
+            digest = token_digest(token) if user and token else ""
+        else:  # an upload's request or a chained event: the connection's binding stands while its session lives
+            digest = auth._session_digest
+            user = await asyncio.to_thread(accounts.user_for_session, digest) if digest else None
         owner = user.id if user else None
         if auth._owner_id is not None and auth._owner_id != owner:
             await wipe_user_states(state)
         if auth._owner_id != owner or bool(auth.upload_key) != bool(owner):
             auth.upload_key = new_token() if owner else ""
         auth._owner_id = owner
-        auth._session_digest = token_digest(token) if user and token else ""
+        auth._session_digest = digest if user else ""
         if auth.user_name != (user.name if user else ""):
             auth.user_name = user.name if user else ""
+        forget_credentials(auth._get_root_state())
         return None

@@ -13,7 +13,7 @@ import time
 from sqlmodel import col, delete, select
 
 from webui.config import get_web_settings
-from webui.db import LoginFailure, db_session
+from webui.db import LoginFailure, db_session, lock_for_key
 
 ADDRESS_BUDGET_FACTOR = 4  # one address may fail this many times the per-pair budget (over all names)
 
@@ -49,6 +49,7 @@ def reserve_attempt(name: str, address: str) -> list[int]:
     reserved: list[int] = []
     with db_session() as db:
         for key, _ in _keys(name, address):
+            lock_for_key(db, key)  # ids of one key then follow commit order, so "earlier" is exact
             row = LoginFailure(key=key, at=now)
             db.add(row)
             db.commit()

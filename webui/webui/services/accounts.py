@@ -132,7 +132,13 @@ def user_for_token(token: str | None) -> CurrentUser | None:
     """The user of a live session token, or None if the token is unknown or expired (expired ones are removed)."""
     if not token or len(token) > 128:
         return None
-    digest = token_digest(token)
+    return user_for_session(token_digest(token))
+
+
+def user_for_session(digest: str) -> CurrentUser | None:
+    """The user of the live session whose token has this digest (what web-app state keeps instead of the token)."""
+    if not digest:
+        return None
     with db_session() as db:
         row = db.exec(select(AuthSession).where(AuthSession.token_hash == digest)).first()
         if row is None:
@@ -156,8 +162,14 @@ def require_user(token: str | None) -> CurrentUser:
 def log_out(token: str | None) -> None:
     """End the session of `token` (no-op if unknown)."""
     if token:
+        end_session(token_digest(token))
+
+
+def end_session(digest: str) -> None:
+    """End the session whose token has this digest (no-op if unknown)."""
+    if digest:
         with db_session() as db:
-            db.exec(delete(AuthSession).where(col(AuthSession.token_hash) == token_digest(token)))
+            db.exec(delete(AuthSession).where(col(AuthSession.token_hash) == digest))
             db.commit()
 
 

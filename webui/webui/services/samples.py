@@ -6,6 +6,7 @@ not found, so nobody learns what others have.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,10 @@ from webui.db import (
 )
 from webui.services.accounts import CurrentUser
 from webui.services.errors import NotFoundError, WebError
-from webui.services.priority import lower_run_priority
 
 STATUS_BY_RUN = {
-    "queued": "running",
+    "queued": "queued",
+    "starting": "running",
     "running": "running",
     "success": "done",
     "failure": "failed",
@@ -52,6 +53,8 @@ class SampleView:
     vcf_samples: str
     uploaded_at: float
     input_kind: str  # "vcf" or "array"
+    vcf_sample_list: list[tuple[str, int | None]]  # the VCF's samples with their calls in the first records
+    sample_column: str  # the VCF sample read ("" for arrays)
     vendor: str
     call_rate: float | None
     notes: list[str]
@@ -75,6 +78,13 @@ def _owned_sample(user: CurrentUser, sample: str) -> SampleRecord:
     return row
 
 
+def _sample_list(row: SampleRecord) -> list[tuple[str, int | None]]:
+    """The VCF's samples with their calls (older rows: names only, from the display list)."""
+    if row.samples_json:
+        return [(item["name"], item.get("calls")) for item in json.loads(row.samples_json)]
+    return [(name, None) for name in row.vcf_samples.split(", ") if name]
+
+
 def _view(user: CurrentUser, row: SampleRecord) -> SampleView:
     """A sample row with its status derived from its newest run."""
     runs = service.sample_runs(user.name, row.name)
@@ -88,6 +98,8 @@ def _view(user: CurrentUser, row: SampleRecord) -> SampleView:
         vcf_samples=row.vcf_samples,
         uploaded_at=row.uploaded_at,
         input_kind=row.input_kind or "vcf",
+        vcf_sample_list=_sample_list(row),
+        sample_column=row.sample_column,
         vendor=row.vendor,
         call_rate=row.call_rate if row.call_rate >= 0 else None,
         notes=[note for note in row.notes.split(" | ") if note],
@@ -162,6 +174,10 @@ def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.In
         vendor=facts.vendor or "",
         call_rate=facts.call_rate if facts.call_rate is not None else -1.0,
         notes=" | ".join(facts.warnings)[:2000],
+        samples_json=json.dumps(
+            [{"name": n, "calls": (facts.sample_calls or {}).get(n)} for n in facts.samples[:1000]]
+        ),
+        sample_column=facts.default_sample or "",
     )
     with db_session() as db:
         db.add(row)
@@ -183,19 +199,31 @@ def sample_exists(user: CurrentUser, sample: str) -> bool:
     return True
 
 
+def choose_vcf_sample(user: CurrentUser, sample: str, column: str) -> None:
+    """Set which person (sample column) of a multi-sample VCF the user's runs read."""
+    row = _owned_sample(user, sample)
+    if column not in {name for name, _ in _sample_list(row)}:
+        raise WebError(f"{column[:80]} is not a sample of {row.filename}")
+    with db_session() as db:
+        stored = db.get(SampleRecord, row.id)
+        assert stored is not None
+        stored.sample_column = column
+        db.add(stored)
+        db.commit()
+
+
 def launch(user: CurrentUser, sample: str, modules: list[str]) -> str:
-    """Start a run of the user's sample with `modules`; return its run id."""
-    _owned_sample(user, sample)
+    """Start a run of the user's sample with `modules` (reading its chosen VCF sample); return its run id."""
+    row = _owned_sample(user, sample)
     if not modules:
         raise WebError("tick at least one module")
     try:
-        run_id = service.launch_run(user.name, sample, modules)
+        run_id = service.launch_run(user.name, sample, modules, sample_column=row.sample_column or None)
     except PipelineError as exc:
         raise WebError(str(exc)) from exc
     with db_session() as db:
         db.add(RunRecord(run_id=run_id, user_id=user.id, sample=sample, modules=",".join(modules)))
         db.commit()
-    lower_run_priority()  # a worker restarted by this launch starts at normal priority
     return run_id
 
 
@@ -223,6 +251,15 @@ def owned_run(user: CurrentUser, run_id: str) -> OwnedRun:
         raise NotFoundError("no such run")
     modules = info.modules or (record.modules.split(",") if record else [])
     return OwnedRun(sample, info, [m for m in modules if m])
+
+
+def cancel_run(user: CurrentUser, run_id: str) -> None:
+    """Cancel one of the user's queued or running runs; WebError (one line) if it has already ended."""
+    owned_run(user, run_id)
+    try:
+        service.cancel_run(run_id)
+    except PipelineError as exc:
+        raise WebError(str(exc)) from exc
 
 
 def run_history(user: CurrentUser, sample: str) -> list[service.RunInfo]:

@@ -2,7 +2,8 @@
 
 The session lives in an HttpOnly cookie that only the server sets (routes.py): page scripts never see it.
 The websocket's own request carries it; `security.guard.SessionGuard` binds this state to its user before
-every event, and wipes all user-bound states when the session ends or another user logs in.
+every event (keeping only the token's digest), and wipes all user-bound states when the session ends or
+another user logs in.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from webui.security.cookies import session_token
 from webui.security.origins import backend_base, is_allowed_origin
 from webui.security.throttle import client_address
 from webui.services import accounts
@@ -35,22 +35,19 @@ class AuthState(rx.State):
     # Sent with uploads (their requests carry no cookie in dev mode); given only to a tab with a live session.
     upload_key: rx.Field[str] = rx.field("")
     _owner_id: int | None = None
+    # The SHA-256 of the connection's session token, set by the session guard; the token itself is never kept.
     _session_digest: str = ""
-
-    def _session_token(self) -> str | None:
-        """The session token of this tab's connection (never stored in state)."""
-        return session_token(self.router.headers.cookie)
 
     def current_user(self) -> accounts.CurrentUser:
         """The logged-in user, checked again now; raises AuthError when the session is missing or ended."""
-        user = accounts.user_for_token(self._session_token())
+        user = accounts.user_for_session(self._session_digest)
         if user is None or user.id != self._owner_id:
             raise AuthError("please log in")
         return user
 
     def session_is(self, user: accounts.CurrentUser) -> bool:
         """Whether this tab's session still belongs to `user` (for long-running loops)."""
-        return (current := accounts.user_for_token(self._session_token())) is not None and current == user
+        return (current := accounts.user_for_session(self._session_digest)) is not None and current == user
 
     def page_user(self) -> accounts.CurrentUser | None:
         """For on-load handlers of private pages: the logged-in user, or None."""
@@ -85,40 +82,46 @@ class AuthState(rx.State):
         self.auth_error, self.auth_busy = "", False
         return rx.redirect("/") if self.page_user() is not None else None
 
-    @rx.event
+    @rx.event(background=True)
     async def log_in(self, form: dict):
-        """Check the credentials (slow hash off the event loop), then enter through the cookie route."""
-        self.auth_error, self.auth_busy = "", True
-        yield
+        """Check the credentials (slow hash off the event loop and off the tab's state lock), then enter."""
+        async with self:
+            self.auth_error, self.auth_busy = "", True
+            address = self._address()
+        name, password = str(form.get("name", "")), str(form.get("password", ""))
         try:
-            user = await asyncio.to_thread(
-                accounts.log_in, str(form.get("name", "")), str(form.get("password", "")), self._address()
-            )
-            yield self._enter(user)
+            user = await asyncio.to_thread(accounts.log_in, name, password, address)
+            async with self:
+                enter = self._enter(user)
+            yield enter
         except AuthError as exc:
-            self.auth_error, self.auth_busy = str(exc), False
+            async with self:
+                self.auth_error, self.auth_busy = str(exc), False
 
-    @rx.event
+    @rx.event(background=True)
     async def sign_up(self, form: dict):
-        """Create the account, then enter like a login."""
-        self.auth_error, self.auth_busy = "", True
-        yield
+        """Create the account (off the tab's state lock: hashing is slow), then enter like a login."""
         password = str(form.get("password", ""))
-        if password != str(form.get("confirm", "")):
-            self.auth_error, self.auth_busy = "the two passwords differ", False
-            return
+        async with self:
+            if password != str(form.get("confirm", "")):
+                self.auth_error, self.auth_busy = "the two passwords differ", False
+                return
+            self.auth_error, self.auth_busy = "", True
         try:
             user = await asyncio.to_thread(accounts.sign_up, str(form.get("name", "")), password)
-            yield self._enter(user)
+            async with self:
+                enter = self._enter(user)
+            yield enter
         except AuthError as exc:
-            self.auth_error, self.auth_busy = str(exc), False
+            async with self:
+                self.auth_error, self.auth_busy = str(exc), False
 
     @rx.event
     async def log_out(self):
         """End the session, wipe this tab's user data on the server, and let the backend drop the cookie."""
         from webui.security.guard import wipe_user_states
 
-        await asyncio.to_thread(accounts.log_out, self._session_token())
+        await asyncio.to_thread(accounts.end_session, self._session_digest)
         await wipe_user_states(self._get_root_state())
         headers = self.router.headers.raw_headers
         base = backend_base(headers, headers.get("asgi-scope-client", ""))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
+import secrets
 import time
 
 import reflex as rx
@@ -17,7 +17,6 @@ from webui.services.progress import RunView
 from webui.states.auth import AuthState
 from webui.urls import file_links, file_url
 
-_FOLLOW_TICKETS = itertools.count(1)
 POLL_SECONDS = 0.2
 STATUS_SECONDS = 2.0
 REPORT_STEP = "longevity_report"  # the step that writes the HTML report
@@ -27,6 +26,18 @@ FAILURE_HINT = (
     "without genotypes) or an unavailable module source. Fix it and press Run again on the sample page; "
     "the full log is in the Dagster UI."
 )
+
+
+def queue_text(info: service.RunInfo) -> str:
+    """Where a queued run stands, in words: its place in the queue and when it should start."""
+    if info.status != "queued" or info.queue_position is None:
+        return ""
+    ahead = info.queue_position - 1
+    place = "next to start" if ahead == 0 else f"{ahead} run{'s' if ahead != 1 else ''} ahead of it"
+    text = f"Waiting in the queue: position {info.queue_position} ({place})"
+    if info.estimated_start_s is not None:
+        text += f"; expected to start in about {formatting.duration(max(info.estimated_start_s, 1.0))}"
+    return text + ". Runs take turns so the app stays quick for everyone."
 
 
 class RunState(AuthState):
@@ -46,7 +57,10 @@ class RunState(AuthState):
     last_event_at: rx.Field[float] = rx.field(0.0)
     report_url: rx.Field[str] = rx.field("")
     downloads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
-    _ticket: int = 0
+    queue_text: rx.Field[str] = rx.field("")
+    canceling: rx.Field[bool] = rx.field(False)
+    cancel_error: rx.Field[str] = rx.field("")
+    _ticket: str = ""
     _run_modules: list[str] = []
 
     @rx.event
@@ -69,10 +83,12 @@ class RunState(AuthState):
 
     def clear_view(self) -> None:
         """Forget the previous run's view (so it never flashes on the next run's page) and stop its follower."""
-        self._ticket = next(_FOLLOW_TICKETS)  # process-wide, so a wiped (reset) state never reuses one
+        # Random, so no two backend workers (nor a wiped, reset state) ever hand out the same one.
+        self._ticket = secrets.token_hex(8)
         self.not_found, self.status, self.error, self.updates = False, "", "", 0
         self.modules, self.steps, self.log, self.current_step = [], [], [], ""
         self.report_url, self.downloads, self.elapsed, self.last_event_at = "", [], "", 0.0
+        self.queue_text, self.canceling, self.cancel_error = "", False, ""
 
     @rx.event(background=True)
     async def follow(self):
@@ -80,9 +96,11 @@ class RunState(AuthState):
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
             view = RunView(modules=list(self._run_modules))
-            token = self._session_token()
+            digest = self._session_digest
         try:  # checked again here: an event can be sent without going through `open`
-            user = await asyncio.to_thread(accounts.require_user, token)
+            user = await asyncio.to_thread(accounts.user_for_session, digest)
+            if user is None:
+                return
             info = (await asyncio.to_thread(samples.owned_run, user, run_id)).info
         except WebError:
             return
@@ -93,7 +111,7 @@ class RunState(AuthState):
             # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
             if events or time.monotonic() - last_status > STATUS_SECONDS:
                 # Nothing more is pushed once the session ends (logout elsewhere, expiry, deletion).
-                if await asyncio.to_thread(accounts.user_for_token, token) != user:
+                if await asyncio.to_thread(accounts.user_for_session, digest) != user:
                     async with self:
                         await wipe_user_states(self._get_root_state())
                     return
@@ -115,6 +133,7 @@ class RunState(AuthState):
                 if self._ticket != ticket or self.run_id != run_id:
                     return  # the page was reopened or moved to another run: that loop takes over
                 self.status = info.status
+                self.queue_text = queue_text(info)
                 started = info.started_at or (time.time() if not info.finished else None)
                 end = info.ended_at or time.time()
                 self.elapsed = formatting.duration(end - started) if started else ""
@@ -125,7 +144,9 @@ class RunState(AuthState):
                     self.updates += 1
                 if links is not None:
                     self.report_url, self.downloads = links
-                if info.finished and info.status != "success":
+                if info.status == "canceled":
+                    self.error = "press Run on the sample page to start it again"
+                elif info.finished and info.status != "success":
                     self.error = formatting.for_user(
                         info.error or view.failure_message or f"the run ended: {info.status}"
                     )
@@ -144,4 +165,26 @@ class RunState(AuthState):
     @rx.var
     def failure_hint(self) -> str:
         """What to do after a failure."""
-        return FAILURE_HINT if self.error else ""
+        return FAILURE_HINT if self.error and self.status != "canceled" else ""
+
+    @rx.var
+    def failure_title(self) -> str:
+        """The headline of the failure card."""
+        return "Canceled:" if self.status == "canceled" else "The run failed:"
+
+    @rx.var
+    def can_cancel(self) -> bool:
+        """Whether the run can still be canceled (queued, starting or running)."""
+        return self.status in ("queued", "starting", "running") and self.run_id != ""
+
+    @rx.event
+    async def cancel(self):
+        """Cancel this run (queued or running); the follower then shows it as canceled."""
+        self.canceling, self.cancel_error = True, ""
+        yield
+        try:
+            user = self.current_user()
+            await asyncio.to_thread(samples.cancel_run, user, self.run_id)
+        except WebError as exc:
+            self.cancel_error = str(exc)
+        self.canceling = False

@@ -50,6 +50,25 @@ def module_row(info: service.ModuleInfo, sample: dict[str, str] | None = None) -
     }
 
 
+CONTROL_HINT = "looks like a control"
+
+
+def vcf_sample_options(view: samples.SampleView) -> list[dict[str, str]]:
+    """A multi-sample VCF's people for the picker: value and a label with their calls (empty for one sample)."""
+    from just_dna_pipelines.io.vcf_samples import looks_like_control
+
+    if len(view.vcf_sample_list) < 2:
+        return []
+    options = []
+    for name, calls in view.vcf_sample_list:
+        facts = [f"{calls:,} calls in the first records"] if calls is not None else []
+        if looks_like_control(name):
+            facts.append(CONTROL_HINT)
+        label = (name or "(empty name)") + (f" ({'; '.join(facts)})" if facts else "")
+        options.append({"value": name, "label": label})
+    return options
+
+
 def run_row(info: service.RunInfo) -> dict[str, str]:
     """A run as plain strings for the history table."""
     took = (info.ended_at - info.started_at) if info.started_at and info.ended_at else None
@@ -79,6 +98,8 @@ class SampleState(AuthState):
     run_error: rx.Field[str] = rx.field("")
     launching: rx.Field[bool] = rx.field(False)
     deleted: rx.Field[list[str]] = rx.field(default_factory=list)
+    vcf_sample_options: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    vcf_sample: rx.Field[str] = rx.field("")
 
     @rx.event
     async def load(self):
@@ -94,6 +115,8 @@ class SampleState(AuthState):
             self.not_found, self.sample = True, {}
             return None
         self.sample = sample_row(view)
+        self.vcf_sample_options = vcf_sample_options(view)
+        self.vcf_sample = view.sample_column
         await self._load_modules(user)
         await self._load_results(user, name)
         return None
@@ -127,6 +150,17 @@ class SampleState(AuthState):
         self.report_url = file_url(user.name, name, report.name) if report else ""
         files = await asyncio.to_thread(samples.output_files, user, name)
         self.downloads = file_links(user.name, name, {k: str(v) for k, v in files.items()})
+
+    @rx.event
+    async def pick_vcf_sample(self, column: str):
+        """The person in a multi-sample VCF whom the runs read."""
+        try:
+            user = self.current_user()
+            await asyncio.to_thread(samples.choose_vcf_sample, user, self.sample_name, column)
+        except WebError as exc:
+            self.run_error = str(exc)
+            return
+        self.vcf_sample, self.run_error = column, ""
 
     @rx.event
     def toggle_module(self, name: str, checked: bool):

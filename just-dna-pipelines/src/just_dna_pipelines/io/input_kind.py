@@ -10,7 +10,7 @@ from typing import Any
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.raw_open import GZIP_MAGIC
-from just_dna_pipelines.io.vcf_source import describe_vcf_source, sha256_of
+from just_dna_pipelines.io.vcf_source import describe_vcf_source, file_identity
 
 VCF_MAGIC = b"##fileformat=VCF"
 BOM = b"\xef\xbb\xbf"
@@ -46,13 +46,8 @@ def describe_array_source(path: Path) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="jdl-raw-") as workdir:
         layout = detect_layout(extract_text(path, Path(workdir), default_limits()), path.name)
-    stat = path.stat()
     return {
-        "path": str(path.resolve()),
-        "file_name": path.name,
-        "size_bytes": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "sha256": sha256_of(path),
+        **file_identity(path),
         "input_kind": "array",
         "container": compression_of(path),
         "vendor": layout.vendor,

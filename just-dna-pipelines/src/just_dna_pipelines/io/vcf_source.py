@@ -20,10 +20,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def describe_vcf_source(path: Path) -> dict[str, Any]:
-    """Identity and header facts of an input VCF; raises VcfError when it is not a usable VCF."""
-    preview = preview_vcf(path)
-    header = preview.header
+def file_identity(path: Path) -> dict[str, Any]:
+    """What identifies an input file's content and version: path, name, size, mtime and SHA-256."""
     stat = path.stat()
     return {
         "path": str(path.resolve()),
@@ -31,6 +29,15 @@ def describe_vcf_source(path: Path) -> dict[str, Any]:
         "size_bytes": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "sha256": sha256_of(path),
+    }
+
+
+def describe_vcf_source(path: Path) -> dict[str, Any]:
+    """Identity and header facts of an input VCF; raises VcfError when it is not a usable VCF."""
+    preview = preview_vcf(path)
+    header = preview.header
+    return {
+        **file_identity(path),
         "container": header.container,
         "samples": header.samples,
         "genome_build": header.genome_build,

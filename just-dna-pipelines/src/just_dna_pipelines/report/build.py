@@ -320,6 +320,7 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         rsid_fill_source=fill.get("source"),
         rsid_fill_revision=fill.get("revision"),
         rsid_fill_records=fill.get("records_filled"),
+        malformed_records=int(facts.get("malformed_records") or 0),
     )
 
 

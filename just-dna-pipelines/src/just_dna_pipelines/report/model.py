@@ -161,6 +161,7 @@ class Provenance:
     rsid_fill_source: str | None = None  # the Ensembl reference that filled missing rsIDs, if any
     rsid_fill_revision: str | None = None
     rsid_fill_records: int | None = None
+    malformed_records: int = 0  # damaged records skipped while reading (cut short, unreadable fields)
 
 
 @dataclass(frozen=True)

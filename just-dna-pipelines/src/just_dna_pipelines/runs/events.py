@@ -7,6 +7,8 @@ import logging
 import dagster as dg
 from dagster._core.storage.event_log.base import EventLogCursor
 
+from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 
 EVENT_KINDS = {
@@ -26,9 +28,14 @@ STATUS_NAMES = {
     dg.DagsterRunStatus.STARTED: "running",
     dg.DagsterRunStatus.SUCCESS: "success",
     dg.DagsterRunStatus.FAILURE: "failure",
-    dg.DagsterRunStatus.CANCELING: "running",
+    dg.DagsterRunStatus.CANCELING: "running",  # until its process has stopped
     dg.DagsterRunStatus.CANCELED: "canceled",
 }
+
+
+DEAD_MESSAGE = "the run's process stopped unexpectedly (killed or crashed); press Run to try again"
+INTERRUPTED = "DagsterExecutionInterruptedError"  # Dagster's name for a run stopped by a signal
+FAILURE_REASON = "dagster/failure_reason"
 
 
 def user_error_message(error_text: str) -> str:
@@ -43,6 +50,8 @@ def user_error_message(error_text: str) -> str:
 
 def failure_message(error: object) -> str:
     """The user-facing message of a step failure: the innermost cause (our PipelineError), one line."""
+    if getattr(error, "cls_name", None) == INTERRUPTED:
+        return DEAD_MESSAGE  # stopped by a signal nobody asked for (a cancel ends as "canceled")
     while getattr(error, "cause", None) is not None:
         error = error.cause  # type: ignore[attr-defined]
     return user_error_message(str(getattr(error, "message", "") or "the run failed"))
@@ -79,22 +88,39 @@ def run_events(instance: dg.DagsterInstance, run_id: str, after_cursor: int = -1
     return [event for event in events if event is not None]
 
 
-def run_info(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunInfo:
-    """A run record as RunInfo, with the first step error as the run's error."""
+def run_info(
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    queue: dict[str, tuple[int, float | None]] | None = None,
+) -> RunInfo:
+    """A run record as RunInfo, with the first step error (or the reason we ended it) as the run's error.
+
+    `queue` (from positions.queue_positions) gives a queued run its place in line and expected wait.
+    """
     record = instance.get_run_record_by_id(run.run_id)
     status = STATUS_NAMES.get(run.status, run.status.value.lower())
     error = None
-    if status == "failure":
+    if status == "failure" and run.tags.get(FAILURE_REASON) == "UNEXPECTED_TERMINATION":
+        error = DEAD_MESSAGE  # Dagster's words for a run stopped by a signal nobody asked for
+    elif status == "failure":
         failures = [e for e in run_events(instance, run.run_id) if e.kind == "step_failure"]
-        error = failures[0].message if failures else "the run failed"
-    modules_tag = run.tags.get("just-dna/modules", "")
+        error = failures[0].message if failures else run.tags.get(tags.ERROR)
+        if error is None and run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER:
+            from just_dna_pipelines.runs.dagster_queue import crash_reason
+
+            error = DEAD_MESSAGE if crash_reason(instance, run) else None
+        error = error or "the run failed"
+    modules_tag = run.tags.get(tags.MODULES, "")
+    position, estimate = (queue or {}).get(run.run_id, (None, None)) if status == "queued" else (None, None)
     return RunInfo(
         run_id=run.run_id,
-        partition_key=run.tags.get("dagster/partition", ""),
+        partition_key=run.tags.get(tags.PARTITION, ""),
         job_name=run.job_name,
         status=status,
         modules=[m for m in modules_tag.split(",") if m],
         started_at=record.start_time if record else None,
         ended_at=record.end_time if record else None,
         error=error,
+        queue_position=position,
+        estimated_start_s=estimate,
     )

@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-
 import dagster as dg
 
+from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.instance import get_instance
+
+PARTITIONS = "user_vcf_files"
+
+
+def ensure_partition(instance: dg.DagsterInstance, partition_key: str) -> None:
+    """Add the sample's dynamic partition if it is not there yet."""
+    if not instance.has_dynamic_partition(PARTITIONS, partition_key):
+        instance.add_dynamic_partitions(PARTITIONS, [partition_key])
+
+
+def selected_assets(job: dg.JobDefinition, request: RunRequest) -> list[dg.AssetKey] | None:
+    """The assets of `job` this request runs (None: the whole job); per-module assets exist only for the
+    modules the graph knows."""
+    names = request.asset_selection()
+    if names is None:
+        return None
+    in_job = set(job.asset_layer.executable_asset_keys)
+    return [key for key in map(dg.AssetKey.from_user_string, names) if key in in_job]
 
 
 def execute_run(
     request: RunRequest, run_id: str | None = None, definitions: dg.Definitions | None = None
 ) -> dg.ExecuteInProcessResult:
-    """Add the partition if needed and run the job in-process; failures are recorded, not raised."""
+    """Add the partition if needed and run the job in-process now (the CLI's way); failures are recorded, not raised.
+
+    The run names this process, so a run whose process is killed is later shown as failed, not running.
+    """
     from just_dna_pipelines.definitions import defs as loaded
 
     defs = definitions or loaded
     instance = get_instance()
-    partitions = "user_vcf_files"
-    if not instance.has_dynamic_partition(partitions, request.partition_key):
-        instance.add_dynamic_partitions(partitions, [request.partition_key])
+    ensure_partition(instance, request.partition_key)
     job = defs.resolve_job_def(request.job_name)
-    names = request.asset_selection()
-    selection = None
-    if names is not None:  # per-module assets exist only for the modules the graph knows
-        in_job = set(job.asset_layer.executable_asset_keys)
-        selection = [key for key in map(dg.AssetKey.from_user_string, names) if key in in_job]
+    selection = selected_assets(job, request)
     return job.execute_in_process(
         run_config=request.run_config(),
         asset_selection=selection,
@@ -36,23 +48,30 @@ def execute_run(
         partition_key=request.partition_key,
         run_id=run_id,
         raise_on_error=False,
-        tags={"just-dna/modules": ",".join(request.module_names())},
+        tags={
+            tags.LAUNCHER: "cli",
+            tags.MODULES: ",".join(request.module_names()),
+            **tags.process_tags("run"),
+        },
     )
 
 
-def main() -> int:
-    """Child-process entry point used by the service to run in the background."""
-    parser = argparse.ArgumentParser(prog="just_dna_pipelines.runs.execute")
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--request", required=True, help="RunRequest as JSON")
-    args = parser.parse_args()
-    request = RunRequest(**json.loads(args.request))
-    result = execute_run(request, run_id=args.run_id)
-    return 0 if result.success else 1
+def execute_existing_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """Execute a run created ahead (queued, then claimed) in this process; True when it succeeded.
 
+    Dagster has no public call that executes an existing run in-process; `execute_run` is what its own
+    run workers call, here with the same in-process job that `execute_in_process` builds.
+    """
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.api import execute_run as execute_existing
 
-if __name__ == "__main__":
-    sys.exit(main())
+    from just_dna_pipelines.definitions import defs
+
+    job = defs.resolve_job_def(run.job_name)
+    if run.asset_selection:  # a run of some of the job's assets (e.g. with or without the Ensembl ones)
+        job = job.get_subset(asset_selection=set(run.asset_selection))
+    ephemeral = job.as_ephemeral_job(resource_defs={}, input_values={})
+    return execute_existing(InMemoryJob(ephemeral), run, instance).success
 
 
 def forget_partition_if_unused(partition_key: str) -> None:
@@ -62,15 +81,13 @@ def forget_partition_if_unused(partition_key: str) -> None:
     """
     import shutil
 
-    import dagster as dg
-
     from just_dna_pipelines.keys import parse_partition_key
     from just_dna_pipelines.settings import get_settings
 
     instance = get_instance()
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": partition_key}))
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={tags.PARTITION: partition_key}))
     if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
         return
     shutil.rmtree(get_settings().sample_output_dir(*parse_partition_key(partition_key)), ignore_errors=True)
-    if instance.has_dynamic_partition("user_vcf_files", partition_key):
-        instance.delete_dynamic_partition("user_vcf_files", partition_key)
+    if instance.has_dynamic_partition(PARTITIONS, partition_key):
+        instance.delete_dynamic_partition(PARTITIONS, partition_key)

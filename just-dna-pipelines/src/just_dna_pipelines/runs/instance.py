@@ -1,47 +1,160 @@
-"""The persistent Dagster instance under DAGSTER_HOME (created with telemetry off on first use)."""
+"""The persistent Dagster instance under DAGSTER_HOME: created and migrated once, under a file lock.
+
+Dagster's SQLite storages are created by whichever process opens a fresh DAGSTER_HOME first; the
+webserver, the daemon, the web app and the CLI opening it at the same moment damage it (see
+storage_check.py). So every process of ours prepares the instance through `prepare_instance`, which
+serializes creation and migration with a lock file, and the launcher prepares it before it starts
+Dagster's own services.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
 
 import dagster as dg
 
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.io.atomic import atomic_write_text
+from just_dna_pipelines.runs.dagster_config import MARKER, WORKER_LAUNCHER, dagster_yaml, workspace_yaml
+from just_dna_pipelines.runs.locks import file_lock
+from just_dna_pipelines.runs.storage_check import check_storage, damaged, known_revisions, storage_revisions
 from just_dna_pipelines.settings import get_settings
 
-DAGSTER_YAML = """telemetry:
+# Earlier defaults this project wrote; a home holding one exactly is upgraded to the generated dagster.yaml.
+_V2 = f"""telemetry:
   enabled: false
 run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 2
+    tag_concurrency_limits:
+      # Runs queued by the web app are started by its own run worker (at most
+      # JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS at once); a limit of 0 keeps the daemon from launching them too.
+      - key: just-dna/launcher
+        value: {WORKER_LAUNCHER}
+        limit: 0
 """
+OLD_DAGSTER_YAMLS = (_V2[: _V2.index("    tag_concurrency_limits:")], _V2)
+LOCK_FILE = ".prepare.lock"
+
+log = logging.getLogger(__name__)
+_instances: dict[Path, dg.DagsterInstance] = {}
+_prepared: set[Path] = set()  # homes prepared by this process (or the worker it was forked from)
+_lock = threading.RLock()
 
 
-def ensure_dagster_home() -> Path:
-    """Create DAGSTER_HOME with a dagster.yaml if missing, and export it for Dagster."""
-    home = get_settings().dagster_home.resolve()
+def ensure_dagster_home(home: Path | None = None) -> Path:
+    """Create DAGSTER_HOME with the dagster.yaml (and workspace.yaml) of the settings.
+
+    The configured home (no argument) gets the files of this process's settings, rewritten when they changed,
+    unless the user took over a file (removed its first line); another home (the run worker serves its
+    callers' homes) gets them only if missing or an older default. The configured home is also exported
+    as DAGSTER_HOME for Dagster and child processes.
+    """
+    configured = home is None
+    settings = get_settings()
+    home = (home or settings.dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
+    for name, text in (
+        ("dagster.yaml", dagster_yaml(settings)),
+        ("workspace.yaml", workspace_yaml(settings)),
+    ):
+        path = home / name
+        current = path.read_text() if path.exists() else None
+        ours = current is not None and (current in OLD_DAGSTER_YAMLS or current.startswith(MARKER))
+        if current is None or (ours and (configured or current in OLD_DAGSTER_YAMLS) and current != text):
+            atomic_write_text(path, text)
+    if configured:
+        os.environ["DAGSTER_HOME"] = str(home)
+        if settings.dagster_postgres_url:  # as Dagster must read it (the driver named; see Settings)
+            os.environ["DAGSTER_POSTGRES_URL"] = settings.dagster_postgres_url
     return home
 
 
-_instances: dict[Path, dg.DagsterInstance] = {}
-_lock = threading.Lock()
+def prepare_instance(home: Path | None = None) -> Path:
+    """Create or migrate the instance once, under a lock; raise PipelineError saying what to do if it is damaged.
+
+    Cheap once done in this process (the instance is kept for `get_instance`).
+    """
+    with _lock:
+        home = ensure_dagster_home(home)
+        if home in _prepared:
+            if home not in _instances:
+                _instances[home] = _open(home)
+            return home
+        with file_lock(home / LOCK_FILE):
+            if _on_sqlite(home):
+                instance = _prepare_sqlite(home)
+            else:
+                instance = _open(home)
+                _migrate_if_behind(instance)
+        _instances[home] = instance
+        _prepared.add(home)
+        return home
+
+
+def _on_sqlite(home: Path) -> bool:
+    """Whether the home's dagster.yaml keeps the storage in SQLite files (no storage section names another)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((home / "dagster.yaml").read_text()) or {}
+    except yaml.YAMLError:
+        return True  # opening it then says what to fix
+    return not isinstance(config, dict) or not any(
+        key in config for key in ("storage", "run_storage", "event_log_storage")
+    )
+
+
+def _prepare_sqlite(home: Path) -> dg.DagsterInstance:
+    """Repair what is safe, open, and migrate the SQLite storages when behind."""
+    for repair in check_storage(home):
+        log.warning("repaired the Dagster storage: %s", repair)
+    instance = _open(home)
+    head, _ = known_revisions()
+    if any(rows != [head] for rows in storage_revisions(home).values()):
+        instance.upgrade()  # what `dagster instance migrate` does
+    for relative, rows in storage_revisions(home).items():
+        if rows != [head]:
+            raise damaged(home, home / relative, f"schema revision {rows} after migrating")
+    return instance
+
+
+def _migrate_if_behind(instance: dg.DagsterInstance) -> None:
+    """Migrate a database storage (PostgreSQL) when one of its schemas is behind this Dagster's.
+
+    The storages create their tables when first opened; the lock keeps this machine's processes from
+    migrating at once (the other machines of a deployment start after the one that migrates).
+    """
+    storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
+    versions = [getattr(s, "alembic_version", lambda: None)() for s in storages if s is not None]
+    if any(version is None or version[0] != version[1] for version in versions):
+        instance.upgrade()
+
+
+def _open(home: Path) -> dg.DagsterInstance:
+    """The instance of `home`, with any failure to open it as one line saying what to do."""
+    try:
+        return dg.DagsterInstance.from_config(str(home))
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise PipelineError(
+            f"the Dagster instance in {home} cannot be opened ({reason}); fix {home / 'dagster.yaml'} "
+            f"or move the folder aside (mv {home} {home}.broken) and start again"
+        ) from exc
 
 
 def get_instance() -> dg.DagsterInstance:
-    """The persistent instance the CLI, the web app and the Dagster UI share (one per process and home).
-
-    Created under a lock: two threads creating the storage of a fresh DAGSTER_HOME at once would race.
-    """
+    """The persistent instance the CLI, the web app and the Dagster UI share (one per process and home)."""
     with _lock:
-        home = ensure_dagster_home()
-        if home not in _instances:
-            _instances[home] = dg.DagsterInstance.get()
-        return _instances[home]
+        return _instances[prepare_instance()]
+
+
+def instance_for(home: Path) -> dg.DagsterInstance:
+    """The prepared instance of a given DAGSTER_HOME (the run worker serves whichever homes it is sent)."""
+    with _lock:
+        return _instances[prepare_instance(home)]

@@ -24,11 +24,15 @@ class RunInfo:
     run_id: str
     partition_key: str
     job_name: str
-    status: str  # "starting", "queued", "running", "success", "failure", "canceled"
+    status: str  # "queued", "starting", "running", "success", "failure", "canceled"
     modules: list[str]
     started_at: float | None
     ended_at: float | None
     error: str | None = None
+    queue_position: int | None = None  # 1 = next to start; None when not queued
+    estimated_start_s: float | None = (
+        None  # expected seconds until it starts, from recent runs; None if unknown
+    )
 
     @property
     def finished(self) -> bool:

@@ -31,6 +31,7 @@ ASSET_PATHS = {
 }
 FACTS_FILE = "facts.json"
 STALE_STAGING_S = 6 * 3600
+UNATTRIBUTED = "no-run"  # staging made outside a Dagster run (never by the pipeline's own runs)
 MANIFEST_FILE = "manifest.json"
 
 
@@ -42,42 +43,88 @@ class SampleArtifact:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-def staging_root() -> Path:
+def staging_root(output_dir: Path | None = None) -> Path:
     """Where assets build outputs before the IO manager moves them into place (same file system)."""
-    return get_settings().output_dir / ".staging"
+    return (output_dir or get_settings().output_dir) / ".staging"
+
+
+def run_staging_dir(run_id: str, output_dir: Path | None = None) -> Path:
+    """The staging folder of one run: `.staging/<run id>/`, so a canceled or deleted run's leftovers can be found."""
+    return staging_root(output_dir) / str(uuid.UUID(run_id))  # a run id never becomes an arbitrary path
+
+
+def run_staging_size(run_id: str, output_dir: Path | None = None) -> int | None:
+    """How many bytes a run's staging folder holds, or None when it has none."""
+    folder = run_staging_dir(run_id, output_dir)
+    if not folder.is_dir():
+        return None
+    total = 0
+    for root, _, files in os.walk(folder):  # os.walk skips what vanishes meanwhile; rglob raises
+        for name in files:
+            with contextlib.suppress(OSError):  # the run may be moving or removing files meanwhile
+                total += (Path(root) / name).stat().st_size
+    return total
+
+
+def remove_run_staging(run_id: str, output_dir: Path | None = None) -> int | None:
+    """Delete a run's staging folder; return how many bytes it held, or None when it had none."""
+    size = run_staging_size(run_id, output_dir)
+    if size is not None:
+        shutil.rmtree(run_staging_dir(run_id, output_dir), ignore_errors=True)
+    return size
+
+
+def _current_run() -> tuple[str, dg.DagsterInstance | None]:
+    """The run id (and instance) of the asset being computed, or a placeholder outside a run."""
+    try:
+        context = dg.OpExecutionContext.get()
+    except dg.DagsterInvariantViolationError:
+        return UNATTRIBUTED, None
+    return context.run_id, context.instance
 
 
 @contextlib.contextmanager
 def staging_dir() -> Iterator[Path]:
-    """A fresh staging folder for one asset output; removed if the asset fails, else by `handle_output`."""
-    _remove_stale_staging()
-    staging = staging_root() / uuid.uuid4().hex
+    """A fresh staging folder for one asset output, under its run's folder; removed if the asset fails."""
+    run_id, instance = _current_run()
+    _remove_stale_staging(instance)
+    staging = staging_root() / run_id / uuid.uuid4().hex
     staging.mkdir(parents=True)
     try:
         yield staging
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard_staging(staging)
         raise
 
 
-def _remove_stale_staging() -> None:
-    """Delete staging folders a killed run left behind (older than STALE_STAGING_S); they were never outputs."""
+def _remove_stale_staging(instance: dg.DagsterInstance | None) -> None:
+    """Delete staging a killed run left behind (older than STALE_STAGING_S, its run not in progress)."""
     root = staging_root()
     if not root.is_dir():
         return
     cutoff = time.time() - STALE_STAGING_S
     for folder in root.iterdir():
         with contextlib.suppress(OSError):
-            if folder.stat().st_mtime < cutoff:
+            if folder.stat().st_mtime < cutoff and not _run_in_progress(instance, folder.name):
                 shutil.rmtree(folder, ignore_errors=True)
 
 
+def _run_in_progress(instance: dg.DagsterInstance | None, name: str) -> bool:
+    """Whether a staging folder belongs to a run that is still going (a long run's staging is not stale)."""
+    if instance is None or name == UNATTRIBUTED:
+        return False
+    run = instance.get_run_by_id(name)
+    return run is not None and not run.is_finished
+
+
 def _discard_staging(path: Path) -> None:
-    """Remove what is left of a staging folder once its output has been moved into place."""
+    """Remove a staging folder once its output has been moved into place (or failed), and its empty run folder."""
     root = staging_root()
     for candidate in (path, *path.parents):
-        if candidate.parent == root:
+        if candidate.parent.parent == root:
             shutil.rmtree(candidate, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                candidate.parent.rmdir()  # only when the run has no other staging left
             return
 
 
@@ -106,6 +153,21 @@ def _file_metadata(path: Path) -> dict[str, Any]:
 
 class SampleStorageIOManager(dg.ConfigurableIOManager):
     """Stores per-sample assets under the output folder by partition key; every write is atomic."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """In a run of Dagster's queue, name this process as the one running it (pid, start time, host).
+
+        Initialized once when the run's process starts (before its first step), so a reader can tell the run is
+        dead when its process is gone, also when the code server that watched it died with it (a whole-stack
+        kill or a power cut): the DefaultRunLauncher offers Dagster's run monitoring no health check."""
+        from just_dna_pipelines.runs import tags
+        from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
+
+        run, instance = context.dagster_run, context.instance
+        if run is None or instance is None or run.tags.get(tags.LAUNCHER) != QUEUE_LAUNCHER:
+            return
+        if tags.PID not in run.tags:
+            instance.add_run_tags(run.run_id, tags.process_tags("queue"))
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         """Move a staged artifact (or write a JSON value) into the asset's final place."""

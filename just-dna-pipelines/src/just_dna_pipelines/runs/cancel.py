@@ -1,0 +1,102 @@
+"""Cancel a run: a queued one leaves the queue, a running one has its process stopped; staging goes either way."""
+
+from __future__ import annotations
+
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from just_dna_pipelines.defs.annotation.io_managers import run_staging_size
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
+from just_dna_pipelines.runs.events import STATUS_NAMES
+from just_dna_pipelines.runs.liveness import end_run, stop_run_process
+from just_dna_pipelines.runs.locks import file_lock
+from just_dna_pipelines.runs.pending import read_pending
+from just_dna_pipelines.runs.queue import WAITING, runs_lock
+
+TERM_GRACE_S = 5.0  # then SIGKILL
+GONE_TIMEOUT_S = 60.0  # a claimed run whose worker neither starts nor ends it by then is ended here
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Canceled:
+    """A canceled run, and how many bytes of unfinished outputs it had staged (None: none)."""
+
+    run: dg.DagsterRun
+    staged_bytes: int | None
+
+
+def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | None = None) -> Canceled:
+    """Cancel a queued or running run and wait until its process has stopped; raise PipelineError if it had ended.
+
+    The run's staging is removed (by the run as it stops, or here); its size is measured first, to be told.
+    """
+    from just_dna_pipelines.runs import dagster_queue
+
+    _wait_until_created(instance, run_id)
+    queued = instance.get_run_by_id(run_id)
+    if (
+        queued is not None and queued.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER
+    ):  # Dagster's queue: its own cancel
+        if queued.is_finished:
+            raise PipelineError(f"the run has already finished ({STATUS_NAMES.get(queued.status, 'ended')})")
+        return Canceled(*dagster_queue.cancel(instance, queued, output_dir))
+    with file_lock(runs_lock(instance)):
+        run = instance.get_run_by_id(run_id)
+        if run is None:
+            raise KeyError(f"no run {run_id}")
+        if run.is_finished:
+            raise PipelineError(f"the run has already finished ({STATUS_NAMES.get(run.status, 'ended')})")
+        if run.status in WAITING:
+            instance.report_run_canceling(run, message="removing the run from the queue")
+            instance.report_run_canceled(run, message="canceled before it started")
+        elif run.status != dg.DagsterRunStatus.CANCELING:
+            instance.report_run_canceling(run, message="canceled by the user")
+    staged = run_staging_size(run_id, output_dir)
+    if run.status not in WAITING:
+        _wait_for_process_to_stop(instance, run_id)
+    return Canceled(end_run(instance, run_id, output_dir) or run, staged)
+
+
+def _wait_until_created(instance: dg.DagsterInstance, run_id: str) -> None:
+    """An accepted run becomes a Dagster run within a moment; one that could not be created has finished."""
+    home = Path(instance.root_directory)
+    started = time.monotonic()
+    while (entry := read_pending(home, run_id)) is not None and time.monotonic() - started < GONE_TIMEOUT_S:
+        if entry["error"]:
+            raise PipelineError("the run has already finished (failure)")
+        if instance.get_run_by_id(run_id) is not None:
+            return
+        time.sleep(POLL_S)
+
+
+def _wait_for_process_to_stop(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Stop the run's process (TERM, then KILL after a grace period) and return once it is gone.
+
+    A run claimed but not yet started by the worker has no process of its own: its child sees the
+    cancel before it starts and exits, or the process that then starts it is stopped here.
+    """
+    started = time.monotonic()
+    termed_at: float | None = None
+    while time.monotonic() - started < GONE_TIMEOUT_S:
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            return
+        alive = tags.responsible_process_alive(run.tags)
+        if alive is False:
+            return
+        if run.tags.get(tags.PROCESS) == "run":
+            if termed_at is None:
+                stop_run_process(run, signal.SIGTERM)
+                termed_at = time.monotonic()
+            elif time.monotonic() - termed_at > TERM_GRACE_S:
+                stop_run_process(run, signal.SIGKILL)
+        elif alive is None:
+            return  # run on another machine: its own launcher stops it
+        time.sleep(POLL_S)

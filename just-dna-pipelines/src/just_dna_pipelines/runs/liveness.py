@@ -1,0 +1,94 @@
+"""Runs whose process is gone: told apart from live ones by the process their tags name, and ended.
+
+A run killed with its process (OOM killer, kill -9, a machine restart) never records its own end, so it
+would show "running" forever and hold a slot. Whoever notices first (the run worker when its child
+exits or on its periodic pass, or any reader of the run) ends it: failed with a clear reason, or
+canceled if a cancel was under way. Ending is idempotent and serialized by the runs lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+import dagster as dg
+
+from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
+from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
+from just_dna_pipelines.runs.events import DEAD_MESSAGE
+from just_dna_pipelines.runs.locks import file_lock
+from just_dna_pipelines.runs.queue import IN_PROGRESS, runs_lock
+
+CANCELED_MESSAGE = "canceled"
+ENDED_UNFINISHED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def end_run(
+    instance: dg.DagsterInstance, run_id: str, output_dir: Path | None = None
+) -> dg.DagsterRun | None:
+    """End a run whose process is gone (canceled if it was being canceled, else failed) and drop its staging."""
+    with file_lock(runs_lock(instance)):
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status in IN_PROGRESS:
+            if run.status == dg.DagsterRunStatus.CANCELING:
+                instance.report_run_canceled(run, message=CANCELED_MESSAGE)
+            else:
+                instance.add_run_tags(run_id, {tags.ERROR: DEAD_MESSAGE})
+                instance.report_run_failed(run, message=DEAD_MESSAGE)
+    remove_run_staging(run_id, output_dir)
+    return instance.get_run_by_id(run_id)
+
+
+def is_legacy(run: dg.DagsterRun) -> bool:
+    """A web or CLI run of an earlier version of the app, which recorded no process to check."""
+    return tags.MODULES in run.tags and tags.LAUNCHER not in run.tags
+
+
+def check_run(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None = None
+) -> dg.DagsterRun:
+    """The run as it stands: ended first if it claims to be in progress but its process is gone.
+
+    A run of Dagster's queue is ended by Dagster (code server, run monitoring), or here when the process its
+    tags name (recorded by the run's IO manager as it starts) is gone, e.g. killed with its code server;
+    its staging goes here.
+    """
+    if run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER and run.status in ENDED_UNFINISHED:
+        remove_run_staging(run.run_id, output_dir)
+    if run.status not in IN_PROGRESS or tags.LAUNCHER not in run.tags:
+        return run
+    if tags.responsible_process_alive(run.tags) is False:
+        return end_run(instance, run.run_id, output_dir) or run
+    return run
+
+
+def reconcile_runs(
+    instance: dg.DagsterInstance, output_dir: Path | None = None, *, legacy: bool = False
+) -> None:
+    """End our in-progress runs whose process is gone and stop those a cancel (e.g. in the Dagster UI) asked to.
+
+    With `legacy`, also end in-progress runs of earlier versions (call once when a worker starts serving:
+    their processes did not survive the restart that brought this version).
+    """
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS))
+    for run in runs:
+        if legacy and is_legacy(run):
+            end_run(instance, run.run_id, output_dir)
+        elif check_run(instance, run, output_dir).status == dg.DagsterRunStatus.CANCELING:
+            stop_run_process(run)
+
+
+def stop_run_process(run: dg.DagsterRun, sig: int = signal.SIGTERM) -> bool:
+    """Signal the process running `run` (its whole process group when it leads one); False if none is left."""
+    if run.tags.get(tags.PROCESS) != "run" or not tags.responsible_process_alive(run.tags):
+        return False
+    pid = int(run.tags[tags.PID])
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if run.tags.get(tags.LAUNCHER) != "cli" and os.getpgid(pid) == pid:
+            os.killpg(pid, sig)  # the worker's run children lead their own group: take their helpers too
+        else:
+            os.kill(pid, sig)  # a CLI run shares its terminal's group: only its own process
+    return True

@@ -1,0 +1,25 @@
+"""An exclusive lock on a file, shared by every process on this machine (CLI, web app, run worker, tests)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if missing) for the duration of the block.
+
+    flock, not fcntl record locks: a forked child that closes its copy of the descriptor does not
+    release the parent's lock, and the kernel drops the lock when its holder dies.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

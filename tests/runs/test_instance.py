@@ -1,0 +1,137 @@
+"""Preparing the Dagster instance: created once under a lock, repaired when that is safe, refused with what to do."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from alembic.util.exc import CommandError
+
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.runs import instance as instance_module
+from just_dna_pipelines.runs.dagster_config import dagster_yaml
+from just_dna_pipelines.runs.instance import OLD_DAGSTER_YAMLS, prepare_instance
+from just_dna_pipelines.runs.storage_check import known_revisions, storage_revisions
+from just_dna_pipelines.settings import get_settings
+
+# What each of the racing processes does: open the instance the way every process of ours does, then use
+# the run, event and schedule storage (as the webserver and the daemon do when they start).
+OPEN_AND_USE = """
+from just_dna_pipelines.runs.instance import get_instance
+instance = get_instance()
+instance.get_runs()
+instance.all_instigator_state()
+instance.get_latest_materialization_event(__import__("dagster").AssetKey("x"))
+"""
+
+
+def _fresh_env(home: Path) -> dict[str, str]:
+    return {**os.environ, "DAGSTER_HOME": str(home)}
+
+
+def _damage(home: Path, db: str, extra_revision: str) -> None:
+    """Leave a second alembic_version row, as two processes creating the storage at once do."""
+    with sqlite3.connect(home / db) as connection:
+        connection.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (extra_revision,))
+
+
+def _prepared_home(tmp_path: Path) -> Path:
+    home = tmp_path / "dagster"
+    prepare_instance(home)
+    instance_module._prepared.discard(home.resolve())  # as a new process would see it
+    instance_module._instances.pop(home.resolve(), None)
+    return home.resolve()
+
+
+@pytest.mark.slow
+def test_processes_opening_a_fresh_home_at_once_leave_one_revision_per_database(tmp_path: Path) -> None:
+    head, _ = known_revisions()
+    for attempt in range(3):
+        home = tmp_path / f"home{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AND_USE], env=_fresh_env(home), stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(4)
+        ]
+        errors = [proc.communicate(timeout=120)[1] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0, 0, 0], errors
+        assert storage_revisions(home) == {
+            "history/runs.db": [head],
+            "history/runs/index.db": [head],
+            "schedules/schedules.db": [head],
+        }
+
+
+def test_the_races_duplicate_revision_rows_are_repaired(tmp_path: Path) -> None:
+    head, history = known_revisions()
+    home = _prepared_home(tmp_path)
+    older = history[1]  # what the losing process stamps: a revision before head, the tables being current
+    _damage(home, "schedules/schedules.db", older)
+    _damage(home, "history/runs.db", older)
+    with pytest.raises(CommandError, match="more than one head"):
+        dg.DagsterInstance.from_config(str(home))  # what the daemon hit on every start
+    prepare_instance(home)
+    assert storage_revisions(home)["schedules/schedules.db"] == [head]
+    assert storage_revisions(home)["history/runs.db"] == [head]
+    opened = dg.DagsterInstance.from_config(str(home))
+    assert opened.get_runs() == [] and opened.all_instigator_state() == []
+
+
+def test_an_unreadable_database_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    home = _prepared_home(tmp_path)
+    (home / "history" / "runs.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(PipelineError) as raised:
+        prepare_instance(home)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "history/runs.db" in message and f"mv {home} {home}.broken" in message
+
+
+def test_an_unknown_revision_is_refused_not_guessed(tmp_path: Path) -> None:
+    home = _prepared_home(tmp_path)
+    _damage(home, "schedules/schedules.db", "f00dfeedbeef")
+    with pytest.raises(
+        PipelineError, match=r"schedules/schedules\.db: schema revision f00dfeedbeef is unknown"
+    ):
+        prepare_instance(home)
+    head, _ = known_revisions()
+    assert sorted(storage_revisions(home)["schedules/schedules.db"]) == sorted([head, "f00dfeedbeef"])
+
+
+def test_an_instance_behind_the_installed_dagster_is_migrated(tmp_path: Path) -> None:
+    head, history = known_revisions()
+    home = _prepared_home(tmp_path)
+    for db in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db"):
+        with sqlite3.connect(home / db) as connection:
+            connection.execute("UPDATE alembic_version SET version_num = ?", (history[1],))
+    prepare_instance(home)
+    assert set(map(tuple, storage_revisions(home).values())) == {(head,)}
+
+
+def test_the_projects_old_dagster_yaml_is_upgraded_and_a_custom_one_kept(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    for previous in OLD_DAGSTER_YAMLS:
+        (old / "dagster.yaml").write_text(previous)
+        prepare_instance(old)
+        assert (old / "dagster.yaml").read_text() == dagster_yaml(get_settings())
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    (custom / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    prepare_instance(custom)
+    assert (custom / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
+
+
+def test_a_broken_dagster_yaml_is_one_line_saying_what_to_fix(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry: {enabled: false\n")  # unclosed: not YAML
+    with pytest.raises(PipelineError) as raised:
+        prepare_instance(home)
+    assert "\n" not in str(raised.value) and "dagster.yaml" in str(raised.value)

@@ -1,0 +1,246 @@
+"""Runs through the service: a queue with a cap, positions and estimates, cancel, dead runs, deletion mid-run.
+
+Every test runs the real warm worker on the demo modules with one slot (demo_env). A run over `long_vcf`
+takes seconds, so it holds the slot while the test looks at the queue behind it, cancels it or kills it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import psutil
+import pytest
+
+from just_dna_pipelines import service
+from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+from just_dna_pipelines.runs import tags
+from just_dna_pipelines.runs.events import DEAD_MESSAGE
+from just_dna_pipelines.runs.instance import get_instance
+from just_dna_pipelines.runs.launcher import worker_pid
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def demo_vcf(tmp_path: Path) -> Path:
+    return ensure_demo_sample(tmp_path / "demo")
+
+
+def _status(run_id: str) -> str:
+    return service.get_run(run_id).status
+
+
+def _running(run_id: str, wait_until) -> dg.DagsterRun:
+    """Wait until a run's own process runs it; return its Dagster run (tags name the process)."""
+    wait_until(lambda: _status(run_id) == "running", f"run {run_id} to be running")
+    run = get_instance().get_run_by_id(run_id)
+    assert run is not None and run.tags[tags.PROCESS] == "run"
+    return run
+
+
+def _long_run(user: str, long_vcf: Path, add_sample, wait_until) -> tuple[str, dg.DagsterRun]:
+    """Launch a run over the long VCF as `user`'s sample "long" and wait until its process runs it."""
+    add_sample(user, long_vcf, "long")
+    run_id = service.launch_run(user, "long", ["longevitymap"])
+    return run_id, _running(run_id, wait_until)
+
+
+def _process_gone(run: dg.DagsterRun) -> bool:
+    return tags.responsible_process_alive(run.tags) is False
+
+
+def _staging_left(env) -> list[Path]:
+    """What is left in the staging folder (nothing when it was never made)."""
+    staging = env.output_dir / ".staging"
+    return list(staging.iterdir()) if staging.is_dir() else []
+
+
+def _finished(run_id: str) -> service.RunInfo | None:
+    info = service.get_run(run_id)
+    return info if info.finished else None
+
+
+def test_runs_queue_behind_the_cap_with_position_and_estimate_and_cancel(
+    demo_env, long_vcf, demo_vcf, add_sample, wait_until
+) -> None:
+    add_sample("zoe", demo_vcf, "demo")
+    first = service.launch_run("zoe", "demo", ["longevitymap"])
+    assert wait_until(lambda: _finished(first), "the first run").status == "success"  # gives a duration
+
+    held, held_run = _long_run("alice", long_vcf, add_sample, wait_until)
+    for user in ("bob", "carol"):
+        add_sample(user, demo_vcf, "demo")
+    second = service.launch_run("bob", "demo", ["longevitymap"])
+    third = service.launch_run("carol", "demo", ["vo2max"])
+
+    one, two = service.get_run(second), service.get_run(third)
+    assert (one.status, one.queue_position, two.status, two.queue_position) == ("queued", 1, "queued", 2)
+    assert one.estimated_start_s is not None and two.estimated_start_s is not None
+    assert two.estimated_start_s > one.estimated_start_s >= 0
+    assert [r.queue_position for r in service.sample_runs("carol", "demo")] == [2]
+    in_dagster = wait_until(lambda: get_instance().get_run_by_id(second), "the run to be created in Dagster")
+    assert in_dagster.status == dg.DagsterRunStatus.QUEUED  # so it shows queued in the Dagster UI
+    assert _status(held) == "running"  # all of the above was seen while the held run had the only slot
+
+    service.cancel_run(third)
+    assert (service.get_run(third).status, service.get_run(second).queue_position) == ("canceled", 1)
+    with pytest.raises(PipelineError, match="already finished"):
+        service.cancel_run(third)
+
+    service.cancel_run(held)  # returns once its process has stopped
+    assert _status(held) == "canceled" and _process_gone(held_run)
+    assert not (demo_env.output_dir / ".staging" / held).exists()
+    done = wait_until(lambda: _finished(second), "the queued run")
+    assert done.status == "success"
+    assert done.started_at >= service.get_run(held).ended_at  # one slot: never two at once
+
+    again = service.launch_run("carol", "demo", ["vo2max"])  # a canceled run can be run again
+    assert wait_until(lambda: _finished(again), "the rerun").status == "success"
+
+
+def test_a_second_run_of_a_sample_in_progress_is_refused(demo_env, long_vcf, add_sample, wait_until) -> None:
+    add_sample("alice", long_vcf, "long")
+    run_id = service.launch_run("alice", "long", ["longevitymap"])
+    with pytest.raises(PipelineError, match="already has a run queued or running"):
+        service.launch_run("alice", "long", ["vo2max"])
+    service.cancel_run(run_id)
+
+
+def test_a_killed_run_is_failed_with_a_clear_reason_and_can_run_again(
+    demo_env, long_vcf, add_sample, wait_until
+) -> None:
+    killed, run = _long_run("alice", long_vcf, add_sample, wait_until)
+    os.killpg(int(run.tags[tags.PID]), signal.SIGKILL)
+    info = wait_until(lambda: _finished(killed), "the killed run to be ended")
+    assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
+    assert not (demo_env.output_dir / ".staging" / killed).exists()
+
+    rerun = service.launch_run("alice", "long", ["longevitymap"])  # the slot is free, the sample not blocked
+    _running(rerun, wait_until)
+    service.cancel_run(rerun)
+
+
+def test_runs_killed_with_the_worker_are_failed_after_restart_and_free_their_slots(
+    demo_env, long_vcf, demo_vcf, add_sample, wait_until, monkeypatch
+) -> None:
+    from just_dna_pipelines.settings import get_settings
+
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS", "2")
+    get_settings.cache_clear()
+    service.warm_up()
+    runs = []
+    for user in ("alice", "bob"):
+        runs.append(_long_run(user, long_vcf, add_sample, wait_until)[1])
+    worker = worker_pid()
+    assert worker is not None
+    os.kill(worker, signal.SIGKILL)  # the machine "crashes": the worker and both runs die at once
+    for run in runs:
+        os.killpg(int(run.tags[tags.PID]), signal.SIGKILL)
+    wait_until(
+        lambda: not psutil.pid_exists(worker) or psutil.Process(worker).status() == "zombie", "the worker"
+    )
+    wait_until(lambda: all(_process_gone(run) for run in runs), "the runs' processes")
+
+    # Read back without any worker: the dead runs are failed, not "running".
+    infos = [service.sample_runs(user, "long")[0] for user in ("alice", "bob")]
+    assert [(i.status, i.error) for i in infos] == [("failure", DEAD_MESSAGE)] * 2
+    add_sample("carol", demo_vcf, "demo")
+    after = service.launch_run("carol", "demo", ["longevitymap"])  # a new worker; both slots are free
+    assert wait_until(lambda: _finished(after), "a run after the restart").status == "success"
+
+
+def test_runs_of_an_earlier_version_left_running_are_failed_when_the_worker_starts(
+    demo_env, long_vcf, add_sample, wait_until
+) -> None:
+    add_sample("alice", long_vcf, "long")
+    # What the previous version did: execute_in_process tagged with the modules only (no process recorded).
+    script = (
+        "from just_dna_pipelines.definitions import defs\n"
+        "from just_dna_pipelines.runs.config import RunRequest\n"
+        "from just_dna_pipelines.runs.instance import get_instance\n"
+        f"r = RunRequest(partition_key='alice/long', vcf_path={str(long_vcf)!r}, modules_source='demo')\n"
+        "defs.resolve_job_def(r.job_name).execute_in_process(run_config=r.run_config(), instance=get_instance(),"
+        " partition_key=r.partition_key, tags={'just-dna/modules': 'all'}, raise_on_error=False)\n"
+    )
+    old = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ), start_new_session=True)
+    try:
+        legacy = wait_until(
+            lambda: next(
+                iter(get_instance().get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))),
+                None,
+            ),
+            "the old-style run to start",
+        )
+    finally:
+        os.killpg(old.pid, signal.SIGKILL)
+        old.wait()
+    assert service.get_run(legacy.run_id).status == "running"  # no process recorded: cannot be told dead
+    service.warm_up()  # a worker starting to serve this home (as after the upgrade's restart)
+    info = service.get_run(legacy.run_id)
+    assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
+
+
+def test_a_cancel_from_the_dagster_ui_stops_the_runs_process(
+    demo_env, long_vcf, add_sample, wait_until
+) -> None:
+    run_id, run = _long_run("alice", long_vcf, add_sample, wait_until)
+    get_instance().run_coordinator.cancel_run(run_id)  # what the UI's Terminate button calls
+    assert wait_until(lambda: _finished(run_id), "the canceled run").status == "canceled"
+    wait_until(lambda: _process_gone(run), "the run's process to stop")
+
+
+def test_a_run_stopped_by_a_signal_says_so_in_one_line(demo_env, long_vcf, add_sample, wait_until) -> None:
+    run_id, run = _long_run("alice", long_vcf, add_sample, wait_until)
+    os.killpg(int(run.tags[tags.PID]), signal.SIGTERM)  # e.g. someone's `kill`: Dagster records a failure
+    info = wait_until(lambda: _finished(run_id), "the stopped run")
+    assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
+
+
+def test_deleting_a_sample_mid_run_stops_it_and_removes_its_staged_genotypes(
+    demo_env, long_vcf, add_sample, wait_until
+) -> None:
+    add_sample("alice", long_vcf, "long")
+    run_id = service.launch_run("alice", "long", ["longevitymap"])
+    staging = demo_env.output_dir / ".staging" / run_id
+    wait_until(lambda: staging.is_dir() and any(staging.rglob("*.parquet*")), "genotypes being staged")
+    run = get_instance().get_run_by_id(run_id)
+    assert run is not None
+
+    deleted = service.delete_sample("alice", "long")
+    assert f"canceled run {run_id}" in deleted
+    assert any(d.startswith(f"unfinished files of run {run_id}") for d in deleted), deleted
+    assert not staging.exists() and _process_gone(run)
+    assert _staging_left(demo_env) == []
+    with pytest.raises(KeyError):
+        service.get_run(run_id)
+
+
+def test_deleting_an_account_cancels_its_running_and_queued_runs(
+    demo_env, long_vcf, demo_vcf, add_sample, wait_until
+) -> None:
+    add_sample("alice", demo_vcf, "demo")
+    running, run = _long_run("alice", long_vcf, add_sample, wait_until)
+    queued = service.launch_run("alice", "demo", ["longevitymap"])
+    assert _status(queued) == "queued"
+
+    deleted = service.delete_user("alice")
+    assert {f"canceled run {running}", f"canceled run {queued}"} <= set(deleted)
+    assert _process_gone(run)
+    assert not (demo_env.input_dir / "users" / "alice").exists()
+    assert not (demo_env.output_dir / "users" / "alice").exists()
+    assert _staging_left(demo_env) == []
+    assert get_instance().get_runs() == []
+
+
+def test_a_run_canceled_right_after_launch_ends_canceled(demo_env, demo_vcf, add_sample) -> None:
+    add_sample("alice", demo_vcf, "demo")
+    run_id = service.launch_run("alice", "demo", ["longevitymap"])
+    service.cancel_run(run_id)  # whether it was still being created, queued or already running
+    assert service.get_run(run_id).status == "canceled"
+    assert not any((demo_env.output_dir / ".staging").glob(f"{run_id}*"))

@@ -1,0 +1,88 @@
+"""Runs take turns, in real Chromium: with one run slot, a second person's run waits with its place in the
+queue shown, either run can be canceled from its page (a running one stops, its staged files go), and a
+canceled run can be run again."""
+
+from __future__ import annotations
+
+import pytest
+
+from webui.harness import chromium_people, running_app, sign_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+def app(app_env, tmp_path):
+    """The web app with the demo modules and a single run slot."""
+    env = {
+        **app_env,
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
+        "JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS": "1",
+    }
+    with running_app(env, tmp_path / "app.log") as running:
+        yield running
+
+
+def _status(page, wanted: str) -> None:
+    page.wait_for_selector(f"#run-status[data-status='{wanted}']", timeout=120_000)
+
+
+def _run(page, url: str, sample: str) -> None:
+    page.goto(f"{url}/sample?name={sample}")
+    page.wait_for_selector("#module-longevitymap")
+    page.click("#select-none")
+    page.click("#module-longevitymap")
+    page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 1')")
+    page.click("#run-button")
+    page.wait_for_url("**/run?id=*")
+
+
+def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
+    app, app_env, pipeline_env, long_vcf, tmp_path, monkeypatch
+):
+    from webui.config import get_web_settings
+    from webui.db import _engine_for
+    from webui.services import accounts, uploads
+
+    with chromium_people(tmp_path, "alice", "bob") as people:
+        alice = people["alice"].new_page()
+        alice.set_default_timeout(60_000)
+        sign_up(alice, app.url, "alice", "correct horse battery")
+        # Alice's genome is long (5 M calls): her run holds the only slot for a while. Added here, through the
+        # same upload code, to spare the browser a 190 MB upload.
+        monkeypatch.setenv("DATABASE_URL", app_env["DATABASE_URL"])
+        get_web_settings.cache_clear()
+        _engine_for.cache_clear()
+        user = accounts.log_in("alice", "correct horse battery")
+        sink = uploads.UploadSink(user, "long.vcf")
+        with long_vcf.open("rb") as handle:
+            while chunk := handle.read(1 << 22):
+                sink.write(chunk)
+        sink.finish()
+        _run(alice, app.url, "long")
+        _status(alice, "running")
+
+        bob = people["bob"].new_page()
+        bob.set_default_timeout(60_000)
+        sign_up(bob, app.url, "bob", "another long secret")
+        bob.wait_for_selector("#vcf_upload[data-ready='true']")
+        bob.click("#demo-sample")
+        bob.wait_for_selector(".sample-card")
+        _run(bob, app.url, "demo_sample")
+        _status(bob, "queued")
+        bob.wait_for_selector("#queue-position")
+        assert "position 1 (next to start)" in bob.inner_text("#queue-position")
+
+        bob.click("#cancel-run")  # a queued run leaves the queue
+        _status(bob, "canceled")
+        assert "Canceled:" in bob.inner_text("#run-failure")
+        assert bob.query_selector("#cancel-run") is None
+
+        alice.click("#cancel-run")  # a running run stops, and its staged genotypes go with it
+        _status(alice, "canceled")
+        staging = pipeline_env.output_dir / ".staging"
+        assert not staging.is_dir() or not any(staging.iterdir())
+
+        _run(bob, app.url, "demo_sample")  # the slot is free again: Bob's rerun goes straight through
+        bob.wait_for_selector("#report-frame", timeout=120_000)
+        _status(bob, "success")

@@ -131,10 +131,15 @@ def _run_events(home: Path) -> list[tuple[str, float]]:
         return found
 
 
-def profile_once(command: list[str]) -> dict:
-    """Run the command once in a fresh child; return its timeline and imports."""
-    shutil.rmtree(WORK, ignore_errors=True)
-    (WORK / "dagster").mkdir(parents=True)
+def profile_once(command: list[str], keep_home: bool = False) -> dict:
+    """Run the command once in a fresh child; return its timeline and imports.
+
+    `keep_home` keeps the Dagster home of the previous run (a person's second command); outputs are fresh.
+    """
+    shutil.rmtree(WORK / "output", ignore_errors=True)
+    if not keep_home:
+        shutil.rmtree(WORK, ignore_errors=True)
+    (WORK / "dagster").mkdir(parents=True, exist_ok=True)
     (WORK / "output").mkdir()
     stamps_file = WORK / "stamps.json"
     env = {
@@ -177,11 +182,16 @@ def main() -> None:
     """Profile the command N times and print each timeline."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--warm-home",
+        action="store_true",
+        help="keep the Dagster home from one repeat to the next (the first run creates it)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    for _ in range(args.repeat):
-        result = profile_once(command)
+    for index in range(args.repeat):
+        result = profile_once(command, keep_home=args.warm_home and index > 0)
         print(f"wall {result['wall_s']:.2f} s, 1-min load {result['load_1min']:.2f} at the start")
         previous = 0.0
         for name, at in result["timeline"]:

@@ -129,6 +129,32 @@ def test_error_output_is_one_line_in_a_real_process(
     assert proc.stderr.startswith("error: ") and "truncated" in proc.stderr
 
 
+@pytest.mark.slow
+def test_a_run_in_a_real_process_streams_its_progress_and_leaves_stderr_empty(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules",
+         "--vcf", str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"), "--user", "u", "--engine", "duckdb",
+         "--modules-source", str(compiled_modules), "--no-report"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # nothing from the libraries at exit either (DuckDB's bindings warn of leaks)
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("annotating PG_NA12878_hg38-chr21.vcf.gz as u/PG_NA12878_hg38-chr21 with ")
+    steps = [line.split("] ", 1)[1] for line in lines if line.startswith("[") and "]   " not in line]
+    assert steps == [
+        "user_vcf_source ...",
+        "user_vcf_source done",
+        "user_vcf_normalized ...",
+        "user_vcf_normalized done",
+        "user_hf_module_annotations ...",
+        "user_hf_module_annotations done",
+    ]
+    assert any("module longevitymap: done" in line for line in lines)
+
+
 class ZenodoStandIn(http.server.ThreadingHTTPServer):
     """Serves /api/records/N (the record JSON) and /files/NAME like the Zenodo API, on loopback."""
 

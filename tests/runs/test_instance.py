@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ from alembic.util.exc import CommandError
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import instance as instance_module
 from just_dna_pipelines.runs.dagster_config import dagster_yaml
-from just_dna_pipelines.runs.instance import OLD_DAGSTER_YAMLS, prepare_instance
+from just_dna_pipelines.runs.instance import OLD_DAGSTER_YAMLS, PREPARED_FILE, prepare_instance
 from just_dna_pipelines.runs.storage_check import known_revisions, storage_revisions
 from just_dna_pipelines.settings import get_settings
 
@@ -81,6 +82,45 @@ def test_the_races_duplicate_revision_rows_are_repaired(tmp_path: Path) -> None:
     assert storage_revisions(home)["history/runs.db"] == [head]
     opened = dg.DagsterInstance.from_config(str(home))
     assert opened.get_runs() == [] and opened.all_instigator_state() == []
+
+
+# Prepares the home in a new process and prints whether it read the installed Dagster's schema history.
+PREPARE_AND_SAY_IF_HISTORY_READ = """
+from just_dna_pipelines.runs.instance import prepare_instance
+from just_dna_pipelines.runs.storage_check import known_revisions
+prepare_instance()
+print(known_revisions.cache_info().currsize)
+"""
+
+
+def _history_read_by_a_new_process(home: Path) -> bool:
+    done = subprocess.run(
+        [sys.executable, "-c", PREPARE_AND_SAY_IF_HISTORY_READ],
+        env=_fresh_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.strip() == "1"
+
+
+def test_a_home_prepared_by_this_dagster_is_opened_without_reading_the_schema_history(tmp_path: Path) -> None:
+    home = tmp_path / "dagster"
+    assert _history_read_by_a_new_process(home)  # a fresh home: checked and created
+    recorded = json.loads((home / PREPARED_FILE).read_text())
+    assert recorded == {"dagster": dg.__version__, "head": known_revisions()[0]}
+    assert not _history_read_by_a_new_process(home)  # the second command only opens it
+
+    recorded["dagster"] = "0.0.1"  # another Dagster version prepared it: checked again, then recorded anew
+    (home / PREPARED_FILE).write_text(json.dumps(recorded))
+    assert _history_read_by_a_new_process(home)
+    assert not _history_read_by_a_new_process(home)
+
+    older = known_revisions()[1][1]
+    _damage(home, "schedules/schedules.db", older)  # damage after the record is still found and repaired
+    assert _history_read_by_a_new_process(home)
+    assert storage_revisions(home)["schedules/schedules.db"] == [known_revisions()[0]]
 
 
 def test_an_unreadable_database_is_refused_with_what_to_do(tmp_path: Path) -> None:

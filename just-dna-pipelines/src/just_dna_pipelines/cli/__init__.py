@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -56,10 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    finally:
-        # Python's last collection at exit walks every object Dagster and Polars made (0.5-1 s): the process
-        # is ending, so nothing needs collecting. Files and databases are closed by then.
-        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -152,10 +152,8 @@ def _execute(
     from just_dna_pipelines.cli.run_job import execute_with_progress
     from just_dna_pipelines.keys import make_partition_key
     from just_dna_pipelines.runs.config import RunRequest
-    from just_dna_pipelines.service import prepare_instance
     from just_dna_pipelines.settings import get_settings
 
-    prepare_instance()  # the CLI may open a fresh DAGSTER_HOME while the app or Dagster do too
     key = make_partition_key(args.user, sample)
     passing = (
         None if args.pass_filters.strip().lower() == "any" else [f for f in args.pass_filters.split(",") if f]

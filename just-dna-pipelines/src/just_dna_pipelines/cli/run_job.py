@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gc
+import queue
 import threading
 import time
 import uuid
@@ -14,30 +14,41 @@ from just_dna_pipelines.runs.config import RunRequest
 if TYPE_CHECKING:
     import dagster as dg
 
+    from just_dna_pipelines.runs.models import ProgressEvent
 
-def _print_progress(run_id: str, done: threading.Event) -> None:
-    """Print the run's step and log events as they arrive, until the run thread ends."""
-    from just_dna_pipelines.runs.events import run_events
-    from just_dna_pipelines.runs.instance import get_instance
 
-    instance = get_instance()
-    cursor = -1
+def _progress_line(event: ProgressEvent, elapsed: float) -> str | None:
+    """The CLI's line for a progress event (steps starting and ending, info and warning logs), or None."""
+    if event.kind == "step_start":
+        return f"[{elapsed:5.1f}s] {event.step} ..."
+    if event.kind == "step_success":
+        return f"[{elapsed:5.1f}s] {event.step} done"
+    if event.kind == "log" and event.level in {"info", "warning"}:
+        prefix = "warning: " if event.level == "warning" else ""
+        return f"[{elapsed:5.1f}s]   {prefix}{event.message}"
+    return None
+
+
+def _print_progress(events: queue.SimpleQueue, done: threading.Event) -> None:
+    """Print the run's events as the run hands them over, until the run thread ends.
+
+    The run's instance passes each event to a listener as it stores it, so nothing polls the event log
+    (reading it every 0.2 s took the GIL from the run for seconds on a whole genome).
+    """
+    from just_dna_pipelines.runs.events import entry_event
+
     started = time.perf_counter()
     while True:
-        finished = done.is_set()
-        for event in run_events(instance, run_id, cursor):
-            cursor = event.cursor
-            elapsed = time.perf_counter() - started
-            if event.kind == "step_start":
-                print(f"[{elapsed:5.1f}s] {event.step} ...", flush=True)
-            elif event.kind == "step_success":
-                print(f"[{elapsed:5.1f}s] {event.step} done", flush=True)
-            elif event.kind == "log" and event.level in {"info", "warning"}:
-                prefix = "warning: " if event.level == "warning" else ""
-                print(f"[{elapsed:5.1f}s]   {prefix}{event.message}", flush=True)
-        if finished:
-            return
-        done.wait(0.2)
+        try:
+            entry = events.get(timeout=0.2)
+        except queue.Empty:
+            if done.is_set() and events.empty():
+                return
+            continue
+        event = entry_event(entry)
+        line = _progress_line(event, time.perf_counter() - started) if event is not None else None
+        if line is not None:
+            print(line, flush=True)
 
 
 def run_definitions(request: RunRequest) -> dg.Definitions | None:
@@ -58,14 +69,18 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
     """
     run_id = str(uuid.uuid4())
     print(f"{what} (run {run_id})", flush=True)  # before Dagster loads, which takes a second or two
+    from just_dna_pipelines.runs.instance import get_instance, prepare_instance
+
+    # Created or migrated once under a lock: the app or Dagster may open a fresh DAGSTER_HOME at the same time.
+    prepare_instance()
     definitions = run_definitions(request)
     from just_dna_pipelines.runs.events import failure_message
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
 
-    # Everything loaded so far lives until the process ends: keep it out of the collector's full passes.
-    gc.freeze()
     outcome: dict = {}
     done = threading.Event()
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    get_instance().add_event_listener(run_id, events.put)
 
     def work() -> None:
         try:
@@ -77,7 +92,7 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
 
     worker = threading.Thread(target=work, name="dagster-run", daemon=True)
     worker.start()
-    _print_progress(run_id, done)
+    _print_progress(events, done)
     worker.join()
     if "error" in outcome:
         raise outcome["error"]

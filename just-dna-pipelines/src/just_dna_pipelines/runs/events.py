@@ -57,14 +57,12 @@ def failure_message(error: object) -> str:
     return user_error_message(str(getattr(error, "message", "") or "the run failed"))
 
 
-def _event(record: dg.EventLogRecord) -> ProgressEvent | None:
-    entry = record.event_log_entry
+def entry_event(entry: dg.EventLogEntry, cursor: int = -1) -> ProgressEvent | None:
+    """The progress event of one event log entry (None for kinds nobody shows); `cursor` is its storage id."""
     event = entry.dagster_event
     level = logging.getLevelName(entry.level).lower() if isinstance(entry.level, int) else str(entry.level)
     if event is None:
-        return ProgressEvent(
-            record.storage_id, entry.timestamp, entry.step_key, "log", level, entry.user_message
-        )
+        return ProgressEvent(cursor, entry.timestamp, entry.step_key, "log", level, entry.user_message)
     kind = EVENT_KINDS.get(event.event_type_value)
     if kind is None:
         return None
@@ -73,7 +71,7 @@ def _event(record: dg.EventLogRecord) -> ProgressEvent | None:
         message = failure_message(event.step_failure_data.error)
     elif kind == "materialization" and event.asset_key is not None:
         message = f"wrote {event.asset_key.to_user_string()}"
-    return ProgressEvent(record.storage_id, entry.timestamp, entry.step_key, kind, level, message)
+    return ProgressEvent(cursor, entry.timestamp, entry.step_key, kind, level, message)
 
 
 def run_events(instance: dg.DagsterInstance, run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
@@ -84,7 +82,11 @@ def run_events(instance: dg.DagsterInstance, run_id: str, after_cursor: int = -1
     while connection.has_more:
         connection = instance.get_records_for_run(run_id=run_id, cursor=connection.cursor, ascending=True)
         records.extend(connection.records)
-    events = (_event(record) for record in records if record.storage_id > after_cursor)
+    events = (
+        entry_event(record.event_log_entry, record.storage_id)
+        for record in records
+        if record.storage_id > after_cursor
+    )
     return [event for event in events if event is not None]
 
 

@@ -27,6 +27,13 @@ def selected_assets(job: dg.JobDefinition, request: RunRequest) -> list[dg.Asset
     return [key for key in map(dg.AssetKey.from_user_string, names) if key in in_job]
 
 
+def code_location() -> dg.Definitions:
+    """Every definition of the project (imported on first use: it loads the Ensembl, BAM and report code)."""
+    from just_dna_pipelines.definitions import defs
+
+    return defs
+
+
 def execute_run(
     request: RunRequest, run_id: str | None = None, definitions: dg.Definitions | None = None
 ) -> dg.ExecuteInProcessResult:
@@ -34,9 +41,7 @@ def execute_run(
 
     The run names this process, so a run whose process is killed is later shown as failed, not running.
     """
-    from just_dna_pipelines.definitions import defs as loaded
-
-    defs = definitions or loaded
+    defs = definitions if definitions is not None else code_location()
     instance = get_instance()
     ensure_partition(instance, request.partition_key)
     job = defs.resolve_job_def(request.job_name)

@@ -9,18 +9,27 @@ Dagster's own services.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
 import dagster as dg
+from dagster.version import __version__ as dagster_version
 
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.runs.dagster_config import MARKER, WORKER_LAUNCHER, dagster_yaml, workspace_yaml
 from just_dna_pipelines.runs.locks import file_lock
-from just_dna_pipelines.runs.storage_check import check_storage, damaged, known_revisions, storage_revisions
+from just_dna_pipelines.runs.storage_check import (
+    STORAGE_PATHS,
+    check_storage,
+    damaged,
+    known_revisions,
+    storage_revisions,
+)
 from just_dna_pipelines.settings import get_settings
 
 # Earlier defaults this project wrote; a home holding one exactly is upgraded to the generated dagster.yaml.
@@ -40,6 +49,7 @@ run_coordinator:
 """
 OLD_DAGSTER_YAMLS = (_V2[: _V2.index("    tag_concurrency_limits:")], _V2)
 LOCK_FILE = ".prepare.lock"
+PREPARED_FILE = ".prepared.json"  # the Dagster version and schema head of the last full preparation
 
 log = logging.getLogger(__name__)
 _instances: dict[Path, dg.DagsterInstance] = {}
@@ -111,7 +121,19 @@ def _on_sqlite(home: Path) -> bool:
 
 
 def _prepare_sqlite(home: Path) -> dg.DagsterInstance:
-    """Repair what is safe, open, and migrate the SQLite storages when behind."""
+    """Repair what is safe, open, and migrate the SQLite storages when behind.
+
+    A home this Dagster version prepared before, whose databases each still hold just the head revision it
+    recorded, is only opened: reading the schema history to check it takes a second per command.
+    """
+    recorded = _recorded_head(home)
+    try:
+        revisions = storage_revisions(home)
+    except sqlite3.DatabaseError:
+        revisions = {}  # unreadable: the full check below says what to do
+    current = len(revisions) == len(STORAGE_PATHS) and all(rows == [recorded] for rows in revisions.values())
+    if recorded is not None and current:
+        return _open(home)
     for repair in check_storage(home):
         log.warning("repaired the Dagster storage: %s", repair)
     instance = _open(home)
@@ -121,7 +143,21 @@ def _prepare_sqlite(home: Path) -> dg.DagsterInstance:
     for relative, rows in storage_revisions(home).items():
         if rows != [head]:
             raise damaged(home, home / relative, f"schema revision {rows} after migrating")
+    if len(storage_revisions(home)) == len(STORAGE_PATHS):
+        atomic_write_text(home / PREPARED_FILE, json.dumps({"dagster": dagster_version, "head": head}))
     return instance
+
+
+def _recorded_head(home: Path) -> str | None:
+    """The head revision recorded when this Dagster version last prepared the home, if it did."""
+    try:
+        recorded = json.loads((home / PREPARED_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("dagster") != dagster_version:
+        return None
+    head = recorded.get("head")
+    return head if isinstance(head, str) else None
 
 
 def _migrate_if_behind(instance: dg.DagsterInstance) -> None:

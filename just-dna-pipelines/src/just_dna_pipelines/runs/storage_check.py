@@ -30,6 +30,13 @@ class StorageDb:
     metadata: sa.MetaData
 
 
+RUNS_DB, EVENT_INDEX_DB, SCHEDULES_DB = STORAGE_PATHS = (
+    "history/runs.db",
+    "history/runs/index.db",
+    "schedules/schedules.db",
+)
+
+
 def storage_dbs() -> list[StorageDb]:
     """The three long-lived databases of Dagster's default SQLite storage under DAGSTER_HOME."""
     from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
@@ -37,9 +44,9 @@ def storage_dbs() -> list[StorageDb]:
     from dagster._core.storage.schedules.schema import ScheduleStorageSqlMetadata
 
     return [
-        StorageDb("history/runs.db", RunStorageSqlMetadata),
-        StorageDb("history/runs/index.db", SqlEventLogStorageMetadata),
-        StorageDb("schedules/schedules.db", ScheduleStorageSqlMetadata),
+        StorageDb(RUNS_DB, RunStorageSqlMetadata),
+        StorageDb(EVENT_INDEX_DB, SqlEventLogStorageMetadata),
+        StorageDb(SCHEDULES_DB, ScheduleStorageSqlMetadata),
     ]
 
 
@@ -128,12 +135,12 @@ def _check_one(
 def storage_revisions(home: Path) -> dict[str, list[str]]:
     """The alembic_version rows of each existing storage database (for checks and tests)."""
     found: dict[str, list[str]] = {}
-    for db in storage_dbs():
-        path = home / db.relative_path
+    for relative in STORAGE_PATHS:
+        path = home / relative
         if path.exists():
             connection = sqlite3.connect(path, timeout=30)
             try:
-                found[db.relative_path] = _versions(connection) or []
+                found[relative] = _versions(connection) or []
             finally:
                 connection.close()
     return found

@@ -38,6 +38,7 @@ def assert_site_read_equals_full_read(vcf: Path, tmp_path: Path, reader: str) ->
     by_sites = normalize_vcf(vcf, tmp_path / "sites.parquet", sites=SITES, site_reader=reader)
     full = normalize_vcf(vcf, tmp_path / "full.parquet")
     assert (by_sites.mode, full.mode) == ("module_sites", "full")
+    assert (by_sites.site_reader, full.site_reader) == (reader, None)  # what the manifest and report say
     assert by_sites.records == full.records
     expected = pl.read_parquet(full.output).join(SITES, on=["chrom", "start"], how="semi")
     assert expected.height >= 2

@@ -64,6 +64,7 @@ def build_manifest(
             if normalized_facts.get("read_mode") != "module_sites"
             else None,
             "read_mode": normalized_facts.get("read_mode", "full"),
+            "site_reader": normalized_facts.get("site_reader"),
             "malformed_records": int(normalized_facts.get("malformed_records") or 0),
             "warnings": normalized_facts["warnings"],
             # What kind of genome this is and how its positions relate to the modules' GRCh38 sites.

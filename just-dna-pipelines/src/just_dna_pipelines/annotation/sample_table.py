@@ -98,6 +98,7 @@ def _vcf_table(
         "filters": result.filters.describe(),
         "warnings": list(result.warnings),
         "read_mode": result.mode,
+        "site_reader": result.site_reader,
         "chromosomes": result.chromosomes,
     }
     return facts, claim, chain, problem

@@ -191,6 +191,8 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
         kept = (
             f"{facts['records_kept']} pass filters"
             if facts.get("records_kept") is not None
+            else "counted in one pass; module sites read"
+            if facts.get("site_reader") == "scan"
             else "module sites read through the index"
         )
         print(f"sample column {facts['sample_column']}, {facts['records']} records ({kept})")

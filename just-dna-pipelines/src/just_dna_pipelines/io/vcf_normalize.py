@@ -55,6 +55,7 @@ class NormalizedVcf:
     chromosomes: list[str] | None = (
         None  # chromosomes with records (from the scan or index in "module_sites" mode)
     )
+    site_reader: str | None = None  # in "module_sites" mode: "scan" (one pass, no index) or "index"
     malformed_records: int = 0  # damaged records skipped (among those read: all, or the module sites')
     is_gvcf: bool = False  # gVCF by its header or by reference blocks among its records
     warnings: list[str] = field(default_factory=list)
@@ -320,6 +321,7 @@ def normalize_vcf(
     contig_counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="jdl-vcf-") as workdir:
         by_sites = None
+        sites_read_by = "scan"
         read_at = sites if sites is not None and site_reading_possible(preview, sites) else None
         if read_at is not None and site_reader == "scan":
             by_sites = _scan_sites(header, read_at, Path(workdir), limits)  # bounds checked in the same pass
@@ -327,6 +329,7 @@ def normalize_vcf(
             record_lines = check_bounds(header, limits)  # the whole file, before htslib or Polars hold a line
             if read_at is not None:
                 by_sites = _read_sites(path, read_at, Path(workdir))
+                sites_read_by = "index"
         if by_sites is not None:
             source, contig_counts = by_sites
             record_lines = _record_lines(source, limits)
@@ -365,6 +368,7 @@ def normalize_vcf(
         filters=filters,
         output=output,
         mode="module_sites" if by_sites else "full",
+        site_reader=sites_read_by if by_sites else None,
         chromosomes=sorted({normalize_chrom(c) for c, n in contig_counts.items() if n}) if by_sites else None,
         malformed_records=malformed,
         is_gvcf=preview.is_gvcf or bool(row["ref_blocks"]),

@@ -309,6 +309,7 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         records=facts.get("records"),
         records_kept=facts.get("records_kept"),
         read_mode=str(facts.get("read_mode") or "full"),
+        site_reader=facts.get("site_reader"),
         filters=filters,
         confident_regions=regions.get("file_name"),
         confident_regions_sha256=regions.get("sha256"),

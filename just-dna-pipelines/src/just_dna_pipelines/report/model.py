@@ -147,7 +147,7 @@ class Provenance:
     genome_build: str | None
     records: int | None
     records_kept: int | None
-    read_mode: str  # "full" (every record read) or "module_sites" (only module sites read through the index)
+    read_mode: str  # "full" (every record read) or "module_sites" (only the records at module sites read)
     filters: tuple[tuple[str, str], ...]
     confident_regions: str | None
     confident_regions_sha256: str | None
@@ -158,6 +158,7 @@ class Provenance:
     report_version: str
     genome_build_text: str | None = None  # the build, how it was decided, and any liftover of module sites
     input_kind_text: str | None = None  # for a DNA-test array: vendor, SNPs, call rate
+    site_reader: str | None = None  # module_sites mode: "scan" (records counted in one pass) or "index"
     rsid_fill_source: str | None = None  # the Ensembl reference that filled missing rsIDs, if any
     rsid_fill_revision: str | None = None
     rsid_fill_records: int | None = None

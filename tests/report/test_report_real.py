@@ -94,4 +94,6 @@ def test_real_genome_report(annotated_sample: Path, parse_report, expected_figur
     # them, its .tbi not needed); the report says so instead of "read"
     assert data.provenance.read_mode == "module_sites" and data.provenance.records == 65_370
     assert data.provenance.site_reader == "scan"
-    assert "65370 in the file (counted in one pass over it); only the records at module sites were read" in html
+    assert (
+        "65370 in the file (counted in one pass over it); only the records at module sites were read" in html
+    )

@@ -33,8 +33,9 @@ if engine == "polars":
 else:
     rows = annotate_duckdb(Path(sample), files, Path(out), machine_limits(Path(spill), memory_limit=memory or None))
 seconds = time.perf_counter() - started
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the whole child: start-up, engine, write
-print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mb": peak_mb}))
+usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole child: start-up, engine, write
+peak_mb = usage.ru_maxrss / 1024
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak_mb}))
 """
 
 
@@ -71,13 +72,15 @@ def main() -> None:
         )  # fmt: skip
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print(f"DuckDB memory_limit: {args.duckdb_memory or '75% of RAM'}")
-    print("| engine | rows | join s | wall s (incl. start-up) | variants/s | peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| engine | rows | join s | wall s (incl. start-up) | CPU s (incl. start-up) | variants/s | peak RSS MB |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for engine in args.engines.split(","):
         facts = run_engine(engine, args.out, args.duckdb_memory)
         rate = facts["rows"] / facts["seconds"]
         print(
-            f"| {engine} | {facts['rows']:,} | {facts['seconds']:.2f} | {facts['wall']:.2f} | "
+            f"| {engine} | {facts['rows']:,} | {facts['seconds']:.2f} | {facts['wall']:.2f} | {facts['cpu']:.1f} | "
             f"{rate / 1e6:.2f} M | {facts['peak_rss_mb']:,.0f} |",
             flush=True,
         )

@@ -68,3 +68,47 @@ def test_known_sites_carry_the_reference_columns(both_engines, real_reference: P
 def test_cached_local_reference_is_what_the_engines_read(real_reference: Path, pipeline_env) -> None:
     reference = ensure_reference(str(real_reference), ["chr21"])
     assert list(reference.files) == ["21"] and reference.rows() > 13_000
+
+
+def test_records_out_of_order_and_interleaved_contigs(
+    na12878_calls: Path, real_reference: Path, both_engines, tmp_path: Path
+) -> None:
+    """The Polars engine's per-contig path when records are not sorted and a contig comes in several runs
+    (one without a reference file): the same rows as from the sorted file, and as DuckDB's one query."""
+    from just_dna_pipelines.ensembl.source import local_contig_files
+
+    calls = pl.read_parquet(na12878_calls)
+    # `original` (the record's row in the sorted file) rides along as one more sample column.
+    shuffled = calls.with_row_index("original").sample(fraction=1.0, shuffle=True, seed=3)
+    # Every 50th record moved to chr22 and every 70th to a contig the reference lacks, scattered among chr21's.
+    row = pl.int_range(pl.len())
+    mixed = shuffled.with_columns(
+        pl.when(row % 50 == 0)
+        .then(pl.lit("22"))
+        .when(row % 70 == 0)
+        .then(pl.lit("GL000194.1"))
+        .otherwise(pl.col("chrom"))
+        .alias("chrom")
+    )
+    files = local_contig_files(real_reference)
+    assert "22" in files and "21" in files
+    for name, frame in (("shuffled", shuffled), ("mixed", mixed)):
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+        annotate_polars(tmp_path / f"{name}.parquet", files, tmp_path / f"{name}_polars.parquet")
+        annotate_duckdb(
+            tmp_path / f"{name}.parquet",
+            files,
+            tmp_path / f"{name}_duckdb.parquet",
+            machine_limits(tmp_path / "spill", threads=1),
+        )
+        got = pl.read_parquet(tmp_path / f"{name}_polars.parquet").sort("record", "alt_index")
+        assert got.equals(pl.read_parquet(tmp_path / f"{name}_duckdb.parquet").sort("record", "alt_index"))
+    sorted_rows, _ = both_engines
+    shuffled_rows = pl.read_parquet(tmp_path / "shuffled_polars.parquet").sort("original", "alt_index")
+    assert shuffled_rows.drop("original", "record").equals(sorted_rows.drop("record"))
+    assert shuffled_rows["original"].cast(pl.Int64).equals(sorted_rows["record"], check_names=False)
+    mixed_rows = pl.read_parquet(tmp_path / "mixed_polars.parquet")
+    assert mixed_rows.filter(pl.col("chrom") == "GL000194.1")["ensembl_id"].null_count() == (
+        mixed_rows.filter(pl.col("chrom") == "GL000194.1").height
+    )
+    assert mixed_rows.height == sorted_rows.height

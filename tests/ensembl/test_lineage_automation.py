@@ -18,7 +18,8 @@ from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
 from just_dna_pipelines.definitions import build_definitions
-from just_dna_pipelines.runs.config import RunRequest
+from just_dna_pipelines.ensembl.engines import DEFAULT_ENGINE
+from just_dna_pipelines.runs.config import ENSEMBL_ASSETS, RunRequest
 from just_dna_pipelines.runs.execute import execute_run
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.settings import get_settings
@@ -29,7 +30,7 @@ LONGEVITY = dg.AssetKey(["user_module_annotations", "longevitymap"])
 CORONARY = dg.AssetKey(["user_module_annotations", "coronary"])
 FOLDER = dg.AssetKey("user_hf_module_annotations")
 REPORT = dg.AssetKey("user_longevity_report")
-ENSEMBL = dg.AssetKey("user_annotated_vcf_duckdb")
+ENSEMBL = dg.AssetKey(ENSEMBL_ASSETS[DEFAULT_ENGINE])  # what a run with the default engine materializes
 REFERENCE = dg.AssetKey("ensembl_annotations")
 
 

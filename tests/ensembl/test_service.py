@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from just_dna_pipelines import service
+from just_dna_pipelines.ensembl.engines import DEFAULT_ENGINE
+from just_dna_pipelines.runs.config import ENSEMBL_ASSETS
 from just_dna_pipelines.settings import get_settings
+
+DEFAULT_ASSET = ENSEMBL_ASSETS[DEFAULT_ENGINE]  # the step the default engine runs as
 
 pytestmark = [pytest.mark.fixtures, pytest.mark.slow]
 
@@ -49,7 +53,7 @@ def test_launch_with_ensembl_lists_its_step_and_downloads(
     assert steps == [
         "user_vcf_source",
         "user_vcf_normalized",
-        "user_annotated_vcf_duckdb",
+        DEFAULT_ASSET,
         "user_hf_module_annotations",
         "user_longevity_report",
     ]
@@ -68,4 +72,4 @@ def test_launch_with_ensembl_lists_its_step_and_downloads(
         time.sleep(0.3)
     assert info.status == "success", info.error
     steps = [e.step for e in service.run_events(only) if e.kind == "step_success"]
-    assert steps == ["user_vcf_source", "user_vcf_normalized", "user_annotated_vcf_duckdb"]
+    assert steps == ["user_vcf_source", "user_vcf_normalized", DEFAULT_ASSET]

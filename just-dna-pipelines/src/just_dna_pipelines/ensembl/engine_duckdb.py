@@ -120,7 +120,13 @@ def annotate_duckdb(calls_path: Path, files: dict[str, Path], output: Path, limi
     limits.temp_directory.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="duckdb-", dir=limits.temp_directory) as spill,
-        duckdb.connect(config={"memory_limit": limits.memory_limit, "threads": limits.threads}) as con,
+        duckdb.connect(
+            config={
+                "memory_limit": limits.memory_limit,
+                "threads": limits.threads,
+                "preserve_insertion_order": False,  # the output promises no order: lets the write run in parallel
+            }
+        ) as con,
     ):
         con.execute(f"SET temp_directory = {_literal(spill)}")
         con.execute(
@@ -129,7 +135,7 @@ def annotate_duckdb(calls_path: Path, files: dict[str, Path], output: Path, limi
         con.execute(f"CREATE VIEW reference AS {reference_view_sql(files, plan)}")
         with atomic_path(output) as tmp:
             con.execute(
-                f"COPY ({annotate_sql(plan)}) TO {_literal(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD)"
+                f"COPY ({annotate_sql(plan)}) TO {_literal(str(tmp))} (FORMAT PARQUET, COMPRESSION ZSTD, COMPRESSION_LEVEL 1)"
             )
         rows = con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(output))})").fetchone()
     return int(rows[0]) if rows else 0

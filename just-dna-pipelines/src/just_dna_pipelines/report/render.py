@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -39,6 +40,11 @@ def weight_class(value: float) -> str:
         return "w0"
     size = 1 if abs(value) < 0.1 else 2 if abs(value) < 0.3 else 3
     return f"{'wp' if value > 0 else 'wn'}{size}"
+
+
+def compile_template() -> None:
+    """Compile the report template now (the run worker does, so the runs it forks inherit it compiled)."""
+    _environment().get_template(TEMPLATE)
 
 
 def render_html(data: ReportData) -> str:
@@ -130,8 +136,10 @@ def _write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
-    """Jinja2 with autoescaping on for every template, and the report's formatting filters."""
+    """Jinja2 with autoescaping on for every template, and the report's formatting filters (one per process:
+    the template is compiled once, and the run worker compiles it before it forks runs)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("just_dna_pipelines.report", "templates"),
         autoescape=True,

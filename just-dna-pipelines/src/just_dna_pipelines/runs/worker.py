@@ -16,6 +16,7 @@ worker was started with.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import selectors
@@ -32,6 +33,24 @@ from just_dna_pipelines.runs.children import create_accepted, creator_child, run
 from just_dna_pipelines.runs.homes import Home
 
 POLL_S = 1.0
+# What runs import where it is used (kept out of the definitions so a command-line run loads only what it
+# needs): the worker imports it before forking, so no run pays for it.
+RUN_TIME_MODULES = (
+    "just_dna_pipelines.annotation.engine_polars",
+    "just_dna_pipelines.annotation.engine_duckdb",
+    "just_dna_pipelines.ensembl.annotate",
+    "just_dna_pipelines.ensembl.engine_polars",
+    "just_dna_pipelines.ensembl.engine_duckdb",
+    "just_dna_pipelines.ensembl.vcf_writer",
+    "just_dna_pipelines.io.vcf_bcf",
+    "just_dna_pipelines.io.vcf_count",
+    "just_dna_pipelines.io.vcf_index",
+    "just_dna_pipelines.io.vcf_normalize",
+    "just_dna_pipelines.io.vcf_records",
+    "just_dna_pipelines.io.vcf_site_scan",
+    "just_dna_pipelines.report.build",
+    "just_dna_pipelines.report.render",
+)
 ORPHANED_AFTER_S = 60.0  # an accepted run is created within seconds, unless its worker died
 
 
@@ -65,6 +84,13 @@ def _warm_up() -> None:
 
     for name in ("annotate_and_report_job", "annotate_with_hf_modules_job"):
         defs.resolve_job_def(name)
+    for module in RUN_TIME_MODULES:
+        importlib.import_module(module)
+    from just_dna_pipelines.bam.native import native_library
+    from just_dna_pipelines.report.render import compile_template
+
+    compile_template()
+    native_library()  # the compiled scanners and libdeflate, loaded once
 
 
 class Worker:

@@ -36,6 +36,7 @@ from just_dna_pipelines.bam.scan_native import native_chunk_batches
 from just_dna_pipelines.bam.scan_python import python_chunk_batches
 from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.errors import BamError
+from tests.bgzf_blocks import bgzf_blocks
 
 from .conftest import HTSNEXUS, NA12878_S1, LoopbackServer, as_expected, genome, merged_batches, pysam_chunks
 
@@ -71,16 +72,6 @@ def _bgzf(raw: bytes, *, seed: int = 1, level: int = 1, empty_every: int = 0) ->
         if empty_every and len(blocks) % empty_every == 0:
             blocks.append(_bgzf_block(b"", level))
     return b"".join(blocks) + EOF_BLOCK
-
-
-def _blocks(data: bytes) -> list[tuple[int, int]]:
-    """(offset, size) of every BGZF block of a file, from the BSIZE fields."""
-    found, at = [], 0
-    while at < len(data):
-        size = struct.unpack_from("<H", data, at + 16)[0] + 1
-        found.append((at, size))
-        at += size
-    return found
 
 
 def _record_offsets(raw: bytes) -> list[int]:
@@ -319,7 +310,7 @@ _BLOCK = 20  # a block in the middle of the htsnexus BAM (165 blocks)
 def _corrupted(kind: str) -> tuple[bytes, int]:
     """The htsnexus BAM with one block damaged, and that block's compressed offset."""
     data = bytearray(genome(HTSNEXUS).read_bytes())
-    start, size = _blocks(bytes(data))[_BLOCK]
+    start, size = bgzf_blocks(bytes(data))[_BLOCK]
     at = {
         "deflate_payload": start + 18 + size // 2,
         "crc32": start + size - 8,
@@ -384,7 +375,7 @@ def test_a_record_claiming_more_bytes_than_the_file_is_truncated(scanner: Scanne
 def _cut_inside_a_block() -> bytes:
     """The htsnexus BAM cut in the middle of a block, with a valid EOF marker appended."""
     data = genome(HTSNEXUS).read_bytes()
-    start, size = _blocks(data)[_BLOCK]
+    start, size = bgzf_blocks(data)[_BLOCK]
     return data[: start + size // 2] + EOF_BLOCK
 
 

@@ -9,7 +9,6 @@ corpus bgzipped here, at their own positions and just after them (inside deletio
 from __future__ import annotations
 
 import gzip
-import struct
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +23,7 @@ from just_dna_pipelines.io.vcf_limits import MIB, ReadLimits, read_limits
 from just_dna_pipelines.io.vcf_normalize import normalize_vcf
 from just_dna_pipelines.io.vcf_site_scan import scan_sites, site_scan_available
 from just_dna_pipelines.io.vcf_stream import check_text_bounds
+from tests.bgzf_blocks import bgzf_blocks
 
 pytestmark = pytest.mark.skipif(
     not site_scan_available(), reason="the C helpers or libdeflate are missing: the scan cannot run here"
@@ -263,20 +263,10 @@ def test_a_file_beyond_the_size_limit_is_refused_as_the_bounds_check_refuses_it(
     assert str(scanned.value) == str(general.value) and "decompresses to more than" in str(scanned.value)
 
 
-def _blocks(data: bytes) -> list[tuple[int, int]]:
-    """(offset, size) of each BGZF block."""
-    found, at = [], 0
-    while at < len(data):
-        size = struct.unpack_from("<H", data, at + 16)[0] + 1
-        found.append((at, size))
-        at += size
-    return found
-
-
 def test_a_cut_or_damaged_file_is_refused_with_the_general_readers_line(tmp_path: Path) -> None:
     records = [f"chr1 {position} . A G 50 PASS . GT 0/1" for position in range(1, 30_001)]
     data = bgzip(tmp_path, vcf_text(records)).read_bytes()
-    (second, second_size) = _blocks(data)[1]  # the first block holds the header: it stays readable
+    (second, second_size) = bgzf_blocks(data)[1]  # the first block holds the header: it stays readable
     cut = tmp_path / "cut.vcf.gz"
     cut.write_bytes(data[: second + second_size // 2])
     damaged = tmp_path / "damaged.vcf.gz"
@@ -295,7 +285,7 @@ def test_a_cut_or_damaged_file_is_refused_with_the_general_readers_line(tmp_path
         assert str(scanned.value) == str(general.value) and words in str(scanned.value)
 
 
-def test_no_end_of_file_marker_and_a_plain_gzip_member_after_the_blocks(tmp_path: Path) -> None:
+def test_no_end_of_file_marker_and_a_plain_gzip_member_after_thebgzf_blocks(tmp_path: Path) -> None:
     records = [f"chr1 {position} . A G 50 PASS . GT 0/1" for position in range(100, 3_000, 7)]
     data = bgzip(tmp_path, vcf_text(records)).read_bytes()
     sites = pl.DataFrame({"chrom": ["1", "1"], "start": [100, 2_998]})

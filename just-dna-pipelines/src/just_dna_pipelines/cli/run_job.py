@@ -69,10 +69,10 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
     """
     run_id = str(uuid.uuid4())
     print(f"{what} (run {run_id})", flush=True)  # before Dagster loads, which takes a second or two
-    from just_dna_pipelines.runs.instance import get_instance, prepare_instance
+    from just_dna_pipelines.runs.instance import get_instance
 
     # Created or migrated once under a lock: the app or Dagster may open a fresh DAGSTER_HOME at the same time.
-    prepare_instance()
+    instance = get_instance()
     definitions = run_definitions(request)
     from just_dna_pipelines.runs.events import failure_message
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
@@ -80,7 +80,7 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
     outcome: dict = {}
     done = threading.Event()
     events: queue.SimpleQueue = queue.SimpleQueue()
-    get_instance().add_event_listener(run_id, events.put)
+    instance.add_event_listener(run_id, events.put)
 
     def work() -> None:
         try:

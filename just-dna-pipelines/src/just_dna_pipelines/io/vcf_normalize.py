@@ -49,12 +49,8 @@ class NormalizedVcf:
     ref_blocks: int
     filters: VcfFilters
     output: Path
-    mode: str = (
-        "full"  # "full": every record; "module_sites": only records at the given sites (scan or index)
-    )
-    chromosomes: list[str] | None = (
-        None  # chromosomes with records (from the scan or index in "module_sites" mode)
-    )
+    mode: str = "full"  # "full": every record; "module_sites": only the records at the given sites
+    chromosomes: list[str] | None = None  # chromosomes with records (scan or index, "module_sites" mode)
     site_reader: str | None = None  # in "module_sites" mode: "scan" (one pass, no index) or "index"
     malformed_records: int = 0  # damaged records skipped (among those read: all, or the module sites')
     is_gvcf: bool = False  # gVCF by its header or by reference blocks among its records

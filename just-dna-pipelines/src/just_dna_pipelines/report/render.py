@@ -42,14 +42,14 @@ def weight_class(value: float) -> str:
     return f"{'wp' if value > 0 else 'wn'}{size}"
 
 
-def compile_template() -> None:
-    """Compile the report template now (the run worker does, so the runs it forks inherit it compiled)."""
-    _environment().get_template(TEMPLATE)
+def report_template() -> jinja2.Template:
+    """The compiled report template (the run worker compiles it before forking, so its runs inherit it)."""
+    return _environment().get_template(TEMPLATE)
 
 
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML document."""
-    template = _environment().get_template(TEMPLATE)
+    template = report_template()
     longevity = next((m for m in data.modules if m.categories), None)
     return template.render(
         data=data,

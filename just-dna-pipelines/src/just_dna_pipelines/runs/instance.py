@@ -140,10 +140,11 @@ def _prepare_sqlite(home: Path) -> dg.DagsterInstance:
     head, _ = known_revisions()
     if any(rows != [head] for rows in storage_revisions(home).values()):
         instance.upgrade()  # what `dagster instance migrate` does
-    for relative, rows in storage_revisions(home).items():
+    migrated = storage_revisions(home)
+    for relative, rows in migrated.items():
         if rows != [head]:
             raise damaged(home, home / relative, f"schema revision {rows} after migrating")
-    if len(storage_revisions(home)) == len(STORAGE_PATHS):
+    if len(migrated) == len(STORAGE_PATHS):
         atomic_write_text(home / PREPARED_FILE, json.dumps({"dagster": dagster_version, "head": head}))
     return instance
 

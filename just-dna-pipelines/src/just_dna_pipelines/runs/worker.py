@@ -87,9 +87,9 @@ def _warm_up() -> None:
     for module in RUN_TIME_MODULES:
         importlib.import_module(module)
     from just_dna_pipelines.bam.native import native_library
-    from just_dna_pipelines.report.render import compile_template
+    from just_dna_pipelines.report.render import report_template
 
-    compile_template()
+    report_template()
     native_library()  # the compiled scanners and libdeflate, loaded once
 
 
@@ -111,9 +111,8 @@ class Worker:
 
         home = Home.from_env(env)
         first = home.path not in self.homes
-        if (
-            "DAGSTER_POSTGRES_URL" in env
-        ):  # dagster.yaml names the variable; it is read when the instance opens
+        # dagster.yaml names the variable; it is read when the instance opens
+        if "DAGSTER_POSTGRES_URL" in env:
             os.environ["DAGSTER_POSTGRES_URL"] = env["DAGSTER_POSTGRES_URL"]
         instance = instance_for(home.path)
         self.homes[home.path] = home

@@ -64,6 +64,7 @@ def test_a_run_on_postgres_storage_is_stored_there_and_seen_through_graphql(
     info = wait_until(lambda: (i := service.get_run(run_id)).finished and i, "the run", timeout=150)
     assert info.status == "success", info.error
     assert service.report_path("dora", "demo") is not None
+    assert service.run_event_files(run_id) == ()  # no files to watch: a follower reads the events each time
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(

@@ -4,6 +4,8 @@ canceled run can be run again."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from webui.harness import chromium_people, running_app, sign_up
@@ -37,6 +39,24 @@ def _run(page, url: str, sample: str) -> None:
     page.wait_for_url("**/run?id=*")
 
 
+def _run_state_pushes(page) -> list[float]:
+    """Times at which the page's websocket received an update of the run page's state (filled as they come)."""
+    times: list[float] = []
+
+    def watch(socket) -> None:
+        socket.on("framereceived", lambda frame: "run_state" in str(frame) and times.append(time.monotonic()))
+
+    page.on("websocket", watch)
+    return times
+
+
+def _pushes_during(page, times: list[float], seconds: float) -> int:
+    """How many run-state updates reach the page in the next `seconds`."""
+    begun = time.monotonic()
+    page.wait_for_timeout(seconds * 1000)
+    return sum(begun <= t for t in times)
+
+
 def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
     app, app_env, pipeline_env, long_vcf, tmp_path, monkeypatch
 ):
@@ -64,6 +84,7 @@ def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
 
         bob = people["bob"].new_page()
         bob.set_default_timeout(60_000)
+        pushed = _run_state_pushes(bob)
         sign_up(bob, app.url, "bob", "another long secret")
         bob.wait_for_selector("#vcf_upload[data-ready='true']")
         bob.click("#demo-sample")
@@ -72,6 +93,16 @@ def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
         _status(bob, "queued")
         bob.wait_for_selector("#queue-position")
         assert "position 1 (next to start)" in bob.inner_text("#queue-position")
+        # A queued run's page is told what changes (its status is re-read every 2 s), not sent its state
+        # five times a second; once the tab moves to another page, nothing of the run is pushed to it.
+        assert _pushes_during(bob, pushed, 4.0) <= 4
+        bob.click("#back-to-sample")
+        bob.wait_for_selector("#module-longevitymap")
+        bob.wait_for_timeout(500)  # the follower notices the move at its next status check
+        assert _pushes_during(bob, pushed, 4.0) == 0
+        bob.go_back()
+        _status(bob, "queued")
+        bob.wait_for_selector("#queue-position")
 
         bob.click("#cancel-run")  # a queued run leaves the queue
         _status(bob, "canceled")

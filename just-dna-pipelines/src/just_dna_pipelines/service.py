@@ -44,6 +44,7 @@ __all__ = [
     "prepare_instance",
     "register_sample",
     "report_path",
+    "run_event_files",
     "run_events",
     "sample_output_files",
     "sample_runs",
@@ -254,16 +255,17 @@ def get_run(run_id: str) -> RunInfo:
     from just_dna_pipelines.runs.positions import queue_positions
 
     instance = _instance()
-    run = instance.get_run_by_id(run_id)
-    if run is None:
+    record = instance.get_run_record_by_id(run_id)
+    if record is None:
         entry = read_pending(Path(instance.root_directory), run_id)
         if entry is not None:
             return _accepted_run(instance, entry)
-        run = instance.get_run_by_id(run_id)  # created between the two looks?
-        if run is None:
+        record = instance.get_run_record_by_id(run_id)  # created between the two looks?
+        if record is None:
             raise KeyError(f"no run {run_id}")
-    run = check_run(instance, run)
-    return run_info(instance, run, queue_positions(instance, _slots()) if _waiting(run) else None)
+    run = check_run(instance, record.dagster_run)
+    queue = queue_positions(instance, _slots()) if _waiting(run) else None
+    return run_info(instance, run, queue, record)
 
 
 def _accepted_run(instance: DagsterInstance, entry: dict[str, Any]) -> RunInfo:
@@ -293,6 +295,16 @@ def run_events(run_id: str, after_cursor: int = -1) -> list[ProgressEvent]:
     return read_events(_instance(), run_id, after_cursor)
 
 
+def run_event_files(run_id: str) -> tuple[Path, ...]:
+    """The files holding a run's events, whose stat tells a follower when to read them (() on other storages).
+
+    See runs/event_files.py; `files_signature` of them changes with every write.
+    """
+    from just_dna_pipelines.runs.event_files import event_files
+
+    return event_files(_instance(), run_id)
+
+
 def sample_runs(user: str, sample: str) -> list[RunInfo]:
     """All runs of one sample, newest first (a run accepted a moment ago included)."""
     import dagster as dg
@@ -304,10 +316,8 @@ def sample_runs(user: str, sample: str) -> list[RunInfo]:
 
     key = make_partition_key(user, sample)
     instance = _instance()
-    runs = [
-        check_run(instance, run)
-        for run in instance.get_runs(filters=dg.RunsFilter(tags={"dagster/partition": key}))
-    ]
+    records = instance.get_run_records(filters=dg.RunsFilter(tags={"dagster/partition": key}))
+    runs = [check_run(instance, record.dagster_run) for record in records]
     home = Path(instance.root_directory)
     pending = [pending_info(entry) for entry in pending_of(home, key)]
     joining = joining_queue(home) if any(not info.finished for info in pending) else []
@@ -318,7 +328,7 @@ def sample_runs(user: str, sample: str) -> list[RunInfo]:
         else info
         for info in pending
     ]
-    return infos + [run_info(instance, run, queue) for run in runs]
+    return infos + [run_info(instance, run, queue, record) for run, record in zip(runs, records, strict=True)]
 
 
 def report_path(user: str, sample: str) -> Path | None:

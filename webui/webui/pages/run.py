@@ -171,6 +171,7 @@ def run() -> rx.Component:
                     ),
                     href="/sample?name=" + RunState.sample_name,
                     size="2",
+                    id="back-to-sample",
                 ),
                 rx.cond(RunState.error != "", failure_card()),
                 rx.cond(RunState.report_url != "", report_view(RunState.report_url, RunState.downloads)),

@@ -9,6 +9,7 @@ import time
 import reflex as rx
 
 from just_dna_pipelines import service
+from just_dna_pipelines.runs.event_files import files_signature, may_hold_events
 from webui import formatting
 from webui.security.guard import wipe_user_states
 from webui.services import accounts, samples
@@ -19,6 +20,8 @@ from webui.urls import file_links, file_url
 
 POLL_SECONDS = 0.2
 STATUS_SECONDS = 2.0
+MISSING = object()  # a value never pushed yet
+RUN_ROUTE = "run"  # the run page's route, as the router names it
 REPORT_STEP = "longevity_report"  # the step that writes the HTML report
 MAX_FOLLOW_SECONDS = 12 * 3600
 FAILURE_HINT = (
@@ -38,6 +41,37 @@ def queue_text(info: service.RunInfo) -> str:
     if info.estimated_start_s is not None:
         text += f"; expected to start in about {formatting.duration(max(info.estimated_start_s, 1.0))}"
     return text + ". Runs take turns so the app stays quick for everyone."
+
+
+def page_values(
+    info: service.RunInfo, view: RunView, with_view: bool, links: tuple[str, list[dict[str, str]]] | None
+) -> dict[str, object]:
+    """What the run page shows of a run: its status line always, the progress rows of `view` when `with_view`,
+    the report and downloads when `links` were read."""
+    started = info.started_at or (time.time() if not info.finished else None)
+    end = info.ended_at or time.time()
+    error = ""
+    if info.status == "canceled":
+        error = "press Run on the sample page to start it again"
+    elif info.finished and info.status != "success":
+        error = formatting.for_user(info.error or view.failure_message or f"the run ended: {info.status}")
+    values: dict[str, object] = {
+        "status": info.status,
+        "queue_text": queue_text(info),
+        "elapsed": formatting.duration(end - started) if started else "",
+        "error": error,
+    }
+    if with_view:
+        values.update(  # copies: the view updates its rows in place, and the follower compares with the last push
+            modules=[dict(row) for row in view.module_rows()],
+            steps=[dict(row) for row in view.step_rows()],
+            log=[dict(row) for row in view.log],
+            current_step=view.current_step,
+            last_event_at=view.last_event_at,
+        )
+    if links is not None:
+        values["report_url"], values["downloads"] = links
+    return values
 
 
 class RunState(AuthState):
@@ -92,7 +126,9 @@ class RunState(AuthState):
 
     @rx.event(background=True)
     async def follow(self):
-        """Read new progress events every POLL_SECONDS and push them; stop when the run has ended."""
+        """Push the run's progress while its page is open: events as soon as they are written (their files are
+        checked every POLL_SECONDS), status and queue place every STATUS_SECONDS; stop when the run has ended,
+        the tab left the run page or the session ended."""
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
             view = RunView(modules=list(self._run_modules))
@@ -102,14 +138,24 @@ class RunState(AuthState):
             if user is None:
                 return
             info = (await asyncio.to_thread(samples.owned_run, user, run_id)).info
+            event_files = await asyncio.to_thread(service.run_event_files, run_id)
         except WebError:
             return
-        begun = last_status = time.monotonic()
+        begun = time.monotonic()
+        last_status = -STATUS_SECONDS  # so the first pass reads everything
+        read_signature: tuple[int, ...] | None = None
         report_shown = False
+        pushed: dict[str, object] = {}  # what this loop set on the page
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
-            events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
+            due = time.monotonic() - last_status >= STATUS_SECONDS
+            # A stat of the run's event files (microseconds) tells whether there is anything to read.
+            signature = files_signature(event_files) if event_files else None
+            events = []
+            if may_hold_events(signature) and (signature is None or signature != read_signature or due):
+                events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
+                read_signature = signature
             # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
-            if events or time.monotonic() - last_status > STATUS_SECONDS:
+            if events or due:
                 # Nothing more is pushed once the session ends (logout elsewhere, expiry, deletion).
                 if await asyncio.to_thread(accounts.user_for_session, digest) != user:
                     async with self:
@@ -117,7 +163,9 @@ class RunState(AuthState):
                     return
                 info = await asyncio.to_thread(service.get_run, run_id)
                 last_status = time.monotonic()
-            if info.finished:  # drain what was written between the two reads
+            if info.finished and may_hold_events(  # drain what was written between the two reads
+                files_signature(event_files) if event_files else None
+            ):
                 newest = max([view.cursor, *(e.cursor for e in events)])
                 events += await asyncio.to_thread(service.run_events, run_id, newest)
             changed = view.apply(events)
@@ -129,30 +177,27 @@ class RunState(AuthState):
             if not report_shown and (view.step_done(REPORT_STEP) or info.status == "success"):
                 links = await self._result_links(user, sample)
                 report_shown = True
-            async with self:
-                if self._ticket != ticket or self.run_id != run_id:
-                    return  # the page was reopened or moved to another run: that loop takes over
-                self.status = info.status
-                self.queue_text = queue_text(info)
-                started = info.started_at or (time.time() if not info.finished else None)
-                end = info.ended_at or time.time()
-                self.elapsed = formatting.duration(end - started) if started else ""
-                if changed:
-                    self.modules, self.steps, self.log = view.module_rows(), view.step_rows(), view.log
-                    self.current_step = view.current_step
-                    self.last_event_at = view.last_event_at
-                    self.updates += 1
-                if links is not None:
-                    self.report_url, self.downloads = links
-                if info.status == "canceled":
-                    self.error = "press Run on the sample page to start it again"
-                elif info.finished and info.status != "success":
-                    self.error = formatting.for_user(
-                        info.error or view.failure_message or f"the run ended: {info.status}"
-                    )
+            values = page_values(info, view, changed, links)
+            if changed:
+                values["updates"] = pushed.get("updates", 0) + 1  # type: ignore[operator]
+            fresh = {name: value for name, value in values.items() if pushed.get(name, MISSING) != value}
+            # The state is entered when something changed, and every STATUS_SECONDS to see the page is still open.
+            if fresh or due:
+                async with self:
+                    if self._ticket != ticket or self.run_id != run_id or self._left_run_page():
+                        return  # reopened, moved to another run (that loop takes over) or left: stop
+                    for name, value in fresh.items():
+                        if getattr(self, name) != value:  # an equal value would still be sent to the tab
+                            setattr(self, name, value)
+                pushed.update(fresh)
             if info.finished:
                 break
             await asyncio.sleep(POLL_SECONDS)
+
+    def _left_run_page(self) -> bool:
+        """Whether the tab's last event came from another page than the run page (then nobody sees the pushes)."""
+        route = self.router.route_id.strip("/")
+        return route != "" and route != RUN_ROUTE
 
     @staticmethod
     async def _result_links(user: accounts.CurrentUser, sample: str) -> tuple[str, list[dict[str, str]]]:

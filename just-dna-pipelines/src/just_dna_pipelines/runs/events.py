@@ -94,12 +94,15 @@ def run_info(
     instance: dg.DagsterInstance,
     run: dg.DagsterRun,
     queue: dict[str, tuple[int, float | None]] | None = None,
+    record: dg.RunRecord | None = None,
 ) -> RunInfo:
     """A run record as RunInfo, with the first step error (or the reason we ended it) as the run's error.
 
-    `queue` (from positions.queue_positions) gives a queued run its place in line and expected wait.
+    `queue` (from positions.queue_positions) gives a queued run its place in line and expected wait; `record`
+    is the run's record when the caller read `run` from it (its start and end times; read here otherwise).
     """
-    record = instance.get_run_record_by_id(run.run_id)
+    if record is None or record.dagster_run is not run:
+        record = instance.get_run_record_by_id(run.run_id)
     status = STATUS_NAMES.get(run.status, run.status.value.lower())
     error = None
     if status == "failure" and run.tags.get(FAILURE_REASON) == "UNEXPECTED_TERMINATION":

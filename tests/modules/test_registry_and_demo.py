@@ -45,6 +45,23 @@ def test_registry_defaults_without_module_json(isolated_settings: Path, tmp_path
     assert modules["longevitymap"].weights_rows == 13 and modules["longevitymap"].version == "unversioned"
 
 
+def test_the_listing_follows_changes_to_a_module_folder(isolated_settings: Path, tmp_path: Path) -> None:
+    """The listing keeps what it read of a module while its files are unchanged; any change is seen."""
+    source = tmp_path / "changing"
+    shutil.copytree(ensure_demo_modules(), source)
+    first = {m.name: m for m in list_modules(str(source))}
+    assert list_modules(str(source)) == list(first.values())
+    weights = pl.read_parquet(source / "longevitymap" / "weights.parquet")
+    weights.head(5).write_parquet(source / "longevitymap" / "weights.parquet")
+    meta = json.loads((source / "coronary" / "module.json").read_text())
+    (source / "coronary" / "module.json").write_text(json.dumps({**meta, "title": "Hearts, renamed"}))
+    (source / "vo2max" / "weights.parquet").unlink()
+    second = {m.name: m for m in list_modules(str(source))}
+    assert first["longevitymap"].weights_rows == 13 and second["longevitymap"].weights_rows == 5
+    assert second["coronary"].title == "Hearts, renamed"
+    assert first["vo2max"].usable and not second["vo2max"].usable
+
+
 def test_unknown_module_names_the_available_ones(isolated_settings: Path) -> None:
     with pytest.raises(
         ModuleSourceError, match=r"unknown module 'foo'; available: coronary, lipidmetabolism"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class ModuleInfo:
     notes: tuple[str, ...] = ()  # what this version cannot use of the module, in words
 
 
+_infos: dict[tuple[Path, ResolvedModules], tuple[tuple[tuple[str, int, int], ...], ModuleInfo]] = {}
+
+
 def _row_count(path: Path) -> int:
     """Rows of a Parquet file from its footer (0 when the table is absent or unreadable: the notes say so)."""
     if not path.is_file():
@@ -42,7 +46,29 @@ def _row_count(path: Path) -> int:
 
 
 def module_info(folder: Path, resolved: ResolvedModules) -> ModuleInfo:
-    """Display facts of one module folder, with what cannot be used of it."""
+    """Display facts of one module folder, with what cannot be used of it (kept while its files are unchanged:
+    the sample page lists the modules on every load, and reading the table footers took 6 ms a module)."""
+    signature = _folder_signature(folder)
+    cached = _infos.get((folder, resolved))
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    info = _read_module_info(folder, resolved)
+    _infos[(folder, resolved)] = (signature, info)
+    return info
+
+
+def _folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time (ns) of every file in a module folder."""
+    try:
+        return tuple(
+            sorted((e.name, s.st_size, s.st_mtime_ns) for e in os.scandir(folder) for s in [e.stat()])
+        )
+    except OSError:
+        return ()  # gone or changing: read afresh (an empty signature is never what was cached for a module)
+
+
+def _read_module_info(folder: Path, resolved: ResolvedModules) -> ModuleInfo:
+    """Display facts of one module folder, read from its files."""
     layout = inspect_module(folder)
     meta = layout.meta
     defaults = defaults_for(folder.name)

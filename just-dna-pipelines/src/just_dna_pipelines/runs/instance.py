@@ -30,7 +30,7 @@ from just_dna_pipelines.runs.storage_check import (
     known_revisions,
     storage_revisions,
 )
-from just_dna_pipelines.settings import get_settings
+from just_dna_pipelines.settings import Settings, get_settings
 
 # Earlier defaults this project wrote; a home holding one exactly is upgraded to the generated dagster.yaml.
 _V2 = f"""telemetry:
@@ -55,6 +55,19 @@ log = logging.getLogger(__name__)
 _instances: dict[Path, dg.DagsterInstance] = {}
 _prepared: set[Path] = set()  # homes prepared by this process (or the worker it was forked from)
 _lock = threading.RLock()
+_home_texts: tuple[Settings, tuple[tuple[str, str], ...]] | None = None  # (settings, their files), see _texts
+
+
+def _texts(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """(file name, text) of the dagster.yaml and workspace.yaml of `settings`, made once per settings object.
+
+    Every `get_instance` checks the files against them; rendering the YAML took 5 ms a call.
+    """
+    global _home_texts
+    if _home_texts is None or _home_texts[0] is not settings:
+        texts = (("dagster.yaml", dagster_yaml(settings)), ("workspace.yaml", workspace_yaml(settings)))
+        _home_texts = (settings, texts)
+    return _home_texts[1]
 
 
 def ensure_dagster_home(home: Path | None = None) -> Path:
@@ -69,10 +82,7 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     settings = get_settings()
     home = (home or settings.dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    for name, text in (
-        ("dagster.yaml", dagster_yaml(settings)),
-        ("workspace.yaml", workspace_yaml(settings)),
-    ):
+    for name, text in _texts(settings):
         path = home / name
         current = path.read_text() if path.exists() else None
         ours = current is not None and (current in OLD_DAGSTER_YAMLS or current.startswith(MARKER))

@@ -151,6 +151,19 @@ def test_journey_on_postgres_and_redis_with_two_workers(app, tmp_path):
         bob.goto(run_url)
         bob.wait_for_selector("#not-found")
 
+        # The build's content-hashed scripts are kept by the browser: a page load asks the backend for none
+        # of them (it used to revalidate ~22 on every load); people's files are never kept.
+        bob.goto(f"{url}/")
+        bob.wait_for_selector("#empty-samples")
+        fetched = bob.evaluate(
+            "performance.getEntriesByType('resource').filter(e => e.name.includes('/assets/'))"
+            ".map(e => [e.name, e.transferSize])"
+        )
+        assert fetched and all(size == 0 for _, size in fetched), fetched  # 0: from the cache, no request
+        script = bob.eval_on_selector("link[rel=modulepreload][href*='/assets/']", "e => e.href")
+        assert "immutable" in bob.request.get(script).headers["cache-control"]
+        assert alice.request.get(links[0]).headers["cache-control"] == "no-store"
+
         tokens = [
             cookie["value"]
             for person in people.values()

@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+from reflex.config import get_config
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from webui.asset_cache import AssetCaching
 from webui.config import get_web_settings
 from webui.security.cookies import clear_session_cookie, session_token, set_session_cookie
 from webui.security.origins import allowed_origins, is_allowed_origin
@@ -143,4 +145,5 @@ def file_routes() -> Starlette:
     ]
     app = Starlette(routes=routes)
     app.add_middleware(UploadKeyCheck)
+    app.add_middleware(AssetCaching, prefix=get_config().prepend_frontend_path("/assets/"))
     return app

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from webui.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, running_app
+from webui.harness import CHROMIUM, CHROMIUM_ARGS, MARKER, REPO_ROOT, running_app
 
 sys.path.insert(0, str(REPO_ROOT / "bench" / "webui"))
 from bench_webui import fresh_app_env, machine, note, pct  # the sibling bench, on the path above
@@ -40,6 +40,8 @@ async () => {
   // Toggle the checklist (all <-> none) and time the click until the server's new state is on the page.
   // The target depends on the current state, so every click changes something.
   const button = () => document.querySelector('#run-button');
+  for (let i = 0; i < 3000 && !button(); i++) await new Promise(r => setTimeout(r, 10));  // page redrawn
+  if (!button()) return null;
   const allTicked = button().innerText.includes('Run 6');
   const [selector, expect] = allTicked ? ['#select-none', 'Run 0'] : ['#select-all', 'Run 6'];
   const done = new Promise(resolve => {
@@ -55,6 +57,14 @@ async () => {
   return end === null ? null : end - start;
 }
 """
+
+
+# What an update answering each page's on-load carries: the page state's name as Reflex spells it in its
+# updates, and a field its on-load handler always sets (the last one it sets on the sample page).
+SAMPLE_STATE = ('sample____sample_state":{', "runs_rx_state_")
+RUN_STATE = ('run____run_state":{', "run_id_rx_state_")
+MOVE_TIMEOUT_S = 60.0
+NEXT_FRAME_JS = "() => new Promise(resolve => requestAnimationFrame(() => resolve(true)))"
 
 
 def summary(values: list[float]) -> dict[str, float | int]:
@@ -77,7 +87,10 @@ class User:
         self.page = None
         self.run_url = ""
         self.round_trips: list[tuple[float, float]] = []  # (wall time, seconds)
-        self.navigations: list[tuple[float, float]] = []
+        self.navigations: list[tuple[float, float]] = []  # in-app moves
+        self.page_loads: list[tuple[float, float]] = []  # full page loads
+        self.updates: list[tuple[float, tuple[str, str]]] = []  # (time, marker) of on-load answers
+        self.stuck = 0  # in-app moves that did not arrive
         self.queue_seen: list[str] = []
         self.started = self.finished = 0.0
         self.report_ok = False
@@ -87,6 +100,7 @@ class User:
         """Sign up and upload the genome."""
         self.page = page = await self.context.new_page()
         page.set_default_timeout(600_000)
+        self.listen()
         await page.goto(f"{self.url}/signup")
         await page.fill("#name", self.name)
         await page.fill("#password", PASSWORD)
@@ -115,14 +129,57 @@ class User:
         await self.page.wait_for_url("**/run?id=*")
         self.run_url = self.page.url
 
+    def listen(self) -> None:
+        """Note when the page's websocket brings an update of each page's state (what in-app moves wait for)."""
+
+        def watch(socket) -> None:
+            def received(payload) -> None:
+                text = payload if isinstance(payload, str) else ""
+                for marker in (SAMPLE_STATE, RUN_STATE):
+                    if all(part in text for part in marker):
+                        self.updates.append((time.perf_counter(), marker))
+
+            socket.on("framereceived", received)
+
+        self.page.on("websocket", watch)
+
+    async def move(self, click: str, marker: tuple[str, str], ready: str, fallback: str) -> float:
+        """Follow an in-app link: seconds from the click until the server's answer for the new page (an update
+        of its state) has arrived and been drawn, and `ready` is on the page. A move that has not arrived in
+        MOVE_TIMEOUT_S counts as that long (and is counted in `stuck`); the page is then loaded from `fallback`."""
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(MOVE_TIMEOUT_S):
+                await self.page.click(click)
+                while not any(t >= start and m == marker for t, m in self.updates):
+                    await asyncio.sleep(0.01)
+                await self.page.wait_for_selector(ready)
+                await self.page.evaluate(NEXT_FRAME_JS)
+        except TimeoutError:
+            self.stuck += 1
+            await self.page.goto(fallback)
+            await self.page.wait_for_selector(ready)
+            return MOVE_TIMEOUT_S
+        return time.perf_counter() - start
+
     async def watch_and_click(self, deadline: float) -> None:
-        """Until this user's report shows: alternate queue/progress reads, page moves and UI round trips."""
+        """Until this user's report shows: read the run page (queue place, progress), move to the sample page and
+        back by the app's links (in-app navigation), and click the module checklist (UI round trips); every
+        third pass reloads the run page instead (a full page load: bundle, websocket, hydration)."""
         page = self.page
+        run_link = f"#run-history a[href$='{self.run_url.split('id=')[1]}']"
+        passes = 0
         while time.monotonic() < deadline:
-            await page.goto(self.run_url)
-            start = time.perf_counter()
-            await page.wait_for_selector("#run-status")
-            self.navigations.append((time.time(), time.perf_counter() - start))
+            if passes % 3 == 0:
+                start = time.perf_counter()
+                await page.goto(self.run_url)
+                await page.wait_for_selector("#run-status")
+                self.page_loads.append((time.time(), time.perf_counter() - start))
+            else:
+                took = await self.move(run_link, RUN_STATE, "#run-status", self.run_url)
+                self.navigations.append((time.time(), took))
+            passes += 1
+            await page.wait_for_timeout(100)  # the run page's own first update (a queued run's place)
             position = await page.query_selector("#queue-position")
             if position is not None:
                 self.queue_seen.append((await position.inner_text()).strip())
@@ -132,7 +189,11 @@ class User:
             if await page.query_selector("#run-failure"):
                 self.finished = time.time()
                 break
-            self.navigations.append((time.time(), await self.open_sample()))
+            took = await self.move(
+                "#back-to-sample", SAMPLE_STATE, "#module-longevitymap", f"{self.url}/sample?name={SAMPLE}"
+            )
+            await page.wait_for_selector("#run-button")
+            self.navigations.append((time.time(), took))
             for _ in range(4):
                 took = await page.evaluate(ROUND_TRIP_JS)
                 self.round_trips.append((time.time(), (took if took is not None else 30000) / 1000))
@@ -152,34 +213,71 @@ class User:
             await page.wait_for_selector("#not-found")
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the app (its processes and the runs they started and waited for), the
+    browsers, and everything else on the machine."""
+    import psutil
+
+    used: dict[str, float] = {"app": 0.0, "browsers": 0.0, "other": 0.0}
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            seconds = times.user + times.system + times.children_user + times.children_system
+            if proc.environ().get(MARKER):
+                used["app"] += seconds
+            elif "chrom" in " ".join(proc.info["cmdline"] or []):
+                used["browsers"] += seconds
+            else:
+                used["other"] += seconds
+    return used
+
+
 async def run(args: argparse.Namespace, url: str) -> dict:
     """The whole scenario against a started app."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        users = [User(f"user{i:02d}", await browser.new_context(), url) for i in range(args.users)]
+        # Each person has a browser of their own (as people do): one Chromium each, not tabs of one browser,
+        # whose single browser process would carry every user's traffic and rendering queue.
+        browsers = [
+            await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            for _ in range(1 if args.one_browser else args.users)
+        ]
+        users = [
+            User(f"user{i:02d}", await browsers[i % len(browsers)].new_context(), url)
+            for i in range(args.users)
+        ]
         note(f"{args.users} users sign up and upload chr21")
         for user in users:  # uploads one after another, as people arrive
             await user.join()
         note("everyone presses Run at once")
+        cpu_before, wall_before = cpu_seconds(), time.monotonic()
         await asyncio.gather(*(user.launch() for user in users))
         launched = time.time()
         deadline = time.monotonic() + args.max_seconds
         await asyncio.gather(*(user.watch_and_click(deadline) for user in users))
         all_done = time.time()
+        cpu_after, wall = cpu_seconds(), time.monotonic() - wall_before
         note("checking reports and privacy")
         for i, user in enumerate(users):
             await user.check([users[(i + 1) % len(users)].run_url])
-        await browser.close()
+        for browser in browsers:
+            await browser.close()
     round_trips = [s for u in users for _, s in u.round_trips]
     navigations = [s for u in users for _, s in u.navigations]
+    page_loads = [s for u in users for _, s in u.page_loads]
     return {
         "users": args.users,
         "all_runs_done_s": round(all_done - launched, 1),
         "run_click_to_done_s": sorted(round(u.finished - u.started, 1) for u in users),
         "round_trip": summary(round_trips),
         "navigation": summary(navigations),
+        "full_page_load": summary(page_loads),
+        "in_app_moves_stuck": sum(u.stuck for u in users),
+        "cores_used_while_running": {
+            group: round((cpu_after.get(group, 0.0) - cpu_before.get(group, 0.0)) / wall, 2)
+            for group in sorted(cpu_after)
+        },
         "queue_positions_seen": sorted({q for u in users for q in u.queue_seen}),
         "users_that_saw_a_queue_position": sum(bool(u.queue_seen) for u in users),
         "reports_correct": sum(u.report_ok for u in users),
@@ -198,6 +296,11 @@ def main() -> int:
         help="PostgreSQL + Redis + 2 backend workers + Dagster's queue (JUST_DNA_RUN_MODE=queue) instead of the laptop set-up",
     )
     parser.add_argument("--max-seconds", type=float, default=1800)
+    parser.add_argument(
+        "--one-browser",
+        action="store_true",
+        help="all users as contexts of one Chromium (the earlier set-up)",
+    )
     args = parser.parse_args()
     if args.engines and args.dev:
         parser.error("--engines runs two backend workers, which needs the prod build (drop --dev)")

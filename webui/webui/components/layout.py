@@ -27,6 +27,7 @@ def navbar() -> rx.Component:
                 underline="none",
                 color_scheme="gray",
                 high_contrast=True,
+                id="home-link",
             ),
             rx.spacer(),
             rx.cond(

@@ -196,8 +196,8 @@ class RunState(AuthState):
 
     def _left_run_page(self) -> bool:
         """Whether the tab's last event came from another page than the run page (then nobody sees the pushes)."""
-        route = self.router.route_id.strip("/")
-        return route != "" and route != RUN_ROUTE
+        route = self.router.route_id  # "" before any page event; "/" is the home page
+        return route != "" and route.strip("/") != RUN_ROUTE
 
     @staticmethod
     async def _result_links(user: accounts.CurrentUser, sample: str) -> tuple[str, list[dict[str, str]]]:

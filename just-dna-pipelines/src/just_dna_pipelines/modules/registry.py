@@ -64,7 +64,7 @@ def _folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
             sorted((e.name, s.st_size, s.st_mtime_ns) for e in os.scandir(folder) for s in [e.stat()])
         )
     except OSError:
-        return ()  # gone or changing: read afresh (an empty signature is never what was cached for a module)
+        return ()  # gone or changing: its facts are read afresh (and kept under this empty signature)
 
 
 def _read_module_info(folder: Path, resolved: ResolvedModules) -> ModuleInfo:

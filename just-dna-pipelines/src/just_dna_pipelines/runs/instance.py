@@ -21,7 +21,13 @@ from dagster.version import __version__ as dagster_version
 
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_write_text
-from just_dna_pipelines.runs.dagster_config import MARKER, WORKER_LAUNCHER, dagster_yaml, workspace_yaml
+from just_dna_pipelines.runs.dagster_config import (
+    MARKER,
+    PASSED_ENV,
+    WORKER_LAUNCHER,
+    dagster_yaml,
+    workspace_yaml,
+)
 from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.runs.storage_check import (
     STORAGE_PATHS,
@@ -55,19 +61,22 @@ log = logging.getLogger(__name__)
 _instances: dict[Path, dg.DagsterInstance] = {}
 _prepared: set[Path] = set()  # homes prepared by this process (or the worker it was forked from)
 _lock = threading.RLock()
-_home_texts: tuple[Settings, tuple[tuple[str, str], ...]] | None = None  # (settings, their files), see _texts
+# (settings, which passed variables were set, their files), see _texts
+_home_texts: tuple[Settings, tuple[bool, ...], tuple[tuple[str, str], ...]] | None = None
 
 
 def _texts(settings: Settings) -> tuple[tuple[str, str], ...]:
-    """(file name, text) of the dagster.yaml and workspace.yaml of `settings`, made once per settings object.
+    """(file name, text) of the dagster.yaml and workspace.yaml of `settings`, made once per settings object
+    (and set of passed variables, which the launcher config names).
 
     Every `get_instance` checks the files against them; rendering the YAML took 5 ms a call.
     """
     global _home_texts
-    if _home_texts is None or _home_texts[0] is not settings:
+    passed = tuple(name in os.environ for name in PASSED_ENV)
+    if _home_texts is None or _home_texts[0] is not settings or _home_texts[1] != passed:
         texts = (("dagster.yaml", dagster_yaml(settings)), ("workspace.yaml", workspace_yaml(settings)))
-        _home_texts = (settings, texts)
-    return _home_texts[1]
+        _home_texts = (settings, passed, texts)
+    return _home_texts[2]
 
 
 def ensure_dagster_home(home: Path | None = None) -> Path:

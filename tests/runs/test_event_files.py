@@ -44,4 +44,5 @@ def test_a_run_without_events_yet_has_a_signature_of_missing_files(pipeline_env)
     files = event_files(instance, "0123456789abcdef")
     assert files_signature(files) == (-1, -1, -1, -1)
     assert not may_hold_events(files_signature(files)) and may_hold_events(None)
+    assert files_signature(()) is None  # no files to watch (PostgreSQL): read each time
     assert not files[0].exists()  # looking created nothing

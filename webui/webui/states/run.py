@@ -149,7 +149,7 @@ class RunState(AuthState):
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
             due = time.monotonic() - last_status >= STATUS_SECONDS
             # A stat of the run's event files (microseconds) tells whether there is anything to read.
-            signature = files_signature(event_files) if event_files else None
+            signature = files_signature(event_files)
             events = []
             if may_hold_events(signature) and (signature is None or signature != read_signature or due):
                 events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
@@ -163,9 +163,8 @@ class RunState(AuthState):
                     return
                 info = await asyncio.to_thread(service.get_run, run_id)
                 last_status = time.monotonic()
-            if info.finished and may_hold_events(  # drain what was written between the two reads
-                files_signature(event_files) if event_files else None
-            ):
+            # drain what was written between the two reads
+            if info.finished and may_hold_events(files_signature(event_files)):
                 newest = max([view.cursor, *(e.cursor for e in events)])
                 events += await asyncio.to_thread(service.run_events, run_id, newest)
             changed = view.apply(events)

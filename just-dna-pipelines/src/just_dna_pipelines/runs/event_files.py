@@ -30,12 +30,15 @@ def event_files(instance: dg.DagsterInstance, run_id: str) -> tuple[Path, ...]:
     return (database, database.with_name(database.name + WAL_SUFFIX))
 
 
-def files_signature(paths: tuple[Path, ...]) -> Signature:
+def files_signature(paths: tuple[Path, ...]) -> Signature | None:
     """Size and modification time (ns) of each file, -1s for a missing one: equal values, no write between.
+    None for no files (a storage without them: nothing tells a change, so read each time).
 
     A write can in rare cases leave both unchanged (a reused write-ahead log within one clock tick), so a
     follower still reads the records every few seconds whatever the signature says.
     """
+    if not paths:
+        return None
     values: list[int] = []
     for path in paths:
         try:

@@ -22,7 +22,7 @@ def test_other_users_samples_are_invisible(alice, bob):
     add_demo_sample(alice)
     assert [s.name for s in samples.list_samples(alice)] == ["demo_sample"]
     assert samples.list_samples(bob) == []
-    for call in (samples.get_sample, samples.report_file, samples.output_files, samples.run_history):
+    for call in (samples.get_sample, samples.report_file, samples.output_files, samples.sample_page):
         with pytest.raises(NotFoundError):
             call(bob, "demo_sample")
     with pytest.raises(NotFoundError):
@@ -32,6 +32,24 @@ def test_other_users_samples_are_invisible(alice, bob):
     with pytest.raises(NotFoundError):
         samples.get_sample(alice, "../bob")
     assert samples.get_sample(alice, "demo_sample").status == "uploaded"
+
+
+def test_the_sample_page_reads_the_owners_sample_with_its_report_and_files(alice, bob, web_env):
+    add_demo_sample(alice)
+    page = samples.sample_page(alice, "demo_sample")
+    assert (page.view.name, page.view.status, page.runs, page.report, page.files) == (
+        "demo_sample",
+        "uploaded",
+        [],
+        None,
+        {},
+    )
+    _fake_outputs(web_env, "alice", "demo_sample")
+    page = samples.sample_page(alice, "demo_sample")
+    assert page.report is not None and page.report.read_text().startswith("<html>")
+    assert "longevitymap_variants.csv" in page.files
+    with pytest.raises(NotFoundError):
+        samples.sample_page(bob, "demo_sample")
 
 
 def test_file_route_serves_only_the_owner(alice, bob, web_env):

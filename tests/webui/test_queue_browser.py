@@ -4,6 +4,7 @@ canceled run can be run again."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -110,3 +111,13 @@ def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
         _run(bob, app.url, "demo_sample")  # the slot is free again: Bob's rerun goes straight through
         bob.wait_for_selector("#report-frame", timeout=120_000)
         _status(bob, "success")
+        assert bob.get_attribute("#back-to-sample", "href") == "/sample?name=demo_sample"
+
+        # Before the server has answered (here: never, its websocket is held), the run page offers no way back
+        # to a sample it does not know yet (the link used to lead to "/sample?name=", a "No such sample" page).
+        unanswered = people["bob"].new_page()
+        unanswered.route_web_socket(re.compile(".*"), lambda socket: None)
+        unanswered.goto(bob.url)
+        unanswered.wait_for_selector("#run-status")
+        unanswered.wait_for_timeout(500)
+        assert unanswered.query_selector("#back-to-sample") is None

@@ -163,15 +163,19 @@ def run() -> rx.Component:
             RunState.not_found,
             not_found_card("No such run."),
             rx.vstack(
-                rx.link(
-                    rx.hstack(
-                        rx.icon("arrow-left", size=14),
-                        rx.text("Sample ", RunState.sample_name),
-                        align="center",
+                # Shown once the server said whose run it is: before that it would lead to "/sample?name=".
+                rx.cond(
+                    RunState.sample_name != "",
+                    rx.link(
+                        rx.hstack(
+                            rx.icon("arrow-left", size=14),
+                            rx.text("Sample ", RunState.sample_name),
+                            align="center",
+                        ),
+                        href="/sample?name=" + RunState.sample_name,
+                        size="2",
+                        id="back-to-sample",
                     ),
-                    href="/sample?name=" + RunState.sample_name,
-                    size="2",
-                    id="back-to-sample",
                 ),
                 rx.cond(RunState.error != "", failure_card()),
                 rx.cond(RunState.report_url != "", report_view(RunState.report_url, RunState.downloads)),

@@ -85,9 +85,10 @@ def _sample_list(row: SampleRecord) -> list[tuple[str, int | None]]:
     return [(name, None) for name in row.vcf_samples.split(", ") if name]
 
 
-def _view(user: CurrentUser, row: SampleRecord) -> SampleView:
-    """A sample row with its status derived from its newest run."""
-    runs = service.sample_runs(user.name, row.name)
+def _view(user: CurrentUser, row: SampleRecord, runs: list[service.RunInfo] | None = None) -> SampleView:
+    """A sample row with its status derived from its newest run (`runs`: the sample's runs, if already read)."""
+    if runs is None:
+        runs = service.sample_runs(user.name, row.name)
     newest = runs[0] if runs else None
     return SampleView(
         name=row.name,
@@ -123,6 +124,29 @@ def list_samples(user: CurrentUser) -> list[SampleView]:
 def get_sample(user: CurrentUser, sample: str) -> SampleView:
     """One of the user's samples."""
     return _view(user, _owned_sample(user, sample))
+
+
+@dataclass(frozen=True)
+class SamplePage:
+    """What the sample page shows of one of the user's samples, read together."""
+
+    view: SampleView
+    runs: list[service.RunInfo]  # newest first
+    report: Path | None  # the finished HTML report
+    files: dict[str, Path]  # downloadable outputs by name
+
+
+def sample_page(user: CurrentUser, sample: str) -> SamplePage:
+    """One of the user's samples with its runs, report and downloads: one ownership check and one read of the
+    runs (with their queue places) instead of one for each part."""
+    row = _owned_sample(user, sample)
+    runs = service.sample_runs(user.name, row.name)
+    return SamplePage(
+        view=_view(user, row, runs),
+        runs=runs,
+        report=service.report_path(user.name, row.name),
+        files=service.sample_output_files(user.name, row.name),
+    )
 
 
 STALE_RESERVATION_S = 24 * 3600  # an upload that never finished (the server was killed mid-upload)
@@ -260,12 +284,6 @@ def cancel_run(user: CurrentUser, run_id: str) -> None:
         service.cancel_run(run_id)
     except PipelineError as exc:
         raise WebError(str(exc)) from exc
-
-
-def run_history(user: CurrentUser, sample: str) -> list[service.RunInfo]:
-    """All runs of the user's sample, newest first."""
-    _owned_sample(user, sample)
-    return service.sample_runs(user.name, sample)
 
 
 def report_file(user: CurrentUser, sample: str) -> Path | None:

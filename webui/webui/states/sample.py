@@ -7,10 +7,10 @@ import asyncio
 import reflex as rx
 
 from just_dna_pipelines import service
-from just_dna_pipelines.errors import PipelineError
 from webui import formatting
 from webui.services import accounts, samples
 from webui.services.errors import WebError
+from webui.services.module_choices import ModuleChoices, module_choices
 from webui.states.auth import AuthState
 from webui.states.run import RunState
 from webui.states.samples import sample_row
@@ -109,47 +109,41 @@ class SampleState(AuthState):
             return rx.redirect("/login")
         name = self.router.url.query_parameters.get("name", "")
         self.sample_name, self.run_error, self.deleted, self.not_found = name, "", [], False
-        try:
-            view = await asyncio.to_thread(samples.get_sample, user, name)
+        try:  # one trip off the event loop: under load each trip waits its turn for a thread and the loop
+            page, choices = await asyncio.to_thread(
+                lambda: (samples.sample_page(user, name), module_choices(user))
+            )
         except WebError:
             self.not_found, self.sample = True, {}
             return None
-        self.sample = sample_row(view)
-        self.vcf_sample_options = vcf_sample_options(view)
-        self.vcf_sample = view.sample_column
-        await self._load_modules(user)
-        await self._load_results(user, name)
+        self.sample = sample_row(page.view)
+        self.vcf_sample_options = vcf_sample_options(page.view)
+        self.vcf_sample = page.view.sample_column
+        self._show_modules(choices)
+        self._show_results(user, page)
         return None
 
-    async def _load_modules(self, user: accounts.CurrentUser) -> None:
+    def _show_modules(self, choices: ModuleChoices) -> None:
         """The module checklist, with the user's last choice ticked (all modules the first time)."""
-        try:
-            catalog = await asyncio.to_thread(service.module_catalog)
-            infos, self.modules_error = catalog.modules, ""
-            notice = catalog.notice or ""
-        except PipelineError as exc:
-            infos, self.modules_error, notice = [], str(exc), ""
-        ensembl = await asyncio.to_thread(service.ensembl_entry)
-        self.modules = [module_row(i, self.sample) for i in [*infos, ensembl]]
+        self.modules = [module_row(i, self.sample) for i in [*choices.modules, choices.ensembl]]
+        self.modules_error = choices.error
         # Ticked by default: every usable module; the Ensembl annotation (a large download) only on request.
         names = [m["name"] for m in self.modules if m["usable"] and m["name"] != service.ENSEMBL_MODULE]
-        if not notice and any(i.demo for i in infos):
+        notice = choices.notice
+        if not notice and any(i.demo for i in choices.modules):
             notice = (
                 "These are the built-in demo modules: synthetic data for trying the app, not real findings."
             )
         self.modules_notice = notice
-        remembered = await asyncio.to_thread(accounts.remembered_modules, user)
         usable = [m["name"] for m in self.modules if m["usable"]]
+        remembered = choices.remembered
         self.selected = names if remembered is None else [n for n in usable if n in remembered]
 
-    async def _load_results(self, user: accounts.CurrentUser, name: str) -> None:
+    def _show_results(self, user: accounts.CurrentUser, page: samples.SamplePage) -> None:
         """Run history, report link and downloads."""
-        runs = await asyncio.to_thread(samples.run_history, user, name)
-        self.runs = [run_row(r) for r in runs]
-        report = await asyncio.to_thread(samples.report_file, user, name)
-        self.report_url = file_url(user.name, name, report.name) if report else ""
-        files = await asyncio.to_thread(samples.output_files, user, name)
-        self.downloads = file_links(user.name, name, {k: str(v) for k, v in files.items()})
+        self.runs = [run_row(r) for r in page.runs]
+        self.report_url = file_url(user.name, page.view.name, page.report.name) if page.report else ""
+        self.downloads = file_links(user.name, page.view.name, {k: str(v) for k, v in page.files.items()})
 
     @rx.event
     async def pick_vcf_sample(self, column: str):

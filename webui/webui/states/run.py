@@ -12,7 +12,7 @@ from just_dna_pipelines import service
 from just_dna_pipelines.runs.event_files import files_signature, may_hold_events
 from webui import formatting
 from webui.security.guard import wipe_user_states
-from webui.services import accounts, samples
+from webui.services import accounts, run_views, samples
 from webui.services.errors import WebError
 from webui.services.progress import RunView
 from webui.states.auth import AuthState
@@ -131,7 +131,7 @@ class RunState(AuthState):
         the tab left the run page or the session ended."""
         async with self:
             ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
-            view = RunView(modules=list(self._run_modules))
+            modules = list(self._run_modules)
             digest = self._session_digest
         try:  # checked again here: an event can be sent without going through `open`
             user = await asyncio.to_thread(accounts.user_for_session, digest)
@@ -141,10 +141,12 @@ class RunState(AuthState):
             event_files = await asyncio.to_thread(service.run_event_files, run_id)
         except WebError:
             return
+        view = run_views.view_of(run_id, modules)  # the events this process already read of the run, folded
         begun = time.monotonic()
-        last_status = -STATUS_SECONDS  # so the first pass reads everything
+        last_status = begun  # `info` was read just now
         read_signature: tuple[int, ...] | None = None
         report_shown = False
+        first = True
         pushed: dict[str, object] = {}  # what this loop set on the page
         while time.monotonic() - begun < MAX_FOLLOW_SECONDS:
             due = time.monotonic() - last_status >= STATUS_SECONDS
@@ -155,7 +157,7 @@ class RunState(AuthState):
                 events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
                 read_signature = signature
             # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
-            if events or due:
+            if (events or due) and not first:
                 # Nothing more is pushed once the session ends (logout elsewhere, expiry, deletion).
                 if await asyncio.to_thread(accounts.user_for_session, digest) != user:
                     async with self:
@@ -168,6 +170,9 @@ class RunState(AuthState):
                 newest = max([view.cursor, *(e.cursor for e in events)])
                 events += await asyncio.to_thread(service.run_events, run_id, newest)
             changed = view.apply(events)
+            if changed:
+                run_views.remember(run_id, view)
+            changed = changed or first  # the page was cleared by `open`: it gets the whole view once
             if info.finished:
                 view.finish(info.status)
                 changed = True
@@ -191,6 +196,7 @@ class RunState(AuthState):
                 pushed.update(fresh)
             if info.finished:
                 break
+            first = False
             await asyncio.sleep(POLL_SECONDS)
 
     def _left_run_page(self) -> bool:

@@ -143,7 +143,7 @@ class RunState(AuthState):
             return
         view = run_views.view_of(run_id, modules)  # the events this process already read of the run, folded
         begun = time.monotonic()
-        last_status = begun  # `info` was read just now
+        last_status = begun  # `info` was read just now: re-read with the first events, or in STATUS_SECONDS
         read_signature: tuple[int, ...] | None = None
         report_shown = False
         first = True
@@ -156,8 +156,9 @@ class RunState(AuthState):
             if may_hold_events(signature) and (signature is None or signature != read_signature or due):
                 events = await asyncio.to_thread(service.run_events, run_id, view.cursor)
                 read_signature = signature
-            # The status changes with events; re-read it then, and every STATUS_SECONDS in case a worker died.
-            if (events or due) and not first:
+            # The status changes with events; re-read it then (also on the first pass: the run may have ended since
+            # `info` was read), and every STATUS_SECONDS in case a worker died.
+            if events or due:
                 # Nothing more is pushed once the session ends (logout elsewhere, expiry, deletion).
                 if await asyncio.to_thread(accounts.user_for_session, digest) != user:
                     async with self:

@@ -17,7 +17,9 @@ def test_a_shown_run_continues_from_what_was_read_on_a_copy_of_its_own():
     view = RunView(modules=modules)
     view.apply([_ev(1, "step_start", "user_vcf_normalized", "started"), _ev(2, "log", None, "reading")])
     run_views.remember("run-a", view)
-    view.apply([_ev(3, "step_success", "user_vcf_normalized", "done")])  # later changes are not in the kept one
+    view.apply(
+        [_ev(3, "step_success", "user_vcf_normalized", "done")]
+    )  # later changes are not in the kept one
 
     again = run_views.view_of("run-a", modules)
     assert again.cursor == 2 and again.current_step == "user_vcf_normalized"

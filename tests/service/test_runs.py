@@ -104,6 +104,32 @@ def test_runs_queue_behind_the_cap_with_position_and_estimate_and_cancel(
     assert wait_until(lambda: _finished(again), "the rerun").status == "success"
 
 
+def test_queue_places_move_at_once_when_the_queue_changes(
+    demo_env, long_vcf, demo_vcf, add_sample, wait_until
+) -> None:
+    """Places are reused for a moment between pages (positions.MAX_AGE_S) but never across a change of the queue."""
+    held, _ = _long_run("alice", long_vcf, add_sample, wait_until)
+    for user in ("bob", "carol"):
+        add_sample(user, demo_vcf, "demo")
+    second = service.launch_run("bob", "demo", ["longevitymap"])
+    assert service.get_run(second).queue_position == 1
+    third = service.launch_run("carol", "demo", ["vo2max"])
+    assert [service.get_run(run).queue_position for run in (second, third)] == [1, 2]
+    for run in (second, third):
+        wait_until(lambda run=run: get_instance().get_run_by_id(run), "the runs to be created in Dagster")
+    assert [service.get_run(run).queue_position for run in (second, third)] == [1, 2]
+
+    service.cancel_run(second)  # the first in line leaves: the next one is first at once, not a moment later
+    assert (
+        service.get_run(third).queue_position,
+        service.sample_runs("carol", "demo")[0].queue_position,
+    ) == (1, 1)
+    assert _status(held) == "running"  # all of it while the long run held the only slot
+    service.cancel_run(held)
+    assert wait_until(lambda: _finished(third), "the last run").status == "success"
+    assert service.get_run(third).queue_position is None
+
+
 def test_a_second_run_of_a_sample_in_progress_is_refused(demo_env, long_vcf, add_sample, wait_until) -> None:
     add_sample("alice", long_vcf, "long")
     run_id = service.launch_run("alice", "long", ["longevitymap"])

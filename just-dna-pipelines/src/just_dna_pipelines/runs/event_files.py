@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 
 WAL_SUFFIX = "-wal"  # SQLite's write-ahead log beside a database in WAL mode
 
@@ -27,6 +28,18 @@ def event_files(instance: dg.DagsterInstance, run_id: str) -> tuple[Path, ...]:
     if type(storage) is not SqliteEventLogStorage:  # the consolidated variant shares one file among runs
         return ()
     database = Path(storage.path_for_shard(run_id))
+    return (database, database.with_name(database.name + WAL_SUFFIX))
+
+
+def run_storage_files(instance: dg.DagsterInstance) -> tuple[Path, ...]:
+    """The files of the run storage (its database and write-ahead log; every run's status change writes them), or
+    () when the storage is not one SQLite file (PostgreSQL)."""
+    storage = instance.run_storage
+    if type(storage) is not SqliteRunStorage:
+        return ()
+    database = Path(
+        storage._conn_string.removeprefix("sqlite:///")
+    )  # its connection string: no public accessor
     return (database, database.with_name(database.name + WAL_SUFFIX))
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from just_dna_pipelines import service
 from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs import instance as instance_module
+from just_dna_pipelines.runs.event_files import run_storage_files
 from just_dna_pipelines.runs.instance import get_instance, prepare_instance
 from just_dna_pipelines.settings import get_settings
 
@@ -65,6 +66,7 @@ def test_a_run_on_postgres_storage_is_stored_there_and_seen_through_graphql(
     assert info.status == "success", info.error
     assert service.report_path("dora", "demo") is not None
     assert service.run_event_files(run_id) == ()  # no files to watch: a follower reads the events each time
+    assert run_storage_files(get_instance()) == ()  # nor for the runs: their reads are never shared
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(

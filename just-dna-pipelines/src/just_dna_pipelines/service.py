@@ -253,9 +253,10 @@ def get_run(run_id: str) -> RunInfo:
     from just_dna_pipelines.runs.liveness import check_run
     from just_dna_pipelines.runs.pending import read_pending
     from just_dna_pipelines.runs.positions import queue_positions
+    from just_dna_pipelines.runs.storage_reads import shared_read
 
     instance = _instance()
-    record = instance.get_run_record_by_id(run_id)
+    record, _ = shared_read(instance, ("run", run_id), lambda: instance.get_run_record_by_id(run_id))
     if record is None:
         entry = read_pending(Path(instance.root_directory), run_id)
         if entry is not None:
@@ -313,10 +314,15 @@ def sample_runs(user: str, sample: str) -> list[RunInfo]:
     from just_dna_pipelines.runs.liveness import check_run
     from just_dna_pipelines.runs.pending import joining_queue, pending_info, pending_of
     from just_dna_pipelines.runs.positions import queue_positions
+    from just_dna_pipelines.runs.storage_reads import shared_read
 
     key = make_partition_key(user, sample)
     instance = _instance()
-    records = instance.get_run_records(filters=dg.RunsFilter(tags={"dagster/partition": key}))
+    records, _ = shared_read(
+        instance,
+        ("sample", key),
+        lambda: instance.get_run_records(filters=dg.RunsFilter(tags={"dagster/partition": key})),
+    )
     runs = [check_run(instance, record.dagster_run) for record in records]
     home = Path(instance.root_directory)
     pending = [pending_info(entry) for entry in pending_of(home, key)]

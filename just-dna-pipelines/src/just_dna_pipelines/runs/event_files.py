@@ -37,9 +37,8 @@ def run_storage_files(instance: dg.DagsterInstance) -> tuple[Path, ...]:
     storage = instance.run_storage
     if type(storage) is not SqliteRunStorage:
         return ()
-    database = Path(
-        storage._conn_string.removeprefix("sqlite:///")
-    )  # its connection string: no public accessor
+    # The storage names its database only in its connection string (no public accessor).
+    database = Path(storage._conn_string.removeprefix("sqlite:///"))
     return (database, database.with_name(database.name + WAL_SUFFIX))
 
 

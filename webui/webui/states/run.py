@@ -16,7 +16,7 @@ from webui.services import accounts, run_views, samples
 from webui.services.errors import WebError
 from webui.services.progress import RunView
 from webui.states.auth import AuthState
-from webui.urls import file_links, file_url
+from webui.urls import result_links
 
 POLL_SECONDS = 0.2
 STATUS_SECONDS = 2.0
@@ -208,10 +208,10 @@ class RunState(AuthState):
     @staticmethod
     async def _result_links(user: accounts.CurrentUser, sample: str) -> tuple[str, list[dict[str, str]]]:
         """The report URL (empty if none) and download links of a sample."""
-        report = await asyncio.to_thread(samples.report_file, user, sample)
-        files = await asyncio.to_thread(samples.output_files, user, sample)
-        url = file_url(user.name, sample, report.name) if report else ""
-        return url, file_links(user.name, sample, {k: str(v) for k, v in files.items()})
+        report, files = await asyncio.to_thread(
+            lambda: (samples.report_file(user, sample), samples.output_files(user, sample))
+        )
+        return result_links(user.name, sample, report, files)
 
     @rx.var
     def failure_hint(self) -> str:

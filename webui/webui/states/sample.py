@@ -14,7 +14,7 @@ from webui.services.module_choices import ModuleChoices, module_choices
 from webui.states.auth import AuthState
 from webui.states.run import RunState
 from webui.states.samples import sample_row
-from webui.urls import file_links, file_url
+from webui.urls import result_links
 
 
 def short_source(source: str) -> str:
@@ -142,8 +142,7 @@ class SampleState(AuthState):
     def _show_results(self, user: accounts.CurrentUser, page: samples.SamplePage) -> None:
         """Run history, report link and downloads."""
         self.runs = [run_row(r) for r in page.runs]
-        self.report_url = file_url(user.name, page.view.name, page.report.name) if page.report else ""
-        self.downloads = file_links(user.name, page.view.name, {k: str(v) for k, v in page.files.items()})
+        self.report_url, self.downloads = result_links(user.name, page.view.name, page.report, page.files)
 
     @rx.event
     async def pick_vcf_sample(self, column: str):

@@ -28,6 +28,11 @@ def event_files(instance: dg.DagsterInstance, run_id: str) -> tuple[Path, ...]:
     if type(storage) is not SqliteEventLogStorage:  # the consolidated variant shares one file among runs
         return ()
     database = Path(storage.path_for_shard(run_id))
+    return with_wal(database)
+
+
+def with_wal(database: Path) -> tuple[Path, Path]:
+    """A SQLite database and its write-ahead log beside it."""
     return (database, database.with_name(database.name + WAL_SUFFIX))
 
 
@@ -39,7 +44,7 @@ def run_storage_files(instance: dg.DagsterInstance) -> tuple[Path, ...]:
         return ()
     # The storage names its database only in its connection string (no public accessor).
     database = Path(storage._conn_string.removeprefix("sqlite:///"))
-    return (database, database.with_name(database.name + WAL_SUFFIX))
+    return with_wal(database)
 
 
 def files_signature(paths: tuple[Path, ...]) -> Signature | None:

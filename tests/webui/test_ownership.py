@@ -22,7 +22,7 @@ def test_other_users_samples_are_invisible(alice, bob):
     add_demo_sample(alice)
     assert [s.name for s in samples.list_samples(alice)] == ["demo_sample"]
     assert samples.list_samples(bob) == []
-    for call in (samples.get_sample, samples.report_file, samples.output_files, samples.sample_page):
+    for call in (samples.sample_page, samples.report_file, samples.output_files):
         with pytest.raises(NotFoundError):
             call(bob, "demo_sample")
     with pytest.raises(NotFoundError):
@@ -30,8 +30,8 @@ def test_other_users_samples_are_invisible(alice, bob):
     with pytest.raises(NotFoundError):
         samples.launch(bob, "demo_sample", ["longevitymap"])
     with pytest.raises(NotFoundError):
-        samples.get_sample(alice, "../bob")
-    assert samples.get_sample(alice, "demo_sample").status == "uploaded"
+        samples.sample_page(alice, "../bob")
+    assert samples.sample_page(alice, "demo_sample").view.status == "uploaded"
 
 
 def test_the_sample_page_reads_the_owners_sample_with_its_report_and_files(alice, bob, web_env):

@@ -28,7 +28,7 @@ def test_the_picked_person_is_the_one_the_run_reads(alice, upload_file, genomes,
     except WebError as exc:
         assert "not a sample of trio.vcf" in str(exc)
     samples.choose_vcf_sample(alice, "trio", "NA12891")
-    assert samples.get_sample(alice, "trio").sample_column == "NA12891"
+    assert samples.sample_page(alice, "trio").view.sample_column == "NA12891"
 
     run_id = samples.launch(alice, "trio", ["longevitymap"])
     info = wait_until(lambda: (i := service.get_run(run_id)).finished and i, "the run to end", timeout=300)

@@ -121,11 +121,6 @@ def list_samples(user: CurrentUser) -> list[SampleView]:
     return [_view(user, row) for row in rows]
 
 
-def get_sample(user: CurrentUser, sample: str) -> SampleView:
-    """One of the user's samples."""
-    return _view(user, _owned_sample(user, sample))
-
-
 @dataclass(frozen=True)
 class SamplePage:
     """What the sample page shows of one of the user's samples, read together."""

@@ -97,7 +97,8 @@ FRAME_CLOCK_JS = """
 """.replace("__MARKERS__", json.dumps({"sample": SAMPLE_STATE, "run": RUN_STATE}))
 # Follow an in-app link and time it in the page: from the click until the server's answer for the new page
 # (an update of its state, after the click) has arrived, `ready` is on the page and a frame has been drawn.
-# Also the server's share: from the first event frame sent after the click until that answer arrived.
+# Also the server's share (the first event frame sent after the click until that answer arrived) and the time
+# before that frame was sent (the page draws the new route first).
 MOVE_JS = """
 async ([click, marker, ready, timeoutMs]) => {
   const sentBefore = window.__sent.length;
@@ -119,7 +120,7 @@ async ([click, marker, ready, timeoutMs]) => {
   await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));  // drawn
   const sent = window.__sent.length > sentBefore ? window.__sent[sentBefore] : null;
   return {total: performance.now() - start, server: sent === null ? null : answer - sent,
-          beforeSend: sent === null ? null : sent - start, answer: answer - start};
+          beforeSend: sent === null ? null : sent - start};
 }
 """
 
@@ -149,6 +150,9 @@ class User:
         # (the page's own clock), so drawing the page is not in it.
         self.round_trip_server: list[float] = []
         self.navigation_server: list[float] = []
+        self.navigation_before_send: list[
+            float
+        ] = []  # click until the page asks the server (it draws the route first)
         self.page_loads: list[tuple[float, float]] = []  # full page loads
         self.stuck = 0  # in-app moves that did not arrive
         self.stuck_details: list[dict[str, object]] = []  # what the browser sent and got during each
@@ -204,6 +208,7 @@ class User:
             return MOVE_TIMEOUT_S
         if took["server"] is not None:
             self.navigation_server.append(took["server"] / 1000)
+            self.navigation_before_send.append(took["beforeSend"] / 1000)
         return took["total"] / 1000
 
     async def watch_and_click(self, deadline: float) -> None:
@@ -347,6 +352,7 @@ async def run(args: argparse.Namespace, url: str) -> dict:
         "round_trip_server_share": summary([s for u in users for s in u.round_trip_server]),
         "navigation": summary(navigations),
         "navigation_server_share": summary([s for u in users for s in u.navigation_server]),
+        "navigation_before_send": summary([s for u in users for s in u.navigation_before_send]),
         "full_page_load": summary(page_loads),
         "in_app_moves_stuck": sum(u.stuck for u in users),
         "stuck_details": [d for u in users for d in u.stuck_details],

@@ -8,7 +8,12 @@ on a real Redis, `--prod` with two backend workers, JUST_DNA_RUN_MODE=queue (Dag
 PostgreSQL; code server, daemon with the QueuedRunCoordinator and DefaultRunLauncher, webserver, all started by
 `start`). The servers are started from webui.engines in temp folders on loopback ports and stopped after.
 
-Usage: uv run python bench/webui/bench_load.py [--users 10] [--dev] [--engines]
+With --browser-users K only the first K users keep their browser for the watch phase; the others speak the
+app's websocket protocol directly (the frames a browser sends for the same clicks, replayed from the bench's
+process), so the server carries ten people's traffic while the machine carries K browsers, not ten: on a real
+deployment each person's browser runs on their own machine. Their figures are the server's answer times.
+
+Usage: uv run python bench/webui/bench_load.py [--users 10] [--browser-users K] [--dev] [--engines]
 Everything it writes goes to bench/out/webui-load/ (bench/out/webui-load-engines/ with --engines; git-ignored).
 Needs ../shared/fixtures.
 """
@@ -20,11 +25,16 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shlex
 import statistics
 import sys
 import time
+import urllib.request
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from webui.harness import CHROMIUM, CHROMIUM_ARGS, MARKER, REPO_ROOT, running_app
 
@@ -69,6 +79,16 @@ async () => {
 # updates, and a field its on-load handler always sets (the last one it sets on the sample page).
 SAMPLE_STATE = ['sample____sample_state":{', "runs_rx_state_"]
 RUN_STATE = ['run____run_state":{', "run_id_rx_state_"]
+ENDED = {"success", "failure", "canceled"}  # run statuses after which the run page shows its outcome
+CONNECT, EVENT = "40/_event,", "42/_event,"  # socket.io frames on Reflex's namespace: connect, event
+ON_LOAD = "reflex___state____state.reflex___state____on_load_internal_state.on_load_internal"
+SAMPLE_HANDLER = (
+    "reflex___state____state.webui___states___auth____auth_state.webui___states___sample____sample_state."
+)
+# The least time each action of a wire user takes: what it takes a browser on the idle machine (medians of a
+# 2-user run here, 2026-12-02: click round trip 60 ms, in-app move 0.58 s, full page load 1.6 s), so a wire
+# user asks no faster than a person in a browser could.
+WIRE_PACE_S = {"round_trip": 0.06, "move": 0.58, "page_load": 1.6}
 MOVE_TIMEOUT_S = 60.0
 STEP_TIMEOUT_MS = 120_000  # any other wait of the watch phase (a hung wait is recorded, not waited out)
 # Installed in every page before its scripts run: the page's own clock (performance.now()) for every socket.io
@@ -142,7 +162,7 @@ class User:
 
     def __init__(self, name: str, context, url: str) -> None:
         self.name, self.context, self.url = name, context, url
-        self.page = None
+        self.page: Any = None
         self.run_url = ""
         self.round_trips: list[tuple[float, float]] = []  # (wall time, seconds)
         self.navigations: list[tuple[float, float]] = []  # in-app moves
@@ -160,12 +180,25 @@ class User:
         self.started = self.finished = 0.0
         self.report_ok = False
         self.private_ok = False
+        self.hello: dict | None = (
+            None  # the page's first frame on its websocket: hydrate, as the browser asks it
+        )
+
+    def keep_hello(self, socket) -> None:
+        """Keep the first socket.io connect frame this browser sends (what a wire tab sends on connecting)."""
+
+        def sent(frame) -> None:
+            if self.hello is None and isinstance(frame, str) and frame.startswith(CONNECT):
+                self.hello = json.loads(frame[len(CONNECT) :])
+
+        socket.on("framesent", sent)
 
     async def join(self) -> None:
         """Sign up and upload the genome."""
         self.page = page = await self.context.new_page()
         page.set_default_timeout(600_000)
         await self.context.add_init_script(FRAME_CLOCK_JS)
+        page.on("websocket", self.keep_hello)
         await page.goto(f"{self.url}/signup")
         await page.fill("#name", self.name)
         await page.fill("#password", PASSWORD)
@@ -276,6 +309,175 @@ class User:
             await page.wait_for_selector("#not-found")
 
 
+class WireTab:
+    """One tab's websocket spoken directly: Reflex's socket.io frames as the browser sends them (engine.io over a
+    websocket: "0" open, "40/_event,{hello}" connect with the hydrate event, "42/_event,[...]" events, "2"/"3"
+    ping/pong), with the session cookie the server set at sign-up. Every received event frame is kept with the
+    time it arrived."""
+
+    def __init__(self, url: str, cookie: str, hello: dict) -> None:
+        self.url, self.cookie, self.hello = url, cookie, hello
+        self.token = str(uuid.uuid4())
+        self.socket: Any = None
+        self.reader: asyncio.Task | None = None
+        self.received: list[tuple[float, str]] = []
+        self.arrived = asyncio.Event()
+
+    async def open(self, path: str, query: dict[str, str]) -> None:
+        """Connect as a page loaded at `path` does: the websocket, then hydrate and on-load for that route."""
+        from websockets.asyncio.client import connect
+
+        await self.close()
+        host = self.url.split("://", 1)[1]
+        self.socket = await connect(
+            f"ws://{host}/_event/?token={self.token}&EIO=4&transport=websocket",
+            additional_headers={"Cookie": self.cookie, "Origin": self.url},
+            max_size=None,
+        )
+        await self.socket.recv()  # engine.io open
+        hello = json.loads(json.dumps(self.hello))
+        hello["event"]["router_data"] = route(f"{path}/", query)
+        await self.socket.send(CONNECT + json.dumps(hello))
+        self.reader = asyncio.create_task(self.read())
+
+    async def read(self) -> None:
+        """Keep every event frame; answer the server's pings."""
+        assert self.socket is not None
+        with contextlib.suppress(Exception):
+            async for frame in self.socket:
+                if frame == "2":
+                    await self.socket.send("3")
+                elif isinstance(frame, str) and frame.startswith(EVENT):
+                    self.received.append((time.perf_counter(), frame))
+                    self.arrived.set()
+
+    async def send(self, handler: str, path: str, query: dict[str, str]) -> float:
+        """Send one event (as the page's click does); the time it left."""
+        assert self.socket is not None
+        body = {"name": handler, "router_data": route(path, query)}
+        sent = time.perf_counter()
+        await self.socket.send(EVENT + json.dumps(["event", body]))
+        return sent
+
+    async def answer(self, after: float, *parts: str, timeout_s: float = MOVE_TIMEOUT_S) -> float | None:
+        """When the first frame received after `after` holding every one of `parts` arrived (None: not in time)."""
+        deadline = time.perf_counter() + timeout_s
+        while True:
+            for at, frame in self.received:
+                if at >= after and all(part in frame for part in parts):
+                    return at
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return None
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), left)
+
+    def latest(self, field: str) -> str | None:
+        """The newest value of a string field of the run state the server pushed."""
+        pattern = re.compile(rf'"{field}_rx_state_":"((?:[^"\\]|\\.)*)"')
+        for _, frame in reversed(self.received):
+            found = pattern.search(frame)
+            if found:
+                return json.loads(f'"{found.group(1)}"')
+        return None
+
+    async def close(self) -> None:
+        """Close the socket (as leaving the page does)."""
+        if self.socket is not None:
+            await self.socket.close()
+            self.socket = None
+        if self.reader is not None:
+            await self.reader
+            self.reader = None
+        self.received.clear()
+
+
+def route(path: str, query: dict[str, str]) -> dict:
+    """The router data a page at `path?query` sends with its events."""
+    as_path = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+    return {"pathname": path, "asPath": as_path, "query": query}
+
+
+class WireUser(User):
+    """A user whose watch phase speaks the websocket directly (WireTab) instead of through a browser: the same
+    moves, clicks and page loads, each timed from the event leaving until the server's answer arrived."""
+
+    async def watch_and_click(self, deadline: float) -> None:
+        """As User.watch_and_click, over the wire; the browser page is closed meanwhile (its context is kept for
+        the checks after)."""
+        cookies = await self.context.cookies()
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+        assert self.hello is not None, "the browser's connect frame was not seen"
+        await self.page.close()
+        self.tab = WireTab(self.url, cookie, self.hello)
+        self.run_id = self.run_url.split("id=")[1]
+        passes = 0
+        try:
+            while time.monotonic() < deadline:
+                if await self.wire_pass(passes):
+                    break
+                passes += 1
+        finally:
+            await self.tab.close()
+        self.page = await self.context.new_page()
+        self.page.set_default_timeout(600_000)
+
+    async def wire_pass(self, passes: int) -> bool:
+        """One pass of the watch phase over the wire; whether the run has ended."""
+        tab, run_query = self.tab, {"id": self.run_id}
+        if passes % 3 == 0:  # a full page load: the page's HTML, then a new websocket that hydrates
+            start = time.perf_counter()
+            await asyncio.to_thread(fetch, f"{self.url}/run?id={self.run_id}")
+            await tab.open("/run", run_query)
+            arrived = await tab.answer(start, *RUN_STATE)
+            self.page_loads.append((time.time(), (arrived or start + MOVE_TIMEOUT_S) - start))
+            await paced(start, "page_load")
+        else:
+            sent = await tab.send(ON_LOAD, "/run", run_query)
+            self.moved(sent, await tab.answer(sent, *RUN_STATE))
+            await paced(sent, "move")
+        await asyncio.sleep(0.1)
+        place = tab.latest("queue_text")
+        if place:
+            self.queue_seen.append(place)
+        if tab.latest("status") in ENDED:
+            self.finished = time.time()
+            return True
+        sent = await tab.send(ON_LOAD, "/sample", {"name": SAMPLE})
+        self.moved(sent, await tab.answer(sent, *SAMPLE_STATE))
+        await paced(sent, "move")
+        for click in range(4):
+            handler = SAMPLE_HANDLER + ("select_none" if click % 2 else "select_all")
+            sent = await tab.send(handler, "/sample", {"name": SAMPLE})
+            arrived = await tab.answer(sent, SAMPLE_STATE[0], timeout_s=30)
+            took = (arrived - sent) if arrived is not None else 30.0
+            self.round_trips.append((time.time(), took))
+            self.round_trip_server.append(took)
+            await paced(sent, "round_trip")
+        return False
+
+    def moved(self, sent: float, arrived: float | None) -> None:
+        """Record one in-app move over the wire (a stuck one counts as MOVE_TIMEOUT_S)."""
+        if arrived is None:
+            self.stuck += 1
+            self.stuck_details.append({"wire": True, "run": self.run_id})
+        took = MOVE_TIMEOUT_S if arrived is None else arrived - sent
+        self.navigations.append((time.time(), took))
+        self.navigation_server.append(took)
+
+
+async def paced(start: float, action: str) -> None:
+    """Wait until `action`, begun at `start` (perf_counter), has taken at least its WIRE_PACE_S."""
+    await asyncio.sleep(max(0.0, start + WIRE_PACE_S[action] - time.perf_counter()))
+
+
+def fetch(url: str) -> int:
+    """GET `url` (a page's HTML), the number of bytes read."""
+    with urllib.request.urlopen(url, timeout=MOVE_TIMEOUT_S) as answer:
+        return len(answer.read())
+
+
 def chromium_at(niceness: int) -> str:
     """The Chromium to launch: as installed, or (niceness > 0) through a script that lowers its priority and that
     of every process it starts, so the browsers - which on a real deployment run on the users' own machines -
@@ -315,14 +517,19 @@ async def run(args: argparse.Namespace, url: str) -> dict:
     async with async_playwright() as p:
         # Each person has a browser of their own (as people do): one Chromium each, not tabs of one browser,
         # whose single browser process would carry every user's traffic and rendering queue.
+        # Users over the wire sign up, upload and press Run as contexts of one more Chromium, closed
+        # for the watch phase.
+        in_browsers = min(args.users, args.users if args.browser_users is None else args.browser_users)
         browsers = [
             await p.chromium.launch(
                 executable_path=chromium_at(args.browsers_nice), args=CHROMIUM_ARGS, headless=True
             )
-            for _ in range(1 if args.one_browser else args.users)
+            for _ in range(1 if args.one_browser else in_browsers + (in_browsers < args.users))
         ]
         users = [
-            User(f"user{i:02d}", await browsers[i % len(browsers)].new_context(), url)
+            (User if i < in_browsers else WireUser)(
+                f"user{i:02d}", await browsers[min(i, len(browsers) - 1)].new_context(), url
+            )
             for i in range(args.users)
         ]
         note(f"{args.users} users sign up and upload chr21")
@@ -341,19 +548,15 @@ async def run(args: argparse.Namespace, url: str) -> dict:
             await user.check([users[(i + 1) % len(users)].run_url])
         for browser in browsers:
             await browser.close()
-    round_trips = [s for u in users for _, s in u.round_trips]
-    navigations = [s for u in users for _, s in u.navigations]
-    page_loads = [s for u in users for _, s in u.page_loads]
+    in_page = [u for u in users if not isinstance(u, WireUser)]
+    wire = [u for u in users if isinstance(u, WireUser)]
     return {
         "users": args.users,
+        "users_in_a_browser": len(in_page),
         "all_runs_done_s": round(all_done - launched, 1),
         "run_click_to_done_s": sorted(round(u.finished - u.started, 1) for u in users),
-        "round_trip": summary(round_trips),
-        "round_trip_server_share": summary([s for u in users for s in u.round_trip_server]),
-        "navigation": summary(navigations),
-        "navigation_server_share": summary([s for u in users for s in u.navigation_server]),
-        "navigation_before_send": summary([s for u in users for s in u.navigation_before_send]),
-        "full_page_load": summary(page_loads),
+        **figures(in_page, ""),
+        **(figures(wire, "wire_") if wire else {}),
         "in_app_moves_stuck": sum(u.stuck for u in users),
         "stuck_details": [d for u in users for d in u.stuck_details],
         "cores_used_while_running": {
@@ -365,6 +568,26 @@ async def run(args: argparse.Namespace, url: str) -> dict:
         "reports_correct": sum(u.report_ok for u in users),
         "private": sum(u.private_ok for u in users),
     }
+
+
+def figures(users: Sequence[User], prefix: str) -> dict[str, dict[str, float | int]]:
+    """The timing summaries of `users`, keys prefixed (browser users: as the page saw them; wire users: the
+    server's answer times)."""
+    found = {
+        "round_trip": summary([s for u in users for _, s in u.round_trips]),
+        "round_trip_server_share": summary([s for u in users for s in u.round_trip_server]),
+        "navigation": summary([s for u in users for _, s in u.navigations]),
+        "navigation_server_share": summary([s for u in users for s in u.navigation_server]),
+        "navigation_before_send": summary([s for u in users for s in u.navigation_before_send]),
+        "full_page_load": summary([s for u in users for _, s in u.page_loads]),
+    }
+    if prefix:  # over the wire, the server's share is the whole time and nothing is drawn
+        found = {
+            key: value
+            for key, value in found.items()
+            if key in ("round_trip", "navigation", "full_page_load")
+        }
+    return {prefix + key: value for key, value in found.items()}
 
 
 def main() -> int:
@@ -383,6 +606,12 @@ def main() -> int:
         type=int,
         default=0,
         help="run the browsers at this niceness (e.g. 10, the runs' own), as if they were on other machines",
+    )
+    parser.add_argument(
+        "--browser-users",
+        type=int,
+        default=None,
+        help="only this many users watch in a browser; the others speak the websocket directly (default: all)",
     )
     parser.add_argument(
         "--one-browser",

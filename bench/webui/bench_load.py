@@ -144,6 +144,19 @@ async ([click, marker, ready, timeoutMs]) => {
 }
 """
 
+# After a full page load: milliseconds from the navigation's start (the page's time origin) until `ready` is on
+# the page and a frame has been drawn (null: not within timeoutMs).
+LOADED_JS = """
+async ([ready, timeoutMs]) => {
+  while (!document.querySelector(ready)) {
+    if (performance.now() > timeoutMs) return null;
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  return performance.now();
+}
+"""
+
 
 def summary(values: list[float]) -> dict[str, float | int]:
     """Count, median, p95 and max in milliseconds."""
@@ -178,6 +191,7 @@ class User:
         self.stuck_details: list[dict[str, object]] = []  # what the browser sent and got during each
         self.queue_seen: list[str] = []
         self.started = self.finished = 0.0
+        self.everyone: list[User] = [self]  # everyone keeps watching and clicking until all their runs ended
         self.report_ok = False
         self.private_ok = False
         self.hello: dict | None = (
@@ -245,9 +259,10 @@ class User:
         return took["total"] / 1000
 
     async def watch_and_click(self, deadline: float) -> None:
-        """Until this user's report shows: read the run page (queue place, progress), move to the sample page and
-        back by the app's links (in-app navigation), and click the module checklist (UI round trips); every
-        third pass reloads the run page instead (a full page load: bundle, websocket, hydration)."""
+        """Until every user's run has ended (this user's report or failure shows, and everyone else's): read the
+        run page (queue place, progress), move to the sample page and back by the app's links (in-app
+        navigation), and click the module checklist (UI round trips); every third pass reloads the run page
+        instead (a full page load: bundle, websocket, hydration)."""
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
         page = self.page
@@ -265,13 +280,18 @@ class User:
 
     async def one_pass(self, passes: int) -> bool:
         """One pass of `watch_and_click`; whether the run has ended (its report or failure shows)."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
         page = self.page
         run_link = f"#run-history a[href$='{self.run_url.split('id=')[1]}']"
         if passes % 3 == 0:
-            start = time.perf_counter()
             await page.goto(self.run_url)
-            await page.wait_for_selector("#back-to-sample")  # shown once the server's on-load answer is in
-            self.page_loads.append((time.time(), time.perf_counter() - start))
+            # timed in the page: from the navigation's start until the back link (shown once the server's
+            # on-load answer is in) is drawn
+            loaded = await page.evaluate(LOADED_JS, ["#back-to-sample", STEP_TIMEOUT_MS])
+            if loaded is None:
+                raise PlaywrightTimeout("the reloaded run page never showed its back link")
+            self.page_loads.append((time.time(), loaded / 1000))
         else:
             took = await self.move(run_link, "run", "#run-status", self.run_url)
             self.navigations.append((time.time(), took))
@@ -280,7 +300,8 @@ class User:
         if position is not None:
             self.queue_seen.append((await position.inner_text()).strip())
         if await page.query_selector("#report-frame") or await page.query_selector("#run-failure"):
-            self.finished = time.time()
+            self.finished = self.finished or time.time()
+        if self.everyone_done():
             return True
         took = await self.move(
             "#back-to-sample", "sample", "#module-longevitymap", f"{self.url}/sample?name={SAMPLE}"
@@ -293,6 +314,10 @@ class User:
             if took and took["server"] is not None:
                 self.round_trip_server.append(took["server"] / 1000)
         return False
+
+    def everyone_done(self) -> bool:
+        """Whether every user's run has ended (until then, those whose run ended go on using the app)."""
+        return all(user.finished for user in self.everyone)
 
     async def check(self, others: list[str]) -> None:
         """The report shows this genome's known hit; the home page lists only this user's sample."""
@@ -403,14 +428,27 @@ class WireUser(User):
     """A user whose watch phase speaks the websocket directly (WireTab) instead of through a browser: the same
     moves, clicks and page loads, each timed from the event leaving until the server's answer arrived."""
 
-    async def watch_and_click(self, deadline: float) -> None:
-        """As User.watch_and_click, over the wire; the browser page is closed meanwhile (its context is kept for
-        the checks after)."""
-        cookies = await self.context.cookies()
-        cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    def __init__(self, name: str, context, url: str) -> None:
+        super().__init__(name, context, url)
+        self.cookies: list = []  # the browser context's, kept while it is closed
+
+    async def leave_browser(self) -> None:
+        """Keep the session cookie and close this user's browser context (signed up, uploaded, Run pressed)."""
         assert self.hello is not None, "the browser's connect frame was not seen"
-        await self.page.close()
-        self.tab = WireTab(self.url, cookie, self.hello)
+        self.cookies = await self.context.cookies()
+        await self.context.close()
+
+    async def back_in_browser(self, browser) -> None:
+        """A new context of `browser` with this user's session, for the checks after the watch phase."""
+        self.context = await browser.new_context()
+        await self.context.add_cookies(self.cookies)
+        self.page = await self.context.new_page()
+        self.page.set_default_timeout(600_000)
+
+    async def watch_and_click(self, deadline: float) -> None:
+        """As User.watch_and_click, over the wire (after `leave_browser`)."""
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in self.cookies)
+        self.tab = WireTab(self.url, cookie, self.hello or {})
         self.run_id = self.run_url.split("id=")[1]
         passes = 0
         try:
@@ -420,8 +458,6 @@ class WireUser(User):
                 passes += 1
         finally:
             await self.tab.close()
-        self.page = await self.context.new_page()
-        self.page.set_default_timeout(600_000)
 
     async def wire_pass(self, passes: int) -> bool:
         """One pass of the watch phase over the wire; whether the run has ended."""
@@ -442,7 +478,8 @@ class WireUser(User):
         if place:
             self.queue_seen.append(place)
         if tab.latest("status") in ENDED:
-            self.finished = time.time()
+            self.finished = self.finished or time.time()
+        if self.everyone_done():
             return True
         sent = await tab.send(ON_LOAD, "/sample", {"name": SAMPLE})
         self.moved(sent, await tab.answer(sent, *SAMPLE_STATE))
@@ -517,8 +554,8 @@ async def run(args: argparse.Namespace, url: str) -> dict:
     async with async_playwright() as p:
         # Each person has a browser of their own (as people do): one Chromium each, not tabs of one browser,
         # whose single browser process would carry every user's traffic and rendering queue.
-        # Users over the wire sign up, upload and press Run as contexts of one more Chromium, closed
-        # for the watch phase.
+        # Users over the wire sign up, upload and press Run as contexts of one more Chromium, closed for the watch
+        # phase (they come back in a new one for the checks).
         in_browsers = min(args.users, args.users if args.browser_users is None else args.browser_users)
         browsers = [
             await p.chromium.launch(
@@ -532,24 +569,36 @@ async def run(args: argparse.Namespace, url: str) -> dict:
             )
             for i in range(args.users)
         ]
+        for user in users:
+            user.everyone = users
         note(f"{args.users} users sign up and upload chr21")
         for user in users:  # uploads one after another, as people arrive
             await user.join()
         note("everyone presses Run at once")
-        cpu_before, wall_before = cpu_seconds(), time.monotonic()
         await asyncio.gather(*(user.launch() for user in users))
         launched = time.time()
+        wire = [u for u in users if isinstance(u, WireUser)]
+        for user in wire:
+            await user.leave_browser()
+        if wire and not args.one_browser:  # the Chromium they used is left without a page: close it
+            await browsers.pop().close()
+        cpu_before, wall_before = cpu_seconds(), time.monotonic()
         deadline = time.monotonic() + args.max_seconds
         await asyncio.gather(*(user.watch_and_click(deadline) for user in users))
         all_done = time.time()
         cpu_after, wall = cpu_seconds(), time.monotonic() - wall_before
         note("checking reports and privacy")
+        if wire:
+            browsers.append(
+                await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            )
+            for user in wire:
+                await user.back_in_browser(browsers[-1])
         for i, user in enumerate(users):
             await user.check([users[(i + 1) % len(users)].run_url])
         for browser in browsers:
             await browser.close()
     in_page = [u for u in users if not isinstance(u, WireUser)]
-    wire = [u for u in users if isinstance(u, WireUser)]
     return {
         "users": args.users,
         "users_in_a_browser": len(in_page),
@@ -580,13 +629,12 @@ def figures(users: Sequence[User], prefix: str) -> dict[str, dict[str, float | i
         "navigation_server_share": summary([s for u in users for s in u.navigation_server]),
         "navigation_before_send": summary([s for u in users for s in u.navigation_before_send]),
         "full_page_load": summary([s for u in users for _, s in u.page_loads]),
+        # every move to another page, in-app or by loading it afresh
+        "any_navigation": summary([s for u in users for _, s in u.navigations + u.page_loads]),
     }
     if prefix:  # over the wire, the server's share is the whole time and nothing is drawn
-        found = {
-            key: value
-            for key, value in found.items()
-            if key in ("round_trip", "navigation", "full_page_load")
-        }
+        shown = ("round_trip", "navigation", "full_page_load", "any_navigation")
+        found = {key: value for key, value in found.items() if key in shown}
     return {prefix + key: value for key, value in found.items()}
 
 

@@ -464,7 +464,7 @@ class WireUser(User):
         tab, run_query = self.tab, {"id": self.run_id}
         if passes % 3 == 0:  # a full page load: the page's HTML, then a new websocket that hydrates
             start = time.perf_counter()
-            await asyncio.to_thread(fetch, f"{self.url}/run?id={self.run_id}")
+            await asyncio.to_thread(fetch, f"{self.url}/run?id={self.run_id}", tab.cookie)
             await tab.open("/run", run_query)
             arrived = await tab.answer(start, *RUN_STATE)
             self.page_loads.append((time.time(), (arrived or start + MOVE_TIMEOUT_S) - start))
@@ -479,6 +479,9 @@ class WireUser(User):
             self.queue_seen.append(place)
         if tab.latest("status") in ENDED:
             self.finished = self.finished or time.time()
+            report = tab.latest("report_url")
+            if report:  # the run page's frame loads the report
+                await asyncio.to_thread(fetch, f"{self.url}{report}", tab.cookie)
         if self.everyone_done():
             return True
         sent = await tab.send(ON_LOAD, "/sample", {"name": SAMPLE})
@@ -509,9 +512,10 @@ async def paced(start: float, action: str) -> None:
     await asyncio.sleep(max(0.0, start + WIRE_PACE_S[action] - time.perf_counter()))
 
 
-def fetch(url: str) -> int:
-    """GET `url` (a page's HTML), the number of bytes read."""
-    with urllib.request.urlopen(url, timeout=MOVE_TIMEOUT_S) as answer:
+def fetch(url: str, cookie: str) -> int:
+    """GET `url` (a page's HTML, a report) as the browser does, with the session cookie; the bytes read."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=MOVE_TIMEOUT_S) as answer:
         return len(answer.read())
 
 

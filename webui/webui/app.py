@@ -7,8 +7,11 @@ import reflex as rx
 
 from just_dna_pipelines import service
 from webui.pages import account, index, login, run, sample, signup  # noqa: F401  (registers the pages)
+from webui.redis_locks import guard_redis_locks
 from webui.routes import file_routes
 from webui.security.guard import SessionGuard
+
+guard_redis_locks()  # before any tab's state is locked (with REDIS_URL; harmless without)
 
 app = rx.App(api_transformer=file_routes())
 # First of all middlewares, hydration included: no state reaches a tab without a live session.

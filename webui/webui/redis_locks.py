@@ -6,7 +6,7 @@ expiry has passed (`redis_lock_expiration`, 30 s here). Ten people on two backen
 Reflex cancels a page's on-load chain when the tab leaves or reloads the page, and an event cancelled while its
 grant or its release was on the wire left the lock set for nobody. Three guards, applied to the manager class:
 - a wait that ends in an exception gives the lock back if Redis had granted it;
-- a lock is given back when its holder's release did not finish (cancelled half-way);
+- a lock is given back when its holder's exit ended in an exception (its release may not have finished);
 - a waiting event re-checks the lock every RECHECK_SECONDS besides being woken, so a lost wake-up costs that
   long, not the expiry.
 Giving back is a compare-and-delete on the lock's own id, so never someone else's lock; the delete wakes the tab's
@@ -64,9 +64,10 @@ def guard_redis_locks() -> None:
             async with lock(self, token, event_name) as lock_id:
                 held = lock_id
                 yield lock_id
-        finally:
-            if held is not None:  # released already in the usual case: then this deletes nothing
+        except BaseException:  # a normal exit has released the lock; this one may have been cut short
+            if held is not None:
                 await give_back(self, self._lock_key(token), held)
+            raise
 
     guarded_wait.guarded = True  # type: ignore[attr-defined]
     StateManagerRedis._wait_lock = guarded_wait  # type: ignore[method-assign]

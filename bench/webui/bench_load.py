@@ -194,9 +194,8 @@ class User:
         self.everyone: list[User] = [self]  # everyone keeps watching and clicking until all their runs ended
         self.report_ok = False
         self.private_ok = False
-        self.hello: dict | None = (
-            None  # the page's first frame on its websocket: hydrate, as the browser asks it
-        )
+        # the page's first frame on its websocket: hydrate, as the browser asks it
+        self.hello: dict | None = None
 
     def keep_hello(self, socket) -> None:
         """Keep the first socket.io connect frame this browser sends (what a wire tab sends on connecting)."""
@@ -431,6 +430,8 @@ class WireUser(User):
     def __init__(self, name: str, context, url: str) -> None:
         super().__init__(name, context, url)
         self.cookies: list = []  # the browser context's, kept while it is closed
+        self.tab: WireTab | None = None
+        self.run_id = ""
 
     async def leave_browser(self) -> None:
         """Keep the session cookie and close this user's browser context (signed up, uploaded, Run pressed)."""
@@ -462,6 +463,7 @@ class WireUser(User):
     async def wire_pass(self, passes: int) -> bool:
         """One pass of the watch phase over the wire; whether the run has ended."""
         tab, run_query = self.tab, {"id": self.run_id}
+        assert tab is not None, "watch_and_click opens the tab"
         if passes % 3 == 0:  # a full page load: the page's HTML, then a new websocket that hydrates
             start = time.perf_counter()
             await asyncio.to_thread(fetch, f"{self.url}/run?id={self.run_id}", tab.cookie)
@@ -493,7 +495,6 @@ class WireUser(User):
             arrived = await tab.answer(sent, SAMPLE_STATE[0], timeout_s=30)
             took = (arrived - sent) if arrived is not None else 30.0
             self.round_trips.append((time.time(), took))
-            self.round_trip_server.append(took)
             await paced(sent, "round_trip")
         return False
 
@@ -504,7 +505,6 @@ class WireUser(User):
             self.stuck_details.append({"wire": True, "run": self.run_id})
         took = MOVE_TIMEOUT_S if arrived is None else arrived - sent
         self.navigations.append((time.time(), took))
-        self.navigation_server.append(took)
 
 
 async def paced(start: float, action: str) -> None:
@@ -636,7 +636,7 @@ def figures(users: Sequence[User], prefix: str) -> dict[str, dict[str, float | i
         # every move to another page, in-app or by loading it afresh
         "any_navigation": summary([s for u in users for _, s in u.navigations + u.page_loads]),
     }
-    if prefix:  # over the wire, the server's share is the whole time and nothing is drawn
+    if prefix:  # over the wire, the whole time is the server's and nothing is drawn: no shares to show
         shown = ("round_trip", "navigation", "full_page_load", "any_navigation")
         found = {key: value for key, value in found.items() if key in shown}
     return {prefix + key: value for key, value in found.items()}

@@ -2,9 +2,9 @@
 #include <stdint.h>
 
 /*
- * BGZF decompression for local files, spread over threads by the caller: just_dna_pipelines/bam/bgzf_parallel.py's Python threads
- * each call inflate_blocks on their share of the blocks (the call releases the GIL). libdeflate is
- * loaded by Python and its functions are passed in, so building this file needs no libdeflate headers.
+ * BGZF decompression for local files, spread over threads by the caller: the Python threads of
+ * just_dna_pipelines/bam/bgzf_parallel.py each call inflate_blocks on the same list of blocks, taking them
+ * from a shared counter (the call releases the GIL). libdeflate is loaded by Python and its functions are passed in, so building this file needs no libdeflate headers.
  *
  * A BGZF block (SAM/BAM spec 4.1) is a gzip member with an extra subfield "BC" holding BSIZE (the
  * block's total size - 1); it ends with the CRC32 and the size (ISIZE) of its uncompressed data.
@@ -95,14 +95,21 @@ int64_t list_blocks(const uint8_t *compressed, int64_t length, int64_t out_capac
 }
 
 /*
- * Inflate blocks [first, last) of a list made by list_blocks into out, checking each block's size and
- * CRC32. Returns 0, or 1 + the index of the first block that is corrupt.
+ * Inflate blocks of a list made by list_blocks into out, checking each block's size and CRC32, until the
+ * list ends (`last`) or a block is corrupt. Every thread inflating the list calls this with the same
+ * `next_block` counter (starting at the first block) and takes the next block from it, so threads that
+ * get easier blocks take more of them and all finish together. Returns 0, or 1 + the index of the corrupt
+ * block this thread met.
  */
 int64_t inflate_blocks(deflate_decompress_fn decompress, crc32_fn crc32, void *decompressor,
                        const uint8_t *compressed, const int64_t *starts, const int64_t *out_starts,
-                       int64_t first, int64_t last, uint8_t *out)
+                       int64_t *next_block, int64_t last, uint8_t *out)
 {
-    for (int64_t i = first; i < last; i++) {
+    for (;;) {
+        const int64_t i = __atomic_fetch_add(next_block, 1, __ATOMIC_RELAXED);
+        if (i >= last) {
+            return 0;
+        }
         const uint8_t *block = compressed + starts[i];
         const int64_t header = 12 + read_u16(block + 10);
         const int64_t size = starts[i + 1] - starts[i];
@@ -112,8 +119,8 @@ int64_t inflate_blocks(deflate_decompress_fn decompress, crc32_fn crc32, void *d
         uint8_t *target = out + out_starts[i];
         if (decompress(decompressor, block + header, (size_t)(size - header - BGZF_FOOTER), target, isize, &got) != 0
             || got != isize || crc32(0, target, isize) != expected_crc) {
+            __atomic_store_n(next_block, last, __ATOMIC_RELAXED); /* the others stop at their next block */
             return i + 1;
         }
     }
-    return 0;
 }

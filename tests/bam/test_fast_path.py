@@ -1,4 +1,5 @@
-"""The fast path (C scanner + parallel libdeflate reader) is built, used, and agrees with pysam and the fallbacks.
+"""The fast path (C scanner + parallel ISA-L / libdeflate reader) is built, used, and agrees with pysam and the
+fallbacks.
 
 BGZF files are rebuilt here with zlib (`_bgzf`), independently of the readers under test, so block
 sizes, empty blocks, a > 4 MiB compressed window and exact corruptions can be chosen.
@@ -20,7 +21,7 @@ import pysam
 import pytest
 
 from just_dna_pipelines.bam.bgzf_parallel import ParallelBgzfReader, parallel_reader_available
-from just_dna_pipelines.bam.buffer import READ_BYTES, DecompressedBuffer, DecompressingReader
+from just_dna_pipelines.bam.buffer import AHEAD_RESERVE, READ_BYTES, DecompressedBuffer, DecompressingReader
 from just_dna_pipelines.bam.chunk import ChunkStats, total_of
 from just_dna_pipelines.bam.chunk_stats import (
     ProgressCallback,
@@ -31,7 +32,13 @@ from just_dna_pipelines.bam.chunk_stats import (
 )
 from just_dna_pipelines.bam.header import skip_header
 from just_dna_pipelines.bam.htslib import BgzfReader
-from just_dna_pipelines.bam.native import fast_path_description, libdeflate, native_library
+from just_dna_pipelines.bam.native import (
+    fast_path_description,
+    inflater_in_use,
+    isal_library,
+    libdeflate,
+    native_library,
+)
 from just_dna_pipelines.bam.scan_native import native_chunk_batches
 from just_dna_pipelines.bam.scan_python import python_chunk_batches
 from just_dna_pipelines.bam.source import locate
@@ -41,6 +48,8 @@ from tests.bgzf_blocks import bgzf_blocks
 from .conftest import HTSNEXUS, NA12878_S1, LoopbackServer, as_expected, genome, merged_batches, pysam_chunks
 
 SCANNERS: tuple[Scanner, ...] = ("native", "python")
+INFLATERS = ("libdeflate", "isal")
+ISAL_HEADERS = Path("/usr/include/isa-l/igzip_lib.h")
 EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")  # SAM spec 4.1.2
 MAX_PAYLOAD = 0xFF00  # what htslib puts in a block, leaving room for deflate's overhead within 64 KiB
 _i32 = struct.Struct("<i")
@@ -88,9 +97,9 @@ def _record_offsets(raw: bytes) -> list[int]:
     return offsets
 
 
-def _drained(reader: DecompressingReader, size: int = READ_BYTES) -> bytes:
+def _drained(reader: DecompressingReader, size: int = READ_BYTES, *, ahead: bool = False) -> bytes:
     """The whole decompressed stream, read through a DecompressedBuffer."""
-    data, parts = DecompressedBuffer(reader, size), []
+    data, parts = DecompressedBuffer(reader, size, ahead=ahead), []
     while data.fill():
         parts.append(data.view())
         data.consume(data.end)
@@ -148,7 +157,10 @@ def test_the_fast_path_is_built_and_used(tmp_path: Path) -> None:
     assert libdeflate() is not None, "libdeflate (Debian libdeflate0, a samtools dependency) is not loadable"
     assert parallel_reader_available()
     assert scanner_in_use() == "native", not_built
-    assert fast_path_description() == "parallel libdeflate reader for local files + C scanner"
+    inflater = "ISA-L" if inflater_in_use() == "isal" else "libdeflate"
+    assert fast_path_description() == f"parallel {inflater} reader for local files + C scanner"
+    if ISAL_HEADERS.exists():  # scripts/test installs libisal-dev before `uv sync` builds the package
+        assert isal_library() is not None and inflater_in_use() == "isal", "csrc/isal_inflate.c did not build"
     reader = open_reader(locate(str(_tiny_bam(tmp_path / "tiny.bam"))))
     try:
         assert isinstance(reader, ParallelBgzfReader)
@@ -182,14 +194,26 @@ def test_every_thread_count_gives_the_same_chunks(threads: int, reblocked_htsnex
 # --- 3. both readers inflate the same bytes --------------------------------------------------------------
 
 
+def _needs(inflater: str) -> None:
+    """Skip an ISA-L case where ISA-L was not built in (libdeflate is always there with samtools)."""
+    if inflater == "isal" and isal_library() is None:
+        pytest.skip("ISA-L's inflate is not built here (install libisal-dev, then reinstall the package)")
+
+
+@pytest.mark.parametrize("inflater", INFLATERS)
 @pytest.mark.parametrize("which", ["htsnexus", "na12878", "reblocked"])
-def test_parallel_and_htslib_readers_inflate_identical_bytes(which: str, reblocked_htsnexus: Path) -> None:
+def test_parallel_and_htslib_readers_inflate_identical_bytes(
+    which: str, inflater: str, reblocked_htsnexus: Path
+) -> None:
+    _needs(inflater)
     path = {"htsnexus": genome(HTSNEXUS), "na12878": genome(NA12878_S1), "reblocked": reblocked_htsnexus}[
         which
     ]
     python_zlib = hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
-    with ParallelBgzfReader(path, threads=3) as parallel:
+    with ParallelBgzfReader(path, threads=3, inflater=inflater) as parallel:
         assert hashlib.sha256(_drained(parallel)).hexdigest() == python_zlib
+    with ParallelBgzfReader(path, threads=2, inflater=inflater) as parallel:
+        assert hashlib.sha256(_drained(parallel, ahead=True)).hexdigest() == python_zlib
     with BgzfReader(str(path), threads=2) as htslib:
         assert hashlib.sha256(_drained(htslib)).hexdigest() == python_zlib
 
@@ -286,6 +310,42 @@ def test_small_buffers_grow_and_give_the_same_chunks(
         reader.close()
     assert [as_expected(c) for c in chunks] == expected
     assert (len(data.data) > size) == grows
+
+
+@pytest.mark.parametrize("scanner", SCANNERS)
+@pytest.mark.parametrize("size", [65_536, 100_003, READ_BYTES])
+def test_reading_ahead_gives_the_same_chunks(scanner: Scanner, size: int, small_reblocked: Path) -> None:
+    """Two buffers taking turns: records cut by every read are carried into the other buffer whole."""
+    expected = pysam_chunks(small_reblocked, 100)
+    with ParallelBgzfReader(small_reblocked, 2) as reader:
+        data = DecompressedBuffer(reader, size, ahead=True)
+        skip_header(data, str(small_reblocked))
+        chunks = merged_batches(_BATCHES[scanner](data, 100, str(small_reblocked)))
+    assert [as_expected(c) for c in chunks] == expected
+    assert len(data.data) == size + AHEAD_RESERVE  # no record needed more room than the reserve
+
+
+@pytest.mark.parametrize("scanner", SCANNERS)
+def test_reading_ahead_grows_for_a_header_and_records_beyond_the_reserve(
+    scanner: Scanner, oversized_bam: Path
+) -> None:
+    expected = pysam_chunks(oversized_bam, 1)
+    with ParallelBgzfReader(oversized_bam, 2) as reader:
+        data = DecompressedBuffer(reader, 100_003, ahead=True)
+        skip_header(data, str(oversized_bam))
+        chunks = merged_batches(_BATCHES[scanner](data, 1, str(oversized_bam)))
+    assert [as_expected(c) for c in chunks] == expected
+    assert len(data.data) > 4_000_000  # the 4 MB read moved into a grown buffer
+
+
+def test_closing_the_reader_waits_for_its_read_ahead(reblocked_htsnexus: Path) -> None:
+    """The reader may be closed (an error upstream) while it inflates the next buffer: it waits, then frees."""
+    for _ in range(20):
+        reader = ParallelBgzfReader(reblocked_htsnexus, 2)
+        data = DecompressedBuffer(reader, 65_536, ahead=True)
+        assert data.fill()  # the next read is now in flight
+        reader.close()
+        assert data._next is not None and data._next.done()
 
 
 def test_a_buffer_smaller_than_a_bgzf_block_grows_for_the_parallel_reader(small_reblocked: Path) -> None:
@@ -441,6 +501,21 @@ def test_a_bam_magic_without_its_header_is_truncated(scanner: Scanner, tmp_path:
     path.write_bytes(_bgzf(b"BAM\x01\x10\x00\x00\x00@HD"))
     with pytest.raises(BamError, match="truncated: the BAM header is incomplete"):
         _stats(path, scanner=scanner)
+
+
+@pytest.mark.parametrize("inflater", INFLATERS)
+@pytest.mark.parametrize("kind", ["deflate_payload", "crc32"])
+@pytest.mark.parametrize("ahead", [False, True])
+def test_each_inflater_finds_the_damaged_block(kind: str, inflater: str, ahead: bool, tmp_path: Path) -> None:
+    _needs(inflater)
+    data, start = _corrupted(kind)
+    path = tmp_path / "damaged.bam"
+    path.write_bytes(data)
+    with (
+        ParallelBgzfReader(path, 2, inflater=inflater) as reader,
+        pytest.raises(BamError, match=rf"is corrupt: .*BGZF block at compressed offset {start:,}"),
+    ):
+        _drained(reader, 65_536, ahead=ahead)
 
 
 # --- 6. progress -----------------------------------------------------------------------------------------

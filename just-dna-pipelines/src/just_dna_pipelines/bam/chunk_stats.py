@@ -60,7 +60,7 @@ def scanner_in_use(scanner: Scanner = "auto") -> Literal["native", "python"]:
 
 def _bam_batches(reader: DecompressingReader, chunk_size: int, native: bool) -> Iterator[list[ChunkStats]]:
     """Skip the BAM header, then scan the records a decompressed buffer at a time."""
-    data = DecompressedBuffer(reader)
+    data = DecompressedBuffer(reader, ahead=True)
     skip_header(data, reader.url)
     if native:
         yield from native_chunk_batches(data, chunk_size, reader.url)

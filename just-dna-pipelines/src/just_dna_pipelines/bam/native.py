@@ -13,6 +13,7 @@ import importlib.util
 from functools import lru_cache
 
 _MODULE = "just_dna_pipelines.bam._native"
+_ISAL_MODULE = "just_dna_pipelines.bam._isal"
 _i64 = ctypes.c_int64
 _i64_ptr = ctypes.POINTER(ctypes.c_int64)
 _LIBDEFLATE_NAMES = ("libdeflate.so.0", "libdeflate.so", "libdeflate.0.dylib")
@@ -50,7 +51,7 @@ def native_library() -> ctypes.CDLL | None:
         ctypes.c_void_p,  # compressed bytes
         _i64_ptr,  # block starts
         _i64_ptr,  # uncompressed starts
-        _i64,  # first block
+        _i64_ptr,  # the next block to take, shared by the threads
         _i64,  # end block
         ctypes.c_void_p,  # output
     ]
@@ -78,10 +79,43 @@ def libdeflate() -> ctypes.CDLL | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def isal_library() -> ctypes.CDLL | None:
+    """csrc/isal_inflate.c, linked with ISA-L: built at install where ISA-L's headers were (libisal-dev)."""
+    spec = importlib.util.find_spec(_ISAL_MODULE)
+    if spec is None or not spec.origin:
+        return None
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError:  # built, but ISA-L's shared library has gone since
+        return None
+    lib.isal_state_new.restype = ctypes.c_void_p
+    lib.isal_state_free.argtypes = [ctypes.c_void_p]
+    lib.isal_inflate_blocks.restype = _i64
+    lib.isal_inflate_blocks.argtypes = [
+        ctypes.c_void_p,  # this thread's inflate state
+        ctypes.c_void_p,  # compressed bytes
+        _i64_ptr,  # block starts
+        _i64_ptr,  # uncompressed starts
+        _i64_ptr,  # the next block to take, shared by the threads
+        _i64,  # end block
+        ctypes.c_void_p,  # output
+    ]
+    return lib
+
+
+def inflater_in_use() -> str:
+    """Which library inflates BGZF blocks in the parallel reader: "isal", "libdeflate" or "none"."""
+    if isal_library() is not None:
+        return "isal"
+    return "libdeflate" if libdeflate() is not None else "none"
+
+
 def fast_path_description() -> str:
     """What streams BAMs on this installation, for logs and benchmark notes."""
     if native_library() is None:
         return "htslib reader + Python scanner (the C helpers are not built)"
-    if libdeflate() is None:
-        return "htslib reader + C scanner (libdeflate not found)"
-    return "parallel libdeflate reader for local files + C scanner"
+    inflater = inflater_in_use()
+    if inflater == "none":
+        return "htslib reader + C scanner (neither ISA-L nor libdeflate found)"
+    return f"parallel {'ISA-L' if inflater == 'isal' else 'libdeflate'} reader for local files + C scanner"

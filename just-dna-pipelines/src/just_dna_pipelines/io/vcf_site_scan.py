@@ -207,7 +207,7 @@ def scan_sites(path: Path, header: VcfHeader, sites: pl.DataFrame, limits: ReadL
     total = 0
     try:
         with ParallelBgzfReader(path, THREADS, require_eof=False, error=_vcf_damage) as reader:
-            data = DecompressedBuffer(reader, READ_BYTES)
+            data = DecompressedBuffer(reader, READ_BYTES, ahead=True)
             while True:
                 kept = data.pending
                 more = data.fill()

@@ -34,8 +34,16 @@ def test_stream_bam_writes_chunks_and_records_the_run(
     assert f"-> {folder} " in printed.out
     assert len(list(folder.glob("chunk_*.json"))) == 16
     assert json.loads((folder / "chunk_000016.json").read_text())["chunk_info"]["total_chunks"] == 16
-    runs = dg.DagsterInstance.from_config(str(get_settings().dagster_home)).get_runs()
+    instance = dg.DagsterInstance.from_config(str(get_settings().dagster_home))
+    runs = instance.get_runs()
     assert [(r.job_name, r.is_success) for r in runs] == [("streaming_bam_job", True)]
+    # The command started streaming before Dagster loaded, and the run's step took that stream.
+    outputs = [
+        event.dagster_event.step_output_data
+        for event in instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_OUTPUT)
+        if event.dagster_event is not None and event.dagster_event.step_output_data.output_name == "file_info"
+    ]
+    assert [o.metadata["started_before_run"].value for o in outputs] == [True]
 
 
 def test_stream_bam_bad_input_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +65,37 @@ def chunk_json_text(chunk: ChunkStats, total_chunks: int, bam_url_json: str) -> 
     )
 
 
+WRITE_THREADS = 2  # creating files is mostly kernel time, which a second thread overlaps (~1.4x here)
+
+
 def write_batch(folder: Path, batch: ChunkBatch, info: BamFileInfo) -> ChunkStats:
     """Write one JSON file per chunk of the batch into the unpublished staging folder; returns the batch total.
 
     No temp + rename per file: the whole folder is published by one rename once every chunk is written.
-    Files are created relative to the open folder, which saves a path lookup per file.
+    Files are created relative to the open folder, which saves a path lookup per file, on WRITE_THREADS
+    threads (each call releases the GIL while the kernel creates the file).
     """
     folder.mkdir(parents=True, exist_ok=True)
     url_json = json.dumps(info.bam_url)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for chunk in batch.chunks:
+
+    def write(chunks: list[ChunkStats]) -> None:
+        for chunk in chunks:
             text = chunk_json_text(chunk, info.total_chunks, url_json).encode()
             fd = os.open(chunk_file_name(chunk.chunk_id), flags, 0o644, dir_fd=folder_fd)
             try:
                 os.write(fd, text)
             finally:
                 os.close(fd)
+
+    try:
+        shares = [batch.chunks[i::WRITE_THREADS] for i in range(WRITE_THREADS)]
+        with ThreadPoolExecutor(WRITE_THREADS - 1) as pool:
+            others = [pool.submit(write, share) for share in shares[1:]]
+            write(shares[0])
+            for other in others:
+                other.result()
     finally:
         os.close(folder_fd)
     return total_of(batch.chunks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.bam.chunk_stats import iter_chunk_stats
@@ -47,6 +48,24 @@ def missing_index(url: str, detected: DetectedFormat) -> BamError:
     return BamError(f"{url} has no index ({' or '.join(suffixes)}), and this streamer requires one")
 
 
+@dataclass(frozen=True)
+class StreamSettings:
+    """How a streamer reads: the chunk size, reads per Dagster step, inflate threads, index rules."""
+
+    chunk_size: int
+    index_cache_dir: Path
+    batch_reads: int = DEFAULT_BATCH_READS
+    threads: int = 2
+    require_index: bool = False
+
+
+def default_index_cache_dir() -> Path:
+    """Where remote indexes are cached unless a streamer says otherwise."""
+    from just_dna_pipelines.settings import get_settings
+
+    return get_settings().cache_dir / "bam_index"
+
+
 class BamStream:
     """A BAM, CRAM or SAM opened for one sequential pass; `batches()` streams, `file_info()` then sums it up."""
 
@@ -77,6 +96,25 @@ class BamStream:
         self._progress = progress
         self.reads = 0
         self.seconds = 0.0
+
+    @classmethod
+    def from_settings(
+        cls, bam_url: str, settings: StreamSettings, progress: ProgressHook = no_progress
+    ) -> BamStream:
+        """Open `bam_url` for streaming with these settings."""
+        return cls(
+            bam_url,
+            settings.chunk_size,
+            index_cache_dir=settings.index_cache_dir,
+            batch_reads=settings.batch_reads,
+            threads=settings.threads,
+            require_index=settings.require_index,
+            progress=progress,
+        )
+
+    def set_progress(self, progress: ProgressHook) -> None:
+        """Report progress to `progress` from now on."""
+        self._progress = progress
 
     def batches(self) -> Iterator[ChunkBatch]:
         """Chunk stats in file order, grouped into batches of about `batch_reads` reads."""

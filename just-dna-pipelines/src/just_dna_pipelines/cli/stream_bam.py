@@ -5,6 +5,8 @@ the fields the statistics use are decoded, which never touches the bases.
 
 The job runs in this process on the persistent Dagster instance (DAGSTER_HOME from the settings), so
 the run is recorded like any other and shows up in the Dagster UI; the bar is fed by the streaming op.
+The file starts streaming before Dagster is imported (bam/stream_started.py): the run's streaming step
+takes the batches made meanwhile.
 """
 
 from __future__ import annotations
@@ -61,6 +63,16 @@ def run(args: argparse.Namespace) -> int:
     """Run streaming_bam_job in-process and print where the JSON files went."""
     if args.chunk_size < 1:
         raise PipelineError(f"--chunk-size must be at least 1, not {args.chunk_size}")
+    from just_dna_pipelines.bam.stream import StreamSettings, default_index_cache_dir
+    from just_dna_pipelines.bam.stream_started import StartedStreams, start_stream
+
+    bar = ProgressBar()
+    # The streaming component's defaults (the job below is built with them): the step takes this stream
+    # only if its own settings are the same.
+    settings = StreamSettings(chunk_size=args.chunk_size, index_cache_dir=default_index_cache_dir())
+    started = start_stream(args.url, settings, bar)
+    streams = StartedStreams(*([started] if started is not None else []))
+
     import dagster as dg
 
     from just_dna_pipelines.defs.bam import (
@@ -69,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         build_streaming_bam_job,
     )
     from just_dna_pipelines.defs.bam.sensors import stream_run_config
-    from just_dna_pipelines.defs.bam.streamer import PROGRESS_RESOURCE
+    from just_dna_pipelines.defs.bam.streamer import PROGRESS_RESOURCE, STARTED_RESOURCE
     from just_dna_pipelines.runs.instance import get_instance
 
     output_dir = str(args.output_dir.resolve()) if args.output_dir else None
@@ -77,19 +89,22 @@ def run(args: argparse.Namespace) -> int:
         StreamingBamChunkStreamer(chunk_size=args.chunk_size),
         StreamingBamChunkProcessor(output_directory=output_dir),
     )
-    bar = ProgressBar()
     try:
         result = job.execute_in_process(
             # Dagster's own console lines would scroll the bar away; they stay in the run's event log.
             run_config={**stream_run_config(args.url, args.chunk_size), **QUIET_LOGGERS},
             instance=get_instance(),
-            resources={PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(bar)},
+            resources={
+                PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(bar),
+                STARTED_RESOURCE: dg.ResourceDefinition.hardcoded_resource(streams),
+            },
         )
     except dg.DagsterExecutionStepExecutionError as exc:
         if isinstance(exc.user_exception, PipelineError):
             raise exc.user_exception from None
         raise
     finally:
+        streams.stop_all()
         bar.finish()
     folder = Path(result.output_for_node("publish_bam_summary_op"))
     summary = json.loads((folder / "summary.json").read_text())

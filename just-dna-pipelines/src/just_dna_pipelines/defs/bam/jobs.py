@@ -2,8 +2,14 @@
 
 import dagster as dg
 
+from just_dna_pipelines.bam.stream_started import StartedStreams
 from just_dna_pipelines.defs.bam.processor import StreamingBamChunkProcessor
-from just_dna_pipelines.defs.bam.streamer import PROGRESS_RESOURCE, StreamingBamChunkStreamer, no_progress
+from just_dna_pipelines.defs.bam.streamer import (
+    PROGRESS_RESOURCE,
+    STARTED_RESOURCE,
+    StreamingBamChunkStreamer,
+    no_progress,
+)
 
 STREAMING_BAM_JOB = "streaming_bam_job"
 
@@ -26,7 +32,10 @@ def build_streaming_bam_job(
         name=name,
         executor_def=dg.in_process_executor,
         hooks={processor.build_failure_hook()},
-        resource_defs={PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(no_progress)},
+        resource_defs={
+            PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(no_progress),
+            STARTED_RESOURCE: dg.ResourceDefinition.hardcoded_resource(StartedStreams()),
+        },
         description="Per-chunk read statistics of one BAM (local path, file:// or http(s):// URL) as JSON files.",
     )
     def streaming_bam_job() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ def write_batch(folder: Path, batch: ChunkBatch, info: BamFileInfo) -> ChunkStat
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
 
-    def write(chunks: list[ChunkStats]) -> None:
+    def write(chunks: Sequence[ChunkStats]) -> None:
         for chunk in chunks:
             text = chunk_json_text(chunk, info.total_chunks, url_json).encode()
             fd = os.open(chunk_file_name(chunk.chunk_id), flags, 0o644, dir_fd=folder_fd)

@@ -19,8 +19,18 @@ static inline uint32_t read_u32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-/* One thread's inflate state (~85 KB), or NULL when out of memory. */
-void *isal_state_new(void) { return malloc(sizeof(struct inflate_state)); }
+/*
+ * One thread's inflate state (~85 KB), initialised, or NULL when out of memory. isal_inflate_reset alone
+ * leaves fields of a fresh state unset (a state from reused heap memory then fails blocks at random).
+ */
+void *isal_state_new(void)
+{
+    struct inflate_state *state = calloc(1, sizeof *state);
+    if (state != NULL) {
+        isal_inflate_init(state);
+    }
+    return state;
+}
 
 void isal_state_free(void *state) { free(state); }
 

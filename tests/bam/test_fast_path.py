@@ -8,6 +8,7 @@ sizes, empty blocks, a > 4 MiB compressed window and exact corruptions can be ch
 from __future__ import annotations
 
 import array
+import ctypes
 import gzip
 import hashlib
 import random
@@ -216,6 +217,30 @@ def test_parallel_and_htslib_readers_inflate_identical_bytes(
         assert hashlib.sha256(_drained(parallel, ahead=True)).hexdigest() == python_zlib
     with BgzfReader(str(path), threads=2) as htslib:
         assert hashlib.sha256(_drained(htslib)).hexdigest() == python_zlib
+
+
+def test_isal_states_start_clean_on_reused_heap_memory(tmp_path: Path) -> None:
+    """Each ISA-L state is initialised, not only reset: reset leaves the history window size as it was, so a state
+    on heap memory holding a small number there failed blocks with far back-references (seen as 'fails its
+    checksum' on a whole-genome VCF)."""
+    _needs("isal")
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    rng = random.Random(5)
+    words = [f"rs{rng.randrange(10**8)}\t{rng.choice('ACGT')}\t{rng.choice('ACGT')}" for _ in range(400)]
+    raw = "".join(f"chr1\t{i}\t{rng.choice(words)}\t50\tPASS\tGT\t0/1\n" for i in range(60_000)).encode()
+    path = tmp_path / "text.gz"
+    path.write_bytes(_bgzf(raw, level=6))
+    small = array.array("i", [9]) * (96_000 // 4)  # a 512-byte window, were it read as one
+    for _ in range(3):
+        garbage = [libc.malloc(96_000) for _ in range(8)]  # about an inflate state's size, then freed
+        for address in garbage:
+            ctypes.memmove(address, small.tobytes(), 96_000)
+        for address in garbage:
+            libc.free(address)
+        with ParallelBgzfReader(path, 2, inflater="isal") as reader:
+            assert _drained(reader, ahead=True) == raw
 
 
 # --- 4. buffer growth ------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 BGZF blocks are independent deflate streams whose uncompressed sizes are in their footers, so a run of
 blocks can be split between threads that each inflate straight into their part of the output. The
 C helpers list the blocks and inflate them with ISA-L where it was built in, else libdeflate (checking each
-block's CRC32), with the GIL released. htslib's own thread pool scales poorly on small machines (a 2-core VM reads 1.6x slower with it
-than with this); it still reads remote files.
+block's CRC32), with the GIL released. htslib's own thread pool scales poorly on small machines (a 2-core VM
+reads 1.6x slower with it than with this); it still reads remote files.
 """
 
 from __future__ import annotations

@@ -253,9 +253,10 @@ def main() -> int:
                 note(f"WGS run took {wgs_times[-1]} s, ok={wgs_ok[-1]}; {len(busy)} round trips so far")
             results["wgs_run_s"] = wgs_times
             results["wgs_run_ok"] = wgs_ok
-            results["round_trip_during_wgs_median_ms"] = round(statistics.median(busy) * 1000, 1)
-            results["round_trip_during_wgs_p95_ms"] = round(pct(busy, 0.95) * 1000, 1)
-            results["round_trip_during_wgs_max_ms"] = round(max(busy) * 1000, 1)
+            if busy:  # none with --wgs-repeats 0
+                results["round_trip_during_wgs_median_ms"] = round(statistics.median(busy) * 1000, 1)
+                results["round_trip_during_wgs_p95_ms"] = round(pct(busy, 0.95) * 1000, 1)
+                results["round_trip_during_wgs_max_ms"] = round(max(busy) * 1000, 1)
             results["round_trips_during_wgs"] = len(busy)
     print(json.dumps(results, indent=2))
     (OUT / "results.json").write_text(json.dumps(results, indent=2))

@@ -7,6 +7,7 @@ import dagster as dg
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.instance import get_instance
+from just_dna_pipelines.runs.run_memory import partitions_remembered
 
 PARTITIONS = "user_vcf_files"
 
@@ -46,19 +47,20 @@ def execute_run(
     ensure_partition(instance, request.partition_key)
     job = defs.resolve_job_def(request.job_name)
     selection = selected_assets(job, request)
-    return job.execute_in_process(
-        run_config=request.run_config(),
-        asset_selection=selection,
-        instance=instance,
-        partition_key=request.partition_key,
-        run_id=run_id,
-        raise_on_error=False,
-        tags={
-            tags.LAUNCHER: "cli",
-            tags.MODULES: ",".join(request.module_names()),
-            **tags.process_tags("run"),
-        },
-    )
+    with partitions_remembered(instance):
+        return job.execute_in_process(
+            run_config=request.run_config(),
+            asset_selection=selection,
+            instance=instance,
+            partition_key=request.partition_key,
+            run_id=run_id,
+            raise_on_error=False,
+            tags={
+                tags.LAUNCHER: "cli",
+                tags.MODULES: ",".join(request.module_names()),
+                **tags.process_tags("run"),
+            },
+        )
 
 
 def execute_existing_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
@@ -76,7 +78,8 @@ def execute_existing_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bo
     if run.asset_selection:  # a run of some of the job's assets (e.g. with or without the Ensembl ones)
         job = job.get_subset(asset_selection=set(run.asset_selection))
     ephemeral = job.as_ephemeral_job(resource_defs={}, input_values={})
-    return execute_existing(InMemoryJob(ephemeral), run, instance).success
+    with partitions_remembered(instance):
+        return execute_existing(InMemoryJob(ephemeral), run, instance).success
 
 
 def forget_partition_if_unused(partition_key: str) -> None:

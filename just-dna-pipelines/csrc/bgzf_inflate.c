@@ -1,6 +1,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bgzf_block.h"
+
 /*
  * BGZF decompression for local files, spread over threads by the caller: the Python threads of
  * just_dna_pipelines/bam/bgzf_parallel.py each call inflate_blocks on the same list of blocks, taking them
@@ -15,14 +17,7 @@ typedef int (*deflate_decompress_fn)(void *decompressor, const void *in, size_t 
 typedef uint32_t (*crc32_fn)(uint32_t crc, const void *buffer, size_t len);
 
 #define BGZF_HEADER 18
-#define BGZF_FOOTER 8
 #define BGZF_MAX_BLOCK 65536
-
-static inline uint16_t read_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t read_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 /* The size of the BGZF block at p (length bytes available), 0 if incomplete, -1 if it is not BGZF. */
 static int64_t block_size_at(const uint8_t *p, int64_t length)
@@ -105,22 +100,13 @@ int64_t inflate_blocks(deflate_decompress_fn decompress, crc32_fn crc32, void *d
                        const uint8_t *compressed, const int64_t *starts, const int64_t *out_starts,
                        int64_t *next_block, int64_t last, uint8_t *out)
 {
-    for (;;) {
-        const int64_t i = __atomic_fetch_add(next_block, 1, __ATOMIC_RELAXED);
-        if (i >= last) {
-            return 0;
-        }
-        const uint8_t *block = compressed + starts[i];
-        const int64_t header = 12 + read_u16(block + 10);
-        const int64_t size = starts[i + 1] - starts[i];
-        const uint32_t expected_crc = read_u32(block + size - 8);
-        const size_t isize = read_u32(block + size - 4);
+    struct bgzf_block block;
+    while (claim_block(compressed, starts, out_starts, next_block, last, out, &block)) {
         size_t got = 0;
-        uint8_t *target = out + out_starts[i];
-        if (decompress(decompressor, block + header, (size_t)(size - header - BGZF_FOOTER), target, isize, &got) != 0
-            || got != isize || crc32(0, target, isize) != expected_crc) {
-            __atomic_store_n(next_block, last, __ATOMIC_RELAXED); /* the others stop at their next block */
-            return i + 1;
+        if (decompress(decompressor, block.deflate, block.deflate_size, block.target, block.isize, &got) != 0
+            || got != block.isize || crc32(0, block.target, block.isize) != block.crc) {
+            return stop_claims(next_block, last, &block);
         }
     }
+    return 0;
 }

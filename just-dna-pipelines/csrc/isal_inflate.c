@@ -4,20 +4,15 @@
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 
+#include "bgzf_block.h"
+
 /*
  * BGZF blocks inflated by ISA-L's igzip, ~15 % less CPU than libdeflate per block on the x86 machines we
  * measured (bench/RESULTS.md). Built only where ISA-L's headers are installed (Debian's libisal-dev); the
  * reader falls back to bgzf_inflate.c's libdeflate path otherwise. Same contract as inflate_blocks there:
- * a list made by list_blocks, threads sharing the `next_block` counter, each block's size and CRC32 checked.
+ * a list made by list_blocks, threads sharing the `next_block` counter (bgzf_block.h), each block's size and
+ * CRC32 checked.
  */
-
-#define BGZF_FOOTER 8
-
-static inline uint16_t read_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t read_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 /*
  * One thread's inflate state (~85 KB), initialised, or NULL when out of memory. isal_inflate_reset alone
@@ -39,28 +34,19 @@ int64_t isal_inflate_blocks(void *state_memory, const uint8_t *compressed, const
                             const int64_t *out_starts, int64_t *next_block, int64_t last, uint8_t *out)
 {
     struct inflate_state *state = state_memory;
-    for (;;) {
-        const int64_t i = __atomic_fetch_add(next_block, 1, __ATOMIC_RELAXED);
-        if (i >= last) {
-            return 0;
-        }
-        const uint8_t *block = compressed + starts[i];
-        const int64_t header = 12 + read_u16(block + 10);
-        const int64_t size = starts[i + 1] - starts[i];
-        const uint32_t expected_crc = read_u32(block + size - 8);
-        const uint32_t isize = read_u32(block + size - 4);
-        uint8_t *target = out + out_starts[i];
+    struct bgzf_block block;
+    while (claim_block(compressed, starts, out_starts, next_block, last, out, &block)) {
         isal_inflate_reset(state);
         state->crc_flag = ISAL_DEFLATE;
-        state->next_in = (uint8_t *)(block + header);
-        state->avail_in = (uint32_t)(size - header - BGZF_FOOTER);
-        state->next_out = target;
-        state->avail_out = isize;
+        state->next_in = (uint8_t *)block.deflate;
+        state->avail_in = (uint32_t)block.deflate_size;
+        state->next_out = block.target;
+        state->avail_out = block.isize;
         const int status = isal_inflate(state);
-        if (status != ISAL_DECOMP_OK || state->block_state != ISAL_BLOCK_FINISH || state->total_out != isize
-            || crc32_gzip_refl(0, target, isize) != expected_crc) {
-            __atomic_store_n(next_block, last, __ATOMIC_RELAXED);
-            return i + 1;
+        if (status != ISAL_DECOMP_OK || state->block_state != ISAL_BLOCK_FINISH || state->total_out != block.isize
+            || crc32_gzip_refl(0, block.target, block.isize) != block.crc) {
+            return stop_claims(next_block, last, &block);
         }
     }
+    return 0;
 }

@@ -11,12 +11,22 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 from functools import lru_cache
+from typing import Any
 
 _MODULE = "just_dna_pipelines.bam._native"
 _ISAL_MODULE = "just_dna_pipelines.bam._isal"
 _i64 = ctypes.c_int64
 _i64_ptr = ctypes.POINTER(ctypes.c_int64)
 _LIBDEFLATE_NAMES = ("libdeflate.so.0", "libdeflate.so", "libdeflate.0.dylib")
+# The block list both inflaters take after their own first arguments (csrc/bgzf_block.h).
+_BLOCK_LIST_ARGS: list[Any] = [
+    ctypes.c_void_p,  # compressed bytes
+    _i64_ptr,  # block starts
+    _i64_ptr,  # uncompressed starts
+    _i64_ptr,  # the next block to take, shared by the threads
+    _i64,  # end block
+    ctypes.c_void_p,  # output
+]
 
 
 @lru_cache(maxsize=1)
@@ -48,12 +58,7 @@ def native_library() -> ctypes.CDLL | None:
         ctypes.c_void_p,  # libdeflate_deflate_decompress
         ctypes.c_void_p,  # libdeflate_crc32
         ctypes.c_void_p,  # a libdeflate decompressor
-        ctypes.c_void_p,  # compressed bytes
-        _i64_ptr,  # block starts
-        _i64_ptr,  # uncompressed starts
-        _i64_ptr,  # the next block to take, shared by the threads
-        _i64,  # end block
-        ctypes.c_void_p,  # output
+        *_BLOCK_LIST_ARGS,
     ]
     lib.vcf_scan.restype = ctypes.c_int
     lib.vcf_scan.argtypes = [
@@ -94,12 +99,7 @@ def isal_library() -> ctypes.CDLL | None:
     lib.isal_inflate_blocks.restype = _i64
     lib.isal_inflate_blocks.argtypes = [
         ctypes.c_void_p,  # this thread's inflate state
-        ctypes.c_void_p,  # compressed bytes
-        _i64_ptr,  # block starts
-        _i64_ptr,  # uncompressed starts
-        _i64_ptr,  # the next block to take, shared by the threads
-        _i64,  # end block
-        ctypes.c_void_p,  # output
+        *_BLOCK_LIST_ARGS,
     ]
     return lib
 

@@ -25,7 +25,7 @@ Signature = tuple[int, ...]
 def event_files(instance: dg.DagsterInstance, run_id: str) -> tuple[Path, ...]:
     """The files holding a run's events (its database and write-ahead log), or () when the storage has none."""
     storage = instance.event_log_storage
-    if type(storage) is not SqliteEventLogStorage:  # the consolidated variant shares one file among runs
+    if not isinstance(storage, SqliteEventLogStorage):  # the consolidated variant shares one file among runs
         return ()
     database = Path(storage.path_for_shard(run_id))
     return with_wal(database)
@@ -40,7 +40,7 @@ def run_storage_files(instance: dg.DagsterInstance) -> tuple[Path, ...]:
     """The files of the run storage (its database and write-ahead log; every run's status change writes them), or
     () when the storage is not one SQLite file (PostgreSQL)."""
     storage = instance.run_storage
-    if type(storage) is not SqliteRunStorage:
+    if not isinstance(storage, SqliteRunStorage):
         return ()
     # The storage names its database only in its connection string (no public accessor).
     database = Path(storage._conn_string.removeprefix("sqlite:///"))

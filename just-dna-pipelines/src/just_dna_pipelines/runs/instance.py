@@ -194,8 +194,13 @@ def _migrate_if_behind(instance: dg.DagsterInstance) -> None:
 
 def _open(home: Path) -> dg.DagsterInstance:
     """The instance of `home`, with any failure to open it as one line saying what to do."""
+    from dagster._core.instance.ref import InstanceRef
+
+    from just_dna_pipelines.runs.sqlite_pool import pooled_ref
+
     try:
-        return dg.DagsterInstance.from_config(str(home))
+        # Dagster's default SQLite storage with its connections kept open (runs/sqlite_pool.py).
+        return dg.DagsterInstance.from_ref(pooled_ref(InstanceRef.from_dir(str(home))))
     except Exception as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise PipelineError(

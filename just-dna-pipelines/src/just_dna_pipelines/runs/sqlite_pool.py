@@ -1,0 +1,213 @@
+"""Dagster's SQLite storages with their database connections kept open, one pool per database and process.
+
+Dagster's SQLite storages create a new SQLAlchemy engine for every stored event and every query, open a
+connection, and close it again. Closing the last connection to a database in WAL mode makes SQLite checkpoint
+the write-ahead log into the database and delete it, with its fsyncs, so each of a run's ~100 events paid an
+engine, an open and a checkpoint: a quarter of a web run's time (bench/RESULTS.md). These subclasses keep one
+engine per database file for the life of the process, whose pooled connections stay open: a write is a commit
+to the log, checkpoints happen when the log has grown (SQLite's default, every 1,000 pages).
+
+What stays as it was: the files, their schema and migrations (the classes only change how connections are
+made), so the Dagster UI and daemon, which open the same files with Dagster's own classes, work beside them;
+a stored event still touches the run's database file, which the Dagster UI watches for live run logs.
+
+Per process: a forked child (the run worker forks every run) must not use its parent's connections, so after
+a fork the child starts with no engines and keeps the inherited ones referenced and unused (closing them in the
+child would be as wrong as using them). Each run has its own event database, so engines are kept for the most
+recently used `MAX_DATABASES` only, and one whose file was replaced is made anew.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy import create_engine
+
+if TYPE_CHECKING:
+    from dagster._core.events.log import EventLogEntry
+    from sqlalchemy.engine import Connection, Engine
+
+MAX_DATABASES = (
+    24  # databases whose engines a process keeps (each keeps ~3 files open), least recently used go
+)
+SQLITE_PREFIX = "sqlite:///"
+
+
+@dataclass
+class _Kept:
+    """An engine and the identity (device, inode) of the database file its connections have open."""
+
+    engine: Engine
+    file: tuple[int, int] | None
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
+class _Engines:
+    """One engine per database file in this process, the `MAX_DATABASES` most recently used.
+
+    An engine whose file was deleted or replaced (a wiped or moved-aside DAGSTER_HOME, a test's fresh home
+    at the same path) is dropped when next asked for: its open connections would read and write the old file.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._inherited: list[_Kept] = []  # a parent's engines, after a fork: never used nor closed
+
+    def get(self, conn_string: str, **connect_args: Any) -> Engine:
+        """The engine of `conn_string` (a SQLite file), created on first use or when its file changed."""
+        file = _file_identity(conn_string.removeprefix(SQLITE_PREFIX))
+        with self._lock:
+            kept = self._kept.get(conn_string)
+            if kept is not None and kept.file is not None and kept.file != file:
+                self._kept.pop(conn_string).engine.dispose()
+                kept = None
+            if kept is None:
+                engine = create_engine(conn_string, connect_args=connect_args, pool_size=1, max_overflow=8)
+                kept = self._kept[conn_string] = _Kept(engine, file)
+            elif kept.file is None:
+                kept.file = file  # created by its first connection
+            self._kept.move_to_end(conn_string)
+            while len(self._kept) > MAX_DATABASES:
+                self._kept.popitem(last=False)[1].engine.dispose()
+            return kept.engine
+
+    def dispose(self, prefix: str) -> None:
+        """Close the connections to every database whose connection string starts with `prefix`."""
+        with self._lock:
+            for conn_string in [c for c in self._kept if c.startswith(prefix)]:
+                self._kept.pop(conn_string).engine.dispose()
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: set the parent's engines aside (referenced, so never closed here) and start afresh."""
+        self._lock = threading.Lock()
+        self._inherited += self._kept.values()
+        self._kept = OrderedDict()
+
+    def count(self) -> int:
+        """Engines this process holds (its own, not inherited)."""
+        with self._lock:
+            return len(self._kept)
+
+
+ENGINES = _Engines()
+os.register_at_fork(after_in_child=ENGINES.forget_after_fork)
+
+
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection in a transaction, committed when the block ends without an error."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's per-run SQLite event log, connecting through the process's kept engines."""
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            engine = ENGINES.get(self.conn_string_for_shard(shard), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with _transaction(engine) as conn:
+                yield conn
+
+    def store_event(self, event: EventLogEntry) -> None:
+        super().store_event(event)
+        # Dagster's watchers of a run's events (the Dagster UI's live run page) wait for its database file to
+        # change; with the connection kept open the write lands in the write-ahead log only, so tell them.
+        os.utime(self.path_for_shard(event.run_id))
+
+    def wipe(self) -> None:
+        ENGINES.dispose(
+            self.conn_string_for_shard("")
+        )  # the files are deleted: no connection may outlive them
+        super().wipe()
+
+    def dispose(self) -> None:
+        super().dispose()
+        ENGINES.dispose(self.conn_string_for_shard(""))
+
+
+class PooledSqliteRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage, connecting through the process's kept engine."""
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with _transaction(ENGINES.get(self._conn_string)) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        ENGINES.dispose(self._conn_string)
+
+
+class PooledSqliteScheduleStorage(SqliteScheduleStorage):
+    """Dagster's SQLite schedule storage, connecting through the process's kept engine."""
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with _transaction(ENGINES.get(self._conn_string)) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        ENGINES.dispose(self._conn_string)
+
+
+class PooledSqliteStorage(DagsterSqliteStorage):
+    """Dagster's default SQLite storage (runs, event logs, schedules under DAGSTER_HOME) with kept connections."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        # As Dagster's class does, with the pooled storages on the same folders.
+        self.base_dir = base_dir
+        self._run_storage = PooledSqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = PooledSqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        super(DagsterSqliteStorage, self).__init__()  # what Dagster's __init__ ends with
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Any) -> DagsterSqliteStorage:  # type: ignore[override]
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+def pooled_ref(ref: InstanceRef) -> InstanceRef:
+    """`ref` with Dagster's default SQLite storage replaced by the pooled one; any other storage unchanged."""
+    data = ref.storage_data
+    if data is None or (data.module_name, data.class_name) != (
+        "dagster._core.storage.sqlite_storage",
+        "DagsterSqliteStorage",
+    ):
+        return ref
+    pooled = ConfigurableClassData(__name__, PooledSqliteStorage.__name__, data.config_yaml)
+    return ref._replace(storage_data=pooled)

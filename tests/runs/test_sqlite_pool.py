@@ -1,0 +1,144 @@
+"""Dagster's SQLite storages with kept connections: open between writes, fresh to other processes' writes,
+never reused across a fork or for a replaced file, and bounded in number."""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.event_log.base import EventLogCursor
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+from just_dna_pipelines.runs import instance as instance_module
+from just_dna_pipelines.runs.instance import instance_for
+from just_dna_pipelines.runs.sqlite_pool import (
+    ENGINES,
+    MAX_DATABASES,
+    PooledSqliteEventLogStorage,
+    PooledSqliteRunStorage,
+    PooledSqliteScheduleStorage,
+)
+
+# Dagster's own classes, as the Dagster UI and daemon open the home.
+WRITE_WITH_DAGSTER = """
+import sys, dagster as dg
+instance = dg.DagsterInstance.from_config(sys.argv[1])
+instance.report_engine_event("from another process", instance.get_run_by_id(sys.argv[2]))
+"""
+
+
+def _forget(home: Path) -> None:
+    """Let this process open `home` again as a new process would."""
+    instance_module._prepared.discard(home.resolve())
+    instance_module._instances.pop(home.resolve(), None)
+
+
+def _messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    return [entry.message for entry in instance.all_logs(run_id)]
+
+
+def _run_files(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    shard = Path(instance.event_log_storage.path_for_shard(run_id))  # type: ignore[attr-defined]
+    return sorted(path.name.removeprefix(run_id) for path in shard.parent.glob(f"{run_id}*"))
+
+
+def test_a_sqlite_home_is_opened_with_connections_kept_between_writes(tmp_path: Path) -> None:
+    instance = instance_for(tmp_path / "home")
+    assert isinstance(instance.run_storage, PooledSqliteRunStorage)
+    assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+    assert isinstance(instance.schedule_storage, PooledSqliteScheduleStorage)
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("first", run)
+    instance.report_engine_event("second", run)
+    # The write-ahead log outlives the write: a connection is still open (Dagster's own classes close the
+    # last one after every event, which checkpoints the log into the database and deletes it).
+    assert _run_files(instance, run.run_id) == [".db", ".db-shm", ".db-wal"]
+    assert _messages(instance, run.run_id) == ["first", "second"]
+    assert [r.run_id for r in instance.get_runs()] == [run.run_id]
+
+
+def test_writes_of_another_process_are_read_at_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    instance = instance_for(home)
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("ours", run)
+    assert _messages(instance, run.run_id) == ["ours"]  # the run's database is open here now
+    subprocess.run([sys.executable, "-c", WRITE_WITH_DAGSTER, str(home.resolve()), run.run_id], check=True)
+    assert _messages(instance, run.run_id) == ["ours", "from another process"]
+    instance.report_engine_event("ours again", run)
+    assert _messages(instance, run.run_id) == ["ours", "from another process", "ours again"]
+
+
+def test_a_home_replaced_at_the_same_path_is_read_afresh(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    old = instance_for(home)
+    old_run = old.add_run(dg.DagsterRun(job_name="job"))
+    assert [r.run_id for r in old.get_runs()] == [old_run.run_id]
+    shutil.rmtree(home)  # e.g. moved aside after damage, or a test's fresh home at the same path
+    _forget(home)
+    new = instance_for(home)
+    assert new.get_runs() == []  # a kept connection to the deleted runs.db would still list the old run
+    new_run = new.add_run(dg.DagsterRun(job_name="job"))
+    with sqlite3.connect(home / "history" / "runs.db") as db:
+        assert db.execute("SELECT run_id FROM runs").fetchall() == [(new_run.run_id,)]
+
+
+def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_working(tmp_path: Path) -> None:
+    instance = instance_for(tmp_path / "home")
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("parent", run)
+    pid = os.fork()
+    if pid == 0:  # the child: what the run worker's forked runs do
+        code = 1
+        try:
+            if ENGINES.count() == 0:
+                instance.report_engine_event("child", run)
+                code = 0 if ENGINES.count() > 0 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    instance.report_engine_event("parent again", run)
+    assert _messages(instance, run.run_id) == ["parent", "child", "parent again"]
+
+
+def test_a_process_keeps_at_most_max_databases_open(tmp_path: Path) -> None:
+    instance = instance_for(tmp_path / "home")
+    runs = [instance.add_run(dg.DagsterRun(job_name="job")) for _ in range(MAX_DATABASES + 6)]
+    for number, run in enumerate(runs):
+        instance.report_engine_event(f"event {number}", run)
+    assert ENGINES.count() == MAX_DATABASES
+    # The least recently used were closed (their logs checkpointed and removed); all still read.
+    assert _run_files(instance, runs[0].run_id) == [".db"]
+    assert _run_files(instance, runs[-1].run_id) == [".db", ".db-shm", ".db-wal"]
+    assert [_messages(instance, run.run_id) for run in runs] == [[f"event {n}"] for n in range(len(runs))]
+
+
+def test_dagster_watchers_of_a_run_see_each_event_at_once(tmp_path: Path) -> None:
+    """The Dagster UI follows a live run by watching its database file with Dagster's own storage class."""
+    home = tmp_path / "home"
+    instance = instance_for(home)
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("before watching", run)
+    seen: queue.Queue[str] = queue.Queue()
+    with dg.DagsterInstance.from_config(str(home.resolve())) as dagster_ui:
+        storage = dagster_ui.event_log_storage
+        assert type(storage) is SqliteEventLogStorage
+        cursor = str(EventLogCursor.from_storage_id(1))  # after the first event (the run database's row 1)
+
+        def on_event(entry: object, _cursor: str) -> None:
+            seen.put(entry.message)  # type: ignore[attr-defined]
+
+        storage.watch(run.run_id, cursor, on_event)
+        try:
+            for message in ("first", "second"):
+                instance.report_engine_event(message, run)
+                assert seen.get(timeout=10) == message
+        finally:
+            storage.end_watch(run.run_id, on_event)

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from dagster._core.storage.event_log.base import EventLogCursor
+from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from just_dna_pipelines.runs import instance as instance_module
@@ -23,6 +25,8 @@ from just_dna_pipelines.runs.sqlite_pool import (
     PooledSqliteEventLogStorage,
     PooledSqliteRunStorage,
     PooledSqliteScheduleStorage,
+    create_run_database,
+    run_database_template,
 )
 
 # Dagster's own classes, as the Dagster UI and daemon open the home.
@@ -142,3 +146,46 @@ def test_dagster_watchers_of_a_run_see_each_event_at_once(tmp_path: Path) -> Non
                 assert seen.get(timeout=10) == message
         finally:
             storage.end_watch(run.run_id, on_event)
+
+
+def _schema(path: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        rows += [("pragma", "journal_mode", db.execute("PRAGMA journal_mode").fetchone()[0])]
+        rows += [
+            ("alembic", "version", str(db.execute("SELECT version_num FROM alembic_version").fetchall()))
+        ]
+    return rows
+
+
+def test_a_run_database_is_written_from_dagsters_template_without_reading_the_schema_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    instance = instance_for(home)
+    run_database_template()  # made once per process (the run worker makes it before forking)
+    checks: list[str] = []
+    real_check = sqlite_event_log.check_alembic_revision
+    monkeypatch.setattr(
+        sqlite_event_log, "check_alembic_revision", lambda *a: checks.append("read") or real_check(*a)
+    )
+    ours = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("ours", ours)
+    assert checks == []  # Dagster reads its whole migration history twice for each new run database
+    with dg.DagsterInstance.from_config(str(home.resolve())) as dagster_ui:
+        theirs = dagster_ui.add_run(dg.DagsterRun(job_name="job"))
+        dagster_ui.report_engine_event("theirs", theirs)
+        assert checks  # (Dagster's own class, for comparison)
+        assert _messages(dagster_ui, ours.run_id) == ["ours"]
+        folder = Path(dagster_ui.event_log_storage.path_for_shard(ours.run_id)).parent  # type: ignore[attr-defined]
+    assert _schema(folder / f"{ours.run_id}.db") == _schema(folder / f"{theirs.run_id}.db")
+
+
+def test_an_existing_run_database_is_never_replaced_by_the_template(tmp_path: Path) -> None:
+    instance = instance_for(tmp_path / "home")
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("kept", run)
+    path = instance.event_log_storage.path_for_shard(run.run_id)  # type: ignore[attr-defined]
+    create_run_database(path)
+    assert _messages(instance, run.run_id) == ["kept"]
+    assert sorted(p.name for p in Path(path).parent.glob("*.tmp")) == []

@@ -88,8 +88,10 @@ def _warm_up() -> None:
         importlib.import_module(module)
     from just_dna_pipelines.bam.native import native_library
     from just_dna_pipelines.report.render import report_template
+    from just_dna_pipelines.runs.sqlite_pool import run_database_template
 
     report_template()
+    run_database_template()  # each run's event database is then written from it
     native_library()  # the compiled scanners and libdeflate, loaded once
 
 

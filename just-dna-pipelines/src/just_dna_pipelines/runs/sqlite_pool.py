@@ -214,7 +214,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().store_event(event)
         # Dagster's watchers of a run's events (the Dagster UI's live run page) wait for its database file to
         # change; with the connection kept open the write lands in the write-ahead log only, so tell them.
-        os.utime(self.path_for_shard(event.run_id))
+        with suppress(FileNotFoundError):  # deleted meanwhile (a wipe): nobody is watching it
+            os.utime(self.path_for_shard(event.run_id))
 
     def wipe(self) -> None:
         ENGINES.dispose(
@@ -227,30 +228,27 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         ENGINES.dispose(self.conn_string_for_shard(""))
 
 
-class PooledSqliteRunStorage(SqliteRunStorage):
+class _KeptEngine:
+    """`connect` and `dispose` of Dagster's one-file SQLite storages (runs, schedules) on the kept engine."""
+
+    _conn_string: str
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with _transaction(ENGINES.get(self._conn_string)) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()  # type: ignore[misc]  # the storage class this is mixed into
+        ENGINES.dispose(self._conn_string)
+
+
+class PooledSqliteRunStorage(_KeptEngine, SqliteRunStorage):
     """Dagster's SQLite run storage, connecting through the process's kept engine."""
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with _transaction(ENGINES.get(self._conn_string)) as conn:
-            yield conn
 
-    def dispose(self) -> None:
-        super().dispose()
-        ENGINES.dispose(self._conn_string)
-
-
-class PooledSqliteScheduleStorage(SqliteScheduleStorage):
+class PooledSqliteScheduleStorage(_KeptEngine, SqliteScheduleStorage):
     """Dagster's SQLite schedule storage, connecting through the process's kept engine."""
-
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with _transaction(ENGINES.get(self._conn_string)) as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        super().dispose()
-        ENGINES.dispose(self._conn_string)
 
 
 class PooledSqliteStorage(DagsterSqliteStorage):

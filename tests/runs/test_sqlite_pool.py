@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -22,6 +23,7 @@ from just_dna_pipelines.runs.instance import instance_for
 from just_dna_pipelines.runs.sqlite_pool import (
     ENGINES,
     MAX_DATABASES,
+    SQLITE_PREFIX,
     PooledSqliteEventLogStorage,
     PooledSqliteRunStorage,
     PooledSqliteScheduleStorage,
@@ -30,6 +32,11 @@ from just_dna_pipelines.runs.sqlite_pool import (
 )
 
 # Dagster's own classes, as the Dagster UI and daemon open the home.
+READ_WITH_DAGSTER = """
+import sys, dagster as dg
+instance = dg.DagsterInstance.from_config(sys.argv[1])
+print("\\n".join(entry.message for entry in instance.all_logs(sys.argv[2])))
+"""
 WRITE_WITH_DAGSTER = """
 import sys, dagster as dg
 instance = dg.DagsterInstance.from_config(sys.argv[1])
@@ -93,23 +100,73 @@ def test_a_home_replaced_at_the_same_path_is_read_afresh(tmp_path: Path) -> None
         assert db.execute("SELECT run_id FROM runs").fetchall() == [(new_run.run_id,)]
 
 
-def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_working(tmp_path: Path) -> None:
-    instance = instance_for(tmp_path / "home")
+def test_a_forked_childs_events_survive_its_parent_closing_its_connections(tmp_path: Path) -> None:
+    """The worker stores RUN_STARTING, forks the run, and later closes connections (an LRU eviction, its exit).
+
+    Had the child opened the run's database while its parent held it open, SQLite in the child would have
+    believed it held locks the kernel never gave it, and the parent's close would have checkpointed and deleted
+    the write-ahead log the child was writing to: its later events lost.
+    """
+    home = tmp_path / "home"
+    instance = instance_for(home)
     run = instance.add_run(dg.DagsterRun(job_name="job"))
-    instance.report_engine_event("parent", run)
+    instance.report_engine_event("claimed by the worker", run)
+    to_parent, from_child = os.pipe()
+    to_child, from_parent = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: what the run worker's forked runs do
+    if pid == 0:  # the run child
         code = 1
         try:
-            if ENGINES.count() == 0:
-                instance.report_engine_event("child", run)
-                code = 0 if ENGINES.count() > 0 else 2
+            assert ENGINES.databases() == []
+            instance.report_engine_event("child: step 1", run)
+            os.write(from_child, b"1")
+            os.read(to_child, 1)
+            instance.report_engine_event("child: step 2", run)
+            code = 0
         finally:
             os._exit(code)
+    os.read(to_parent, 1)
+    assert _messages(instance, run.run_id) == ["claimed by the worker", "child: step 1"]  # reopened here
+    ENGINES.dispose(SQLITE_PREFIX)  # the parent closes every connection
+    os.write(from_parent, b"1")
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    instance.report_engine_event("parent again", run)
-    assert _messages(instance, run.run_id) == ["parent", "child", "parent again"]
+    read = subprocess.run(
+        [sys.executable, "-c", READ_WITH_DAGSTER, str(home.resolve()), run.run_id],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert read.stdout.splitlines() == ["claimed by the worker", "child: step 1", "child: step 2"]
+
+
+def test_wiping_or_disposing_the_event_log_closes_its_connections(tmp_path: Path) -> None:
+    instance = instance_for(tmp_path / "home")
+    prefix = f"{SQLITE_PREFIX}{(tmp_path / 'home' / 'history' / 'runs').resolve()}/"
+    for _ in range(2):
+        instance.report_engine_event("event", instance.add_run(dg.DagsterRun(job_name="job")))
+    assert len([c for c in ENGINES.databases() if c.startswith(prefix)]) == 3  # the index and two runs
+    instance.event_log_storage.wipe()  # deletes the runs' databases and empties the index (opened again for it)
+    assert [c for c in ENGINES.databases() if c.startswith(prefix)] == [f"{prefix}index.db"]
+    instance.report_engine_event("after the wipe", instance.add_run(dg.DagsterRun(job_name="job")))
+    assert [c for c in ENGINES.databases() if c.startswith(prefix)]
+    instance.event_log_storage.dispose()
+    assert [c for c in ENGINES.databases() if c.startswith(prefix)] == []
+
+
+def test_where_hard_links_fail_dagster_creates_the_run_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = instance_for(tmp_path / "home")
+
+    def no_links(*_args: object) -> None:
+        raise PermissionError("hard links not supported")  # as on exFAT or some network file systems
+
+    monkeypatch.setattr(os, "link", no_links)
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("stored", run)
+    assert _messages(instance, run.run_id) == ["stored"]
+    assert _run_files(instance, run.run_id) == [".db", ".db-shm", ".db-wal"]  # and no temporary file left
 
 
 def test_a_process_keeps_at_most_max_databases_open(tmp_path: Path) -> None:
@@ -117,7 +174,7 @@ def test_a_process_keeps_at_most_max_databases_open(tmp_path: Path) -> None:
     runs = [instance.add_run(dg.DagsterRun(job_name="job")) for _ in range(MAX_DATABASES + 6)]
     for number, run in enumerate(runs):
         instance.report_engine_event(f"event {number}", run)
-    assert ENGINES.count() == MAX_DATABASES
+    assert len(ENGINES.databases()) == MAX_DATABASES
     # The least recently used were closed (their logs checkpointed and removed); all still read.
     assert _run_files(instance, runs[0].run_id) == [".db"]
     assert _run_files(instance, runs[-1].run_id) == [".db", ".db-shm", ".db-wal"]
@@ -166,9 +223,12 @@ def test_a_run_database_is_written_from_dagsters_template_without_reading_the_sc
     run_database_template()  # made once per process (the run worker makes it before forking)
     checks: list[str] = []
     real_check = sqlite_event_log.check_alembic_revision
-    monkeypatch.setattr(
-        sqlite_event_log, "check_alembic_revision", lambda *a: checks.append("read") or real_check(*a)
-    )
+
+    def counted_check(*args: Any) -> Any:
+        checks.append("read")
+        return real_check(*args)
+
+    monkeypatch.setattr(sqlite_event_log, "check_alembic_revision", counted_check)
     ours = instance.add_run(dg.DagsterRun(job_name="job"))
     instance.report_engine_event("ours", ours)
     assert checks == []  # Dagster reads its whole migration history twice for each new run database

@@ -47,8 +47,9 @@ def create_accepted(home: Home, message: dict[str, Any]) -> bool:
 def _child_setup(home: Home, reply_fd: int) -> None:
     """What every forked child does first: no reply channel, its own session, the home's settings.
 
-    It keeps the worker's instance: SQLite storage holds no connection between calls, so nothing is
-    shared across the fork, and opening another instance would cost a tenth of a second.
+    It keeps the worker's instance: the SQLite storage closes its kept connections before every fork
+    (runs/sqlite_pool.py), so nothing is shared across it, and opening another instance would cost a tenth
+    of a second.
     """
     from just_dna_pipelines.settings import get_settings
 

@@ -11,10 +11,13 @@ What stays as it was: the files, their schema and migrations (the classes only c
 made), so the Dagster UI and daemon, which open the same files with Dagster's own classes, work beside them;
 a stored event still touches the run's database file, which the Dagster UI watches for live run logs.
 
-Per process: a forked child (the run worker forks every run) must not use its parent's connections, so after
-a fork the child starts with no engines and keeps the inherited ones referenced and unused (closing them in the
-child would be as wrong as using them). Each run has its own event database, so engines are kept for the most
-recently used `MAX_DATABASES` only, and one whose file was replaced is made anew.
+Per process, and never across a fork: SQLite keeps its file locks in a table of the process, which a forked
+child inherits, so a child opening a database its parent has open would believe it holds locks the kernel never
+gave it, and the parent closing its connection would then checkpoint and delete a log the child still writes
+(a run's last events lost). So every kept connection is closed just before a fork (the worker forks each run;
+the parent reopens on its next query, a few milliseconds), and the child starts with no engines. Each run has its
+own event database, so engines are kept for the most recently used `MAX_DATABASES` only, and one whose file was
+replaced is made anew.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from dagster._core.storage.sqlite_storage import (
 )
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
@@ -85,7 +88,6 @@ class _Engines:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        self._inherited: list[_Kept] = []  # a parent's engines, after a fork: never used nor closed
 
     def get(self, conn_string: str, **connect_args: Any) -> Engine:
         """The engine of `conn_string` (a SQLite file), created on first use or when its file changed."""
@@ -111,20 +113,27 @@ class _Engines:
             for conn_string in [c for c in self._kept if c.startswith(prefix)]:
                 self._kept.pop(conn_string).engine.dispose()
 
-    def forget_after_fork(self) -> None:
-        """In a forked child: set the parent's engines aside (referenced, so never closed here) and start afresh."""
-        self._lock = threading.Lock()
-        self._inherited += self._kept.values()
+    def close_before_fork(self) -> None:
+        """Close every kept connection (see the module's docstring), holding the lock through the fork."""
+        self._lock.acquire()
+        for kept in self._kept.values():
+            kept.engine.dispose()
         self._kept = OrderedDict()
 
-    def count(self) -> int:
-        """Engines this process holds (its own, not inherited)."""
+    def after_fork(self) -> None:
+        """In both processes after a fork: let go of the lock taken before it."""
+        self._lock.release()
+
+    def databases(self) -> list[str]:
+        """The connection strings of the databases this process keeps connections to, least recently used first."""
         with self._lock:
-            return len(self._kept)
+            return list(self._kept)
 
 
 ENGINES = _Engines()
-os.register_at_fork(after_in_child=ENGINES.forget_after_fork)
+os.register_at_fork(
+    before=ENGINES.close_before_fork, after_in_parent=ENGINES.after_fork, after_in_child=ENGINES.after_fork
+)
 
 
 @contextmanager
@@ -164,19 +173,36 @@ def run_database_template() -> RunDatabaseTemplate:
 
 def create_run_database(path: str) -> None:
     """Create a run's event database from the template, unless it exists; atomically (a reader never sees part
-    of one, and of two processes creating it at once, one wins and the other keeps its file)."""
+    of one, and of two processes creating it at once, one wins and the other keeps its file).
+
+    Where that cannot be done (no hard links on the file system, no template) nothing is created here, and
+    Dagster's own code creates the database as it always did.
+    """
     if os.path.exists(path):
         return
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
+        template = usable_template()
+        if template is None:
+            return
         with open(temporary, "wb") as out:
-            out.write(run_database_template().content)
+            out.write(template.content)
+            out.flush()
+            os.fsync(out.fileno())  # linked only once on disk: never an empty database after a power cut
         os.link(temporary, path)
-    except FileExistsError:
-        pass
+    except OSError:
+        pass  # it exists (another process won), or no hard links here: Dagster creates it
     finally:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def usable_template() -> RunDatabaseTemplate | None:
+    """The run-database template, or None where it cannot be made (no writable temporary folder)."""
+    try:
+        return run_database_template()
+    except (OSError, SQLAlchemyError):
+        return None
 
 
 def _at_revision(engine: Engine, revision: str) -> bool:
@@ -207,7 +233,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
         # Dagster reads its whole schema history twice to check a database (a third of a run's start); one
         # that holds the head revision of an empty run database made by Dagster is current.
-        if for_index_shard or not _at_revision(engine, run_database_template().revision):
+        template = None if for_index_shard else usable_template()
+        if template is None or not _at_revision(engine, template.revision):
             super()._initdb(engine, for_index_shard)
 
     def store_event(self, event: EventLogEntry) -> None:
@@ -217,15 +244,17 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         with suppress(FileNotFoundError):  # deleted meanwhile (a wipe): nobody is watching it
             os.utime(self.path_for_shard(event.run_id))
 
+    def _all_databases(self) -> str:
+        """The start of the connection strings of this event log's databases (the index and every run's)."""
+        return SQLITE_PREFIX + os.path.join(self._base_dir, "")
+
     def wipe(self) -> None:
-        ENGINES.dispose(
-            self.conn_string_for_shard("")
-        )  # the files are deleted: no connection may outlive them
+        ENGINES.dispose(self._all_databases())  # the files are deleted: no connection may outlive them
         super().wipe()
 
     def dispose(self) -> None:
         super().dispose()
-        ENGINES.dispose(self.conn_string_for_shard(""))
+        ENGINES.dispose(self._all_databases())
 
 
 class _KeptEngine:

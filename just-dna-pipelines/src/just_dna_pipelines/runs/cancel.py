@@ -64,6 +64,17 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
     return Canceled(end_run(instance, run_id, output_dir) or run, staged)
 
 
+def _started(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether Dagster has started executing the run (its RUN_START is stored).
+
+    A run is signalled only once started: Dagster's RUN_START sets the run's status to STARTED whatever it
+    was, so a cancel requested just before it (claimed, about to start) would be overwritten, and the
+    stopped run then counts as an unexpected failure. After the start the request is made again if needed.
+    """
+    record = instance.get_run_record_by_id(run_id)
+    return record is not None and record.start_time is not None
+
+
 def _wait_until_created(instance: dg.DagsterInstance, run_id: str) -> None:
     """An accepted run becomes a Dagster run within a moment; one that could not be created has finished."""
     home = Path(instance.root_directory)
@@ -93,6 +104,11 @@ def _wait_for_process_to_stop(instance: dg.DagsterInstance, run_id: str) -> None
             return
         if run.tags.get(tags.PROCESS) == "run":
             if termed_at is None:
+                if not _started(instance, run_id) and time.monotonic() - started < TERM_GRACE_S:
+                    time.sleep(POLL_S)  # see _started
+                    continue
+                if run.status != dg.DagsterRunStatus.CANCELING:  # its start overwrote the request
+                    instance.report_run_canceling(run, message="canceled by the user")
                 stop_run_process(run, signal.SIGTERM)
                 termed_at = time.monotonic()
             elif time.monotonic() - termed_at > TERM_GRACE_S:

@@ -64,17 +64,6 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
     return Canceled(end_run(instance, run_id, output_dir) or run, staged)
 
 
-def _started(instance: dg.DagsterInstance, run_id: str) -> bool:
-    """Whether Dagster has started executing the run (its RUN_START is stored).
-
-    A run is signalled only once started: Dagster's RUN_START sets the run's status to STARTED whatever it
-    was, so a cancel requested just before it (claimed, about to start) would be overwritten, and the
-    stopped run then counts as an unexpected failure. After the start the request is made again if needed.
-    """
-    record = instance.get_run_record_by_id(run_id)
-    return record is not None and record.start_time is not None
-
-
 def _wait_until_created(instance: dg.DagsterInstance, run_id: str) -> None:
     """An accepted run becomes a Dagster run within a moment; one that could not be created has finished."""
     home = Path(instance.root_directory)
@@ -96,22 +85,25 @@ def _wait_for_process_to_stop(instance: dg.DagsterInstance, run_id: str) -> None
     started = time.monotonic()
     termed_at: float | None = None
     while time.monotonic() - started < GONE_TIMEOUT_S:
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
+        record = instance.get_run_record_by_id(run_id)
+        if record is None or record.dagster_run.is_finished:
             return
+        run = record.dagster_run
         alive = tags.responsible_process_alive(run.tags)
         if alive is False:
             return
         if run.tags.get(tags.PROCESS) == "run":
-            if termed_at is None:
-                if not _started(instance, run_id) and time.monotonic() - started < TERM_GRACE_S:
-                    time.sleep(POLL_S)  # see _started
-                    continue
+            # Signalled only once Dagster started it (RUN_START stored; at most TERM_GRACE_S waited): RUN_START sets
+            # the status to STARTED whatever it was, so a cancel requested just before (claimed, about to start)
+            # is overwritten, and the stopped run would count as an unexpected failure; so it is asked again.
+            if termed_at is None and (
+                record.start_time is not None or time.monotonic() - started >= TERM_GRACE_S
+            ):
                 if run.status != dg.DagsterRunStatus.CANCELING:  # its start overwrote the request
                     instance.report_run_canceling(run, message="canceled by the user")
                 stop_run_process(run, signal.SIGTERM)
                 termed_at = time.monotonic()
-            elif time.monotonic() - termed_at > TERM_GRACE_S:
+            elif termed_at is not None and time.monotonic() - termed_at > TERM_GRACE_S:
                 stop_run_process(run, signal.SIGKILL)
         elif alive is None:
             return  # run on another machine: its own launcher stops it

@@ -17,6 +17,8 @@ import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 
+from just_dna_pipelines.runs.sqlite_pool import SQLITE_PREFIX
+
 WAL_SUFFIX = "-wal"  # SQLite's write-ahead log beside a database in WAL mode
 
 Signature = tuple[int, ...]
@@ -43,7 +45,7 @@ def run_storage_files(instance: dg.DagsterInstance) -> tuple[Path, ...]:
     if not isinstance(storage, SqliteRunStorage):
         return ()
     # The storage names its database only in its connection string (no public accessor).
-    database = Path(storage._conn_string.removeprefix("sqlite:///"))
+    database = Path(storage._conn_string.removeprefix(SQLITE_PREFIX))
     return with_wal(database)
 
 

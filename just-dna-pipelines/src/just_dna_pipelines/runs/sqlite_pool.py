@@ -56,9 +56,8 @@ if TYPE_CHECKING:
     from dagster._core.events.log import EventLogEntry
     from sqlalchemy.engine import Connection, Engine
 
-MAX_DATABASES = (
-    24  # databases whose engines a process keeps (each keeps ~3 files open), least recently used go
-)
+# Databases whose engines a process keeps (each keeps ~3 files open); the least recently used go.
+MAX_DATABASES = 24
 SQLITE_PREFIX = "sqlite:///"
 
 
@@ -164,55 +163,54 @@ def run_database_template() -> RunDatabaseTemplate:
             # Dagster's own creation of a run database. It uses nothing of the storage object, and a whole
             # storage would first create and index a database of its own (0.25 s here).
             SqliteEventLogStorage._initdb(SqliteEventLogStorage.__new__(SqliteEventLogStorage), engine)
-            with engine.connect() as conn:
-                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            [revision] = _revisions(engine) or []  # one row, as Dagster stamps it (else ValueError)
         finally:
             engine.dispose()  # the last connection closed: the log is checkpointed into the file
-        return RunDatabaseTemplate(path.read_bytes(), str(revision))
+        return RunDatabaseTemplate(path.read_bytes(), revision)
 
 
-def create_run_database(path: str) -> None:
-    """Create a run's event database from the template, unless it exists; atomically (a reader never sees part
-    of one, and of two processes creating it at once, one wins and the other keeps its file).
+def create_run_database(path: str) -> bool:
+    """Create a run's event database from the template unless it exists, atomically (a reader never sees part
+    of one, and of two processes creating it at once, one wins and the other keeps its file); whether it did.
 
     Where that cannot be done (no hard links on the file system, no template) nothing is created here, and
     Dagster's own code creates the database as it always did.
     """
     if os.path.exists(path):
-        return
+        return False
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
         template = usable_template()
         if template is None:
-            return
+            return False
         with open(temporary, "wb") as out:
             out.write(template.content)
             out.flush()
             os.fsync(out.fileno())  # linked only once on disk: never an empty database after a power cut
         os.link(temporary, path)
+        return True
     except OSError:
-        pass  # it exists (another process won), or no hard links here: Dagster creates it
+        return False  # it exists (another process won), or no hard links here: Dagster creates it
     finally:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
 
 
 def usable_template() -> RunDatabaseTemplate | None:
-    """The run-database template, or None where it cannot be made (no writable temporary folder)."""
+    """The run-database template, or None where it cannot be made (no writable temporary folder, no stamp)."""
     try:
         return run_database_template()
-    except (OSError, SQLAlchemyError):
+    except (OSError, SQLAlchemyError, ValueError):
         return None
 
 
-def _at_revision(engine: Engine, revision: str) -> bool:
-    """Whether the database's alembic_version holds exactly `revision` (False without the table)."""
+def _revisions(engine: Engine) -> list[str] | None:
+    """The rows of the database's alembic_version, or None without the table."""
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except OperationalError:
-        return False
-    return list(rows) == [revision]
+        return None
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -223,9 +221,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             engine = ENGINES.get(self.conn_string_for_shard(shard), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
             if shard not in self._initialized_dbs:
-                if shard != INDEX_SHARD_NAME:
-                    create_run_database(self.path_for_shard(shard))
-                self._initdb(engine)
+                # A database written from the template is current; any other is checked (and made) as Dagster does.
+                if shard == INDEX_SHARD_NAME or not create_run_database(self.path_for_shard(shard)):
+                    self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with _transaction(engine) as conn:
                 yield conn
@@ -234,7 +232,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         # Dagster reads its whole schema history twice to check a database (a third of a run's start); one
         # that holds the head revision of an empty run database made by Dagster is current.
         template = None if for_index_shard else usable_template()
-        if template is None or not _at_revision(engine, template.revision):
+        if template is None or _revisions(engine) != [template.revision]:
             super()._initdb(engine, for_index_shard)
 
     def store_event(self, event: EventLogEntry) -> None:

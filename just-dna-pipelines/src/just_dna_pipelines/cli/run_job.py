@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from just_dna_pipelines.runs.models import ProgressEvent
 
+RUN_ENDED = object()  # put on the progress queue once the run thread is done
 
 def _progress_line(event: ProgressEvent, elapsed: float) -> str | None:
     """The CLI's line for a progress event (steps starting and ending, info and warning logs), or None."""
@@ -29,22 +30,20 @@ def _progress_line(event: ProgressEvent, elapsed: float) -> str | None:
     return None
 
 
-def _print_progress(events: queue.SimpleQueue, done: threading.Event) -> None:
-    """Print the run's events as the run hands them over, until the run thread ends.
+def _print_progress(events: queue.SimpleQueue) -> None:
+    """Print the run's events as the run hands them over, until the run thread puts RUN_ENDED.
 
     The run's instance passes each event to a listener as it stores it, so nothing polls the event log
-    (reading it every 0.2 s took the GIL from the run for seconds on a whole genome).
+    (reading it every 0.2 s took the GIL from the run for seconds on a whole genome), and the command ends the
+    moment the run does (waiting for the queue with a timeout cost up to that timeout after every run).
     """
     from just_dna_pipelines.runs.events import entry_event
 
     started = time.perf_counter()
     while True:
-        try:
-            entry = events.get(timeout=0.2)
-        except queue.Empty:
-            if done.is_set() and events.empty():
-                return
-            continue
+        entry = events.get()
+        if entry is RUN_ENDED:
+            return
         event = entry_event(entry)
         line = _progress_line(event, time.perf_counter() - started) if event is not None else None
         if line is not None:
@@ -78,7 +77,6 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
 
     outcome: dict = {}
-    done = threading.Event()
     events: queue.SimpleQueue = queue.SimpleQueue()
     instance.add_event_listener(run_id, events.put)
 
@@ -88,11 +86,11 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
         except BaseException as exc:
             outcome["error"] = exc
         finally:
-            done.set()
+            events.put(RUN_ENDED)  # after the run's last event: the listener is called as each is stored
 
     worker = threading.Thread(target=work, name="dagster-run", daemon=True)
     worker.start()
-    _print_progress(events, done)
+    _print_progress(events)
     worker.join()
     if "error" in outcome:
         raise outcome["error"]

@@ -134,7 +134,7 @@ def test_the_whole_genome_path_reads_what_the_full_read_reads_at_the_sites(
 ) -> None:
     vcf = genomes / "PG_NA12878_hg38-chr21.vcf.gz"
     sites = own_positions(vcf, most=20_000)
-    by_scan = normalize_vcf(vcf, tmp_path / "scan.parquet", sites=sites)
+    by_scan = normalize_vcf(vcf, tmp_path / "scan.parquet", sites=sites, site_reader="scan")
     full = normalize_vcf(vcf, tmp_path / "full.parquet")
     assert (by_scan.mode, full.mode) == ("module_sites", "full")
     assert by_scan.records == full.records == 65_370

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 RUN_ENDED = object()  # put on the progress queue once the run thread is done
 
+
 def _progress_line(event: ProgressEvent, elapsed: float) -> str | None:
     """The CLI's line for a progress event (steps starting and ending, info and warning logs), or None."""
     if event.kind == "step_start":

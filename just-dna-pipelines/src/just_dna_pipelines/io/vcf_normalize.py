@@ -51,7 +51,9 @@ class NormalizedVcf:
     output: Path
     mode: str = "full"  # "full": every record; "module_sites": only the records at the given sites
     chromosomes: list[str] | None = None  # chromosomes with records (scan or index, "module_sites" mode)
-    site_reader: str | None = None  # in "module_sites" mode: "scan" (one pass, no index) or "index"
+    site_reader: str | None = (
+        None  # in "module_sites" mode: "scan" (counted in one pass) or "index" (its counts)
+    )
     malformed_records: int = 0  # damaged records skipped (among those read: all, or the module sites')
     is_gvcf: bool = False  # gVCF by its header or by reference blocks among its records
     warnings: list[str] = field(default_factory=list)
@@ -272,6 +274,27 @@ def _query_sites(
     return source, counts
 
 
+def _index_read_sites(
+    header: VcfHeader, sites: pl.DataFrame, workdir: Path, limits: ReadLimits
+) -> tuple[Path, dict[str, int]] | None:
+    """Like _scan_sites, for a bgzipped VCF with its own tabix/CSI index: only the blocks the index names for
+    the sites are inflated (vcf_index_read), and the same small-file query runs over the records found. None
+    when there is no usable index (then the one pass reads the file)."""
+    from just_dna_pipelines.io.vcf_index import index_kept_records, index_path, is_bgzf
+    from just_dna_pipelines.io.vcf_index_read import read_sites_by_index
+
+    index = index_path(header.path) if header.container == "vcf.gz" else None
+    if index is None or not is_bgzf(header.path):
+        return None
+    found = read_sites_by_index(header.path, index, sites, limits)
+    if found is None:
+        return None
+    indexed = index_kept_records(found.header, found.kept, workdir)
+    if indexed is None:
+        return None
+    return _query_sites(indexed, sites, found.contig_counts, workdir)
+
+
 def _scan_sites(
     header: VcfHeader, sites: pl.DataFrame, workdir: Path, limits: ReadLimits
 ) -> tuple[Path, dict[str, int]] | None:
@@ -300,14 +323,16 @@ def normalize_vcf(
     filters: VcfFilters | None = None,
     sites: pl.DataFrame | None = None,
     limits: ReadLimits | None = None,
-    site_reader: str = "scan",
+    site_reader: str = "auto",
 ) -> NormalizedVcf:
     """Normalize one sample of `path` into `output` (Parquet, written atomically) and summarize it.
 
     With `sites` (chrom, start) and a bgzipped VCF or a BCF, only the records at those sites are read, so the
-    time hardly grows with genome size: a bgzipped VCF by one scan that also checks its bounds
-    (`site_reader` "scan", the default), else (a BCF, `site_reader` "index", or lines the scan leaves to
-    the general reader) through its index, built here on the fly when missing. When no index with
+    time hardly grows with genome size. A bgzipped VCF (`site_reader` "auto", the default): through its own
+    tabix/CSI index when it has one, inflating only the blocks the index names for the sites
+    (io/vcf_index_read.py), else by one scan of the file (`site_reader` "scan" forces it); both check the
+    bounds on every byte they inflate. Else (a BCF, `site_reader` "index", or lines the scan leaves to the
+    general reader) through htslib and an index, built here on the fly when missing. When no index with
     per-contig counts can be had (older tabix, unsorted records), every record is read instead.
     """
     filters = filters or VcfFilters()
@@ -319,8 +344,13 @@ def normalize_vcf(
         by_sites = None
         sites_read_by = "scan"
         read_at = sites if sites is not None and site_reading_possible(preview, sites) else None
-        if read_at is not None and site_reader == "scan":
+        if read_at is not None and site_reader == "auto":
+            # through the file's own index when it has one (only the blocks at the sites are inflated)
+            by_sites = _index_read_sites(header, read_at, Path(workdir), limits)
+            sites_read_by = "index"
+        if read_at is not None and by_sites is None and site_reader in ("auto", "scan"):
             by_sites = _scan_sites(header, read_at, Path(workdir), limits)  # bounds checked in the same pass
+            sites_read_by = "scan"
         if by_sites is None:
             record_lines = check_bounds(header, limits)  # the whole file, before htslib or Polars hold a line
             if read_at is not None:

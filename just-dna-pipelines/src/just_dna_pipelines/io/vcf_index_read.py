@@ -1,0 +1,358 @@
+"""Read a bgzipped VCF at chosen sites through its own tabix or CSI index, inflating only the blocks it names.
+
+A whole-genome gVCF is gigabytes; the module sites sit in a few thousand of its BGZF blocks. The index says
+which (bins of positions -> chunks of virtual file offsets); only those blocks are read and inflated here, and
+every byte inflated is held to the same bounds as a full read (line length, decompressed size), so htslib
+never sees a line nobody checked. The records found (a superset of those at the sites) go on, with the header,
+to the same small-file index query the one-pass scan uses (`vcf_normalize._query_sites`), and the record
+counts per contig come from the index's own statistics.
+
+Anything unexpected (an index this code does not read, no counts in it, a block that is not where the index
+says) returns None: the caller then reads the file in one pass, which refuses a damaged file in its own words.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from just_dna_pipelines.io.genome_build import normalize_chrom
+from just_dna_pipelines.io.vcf_limits import ReadLimits
+from just_dna_pipelines.io.vcf_stream import line_too_long, too_large
+
+TBI_MIN_SHIFT, TBI_DEPTH = 14, 5  # tabix's fixed binning: 16 kb windows, six levels
+MAX_INDEX_BYTES = 64 << 20  # an index inflates to a few MB for a whole genome; more is not one to trust
+MAX_CHUNKS = 1_000_000  # chunks the sites reach; a real index gives a few per site
+_BLOCK_HEADER = 18  # gzip header of a BGZF block, up to its block size field
+_BLOCK_TRAILER = 8  # CRC32 and inflated size
+_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_MAX_BLOCK = 65536
+MAX_KEPT_BYTES = 256 << 20  # more records at the sites than this: the one pass reads the file instead
+
+
+class _Unreadable(Exception):
+    """The index or the blocks it names are not what this reader understands: read the file in one pass."""
+
+
+@dataclass(frozen=True)
+class _Contig:
+    """One reference sequence of the index: where each bin's chunk list lies in the index, and its counts."""
+
+    bins: dict[int, tuple[int, int]]  # bin -> (offset of its chunk list in the index, chunks)
+    first_offsets: tuple[int, ...]  # tabix linear index: the first record's virtual offset per 16 kb window
+    bin_first_offsets: dict[int, int]  # CSI: each bin's smallest virtual offset
+    records: int | None  # from the pseudo-bin; None when the index has none
+
+
+@dataclass(frozen=True)
+class TabixIndex:
+    """A parsed .tbi or .csi of a bgzipped VCF."""
+
+    data: bytes
+    min_shift: int
+    depth: int
+    contigs: dict[str, _Contig]  # by the VCF's own contig names, in index order
+
+    def chunks(self, name: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Virtual offset ranges that hold every record overlapping [start, end) (0-based) of contig `name`."""
+        contig = self.contigs.get(name)
+        if contig is None:
+            return []
+        lowest = self._lowest_offset(contig, start)
+        found = []
+        for bin_number in _region_bins(start, end, self.min_shift, self.depth):
+            where = contig.bins.get(bin_number)
+            if where is None:
+                continue
+            at, count = where
+            values = struct.unpack_from(f"<{2 * count}Q", self.data, at)
+            found += [(b, e) for b, e in zip(values[::2], values[1::2], strict=True) if e > lowest]
+        return found
+
+    def _lowest_offset(self, contig: _Contig, start: int) -> int:
+        """No record overlapping `start` begins before this virtual offset (0 when the index cannot tell)."""
+        if contig.first_offsets:
+            return contig.first_offsets[min(start >> self.min_shift, len(contig.first_offsets) - 1)]
+        # CSI: each bin keeps the offset of the first record overlapping it; the lowest existing bin holding
+        # `start` bounds every record overlapping `start`
+        for level in range(self.depth, -1, -1):
+            first = contig.bin_first_offsets.get(_bin_at(start, self.min_shift, self.depth, level))
+            if first is not None:
+                return first
+        return 0
+
+
+def _level_offset(level: int) -> int:
+    """The first bin number of a level (0 for the one bin spanning everything)."""
+    return ((1 << (3 * level)) - 1) // 7
+
+
+def _bin_at(position: int, min_shift: int, depth: int, level: int) -> int:
+    """The bin of `level` holding 0-based `position`."""
+    return _level_offset(level) + (position >> (min_shift + 3 * (depth - level)))
+
+
+def _region_bins(start: int, end: int, min_shift: int, depth: int) -> list[int]:
+    """Every bin, at every level, that may hold a record overlapping [start, end) (the binning of htslib)."""
+    last = max(end - 1, start)
+    bins: list[int] = []
+    for level in range(depth + 1):
+        shift = min_shift + 3 * (depth - level)
+        first = _level_offset(level)
+        bins.extend(range(first + (start >> shift), first + (last >> shift) + 1))
+    return bins
+
+
+def _tabix_names(data: bytes, at: int) -> tuple[list[str], int]:
+    """The contig names of tabix's header fields at `at` (format ... l_nm, names); the offset after them."""
+    n_ref, _fmt, _col_seq, _col_beg, _col_end, _meta, _skip, names_length = struct.unpack_from(
+        "<8i", data, at
+    )
+    at += 32
+    names = data[at : at + names_length].split(b"\0")[:n_ref]
+    if len(names) != n_ref:
+        raise _Unreadable
+    return [name.decode("utf-8", errors="replace") for name in names], at + names_length
+
+
+def parse_index(raw: bytes) -> TabixIndex:
+    """Parse an inflated .tbi or .csi (raises _Unreadable for anything else, or a CSI without contig names)."""
+    try:
+        if raw[:4] == b"TBI\x01":
+            names, at = _tabix_names(raw, 4)
+            return _parse_contigs(raw, at, names, TBI_MIN_SHIFT, TBI_DEPTH, csi=False)
+        if raw[:4] == b"CSI\x01":
+            min_shift, depth, aux_length = struct.unpack_from("<3i", raw, 4)
+            if aux_length < 28:
+                raise _Unreadable  # a BCF's CSI: its contigs are named by the BCF header, not here
+            names = _csi_names(raw[16 : 16 + aux_length])
+            (n_ref,) = struct.unpack_from("<i", raw, 16 + aux_length)
+            if len(names) != n_ref:
+                raise _Unreadable
+            return _parse_contigs(raw, 16 + aux_length + 4, names, min_shift, depth, csi=True)
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise _Unreadable from exc
+    raise _Unreadable
+
+
+def _csi_names(aux: bytes) -> list[str]:
+    """Contig names in a CSI's aux data (format, col_seq, col_beg, col_end, meta, skip, l_nm, names)."""
+    names_length = struct.unpack_from("<i", aux, 24)[0]
+    names = aux[28 : 28 + names_length].split(b"\0")
+    return [name.decode("utf-8", errors="replace") for name in names if name]
+
+
+def _parse_contigs(
+    data: bytes, at: int, names: list[str], min_shift: int, depth: int, *, csi: bool
+) -> TabixIndex:
+    """Walk the per-contig bin lists (chunk lists are left packed and unpacked when a region needs them)."""
+    if not (0 < min_shift < 32 and 0 <= depth <= 10):
+        raise _Unreadable
+    pseudo = ((1 << (3 * (depth + 1))) - 1) // 7 + 1
+    contigs: dict[str, _Contig] = {}
+    for name in names:
+        (n_bin,) = struct.unpack_from("<i", data, at)
+        at += 4
+        bins: dict[int, tuple[int, int]] = {}
+        bin_first: dict[int, int] = {}
+        records: int | None = None
+        for _ in range(n_bin):
+            if csi:
+                bin_number, first, n_chunk = struct.unpack_from("<IQi", data, at)
+                at += 16
+                bin_first[bin_number] = first
+            else:
+                bin_number, n_chunk = struct.unpack_from("<Ii", data, at)
+                at += 8
+            if n_chunk < 0 or at + 16 * n_chunk > len(data):
+                raise _Unreadable
+            if bin_number == pseudo:
+                if n_chunk == 2:
+                    records = struct.unpack_from("<4Q", data, at)[2]  # mapped records (then unmapped)
+            else:
+                bins[bin_number] = (at, n_chunk)
+            at += 16 * n_chunk
+        first_offsets: tuple[int, ...] = ()
+        if not csi:
+            (n_intv,) = struct.unpack_from("<i", data, at)
+            at += 4
+            first_offsets = struct.unpack_from(f"<{n_intv}Q", data, at)
+            at += 8 * n_intv
+        contigs[name] = _Contig(bins, first_offsets, bin_first, records)
+    return TabixIndex(data, min_shift, depth, contigs)
+
+
+def load_index(index: Path) -> TabixIndex:
+    """Inflate and parse a .tbi or .csi (raises _Unreadable)."""
+    try:
+        with gzip.open(index, "rb") as handle:
+            raw = handle.read(MAX_INDEX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _Unreadable from exc
+    if len(raw) > MAX_INDEX_BYTES:
+        raise _Unreadable
+    return parse_index(raw)
+
+
+def _merged(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, with overlapping or touching ranges joined, so no byte is read twice."""
+    merged: list[list[int]] = []
+    for begin, end in sorted(chunks):
+        if merged and begin <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([begin, end])
+    return [(begin, end) for begin, end in merged]
+
+
+class _BlockReader:
+    """BGZF blocks at given file offsets, inflated and checked (size, CRC32), counting what was inflated."""
+
+    def __init__(self, path: Path, limits: ReadLimits) -> None:
+        self.path = path
+        self.limits = limits
+        self.inflated = 0
+        self.kept = 0  # inflated by `span`, held by the caller
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def block(self, offset: int) -> tuple[bytes, int]:
+        """The inflated block starting at `offset`, and the offset of the next block."""
+        head = os.pread(self._fd, _BLOCK_HEADER, offset)
+        if len(head) < _BLOCK_HEADER or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
+            raise _Unreadable
+        size = struct.unpack_from("<H", head, 16)[0] + 1
+        whole = os.pread(self._fd, size, offset)
+        if len(whole) != size or size < _BLOCK_HEADER + _BLOCK_TRAILER:
+            raise _Unreadable
+        crc, length = struct.unpack_from("<II", whole, size - _BLOCK_TRAILER)
+        try:
+            text = zlib.decompress(
+                whole[_BLOCK_HEADER : size - _BLOCK_TRAILER], wbits=-15, bufsize=length or 1
+            )
+        except zlib.error as exc:
+            raise _Unreadable from exc
+        if len(text) != length or zlib.crc32(text) != crc or length > _MAX_BLOCK:
+            raise _Unreadable
+        self.inflated += length
+        if self.inflated > self.limits.max_decompressed_bytes:
+            raise too_large(self.path, self.limits)
+        return text, offset + size
+
+    def span(self, begin: int, end: int) -> bytes:
+        """The inflated bytes from virtual offset `begin` up to (not including) virtual offset `end`."""
+        offset, skip = begin >> 16, begin & 0xFFFF
+        last, stop = end >> 16, end & 0xFFFF
+        if (offset, skip) >= (last, stop):
+            return b""
+        parts = []
+        while True:
+            text, following = self.block(offset)
+            self.kept += len(text)
+            if self.kept > MAX_KEPT_BYTES:
+                raise _Unreadable  # more than any site read needs: the one pass reads the file instead
+            if skip > len(text) or (offset == last and stop > len(text)):
+                raise _Unreadable
+            if offset == last:
+                parts.append(text[skip:stop])
+                return b"".join(parts)
+            parts.append(text[skip:])
+            if following > last:
+                raise _Unreadable  # the end offset is not at a block of the file
+            skip, offset = 0, following
+
+    def header(self) -> bytes:
+        """The header lines at the start of the file, each checked against the line limit."""
+        text = bytearray()
+        offset, line_start, file_size = 0, 0, os.fstat(self._fd).st_size
+        while offset < file_size:
+            block, offset = self.block(offset)
+            text += block
+            while (newline := text.find(b"\n", line_start)) >= 0:
+                if newline - line_start > self.limits.max_line_bytes:
+                    raise line_too_long(self.path, self.limits)
+                if text[line_start] != ord("#"):
+                    return bytes(text[:line_start])
+                line_start = newline + 1
+            if len(text) - line_start > self.limits.max_line_bytes:
+                raise line_too_long(self.path, self.limits)
+        return bytes(text[:line_start])
+
+
+@dataclass(frozen=True)
+class IndexedSites:
+    """What the index-driven read found: the header, candidate records (file order), records per contig."""
+
+    header: bytes
+    kept: bytes
+    contig_counts: dict[str, int]
+    inflated_bytes: int  # what was inflated: the header's blocks and those the index named
+
+
+def _check_lines(text: bytes, path: Path, limits: ReadLimits) -> None:
+    """Refuse a line longer than the limit among `text`'s lines."""
+    start = 0
+    while (newline := text.find(b"\n", start)) >= 0:
+        if newline - start > limits.max_line_bytes:
+            raise line_too_long(path, limits)
+        start = newline + 1
+    if len(text) - start > limits.max_line_bytes:
+        raise line_too_long(path, limits)
+
+
+def _ends_with_eof_marker(path: Path) -> bool:
+    """Whether the file ends with BGZF's empty end-of-file block (bgzip and htslib always write it)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - len(_EOF_BLOCK)))
+        return handle.read() == _EOF_BLOCK
+
+
+def read_sites_by_index(
+    path: Path, index: Path, sites: pl.DataFrame, limits: ReadLimits
+) -> IndexedSites | None:
+    """The header and every record the index places at `sites` (chrom, 1-based start) of a bgzipped VCF, read
+    within `limits`; None when the index or the blocks it names are not usable (read the file in one pass)."""
+    try:
+        parsed = load_index(index)
+    except _Unreadable:
+        return None
+    counts = {name: contig.records for name, contig in parsed.contigs.items()}
+    if any(count is None for count in counts.values()):
+        return None  # an index without per-contig counts (older tabix)
+    names = {normalize_chrom(name): name for name in parsed.contigs}
+    chunks: list[tuple[int, int]] = []
+    positions = sites.select("chrom", "start").drop_nulls().unique()
+    for chrom, start in positions.iter_rows():
+        name = names.get(normalize_chrom(chrom))
+        if name is not None:
+            chunks += parsed.chunks(name, start - 1, start)
+    if len(chunks) > MAX_CHUNKS or not _ends_with_eof_marker(path):
+        return None  # not an index to follow / a file bgzip did not finish: the one pass decides
+    reader = _BlockReader(path, limits)
+    spans: list[bytes] = []
+    try:
+        header = reader.header()
+        for begin, end in _merged(chunks):
+            span = reader.span(begin, end)
+            if span and not span.endswith(b"\n"):
+                return None  # a chunk ends inside a record: not an index of this file
+            spans.append(span)
+    except _Unreadable:
+        return None
+    finally:
+        reader.close()
+    if not header.rstrip(b"\n").rsplit(b"\n", 1)[-1].startswith(b"#CHROM"):
+        return None  # something between the header lines and the records: the one pass decides
+    kept = b"".join(spans)
+    _check_lines(kept, path, limits)
+    counted = {name: int(count) for name, count in counts.items() if count}
+    return IndexedSites(header, kept, counted, reader.inflated)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 
+from just_dna_pipelines.runs.dagster_config import CODE_LOCATION
 from webui import launcher
 from webui.harness import FIRST_START_APP_SIDE
 
@@ -52,17 +54,25 @@ def test_flags_default_to_loopback_and_read_the_environment(monkeypatch):
     assert launcher._parser(with_web=True).parse_args(["--prod"]).prod
 
 
-def test_dagster_commands_target_the_project_definitions():
-    cmds = launcher._dagster_cmds("127.0.0.1", 3999)
-    assert cmds["dagster-webserver"][1:] == [
-        "-m",
+def test_dagster_commands_load_the_homes_workspace_naming_the_project_definitions(monkeypatch, tmp_path):
+    from just_dna_pipelines.runs.dagster_config import workspace_yaml
+    from just_dna_pipelines.settings import get_settings
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        cmds = launcher._dagster_cmds("127.0.0.1", 3999)
+        workspace = yaml.safe_load(workspace_yaml(get_settings()))
+    finally:
+        get_settings.cache_clear()
+    path = str(tmp_path.resolve() / "workspace.yaml")
+    assert cmds["dagster-webserver"][1:] == ["-w", path, "-h", "127.0.0.1", "-p", "3999"]
+    assert cmds["dagster-daemon"][1:] == ["run", "-w", path]
+    module = workspace["load_from"][0]["python_module"]
+    assert (module["module_name"], module["location_name"]) == (
         "just_dna_pipelines.definitions",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        "3999",
-    ]
-    assert cmds["dagster-daemon"][1:] == ["run", "-m", "just_dna_pipelines.definitions"]
+        CODE_LOCATION,
+    )
     assert subprocess.run([cmds["dagster-webserver"][0], "--help"], capture_output=True).returncode == 0
 
 
@@ -115,6 +125,23 @@ def _ui_run_status(port: int, run_id: str) -> str | None:
     return run.get("status") or run.get("__typename")
 
 
+def _ui_code_locations(port: int, run_id: str) -> tuple[list[str], str]:
+    """The code locations the Dagster UI loaded, and the one the run names as its origin."""
+    query = (
+        "query { workspaceOrError { ... on Workspace { locationEntries { name } } } "
+        'runOrError(runId: "RUN") { ... on Run { repositoryOrigin { repositoryLocationName } } } }'
+    ).replace("RUN", run_id)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        json.dumps({"query": query}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        data = json.loads(response.read())["data"]
+    names = [entry["name"] for entry in data["workspaceOrError"]["locationEntries"]]
+    return names, data["runOrError"]["repositoryOrigin"]["repositoryLocationName"]
+
+
 def _known_ui_status(port: int, run_id: str) -> str | None:
     """The run's status in the Dagster UI once the UI has it."""
     status = _ui_run_status(port, run_id)
@@ -163,6 +190,8 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
         run_id, status = outcome.read_text().split()
         assert status == "success"
         assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "SUCCESS"
+        # one name for the code location everywhere: the UI's, the run's origin (so the run links to its job)
+        assert _ui_code_locations(port, run_id) == ([CODE_LOCATION], CODE_LOCATION)
         if long_vcf is not None:
             add_sample("bob", long_vcf, "long")
             held = service.launch_run("bob", "long", ["longevitymap"])
@@ -184,6 +213,8 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
         }
         daemon_log = (root / "logs" / "dagster-daemon.log").read_text()
         assert "error dequeuing" not in daemon_log  # the daemon left the app's queued runs alone
+        for log in ("dagster-daemon.log", "dagster-webserver.log"):  # the dg project's name is the location's
+            assert "does not match the name" not in (root / "logs" / log).read_text()
     finally:
         launcher._stop({**procs, "app": app})
 

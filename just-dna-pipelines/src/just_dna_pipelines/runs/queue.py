@@ -18,11 +18,15 @@ import dagster as dg
 
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
-from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER, WORKER_LAUNCHER
+from just_dna_pipelines.runs.dagster_config import (
+    CODE_LOCATION,
+    DEFINITIONS_MODULE,
+    QUEUE_LAUNCHER,
+    WORKER_LAUNCHER,
+)
 from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.settings import REPO_ROOT
 
-DEFINITIONS_MODULE = "just_dna_pipelines.definitions"
 LAUNCHERS = [WORKER_LAUNCHER, "cli", QUEUE_LAUNCHER]  # runs of ours that take a slot while in progress
 QUEUED_LAUNCHERS = [WORKER_LAUNCHER, QUEUE_LAUNCHER]  # runs of ours that wait in a queue
 WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
@@ -55,7 +59,7 @@ def _job_origin(job_name: str) -> object:
     from dagster._core.workspace.load import location_origin_from_module_name
 
     location = location_origin_from_module_name(
-        DEFINITIONS_MODULE, None, str(REPO_ROOT), executable_path=sys.executable
+        DEFINITIONS_MODULE, None, str(REPO_ROOT), location_name=CODE_LOCATION, executable_path=sys.executable
     )
     return RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), job_name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import http.server
 import json
 import subprocess
@@ -153,6 +154,10 @@ def test_a_run_in_a_real_process_streams_its_progress_and_leaves_stderr_empty(
         "user_hf_module_annotations done",
     ]
     assert any("module longevitymap: done" in line for line in lines)
+    # the input's SHA-256 (hashed ahead by the command, while Dagster loads) is the file's
+    manifest = pipeline_env.output_dir / "users/u/PG_NA12878_hg38-chr21/modules/manifest.json"
+    vcf_bytes = (genomes / "PG_NA12878_hg38-chr21.vcf.gz").read_bytes()
+    assert json.loads(manifest.read_text())["input"]["sha256"] == hashlib.sha256(vcf_bytes).hexdigest()
 
 
 class ZenodoStandIn(http.server.ThreadingHTTPServer):

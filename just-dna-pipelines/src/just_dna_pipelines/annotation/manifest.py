@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from just_dna_pipelines import __version__
-from just_dna_pipelines.io.vcf_source import sha256_of
+from just_dna_pipelines.io.file_hash import sha256_of
 
 
 def module_provenance(module_dir: Path) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from just_dna_pipelines.ensembl.cache import check_reachable
     from just_dna_pipelines.ensembl.source import parse_ensembl_source
+    from just_dna_pipelines.io.file_hash import start_sha256
     from just_dna_pipelines.io.vcf_header import read_vcf_header
     from just_dna_pipelines.io.vcf_normalize import choose_sample
     from just_dna_pipelines.keys import make_partition_key
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise VcfError(f"file not found: {args.vcf}")
     parse_ensembl_source(args.ensembl_source)
     vcf = args.vcf.resolve()
+    start_sha256(vcf)  # the run's first step asks for it; hashed on the other core while Dagster loads
     header = read_vcf_header(vcf)
     choose_sample(header, args.sample_column)
     check_build(header.genome_build)

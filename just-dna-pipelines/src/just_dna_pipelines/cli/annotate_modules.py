@@ -103,6 +103,12 @@ def run(args: argparse.Namespace) -> int:
         validate_name(args.sample, "sample name")
     if args.confident_regions is not None and not args.confident_regions.is_file():
         raise PipelineError(f"confident-regions file not found: {args.confident_regions}")
+    if args.input is not None and args.input.is_file():
+        from just_dna_pipelines.io.file_hash import start_sha256
+
+        start_sha256(
+            args.input.resolve()
+        )  # the run's first step asks for it: hashed on the other core meanwhile
     modules, modules_source = _chosen_modules(args)
     vcf = _fetch_input(args)
     sample = args.sample or sample_name_from_filename(vcf.name)

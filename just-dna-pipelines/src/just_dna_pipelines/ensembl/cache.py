@@ -40,7 +40,7 @@ from just_dna_pipelines.ensembl.source import (
 )
 from just_dna_pipelines.errors import EnsemblError
 from just_dna_pipelines.io.atomic import atomic_write_text
-from just_dna_pipelines.io.vcf_source import sha256_of
+from just_dna_pipelines.io.file_hash import sha256_of
 from just_dna_pipelines.settings import Settings, get_settings
 
 # (contig, bytes so far, bytes in all) while a contig file downloads

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
+from just_dna_pipelines.io.file_hash import sha256_of
 from just_dna_pipelines.io.vcf_preview import preview_vcf
-
-HASH_CHUNK = 4 * 1024 * 1024
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def file_identity(path: Path) -> dict[str, Any]:

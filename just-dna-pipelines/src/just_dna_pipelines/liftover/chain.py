@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from just_dna_pipelines.io.atomic import atomic_path
+from just_dna_pipelines.io.file_hash import sha256_of
 from just_dna_pipelines.io.genome_build import CONTIG_LENGTHS, normalize_chrom
-from just_dna_pipelines.io.vcf_source import sha256_of
 from just_dna_pipelines.settings import Settings, get_settings
 
 if TYPE_CHECKING:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+import struct
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -228,3 +231,84 @@ def test_a_file_without_bgzips_end_marker_is_left_to_the_one_pass(tmp_path: Path
     got = normalize_vcf(vcf, tmp_path / "auto.parquet", sites=sites)
     assert (got.mode, got.site_reader, got.records) == ("module_sites", "scan", len(records))
     assert pl.read_parquet(got.output)["start"].to_list() == [100, 29_997]
+
+
+def _varied(position: int) -> str:
+    """A record whose INFO varies, so the file spans many BGZF blocks."""
+    return f"chr1 {position} . A G 50 PASS X={position * 2654435761 % 2**32:08x} GT 0/1"
+
+
+def test_with_both_a_tbi_and_a_csi_the_csi_is_read_as_htslib_reads_it(tmp_path: Path) -> None:
+    """A folder copied with its indexes: a stale .tbi (of an earlier, shorter version) beside the right .csi."""
+    records = [_varied(position) for position in range(100, 600_000, 25)]
+    (tmp_path / "now").mkdir()
+    (tmp_path / "old").mkdir()
+    vcf = bgzip_indexed(tmp_path / "now", vcf_text(records), csi=True)
+    old = bgzip_indexed(tmp_path / "old", vcf_text(records[:8000]))
+    shutil.copyfile(old.with_name(old.name + ".tbi"), vcf.with_name(vcf.name + ".tbi"))
+    assert index_path(vcf) == vcf.with_name(vcf.name + ".csi")
+    results = every_way(vcf, pl.DataFrame({"chrom": ["1", "1"], "start": [150_000, 500_000]}), tmp_path)
+    assert_same(results, "tbi and csi")
+    assert results["auto"][1] == len(records) and results["auto"][5]["start"].to_list() == [150_000, 500_000]
+
+
+def test_many_sites_in_the_same_blocks_inflate_each_block_once(tmp_path: Path) -> None:
+    """Sites a few records apart share blocks: each is inflated once, so a size limit the file keeps is kept."""
+    records = [_varied(position) for position in range(100, 400_000, 20)]
+    vcf = bgzip_indexed(tmp_path, vcf_text(records))
+    with gzip.open(vcf, "rb") as text:
+        whole = len(text.read())
+    sites = pl.DataFrame({"chrom": ["1"] * 3000, "start": list(range(100, 400_000, 20))[::6][:3000]})
+    found = read_sites_by_index(vcf, vcf.with_name(vcf.name + ".tbi"), sites, read_limits())
+    assert found is not None and found.inflated_bytes <= whole
+    limits = ReadLimits(max_decompressed_bytes=whole + MIB, max_line_bytes=MIB)
+    assert read_sites_by_index(vcf, vcf.with_name(vcf.name + ".tbi"), sites, limits) is not None
+
+
+def test_a_hostile_index_or_block_is_not_followed(tmp_path: Path) -> None:
+    """An index whose one bin lists more chunks than any site read needs, a block claiming to inflate past a
+    BGZF block's size, and sites at no real position: no memory blow-up, no crash, the one pass reads the file."""
+    records = [_varied(position) for position in range(100, 300_000, 20)]
+    vcf = bgzip_indexed(tmp_path, vcf_text(records))
+    index = vcf.with_name(vcf.name + ".tbi")
+    sites = pl.DataFrame({"chrom": ["1", "1", "1"], "start": [150_000, 0, -5]})
+    expected = pl.read_parquet(
+        normalize_vcf(vcf, tmp_path / "scan.parquet", sites=sites, site_reader="scan").output
+    )
+    assert pl.read_parquet(normalize_vcf(vcf, tmp_path / "auto.parquet", sites=sites).output).equals(expected)
+
+    name = b"chr1\0"
+    flood = 1_000_001  # chunks in bin 0, the bin every site of the contig reaches
+    tabix = b"TBI\x01" + struct.pack("<8i", 1, 2, 1, 2, 0, ord("#"), 0, len(name)) + name
+    tabix += struct.pack("<i", 2) + struct.pack("<Ii", 0, flood) + bytes(16 * flood)
+    tabix += struct.pack("<Ii", 37450, 2) + struct.pack("<4Q", 0, 0, len(records), 0) + struct.pack("<i", 0)
+    index.write_bytes(gzip.compress(tabix))
+    os.utime(index)
+    tracemalloc.start()
+    try:
+        assert read_sites_by_index(vcf, index, sites, read_limits()) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # reading the index takes ~3.5x its size; its chunks unpacked took ~500 MB a site before
+    assert peak < 6 * len(tabix)
+    assert pl.read_parquet(normalize_vcf(vcf, tmp_path / "flood.parquet", sites=sites).output).equals(
+        expected
+    )
+
+    data = bytearray(vcf.read_bytes())
+    offset = 0
+    while offset < len(data):  # the block holding the site claims a 4 GiB inflated size
+        size = struct.unpack_from("<H", data, offset + 16)[0] + 1
+        if b"\t150000\t" in zlib.decompress(bytes(data[offset + 18 : offset + size - 8]), -15):
+            struct.pack_into("<I", data, offset + size - 4, 0xFFFFFFFF)
+            break
+        offset += size
+    lying = tmp_path / "lying"
+    lying.mkdir()
+    damaged = bgzip_indexed(lying, vcf_text(records))
+    damaged.write_bytes(bytes(data))
+    os.utime(damaged.with_name(damaged.name + ".tbi"))
+    assert (
+        read_sites_by_index(damaged, damaged.with_name(damaged.name + ".tbi"), sites, read_limits()) is None
+    )

@@ -16,11 +16,12 @@ from just_dna_pipelines.io.htslib_quiet import quiet_htslib
 
 
 def index_path(path: Path) -> Path | None:
-    """The .tbi or .csi beside a bgzipped VCF or BCF, if present and not older than the file."""
-    for suffix in (".tbi", ".csi"):
+    """The index of a bgzipped VCF or BCF that htslib would load (a .csi before a .tbi), if present and not
+    older than the file (a stale one is not replaced by the other: htslib would not either)."""
+    for suffix in (".csi", ".tbi"):
         candidate = path.with_name(path.name + suffix)
-        if candidate.is_file() and candidate.stat().st_mtime >= path.stat().st_mtime:
-            return candidate
+        if candidate.is_file():
+            return candidate if candidate.stat().st_mtime >= path.stat().st_mtime else None
     return None
 
 
@@ -66,8 +67,9 @@ def indexed_view(path: Path, workdir: Path) -> Path | None:
 
 
 def index_kept_records(header: bytes, kept: bytes, workdir: Path) -> Path | None:
-    """The header and kept record lines of a scanned VCF (vcf_site_scan) as a small bgzipped, indexed VCF in
-    `workdir`, to be queried like the whole file's index would be; None when htslib cannot index it."""
+    """The header and kept record lines of a VCF (found by vcf_site_scan's one pass or vcf_index_read through
+    its index) as a small bgzipped, indexed VCF in `workdir`, to be queried like the whole file's index would
+    be; None when htslib cannot index it."""
     import pysam
 
     text = workdir / "kept.vcf"

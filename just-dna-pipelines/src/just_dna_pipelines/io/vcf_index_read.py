@@ -1,22 +1,27 @@
 """Read a bgzipped VCF at chosen sites through its own tabix or CSI index, inflating only the blocks it names.
 
 A whole-genome gVCF is gigabytes; the module sites sit in a few thousand of its BGZF blocks. The index says
-which (bins of positions -> chunks of virtual file offsets); only those blocks are read and inflated here, and
-every byte inflated is held to the same bounds as a full read (line length, decompressed size), so htslib
-never sees a line nobody checked. The records found (a superset of those at the sites) go on, with the header,
-to the same small-file index query the one-pass scan uses (`vcf_normalize._query_sites`), and the record
-counts per contig come from the index's own statistics.
+which (bins of positions -> chunks of virtual file offsets); only those blocks are read and inflated here, each
+line of them held to the line limit and every block counted against the decompressed-size limit, so htslib
+never sees a line nobody checked. Lines the index does not lead to are not read at all, so a bad line elsewhere
+in the file goes unnoticed, as with htslib's own indexed read. The records found (a superset of those at the
+sites) go on, with the header, to the same small-file index query the one-pass scan uses
+(`vcf_normalize._query_sites`), and the record counts per contig come from the index's own statistics.
 
-Anything unexpected (an index this code does not read, no counts in it, a block that is not where the index
-says) returns None: the caller then reads the file in one pass, which refuses a damaged file in its own words.
+The index read is the one htslib would load (a .csi before a .tbi). Anything unexpected (an index this code does
+not read, no counts in it, more chunks than a site read needs, a block that is not where the index says, a file
+without BGZF's end marker) returns None, with the reason logged: the caller then reads the file in one pass,
+which refuses a damaged file in its own words.
 """
 
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +32,16 @@ from just_dna_pipelines.io.vcf_limits import ReadLimits
 from just_dna_pipelines.io.vcf_stream import line_too_long, too_large
 
 TBI_MIN_SHIFT, TBI_DEPTH = 14, 5  # tabix's fixed binning: 16 kb windows, six levels
-MAX_INDEX_BYTES = 64 << 20  # an index inflates to a few MB for a whole genome; more is not one to trust
+MAX_INDEX_BYTES = 32 << 20  # an index inflates to a few MB for a whole genome; more is not one to trust
 MAX_CHUNKS = 1_000_000  # chunks the sites reach; a real index gives a few per site
 _BLOCK_HEADER = 18  # gzip header of a BGZF block, up to its block size field
 _BLOCK_TRAILER = 8  # CRC32 and inflated size
 _EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _MAX_BLOCK = 65536
-MAX_KEPT_BYTES = 256 << 20  # more records at the sites than this: the one pass reads the file instead
+MAX_SPAN_BYTES = 256 << 20  # more record text at the sites than this: the one pass reads the file instead
+
+
+log = logging.getLogger(__name__)
 
 
 class _Unreadable(Exception):
@@ -59,20 +67,25 @@ class TabixIndex:
     depth: int
     contigs: dict[str, _Contig]  # by the VCF's own contig names, in index order
 
-    def chunks(self, name: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Virtual offset ranges that hold every record overlapping [start, end) (0-based) of contig `name`."""
+    def chunks(self, name: str, starts: list[int]) -> list[tuple[int, int]]:
+        """Virtual offset ranges that hold every record overlapping the 0-based positions `starts` of contig
+        `name` (each bin's chunk list unpacked once; _Unreadable past MAX_CHUNKS)."""
         contig = self.contigs.get(name)
         if contig is None:
             return []
-        lowest = self._lowest_offset(contig, start)
+        lowest: dict[int, int] = {}  # bin -> the lowest bound of the sites that need it
+        for start in starts:
+            bound = self._lowest_offset(contig, start)
+            for bin_number in _region_bins(start, start + 1, self.min_shift, self.depth):
+                if bin_number in contig.bins:
+                    lowest[bin_number] = min(bound, lowest.get(bin_number, bound))
+        if sum(contig.bins[number][1] for number in lowest) > MAX_CHUNKS:
+            raise _Unreadable
         found = []
-        for bin_number in _region_bins(start, end, self.min_shift, self.depth):
-            where = contig.bins.get(bin_number)
-            if where is None:
-                continue
-            at, count = where
+        for bin_number, bound in lowest.items():
+            at, count = contig.bins[bin_number]
             values = struct.unpack_from(f"<{2 * count}Q", self.data, at)
-            found += [(b, e) for b, e in zip(values[::2], values[1::2], strict=True) if e > lowest]
+            found += [(b, e) for b, e in zip(values[::2], values[1::2], strict=True) if e > bound]
         return found
 
     def _lowest_offset(self, contig: _Contig, start: int) -> int:
@@ -121,12 +134,13 @@ def _tabix_names(data: bytes, at: int) -> tuple[list[str], int]:
     return [name.decode("utf-8", errors="replace") for name in names], at + names_length
 
 
-def parse_index(raw: bytes) -> TabixIndex:
-    """Parse an inflated .tbi or .csi (raises _Unreadable for anything else, or a CSI without contig names)."""
+def parse_index(raw: bytes, wanted: Callable[[str, int, int], set[int]]) -> TabixIndex:
+    """Parse an inflated .tbi or .csi (raises _Unreadable for anything else, or a CSI without contig names),
+    keeping of each contig only the bins `wanted(name, min_shift, depth)` names (memory follows the sites)."""
     try:
         if raw[:4] == b"TBI\x01":
             names, at = _tabix_names(raw, 4)
-            return _parse_contigs(raw, at, names, TBI_MIN_SHIFT, TBI_DEPTH, csi=False)
+            return _parse_contigs(raw, at, names, TBI_MIN_SHIFT, TBI_DEPTH, wanted, csi=False)
         if raw[:4] == b"CSI\x01":
             min_shift, depth, aux_length = struct.unpack_from("<3i", raw, 4)
             if aux_length < 28:
@@ -135,8 +149,8 @@ def parse_index(raw: bytes) -> TabixIndex:
             (n_ref,) = struct.unpack_from("<i", raw, 16 + aux_length)
             if len(names) != n_ref:
                 raise _Unreadable
-            return _parse_contigs(raw, 16 + aux_length + 4, names, min_shift, depth, csi=True)
-    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+            return _parse_contigs(raw, 16 + aux_length + 4, names, min_shift, depth, wanted, csi=True)
+    except struct.error as exc:
         raise _Unreadable from exc
     raise _Unreadable
 
@@ -149,14 +163,23 @@ def _csi_names(aux: bytes) -> list[str]:
 
 
 def _parse_contigs(
-    data: bytes, at: int, names: list[str], min_shift: int, depth: int, *, csi: bool
+    data: bytes,
+    at: int,
+    names: list[str],
+    min_shift: int,
+    depth: int,
+    wanted: Callable[[str, int, int], set[int]],
+    *,
+    csi: bool,
 ) -> TabixIndex:
-    """Walk the per-contig bin lists (chunk lists are left packed and unpacked when a region needs them)."""
+    """Walk the per-contig bin lists, keeping the wanted bins (their chunk lists left packed until a site needs
+    them) and each contig's record count."""
     if not (0 < min_shift < 32 and 0 <= depth <= 10):
         raise _Unreadable
     pseudo = ((1 << (3 * (depth + 1))) - 1) // 7 + 1
     contigs: dict[str, _Contig] = {}
     for name in names:
+        keep = wanted(name, min_shift, depth)
         (n_bin,) = struct.unpack_from("<i", data, at)
         at += 4
         bins: dict[int, tuple[int, int]] = {}
@@ -166,7 +189,8 @@ def _parse_contigs(
             if csi:
                 bin_number, first, n_chunk = struct.unpack_from("<IQi", data, at)
                 at += 16
-                bin_first[bin_number] = first
+                if bin_number in keep:
+                    bin_first[bin_number] = first
             else:
                 bin_number, n_chunk = struct.unpack_from("<Ii", data, at)
                 at += 8
@@ -175,7 +199,7 @@ def _parse_contigs(
             if bin_number == pseudo:
                 if n_chunk == 2:
                     records = struct.unpack_from("<4Q", data, at)[2]  # mapped records (then unmapped)
-            else:
+            elif bin_number in keep:
                 bins[bin_number] = (at, n_chunk)
             at += 16 * n_chunk
         first_offsets: tuple[int, ...] = ()
@@ -188,8 +212,8 @@ def _parse_contigs(
     return TabixIndex(data, min_shift, depth, contigs)
 
 
-def load_index(index: Path) -> TabixIndex:
-    """Inflate and parse a .tbi or .csi (raises _Unreadable)."""
+def load_index(index: Path, wanted: Callable[[str, int, int], set[int]] | None = None) -> TabixIndex:
+    """Inflate and parse a .tbi or .csi (raises _Unreadable); `wanted` as in parse_index (default: every bin)."""
     try:
         with gzip.open(index, "rb") as handle:
             raw = handle.read(MAX_INDEX_BYTES + 1)
@@ -197,7 +221,18 @@ def load_index(index: Path) -> TabixIndex:
         raise _Unreadable from exc
     if len(raw) > MAX_INDEX_BYTES:
         raise _Unreadable
-    return parse_index(raw)
+    return parse_index(raw, wanted or _every_bin)
+
+
+class _EveryBin(set[int]):
+    """A set holding every bin number."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _every_bin(_name: str, _min_shift: int, _depth: int) -> set[int]:
+    return _EveryBin()
 
 
 def _merged(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -212,13 +247,15 @@ def _merged(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 class _BlockReader:
-    """BGZF blocks at given file offsets, inflated and checked (size, CRC32), counting what was inflated."""
+    """BGZF blocks at given file offsets, inflated and checked (size, CRC32), each block inflated once in a row
+    and counted against the decompressed-size limit once."""
 
     def __init__(self, path: Path, limits: ReadLimits) -> None:
         self.path = path
         self.limits = limits
         self.inflated = 0
-        self.kept = 0  # inflated by `span`, held by the caller
+        self.held = 0  # span bytes handed out
+        self._last: tuple[int, bytes, int] | None = None  # (offset, text, next offset) of the last block
         self._fd = os.open(path, os.O_RDONLY)
 
     def close(self) -> None:
@@ -226,6 +263,8 @@ class _BlockReader:
 
     def block(self, offset: int) -> tuple[bytes, int]:
         """The inflated block starting at `offset`, and the offset of the next block."""
+        if self._last is not None and self._last[0] == offset:  # a span starting where the previous ended
+            return self._last[1], self._last[2]
         head = os.pread(self._fd, _BLOCK_HEADER, offset)
         if len(head) < _BLOCK_HEADER or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
             raise _Unreadable
@@ -234,17 +273,19 @@ class _BlockReader:
         if len(whole) != size or size < _BLOCK_HEADER + _BLOCK_TRAILER:
             raise _Unreadable
         crc, length = struct.unpack_from("<II", whole, size - _BLOCK_TRAILER)
-        try:
-            text = zlib.decompress(
-                whole[_BLOCK_HEADER : size - _BLOCK_TRAILER], wbits=-15, bufsize=length or 1
-            )
+        if length > _MAX_BLOCK:
+            raise _Unreadable  # not a BGZF block: the one pass says what is wrong
+        inflater = zlib.decompressobj(wbits=-15)
+        try:  # never more than a block's worth, whatever the data inflates to
+            text = inflater.decompress(whole[_BLOCK_HEADER : size - _BLOCK_TRAILER], _MAX_BLOCK + 1)
         except zlib.error as exc:
             raise _Unreadable from exc
-        if len(text) != length or zlib.crc32(text) != crc or length > _MAX_BLOCK:
+        if len(text) != length or not inflater.eof or zlib.crc32(text) != crc:
             raise _Unreadable
         self.inflated += length
         if self.inflated > self.limits.max_decompressed_bytes:
             raise too_large(self.path, self.limits)
+        self._last = (offset, text, offset + size)
         return text, offset + size
 
     def span(self, begin: int, end: int) -> bytes:
@@ -256,15 +297,14 @@ class _BlockReader:
         parts = []
         while True:
             text, following = self.block(offset)
-            self.kept += len(text)
-            if self.kept > MAX_KEPT_BYTES:
-                raise _Unreadable  # more than any site read needs: the one pass reads the file instead
             if skip > len(text) or (offset == last and stop > len(text)):
                 raise _Unreadable
+            parts.append(text[skip:stop] if offset == last else text[skip:])
+            self.held += len(parts[-1])
+            if self.held > MAX_SPAN_BYTES:
+                raise _Unreadable  # more than any site read needs: the one pass reads the file instead
             if offset == last:
-                parts.append(text[skip:stop])
                 return b"".join(parts)
-            parts.append(text[skip:])
             if following > last:
                 raise _Unreadable  # the end offset is not at a block of the file
             skip, offset = 0, following
@@ -321,22 +361,29 @@ def read_sites_by_index(
 ) -> IndexedSites | None:
     """The header and every record the index places at `sites` (chrom, 1-based start) of a bgzipped VCF, read
     within `limits`; None when the index or the blocks it names are not usable (read the file in one pass)."""
+    by_contig: dict[str, list[int]] = {}  # normalized contig -> 0-based positions of the sites
+    for chrom, start in sites.select("chrom", "start").drop_nulls().unique().iter_rows():
+        if start >= 1:
+            by_contig.setdefault(normalize_chrom(chrom), []).append(start - 1)
+
+    def wanted(name: str, min_shift: int, depth: int) -> set[int]:
+        starts = by_contig.get(normalize_chrom(name), [])
+        return {number for start in starts for number in _region_bins(start, start + 1, min_shift, depth)}
+
     try:
-        parsed = load_index(index)
+        parsed = load_index(index, wanted)
+        counts = {name: contig.records for name, contig in parsed.contigs.items()}
+        if any(count is None for count in counts.values()):
+            return _unusable(index, "it has no per-contig counts (an older tabix)")
+        chunks: list[tuple[int, int]] = []
+        for name in parsed.contigs:
+            chunks += parsed.chunks(name, by_contig.get(normalize_chrom(name), []))
+            if len(chunks) > MAX_CHUNKS:
+                raise _Unreadable
     except _Unreadable:
-        return None
-    counts = {name: contig.records for name, contig in parsed.contigs.items()}
-    if any(count is None for count in counts.values()):
-        return None  # an index without per-contig counts (older tabix)
-    names = {normalize_chrom(name): name for name in parsed.contigs}
-    chunks: list[tuple[int, int]] = []
-    positions = sites.select("chrom", "start").drop_nulls().unique()
-    for chrom, start in positions.iter_rows():
-        name = names.get(normalize_chrom(chrom))
-        if name is not None:
-            chunks += parsed.chunks(name, start - 1, start)
-    if len(chunks) > MAX_CHUNKS or not _ends_with_eof_marker(path):
-        return None  # not an index to follow / a file bgzip did not finish: the one pass decides
+        return _unusable(index, "it is not an index this reader follows")
+    if not _ends_with_eof_marker(path):
+        return _unusable(index, "the file lacks BGZF's end-of-file block (cut after indexing?)")
     reader = _BlockReader(path, limits)
     spans: list[bytes] = []
     try:
@@ -344,15 +391,21 @@ def read_sites_by_index(
         for begin, end in _merged(chunks):
             span = reader.span(begin, end)
             if span and not span.endswith(b"\n"):
-                return None  # a chunk ends inside a record: not an index of this file
+                return _unusable(index, "a chunk ends inside a record (not this file's index?)")
             spans.append(span)
     except _Unreadable:
-        return None
+        return _unusable(index, "the blocks it names are not where it says (not this file's index?)")
     finally:
         reader.close()
     if not header.rstrip(b"\n").rsplit(b"\n", 1)[-1].startswith(b"#CHROM"):
-        return None  # something between the header lines and the records: the one pass decides
+        return _unusable(index, "lines between the header and the records")
     kept = b"".join(spans)
     _check_lines(kept, path, limits)
-    counted = {name: int(count) for name, count in counts.items() if count}
+    counted = {name: count for name, count in counts.items() if count}
     return IndexedSites(header, kept, counted, reader.inflated)
+
+
+def _unusable(index: Path, why: str) -> IndexedSites | None:
+    """Say why an index is not followed (the caller then reads the file in one pass)."""
+    log.info("not reading through %s: %s; reading the whole file in one pass", index.name, why)
+    return None

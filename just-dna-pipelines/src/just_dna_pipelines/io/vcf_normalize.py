@@ -335,6 +335,8 @@ def normalize_vcf(
     general reader) through htslib and an index, built here on the fly when missing. When no index with
     per-contig counts can be had (older tabix, unsorted records), every record is read instead.
     """
+    if site_reader not in ("auto", "scan", "index"):
+        raise ValueError(f"site_reader must be auto, scan or index, not {site_reader!r}")
     filters = filters or VcfFilters()
     limits = limits or read_limits()
     preview = preview_vcf(path, sample_column, limits)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -33,6 +34,10 @@ from just_dna_pipelines.io.vcf_records import (
     scan_records,
 )
 from just_dna_pipelines.io.vcf_samples import choose_sample
+
+if TYPE_CHECKING:
+    from just_dna_pipelines.io.vcf_index_read import IndexedSites
+    from just_dna_pipelines.io.vcf_site_scan import SiteScan
 
 __all__ = ["NormalizedVcf", "choose_sample", "normalize_vcf", "normalized_calls"]
 
@@ -280,19 +285,13 @@ def _index_read_sites(
     """Like _scan_sites, for a bgzipped VCF with its own tabix/CSI index: only the blocks the index names for
     the sites are inflated (vcf_index_read), and the same small-file query runs over the records found. None
     when there is no usable index (then the one pass reads the file)."""
-    from just_dna_pipelines.io.vcf_index import index_kept_records, index_path, is_bgzf
+    from just_dna_pipelines.io.vcf_index import index_path, is_bgzf
     from just_dna_pipelines.io.vcf_index_read import read_sites_by_index
 
     index = index_path(header.path) if header.container == "vcf.gz" else None
     if index is None or not is_bgzf(header.path):
         return None
-    found = read_sites_by_index(header.path, index, sites, limits)
-    if found is None:
-        return None
-    indexed = index_kept_records(found.header, found.kept, workdir)
-    if indexed is None:
-        return None
-    return _query_sites(indexed, sites, found.contig_counts, workdir)
+    return _query_kept(read_sites_by_index(header.path, index, sites, limits), sites, workdir)
 
 
 def _scan_sites(
@@ -301,12 +300,21 @@ def _scan_sites(
     """Like _read_sites, without an index: one bounded pass over a bgzipped VCF (vcf_site_scan) keeps every
     record that may overlap a site, and the same index query then runs over those alone. None when the
     general path must read the file (not BGZF, lines the scan does not read as the full reader does)."""
-    from just_dna_pipelines.io.vcf_index import index_kept_records, is_bgzf
+    from just_dna_pipelines.io.vcf_index import is_bgzf
     from just_dna_pipelines.io.vcf_site_scan import scan_sites, site_scan_available
 
     if header.container != "vcf.gz" or not site_scan_available() or not is_bgzf(header.path):
         return None
-    found = scan_sites(header.path, header, sites, limits)
+    return _query_kept(scan_sites(header.path, header, sites, limits), sites, workdir)
+
+
+def _query_kept(
+    found: SiteScan | IndexedSites | None, sites: pl.DataFrame, workdir: Path
+) -> tuple[Path, dict[str, int]] | None:
+    """The index query at `sites` over the header and records a site read kept (None when it kept none, or
+    htslib cannot index them), with the record counts it found."""
+    from just_dna_pipelines.io.vcf_index import index_kept_records
+
     if found is None:
         return None
     indexed = index_kept_records(found.header, found.kept, workdir)

@@ -56,9 +56,7 @@ class NormalizedVcf:
     output: Path
     mode: str = "full"  # "full": every record; "module_sites": only the records at the given sites
     chromosomes: list[str] | None = None  # chromosomes with records (scan or index, "module_sites" mode)
-    site_reader: str | None = (
-        None  # in "module_sites" mode: "scan" (counted in one pass) or "index" (its counts)
-    )
+    site_reader: str | None = None  # "module_sites" mode: "scan" (counted in one pass) or "index" (by it)
     malformed_records: int = 0  # damaged records skipped (among those read: all, or the module sites')
     is_gvcf: bool = False  # gVCF by its header or by reference blocks among its records
     warnings: list[str] = field(default_factory=list)

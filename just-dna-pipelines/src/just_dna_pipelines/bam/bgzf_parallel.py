@@ -19,11 +19,10 @@ from typing import Any
 
 from just_dna_pipelines.bam.native import inflater_in_use, isal_library, libdeflate, native_library
 from just_dna_pipelines.errors import BamError
+from just_dna_pipelines.io.bgzf_inflate import EOF_BLOCK, MAX_BLOCK
 
 COMPRESSED_BYTES = 4 << 20  # compressed bytes read from the file at a time
-MAX_BLOCK = 65536  # the most a BGZF block holds, compressed or not
 _MAX_BLOCKS = COMPRESSED_BYTES // 28 + 1  # 28 bytes: the smallest possible (empty) block
-_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _i64 = ctypes.c_int64
 # (worker, compressed address, shared next-block counter, block count, output address) -> 0 or 1 + bad block
 _Inflate = Callable[[int, int, Any, int, int], int]
@@ -163,7 +162,7 @@ class ParallelBgzfReader:
         if len(head) < 18 or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
             raise self._damage("not_bgzf")
         if self._require_eof and (
-            size < len(_EOF_BLOCK) or os.pread(self._file.fileno(), 28, size - 28) != _EOF_BLOCK
+            size < len(EOF_BLOCK) or os.pread(self._file.fileno(), 28, size - 28) != EOF_BLOCK
         ):
             raise self._damage("no_eof")
 

@@ -106,9 +106,8 @@ def run(args: argparse.Namespace) -> int:
     if args.input is not None and args.input.is_file():
         from just_dna_pipelines.io.file_hash import start_sha256
 
-        start_sha256(
-            args.input.resolve()
-        )  # the run's first step asks for it: hashed on the other core meanwhile
+        # the run's first step asks for it: hashed on the other core while Dagster loads
+        start_sha256(args.input.resolve())
     modules, modules_source = _chosen_modules(args)
     vcf = _fetch_input(args)
     sample = args.sample or sample_name_from_filename(vcf.name)

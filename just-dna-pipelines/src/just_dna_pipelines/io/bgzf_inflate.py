@@ -18,7 +18,10 @@ from just_dna_pipelines.errors import VcfError
 
 READ_SIZE = 4 << 20  # compressed bytes held at a time
 OUT_SIZE = 1 << 20  # decompressed bytes handed out at a time (at least one whole block)
-MAX_BLOCK = 65536
+MAX_BLOCK = 65536  # the most a BGZF block holds, compressed or not
+EOF_BLOCK = bytes.fromhex(
+    "1f8b08040000000000ff0600424302001b0003000000000000000000"
+)  # bgzip's empty last block
 HEADER = struct.Struct("<4BI2BH")  # magic 1f 8b, method, flags, mtime, extra flags, OS, extra length
 
 
@@ -48,7 +51,7 @@ def libdeflate_available() -> bool:
     return _libdeflate() is not None
 
 
-def _block_size(data: bytearray, at: int) -> int | None:
+def block_size(data: bytes | bytearray, at: int) -> int | None:
     """The whole size of the BGZF block starting at `at`, or None when the member there is not BGZF."""
     magic1, magic2, method, flags, _, _, _, extra = HEADER.unpack_from(data, at)
     if (magic1, magic2, method) != (0x1F, 0x8B, 8) or not flags & 4:
@@ -100,7 +103,7 @@ def bgzf_pieces(path: Path) -> Iterator[bytes | NotBgzf]:
                         break
                 if end - start < 18:
                     raise truncated
-                size = _block_size(data, start)
+                size = block_size(data, start)
                 if size is None:
                     break
                 if end - start < size:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
+from just_dna_pipelines.io.bgzf_inflate import EOF_BLOCK, MAX_BLOCK, block_size
 from just_dna_pipelines.io.genome_build import normalize_chrom
 from just_dna_pipelines.io.vcf_limits import ReadLimits
 from just_dna_pipelines.io.vcf_stream import line_too_long, too_large
@@ -34,10 +35,9 @@ from just_dna_pipelines.io.vcf_stream import line_too_long, too_large
 TBI_MIN_SHIFT, TBI_DEPTH = 14, 5  # tabix's fixed binning: 16 kb windows, six levels
 MAX_INDEX_BYTES = 32 << 20  # an index inflates to a few MB for a whole genome; more is not one to trust
 MAX_CHUNKS = 1_000_000  # chunks the sites reach; a real index gives a few per site
-_BLOCK_HEADER = 18  # gzip header of a BGZF block, up to its block size field
+_BLOCK_HEADER = 18  # a BGZF block's gzip header with bgzip's one extra field (its block size)
+_HEADER_READ = 64  # bytes read to find the block size (other extra fields may come first)
 _BLOCK_TRAILER = 8  # CRC32 and inflated size
-_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-_MAX_BLOCK = 65536
 MAX_SPAN_BYTES = 256 << 20  # more record text at the sites than this: the one pass reads the file instead
 
 
@@ -76,7 +76,7 @@ class TabixIndex:
         lowest: dict[int, int] = {}  # bin -> the lowest bound of the sites that need it
         for start in starts:
             bound = self._lowest_offset(contig, start)
-            for bin_number in _region_bins(start, start + 1, self.min_shift, self.depth):
+            for bin_number in _site_bins(start, self.min_shift, self.depth):
                 if bin_number in contig.bins:
                     lowest[bin_number] = min(bound, lowest.get(bin_number, bound))
         if sum(contig.bins[number][1] for number in lowest) > MAX_CHUNKS:
@@ -94,8 +94,8 @@ class TabixIndex:
             return contig.first_offsets[min(start >> self.min_shift, len(contig.first_offsets) - 1)]
         # CSI: each bin keeps the offset of the first record overlapping it; the lowest existing bin holding
         # `start` bounds every record overlapping `start`
-        for level in range(self.depth, -1, -1):
-            first = contig.bin_first_offsets.get(_bin_at(start, self.min_shift, self.depth, level))
+        for bin_number in reversed(_site_bins(start, self.min_shift, self.depth)):
+            first = contig.bin_first_offsets.get(bin_number)
             if first is not None:
                 return first
         return 0
@@ -111,15 +111,9 @@ def _bin_at(position: int, min_shift: int, depth: int, level: int) -> int:
     return _level_offset(level) + (position >> (min_shift + 3 * (depth - level)))
 
 
-def _region_bins(start: int, end: int, min_shift: int, depth: int) -> list[int]:
-    """Every bin, at every level, that may hold a record overlapping [start, end) (the binning of htslib)."""
-    last = max(end - 1, start)
-    bins: list[int] = []
-    for level in range(depth + 1):
-        shift = min_shift + 3 * (depth - level)
-        first = _level_offset(level)
-        bins.extend(range(first + (start >> shift), first + (last >> shift) + 1))
-    return bins
+def _site_bins(position: int, min_shift: int, depth: int) -> list[int]:
+    """The bins, one per level, that may hold a record overlapping 0-based `position` (htslib's binning)."""
+    return [_bin_at(position, min_shift, depth, level) for level in range(depth + 1)]
 
 
 def _tabix_names(data: bytes, at: int) -> tuple[list[str], int]:
@@ -134,9 +128,10 @@ def _tabix_names(data: bytes, at: int) -> tuple[list[str], int]:
     return [name.decode("utf-8", errors="replace") for name in names], at + names_length
 
 
-def parse_index(raw: bytes, wanted: Callable[[str, int, int], set[int]]) -> TabixIndex:
+def parse_index(raw: bytes, wanted: Callable[[str, int, int], set[int]] | None = None) -> TabixIndex:
     """Parse an inflated .tbi or .csi (raises _Unreadable for anything else, or a CSI without contig names),
-    keeping of each contig only the bins `wanted(name, min_shift, depth)` names (memory follows the sites)."""
+    keeping of each contig only the bins `wanted(name, min_shift, depth)` names (memory follows the sites;
+    every bin without `wanted`)."""
     try:
         if raw[:4] == b"TBI\x01":
             names, at = _tabix_names(raw, 4)
@@ -168,7 +163,7 @@ def _parse_contigs(
     names: list[str],
     min_shift: int,
     depth: int,
-    wanted: Callable[[str, int, int], set[int]],
+    wanted: Callable[[str, int, int], set[int]] | None,
     *,
     csi: bool,
 ) -> TabixIndex:
@@ -179,7 +174,7 @@ def _parse_contigs(
     pseudo = ((1 << (3 * (depth + 1))) - 1) // 7 + 1
     contigs: dict[str, _Contig] = {}
     for name in names:
-        keep = wanted(name, min_shift, depth)
+        keep = wanted(name, min_shift, depth) if wanted is not None else None
         (n_bin,) = struct.unpack_from("<i", data, at)
         at += 4
         bins: dict[int, tuple[int, int]] = {}
@@ -189,7 +184,7 @@ def _parse_contigs(
             if csi:
                 bin_number, first, n_chunk = struct.unpack_from("<IQi", data, at)
                 at += 16
-                if bin_number in keep:
+                if keep is None or bin_number in keep:
                     bin_first[bin_number] = first
             else:
                 bin_number, n_chunk = struct.unpack_from("<Ii", data, at)
@@ -199,7 +194,7 @@ def _parse_contigs(
             if bin_number == pseudo:
                 if n_chunk == 2:
                     records = struct.unpack_from("<4Q", data, at)[2]  # mapped records (then unmapped)
-            elif bin_number in keep:
+            elif keep is None or bin_number in keep:
                 bins[bin_number] = (at, n_chunk)
             at += 16 * n_chunk
         first_offsets: tuple[int, ...] = ()
@@ -213,7 +208,7 @@ def _parse_contigs(
 
 
 def load_index(index: Path, wanted: Callable[[str, int, int], set[int]] | None = None) -> TabixIndex:
-    """Inflate and parse a .tbi or .csi (raises _Unreadable); `wanted` as in parse_index (default: every bin)."""
+    """Inflate and parse a .tbi or .csi (raises _Unreadable); `wanted` as in parse_index."""
     try:
         with gzip.open(index, "rb") as handle:
             raw = handle.read(MAX_INDEX_BYTES + 1)
@@ -221,18 +216,7 @@ def load_index(index: Path, wanted: Callable[[str, int, int], set[int]] | None =
         raise _Unreadable from exc
     if len(raw) > MAX_INDEX_BYTES:
         raise _Unreadable
-    return parse_index(raw, wanted or _every_bin)
-
-
-class _EveryBin(set[int]):
-    """A set holding every bin number."""
-
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-def _every_bin(_name: str, _min_shift: int, _depth: int) -> set[int]:
-    return _EveryBin()
+    return parse_index(raw, wanted)
 
 
 def _merged(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -265,19 +249,23 @@ class _BlockReader:
         """The inflated block starting at `offset`, and the offset of the next block."""
         if self._last is not None and self._last[0] == offset:  # a span starting where the previous ended
             return self._last[1], self._last[2]
-        head = os.pread(self._fd, _BLOCK_HEADER, offset)
-        if len(head) < _BLOCK_HEADER or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
-            raise _Unreadable
-        size = struct.unpack_from("<H", head, 16)[0] + 1
+        head = os.pread(self._fd, _HEADER_READ, offset)
+        try:
+            size = block_size(head, 0) if len(head) >= _BLOCK_HEADER else None
+        except struct.error:  # extra fields running past what was read
+            size = None
+        if size is None:
+            raise _Unreadable  # not a BGZF block: the one pass says what is wrong
+        extra = struct.unpack_from("<H", head, 10)[0]
         whole = os.pread(self._fd, size, offset)
-        if len(whole) != size or size < _BLOCK_HEADER + _BLOCK_TRAILER:
+        if len(whole) != size or size < 12 + extra + _BLOCK_TRAILER:
             raise _Unreadable
         crc, length = struct.unpack_from("<II", whole, size - _BLOCK_TRAILER)
-        if length > _MAX_BLOCK:
-            raise _Unreadable  # not a BGZF block: the one pass says what is wrong
+        if length > MAX_BLOCK:
+            raise _Unreadable
         inflater = zlib.decompressobj(wbits=-15)
         try:  # never more than a block's worth, whatever the data inflates to
-            text = inflater.decompress(whole[_BLOCK_HEADER : size - _BLOCK_TRAILER], _MAX_BLOCK + 1)
+            text = inflater.decompress(whole[12 + extra : size - _BLOCK_TRAILER], MAX_BLOCK + 1)
         except zlib.error as exc:
             raise _Unreadable from exc
         if len(text) != length or not inflater.eof or zlib.crc32(text) != crc:
@@ -352,8 +340,8 @@ def _ends_with_eof_marker(path: Path) -> bool:
     """Whether the file ends with BGZF's empty end-of-file block (bgzip and htslib always write it)."""
     size = path.stat().st_size
     with path.open("rb") as handle:
-        handle.seek(max(0, size - len(_EOF_BLOCK)))
-        return handle.read() == _EOF_BLOCK
+        handle.seek(max(0, size - len(EOF_BLOCK)))
+        return handle.read() == EOF_BLOCK
 
 
 def read_sites_by_index(
@@ -368,7 +356,7 @@ def read_sites_by_index(
 
     def wanted(name: str, min_shift: int, depth: int) -> set[int]:
         starts = by_contig.get(normalize_chrom(name), [])
-        return {number for start in starts for number in _region_bins(start, start + 1, min_shift, depth)}
+        return {number for start in starts for number in _site_bins(start, min_shift, depth)}
 
     try:
         parsed = load_index(index, wanted)

@@ -2,11 +2,13 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -14,6 +16,8 @@ import pytest
 import yaml
 
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION
+from just_dna_pipelines.runs.instance import get_instance
+from tests.held_runs import held_run, wait_for_pending_signal
 from webui import launcher
 from webui.harness import FIRST_START_APP_SIDE
 
@@ -196,12 +200,17 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
             add_sample("bob", long_vcf, "long")
             held = service.launch_run("bob", "long", ["longevitymap"])
             wait_until(lambda: service.get_run(held).status == "running", "the long run to hold the slot")
-            add_sample("carol", ensure_demo_sample(root / "demo"), "demo")
-            queued = service.launch_run("carol", "demo", ["longevitymap"])
-            # Accepted at once, the run is in Dagster a moment later.
-            assert wait_until(lambda: _known_ui_status(port, queued), "the run in the UI") == "QUEUED"
-            assert service.get_run(held).status == "running"  # seen queued while the slot was taken
-            service.cancel_run(held)
+            # Held (its processes stopped) until the cancel: on a fast machine it could end before Carol's run
+            # is seen queued.
+            with ThreadPoolExecutor(1) as pool, held_run(get_instance(), held) as held_pid:
+                add_sample("carol", ensure_demo_sample(root / "demo"), "demo")
+                queued = service.launch_run("carol", "demo", ["longevitymap"])
+                # Accepted at once, the run is in Dagster a moment later.
+                assert wait_until(lambda: _known_ui_status(port, queued), "the run in the UI") == "QUEUED"
+                assert service.get_run(held).status == "running"  # seen queued while the slot was taken
+                canceling = pool.submit(service.cancel_run, held)
+                wait_for_pending_signal(held_pid, signal.SIGTERM)  # taken as it continues
+            canceling.result(timeout=60)
             assert wait_until(lambda: service.get_run(queued).finished, "the queued run")
             assert service.get_run(queued).status == "success"
         assert [name for name, proc in procs.items() if proc.poll() is not None] == []

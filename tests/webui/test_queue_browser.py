@@ -5,10 +5,13 @@ canceled run can be run again."""
 from __future__ import annotations
 
 import re
+import signal
 import time
 
 import pytest
 
+from just_dna_pipelines.runs.instance import get_instance
+from tests.held_runs import held_run, wait_for_pending_signal
 from webui.harness import chromium_people, running_app, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -83,27 +86,33 @@ def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
         _run(alice, app.url, "long")
         _status(alice, "running")
 
-        bob = people["bob"].new_page()
-        bob.set_default_timeout(60_000)
-        bob_pushes = _run_state_pushes(bob)
-        sign_up(bob, app.url, "bob", "another long secret")
-        bob.wait_for_selector("#vcf_upload[data-ready='true']")
-        bob.click("#demo-sample")
-        bob.wait_for_selector(".sample-card")
-        _run(bob, app.url, "demo_sample")
-        _status(bob, "queued")
-        bob.wait_for_selector("#queue-position")
-        assert "position 1 (next to start)" in bob.inner_text("#queue-position")
-        # A queued run's page is told what changes (its status is re-read every 2 s), not sent its state five
-        # times a second.
-        assert _pushes_during(bob, bob_pushes, 2.5) <= 3
+        # Her run is held (its processes stopped) while Bob queues behind it: it takes ~4 s on a fast machine,
+        # less than Bob's part, and used to end before her Cancel click (the button then left the page).
+        with held_run(get_instance(), alice.url.split("id=", 1)[1]) as alice_pid:
+            bob = people["bob"].new_page()
+            bob.set_default_timeout(60_000)
+            bob_pushes = _run_state_pushes(bob)
+            sign_up(bob, app.url, "bob", "another long secret")
+            bob.wait_for_selector("#vcf_upload[data-ready='true']")
+            bob.click("#demo-sample")
+            bob.wait_for_selector(".sample-card")
+            _run(bob, app.url, "demo_sample")
+            _status(bob, "queued")
+            bob.wait_for_selector("#queue-position")
+            assert "position 1 (next to start)" in bob.inner_text("#queue-position")
+            # A queued run's page is told what changes (its status is re-read every 2 s), not sent its state five
+            # times a second.
+            assert _pushes_during(bob, bob_pushes, 2.5) <= 3
 
-        bob.click("#cancel-run")  # a queued run leaves the queue
-        _status(bob, "canceled")
-        assert "Canceled:" in bob.inner_text("#run-failure")
-        assert bob.query_selector("#cancel-run") is None
+            bob.click("#cancel-run")  # a queued run leaves the queue
+            _status(bob, "canceled")
+            assert "Canceled:" in bob.inner_text("#run-failure")
+            assert bob.query_selector("#cancel-run") is None
 
-        alice.click("#cancel-run")  # a running run stops, and its staged genotypes go with it
+            alice.click("#cancel-run")  # a running run stops, and its staged genotypes go with it
+            wait_for_pending_signal(
+                alice_pid, signal.SIGTERM
+            )  # the cancel asked it to stop: it does as it goes on
         _status(alice, "canceled")
         staging = pipeline_env.output_dir / ".staging"
         assert not staging.is_dir() or not any(staging.iterdir())

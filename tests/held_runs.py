@@ -1,0 +1,114 @@
+"""Hold a real run in progress for as long as a test needs it, whatever the machine's speed.
+
+Runs got fast (a 5 M-call VCF in ~4 s), so a test that acts on a run in progress (a browser queueing behind it, then
+canceling it) raced the run's end. Here the run's own process group is stopped (SIGSTOP) at a moment it holds no
+write lock (SQLite or file lock: others would wait on it), and continued (SIGCONT) when the test is done with it. A
+signal sent meanwhile (the cancel's SIGTERM) stays pending and is taken as the run continues; SIGKILL ends it even
+while stopped. Nothing of the run is replaced: the same processes do the same work, only later.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import dagster as dg
+import psutil
+
+from just_dna_pipelines.runs import tags
+
+POLL_S = 0.02
+
+
+def run_process(instance: dg.DagsterInstance, run_id: str, timeout: float = 60.0) -> int:
+    """The pid of the process running `run_id` (its tags name it once the run has started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.tags.get(tags.PROCESS) == "run" and tags.PID in run.tags:
+            return int(run.tags[tags.PID])
+        time.sleep(POLL_S)
+    raise TimeoutError(f"run {run_id} has no process of its own after {timeout:.0f} s")
+
+
+def _group(pid: int) -> list[int]:
+    """`pid` and, when it leads a process group (the worker's run children do), every other process of it."""
+    if os.getpgid(pid) != pid:
+        return [pid]
+    members = [pid]
+    for process in psutil.process_iter():
+        with suppress(psutil.Error, ProcessLookupError):
+            if process.pid != pid and os.getpgid(process.pid) == pid:
+                members.append(process.pid)
+    return members
+
+
+def _all_stopped(pids: list[int]) -> bool:
+    """Whether every process is in the stopped state (`T`) by now."""
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            raise RuntimeError(f"process {pid} ended before its run could be held") from None
+        if stat[stat.rindex(")") + 2] != "T":
+            return False
+    return True
+
+
+def write_locks_held(pids: list[int]) -> bool:
+    """Whether any of the processes holds an exclusive lock (/proc/locks: SQLite's write locks, file locks)."""
+    owners = {str(pid) for pid in pids}
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields:
+            continue  # a lock waited for, not held
+        if len(fields) > 4 and fields[3] == "WRITE" and fields[4] in owners:
+            return True
+    return False
+
+
+def _signal(pid: int, sig: int) -> None:
+    with suppress(ProcessLookupError):
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+@contextmanager
+def held_run(instance: dg.DagsterInstance, run_id: str, timeout: float = 60.0) -> Iterator[int]:
+    """Stop the run's processes while it holds no write lock, yield its pid, continue them on leaving."""
+    pid = run_process(instance, run_id, timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            _signal(pid, signal.SIGSTOP)
+            group = _group(pid)
+            while not _all_stopped(group):
+                time.sleep(0.001)
+            if not write_locks_held(group):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"run {run_id}'s process held a write lock at every try for {timeout:.0f} s"
+                )
+            _signal(pid, signal.SIGCONT)  # mid-write: let it finish and try again
+            time.sleep(POLL_S)
+        yield pid
+    finally:
+        _signal(pid, signal.SIGCONT)
+
+
+def wait_for_pending_signal(pid: int, sig: int, timeout: float = 60.0) -> None:
+    """Wait until `sig` was sent to the (stopped) process and waits to be taken (/proc/<pid>/status ShdPnd)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("ShdPnd:", "SigPnd:")) and int(line.split()[1], 16) >> (sig - 1) & 1:
+                return
+        time.sleep(POLL_S)
+    raise TimeoutError(f"no {signal.Signals(sig).name} reached process {pid} in {timeout:.0f} s")

@@ -215,11 +215,24 @@ def test_reading_module_sites_equals_the_full_read_there(
 
 
 def test_plain_gzip_cannot_be_indexed_so_it_is_read_whole(tmp_path: Path) -> None:
-    text = HEADER + "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0\n"
-    path = tmp_path / "plain.vcf.gz"
-    path.write_bytes(gzip.compress(text.encode()))
-    result = normalize_vcf(path, tmp_path / "o.parquet", sites=pl.DataFrame({"chrom": ["1"], "start": [100]}))
-    assert result.mode == "full" and result.records == 1
+    plain = vcf(
+        tmp_path,
+        "chr1 100 rs1 A G 50 PASS . GT:DP 0/1:12 0/0:9",
+        "chr1 200 . C T,G 40 q10 . GT 1/2 ./.",
+        "chr1 300 . G GA 60 PASS . GT:GQ 1|1:99 0|1:30",
+        "chrM 16000 . T C 70 PASS . GT 1 0",
+        name="plain.vcf",
+    )
+    packed = tmp_path / "plain.vcf.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))  # gzip, not bgzip: no index, no block-wise scan
+    sites = pl.DataFrame({"chrom": ["1"], "start": [200]})
+    result = normalize_vcf(packed, tmp_path / "packed.parquet", sites=sites)
+    assert result.mode == "full" and result.records == 4
+    # every record, read as from the same text uncompressed
+    normalize_vcf(plain, tmp_path / "plain.parquet")
+    whole = pl.read_parquet(tmp_path / "plain.parquet")
+    assert whole.height == 4
+    assert pl.read_parquet(tmp_path / "packed.parquet").equals(whole)
 
 
 @pytest.mark.parametrize(

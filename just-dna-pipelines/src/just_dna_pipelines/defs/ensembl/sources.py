@@ -4,6 +4,7 @@ import warnings
 
 import dagster as dg
 
+from just_dna_pipelines.defs.automation import observe_hourly
 from just_dna_pipelines.defs.ensembl.resources import EnsemblSource
 from just_dna_pipelines.ensembl.cache import observe_revision
 
@@ -27,6 +28,7 @@ with warnings.catch_warnings():
         name="ensembl_hf_dataset",
         group_name="references",
         required_resource_keys={ENSEMBL_SOURCE_RESOURCE},
+        automation_condition=observe_hourly,  # like the module sources: when the reannotation sensor runs
         description="The Ensembl variation reference (Hugging Face dataset just-dna-seq/ensembl_variations, "
         "or a local folder in its layout); its data version is the dataset's revision.",
     )(observe_ensembl_dataset)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+import polars as pl
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,22 +42,27 @@ defs = dg.Definitions.merge(
 """
 
 
+def run_dg(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`dg ARGS` in `cwd` (the Dagster home and the rest from the environment plus `env`); it must succeed."""
+    dg = Path(sys.executable).with_name("dg")
+    result = subprocess.run(
+        [str(dg), *args],
+        cwd=cwd,
+        env=os.environ | {"HF_ENDPOINT": "http://127.0.0.1:9", **env},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return result
+
+
 def dg_list_defs(cwd: Path, tmp_path: Path, **env: str) -> dict:
     """`dg list defs --json` in `cwd` with a throwaway Dagster home, parsed."""
     home = tmp_path / "dagster_home"
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    dg = Path(sys.executable).with_name("dg")
-    result = subprocess.run(
-        [str(dg), "list", "defs", "--json"],
-        cwd=cwd,
-        env=os.environ | {"DAGSTER_HOME": str(home), "HF_ENDPOINT": "http://127.0.0.1:9", **env},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
+    return json.loads(run_dg(cwd, "list", "defs", "--json", DAGSTER_HOME=str(home), **env).stdout)
 
 
 @pytest.mark.slow
@@ -98,6 +105,48 @@ def test_bam_components_load_from_defs_yaml_in_the_documented_form(tmp_path: Pat
     venv = str(Path(sys.executable).parent.parent)
     listed = dg_list_defs(project, tmp_path, PYTHONPATH=str(project), VIRTUAL_ENV=venv)
     assert {s["name"] for s in listed["sensors"]} == {"inbox_bam_sensor"}
+
+
+@pytest.mark.slow
+def test_the_documented_dg_commands_check_and_materialize(pipeline_env, add_sample, tmp_path: Path) -> None:
+    """README's commands: `dg check defs`; the reference for one contig from a local folder in the Ensembl layout;
+    one sample's first two assets for its partition (added with `pipelines add-partition`), in the app's instance."""
+    from just_dna_pipelines.cli import main
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+    from just_dna_pipelines.runs.instance import get_instance
+
+    project = REPO / "just-dna-pipelines"
+    assert "All definitions loaded successfully." in run_dg(project, "check", "defs").stdout
+    reference = tmp_path / "reference" / "data"
+    reference.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "chrom": ["21", "21"],
+            "start": [100, 200],
+            "ref": ["A", "C"],
+            "alt": ["G", "T"],
+            "id": ["rs1", "rs2"],
+        }
+    ).write_parquet(reference / "homo_sapiens-chr21.parquet")
+    config = json.dumps({"ops": {"ensembl_annotations": {"config": {"contigs": ["21"]}}}})
+    source = {"JUST_DNA_PIPELINES_ENSEMBL_SOURCE": str(reference.parent)}
+    run_dg(project, "launch", "--assets", "ensembl_annotations", "--config-json", config, **source)
+    instance = get_instance()
+    event = instance.get_latest_materialization_event(dg.AssetKey("ensembl_annotations"))
+    assert event is not None and event.asset_materialization is not None
+    metadata = event.asset_materialization.metadata
+    assert metadata["rows"].value == 2 and metadata["files"].value == ["homo_sapiens-chr21.parquet"]
+
+    add_sample("user1", ensure_demo_sample(tmp_path), "sample1")
+    assert main(["add-partition", "user1/sample1"]) == 0
+    run_dg(
+        project, "launch", "--assets", "user_vcf_source,user_vcf_normalized", "--partition", "user1/sample1",
+        JUST_DNA_PIPELINES_MODULES_SOURCE="demo",
+    )  # fmt: skip
+    normalized = instance.get_latest_materialization_event(dg.AssetKey("user_vcf_normalized"))
+    assert normalized is not None and normalized.dagster_event is not None
+    assert normalized.dagster_event.partition == "user1/sample1"
+    assert (pipeline_env.output_dir / "users" / "user1" / "sample1").is_dir()
 
 
 def test_add_partition_command(pipeline_env, capsys) -> None:

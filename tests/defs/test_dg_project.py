@@ -147,6 +147,20 @@ def test_the_documented_dg_commands_check_and_materialize(pipeline_env, add_samp
     assert normalized is not None and normalized.dagster_event is not None
     assert normalized.dagster_event.partition == "user1/sample1"
     assert (pipeline_env.output_dir / "users" / "user1" / "sample1").is_dir()
+    # Without contigs in its config, the reference is what the samples need: of chr1-22 in the folder, the
+    # demo sample's twelve chromosomes.
+    rows = pl.read_parquet(reference / "homo_sapiens-chr21.parquet")
+    for number in range(1, 23):
+        rows.with_columns(chrom=pl.lit(str(number))).write_parquet(
+            reference / f"homo_sapiens-chr{number}.parquet"
+        )
+    run_dg(project, "launch", "--assets", "ensembl_annotations", **source)
+    event = instance.get_latest_materialization_event(dg.AssetKey("ensembl_annotations"))
+    assert event is not None and event.asset_materialization is not None
+    needed = [1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 16, 21]
+    assert event.asset_materialization.metadata["files"].value == [
+        f"homo_sapiens-chr{n}.parquet" for n in needed
+    ]
 
 
 def test_add_partition_command(pipeline_env, capsys) -> None:

@@ -114,21 +114,27 @@ FROM sample s LEFT JOIN matched m
 """
 
 
+def connect(limits: DuckDbLimits, spill: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB held to `limits`, spilling into `spill`."""
+    con = duckdb.connect(
+        config={
+            "memory_limit": limits.memory_limit,
+            "threads": limits.threads,
+            "preserve_insertion_order": False,  # the output promises no order: lets the write run in parallel
+        }
+    )
+    con.execute(f"SET temp_directory = {_literal(str(spill))}")
+    return con
+
+
 def annotate_duckdb(calls_path: Path, files: dict[str, Path], output: Path, limits: DuckDbLimits) -> int:
     """Write `output` (Parquet, atomically) with DuckDB under `limits`; return its rows."""
     plan = plan_columns(parquet_columns(calls_path), reference_columns(files.values()))
     limits.temp_directory.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="duckdb-", dir=limits.temp_directory) as spill,
-        duckdb.connect(
-            config={
-                "memory_limit": limits.memory_limit,
-                "threads": limits.threads,
-                "preserve_insertion_order": False,  # the output promises no order: lets the write run in parallel
-            }
-        ) as con,
+        connect(limits, Path(spill)) as con,
     ):
-        con.execute(f"SET temp_directory = {_literal(spill)}")
         con.execute(
             f"CREATE VIEW calls AS SELECT * FROM read_parquet({_literal(str(calls_path))}, file_row_number = true)"
         )

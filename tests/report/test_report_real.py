@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,7 @@ pytestmark = [
 
 @pytest.fixture
 def annotated_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """NA12878 chr21 annotated with the five real modules; returns the sample folder."""
+    """NA12878 chr21 annotated with the six real modules; returns the sample folder."""
     modules = tmp_path / "modules"
     compile_sqlite_modules(FIXTURES / "modules", modules)
     monkeypatch.setenv("JUST_DNA_PIPELINES_OUTPUT_DIR", str(tmp_path / "output"))
@@ -95,3 +97,15 @@ def test_real_genome_report(annotated_sample: Path, parse_report, expected_figur
     assert data.provenance.read_mode == "module_sites" and data.provenance.records == 65_370
     assert data.provenance.site_reader == "index"
     assert "65370 in the file (from its index); only the records at module sites were read" in html
+
+    # Provenance: each module's version (its module.json) and the SHA-256 of the weights file that was used.
+    compiled = annotated_sample.parents[3] / "modules"
+    table = html[html.index("<caption>Module versions</caption>") :]
+    table = table[: table.index("</table>")]
+    assert table.count('<th scope="row">') == len(data.modules) == 6  # thrombophilia too
+    for module in data.modules:
+        folder = compiled / module.name
+        version = json.loads((folder / "module.json").read_text())["version"]
+        digest = hashlib.sha256((folder / "weights.parquet").read_bytes()).hexdigest()
+        row = f'<th scope="row">{module.name}</th><td>{module.status}</td><td>{version}</td>'
+        assert f'{row}<td class="mono hash">{digest}</td></tr>' in table

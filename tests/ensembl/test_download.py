@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -118,6 +119,34 @@ def test_offline_without_a_cache_is_one_clear_line_in_under_a_second(pipeline_en
     assert time.perf_counter() - started < 1.0
     message = str(info.value)
     assert "unreachable" in message and REPO in message and "not cached" in message and "\n" not in message
+
+
+def test_a_hub_that_never_answers_is_offline_within_the_probe(
+    pipeline_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A silent network (connection attempts dropped, as by a firewall) is told apart by the one-second probe,
+    not by the hub client's own timeouts. Stand-in: a loopback port whose accept queue is full, so the kernel
+    drops further connection attempts."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(0)
+        port = silent.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        get_settings.cache_clear()
+        started = time.perf_counter()
+        try:
+            with pytest.raises(EnsemblError) as info:
+                ensure_reference(contigs=["21"])
+        finally:
+            for filler in fillers:
+                filler.close()
+        assert time.perf_counter() - started < 5.0  # a hang guard: the probe gives up after a second
+        message = str(info.value)
+        assert f"http://127.0.0.1:{port}) is unreachable" in message and "not cached" in message
 
 
 def test_offline_uses_the_cached_revision_and_names_what_is_missing(

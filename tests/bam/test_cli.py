@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -64,7 +65,9 @@ def test_stream_bam_rejects_a_zero_chunk_size(capsys: pytest.CaptureFixture[str]
 
 HTSLIB_LOG_LINE = re.compile(r"^\[[EWID]::")
 # what the progress bar prints when stderr is not a terminal
-PROGRESS_LINE = re.compile(r"^\[[#.]{30}\] +\d+%  [\d,]+ reads  [\d.]+ M reads/s$")
+PROGRESS_LINE = re.compile(
+    r"^\[[#.]{30}\] +\d+%  [\d,]+ reads(  [\d.]+ M reads/s)?$"
+)  # speed after RATE_AFTER_S
 
 
 def _pipelines(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -125,3 +128,19 @@ def test_a_broken_input_is_one_error_line_in_a_real_process(
     errors = [line for line in done.stderr.splitlines() if not PROGRESS_LINE.match(line)]
     assert errors == [f"error: {broken}{reason}"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_progress_bar_shows_a_speed_only_once_there_is_one_to_tell(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from just_dna_pipelines.cli.stream_bam import RATE_AFTER_S, ProgressBar
+
+    bar = ProgressBar()
+    bar(19_747, 2_000_000, 10_000_000)  # the first buffer, a few milliseconds in
+    first = capsys.readouterr().err
+    assert "19,747 reads" in first and "reads/s" not in first  # it once said "1,694 M reads/s" here
+    time.sleep(RATE_AFTER_S)
+    bar(1_000_000, 6_000_000, 10_000_000)
+    later = capsys.readouterr().err
+    rate = float(re.search(r"1,000,000 reads  ([0-9.]+) M reads/s", later).group(1))  # type: ignore[union-attr]
+    assert 0 < rate <= 1.0 / RATE_AFTER_S  # a million reads in at least RATE_AFTER_S

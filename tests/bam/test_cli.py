@@ -133,7 +133,8 @@ def test_a_broken_input_is_one_error_line_in_a_real_process(
 def test_the_progress_bar_shows_a_speed_only_once_there_is_one_to_tell(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from just_dna_pipelines.cli.stream_bam import RATE_AFTER_S, ProgressBar
+    from just_dna_pipelines.cli.progress import RATE_AFTER_S
+    from just_dna_pipelines.cli.stream_bam import ProgressBar
 
     bar = ProgressBar()
     bar(19_747, 2_000_000, 10_000_000)  # the first buffer, a few milliseconds in

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import dagster as dg
 import pytest
 
@@ -41,3 +44,19 @@ def test_download_ensembl_offline_is_one_line(pipeline_env, capsys) -> None:
     assert main(["download-ensembl", "--contigs", "21"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: Hugging Face") and "not cached" in err[-1]
+
+
+def test_the_download_bar_tells_the_speed_of_what_comes_now(capsys: pytest.CaptureFixture[str]) -> None:
+    """A resumed file's bytes already there are not counted as downloaded this second; no speed at first."""
+    from just_dna_pipelines.cli.download_ensembl import DownloadBar
+    from just_dna_pipelines.cli.progress import RATE_AFTER_S
+
+    bar = DownloadBar()
+    bar("21", 900_000_000, 1_000_000_000)  # resumed at 900 MB
+    first = capsys.readouterr().err
+    assert "chr21  900.0 / 1,000.0 MB" in first and "MB/s" not in first
+    time.sleep(RATE_AFTER_S)
+    bar("21", 1_000_000_000, 1_000_000_000)
+    done = capsys.readouterr().err
+    speed = float(re.search(r"1,000.0 / 1,000.0 MB  ([0-9.,]+) MB/s", done).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert 0 < speed <= 100 / RATE_AFTER_S  # 100 MB in at least RATE_AFTER_S, not 1,000 MB

@@ -21,16 +21,18 @@ class DownloadBar:
     def __init__(self) -> None:
         self.line = ProgressLine()
         self.current: str | None = None
+        self.resumed_at = 0  # bytes of the contig already there when its download (re)started
 
     def __call__(self, contig: str, done: int, total: int) -> None:
         """Redraw for `done` of `total` bytes of `contig`."""
         if contig != self.current:
             if self.current is not None:
                 self.line.finish()
-            self.current = contig
+            self.current, self.resumed_at = contig, done
             self.line = ProgressLine()
-        rate = done / self.line.elapsed() / 1e6
-        text = f"chr{contig}  {done / 1e6:,.1f} / {total / 1e6:,.1f} MB  {rate:,.1f} MB/s"
+        rate = self.line.rate(done - self.resumed_at)  # what came now, not what a resumed file had
+        speed = f"  {rate / 1e6:,.1f} MB/s" if rate is not None else ""
+        text = f"chr{contig}  {done / 1e6:,.1f} / {total / 1e6:,.1f} MB{speed}"
         self.line.draw(done / total if total else None, text, force=done >= total)
 
     def finish(self) -> None:

@@ -7,6 +7,9 @@ import time
 
 BAR_WIDTH = 30
 REDRAW_SECONDS = 0.2
+# A speed is told only from then on: the first buffer or block comes in milliseconds, and a rate over it
+# said "1,694 M reads/s".
+RATE_AFTER_S = 0.5
 
 
 class ProgressLine:
@@ -21,6 +24,11 @@ class ProgressLine:
     def elapsed(self) -> float:
         """Seconds since the bar was made."""
         return max(time.monotonic() - self.started, 1e-9)
+
+    def rate(self, amount: float) -> float | None:
+        """`amount` per second since the bar was made; None in its first RATE_AFTER_S."""
+        seconds = self.elapsed()
+        return amount / seconds if seconds >= RATE_AFTER_S else None
 
     def draw(self, fraction: float | None, text: str, *, force: bool = False) -> None:
         """Show `text` after a bar at `fraction` (no bar when None)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from just_dna_pipelines.cli.progress import ProgressLine
@@ -22,31 +21,22 @@ from just_dna_pipelines.errors import PipelineError
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-# Reads per second only from then on: the first buffer is read in milliseconds, and a rate over it said
-# "1,694 M reads/s".
-RATE_AFTER_S = 0.5
-
-
 class ProgressBar:
     """A one-line bar on stderr: compressed bytes read against the file size, plus reads and speed."""
 
     def __init__(self) -> None:
-        self.line: ProgressLine | None = None
-        self.started = time.monotonic()  # made just before the stream starts: its rate counts from here
+        self.line = ProgressLine()  # made just before the stream starts: the speed counts from here
 
     def __call__(self, reads: int, done_bytes: int, total_bytes: int | None) -> None:
         """Redraw (at most every REDRAW_SECONDS on a terminal; every 10% otherwise)."""
-        if self.line is None:
-            self.line = ProgressLine()
         fraction = min(done_bytes / total_bytes, 1.0) if total_bytes else None
-        seconds = time.monotonic() - self.started
-        speed = f"  {reads / seconds / 1e6:.2f} M reads/s" if seconds >= RATE_AFTER_S else ""
+        rate = self.line.rate(reads)
+        speed = f"  {rate / 1e6:.2f} M reads/s" if rate is not None else ""
         self.line.draw(fraction, f"{reads:,} reads{speed}")
 
     def finish(self) -> None:
         """End the bar's line."""
-        if self.line is not None:
-            self.line.finish()
+        self.line.finish()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -20,6 +20,7 @@ class ProgressLine:
         self.last_draw = 0.0
         self.tty = sys.stderr.isatty()
         self.last_decile = -1
+        self.drawn = False  # on a terminal: whether the line has been drawn, i.e. needs ending
 
     def elapsed(self) -> float:
         """Seconds since the bar was made."""
@@ -42,6 +43,7 @@ class ProgressLine:
         if self.tty:
             if force or now - self.last_draw >= REDRAW_SECONDS:
                 self.last_draw = now
+                self.drawn = True
                 print(f"\r{line}\033[K", end="", file=sys.stderr, flush=True)
             return
         decile = int((fraction or 0) * 10)
@@ -50,6 +52,7 @@ class ProgressLine:
             print(line, file=sys.stderr, flush=True)
 
     def finish(self) -> None:
-        """End the bar's line (on a terminal)."""
-        if self.tty:
+        """End the bar's line (on a terminal, once drawn: no empty line before an early error)."""
+        if self.tty and self.drawn:
             print(file=sys.stderr, flush=True)
+            self.drawn = False

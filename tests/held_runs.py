@@ -48,13 +48,22 @@ def _group(pid: int) -> list[int]:
 
 
 def _all_stopped(pids: list[int]) -> bool:
-    """Whether every process is in the stopped state (`T`) by now."""
-    for pid in pids:
+    """Whether every thread of the processes is stopped (`T`, or `t` traced) or dead (`Z`, `X`) by now.
+
+    Raises RuntimeError when the run's own process (the first) is gone; a helper that ended does not count.
+    """
+    for index, pid in enumerate(pids):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            threads = list(Path(f"/proc/{pid}/task").iterdir())
+            states = []
+            for thread in threads:
+                stat = (thread / "stat").read_text()
+                states.append(stat[stat.rindex(")") + 2])
         except FileNotFoundError:
-            raise RuntimeError(f"process {pid} ended before its run could be held") from None
-        if stat[stat.rindex(")") + 2] != "T":
+            if index == 0:
+                raise RuntimeError(f"process {pid} ended before its run could be held") from None
+            continue
+        if any(state not in "TtZX" for state in states):
             return False
     return True
 
@@ -72,35 +81,47 @@ def write_locks_held(pids: list[int]) -> bool:
 
 
 def _signal(pid: int, sig: int) -> None:
-    with suppress(ProcessLookupError):
-        if os.getpgid(pid) == pid:
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
+    """Signal `pid`'s process group when it leads one, else `pid`; ProcessLookupError when it is gone."""
+    if os.getpgid(pid) == pid:
+        os.killpg(pid, sig)
+    else:
+        os.kill(pid, sig)
 
 
 @contextmanager
 def held_run(instance: dg.DagsterInstance, run_id: str, timeout: float = 60.0) -> Iterator[int]:
-    """Stop the run's processes while it holds no write lock, yield its pid, continue them on leaving."""
+    """Stop the run's processes while it holds no write lock, yield its pid, continue them on leaving.
+
+    Raises RuntimeError when the run ended (or its process is gone) before it could be held.
+    """
     pid = run_process(instance, run_id, timeout)
     deadline = time.monotonic() + timeout
     try:
-        while True:
-            _signal(pid, signal.SIGSTOP)
-            group = _group(pid)
-            while not _all_stopped(group):
-                time.sleep(0.001)
-            if not write_locks_held(group):
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"run {run_id}'s process held a write lock at every try for {timeout:.0f} s"
-                )
-            _signal(pid, signal.SIGCONT)  # mid-write: let it finish and try again
-            time.sleep(POLL_S)
+        try:
+            while True:
+                _signal(pid, signal.SIGSTOP)
+                group = _group(pid)
+                while not _all_stopped(group):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"run {run_id}'s processes did not stop in {timeout:.0f} s")
+                    time.sleep(0.001)
+                if not write_locks_held(group):
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"run {run_id}'s process held a write lock at every try for {timeout:.0f} s"
+                    )
+                _signal(pid, signal.SIGCONT)  # mid-write: let it finish and try again
+                time.sleep(POLL_S)
+        except ProcessLookupError:
+            raise RuntimeError(f"run {run_id}'s process {pid} ended before it could be held") from None
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished or not tags.responsible_process_alive(run.tags):
+            raise RuntimeError(f"run {run_id} ended before it could be held")  # and `pid` is not its process
         yield pid
     finally:
-        _signal(pid, signal.SIGCONT)
+        with suppress(ProcessLookupError):
+            _signal(pid, signal.SIGCONT)
 
 
 def wait_for_pending_signal(pid: int, sig: int, timeout: float = 60.0) -> None:

@@ -13,12 +13,16 @@ from just_dna_pipelines.ensembl.engine_duckdb import connect, machine_limits
 
 def test_limits_default_to_a_share_of_the_machine(tmp_path: Path) -> None:
     limits = machine_limits(tmp_path / "spill")
-    megabytes = int(psutil.virtual_memory().total * 0.75 / 1024 / 1024)
-    assert limits.memory_limit == f"{megabytes}MB"
+    with connect(limits, tmp_path) as con:  # as DuckDB understood it: 75 % of the memory, to its rounding
+        shown = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()
+    assert shown is not None
+    number, unit = shown[0].split()
+    share = float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] / psutil.virtual_memory().total
+    assert abs(share - 0.75) < 0.01, shown
     assert limits.threads == max(1, int((os.cpu_count() or 1) * 0.75))
     assert limits.temp_directory == tmp_path / "spill"
     tiny = machine_limits(tmp_path, memory_fraction=1e-9, threads_fraction=1e-9)
-    assert (tiny.memory_limit, tiny.threads) == ("256MB", 1)  # never below what a join needs to start
+    assert (tiny.memory_limit, tiny.threads) == ("256MiB", 1)  # never below what a join needs to start
 
 
 def test_explicit_limits_win(tmp_path: Path) -> None:

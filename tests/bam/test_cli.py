@@ -147,27 +147,40 @@ def test_the_progress_bar_shows_a_speed_only_once_there_is_one_to_tell(
     assert 0 < rate <= 1.0 / RATE_AFTER_S  # a million reads in at least RATE_AFTER_S
 
 
-def test_an_error_before_the_first_read_is_one_line_on_a_terminal(tmp_path: Path) -> None:
+def test_an_error_before_the_first_read_is_one_line_on_a_terminal(pipeline_env, tmp_path: Path) -> None:
     """On a terminal the bar ends its line only once drawn: no empty line before the error."""
     import pty
+    import select
 
     garbage = tmp_path / "garbage.bam"
     garbage.write_text("not a bam\n")
     pipelines = str(Path(sys.executable).with_name("pipelines"))
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the command on the terminal
-        os.execv(pipelines, [pipelines, "stream-bam", str(garbage), "--output-dir", str(tmp_path / "out")])
-    shown = b""
-    while True:
+    if pid == 0:  # the child: the command on the terminal, never back into pytest
         try:
-            data = os.read(fd, 4096)
-        except OSError:  # the terminal closed with the command
-            break
-        if not data:
-            break
-        shown += data
-    os.close(fd)
-    _, status = os.waitpid(pid, 0)
+            os.execv(
+                pipelines, [pipelines, "stream-bam", str(garbage), "--output-dir", str(tmp_path / "out")]
+            )
+        finally:
+            os._exit(127)
+    shown = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([fd], [], [], 1.0)[0]:
+                continue
+            try:
+                data = os.read(fd, 4096)
+            except OSError:  # the terminal closed with the command
+                break
+            if not data:
+                break
+            shown += data
+    finally:
+        os.close(fd)
+        if time.monotonic() >= deadline:
+            os.kill(pid, 9)  # hung: the assertion below says so
+        _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 2
     only = "only BAM, CRAM and SAM (plain, gzip or BGZF) can be streamed"
     assert shown.decode().splitlines() == [f"error: {garbage} is text that is not SAM; {only}"]

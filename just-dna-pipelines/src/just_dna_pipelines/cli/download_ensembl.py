@@ -25,10 +25,12 @@ class DownloadBar:
 
     def __call__(self, contig: str, done: int, total: int) -> None:
         """Redraw for `done` of `total` bytes of `contig`."""
-        if contig != self.current:
+        if (
+            contig != self.current or done < self.resumed_at
+        ):  # a new contig, or a server that ignored the resume
             if self.current is not None:
                 self.line.finish()
-            self.current, self.resumed_at = contig, done
+            self.current, self.resumed_at = contig, max(done, 0)
             self.line = ProgressLine()
         rate = self.line.rate(done - self.resumed_at)  # what came now, not what a resumed file had
         speed = f"  {rate / 1e6:,.1f} MB/s" if rate is not None else ""

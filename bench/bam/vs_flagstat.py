@@ -2,16 +2,18 @@
 
 Usage: uv run python bench/bam/vs_flagstat.py [--reads 30000000] [--rounds 5] [--threads 2]
 
-Each round runs flagstat (`-@ THREADS`, default 2: both tools then use the machine's two cores), then our
-command in a fresh process on a warm Dagster home made for the benchmark, writing into a folder of its own.
-Nothing is deleted between rounds: ext4 skips inodes freed in the last minute (five while their table blocks
-are dirty) when it creates files, so creating 30,000 files right after deleting 30,000 costs several seconds of
-kernel time (`perf`: `recently_deleted` in `ext4_create`, and the two writer threads spinning on the folder's
-lock while they wait). The folders are deleted when the rounds are done; folders an interrupted invocation left
-are deleted at the start, and the benchmark then waits SETTLE_S before measuring. Wall time, CPU (user + system) and peak RSS of each child come from wait4(). Prints
-one row per round and the median of the ratios (flagstat's time / ours: >= 1.0 means we are at least as fast).
-The BAM is made by generate_bam.py if missing. Issue 14's target: >= 1.0x `flagstat -@ 2` for 30 M reads, RSS
-< 300 MB.
+Each round runs flagstat (`-@ THREADS`, default 2: both tools then use the machine's two cores) and our
+command in a fresh process on a warm Dagster home made for the benchmark, writing into a folder of its own;
+which of the two goes first alternates, and `sync` runs before each, so neither pays for the other's
+write-back. Nothing is deleted between rounds: ext4 without a journal (as this VM's root file system is: its
+`/proc/fs/jbd2` is empty) skips inodes freed in the last 60 s (360 s while their inode table block is dirty)
+when it creates files, and checks each candidate in the inode table, so creating 30,000 files right after
+deleting as many costs seconds of kernel time (`perf`: `recently_deleted` under `ext4_create`, and the two
+writer threads spinning on the folder's lock meanwhile). The folders are deleted when the rounds are done and the
+time is noted; an invocation within SETTLE_S of a deletion waits for the rest first. Wall time, CPU (user +
+system) and peak RSS of each child come from wait4(). Prints one row per round and the median of the ratios
+(flagstat's time / ours: >= 1.0 means we are at least as fast). The BAM is made by generate_bam.py if missing.
+Issue 14's target: >= 1.0x `flagstat -@ 2` for 30 M reads, RSS < 300 MB.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "out" / "bam"
-# After deleting many files: ext4's "recently deleted" window is 60 s, 300 s while inode table blocks are dirty
-# (90 s after deleting ~300,000 files still gave rounds with 6-19 s of kernel time here).
-SETTLE_S = 300
+# ext4's "recently deleted" window: 60 s, plus 300 s while an inode table block is dirty (90 s after deleting
+# ~300,000 files still gave rounds with 6-19 s of kernel time here).
+SETTLE_S = 360
+DELETED_AT = (
+    OUT / ".vs_flagstat_deleted_at"
+)  # when this benchmark last deleted its files (seconds since epoch)
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
@@ -59,10 +64,16 @@ def main() -> None:
             check=True,
         )
     work = OUT / "vs_flagstat"
-    if work.exists():
+    if work.exists():  # left by an interrupted invocation
         shutil.rmtree(work)
-        print(f"deleted an earlier invocation's files; waiting {SETTLE_S} s before measuring", flush=True)
-        time.sleep(SETTLE_S)
+        DELETED_AT.write_text(str(time.time()))
+    since = time.time() - float(DELETED_AT.read_text()) if DELETED_AT.exists() else SETTLE_S
+    if since < SETTLE_S:
+        print(
+            f"files were deleted {since:.0f} s ago: waiting {SETTLE_S - since:.0f} s before measuring",
+            flush=True,
+        )
+        time.sleep(SETTLE_S - since)
     home = work / "dagster_home"
     home.mkdir(parents=True)
     env = {**os.environ, "DAGSTER_HOME": str(home), "JUST_DNA_PIPELINES_OUTPUT_DIR": str(work / "output")}
@@ -76,10 +87,17 @@ def main() -> None:
     print("|---|---|---|---|")
     ratios = []
     for round_ in range(1, args.rounds + 1):
-        anchor = timed(["samtools", "flagstat", "-@", str(args.threads), str(bam)])[0]
-        wall, user, system, rss = timed(
-            [pipelines, "stream-bam", str(bam), "--output-dir", str(work / f"out-{round_}")], env
-        )
+        ours_first = round_ % 2 == 0
+        results: dict[str, tuple[float, float, float, int]] = {}
+        for which in ("ours", "flagstat") if ours_first else ("flagstat", "ours"):
+            os.sync()
+            if which == "flagstat":
+                results[which] = timed(["samtools", "flagstat", "-@", str(args.threads), str(bam)])
+            else:
+                output = str(work / f"out-{round_}")
+                results[which] = timed([pipelines, "stream-bam", str(bam), "--output-dir", output], env)
+        anchor = results["flagstat"][0]
+        wall, user, system, rss = results["ours"]
         ratios.append(anchor / wall)
         print(
             f"| {round_} | {anchor:.2f} | {wall:.2f} ({user:.1f} + {system:.1f} s, {rss} MB) | "
@@ -87,6 +105,7 @@ def main() -> None:
         )
     print(f"\nmedian ratio {statistics.median(ratios):.2f}x; load after {os.getloadavg()[0]:.1f}")
     shutil.rmtree(work)
+    DELETED_AT.write_text(str(time.time()))
 
 
 if __name__ == "__main__":

@@ -65,12 +65,80 @@ def test_components_load_from_defs_yaml_and_compose_a_working_job(
     assert summary["file_info"]["total_chunks"] == 8
 
 
+def test_one_sensor_declaration_with_streamer_and_processor_blocks_is_a_whole_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The streamer's chunk size and the processor's output folder, declared in YAML, are what its runs use."""
+    monkeypatch.chdir(tmp_path)
+    inbox, out = tmp_path / "inbox", tmp_path / "stats"
+    inbox.mkdir()
+    bam = inbox / "reads.bam"
+    bam.write_bytes(genome(HTSNEXUS).read_bytes())
+    sensor = _from_yaml(
+        tmp_path,
+        "lab_bams",
+        f"""
+        type: just_dna_pipelines.defs.bam.StreamingBamFileSensor
+        attributes:
+          bam_directory: {inbox}
+          name: lab_bam_sensor
+          streamer:
+            chunk_size: 2500
+            name: lab_stream_op
+          processor:
+            output_directory: {out}
+            name: lab_process_op
+        """,
+    )
+    defs = sensor.build_defs(ComponentTree.for_test().load_context)
+    job = defs.resolve_job_def("lab_bam_sensor_job")
+    assert {node.name for node in job.nodes} == {
+        "lab_stream_op",
+        "lab_process_op",
+        "lab_bam_sensor_summary_op",
+    }
+    sensor_def = defs.resolve_sensor_def("lab_bam_sensor")
+    assert sensor_def.job_name == "lab_bam_sensor_job"
+    with dg.instance_for_test() as instance:
+        tick = sensor_def.evaluate_tick(dg.build_sensor_context(instance=instance))
+        (request,) = tick.run_requests or []
+        assert request.run_config == {"ops": {"lab_stream_op": {"inputs": {"bam_url": str(bam)}}}}
+        assert job.execute_in_process(run_config=request.run_config, instance=instance).success
+    summary = json.loads((output_folder(out, bam) / "summary.json").read_text())
+    # 39,918 reads in chunks of the streamer's 2,500 (the default chunk size, 1,000, would give 40)
+    assert summary["stats"]["total_reads"] == 39_918 and summary["file_info"]["total_chunks"] == 16
+    assert sorted(p.name for p in output_folder(out, bam).glob("chunk_*.json")) == [
+        f"chunk_{n:06d}.json" for n in range(1, 17)
+    ]
+
+
+def test_a_sensor_with_only_a_processor_block_uses_the_default_streamer_and_its_job_name(
+    tmp_path: Path,
+) -> None:
+    sensor = StreamingBamFileSensor.from_attributes_dict(
+        attributes={
+            "bam_directory": str(tmp_path),
+            "job_name": "lab_job",
+            "processor": {"output_directory": "/x"},
+        }
+    )
+    defs = sensor.build_defs(ComponentTree.for_test().load_context)
+    # its ops are named after the sensor, so they never clash with the code location's streaming_bam_job
+    assert {node.name for node in defs.resolve_job_def("lab_job").nodes} == {
+        "streaming_bam_file_sensor_stream_op",
+        "streaming_bam_file_sensor_process_op",
+        "streaming_bam_file_sensor_summary_op",
+    }
+    assert defs.resolve_sensor_def("streaming_bam_file_sensor").job_name == "lab_job"
+
+
 def test_sensor_component_from_attributes_builds_a_sensor(tmp_path: Path) -> None:
     sensor = StreamingBamFileSensor.from_attributes_dict(
         attributes={"directory": str(tmp_path), "glob": "*.bam", "job_name": "streaming_bam_job"}
     )
     defs = sensor.build_defs(ComponentTree.for_test().load_context)
     assert [s.name for s in defs.sensors or []] == ["streaming_bam_file_sensor"]
+    assert not list(defs.jobs or [])  # alone, it launches the code location's job
 
 
 def test_attributes_are_validated() -> None:

@@ -29,6 +29,15 @@ attributes:
   output_directory: {folder}
   name: inbox_process_op
 """
+PIPELINE_DEFS_YAML = """type: just_dna_pipelines.defs.bam.StreamingBamFileSensor
+attributes:
+  bam_directory: {folder}
+  name: lab_bam_sensor
+  streamer:
+    chunk_size: 2500
+  processor:
+    output_directory: {out}
+"""
 DEFINITIONS_PY = """from pathlib import Path
 
 import dagster as dg
@@ -90,6 +99,7 @@ def test_bam_components_load_from_defs_yaml_in_the_documented_form(tmp_path: Pat
     (package / "defs" / "inbox").mkdir(parents=True)
     (package / "defs" / "streamer").mkdir()
     (package / "defs" / "processor").mkdir()
+    (package / "defs" / "lab").mkdir()
     (project / "pyproject.toml").write_text(
         '[project]\nname = "bam-project"\nversion = "0"\n\n[tool.dg]\ndirectory_type = "project"\n\n'
         '[tool.dg.project]\nroot_module = "bam_project"\n'
@@ -102,9 +112,14 @@ def test_bam_components_load_from_defs_yaml_in_the_documented_form(tmp_path: Pat
     (package / "defs" / "processor" / "defs.yaml").write_text(
         PROCESSOR_DEFS_YAML.format(folder=tmp_path / "out")
     )
+    (package / "defs" / "lab" / "defs.yaml").write_text(
+        PIPELINE_DEFS_YAML.format(folder=tmp_path / "lab_bams", out=tmp_path / "lab_out")
+    )
     venv = str(Path(sys.executable).parent.parent)
     listed = dg_list_defs(project, tmp_path, PYTHONPATH=str(project), VIRTUAL_ENV=venv)
-    assert {s["name"] for s in listed["sensors"]} == {"inbox_bam_sensor"}
+    assert {s["name"] for s in listed["sensors"]} == {"inbox_bam_sensor", "lab_bam_sensor"}
+    # the sensor declared with streamer and processor blocks brings its own job
+    assert {j["name"] for j in listed["jobs"]} >= {"streaming_bam_job", "lab_bam_sensor_job"}
 
 
 @pytest.mark.slow

@@ -60,7 +60,7 @@ def manifest(name: str, version: str, tables: list[str]) -> bytes:
 
 @pytest.fixture
 def hub_modules(real_modules, isolated_settings: Path, fake_hub_factory, monkeypatch: pytest.MonkeyPatch):
-    """A loopback hub holding six modules in the layouts the dataset has had, and the settings pointing at it."""
+    """A loopback hub holding the dataset's ten modules in the layouts it has had, and the settings pointing at it."""
     out, _ = real_modules
     tables = ("weights", "annotations", "studies")
     files: dict[str, bytes] = {}
@@ -75,6 +75,20 @@ def hub_modules(real_modules, isolated_settings: Path, fake_hub_factory, monkeyp
         )
         files[f"data/longevitymap/{table}.parquet"] = parquet(frame)
     files["data/longevitymap/manifest.json"] = manifest("longevitymap", "0.6.0", list(tables))
+    for name in ("vo2max",):  # the old layout, no manifest
+        for table in tables:
+            files[f"data/{name}/{table}.parquet"] = (out / name / f"{table}.parquet").read_bytes()
+    for name, source in (
+        ("lipidmetabolism", "lipidmetabolism"),
+        ("superhuman", "superhuman"),
+        ("cardio", "coronary"),
+    ):
+        # the newer layout with a manifest; cardio (not among the offline fixtures) carries coronary's tables
+        newer = newer_layout(pl.read_parquet(out / source / "weights.parquet"))
+        files[f"data/{name}/weights.parquet"] = parquet(newer)
+        for table in ("annotations", "studies"):
+            files[f"data/{name}/{table}.parquet"] = (out / source / f"{table}.parquet").read_bytes()
+        files[f"data/{name}/manifest.json"] = manifest(name, "0.6.0", list(tables))
     thrombo = pl.read_parquet(out / "thrombophilia" / "weights.parquet")
     files["data/thrombophilia/weights.parquet"] = parquet(newer_layout(thrombo, genotype_as_text=True))
     files["data/thrombophilia/manifest.json"] = manifest("thrombophilia", "0.6.1", ["weights"])
@@ -95,16 +109,24 @@ def test_catalog_lists_every_module_and_says_what_it_cannot_use(hub_modules) -> 
     catalog = {m.name: m for m in service.module_catalog(SOURCE).modules}
     assert sorted(catalog) == [
         "cancer",
+        "cardio",
         "coronary",
+        "lipidmetabolism",
         "longevitymap",
         "pathogenic",
         "pharmgkb",
+        "superhuman",
         "thrombophilia",
+        "vo2max",
     ]
     assert [n for n, m in sorted(catalog.items()) if m.usable] == [
+        "cardio",
         "coronary",
+        "lipidmetabolism",
         "longevitymap",
+        "superhuman",
         "thrombophilia",
+        "vo2max",
     ]
     assert (
         catalog["longevitymap"].version == "0.6.0" and catalog["longevitymap"].title == "Longevitymap (hub)"
@@ -123,7 +145,7 @@ def test_catalog_lists_every_module_and_says_what_it_cannot_use(hub_modules) -> 
 def test_list_modules_command_shows_the_notes(hub_modules, capsys) -> None:
     assert main(["list-modules", "--modules-source", SOURCE]) == 0
     out = capsys.readouterr().out
-    assert "pharmgkb (cannot be run): no weights table" in out and "6 modules from hf://" in out
+    assert "pharmgkb (cannot be run): no weights table" in out and "10 modules from hf://" in out
 
 
 def test_newer_layouts_match_like_the_old_one(
@@ -131,7 +153,16 @@ def test_newer_layouts_match_like_the_old_one(
 ) -> None:
     resolved = resolve_modules_source(SOURCE)
     available, refused = runnable_modules(resolved.root)
-    assert available == ["coronary", "longevitymap", "thrombophilia"] and set(refused) == {
+    usable = [
+        "cardio",
+        "coronary",
+        "lipidmetabolism",
+        "longevitymap",
+        "superhuman",
+        "thrombophilia",
+        "vo2max",
+    ]
+    assert available == usable and set(refused) == {
         "cancer",
         "pathogenic",
         "pharmgkb",
@@ -147,10 +178,12 @@ def test_newer_layouts_match_like_the_old_one(
     (tmp_path / "hub").mkdir()
     (tmp_path / "old").mkdir()
     hub = annotate_sample(sample, resolved.root, available, tmp_path / "hub")
-    old = annotate_sample(sample, real_modules[0], available, tmp_path / "old")
+    old_names = [name for name in available if name != "cardio"]
+    old = annotate_sample(sample, real_modules[0], old_names, tmp_path / "old")
     for name in available:
-        assert hub[name]["ledger"] == old[name]["ledger"], name
+        compiled = "coronary" if name == "cardio" else name  # cardio carries coronary's tables
+        assert hub[name]["ledger"] == old[compiled]["ledger"], name
         ours = pl.read_parquet(tmp_path / "hub" / f"{name}_weights.parquet")
-        theirs = pl.read_parquet(tmp_path / "old" / f"{name}_weights.parquet")
+        theirs = pl.read_parquet(tmp_path / "old" / f"{compiled}_weights.parquet")
         assert ours.equals(theirs), name
     assert hub["longevitymap"]["matched"] == 3

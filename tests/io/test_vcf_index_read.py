@@ -218,6 +218,56 @@ def test_an_unreadable_or_foreign_index_leaves_the_file_to_the_one_pass(tmp_path
         assert pl.read_parquet(got.output).join(sites, on=["chrom", "start"], how="semi").equals(at_sites)
 
 
+def test_an_index_made_from_another_version_of_the_file_is_not_followed(
+    tmp_path: Path, genomes: Path
+) -> None:
+    """A .tbi newer than the genome but made from a different file (here its first 5,000 lines) passes htslib's
+    timestamp check; followed, the genome read as 4,956 records and no module site on chr21. It is recognized
+    by where its last record ends, and the file is read in one pass: every record counted, the sites found."""
+    vcf = tmp_path / "genome.vcf.gz"
+    shutil.copyfile(genomes / "PG_NA12878_hg38-chr21.vcf.gz", vcf)
+    with gzip.open(vcf, "rt") as text:
+        head = "".join(line for _, line in zip(range(5_000), text, strict=False))
+    (tmp_path / "other").mkdir()
+    other = bgzip_indexed(tmp_path / "other", head)
+    index = vcf.with_name(vcf.name + ".tbi")
+    shutil.copyfile(other.with_name(other.name + ".tbi"), index)
+    os.utime(index, (vcf.stat().st_mtime + 60, vcf.stat().st_mtime + 60))  # newer than the file
+    sites = pl.DataFrame({"chrom": ["21", "21"], "start": [14945905, 45090793]})
+    assert read_sites_by_index(vcf, index, sites, read_limits()) is None
+    assert index_path(vcf) is None  # nor handed to htslib as the file's index
+    got = normalize_vcf(vcf, tmp_path / "auto.parquet", sites=sites)
+    assert (got.mode, got.site_reader, got.records) == ("module_sites", "scan", 65_370)
+    assert pl.read_parquet(got.output)["start"].to_list() == [14945905, 45090793]
+    # the file's own index, made after, is followed again
+    pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    assert index_path(vcf) == index and read_sites_by_index(vcf, index, sites, read_limits()) is not None
+
+
+def test_a_bcf_with_the_index_of_an_earlier_version_is_indexed_afresh(tmp_path: Path, genomes: Path) -> None:
+    """A BCF is read through htslib and an index: not through a .csi made from another version of it."""
+    bcf = tmp_path / "genome.bcf"
+    shutil.copyfile(genomes / "pg-hg38.bcf", bcf)
+    earlier = tmp_path / "earlier.bcf"
+    pysam.bcftools.view("-Ob", "-o", str(earlier), "-t", "chr21:1-20000000", str(bcf), catch_stdout=False)
+    pysam.bcftools.index(str(earlier))
+    index = bcf.with_name(bcf.name + ".csi")
+    shutil.copyfile(earlier.with_name(earlier.name + ".csi"), index)
+    assert index_path(bcf) is None
+    shutil.copyfile(genomes / "pg-hg38.bcf.csi", index)
+    assert index_path(bcf) == index  # its own index is taken
+    with pysam.VariantFile(str(bcf)) as records:
+        positions = [(record.chrom.removeprefix("chr"), record.pos) for record in records]
+    sites = pl.DataFrame(positions[:: max(1, len(positions) // 200)], schema=["chrom", "start"], orient="row")
+    full = normalize_vcf(genomes / "pg-hg38.bcf", tmp_path / "own.parquet", sites=sites)
+    assert full.mode == "module_sites" and full.records == len(positions)
+    shutil.copyfile(earlier.with_name(earlier.name + ".csi"), index)
+    os.utime(index, (bcf.stat().st_mtime + 60, bcf.stat().st_mtime + 60))
+    got = normalize_vcf(bcf, tmp_path / "stale.parquet", sites=sites)
+    assert got.records == full.records
+    assert pl.read_parquet(got.output).equals(pl.read_parquet(full.output))
+
+
 def test_a_file_without_bgzips_end_marker_is_left_to_the_one_pass(tmp_path: Path) -> None:
     """A file bgzip did not finish (cut after it was indexed) is not read through its index."""
     records = [f"chr1 {position} . A G 50 PASS . GT 0/1" for position in range(100, 30_000, 7)]

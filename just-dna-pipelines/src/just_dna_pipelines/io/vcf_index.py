@@ -15,13 +15,20 @@ from just_dna_pipelines.io.genome_build import normalize_chrom
 from just_dna_pipelines.io.htslib_quiet import quiet_htslib
 
 
-def index_path(path: Path) -> Path | None:
-    """The index of a bgzipped VCF or BCF that htslib would load (a .csi before a .tbi), if present and not
-    older than the file (a stale one is not replaced by the other: htslib would not either)."""
+def index_path(path: Path, *, verify: bool = True) -> Path | None:
+    """The index of a bgzipped VCF or BCF that htslib would load (a .csi before a .tbi), if present, not older
+    than the file and (`verify`) made from the file as it is: its last record ends where the file's do (an
+    index of another file or of an earlier version would silently leave records out; a whole genome's index
+    takes ~0.1 s to check). A stale one is not replaced by the other: htslib would not either."""
+    from just_dna_pipelines.io.vcf_index_read import index_matches_file
+    from just_dna_pipelines.io.vcf_limits import read_limits
+
     for suffix in (".csi", ".tbi"):
         candidate = path.with_name(path.name + suffix)
         if candidate.is_file():
-            return candidate if candidate.stat().st_mtime >= path.stat().st_mtime else None
+            if candidate.stat().st_mtime < path.stat().st_mtime:
+                return None
+            return candidate if not verify or index_matches_file(path, candidate, read_limits()) else None
     return None
 
 

@@ -56,6 +56,7 @@ class _Contig:
     first_offsets: tuple[int, ...]  # tabix linear index: the first record's virtual offset per 16 kb window
     bin_first_offsets: dict[int, int]  # CSI: each bin's smallest virtual offset
     records: int | None  # from the pseudo-bin; None when the index has none
+    records_end: int | None  # the pseudo-bin's virtual offset just past the contig's last record
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class TabixIndex:
     min_shift: int
     depth: int
     contigs: dict[str, _Contig]  # by the VCF's own contig names, in index order
+
+    @property
+    def records_end(self) -> int | None:
+        """The virtual offset just past the file's last record (None when the index does not say)."""
+        ends = [contig.records_end for contig in self.contigs.values() if contig.records_end is not None]
+        return max(ends) if ends else None
 
     def chunks(self, name: str, starts: list[int]) -> list[tuple[int, int]]:
         """Virtual offset ranges that hold every record overlapping the 0-based positions `starts` of contig
@@ -128,20 +135,27 @@ def _tabix_names(data: bytes, at: int) -> tuple[list[str], int]:
     return [name.decode("utf-8", errors="replace") for name in names], at + names_length
 
 
-def parse_index(raw: bytes, wanted: Callable[[str, int, int], set[int]] | None = None) -> TabixIndex:
-    """Parse an inflated .tbi or .csi (raises _Unreadable for anything else, or a CSI without contig names),
-    keeping of each contig only the bins `wanted(name, min_shift, depth)` names (memory follows the sites;
-    every bin without `wanted`)."""
+def parse_index(
+    raw: bytes, wanted: Callable[[str, int, int], set[int]] | None = None, *, unnamed: bool = False
+) -> TabixIndex:
+    """Parse an inflated .tbi or .csi (raises _Unreadable for anything else, or a CSI without contig names
+    unless `unnamed`: a BCF's, its contigs then called by their numbers), keeping of each contig only the bins
+    `wanted(name, min_shift, depth)` names (memory follows the sites; every bin without `wanted`)."""
     try:
         if raw[:4] == b"TBI\x01":
             names, at = _tabix_names(raw, 4)
             return _parse_contigs(raw, at, names, TBI_MIN_SHIFT, TBI_DEPTH, wanted, csi=False)
         if raw[:4] == b"CSI\x01":
             min_shift, depth, aux_length = struct.unpack_from("<3i", raw, 4)
-            if aux_length < 28:
-                raise _Unreadable  # a BCF's CSI: its contigs are named by the BCF header, not here
-            names = _csi_names(raw[16 : 16 + aux_length])
+            if aux_length < 0:
+                raise _Unreadable
             (n_ref,) = struct.unpack_from("<i", raw, 16 + aux_length)
+            if aux_length >= 28:
+                names = _csi_names(raw[16 : 16 + aux_length])
+            elif unnamed:  # a BCF's CSI: its contigs are named by the BCF header, not here
+                names = [str(number) for number in range(n_ref)]
+            else:
+                raise _Unreadable
             if len(names) != n_ref:
                 raise _Unreadable
             return _parse_contigs(raw, 16 + aux_length + 4, names, min_shift, depth, wanted, csi=True)
@@ -180,6 +194,7 @@ def _parse_contigs(
         bins: dict[int, tuple[int, int]] = {}
         bin_first: dict[int, int] = {}
         records: int | None = None
+        records_end: int | None = None
         for _ in range(n_bin):
             if csi:
                 bin_number, first, n_chunk = struct.unpack_from("<IQi", data, at)
@@ -192,8 +207,8 @@ def _parse_contigs(
             if n_chunk < 0 or at + 16 * n_chunk > len(data):
                 raise _Unreadable
             if bin_number == pseudo:
-                if n_chunk == 2:
-                    records = struct.unpack_from("<4Q", data, at)[2]  # mapped records (then unmapped)
+                if n_chunk == 2:  # (first record's offset, offset past the last), then mapped, unmapped
+                    _begin, records_end, records, _unmapped = struct.unpack_from("<4Q", data, at)
             elif keep is None or bin_number in keep:
                 bins[bin_number] = (at, n_chunk)
             at += 16 * n_chunk
@@ -203,12 +218,14 @@ def _parse_contigs(
             at += 4
             first_offsets = struct.unpack_from(f"<{n_intv}Q", data, at)
             at += 8 * n_intv
-        contigs[name] = _Contig(bins, first_offsets, bin_first, records)
+        contigs[name] = _Contig(bins, first_offsets, bin_first, records, records_end)
     return TabixIndex(data, min_shift, depth, contigs)
 
 
-def load_index(index: Path, wanted: Callable[[str, int, int], set[int]] | None = None) -> TabixIndex:
-    """Inflate and parse a .tbi or .csi (raises _Unreadable); `wanted` as in parse_index."""
+def load_index(
+    index: Path, wanted: Callable[[str, int, int], set[int]] | None = None, *, unnamed: bool = False
+) -> TabixIndex:
+    """Inflate and parse a .tbi or .csi (raises _Unreadable); `wanted` and `unnamed` as in parse_index."""
     try:
         with gzip.open(index, "rb") as handle:
             raw = handle.read(MAX_INDEX_BYTES + 1)
@@ -216,7 +233,7 @@ def load_index(index: Path, wanted: Callable[[str, int, int], set[int]] | None =
         raise _Unreadable from exc
     if len(raw) > MAX_INDEX_BYTES:
         raise _Unreadable
-    return parse_index(raw, wanted)
+    return parse_index(raw, wanted, unnamed=unnamed)
 
 
 def _merged(chunks: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -344,6 +361,48 @@ def _ends_with_eof_marker(path: Path) -> bool:
         return handle.read() == EOF_BLOCK
 
 
+# Empty BGZF blocks allowed between the last record and the end-of-file block (bgzip writes none; more is odd).
+MAX_TRAILING_BLOCKS = 64
+
+
+def _records_end_here(reader: _BlockReader, parsed: TabixIndex, file_size: int) -> bool:
+    """Whether the index's last record ends where the file's records end: nothing but empty blocks after it.
+
+    An index of another file, or of this file before it was rewritten (htslib's timestamp check passes when the
+    index was made or touched later), names offsets that are not this file's; followed, it would silently
+    leave out records (a genome read as a few thousand records, every module site "not in the file").
+    """
+    end = parsed.records_end
+    if end is None:
+        return not any(contig.records for contig in parsed.contigs.values())
+    offset, within = end >> 16, end & 0xFFFF
+    if (offset, within) == (file_size, 0):
+        return True  # past the end-of-file block, as bcftools indexes a BCF
+    for blocks in range(MAX_TRAILING_BLOCKS + 1):
+        if offset >= file_size:
+            return blocks > 0 and offset == file_size
+        text, offset = reader.block(offset)
+        if len(text) != (within if blocks == 0 else 0):
+            return False
+    return False
+
+
+def index_matches_file(path: Path, index: Path, limits: ReadLimits) -> bool:
+    """Whether `index` (.tbi or .csi, a BCF's too) was made from `path` as it is now, by where its last record
+    ends; False for an index this reader cannot follow."""
+    try:
+        parsed = load_index(index, lambda _name, _shift, _depth: set(), unnamed=True)
+        if not _ends_with_eof_marker(path):
+            return False
+        reader = _BlockReader(path, limits)
+        try:
+            return _records_end_here(reader, parsed, path.stat().st_size)
+        finally:
+            reader.close()
+    except (_Unreadable, OSError):
+        return False
+
+
 def read_sites_by_index(
     path: Path, index: Path, sites: pl.DataFrame, limits: ReadLimits
 ) -> IndexedSites | None:
@@ -375,6 +434,10 @@ def read_sites_by_index(
     reader = _BlockReader(path, limits)
     spans: list[bytes] = []
     try:
+        if not _records_end_here(reader, parsed, path.stat().st_size):
+            return _unusable(
+                index, "its last record does not end where the file's do (not this file's index?)"
+            )
         header = reader.header()
         for begin, end in _merged(chunks):
             span = reader.span(begin, end)

@@ -286,7 +286,8 @@ def _index_read_sites(
     from just_dna_pipelines.io.vcf_index import index_path, is_bgzf
     from just_dna_pipelines.io.vcf_index_read import read_sites_by_index
 
-    index = index_path(header.path) if header.container == "vcf.gz" else None
+    # verified by read_sites_by_index itself, on the index it parses anyway
+    index = index_path(header.path, verify=False) if header.container == "vcf.gz" else None
     if index is None or not is_bgzf(header.path):
         return None
     return _query_kept(read_sites_by_index(header.path, index, sites, limits), sites, workdir)

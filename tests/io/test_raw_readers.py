@@ -71,11 +71,14 @@ def test_ancestry_columns_and_chromosome_codes(tmp_path: Path) -> None:
         "#AncestryDNA raw data download\n#human reference build 37.1 coordinates\n"
         "rsid\tchromosome\tposition\tallele1\tallele2\n"
         "rs1\t23\t10\tA\tA\nrs2\t24\t11\tG\tG\nrs3\t25\t12\tC\tT\nrs4\t26\t13\tT\tT\nrs5\t7\t14\t0\t0\n"
+        "rs6\tXY\t15\tA\tG\nrs7\tchrM\t16\tC\tC\nrs8\t0\t0\tA\tA\n"
     )
     result, table = read(tmp_path, text)
     assert (result.layout.vendor, result.layout.build_claim) == ("AncestryDNA", "GRCh37")
-    assert table["chrom"].to_list() == ["X", "Y", "X", "MT", "7"]
-    assert table["genotype"].to_list() == [["A", "A"], ["G", "G"], ["C", "T"], ["T", "T"], None]
+    assert table["chrom"].to_list() == ["X", "Y", "X", "MT", "7", "X", "MT", None]  # 0: not placed
+    assert table["genotype"].to_list() == [
+        ["A", "A"], ["G", "G"], ["C", "T"], ["T", "T"], None, ["A", "G"], ["C", "C"], ["A", "A"]
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,12 @@ def test_likelihoods_without_gt_say_what_to_do(make_vcf: MakeVcf) -> None:
         preview_vcf(make_vcf(["S"], ["X 1 . A <*> 0 . DP=11 PL 0,15,100"], meta=meta))
 
 
+def test_gt_declared_but_on_no_record_is_refused(make_vcf: MakeVcf) -> None:
+    """A header's GT line is not a call: records without GT give nothing to match (once "annotated" with none)."""
+    with pytest.raises(VcfError, match=r"declares GT \(genotype\) but none of its first 2 records has one"):
+        preview_vcf(make_vcf(["S"], ["chr1 5 . A T 0 . . DP 11", "chr1 9 . C G 0 . . DP 12"]))
+
+
 @pytest.mark.parametrize(
     ("records", "is_gvcf"),
     [

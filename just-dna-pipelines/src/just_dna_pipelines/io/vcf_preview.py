@@ -29,13 +29,16 @@ class VcfPreview:
     warnings: list[str] = field(default_factory=list)
 
 
-def _no_gt(header: VcfHeader) -> VcfError:
+def _no_gt(header: VcfHeader, records: int) -> VcfError:
+    """The refusal of a VCF whose records carry no genotype calls (`records` looked at)."""
     name = header.path.name
     if any(key in header.format_fields for key in LIKELIHOOD_FIELDS):
         return VcfError(
             f"{name} has genotype likelihoods but no GT (genotype calls); call genotypes first "
             "(e.g. bcftools call) and upload the result"
         )
+    if "GT" in header.format_fields:  # declared, never used
+        return VcfError(f"{name} declares GT (genotype) but none of its first {records:,} records has one")
     return VcfError(f"{name} has no GT (genotype) FORMAT field")
 
 
@@ -48,9 +51,9 @@ def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits
     if peek.records == 0:
         raise VcfError(f"{path.name} has a header but no records")
     warnings = list(header.warnings)
+    if not peek.with_gt:  # declared or not: records without calls give nothing to match
+        raise _no_gt(header, peek.records)
     if "GT" not in header.format_fields:
-        if not peek.with_gt:
-            raise _no_gt(header)
         warnings.append("GT is used by the records but not declared by a ##FORMAT line; read as genotypes")
     default = default_sample(header.samples, peek.called)
     return VcfPreview(

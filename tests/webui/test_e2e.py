@@ -108,6 +108,14 @@ def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):
         )
         page.wait_for_selector(".sample-card")
         _shoot(page, "home", dark=True)
+        # The same file again (on a fresh page, as a later visit would): refused before anything is written,
+        # and said so (it once showed nothing).
+        page.reload()
+        _upload(page, genomes / "PG_NA12878_hg38-chr21.vcf.gz")
+        page.wait_for_function(
+            "document.querySelector('#upload-error')?.innerText.includes('already have a sample named')"
+        )
+        assert page.locator(".sample-card").count() == 2
 
         page.click(".sample-card")
         page.wait_for_selector("#run-button")

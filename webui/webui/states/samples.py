@@ -142,7 +142,8 @@ class SamplesState(AuthState):
                 await asyncio.to_thread(sink.abort)
         async with self:
             self.uploading, self.upload_progress = False, 0
-            if sink is not None:
+            # A file was refused before its sink existed (a name taken or unusable) as much as after.
+            if sink is not None or error:
                 self.upload_error = error
                 self.upload_notice = f"Added {message}" if message and not error else ""
             if self._owner_id == user.id:

@@ -76,6 +76,15 @@ def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"{tmp_path} is a folder, not a BAM, CRAM or SAM file"
 
 
+def test_a_device_is_not_called_a_folder() -> None:
+    with pytest.raises(BamError) as caught:
+        StreamingBamChunkStreamer().open_stream("/dev/zero", 1000)
+    assert (
+        str(caught.value)
+        == "/dev/zero is not a regular file (a device, pipe or socket), not a BAM, CRAM or SAM file"
+    )
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BamError, match=r"^no such file: "):
         _stats(str(tmp_path / "absent.bam"))

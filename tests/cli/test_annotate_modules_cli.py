@@ -79,6 +79,8 @@ def _bad_inputs(tmp: Path, genomes: Path) -> list[tuple[str, list[str], str]]:
     (tmp / "cut.vcf.gz").write_bytes(data[: len(data) // 3])
     (tmp / "fake.vcf.gz").write_bytes(gzip.compress(b"not a vcf at all\n"))
     (tmp / "cut.bcf").write_bytes((genomes / "pg-hg38.bcf").read_bytes()[:300_000])
+    folder = tmp / "adir"
+    folder.mkdir(exist_ok=True)
     return [
         ("missing file", ["--vcf", str(tmp / "nope.vcf")], "file not found"),
         ("empty", ["--vcf", str(tmp / "empty.vcf")], "is empty"),
@@ -95,6 +97,18 @@ def _bad_inputs(tmp: Path, genomes: Path) -> list[tuple[str, list[str], str]]:
         ),
         ("bad user", ["--vcf", str(genomes / "antku_small.vcf"), "--user", "../root"], "invalid user name"),
         ("bad sample", ["--vcf", str(genomes / "antku_small.vcf"), "--sample", "a/b"], "invalid sample name"),
+        ("a folder", ["--vcf", str(folder)], "adir is a folder, not a genome file"),
+        ("a device", ["--vcf", "/dev/null"], "null is not a regular file (a device, pipe or socket)"),
+        (
+            "no filter value",
+            ["--vcf", str(genomes / "antku_small.vcf"), "--pass-filters", " , "],
+            "--pass-filters names no FILTER value",
+        ),
+        (
+            "negative depth",
+            ["--vcf", str(genomes / "antku_small.vcf"), "--min-depth", "-5"],
+            "--min-depth must be 0 or more, not -5",
+        ),
     ]
 
 
@@ -182,6 +196,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                      "links": {"self": f"{host}/files/{self.server.vcf.name}"}},
                 ]}
             ).encode()  # fmt: skip
+        elif self.path == "/api/records/666":  # a record whose file link leads off the record's host
+            link = f"file://{self.server.vcf}"
+            body = json.dumps({"id": 666, "files": [{"key": "x.vcf", "links": {"self": link}}]}).encode()
         elif self.path == f"/files/{self.server.vcf.name}":
             body = self.server.vcf.read_bytes()
         else:
@@ -221,6 +238,24 @@ def test_zenodo_missing_record_is_one_line(pipeline_env, compiled_modules: Path,
         capsys, "--zenodo", f"{zenodo}/records/1", "--user", "dora", "--modules-source", str(compiled_modules)
     )
     assert_one_line_error(code, err, "HTTP 404")
+    assert not (pipeline_env.input_dir / "users" / "dora").exists() or not any(
+        (pipeline_env.input_dir / "users/dora").iterdir()
+    )
+
+
+def test_a_zenodo_file_link_off_the_records_host_is_not_followed(
+    pipeline_env, compiled_modules: Path, zenodo: str, capsys
+) -> None:
+    code, _, err = run_cli(
+        capsys,
+        "--zenodo",
+        f"{zenodo}/records/666",
+        "--user",
+        "dora",
+        "--modules-source",
+        str(compiled_modules),
+    )
+    assert_one_line_error(code, err, "Zenodo record links x.vcf to file://")
     assert not (pipeline_env.input_dir / "users" / "dora").exists() or not any(
         (pipeline_env.input_dir / "users/dora").iterdir()
     )

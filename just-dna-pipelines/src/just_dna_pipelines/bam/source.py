@@ -11,6 +11,7 @@ from pathlib import Path
 
 from just_dna_pipelines.bam.formats import HEAD_BYTES, DetectedFormat, detect_format
 from just_dna_pipelines.errors import BamError
+from just_dna_pipelines.io.regular_file import not_a_regular_file
 from just_dna_pipelines.keys import sample_name_from_filename
 
 HTTP_TIMEOUT_SECONDS = 30
@@ -81,12 +82,10 @@ def _http_error(url: str, exc: Exception) -> BamError:
 def file_version(location: BamLocation) -> str:
     """A cheap version tag (size + mtime, or ETag / Last-Modified + size) that changes when the file does."""
     if location.path is not None:
-        try:
-            stat = location.path.stat()
-        except OSError as exc:
-            raise BamError(f"no such file: {location.path}") from exc
-        if not location.path.is_file():
-            raise BamError(f"{location.path} is a folder, not a BAM, CRAM or SAM file")
+        problem = not_a_regular_file(location.path, str(location.path), "a BAM, CRAM or SAM file")
+        if problem is not None:
+            raise BamError(problem.replace("file not found:", "no such file:"))
+        stat = location.path.stat()
         return f"size={stat.st_size};mtime_ns={stat.st_mtime_ns}"
     request = urllib.request.Request(location.url, method="HEAD")
     try:

@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         validate_name(args.sample, "sample name")
     if args.confident_regions is not None and not args.confident_regions.is_file():
         raise PipelineError(f"confident-regions file not found: {args.confident_regions}")
+    _check_filters(args)
     if args.input is not None and args.input.is_file():
         from just_dna_pipelines.io.file_hash import start_sha256
 
@@ -113,6 +114,22 @@ def run(args: argparse.Namespace) -> int:
     sample = args.sample or sample_name_from_filename(vcf.name)
     _check_input(args, vcf)
     return _execute(args, vcf, sample, modules, modules_source)
+
+
+def _passing_filters(args: argparse.Namespace) -> list[str] | None:
+    """--pass-filters as the run takes it (None: any FILTER passes)."""
+    if args.pass_filters.strip().lower() == "any":
+        return None
+    return [value.strip() for value in args.pass_filters.split(",") if value.strip()]
+
+
+def _check_filters(args: argparse.Namespace) -> None:
+    """Refuse filters under which no call could count (every run would match nothing, silently)."""
+    if _passing_filters(args) == []:
+        raise PipelineError("--pass-filters names no FILTER value; give values such as PASS,. or 'any'")
+    for option, value in (("--min-depth", args.min_depth), ("--min-quality", args.min_quality)):
+        if value is not None and value < 0:
+            raise PipelineError(f"{option} must be 0 or more, not {value}")
 
 
 def _check_input(args: argparse.Namespace, path: Path) -> None:
@@ -160,9 +177,7 @@ def _execute(
     from just_dna_pipelines.settings import get_settings
 
     key = make_partition_key(args.user, sample)
-    passing = (
-        None if args.pass_filters.strip().lower() == "any" else [f for f in args.pass_filters.split(",") if f]
-    )
+    passing = _passing_filters(args)
     request = RunRequest(
         partition_key=key,
         vcf_path=str(vcf),

@@ -10,6 +10,7 @@ from typing import Any
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.raw_open import GZIP_MAGIC
+from just_dna_pipelines.io.regular_file import not_a_regular_file
 from just_dna_pipelines.io.vcf_source import describe_vcf_source, file_identity
 
 VCF_MAGIC = b"##fileformat=VCF"
@@ -23,8 +24,9 @@ def _starts_like_vcf(head: bytes) -> bool:
 
 def detect_input_kind(path: Path) -> str:
     """ "vcf" for VCF text, gzipped/bgzipped VCF and BCF; "array" for anything else (a raw file reader then decides)."""
-    if not path.is_file():
-        raise VcfError(f"file not found: {path.name}")
+    problem = not_a_regular_file(path, path.name, "a genome file")
+    if problem is not None:
+        raise VcfError(problem)
     with path.open("rb") as handle:
         head = handle.read(len(VCF_MAGIC) + len(BOM))
     if not head:

@@ -53,6 +53,10 @@ def download_zenodo_vcf(url: str, folder: Path) -> Path:
     link = entry.get("links", {}).get("self") or entry.get("links", {}).get("content")
     if not link:
         raise PipelineError(f"Zenodo record lists {name} without a download link")
+    linked, asked = urlparse(str(link)), urlparse(api)
+    if linked.scheme not in {"http", "https"} or linked.netloc != asked.netloc:
+        # the record's own host serves its files; anything else (another host, file://) is not followed
+        raise PipelineError(f"Zenodo record links {name} to {link}, not to {asked.netloc}; not downloaded")
     target = folder / name
     with _open(link, "Zenodo") as response, atomic_path(target) as tmp, tmp.open("wb") as out:
         shutil.copyfileobj(response, out, length=1024 * 1024)

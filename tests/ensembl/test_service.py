@@ -29,6 +29,26 @@ def test_ensembl_entry_without_network(pipeline_env, real_reference: Path, monke
     assert entry.version.startswith("local-") and "chromosome files here" in entry.description
 
 
+def test_launch_with_ensembl_offline_and_nothing_cached_is_refused_at_once(
+    pipeline_env, genomes: Path, compiled_modules: Path, monkeypatch
+) -> None:
+    """Not a failed run that also skipped the modules (as it was): one line saying what to do, nothing started."""
+    from just_dna_pipelines.errors import EnsemblError
+    from just_dna_pipelines.runs.instance import get_instance
+
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MODULES_SOURCE", str(compiled_modules))
+    get_settings.cache_clear()
+    upload = service.upload_path("alice", "PG_NA12878_hg38-chr21.vcf.gz")
+    shutil.copy(genomes / "PG_NA12878_hg38-chr21.vcf.gz", upload)
+    with pytest.raises(EnsemblError) as refused:
+        service.launch_run("alice", "PG_NA12878_hg38-chr21", ["longevitymap", "ensembl"])
+    assert "is not cached; untick Ensembl variant annotations to run the modules alone" in str(refused.value)
+    assert "--ensembl-source" not in str(refused.value)  # a command-line flag means nothing in the web app
+    instance = get_instance()
+    assert not instance.get_runs() and not instance.get_dynamic_partitions("user_vcf_files")
+    assert service.launch_run("alice", "PG_NA12878_hg38-chr21", ["longevitymap"])  # the modules alone run
+
+
 def test_launch_with_ensembl_lists_its_step_and_downloads(
     pipeline_env, genomes: Path, compiled_modules: Path, real_reference: Path, monkeypatch
 ) -> None:

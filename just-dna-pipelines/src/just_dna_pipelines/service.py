@@ -173,6 +173,13 @@ def prepare_instance() -> None:
     prepare()
 
 
+# What a person at the web app can do when the Ensembl reference cannot be had.
+WEB_ENSEMBL_HINT = (
+    "untick Ensembl variant annotations to run the modules alone, or try again online "
+    "(the server's JUST_DNA_PIPELINES_ENSEMBL_SOURCE may also name a local copy)"
+)
+
+
 def launch_run(
     user: str,
     sample: str,
@@ -202,6 +209,10 @@ def launch_run(
         refused = {m.name: "; ".join(m.notes) for m in catalog.modules if not m.usable}
         chosen = choose_modules(usable, wanted, refused)
     vcf_path = find_user_vcf(user, sample)
+    if ensembl:  # offline with nothing cached: said now, not as a failed run that skipped the modules too
+        from just_dna_pipelines.ensembl.cache import check_reachable
+
+        check_reachable(get_settings().ensembl_source, hint=WEB_ENSEMBL_HINT)
     # Validated before the partition exists, so a refused launch registers nothing.
     key = register_sample(user, sample, vcf_path)
     request = RunRequest(

@@ -25,9 +25,9 @@ RUN_ROUTE = "run"  # the run page's route, as the router names it
 REPORT_STEP = "longevity_report"  # the step that writes the HTML report
 MAX_FOLLOW_SECONDS = 12 * 3600
 FAILURE_HINT = (
-    "Check the message above: most failures come from the input (a VCF that is not GRCh38, truncated or "
-    "without genotypes) or an unavailable module source. Fix it and press Run again on the sample page; "
-    "the full log is in the Dagster UI."
+    "Check the message above: most failures come from the input (a file that is truncated or has no "
+    "genotypes) or a module or reference source that cannot be reached. Fix it and press Run again on the "
+    "sample page; the full log is in the Dagster UI."
 )
 
 

@@ -144,7 +144,7 @@ def _hub_reference(
     if pinned is not None and not COMMIT.fullmatch(pinned):
         pinned = None  # a damaged pin is ignored: the hub is asked again
     why_offline = offline_reason(settings)
-    hint = "use --ensembl-source with a local folder, or try again online"
+    hint = CLI_HINT
 
     if why_offline is not None:
         if pinned is None:
@@ -297,8 +297,12 @@ def _fetch(
         os.replace(part, final)
 
 
-def check_reachable(source: str | None = None) -> None:
-    """Fail at once (EnsemblError) when the source is a hub that cannot be reached and nothing is cached."""
+CLI_HINT = "use --ensembl-source with a local folder, or try again online"
+
+
+def check_reachable(source: str | None = None, hint: str = CLI_HINT) -> None:
+    """Fail at once (EnsemblError, ending with `hint`) when the source is a hub that cannot be reached and
+    nothing is cached."""
     parsed = parse_ensembl_source(source)
     if parsed.kind == "local":
         assert parsed.folder is not None
@@ -309,10 +313,7 @@ def check_reachable(source: str | None = None) -> None:
     ref_file = repo_cache_dir(settings, parsed.repo_id) / "refs" / ref_name(parsed.revision)
     why_offline = None if ref_file.is_file() else offline_reason(settings)
     if why_offline is not None:
-        raise EnsemblError(
-            f"{why_offline} and {parsed.repo_id} is not cached; "
-            "use --ensembl-source with a local folder, or try again online"
-        )
+        raise EnsemblError(f"{why_offline} and {parsed.repo_id} is not cached; {hint}")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,17 @@ def test_real_chr21_upload_is_registered_with_its_facts(alice, web_env, upload_f
     assert [s.name for s in samples.list_samples(alice)] == ["PG_NA12878_hg38-chr21"]
 
 
+def test_a_vcf_of_2504_people_names_the_first_few(alice, upload_file, genomes):
+    """The sample page once listed all 2,504 names of a 1000 Genomes VCF above the module checklist."""
+    vcf = (
+        genomes.parent
+        / "corpus/vcf/vcflib__samples__1kg-phaseIII-v5a.20130502.genotypes.chr22-16-16.5mb.vcf.gz"
+    )
+    view = upload_file(alice, vcf)
+    assert view.vcf_samples.startswith("HG00096, HG00097, ") and view.vcf_samples.endswith(" and 2494 more")
+    assert len(view.vcf_sample_list) == 1000  # the picker offers the first thousand
+
+
 def test_bcf_upload(alice, upload_file, genomes):
     view = upload_file(alice, genomes / "pg-hg38.bcf")
     assert (view.record_count, view.filename) == (58447, "pg-hg38.bcf")

@@ -118,6 +118,13 @@ def inspect_vcf(path: Path) -> VcfFacts:
     )
 
 
+def sample_names_text(names: list[str]) -> str:
+    """A VCF's sample names for display: the first few, then how many more (one function for every message)."""
+    from just_dna_pipelines.io.vcf_samples import list_samples
+
+    return list_samples(names)
+
+
 def upload_path(user: str, filename: str) -> Path:
     """Where an upload of `filename` by `user` is stored: `{INPUT_DIR}/users/{user}/{sample}{suffix}`."""
     from just_dna_pipelines.keys import sample_name_from_filename

@@ -50,7 +50,7 @@ class SampleView:
     size_bytes: int
     record_count: int
     genome_build: str
-    vcf_samples: str
+    vcf_samples: str  # for display: the first few names, then how many more
     uploaded_at: float
     input_kind: str  # "vcf" or "array"
     vcf_sample_list: list[tuple[str, int | None]]  # the VCF's samples with their calls in the first records
@@ -96,7 +96,8 @@ def _view(user: CurrentUser, row: SampleRecord, runs: list[service.RunInfo] | No
         size_bytes=row.size_bytes,
         record_count=row.record_count,
         genome_build=row.genome_build,
-        vcf_samples=row.vcf_samples,
+        # a 1000 Genomes VCF names 2,504: the first few, then how many more
+        vcf_samples=service.sample_names_text(row.vcf_samples.split(", ")) if row.vcf_samples else "",
         uploaded_at=row.uploaded_at,
         input_kind=row.input_kind or "vcf",
         vcf_sample_list=_sample_list(row),

@@ -58,26 +58,52 @@ def test_flags_default_to_loopback_and_read_the_environment(monkeypatch):
     assert launcher._parser(with_web=True).parse_args(["--prod"]).prod
 
 
-def test_dagster_commands_load_the_homes_workspace_naming_the_project_definitions(monkeypatch, tmp_path):
+def test_dagster_commands_load_the_homes_workspace_from_one_code_server(monkeypatch, tmp_path):
+    """Local mode too: the webserver and daemon share one code server (a daemon loading the module itself
+    started a code server of its own and replaced it every minute)."""
     from just_dna_pipelines.runs.dagster_config import workspace_yaml
     from just_dna_pipelines.settings import get_settings
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("JUST_DNA_CODE_SERVER_PORT", "4999")
     get_settings.cache_clear()
     try:
+        assert get_settings().run_mode == "local"
         cmds = launcher._dagster_cmds("127.0.0.1", 3999)
         workspace = yaml.safe_load(workspace_yaml(get_settings()))
     finally:
         get_settings.cache_clear()
     path = str(tmp_path.resolve() / "workspace.yaml")
+    assert list(cmds) == ["dagster-code-server", "dagster-webserver", "dagster-daemon"]
+    assert cmds["dagster-code-server"][-4:] == ["-h", "127.0.0.1", "-p", "4999"]
     assert cmds["dagster-webserver"][1:] == ["-w", path, "-h", "127.0.0.1", "-p", "3999"]
     assert cmds["dagster-daemon"][1:] == ["run", "-w", path]
-    module = workspace["load_from"][0]["python_module"]
-    assert (module["module_name"], module["location_name"]) == (
-        "just_dna_pipelines.definitions",
-        CODE_LOCATION,
-    )
+    assert workspace["load_from"] == [
+        {"grpc_server": {"host": "127.0.0.1", "port": 4999, "location_name": CODE_LOCATION}}
+    ]
     assert subprocess.run([cmds["dagster-webserver"][0], "--help"], capture_output=True).returncode == 0
+
+
+def test_a_taken_code_server_port_stops_the_launcher_with_one_line(monkeypatch, tmp_path, capsys):
+    from just_dna_pipelines.settings import get_settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+        monkeypatch.setenv("JUST_DNA_CODE_SERVER_PORT", str(port))
+        get_settings.cache_clear()
+        try:
+            with pytest.raises(SystemExit) as exited:
+                launcher._start_dagster("127.0.0.1", _free_port(), dict(os.environ), tmp_path / "logs")
+        finally:
+            get_settings.cache_clear()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: port {port} of the Dagster code server is in use; set JUST_DNA_CODE_SERVER_PORT"
+    )
+    assert not (tmp_path / "logs").exists()  # nothing was started
 
 
 def test_queue_mode_starts_the_code_server_first_and_points_dagster_at_its_workspace(monkeypatch, tmp_path):
@@ -152,6 +178,20 @@ def _known_ui_status(port: int, run_id: str) -> str | None:
     return None if status == "RunNotFoundError" else status
 
 
+def _group_commands(group: int) -> list[str]:
+    """The command lines of the processes in a process group."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+        if proc.name.isdigit() and int(stat.rsplit(")", 1)[1].split()[2]) == group:
+            found.append(args)
+    return found
+
+
 def _point_pipelines_at(root: Path, monkeypatch) -> None:
     """Fresh folders for everything, as on a fresh clone; demo modules; one run at a time."""
     from just_dna_pipelines.runs import instance
@@ -165,6 +205,7 @@ def _point_pipelines_at(root: Path, monkeypatch) -> None:
         "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
         "JUST_DNA_PIPELINES_MAX_CONCURRENT_RUNS": "1",
         "HF_ENDPOINT": "http://127.0.0.1:9",
+        "JUST_DNA_CODE_SERVER_PORT": _free_port(),  # not the default: an app may run on this machine
     }.items():
         monkeypatch.setenv(name, str(value))
     get_settings.cache_clear()
@@ -196,6 +237,10 @@ def _one_fresh_start(root: Path, add_sample, wait_until, long_vcf: Path | None) 
         assert wait_until(lambda: _ui_run_status(port, run_id), "the Dagster UI") == "SUCCESS"
         # one name for the code location everywhere: the UI's, the run's origin (so the run links to its job)
         assert _ui_code_locations(port, run_id) == ([CODE_LOCATION], CODE_LOCATION)
+        # one code server, the launcher's: neither the webserver nor the daemon starts one of its own (the
+        # daemon's was replaced every minute)
+        for name in ("dagster-webserver", "dagster-daemon"):
+            assert not [args for args in _group_commands(procs[name].pid) if "api grpc" in args], name
         if long_vcf is not None:
             add_sample("bob", long_vcf, "long")
             held = service.launch_run("bob", "long", ["longevitymap"])

@@ -96,8 +96,9 @@ def running_app(
 ):
     """Run `start --no-dagster` (dev, or `--prod` on one port) with `env` on free ports; stop all of it afterwards.
 
-    With `dagster`, `start` also starts Dagster's services for the configured run mode (webserver, daemon, and
-    the code server in "queue" mode) with the webserver on a free port (`RunningApp.dagster_url`)."""
+    With `dagster`, `start` also starts Dagster's services (code server, webserver, daemon) with the webserver
+    on a free port (`RunningApp.dagster_url`); the code server's port is the settings' (set
+    JUST_DNA_CODE_SERVER_PORT in `env` and in the test's own environment alike)."""
     front = free_port()
     back = front if prod else free_port()
     marker = uuid.uuid4().hex

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from webui.toolchain import REPO_ROOT, ensure_bun, offline_env
 
@@ -99,7 +100,7 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 8.0) -> None
 
 
 def _dagster_cmds(host: str, port: int) -> dict[str, list[str]]:
-    """Commands of Dagster's services for the configured run mode (code server in "queue" mode, webserver, daemon)."""
+    """Commands of Dagster's services: the code server, the webserver, the daemon."""
     from just_dna_pipelines.runs.dagster_config import dagster_service_commands
     from just_dna_pipelines.settings import get_settings
 
@@ -111,14 +112,38 @@ def _start_dagster(
 ) -> dict[str, subprocess.Popen[bytes]]:
     """Start Dagster's services (call `_dagster_home()` first: they must find the instance ready).
 
-    In "queue" mode the code server starts first and the others once it answers (the daemon would otherwise
-    see the code location missing until its next workspace reload, a minute later)."""
-    procs = {}
+    The code server starts first and the others once it answers (the daemon would otherwise see the code
+    location missing until its next workspace reload, a minute later). A code server that cannot start (its
+    port taken, say by another copy of the app) stops the launcher with one line: the webserver and daemon
+    would otherwise talk to whatever holds that port."""
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     for name, cmd in _dagster_cmds(host, port).items():
+        if name == "dagster-code-server":
+            code_host, code_port = cmd[cmd.index("-h") + 1], int(cmd[cmd.index("-p") + 1])
+            if _port_taken(code_host, code_port):
+                _fail(f"port {code_port} of the Dagster code server is in use; set JUST_DNA_CODE_SERVER_PORT")
         procs[name] = _spawn(name, cmd, env, log_dir)
         if name == "dagster-code-server":
-            _wait_for_port(cmd[cmd.index("-h") + 1], int(cmd[cmd.index("-p") + 1]), procs[name])
+            _wait_for_port(code_host, code_port, procs[name])
+            if procs[name].poll() is not None:
+                _stop(procs)
+                _fail(f"the Dagster code server stopped at start; see {log_dir / (name + '.log')}")
     return procs
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on host:port."""
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+        return True
+    return False
+
+
+def _fail(message: str) -> NoReturn:
+    """Stop the launcher with one line."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     run_launcher: Literal["default", "docker", "k8s"] = Field(
         default="default", validation_alias="JUST_DNA_RUN_LAUNCHER"
     )
-    # The gRPC code server that serves the definitions to the daemon and webserver in "queue" mode.
+    # The gRPC code server that serves the definitions to the daemon and webserver (both run modes).
     code_server_host: str = Field(default="127.0.0.1", validation_alias="JUST_DNA_CODE_SERVER_HOST")
     code_server_port: int = Field(default=4266, ge=1, le=65535, validation_alias="JUST_DNA_CODE_SERVER_PORT")
     # The image runs start in (docker and k8s launchers); the Docker network they join.

@@ -16,7 +16,7 @@ import yaml
 
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import tags
-from just_dna_pipelines.settings import REPO_ROOT, Settings
+from just_dna_pipelines.settings import Settings
 
 WORKER_LAUNCHER = "worker"  # the launcher tag of runs the app's warm worker starts ("local" mode)
 QUEUE_LAUNCHER = "queue"  # the launcher tag of runs Dagster's daemon starts ("queue" mode)
@@ -112,15 +112,13 @@ def _run_env(settings: Settings) -> dict[str, str]:
 
 
 def workspace_yaml(settings: Settings) -> str:
-    """The workspace.yaml the webserver and the daemon load: the code server's definitions ("queue" mode), or
-    the definitions module itself ("local"), named CODE_LOCATION either way (the name runs record)."""
-    if settings.run_mode != "queue":
-        module = {
-            "module_name": DEFINITIONS_MODULE,
-            "working_directory": str(REPO_ROOT),
-            "location_name": CODE_LOCATION,
-        }
-        return MARKER + yaml.safe_dump({"load_from": [{"python_module": module}]}, sort_keys=False)
+    """The workspace.yaml the webserver and the daemon load: the definitions from the one code server both
+    share, named CODE_LOCATION (the name runs record).
+
+    In either run mode: a workspace naming the module instead had the daemon start a code server of its own
+    (~200 MB) and replace it every minute (its workspace reload), the old one logging "No heartbeat received"
+    as it went.
+    """
     server = {
         "host": settings.code_server_host,
         "port": settings.code_server_port,
@@ -130,7 +128,7 @@ def workspace_yaml(settings: Settings) -> str:
 
 
 def code_server_command(settings: Settings, dagster: str = "dagster") -> list[str]:
-    """The command that serves the definitions over gRPC ("queue" mode) where the workspace expects them."""
+    """The command that serves the definitions over gRPC where the workspace expects them."""
     image = ["--container-image", settings.run_image] if settings.run_image else []
     return [
         dagster,
@@ -149,15 +147,13 @@ def code_server_command(settings: Settings, dagster: str = "dagster") -> list[st
 
 
 def dagster_service_commands(settings: Settings, host: str, port: int, bindir: Path) -> dict[str, list[str]]:
-    """Dagster's services for these settings, in start order: the code server ("queue" mode), the webserver
-    and the daemon, on the home's workspace.yaml (`workspace_yaml`)."""
+    """Dagster's services for these settings, in start order: the code server, the webserver and the daemon,
+    on the home's workspace.yaml (`workspace_yaml`)."""
 
     def tool(name: str) -> str:
         return str(bindir / name) if (bindir / name).exists() else name
 
-    commands: dict[str, list[str]] = {}
-    if settings.run_mode == "queue":
-        commands["dagster-code-server"] = code_server_command(settings, tool("dagster"))
+    commands: dict[str, list[str]] = {"dagster-code-server": code_server_command(settings, tool("dagster"))}
     target = ["-w", str(settings.dagster_home.resolve() / "workspace.yaml")]
     commands["dagster-webserver"] = [tool("dagster-webserver"), *target, "-h", host, "-p", str(port)]
     commands["dagster-daemon"] = [tool("dagster-daemon"), "run", *target]

@@ -175,6 +175,7 @@ def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):
         page.wait_for_selector("#not-found")
         page.goto(run_url)
         page.wait_for_selector("#not-found")
+        assert page.inner_text("#page-title") == "Run"  # not "Run of " with nobody's name
 
         # Bob deletes his account; the app lists what went and he is logged out.
         page.goto(f"{url}/account")

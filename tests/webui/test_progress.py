@@ -1,7 +1,8 @@
 """Folding progress events into the live view: steps, per-module state, log lines."""
 
+from just_dna_pipelines import service
 from just_dna_pipelines.service import ProgressEvent
-from webui.services.progress import MAX_LOG_LINES, RunView
+from webui.services.progress import CANCELED_STEP, MAX_LOG_LINES, RunView
 
 
 def _ev(
@@ -113,3 +114,25 @@ def test_the_ensembl_entry_follows_its_own_step():
     rows = {m["name"]: m for m in view.module_rows()}
     assert rows["ensembl"]["state"] == "done" and rows["ensembl"]["detail"] == "took 1.0 s"
     assert rows["longevitymap"]["state"] == "working"
+
+
+def test_a_canceled_run_reads_as_canceled_not_as_a_crash(demo_env, long_vcf, add_sample, wait_until):
+    """A real run canceled mid-step: its interrupted step once logged "stopped unexpectedly (killed or crashed)"."""
+    add_sample("alice", long_vcf, "long")
+    run_id = service.launch_run("alice", "long", ["longevitymap"])
+    wait_until(
+        lambda: any(e.kind == "step_start" for e in service.run_events(run_id)), "a step of the run to start"
+    )
+    service.cancel_run(run_id)  # returns once its process has stopped
+    info = service.get_run(run_id)
+    assert info.status == "canceled"
+    events = service.run_events(run_id)
+    view = RunView(modules=["longevitymap"])
+    view.apply(events)
+    view.finish(info.status)
+    messages = [line["message"] for line in view.log]
+    assert not [m for m in messages if "stopped unexpectedly" in m], messages
+    interrupted = [e for e in events if e.kind == "step_failure"]
+    assert all(m != e.message for e in interrupted for m in messages)  # each reworded
+    assert (CANCELED_STEP in messages) == bool(interrupted)
+    assert "stopped unexpectedly" not in view.failure_message

@@ -47,3 +47,13 @@ def for_user(message: str) -> str:
     for internal, plain in _INTERNAL_PHRASES.items():
         text = text.replace(internal, plain)
     return text
+
+
+def sentences(notes: list[str]) -> str:
+    """Notes (one clause each, as the pipelines word them) as sentences: capitalized, each ending with a period."""
+    shown = []
+    for note in notes:
+        text = note.strip().rstrip(".")
+        if text:
+            shown.append(text[0].upper() + text[1:] + ".")
+    return " ".join(shown)

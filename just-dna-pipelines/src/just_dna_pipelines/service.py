@@ -16,6 +16,7 @@ from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_ref
 from just_dna_pipelines.keys import make_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
+from just_dna_pipelines.runs.events import DEAD_MESSAGE as STOPPED_MESSAGE  # a step stopped by a signal
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENSEMBL_MODULE",
+    "STOPPED_MESSAGE",
     "InputFacts",
     "ModuleCatalog",
     "ModuleInfo",

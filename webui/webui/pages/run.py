@@ -184,5 +184,6 @@ def run() -> rx.Component:
                 width="100%",
             ),
         ),
-        title="Run of " + RunState.sample_name,
+        # "Run" alone until the server said whose run it is (and for a run that is not the user's)
+        title=rx.cond(RunState.sample_name != "", "Run of " + RunState.sample_name, "Run"),
     )

@@ -6,10 +6,12 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from just_dna_pipelines import service
 from just_dna_pipelines.service import ProgressEvent
 from webui.formatting import for_user
 
 MAX_LOG_LINES = 14
+CANCELED_STEP = "stopped by the cancel"
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
 ENSEMBL_STEP = "user_annotated_vcf"  # the Ensembl annotation's step (either engine)
 ENSEMBL_MODULE = "ensembl"
@@ -110,6 +112,15 @@ class RunView:
         """Settle the modules once the run has ended (in case its last events said nothing about them)."""
         self._set_modules(("waiting", "working"), "done" if status == "success" else "failed")
         self.current_step = ""
+        if (
+            status == "canceled"
+        ):  # the step the cancel interrupted reported "stopped unexpectedly": it was asked
+            stopped = for_user(service.STOPPED_MESSAGE)
+            for line in self.log:
+                if line["kind"] == "step_failure" and line["message"] == stopped:
+                    line["message"] = CANCELED_STEP
+            if self.failure_message == stopped:
+                self.failure_message = "canceled"
 
     def module_rows(self) -> list[dict[str, str]]:
         """Per-module state for the page."""

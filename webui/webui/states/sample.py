@@ -46,7 +46,7 @@ def module_row(info: service.ModuleInfo, sample: dict[str, str] | None = None) -
         "facts": facts,
         "demo": "yes" if info.demo else "",
         "usable": "yes" if usable else "",
-        "notes": " ".join(notes),
+        "notes": formatting.sentences(notes),
     }
 
 

@@ -50,7 +50,7 @@ def sample_row(view: samples.SampleView) -> dict[str, str]:
         "records_unit": "SNPs" if array else "records",
         "kind": source_label(view),
         "call_rate": f"{view.call_rate:.1%}" if view.call_rate is not None else "",
-        "notes": " ".join(view.notes),
+        "notes": formatting.sentences(view.notes),
         "build": view.genome_build,
         "vcf_samples": view.vcf_samples,
         "uploaded": formatting.when(view.uploaded_at),
@@ -67,7 +67,7 @@ def upload_summary(view: samples.SampleView) -> str:
             facts += f", call rate {view.call_rate:.1%}"
     else:
         facts = f"{view.record_count:,} records, {view.genome_build}"
-    notes = " ".join(note.rstrip(".") + "." for note in view.notes)
+    notes = formatting.sentences(view.notes)
     return f"{view.name} ({facts})" + (f". {notes}" if notes else "")
 
 

@@ -123,6 +123,21 @@ def test_bad_input_gives_one_error_line_and_no_output(
         assert nothing_written(pipeline_env), label
 
 
+def test_a_bad_bed_is_refused_before_any_run(
+    pipeline_env, genomes: Path, compiled_modules: Path, capsys
+) -> None:
+    """Once refused only by the run, after the genome had been read (3.5 s on chr21)."""
+    from just_dna_pipelines.runs.instance import get_instance
+
+    bed = genomes / "antku_small.vcf"  # a VCF given as the BED
+    code, _, err = run_cli(
+        capsys, "--vcf", str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"), "--user", "alice",
+        "--confident-regions", str(bed), "--modules-source", str(compiled_modules), "--no-report",
+    )  # fmt: skip
+    assert_one_line_error(code, err, "antku_small.vcf is not a BED file")
+    assert not get_instance().get_runs()
+
+
 def test_unreachable_module_source_is_fast_and_clear(pipeline_env, genomes: Path, capsys) -> None:
     code, _, err = run_cli(capsys, "--vcf", str(genomes / "antku_small.vcf"), "--user", "alice")
     assert_one_line_error(code, err, "unreachable")

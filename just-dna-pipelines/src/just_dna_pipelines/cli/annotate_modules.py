@@ -101,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
     validate_name(args.user, "user name")
     if args.sample is not None:
         validate_name(args.sample, "sample name")
-    if args.confident_regions is not None and not args.confident_regions.is_file():
-        raise PipelineError(f"confident-regions file not found: {args.confident_regions}")
+    if args.confident_regions is not None:  # refused now, not after the genome was read
+        from just_dna_pipelines.annotation.regions import read_bed_intervals
+
+        read_bed_intervals(args.confident_regions)
     _check_filters(args)
     if args.input is not None and args.input.is_file():
         from just_dna_pipelines.io.file_hash import start_sha256

@@ -29,6 +29,7 @@ class RecordPeek:
 
     records: int  # data lines looked at
     with_gt: int  # records whose FORMAT starts with GT
+    with_gt_key: int  # records whose FORMAT has GT anywhere (not first breaks the spec: read as no call)
     ref_blocks: int  # gVCF reference blocks: ALT <*> or <NON_REF>, or ALT "." with an END
     with_rsids: bool
     called: list[int] | None  # per sample: records giving it a full genotype; None past COUNTED_SAMPLES
@@ -72,7 +73,7 @@ def peek_records(header: VcfHeader, limits: ReadLimits) -> RecordPeek:
     """Look at up to PEEK_RECORDS records (or PEEK_BYTES of them) from the start of the file."""
     counted = len(header.samples) if len(header.samples) <= COUNTED_SAMPLES else 0
     called = [0] * counted
-    records = with_gt = ref_blocks = 0
+    records = with_gt = with_gt_key = ref_blocks = 0
     rsids = False
     seen_bytes = 0
     for line in _record_lines(header, limits):
@@ -82,10 +83,12 @@ def peek_records(header: VcfHeader, limits: ReadLimits) -> RecordPeek:
         if len(fields) >= 8:
             rsids = rsids or bool(RSID.search(fields[2]))
             ref_blocks += is_ref_block(fields[4], fields[7])
+        if len(fields) >= 9 and "GT" in fields[8].split(":"):
+            with_gt_key += 1
         if len(fields) >= 9 and (fields[8] == "GT" or fields[8].startswith("GT:")):
             with_gt += 1
             for index, value in enumerate(fields[9 : 9 + counted]):
                 called[index] += is_called(value.split(":", 1)[0].rstrip())
         if records >= PEEK_RECORDS or seen_bytes >= PEEK_BYTES:
             break
-    return RecordPeek(records, with_gt, ref_blocks, rsids, called if counted else None)
+    return RecordPeek(records, with_gt, with_gt_key, ref_blocks, rsids, called if counted else None)

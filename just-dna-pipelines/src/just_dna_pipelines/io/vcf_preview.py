@@ -51,7 +51,8 @@ def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits
     if peek.records == 0:
         raise VcfError(f"{path.name} has a header but no records")
     warnings = list(header.warnings)
-    if not peek.with_gt:  # declared or not: records without calls give nothing to match
+    # Records without GT give nothing to match, declared or not (an undeclared one counts where it is first).
+    if not peek.with_gt_key or ("GT" not in header.format_fields and not peek.with_gt):
         raise _no_gt(header, peek.records)
     if "GT" not in header.format_fields:
         warnings.append("GT is used by the records but not declared by a ##FORMAT line; read as genotypes")

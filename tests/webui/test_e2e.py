@@ -156,6 +156,11 @@ def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):
         page.goto(page.url.split("/run")[0] + "/sample?name=PG_NA12878_hg38-chr21")
         page.wait_for_selector("#run-history")
         assert "success" in page.inner_text("#run-history")
+        assert "PG_NA12878_hg38-chr21.vcf.gz" in page.inner_text("body")  # the upload's facts
+        # A second tab on Alice's sample stays open while the first logs out and Bob logs in.
+        other_tab = browser.new_page()
+        other_tab.goto(page.url)
+        other_tab.wait_for_selector("#run-history")
         page.goto(f"{url}/account")
         page.wait_for_selector("#delete-account")
         _shoot(page, "account")
@@ -167,6 +172,11 @@ def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):
         # A second user: sees no samples, is refused on Alice's pages, report and downloads.
         _sign_up(page, url, "bob", "another long secret")
         page.wait_for_selector("#empty-samples")
+        # Alice's old tab, used now, is Bob's session: her sample's facts go, and no "undefined" stands in
+        other_tab.click("#select-none")
+        other_tab.wait_for_function("!document.body.innerText.includes('PG_NA12878_hg38-chr21.vcf.gz')")
+        assert "undefined" not in other_tab.inner_text("body")
+        other_tab.close()
         for link in [*links, links[0].split("?")[0]]:
             refused = page.request.get(link)
             assert refused.status == 404, link

@@ -216,7 +216,9 @@ def sample() -> rx.Component:
                 SampleState.not_found,
                 not_found_card("No such sample."),
                 rx.vstack(
-                    _facts(),
+                    # Empty until loaded, and again once the tab's session ended (its states are wiped):
+                    # no "undefined" fields.
+                    rx.cond(SampleState.sample.contains("filename"), _facts()),
                     rx.cond(
                         SampleState.report_url != "",
                         report_view(SampleState.report_url, SampleState.downloads),

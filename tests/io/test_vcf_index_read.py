@@ -21,7 +21,7 @@ import pytest
 
 from just_dna_pipelines.errors import PipelineError, VcfError
 from just_dna_pipelines.io.vcf_index import index_path, indexed_contig_counts
-from just_dna_pipelines.io.vcf_index_read import load_index, read_sites_by_index
+from just_dna_pipelines.io.vcf_index_read import index_matches_file, load_index, read_sites_by_index
 from just_dna_pipelines.io.vcf_limits import MIB, ReadLimits, read_limits
 from just_dna_pipelines.io.vcf_normalize import normalize_vcf
 from just_dna_pipelines.io.vcf_site_scan import site_scan_available
@@ -266,6 +266,26 @@ def test_a_bcf_with_the_index_of_an_earlier_version_is_indexed_afresh(tmp_path: 
     got = normalize_vcf(bcf, tmp_path / "stale.parquet", sites=sites)
     assert got.records == full.records
     assert pl.read_parquet(got.output).equals(pl.read_parquet(full.output))
+
+
+def test_a_nameless_csi_claiming_millions_of_contigs_is_refused_without_building_them(
+    tmp_path: Path, genomes: Path
+) -> None:
+    """A BCF's CSI names no contigs, so they are numbered; a count no index of that size could hold is refused."""
+    bcf = tmp_path / "genome.bcf"
+    shutil.copyfile(genomes / "pg-hg38.bcf", bcf)
+    index = bcf.with_name(bcf.name + ".csi")
+    index.write_bytes(
+        gzip.compress(b"CSI\x01" + struct.pack("<3i", 14, 5, 0) + struct.pack("<i", 2_000_000_000))
+    )
+    tracemalloc.start()
+    try:
+        assert not index_matches_file(bcf, index, read_limits())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 << 20  # the bounded index read's buffer; 5 M numbered names took ~300 MB before
+    assert index_path(bcf) is None
 
 
 def test_a_file_without_bgzips_end_marker_is_left_to_the_one_pass(tmp_path: Path) -> None:

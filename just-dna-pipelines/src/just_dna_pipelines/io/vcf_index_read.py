@@ -150,6 +150,8 @@ def parse_index(
             if aux_length < 0:
                 raise _Unreadable
             (n_ref,) = struct.unpack_from("<i", raw, 16 + aux_length)
+            if not 0 <= n_ref <= len(raw) // 4:  # each contig takes at least its 4-byte bin count
+                raise _Unreadable
             if aux_length >= 28:
                 names = _csi_names(raw[16 : 16 + aux_length])
             elif unnamed:  # a BCF's CSI: its contigs are named by the BCF header, not here

@@ -148,11 +148,9 @@ def _fail(message: str) -> NoReturn:
 
 def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> None:
     """Wait until a started service accepts connections (or has exited, or the timeout passed)."""
-    import socket
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+        if _port_taken(host, port):
             return
         time.sleep(0.5)
 

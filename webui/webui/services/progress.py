@@ -112,9 +112,8 @@ class RunView:
         """Settle the modules once the run has ended (in case its last events said nothing about them)."""
         self._set_modules(("waiting", "working"), "done" if status == "success" else "failed")
         self.current_step = ""
-        if (
-            status == "canceled"
-        ):  # the step the cancel interrupted reported "stopped unexpectedly": it was asked
+        # The step a cancel interrupted reports "stopped unexpectedly"; it was asked to stop.
+        if status == "canceled":
             stopped = for_user(service.STOPPED_MESSAGE)
             for line in self.log:
                 if line["kind"] == "step_failure" and line["message"] == stopped:

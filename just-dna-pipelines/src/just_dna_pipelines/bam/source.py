@@ -82,9 +82,11 @@ def _http_error(url: str, exc: Exception) -> BamError:
 def file_version(location: BamLocation) -> str:
     """A cheap version tag (size + mtime, or ETag / Last-Modified + size) that changes when the file does."""
     if location.path is not None:
-        problem = not_a_regular_file(location.path, str(location.path), "a BAM, CRAM or SAM file")
+        problem = not_a_regular_file(
+            location.path, str(location.path), "a BAM, CRAM or SAM file", "no such file"
+        )
         if problem is not None:
-            raise BamError(problem.replace("file not found:", "no such file:"))
+            raise BamError(problem)
         stat = location.path.stat()
         return f"size={stat.st_size};mtime_ns={stat.st_mtime_ns}"
     request = urllib.request.Request(location.url, method="HEAD")

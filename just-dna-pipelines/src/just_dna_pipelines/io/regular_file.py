@@ -6,15 +6,16 @@ import stat
 from pathlib import Path
 
 
-def not_a_regular_file(path: Path, shown: str, expected: str) -> str | None:
-    """One line saying why `path` (named `shown` in it) is not a regular file of the `expected` kind; None if it is.
+def not_a_regular_file(path: Path, shown: str, expected: str, missing: str = "file not found") -> str | None:
+    """One line saying why `path` (named `shown` in it) is not a regular file of the `expected` kind; None if it is
+    (`missing` opens the line for a path that does not exist).
 
     `/dev/zero` or a folder exists but is no file to read: saying "not found" of it misleads.
     """
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return f"file not found: {shown}"
+        return f"{missing}: {shown}"
     except OSError as exc:
         return f"cannot read {shown}: {exc.strerror or exc}"
     if stat.S_ISREG(mode):

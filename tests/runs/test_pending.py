@@ -32,6 +32,21 @@ def test_an_accepted_run_reads_as_queued_in_order_and_in_its_samples_runs(demo_e
     assert [(r.run_id, r.queue_position) for r in service.sample_runs("bob", "demo")] == [(second, 2)]
 
 
+def test_an_accepted_run_lists_the_modules_its_tags_will_list(demo_env) -> None:
+    """Ensembl included: a run page opened before the run existed in Dagster once showed no Ensembl row
+    (a flaky browser test in CI)."""
+    home = Path(get_instance().root_directory)
+    for modules, ensembl, listed in (
+        (["longevitymap"], True, ["longevitymap", "ensembl"]),
+        ([], True, ["ensembl"]),
+        (None, False, ["all"]),
+    ):
+        run_id = str(uuid.uuid4())
+        request = RunRequest(partition_key="alice/demo", vcf_path="/x.vcf", modules=modules, ensembl=ensembl)
+        add_pending(home, run_id, request)
+        assert service.get_run(run_id).modules == listed == request.module_names()
+
+
 def test_an_accepted_run_that_could_not_be_created_reads_as_failed_and_goes_with_its_sample(demo_env) -> None:
     home = Path(get_instance().root_directory)
     run_id = _accept(home, "alice/demo")

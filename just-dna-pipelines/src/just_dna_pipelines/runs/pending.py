@@ -32,7 +32,7 @@ def add_pending(home: Path, run_id: str, request: RunRequest) -> None:
         "run_id": run_id,
         "partition_key": request.partition_key,
         "job_name": request.job_name,
-        "modules": request.modules or ["all"],
+        "modules": request.module_names(),  # as the run's tags will say ("ensembl" included)
         "submitted_at": time.time(),
         "error": None,
         "request": asdict(request),  # so another worker can create it if this one dies first

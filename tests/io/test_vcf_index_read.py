@@ -382,3 +382,25 @@ def test_a_hostile_index_or_block_is_not_followed(tmp_path: Path) -> None:
     assert (
         read_sites_by_index(damaged, damaged.with_name(damaged.name + ".tbi"), sites, read_limits()) is None
     )
+
+
+def test_every_site_reader_returns_the_records_in_the_files_order(tmp_path: Path) -> None:
+    # chr2 before chr10 in the file; sorted as text, chr10 would come first (the regions' order, once)
+    records = [f"chr2 {position} . A G 50 PASS . GT 0/1" for position in (100, 5_000, 90_000)]
+    records += [f"chr10 {position} . C T 50 PASS . GT 1/1" for position in (200, 7_000)]
+    vcf = bgzip_indexed(tmp_path, vcf_text(records))
+    whole = pl.read_parquet(normalize_vcf(vcf, tmp_path / "whole.parquet").output)
+    in_file_order = list(zip(whole["chrom"], whole["start"], strict=True))
+    assert in_file_order[0] == ("2", 100) and in_file_order[-1] == ("10", 7_000)
+    sites = pl.DataFrame({"chrom": ["10", "2", "2"], "start": [7_000, 100, 90_000]})
+    for reader in READERS:
+        if reader == "scan" and not site_scan_available():
+            continue
+        table = pl.read_parquet(
+            normalize_vcf(vcf, tmp_path / f"{reader}.parquet", sites=sites, site_reader=reader).output
+        )
+        assert list(zip(table["chrom"], table["start"], strict=True)) == [
+            ("2", 100),
+            ("2", 90_000),
+            ("10", 7_000),
+        ], reader

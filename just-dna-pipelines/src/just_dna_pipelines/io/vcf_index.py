@@ -107,33 +107,42 @@ def indexed_contig_counts(path: Path) -> dict[str, int] | None:
 
 
 def write_regions_file(sites: pl.DataFrame, contigs: list[str], target: Path) -> int:
-    """Write the sites (normalized chrom, 1-based start) as a bcftools regions file in the VCF's contig names."""
+    """Write the sites (normalized chrom, 1-based start) as a bcftools regions file in the VCF's contig names,
+    the contigs in the order of `contigs` (the file's, as its index lists them): an indexed query returns the
+    records in the regions' order, which is then the file's, as a read through the kept records gives it."""
     names = {normalize_chrom(name): name for name in contigs}
+    rank = {normalized: number for number, normalized in enumerate(names)}
     regions = (
         sites.select("chrom", "start")
         .drop_nulls()
         .unique()
         .filter(pl.col("chrom").is_in(list(names)))
-        .with_columns(pl.col("chrom").replace_strict(names, return_dtype=pl.String))
-        .sort("chrom", "start")
-        .select("chrom", "start", pl.col("start").alias("end"))
+        .sort(pl.col("chrom").replace_strict(rank, return_dtype=pl.UInt32), "start")
+        .select(
+            pl.col("chrom").replace_strict(names, return_dtype=pl.String),
+            "start",
+            pl.col("start").alias("end"),
+        )
     )
     regions.write_csv(target, separator="\t", include_header=False)
     return regions.height
 
 
-def extract_sites(path: Path, regions_file: Path, out_vcf: Path) -> bool:
-    """Write the records overlapping the regions (header included) as VCF text, using the index.
+def extract_sites(path: Path, regions_file: Path, out_vcf: Path, *, small: bool = False) -> bool:
+    """Write the records overlapping the regions (header included) as VCF text.
 
-    False when htslib cannot (a header it refuses, a damaged block): the caller then reads every record.
+    Through the index for a whole file; a `small` one (the records a site read kept) is read through once
+    instead, with the same overlap rule (`-T` with `--targets-overlap record` is `-R`'s default): jumping
+    through its index once per site re-inflated a block per site (0.06 s for 600 sites, against 0.013 s).
+    The records then come in file order, not in the regions' order. False when htslib cannot (a header it
+    refuses, a damaged block): the caller then reads every record.
     """
     import pysam.bcftools
 
+    where = ("-T", str(regions_file), "--targets-overlap", "record") if small else ("-R", str(regions_file))
     with quiet_htslib():
         try:
-            pysam.bcftools.view(
-                "-R", str(regions_file), "-Ov", "-o", str(out_vcf), str(path), catch_stdout=False
-            )
+            pysam.bcftools.view(*where, "-Ov", "-o", str(out_vcf), str(path), catch_stdout=False)
         except pysam.utils.SamtoolsError:
             return False
     return True

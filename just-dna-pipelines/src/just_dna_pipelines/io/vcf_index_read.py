@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from just_dna_pipelines.io.bgzf_inflate import EOF_BLOCK, MAX_BLOCK, block_size
+from just_dna_pipelines.io.bgzf_inflate import EOF_BLOCK, BlockInflater, block_size
 from just_dna_pipelines.io.genome_build import normalize_chrom
 from just_dna_pipelines.io.vcf_limits import ReadLimits
 from just_dna_pipelines.io.vcf_stream import line_too_long, too_large
@@ -260,9 +260,11 @@ class _BlockReader:
         self.held = 0  # span bytes handed out
         self._last: tuple[int, bytes, int] | None = None  # (offset, text, next offset) of the last block
         self._fd = os.open(path, os.O_RDONLY)
+        self._inflater = BlockInflater()
 
     def close(self) -> None:
         os.close(self._fd)
+        self._inflater.close()
 
     def block(self, offset: int) -> tuple[bytes, int]:
         """The inflated block starting at `offset`, and the offset of the next block."""
@@ -280,14 +282,8 @@ class _BlockReader:
         if len(whole) != size or size < 12 + extra + _BLOCK_TRAILER:
             raise _Unreadable
         crc, length = struct.unpack_from("<II", whole, size - _BLOCK_TRAILER)
-        if length > MAX_BLOCK:
-            raise _Unreadable
-        inflater = zlib.decompressobj(wbits=-15)
-        try:  # never more than a block's worth, whatever the data inflates to
-            text = inflater.decompress(whole[12 + extra : size - _BLOCK_TRAILER], MAX_BLOCK + 1)
-        except zlib.error as exc:
-            raise _Unreadable from exc
-        if len(text) != length or not inflater.eof or zlib.crc32(text) != crc:
+        text = self._inflater.inflate(whole[12 + extra : size - _BLOCK_TRAILER], length)
+        if text is None or zlib.crc32(text) != crc:
             raise _Unreadable
         self.inflated += length
         if self.inflated > self.limits.max_decompressed_bytes:

@@ -263,16 +263,17 @@ def _read_sites(path: Path, sites: pl.DataFrame, workdir: Path) -> tuple[Path, d
 
 
 def _query_sites(
-    indexed: Path, sites: pl.DataFrame, counts: dict[str, int], workdir: Path
+    indexed: Path, sites: pl.DataFrame, counts: dict[str, int], workdir: Path, *, small: bool = False
 ) -> tuple[Path, dict[str, int]] | None:
-    """The records of an indexed VCF overlapping `sites` (on the contigs of `counts`) as VCF text, and `counts`."""
+    """The records of an indexed VCF overlapping `sites` (on the contigs of `counts`) as VCF text, and `counts`
+    (`small`: the kept records of a site read, read through once rather than through their index)."""
     from just_dna_pipelines.io.vcf_index import extract_sites, write_regions_file
 
     regions = workdir / "regions.tsv"
     source = workdir / "sites.vcf"
     if write_regions_file(sites, list(counts), regions) == 0:
         source.write_text("")  # no site on the file's contigs: nothing to read
-    elif not extract_sites(indexed, regions, source):
+    elif not extract_sites(indexed, regions, source, small=small):
         return None
     return source, counts
 
@@ -319,7 +320,7 @@ def _query_kept(
     indexed = index_kept_records(found.header, found.kept, workdir)
     if indexed is None:
         return None
-    return _query_sites(indexed, sites, found.contig_counts, workdir)
+    return _query_sites(indexed, sites, found.contig_counts, workdir, small=True)
 
 
 def normalize_vcf(

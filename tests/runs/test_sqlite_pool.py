@@ -17,6 +17,7 @@ import pytest
 from dagster._core.storage.event_log.base import EventLogCursor
 from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster.version import __version__ as dagster_version
 
 from just_dna_pipelines.runs import instance as instance_module
 from just_dna_pipelines.runs.instance import instance_for
@@ -24,6 +25,7 @@ from just_dna_pipelines.runs.sqlite_pool import (
     ENGINES,
     MAX_DATABASES,
     SQLITE_PREFIX,
+    TEMPLATE_FILE,
     PooledSqliteEventLogStorage,
     PooledSqliteRunStorage,
     PooledSqliteScheduleStorage,
@@ -249,3 +251,39 @@ def test_an_existing_run_database_is_never_replaced_by_the_template(tmp_path: Pa
     create_run_database(path)
     assert _messages(instance, run.run_id) == ["kept"]
     assert sorted(p.name for p in Path(path).parent.glob("*.tmp")) == []
+
+
+# In a new process: the template of a folder, and whether this process had to make it.
+KEPT_TEMPLATE = """
+import sys
+from just_dna_pipelines.runs.sqlite_pool import kept_template, run_database_template
+template = kept_template(sys.argv[1])
+print(run_database_template.cache_info().currsize, template.revision, len(template.content))
+"""
+
+
+def _kept_template_in_new_process(folder: Path) -> list[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", KEPT_TEMPLATE, str(folder)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_the_template_is_kept_beside_the_run_databases_for_the_next_process(tmp_path: Path) -> None:
+    instance = instance_for(tmp_path / "home")
+    run = instance.add_run(dg.DagsterRun(job_name="job"))
+    instance.report_engine_event("first run", run)
+    folder = Path(instance.event_log_storage.path_for_shard(run.run_id)).parent  # type: ignore[attr-defined]
+    kept = folder / TEMPLATE_FILE.format(version=dagster_version)
+    assert kept.is_file() and kept.suffix != ".db"  # Dagster takes every *.db there for a run's database
+    made, revision, size = _kept_template_in_new_process(folder)
+    assert made == "0"  # read, not made again (Dagster's creation and Alembic: 0.1-0.3 s a command)
+    with sqlite3.connect(folder / f"{run.run_id}.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(revision,)]
+    assert int(size) == kept.stat().st_size
+
+    kept.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)  # damaged (a disk fault, a hand edit)
+    made, again, _ = _kept_template_in_new_process(folder)
+    assert (made, again) == ("1", revision)  # made anew, and kept again
+    assert _kept_template_in_new_process(folder)[0] == "0"

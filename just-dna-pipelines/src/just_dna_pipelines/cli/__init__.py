@@ -8,8 +8,10 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from just_dna_pipelines import startup_gc
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.keys import InvalidKeyError
+from just_dna_pipelines.runs import deferred_alembic
 
 
 def _commands() -> list[ModuleType]:
@@ -48,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a subcommand; user errors become one `error: ...` line on stderr and exit status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "settles_gc", False):
+        startup_gc.settle()  # the commands that start a Dagster run settle once its imports are done
     try:
         return int(args.handler(args) or 0)
     except (PipelineError, InvalidKeyError) as exc:
@@ -59,12 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_program() -> None:
-    """The `pipelines` program: `main`, then exit without Python's garbage collections at shutdown.
+    """The `pipelines` program: `main` with collection paused while it starts (startup_gc.py), then exit
+    without Python's garbage collections at shutdown.
 
     Those walk every object Dagster made, several times (1.4 s after a 3 M-read BAM run on 2 cores); the
     process is ending and its files are closed, so nothing needs collecting. Not when DuckDB was loaded:
     its bindings report objects still alive at exit as leaks, on stderr.
     """
+    startup_gc.pause()
+    deferred_alembic.install()  # a prepared Dagster home never needs it (runs/deferred_alembic.py)
     code = main()
     if "duckdb" not in sys.modules:
         gc.freeze()

@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--ensembl-source",
         help="hf://OWNER/REPO[@revision] or a local folder (default: the configured source)",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, settles_gc=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -57,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="auto: read only the module sites of an indexed .vcf.gz/.bcf through its index; full: every record",
     )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, settles_gc=True)
 
 
 def _fetch_input(args: argparse.Namespace) -> Path:

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+from just_dna_pipelines import startup_gc
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs.config import RunRequest
 
@@ -74,8 +75,12 @@ def execute_with_progress(request: RunRequest, what: str) -> str:
     # Created or migrated once under a lock: the app or Dagster may open a fresh DAGSTER_HOME at the same time.
     instance = get_instance()
     definitions = run_definitions(request)
+    from dagster._core.execution import api  # noqa: F401  (what executing the run imports, loaded before settling)
+
     from just_dna_pipelines.runs.events import failure_message
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
+
+    startup_gc.settle()  # every import the run needs is done: collect again, for what the run makes
 
     outcome: dict = {}
     events: queue.SimpleQueue = queue.SimpleQueue()

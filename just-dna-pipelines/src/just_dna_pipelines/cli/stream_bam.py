@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from just_dna_pipelines import startup_gc
 from just_dna_pipelines.cli.progress import ProgressLine
 from just_dna_pipelines.errors import PipelineError
 
@@ -54,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="where to write <file name>-<8 hex>/chunk_*.json and summary.json (default: the output folder's bam/)",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, settles_gc=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,11 +88,13 @@ def run(args: argparse.Namespace) -> int:
         StreamingBamChunkStreamer(chunk_size=args.chunk_size),
         StreamingBamChunkProcessor(output_directory=output_dir),
     )
+    instance = get_instance()
+    startup_gc.settle()  # Dagster is loaded: collect again, for what the run makes
     try:
         result = job.execute_in_process(
             # Dagster's own console lines would scroll the bar away; they stay in the run's event log.
             run_config={**stream_run_config(args.url, args.chunk_size), **QUIET_LOGGERS},
-            instance=get_instance(),
+            instance=instance,
             resources={
                 PROGRESS_RESOURCE: dg.ResourceDefinition.hardcoded_resource(bar),
                 STARTED_RESOURCE: dg.ResourceDefinition.hardcoded_resource(streams),

@@ -23,15 +23,16 @@ replaced is made anew.
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
@@ -41,6 +42,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 )
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite import create_db_conn_string
 from dagster._core.storage.sqlite_storage import (
     DagsterSqliteStorage,
     _event_logs_directory,
@@ -48,9 +50,12 @@ from dagster._core.storage.sqlite_storage import (
     _schedule_directory,
 )
 from dagster._serdes import ConfigurableClassData
+from dagster.version import __version__ as dagster_version
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from just_dna_pipelines.io.atomic import atomic_path
 
 if TYPE_CHECKING:
     from dagster._core.events.log import EventLogEntry
@@ -59,6 +64,10 @@ if TYPE_CHECKING:
 # Databases whose engines a process keeps (each keeps ~3 files open); the least recently used go.
 MAX_DATABASES = 24
 SQLITE_PREFIX = "sqlite:///"
+# The run-database template as kept beside the run databases, per Dagster version (see kept_template).
+TEMPLATE_FILE = ".run-database-template-{version}.sqlite3"
+MAX_TEMPLATE_BYTES = 16 << 20  # an empty run database is ~0.1 MB
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @dataclass
@@ -169,6 +178,44 @@ def run_database_template() -> RunDatabaseTemplate:
         return RunDatabaseTemplate(path.read_bytes(), revision)
 
 
+@cache
+def kept_template(folder: str) -> RunDatabaseTemplate:
+    """The template as kept in the run databases' `folder` by an earlier process of this Dagster version, or
+    made (run_database_template) and kept there: making it costs a command 0.1-0.17 s and loading Alembic.
+
+    Its name does not end in .db, which Dagster takes for a run's database in that folder.
+    """
+    path = Path(folder) / TEMPLATE_FILE.format(version=dagster_version)
+    kept = _read_template(path)
+    if kept is not None:
+        return kept
+    template = run_database_template()
+    # a folder not writable: made again by the next process
+    with suppress(OSError), atomic_path(path) as tmp:
+        tmp.write_bytes(template.content)
+    return template
+
+
+def _read_template(path: Path) -> RunDatabaseTemplate | None:
+    """A kept template: a SQLite file of bounded size with one schema revision; None if absent or not one."""
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_TEMPLATE_BYTES + 1)
+    except OSError:
+        return None
+    if len(content) > MAX_TEMPLATE_BYTES or not content.startswith(SQLITE_MAGIC):
+        return None
+    try:
+        # immutable: no lock, no write-ahead log, nothing written beside the file
+        with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as conn:
+            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        return None
+    if len(rows) != 1 or not isinstance(rows[0][0], str) or not rows[0][0]:
+        return None
+    return RunDatabaseTemplate(content, rows[0][0])
+
+
 def create_run_database(path: str) -> bool:
     """Create a run's event database from the template unless it exists, atomically (a reader never sees part
     of one, and of two processes creating it at once, one wins and the other keeps its file); whether it did.
@@ -180,7 +227,7 @@ def create_run_database(path: str) -> bool:
         return False
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        template = usable_template()
+        template = usable_template(os.path.dirname(path))
         if template is None:
             return False
         with open(temporary, "wb") as out:
@@ -196,10 +243,11 @@ def create_run_database(path: str) -> bool:
             os.unlink(temporary)
 
 
-def usable_template() -> RunDatabaseTemplate | None:
-    """The run-database template, or None where it cannot be made (no writable temporary folder, no stamp)."""
+def usable_template(folder: str) -> RunDatabaseTemplate | None:
+    """The template for the run databases in `folder`, or None where it cannot be made (no writable temporary
+    folder, no stamp)."""
     try:
-        return run_database_template()
+        return kept_template(folder)
     except (OSError, SQLAlchemyError, ValueError):
         return None
 
@@ -231,7 +279,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
         # Dagster reads its whole schema history twice to check a database (a third of a run's start); one
         # that holds the head revision of an empty run database made by Dagster is current.
-        template = None if for_index_shard else usable_template()
+        template = None if for_index_shard else usable_template(self._base_dir)
         if template is None or _revisions(engine) != [template.revision]:
             super()._initdb(engine, for_index_shard)
 
@@ -270,12 +318,44 @@ class _KeptEngine:
         ENGINES.dispose(self._conn_string)
 
 
+def _stamped(conn_string: str, tables: tuple[str, ...] = ()) -> bool:
+    """Whether a one-file storage's database holds one schema revision and `tables`.
+
+    Then Dagster's opening of it (`from_local`) changes nothing: it creates tables and stamps a revision only
+    where there is none. But it would still load Alembic and read the whole migration history to compare the
+    revision with its own, which only a migration acts on (runs/instance.py migrates, under its lock).
+    """
+    if not os.path.isfile(conn_string.removeprefix(SQLITE_PREFIX)):
+        return False
+    try:
+        with _transaction(ENGINES.get(conn_string)) as conn:
+            revisions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+    except SQLAlchemyError:
+        return False
+    return len(revisions) == 1 and bool(revisions[0]) and set(tables) <= names
+
+
 class PooledSqliteRunStorage(_KeptEngine, SqliteRunStorage):
     """Dagster's SQLite run storage, connecting through the process's kept engine."""
+
+    @classmethod
+    def from_local(cls, base_dir: str, inst_data: ConfigurableClassData | None = None) -> Self:
+        conn_string = create_db_conn_string(base_dir, "runs")
+        if _stamped(conn_string, ("runs", "instance_info")):  # what Dagster's would check, and find done
+            return cls(conn_string, inst_data)
+        return super().from_local(base_dir, inst_data)
 
 
 class PooledSqliteScheduleStorage(_KeptEngine, SqliteScheduleStorage):
     """Dagster's SQLite schedule storage, connecting through the process's kept engine."""
+
+    @classmethod
+    def from_local(cls, base_dir: str, inst_data: ConfigurableClassData | None = None) -> Self:
+        conn_string = create_db_conn_string(base_dir, "schedules")
+        if _stamped(conn_string):
+            return cls(conn_string, inst_data)
+        return super().from_local(base_dir, inst_data)  # type: ignore[return-value]
 
 
 class PooledSqliteStorage(DagsterSqliteStorage):

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from just_dna_pipelines import startup_gc
+from just_dna_pipelines.runs import deferred_alembic
 from just_dna_pipelines.runs.children import create_accepted, creator_child, run_child
 from just_dna_pipelines.runs.homes import Home
 
@@ -305,7 +307,10 @@ def main() -> None:
     One thread only: children are forked from it, so no lock can be held by another thread at a fork.
     """
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
+    startup_gc.pause()
+    deferred_alembic.install()  # loaded only if a home it serves must be created or migrated
     _warm_up()
+    startup_gc.settle(collect=True)  # the runs it forks never walk (nor copy) the warm-up's objects
     global _reply_fd
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     _reply_fd = os.dup(1)

@@ -5,7 +5,7 @@ which (bins of positions -> chunks of virtual file offsets); only those blocks a
 line of them held to the line limit and every block counted against the decompressed-size limit, so htslib
 never sees a line nobody checked. Lines the index does not lead to are not read at all, so a bad line elsewhere
 in the file goes unnoticed, as with htslib's own indexed read. The records found (a superset of those at the
-sites) go on, with the header, to the same small-file index query the one-pass scan uses
+sites) go on, with the header, to the same small-file query at the sites the one-pass scan uses
 (`vcf_normalize._query_sites`), and the record counts per contig come from the index's own statistics.
 
 The index read is the one htslib would load (a .csi before a .tbi). Anything unexpected (an index this code does

@@ -311,16 +311,26 @@ def _scan_sites(
 def _query_kept(
     found: SiteScan | IndexedSites | None, sites: pl.DataFrame, workdir: Path
 ) -> tuple[Path, dict[str, int]] | None:
-    """The index query at `sites` over the header and records a site read kept (None when it kept none, or
-    htslib cannot index them), with the record counts it found."""
+    """The query at `sites` over the header and records a site read kept (None when it kept none, or the
+    scan's cannot be indexed), with the record counts it found.
+
+    The scan's records are indexed first: htslib refusing to (records out of order) sends the file to the
+    full read. What the file's own index led to is in order already, and is queried as plain text.
+    """
     from just_dna_pipelines.io.vcf_index import index_kept_records
+    from just_dna_pipelines.io.vcf_index_read import IndexedSites
 
     if found is None:
         return None
-    indexed = index_kept_records(found.header, found.kept, workdir)
-    if indexed is None:
-        return None
-    return _query_sites(indexed, sites, found.contig_counts, workdir, small=True)
+    if isinstance(found, IndexedSites):
+        kept = workdir / "kept.vcf"
+        kept.write_bytes(found.header + found.kept)
+    else:
+        indexed = index_kept_records(found.header, found.kept, workdir)
+        if indexed is None:
+            return None
+        kept = indexed
+    return _query_sites(kept, sites, found.contig_counts, workdir, small=True)
 
 
 def normalize_vcf(

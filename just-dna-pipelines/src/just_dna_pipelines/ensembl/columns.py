@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from just_dna_pipelines.ensembl.layout import ID_COLUMN, KEY_COLUMNS
 from just_dna_pipelines.errors import EnsemblError
 
@@ -44,6 +42,8 @@ class ColumnPlan:
 
 def parquet_columns(path: Path) -> list[str]:
     """Column names of a Parquet file from its footer."""
+    import pyarrow.parquet as pq  # here: a module run imports this module for its names, not for PyArrow
+
     return list(pq.read_schema(path).names)
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 WEIGHTS_FILE = "weights.parquet"
 USED_TABLES = ("weights.parquet", "annotations.parquet", "studies.parquet")
@@ -67,7 +66,7 @@ def read_meta(folder: Path) -> dict:
 def _columns(path: Path) -> list[str] | str:
     """A Parquet file's column names, or why it cannot be read."""
     try:
-        return list(pq.read_schema(path).names)
+        return list(pl.read_parquet_schema(path))  # the footer alone (PyArrow is not loaded for this)
     except Exception as exc:  # any damage to a downloaded file is a catalog note, not a crash
         return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
 

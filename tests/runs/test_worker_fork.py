@@ -5,12 +5,13 @@ worker free of Polars work, or every run hangs in its first Polars query."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 CHILD = """
-import json, os, signal
+import json, os, signal, sys
 import polars as pl
 from just_dna_pipelines.runs.worker import _warm_up
 
@@ -19,25 +20,48 @@ pid = os.fork()
 if pid == 0:
     signal.alarm(20)  # a hung query ends the child instead of the test
     frame = pl.DataFrame({"a": list(range(200_000))}).lazy().filter(pl.col("a") > 5)
-    os._exit(0 if frame.select(pl.len()).collect().item() == 199_994 else 3)
+    counted = frame.select(pl.len()).collect().item()
+    path = sys.argv[1]  # a file written and read back: Polars' Parquet reader too
+    frame.sink_parquet(path)
+    read = pl.scan_parquet(path).select(pl.len()).collect().item()
+    os._exit(0 if counted == read == 199_994 else 3)
 _, status = os.waitpid(pid, 0)
 print(json.dumps({"status": status}))
 """
 
 
-def test_a_run_forked_after_a_first_start_can_use_polars(tmp_path: Path) -> None:
+def _forked_after_warm_up(tmp_path: Path, modules_source: str) -> dict:
     env = {
         "PATH": "/usr/bin:/bin",
         "JUST_DNA_PIPELINES_CACHE_DIR": str(tmp_path / "cache"),  # fresh: the demo modules get written
-        "JUST_DNA_PIPELINES_MODULES_SOURCE": "demo",
+        "JUST_DNA_PIPELINES_MODULES_SOURCE": modules_source,
         "DAGSTER_HOME": str(tmp_path / "dagster"),
         "HF_HUB_OFFLINE": "1",
     }
     done = subprocess.run(
-        [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=240, check=True
+        [sys.executable, "-c", CHILD, str(tmp_path / "forked.parquet")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
     )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"status": 0}, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_run_forked_after_a_first_start_can_use_polars(tmp_path: Path) -> None:
+    assert _forked_after_warm_up(tmp_path, "demo") == {"status": 0}
     assert (tmp_path / "cache" / "demo-modules").is_dir()  # the first start really did the writing
+
+
+def test_a_run_forked_from_a_worker_serving_a_module_folder_can_use_polars(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
+    # A local folder's module tables are inspected (their columns read) in the worker itself: with Polars'
+    # footer reader every run of the web app hung in its first query (found by bench/webui/bench_webui.py).
+    folder = tmp_path / "modules"
+    shutil.copytree(compiled_modules, folder)
+    assert _forked_after_warm_up(tmp_path, str(folder)) == {"status": 0}
 
 
 # Warm up as the worker does, then run a sample (module annotation and report) in this process and list

@@ -66,7 +66,11 @@ def read_meta(folder: Path) -> dict:
 def _columns(path: Path) -> list[str] | str:
     """A Parquet file's column names, or why it cannot be read."""
     try:
-        return list(pl.read_parquet_schema(path))  # the footer alone (PyArrow is not loaded for this)
+        # PyArrow, not Polars: the run worker inspects modules, and a process that used Polars' Parquet reader
+        # forks children whose own reads never return (tests/runs/test_worker_fork.py)
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
     except Exception as exc:  # any damage to a downloaded file is a catalog note, not a crash
         return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
 

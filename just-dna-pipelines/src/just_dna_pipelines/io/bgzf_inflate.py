@@ -106,7 +106,7 @@ class BlockInflater:
             self._decompressor, payload, len(payload), self._out, size, None
         ):
             return None
-        return self._out.raw[:size]
+        return ctypes.string_at(self._out, size)  # (`.raw` would copy the whole buffer first)
 
     def close(self) -> None:
         if self._lib is not None and self._decompressor is not None:

@@ -56,6 +56,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from just_dna_pipelines.io.atomic import atomic_path
+from just_dna_pipelines.runs.storage_check import alembic_rows
 
 if TYPE_CHECKING:
     from dagster._core.events.log import EventLogEntry
@@ -208,12 +209,12 @@ def _read_template(path: Path) -> RunDatabaseTemplate | None:
     try:
         # immutable: no lock, no write-ahead log, nothing written beside the file
         with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as conn:
-            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+            rows = alembic_rows(conn)
     except sqlite3.Error:
         return None
-    if len(rows) != 1 or not isinstance(rows[0][0], str) or not rows[0][0]:
+    if rows is None or len(rows) != 1 or not isinstance(rows[0], str) or not rows[0]:
         return None
-    return RunDatabaseTemplate(content, rows[0][0])
+    return RunDatabaseTemplate(content, rows[0])
 
 
 def create_run_database(path: str) -> bool:
@@ -327,13 +328,14 @@ def _stamped(conn_string: str, tables: tuple[str, ...] = ()) -> bool:
     """
     if not os.path.isfile(conn_string.removeprefix(SQLITE_PREFIX)):
         return False
+    engine = ENGINES.get(conn_string)
     try:
-        with _transaction(ENGINES.get(conn_string)) as conn:
-            revisions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        revisions = _revisions(engine)
+        with _transaction(engine) as conn:
             names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
     except SQLAlchemyError:
         return False
-    return len(revisions) == 1 and bool(revisions[0]) and set(tables) <= names
+    return revisions is not None and len(revisions) == 1 and bool(revisions[0]) and set(tables) <= names
 
 
 class PooledSqliteRunStorage(_KeptEngine, SqliteRunStorage):

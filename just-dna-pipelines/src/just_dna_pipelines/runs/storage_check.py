@@ -72,7 +72,7 @@ def damaged(home: Path, db: Path, reason: str) -> PipelineError:
     )
 
 
-def _versions(connection: sqlite3.Connection) -> list[str] | None:
+def alembic_rows(connection: sqlite3.Connection) -> list[str] | None:
     """The rows of alembic_version, or None when the table is missing."""
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "alembic_version" not in tables:
@@ -115,7 +115,7 @@ def check_storage(home: Path) -> list[str]:
 def _check_one(
     home: Path, path: Path, db: StorageDb, connection: sqlite3.Connection, head: str, history: list[str]
 ) -> list[str]:
-    versions = _versions(connection)
+    versions = alembic_rows(connection)
     if versions is None or (len(versions) == 1 and versions[0] in history):
         return []  # missing: Dagster stamps it; behind head: the instance is migrated afterwards
     unknown = [v for v in versions if v not in history]
@@ -140,7 +140,7 @@ def storage_revisions(home: Path) -> dict[str, list[str]]:
         if path.exists():
             connection = sqlite3.connect(path, timeout=30)
             try:
-                found[relative] = _versions(connection) or []
+                found[relative] = alembic_rows(connection) or []
             finally:
                 connection.close()
     return found

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import polars as pl
+import pyarrow.parquet as pq
 
 from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
 from just_dna_pipelines.keys import parse_partition_key
@@ -138,10 +138,11 @@ def _file_metadata(path: Path) -> dict[str, Any]:
     metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path))}
     if path.is_file():
         metadata["size_bytes"] = path.stat().st_size
-        if path.suffix == ".parquet":  # from the footer, with Polars (a run need not load PyArrow for this)
-            metadata["rows"] = int(pl.scan_parquet(path).select(pl.len()).collect().item())
+        if path.suffix == ".parquet":
+            parquet = pq.ParquetFile(path)
+            metadata["rows"] = parquet.metadata.num_rows
             metadata["schema"] = dg.MetadataValue.md(
-                "\n".join(f"- `{name}`: {dtype}" for name, dtype in pl.read_parquet_schema(path).items())
+                "\n".join(f"- `{f.name}`: {f.type}" for f in parquet.schema_arrow)
             )
     elif path.is_dir():
         files = [p for p in path.iterdir() if p.is_file()]

@@ -74,3 +74,27 @@ def test_a_command_on_a_prepared_home_never_loads_alembic(pipeline_env, tmp_path
     second = python(CLI, *args, "--user", "b").splitlines()
     assert second[-1] == "False"
     assert (pipeline_env.output_dir / "users/b/demo_sample/modules/manifest.json").is_file()
+
+
+@pytest.mark.slow
+def test_three_commands_at_once_on_a_new_home_all_create_it_through_the_stand_ins(
+    pipeline_env, tmp_path: Path
+) -> None:
+    sample = ensure_demo_sample(tmp_path)
+    args = ("annotate-modules", "--vcf", str(sample), "--modules-source", "demo", "--no-report")
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLI, *args, "--user", user],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for user in ("a", "b", "c")
+    ]
+    for user, process in zip(("a", "b", "c"), started, strict=True):
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        assert (pipeline_env.output_dir / f"users/{user}/demo_sample/modules/manifest.json").is_file()
+    runs_folder = pipeline_env.dagster_home / "history" / "runs"
+    assert len(list(runs_folder.glob(".run-database-template-*.sqlite3"))) == 1
+    assert not list(runs_folder.glob("*.tmp"))  # no half-written template left by the race

@@ -10,6 +10,7 @@ import pytest
 
 from just_dna_pipelines.io import file_hash
 from just_dna_pipelines.io.file_hash import sha256_of, start_sha256
+from just_dna_pipelines.io.file_version import file_version
 
 
 def _expected(path: Path) -> str:
@@ -20,7 +21,7 @@ def test_a_hash_started_ahead_is_taken_once_by_the_call_for_that_file(tmp_path: 
     genome = tmp_path / "genome.vcf.gz"
     genome.write_bytes(os.urandom(3 << 20))
     start_sha256(genome)
-    key = file_hash._identity(genome)
+    key = file_version(genome)
     assert key in file_hash._started
     assert sha256_of(genome) == _expected(genome)
     assert key not in file_hash._started  # taken, not left behind
@@ -54,4 +55,4 @@ def test_an_unreadable_file_raises_where_it_is_asked_for(tmp_path: Path) -> None
     start_sha256(folder)  # its read fails on the thread: raised by the call, as without a start
     with pytest.raises(IsADirectoryError):
         sha256_of(folder)
-    assert file_hash._identity(folder) not in file_hash._started
+    assert file_version(folder) not in file_hash._started

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io import vcf_preview
 from just_dna_pipelines.io.vcf_peek import is_called
 from just_dna_pipelines.io.vcf_preview import preview_vcf
 from just_dna_pipelines.io.vcf_samples import default_sample, looks_like_control
@@ -107,3 +111,45 @@ def test_control_names() -> None:
 )
 def test_is_called(gt: str, called: bool) -> None:
     assert is_called(gt) is called
+
+
+def test_a_file_looked_at_again_is_not_read_again(make_vcf: MakeVcf, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run previews its genome three times (the command's check, the source step, normalization)."""
+    reads: list[str] = []
+    for name in ("read_vcf_header", "peek_records"):
+        real = getattr(vcf_preview, name)
+        monkeypatch.setattr(
+            vcf_preview, name, lambda *a, _real=real, _name=name: reads.append(_name) or _real(*a)
+        )
+    path = make_vcf(["S1", "S2"], ["chr1 5 . A T 0 . . GT 0/1 ./.", "chr1 9 . C G 0 . . GT 1/1 ./."])
+    first = preview_vcf(path)
+    again = preview_vcf(path, "S2")
+    assert reads == ["read_vcf_header", "peek_records"]
+    assert (first.sample_column, again.sample_column, again.peek.called) == ("S1", "S2", [2, 0])
+
+
+def test_a_file_rewritten_in_place_within_a_clock_tick_is_read_again(make_vcf: MakeVcf) -> None:
+    """Same path, inode, size and modification time (a rewrite within the few milliseconds one time stamp
+    covers): the bytes still tell it apart."""
+    path = make_vcf(["ALICE"], ["chr1 5 . A T 0 . . GT 0/1"])
+    before = os.stat(path)
+    assert preview_vcf(path).header.samples == ["ALICE"]
+    path.write_text(path.read_text().replace("ALICE", "BOBBY").replace("0/1", "1/1"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    preview = preview_vcf(path)
+    assert (preview.header.samples, preview.peek.called) == (["BOBBY"], [1])
+
+
+def test_a_kept_look_names_the_file_as_each_caller_spells_it(
+    make_vcf: MakeVcf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_vcf(["S"], ["chr1 5 . A T 0 . . GT 0/1"])
+    monkeypatch.chdir(tmp_path)
+    assert preview_vcf(Path("in.vcf")).header.path == Path("in.vcf")
+    assert preview_vcf(path).header.path == path

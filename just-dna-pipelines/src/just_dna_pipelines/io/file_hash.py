@@ -10,14 +10,15 @@ anything else is hashed again.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
 
+from just_dna_pipelines.io.file_version import FileVersion, file_version
+
 HASH_CHUNK = 4 * 1024 * 1024
 _lock = threading.Lock()
-_started: dict[tuple[str, int, int, int, int], Future[str]] = {}
+_started: dict[FileVersion, Future[str]] = {}
 
 
 def _digest(path: Path) -> str:
@@ -28,17 +29,11 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _identity(path: Path) -> tuple[str, int, int, int, int]:
-    """What tells this file from any other and from its earlier versions."""
-    stat = os.stat(path)
-    return (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
 def start_sha256(path: Path) -> None:
     """Start hashing `path` on a thread of its own; `sha256_of(path)` takes the result (an unreadable file is
     left to that call, which raises as it would have)."""
     try:
-        key = _identity(path)
+        key = file_version(path)
     except OSError:
         return
     future: Future[str] = Future()
@@ -57,7 +52,7 @@ def start_sha256(path: Path) -> None:
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file, streamed (the hash started ahead when it was started on this very file)."""
     try:
-        key = _identity(path)
+        key = file_version(path)
     except OSError:
         key = None
     with _lock:
@@ -67,6 +62,6 @@ def sha256_of(path: Path) -> str:
             digest = future.result()
         except OSError:
             digest = None  # read again below, to raise from this call
-        if digest is not None and _identity(path) == key:  # unchanged while it was hashed
+        if digest is not None and file_version(path) == key:  # unchanged while it was hashed
             return digest
     return _digest(path)

@@ -16,12 +16,14 @@ which refuses a damaged file in its own words.
 
 from __future__ import annotations
 
+import array
 import gzip
 import logging
 import os
 import struct
+import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +55,7 @@ class _Contig:
     """One reference sequence of the index: where each bin's chunk list lies in the index, and its counts."""
 
     bins: dict[int, tuple[int, int]]  # bin -> (offset of its chunk list in the index, chunks)
-    first_offsets: tuple[int, ...]  # tabix linear index: the first record's virtual offset per 16 kb window
+    first_offsets: Sequence[int]  # tabix linear index: the first record's virtual offset per 16 kb window
     bin_first_offsets: dict[int, int]  # CSI: each bin's smallest virtual offset
     records: int | None  # from the pseudo-bin; None when the index has none
     records_end: int | None  # the pseudo-bin's virtual offset just past the contig's last record
@@ -214,14 +216,24 @@ def _parse_contigs(
             elif keep is None or bin_number in keep:
                 bins[bin_number] = (at, n_chunk)
             at += 16 * n_chunk
-        first_offsets: tuple[int, ...] = ()
+        first_offsets: Sequence[int] = ()
         if not csi:
             (n_intv,) = struct.unpack_from("<i", data, at)
             at += 4
-            first_offsets = struct.unpack_from(f"<{n_intv}Q", data, at)
+            if n_intv < 0 or at + 8 * n_intv > len(data):
+                raise _Unreadable
+            first_offsets = _uint64s(data[at : at + 8 * n_intv])  # no int object per window until asked
             at += 8 * n_intv
         contigs[name] = _Contig(bins, first_offsets, bin_first, records, records_end)
     return TabixIndex(data, min_shift, depth, contigs)
+
+
+def _uint64s(little_endian: bytes) -> array.array:
+    """Little-endian unsigned 64-bit integers as a compact array."""
+    values = array.array("Q", little_endian)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
 
 
 def load_index(

@@ -1,20 +1,41 @@
 """A quick look at a VCF (header and first records): is it usable, which sample, is it a gVCF.
 
 One function decides these for the upload check, the command line and normalization alike, so they agree.
+A run asks three times about the same file (the command's check, the source step, normalization): the header
+and the peek of the last few files are kept for the file's exact version (io/file_version.py), so the first
+10,000 records are read once, and a file changed in between (another version, or other first or last 64 KB)
+is read again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io.file_version import FileVersion, file_version_with_ends
 from just_dna_pipelines.io.vcf_header import VcfHeader, read_vcf_header
 from just_dna_pipelines.io.vcf_limits import ReadLimits, read_limits
 from just_dna_pipelines.io.vcf_peek import RecordPeek, peek_records
 from just_dna_pipelines.io.vcf_samples import choose_sample, default_sample
 
 LIKELIHOOD_FIELDS = ("PL", "GL", "GP")
+KEPT_LOOKS = 8  # files whose header and peek are kept (a worker sees many uploads; each look is small)
+
+
+@dataclass
+class _Look:
+    """A file's header, and its peek once a preview got that far."""
+
+    header: VcfHeader
+    peek: RecordPeek | None = None
+
+
+_looks: OrderedDict[tuple[tuple[FileVersion, str], ReadLimits], _Look] = OrderedDict()
+_looks_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -45,9 +66,11 @@ def _no_gt(header: VcfHeader, records: int) -> VcfError:
 def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits | None = None) -> VcfPreview:
     """Read the header and peek at the first records; raise VcfError with one line when the file is unusable."""
     limits = limits or read_limits()
-    header = read_vcf_header(path, limits)
+    look, header = _look(path, limits)
     choose_sample(header, sample_column)  # a sites-only VCF or an unknown sample name is refused first
-    peek = peek_records(header, limits)
+    if look.peek is None:
+        look.peek = peek_records(header, limits)
+    peek = look.peek
     if peek.records == 0:
         raise VcfError(f"{path.name} has a header but no records")
     warnings = list(header.warnings)
@@ -65,3 +88,27 @@ def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits
         is_gvcf=header.is_gvcf or peek.ref_blocks > 0,
         warnings=warnings,
     )
+
+
+def _look(path: Path, limits: ReadLimits) -> tuple[_Look, VcfHeader]:
+    """The kept look at this version of `path` (its header read now when there is none), and its header naming
+    `path` as the caller spelled it."""
+    try:
+        key: tuple[tuple[FileVersion, str], ReadLimits] | None = (file_version_with_ends(path), limits)
+    except OSError:
+        key = None  # read_vcf_header raises the one-line error
+    look = None
+    if key is not None:
+        with _looks_lock:
+            look = _looks.get(key)
+            if look is not None:
+                _looks.move_to_end(key)
+    if look is None:
+        look = _Look(read_vcf_header(path, limits))
+        if key is not None:
+            with _looks_lock:
+                _looks[key] = look
+                while len(_looks) > KEPT_LOOKS:
+                    _looks.popitem(last=False)
+    header = look.header if look.header.path == path else dataclasses.replace(look.header, path=path)
+    return look, header

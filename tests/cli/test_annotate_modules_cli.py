@@ -187,6 +187,14 @@ def test_a_run_in_a_real_process_streams_its_progress_and_leaves_stderr_empty(
     manifest = pipeline_env.output_dir / "users/u/PG_NA12878_hg38-chr21/modules/manifest.json"
     vcf_bytes = (genomes / "PG_NA12878_hg38-chr21.vcf.gz").read_bytes()
     assert json.loads(manifest.read_text())["input"]["sha256"] == hashlib.sha256(vcf_bytes).hexdigest()
+    # its normalize step took the table the command's child process made meanwhile, which left nothing behind
+    from just_dna_pipelines.runs.instance import get_instance
+
+    run_id = lines[0].rsplit("(run ", 1)[1].rstrip(")")
+    messages = [entry.user_message for entry in get_instance().all_logs(run_id)]
+    assert "the table was normalized ahead by the command, on the other core" in messages
+    staging = pipeline_env.output_dir / ".staging"
+    assert not staging.exists() or not any(staging.iterdir())
 
 
 class ZenodoStandIn(http.server.ThreadingHTTPServer):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import uuid
 from pathlib import Path
 
 from just_dna_pipelines.errors import PipelineError, VcfError
@@ -85,15 +87,16 @@ def _fetch_input(args: argparse.Namespace) -> Path:
     )
 
 
-def _chosen_modules(args: argparse.Namespace) -> tuple[list[str], str]:
-    """Validate the module names against the source before anything runs."""
+def _chosen_modules(args: argparse.Namespace) -> tuple[list[str], str, Path]:
+    """Validate the module names against the source before anything runs; the modules, the source as the run
+    takes it, and the modules' root."""
     from just_dna_pipelines.modules.registry import choose_modules, runnable_modules
     from just_dna_pipelines.modules.sources import resolve_modules_source
 
     resolved = resolve_modules_source(args.modules_source)
     wanted = [m.strip() for m in args.modules.split(",") if m.strip()] if args.modules else None
     available, refused = runnable_modules(resolved.root)
-    return choose_modules(available, wanted, refused), args.modules_source or ""
+    return choose_modules(available, wanted, refused), args.modules_source or "", resolved.root
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,11 +114,11 @@ def run(args: argparse.Namespace) -> int:
 
         # the run's first step asks for it: hashed on the other core while Dagster loads
         start_sha256(args.input.resolve())
-    modules, modules_source = _chosen_modules(args)
+    modules, modules_source, modules_root = _chosen_modules(args)
     vcf = _fetch_input(args)
     sample = args.sample or sample_name_from_filename(vcf.name)
     _check_input(args, vcf)
-    return _execute(args, vcf, sample, modules, modules_source)
+    return _execute(args, vcf, sample, modules, modules_source, modules_root)
 
 
 def _passing_filters(args: argparse.Namespace) -> list[str] | None:
@@ -171,12 +174,20 @@ def _print_sample_choice(samples: list[str], chosen: str, asked: bool) -> None:
 
 
 def _execute(
-    args: argparse.Namespace, vcf: Path, sample: str, modules: list[str], modules_source: str
+    args: argparse.Namespace,
+    vcf: Path,
+    sample: str,
+    modules: list[str],
+    modules_source: str,
+    modules_root: Path,
 ) -> int:
+    from just_dna_pipelines.annotation import normalize_ahead
     from just_dna_pipelines.cli.run_job import execute_with_progress
+    from just_dna_pipelines.io.vcf_filters import VcfFilters
     from just_dna_pipelines.keys import make_partition_key
     from just_dna_pipelines.runs.config import RunRequest
     from just_dna_pipelines.settings import get_settings
+    from just_dna_pipelines.staging import run_staging_dir
 
     key = make_partition_key(args.user, sample)
     passing = _passing_filters(args)
@@ -194,7 +205,22 @@ def _execute(
         read_mode=args.read_mode,
         report=not args.no_report,
     )
-    execute_with_progress(request, f"annotating {vcf.name} as {key} with {', '.join(modules)}")
+    run_id = str(uuid.uuid4())
+    # the run's normalize step, done meanwhile on the other core while Dagster loads (taken only if it matches)
+    ahead = normalize_ahead.request_for(
+        vcf,
+        modules_root,
+        sample_column=args.sample_column,
+        filters=VcfFilters(tuple(passing) if passing is not None else None, args.min_depth, args.min_quality),
+        read_sites=args.read_mode == "auto",
+    )
+    normalize_ahead.start_normalize_ahead(ahead, run_staging_dir(run_id) / "normalized-ahead")
+    try:
+        execute_with_progress(request, f"annotating {vcf.name} as {key} with {', '.join(modules)}", run_id)
+    finally:
+        normalize_ahead.discard(ahead)
+        with contextlib.suppress(OSError):
+            run_staging_dir(run_id).rmdir()  # when the run left nothing else there
     _print_summary(get_settings().sample_output_dir(args.user, sample), not args.no_report)
     return 0
 

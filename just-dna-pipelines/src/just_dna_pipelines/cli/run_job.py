@@ -63,12 +63,13 @@ def run_definitions(request: RunRequest) -> dg.Definitions | None:
     return sample_definitions(graph_module_names())
 
 
-def execute_with_progress(request: RunRequest, what: str) -> str:
-    """Run `request` with live progress; return the run id, or raise PipelineError with the failure's line.
+def execute_with_progress(request: RunRequest, what: str, run_id: str | None = None) -> str:
+    """Run `request` (as `run_id`, else a new one) with live progress; return the run id, or raise
+    PipelineError with the failure's line.
 
     A sample no run ever completed is forgotten again (partition and outputs), so refused input leaves nothing.
     """
-    run_id = str(uuid.uuid4())
+    run_id = run_id or str(uuid.uuid4())
     print(f"{what} (run {run_id})", flush=True)  # before Dagster loads, which takes a second or two
     from just_dna_pipelines.runs.instance import get_instance
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from just_dna_pipelines.annotation.normalize_ahead import request_for, take_normalized_ahead
 from just_dna_pipelines.annotation.sample_table import normalize_sample
 from just_dna_pipelines.annotation.sites import module_site_table
 from just_dna_pipelines.defs.annotation.configs import NormalizeConfig, VcfSourceConfig
@@ -20,18 +21,20 @@ from just_dna_pipelines.modules.sources import module_dirs
 from just_dna_pipelines.uploads import find_user_vcf
 
 
-def _module_folders(modules_source: ModulesSource, needed: bool) -> list[Path]:
-    """The module folders whose sites are read and checked against; none when unreachable and not needed.
+def _module_folders(modules_source: ModulesSource, needed: bool) -> tuple[Path | None, list[Path]]:
+    """The modules' root and the module folders whose sites are read and checked against; none when
+    unreachable and not needed.
 
     A run without modules (Ensembl only, read in full) must not fail because the module source is offline;
     the build is then taken from the header alone.
     """
     try:
-        return module_dirs(modules_source.resolve().root)
+        root = modules_source.resolve().root
+        return root, module_dirs(root)
     except ModuleSourceError:
         if needed:
             raise
-        return []
+        return None, []
 
 
 @dg.asset(
@@ -76,19 +79,37 @@ def user_vcf_normalized(
     An indexed bgzipped VCF/BCF is read at the module sites only (read_mode "auto"), every record otherwise.
     """
     with tracked(context), staging_dir() as staging:
-        folders = _module_folders(modules_source, needed=config.read_mode == "auto")
+        read_sites = config.read_mode == "auto"
+        root, folders = _module_folders(modules_source, needed=read_sites)
         extra_sites = None
         fill = sample_fill(context.partition_key, user_vcf_source["sha256"])
-        if fill is not None and config.read_mode == "auto":  # rsID-only module sites the reference placed
+        if fill is not None and read_sites:  # rsID-only module sites the reference placed
             rsids = set().union(*(rsid_only_sites(folder) for folder in folders))
             extra_sites = positions_of_rsids(fill.path, rsids)
-        table = normalize_sample(
+        path, sites, output = (
             Path(user_vcf_source["path"]),
-            staging / "variants.parquet",
             module_site_table(folders),
+            staging / "variants.parquet",
+        )
+        ahead = None
+        if root is not None and extra_sites is None:  # what `pipelines annotate-modules` started ahead, if so
+            asked = request_for(
+                path,
+                root,
+                sample_column=config.sample_column,
+                filters=config.filters(),
+                read_sites=read_sites,
+            )
+            ahead = take_normalized_ahead(asked, sites, output)
+            if ahead is not None:
+                context.log.debug("the table was normalized ahead by the command, on the other core")
+        table = ahead or normalize_sample(
+            path,
+            output,
+            sites,
             sample_column=config.sample_column,
             filters=config.filters(),
-            read_sites=config.read_mode == "auto",
+            read_sites=read_sites,
             extra_read_sites=extra_sites,
         )
     facts = table.facts

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.settings import get_settings
+from just_dna_pipelines.staging import run_staging_dir, staging_root
 
 # Where each asset lives inside `{OUTPUT_DIR}/users/{user}/{sample}/`.
 ASSET_PATHS = {
@@ -41,16 +42,6 @@ class SampleArtifact:
 
     path: Path
     facts: dict[str, Any] = field(default_factory=dict)
-
-
-def staging_root(output_dir: Path | None = None) -> Path:
-    """Where assets build outputs before the IO manager moves them into place (same file system)."""
-    return (output_dir or get_settings().output_dir) / ".staging"
-
-
-def run_staging_dir(run_id: str, output_dir: Path | None = None) -> Path:
-    """The staging folder of one run: `.staging/<run id>/`, so a canceled or deleted run's leftovers can be found."""
-    return staging_root(output_dir) / str(uuid.UUID(run_id))  # a run id never becomes an arbitrary path
 
 
 def run_staging_size(run_id: str, output_dir: Path | None = None) -> int | None:

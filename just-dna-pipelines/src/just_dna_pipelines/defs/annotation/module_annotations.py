@@ -24,12 +24,7 @@ import polars as pl
 from just_dna_pipelines.annotation.manifest import build_manifest, module_provenance
 from just_dna_pipelines.annotation.pipeline import annotate_sample, context_from_facts
 from just_dna_pipelines.defs.annotation.configs import AnnotateConfig
-from just_dna_pipelines.defs.annotation.io_managers import (
-    MANIFEST_FILE,
-    SampleArtifact,
-    staging_dir,
-    staging_root,
-)
+from just_dna_pipelines.defs.annotation.io_managers import MANIFEST_FILE, SampleArtifact, staging_dir
 from just_dna_pipelines.defs.annotation.module_sources import MODULES_RESOURCE, module_key
 from just_dna_pipelines.defs.annotation.partitions import user_vcf_files_partitions
 from just_dna_pipelines.defs.annotation.resources import ModulesSource
@@ -47,6 +42,7 @@ from just_dna_pipelines.modules.refresh import RefreshPlan, plan_refresh
 from just_dna_pipelines.modules.registry import choose_modules, runnable_modules
 from just_dna_pipelines.monitoring import ResourceTracker
 from just_dna_pipelines.settings import get_settings
+from just_dna_pipelines.staging import staging_root
 
 if TYPE_CHECKING:
     from just_dna_pipelines.ensembl.annotate import EnsemblFill

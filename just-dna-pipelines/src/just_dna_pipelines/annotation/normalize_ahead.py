@@ -1,0 +1,198 @@
+"""A sample normalized ahead, in a process of its own, while the command that will ask for it starts Dagster.
+
+`pipelines annotate-modules` spends its first second on one core importing Dagster and starting the run; the
+normalization its run will ask for (reading the genome at the module sites, or all of it) is done meanwhile on
+the other core by a child process running the very same `normalize_sample` call (a thread would share the
+GIL with Dagster's imports: tried, no gain). The run's normalize step takes the child's table only when it asks
+for exactly what the child was asked: the same file, unchanged since the child started (io/file_version.py),
+the same sample, filters and reading mode, and the same module sites (compared by digest: the step reads them
+again, and rsID-only sites an Ensembl reference placed make them differ). Anything else, or a child that
+failed, and the step normalizes as it always does (raising the error itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from just_dna_pipelines.annotation.sample_table import SampleTable, normalize_sample
+from just_dna_pipelines.io.file_version import file_version
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+
+TABLE_FILE = "variants.parquet"
+RESULT_FILE = "result.json"
+WAIT_S = 600.0  # a child still running this long after the step asked is given up on (the step reads itself)
+
+
+@dataclass(frozen=True)
+class AheadRequest:
+    """What the run's normalize step will be asked, as the child takes it (plain data, passed as JSON)."""
+
+    path: str  # resolved
+    modules_root: str
+    sample_column: str | None
+    passing_filters: tuple[str, ...] | None
+    min_depth: int | None
+    min_quality: float | None
+    read_sites: bool
+
+    def filters(self) -> VcfFilters:
+        return VcfFilters(self.passing_filters, self.min_depth, self.min_quality)
+
+
+@dataclass
+class _Ahead:
+    request: AheadRequest
+    workdir: Path
+    child: subprocess.Popen
+
+
+_lock = threading.Lock()
+_started: dict[AheadRequest, _Ahead] = {}
+
+
+def request_for(
+    path: Path,
+    modules_root: Path,
+    *,
+    sample_column: str | None,
+    filters: VcfFilters,
+    read_sites: bool,
+) -> AheadRequest:
+    """The request a normalize step makes, as a key (the same for the command and the step)."""
+    return AheadRequest(
+        str(path.resolve()),
+        str(modules_root.resolve()),
+        sample_column,
+        filters.passing_filters,
+        filters.min_depth,
+        filters.min_quality,
+        read_sites,
+    )
+
+
+def sites_digest(module_sites: pl.DataFrame) -> str:
+    """A digest of the module sites (order-free): what the table was read at and the build checked against."""
+    rows = sorted(module_sites.select("rsid", "chrom", "start", "ref").iter_rows())
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
+def start_normalize_ahead(request: AheadRequest, workdir: Path) -> None:
+    """Start normalizing in a child process that writes into `workdir` (made here, removed by `discard`)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", __name__, json.dumps(asdict(request)), str(workdir)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # its errors are the step's to raise, when it reads again
+        )
+    except OSError:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
+    with _lock:
+        _started[request] = _Ahead(request, workdir, child)
+
+
+def take_normalized_ahead(
+    request: AheadRequest, module_sites: pl.DataFrame, output: Path
+) -> SampleTable | None:
+    """The table normalized ahead for exactly `request` and `module_sites`, moved to `output`, or None."""
+    with _lock:
+        ahead = _started.pop(request, None)
+    if ahead is None:
+        return None
+    try:
+        try:
+            ahead.child.wait(WAIT_S)
+        except subprocess.TimeoutExpired:
+            return None
+        result = _read_result(ahead.workdir / RESULT_FILE)
+        if (
+            ahead.child.returncode != 0
+            or result is None
+            or result.get("sites") != sites_digest(module_sites)
+            or result.get("version") != _version(Path(request.path))
+        ):
+            return None
+        (ahead.workdir / TABLE_FILE).replace(output)
+        return SampleTable(output, result["facts"])
+    finally:
+        _finish(ahead)
+
+
+def discard(request: AheadRequest) -> None:
+    """Stop a child nobody asked for and remove its folder (a command ending, however it ends)."""
+    with _lock:
+        ahead = _started.pop(request, None)
+    if ahead is not None:
+        _finish(ahead)
+
+
+def _finish(ahead: _Ahead) -> None:
+    if ahead.child.poll() is None:
+        ahead.child.kill()
+        ahead.child.wait()
+    shutil.rmtree(ahead.workdir, ignore_errors=True)
+
+
+def _version(path: Path) -> list[Any] | None:
+    try:
+        return list(file_version(path))
+    except OSError:
+        return None
+
+
+def _read_result(path: Path) -> dict[str, Any] | None:
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) and isinstance(result.get("facts"), dict) else None
+
+
+def normalize_for(request: AheadRequest, workdir: Path) -> None:
+    """The child's work: normalize as the step would, then write the table and its facts into `workdir`."""
+    from just_dna_pipelines.annotation.sites import module_site_table
+    from just_dna_pipelines.io.atomic import atomic_write_text
+    from just_dna_pipelines.modules.sources import module_dirs
+
+    path = Path(request.path)
+    version = _version(path)
+    sites = module_site_table(module_dirs(Path(request.modules_root)))
+    table = normalize_sample(
+        path,
+        workdir / TABLE_FILE,
+        sites,
+        sample_column=request.sample_column,
+        filters=request.filters(),
+        read_sites=request.read_sites,
+    )
+    if _version(path) != version:
+        return  # changed while it was read: the step reads it again
+    result = {"version": version, "sites": sites_digest(sites), "facts": table.facts}
+    atomic_write_text(workdir / RESULT_FILE, json.dumps(result))
+
+
+def main(argv: list[str]) -> int:
+    fields = json.loads(argv[0])
+    if fields["passing_filters"] is not None:
+        fields["passing_filters"] = tuple(fields["passing_filters"])
+    with contextlib.suppress(Exception):
+        normalize_for(AheadRequest(**fields), Path(argv[1]))
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,117 @@
+"""A sample normalized ahead in a child process (annotation/normalize_ahead.py): taken only for exactly what the
+step asks, and then the very table and facts the step would have made itself."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from just_dna_pipelines.annotation import normalize_ahead
+from just_dna_pipelines.annotation.normalize_ahead import (
+    discard,
+    request_for,
+    start_normalize_ahead,
+    take_normalized_ahead,
+)
+from just_dna_pipelines.annotation.sample_table import normalize_sample
+from just_dna_pipelines.annotation.sites import module_site_table
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+from just_dna_pipelines.modules.sources import module_dirs
+from just_dna_pipelines.settings import get_settings
+
+
+def _request(path: Path, modules: Path, sample_column: str | None = None) -> normalize_ahead.AheadRequest:
+    return request_for(path, modules, sample_column=sample_column, filters=VcfFilters(), read_sites=True)
+
+
+@pytest.mark.parametrize(
+    "genome",
+    [
+        "PG_NA12878_hg38-chr21.vcf.gz",  # GRCh38 with its index: read at the module sites
+        "PG_NA12878_chr21.vcf.gz",  # GRCh37: sites lifted with the chain, build facts and liftover facts
+        "antku_small.vcf",  # plain text, no index: read in full
+    ],
+)
+def test_the_table_made_ahead_is_the_one_the_step_makes(
+    genome: str,
+    genomes: Path,
+    compiled_modules: Path,
+    liftover_chain: Path,
+    pipeline_env,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN", str(liftover_chain))  # the child inherits it
+    get_settings.cache_clear()
+    path = genomes / genome
+    sites = module_site_table(module_dirs(compiled_modules))
+    request = _request(path, compiled_modules)
+    start_normalize_ahead(request, tmp_path / "ahead")
+    taken = take_normalized_ahead(request, sites, tmp_path / "taken.parquet")
+    own = normalize_sample(path, tmp_path / "own.parquet", sites)
+    assert taken is not None, "the child's table was not taken"
+    assert taken.path == tmp_path / "taken.parquet"
+    assert taken.facts == own.facts
+    assert_frame_equal(pl.read_parquet(taken.path), pl.read_parquet(own.path))
+    assert not (tmp_path / "ahead").exists()
+
+
+def test_a_file_changed_after_the_child_read_it_is_read_again_by_the_step(
+    genomes: Path, compiled_modules: Path, pipeline_env, tmp_path: Path
+) -> None:
+    path = tmp_path / "genome.vcf.gz"
+    shutil.copy(genomes / "PG_NA12878_hg38-chr21.vcf.gz", path)
+    shutil.copy(genomes / "PG_NA12878_hg38-chr21.vcf.gz.tbi", f"{path}.tbi")
+    request = _request(path, compiled_modules)
+    start_normalize_ahead(request, tmp_path / "ahead")
+    assert normalize_ahead._started[request].child.wait(120) == 0
+    assert (tmp_path / "ahead" / normalize_ahead.RESULT_FILE).is_file()
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # another version of the file
+    sites = module_site_table(module_dirs(compiled_modules))
+    assert take_normalized_ahead(request, sites, tmp_path / "taken.parquet") is None
+    assert not (tmp_path / "taken.parquet").exists() and not (tmp_path / "ahead").exists()
+
+
+def test_other_module_sites_are_read_again_by_the_step(
+    genomes: Path, compiled_modules: Path, pipeline_env, tmp_path: Path
+) -> None:
+    """E.g. rsID-only module sites an Ensembl reference placed since: the sites differ from the child's."""
+    request = _request(genomes / "PG_NA12878_hg38-chr21.vcf.gz", compiled_modules)
+    start_normalize_ahead(request, tmp_path / "ahead")
+    sites = module_site_table(module_dirs(compiled_modules))
+    assert take_normalized_ahead(request, sites.head(sites.height - 1), tmp_path / "taken.parquet") is None
+    assert not (tmp_path / "ahead").exists()
+
+
+def test_only_the_request_started_is_taken_and_a_child_nobody_asked_for_is_stopped(
+    genomes: Path, compiled_modules: Path, pipeline_env, tmp_path: Path
+) -> None:
+    path = genomes / "vcfanno_query.vcf.gz"
+    started = _request(path, compiled_modules, sample_column="NA12877")
+    start_normalize_ahead(started, tmp_path / "ahead")
+    [(_, ahead)] = [(r, a) for r, a in normalize_ahead._started.items() if r == started]
+    sites = module_site_table(module_dirs(compiled_modules))
+    other = _request(path, compiled_modules, sample_column="NA12878")
+    assert take_normalized_ahead(other, sites, tmp_path / "taken.parquet") is None
+    discard(started)
+    assert ahead.child.poll() is not None  # ended (killed if it was still running)
+    assert started not in normalize_ahead._started and not (tmp_path / "ahead").exists()
+    assert take_normalized_ahead(started, sites, tmp_path / "taken.parquet") is None  # nothing left to take
+
+
+def test_a_child_that_fails_leaves_the_error_to_the_step(
+    compiled_modules: Path, pipeline_env, tmp_path: Path
+) -> None:
+    path = tmp_path / "not-a-genome.vcf"
+    path.write_text("hello\n")
+    request = _request(path, compiled_modules)
+    start_normalize_ahead(request, tmp_path / "ahead")
+    sites = module_site_table(module_dirs(compiled_modules))
+    assert take_normalized_ahead(request, sites, tmp_path / "taken.parquet") is None
+    assert not (tmp_path / "ahead").exists()

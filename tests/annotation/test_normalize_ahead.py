@@ -32,9 +32,10 @@ def _request(path: Path, modules: Path, sample_column: str | None = None) -> nor
 @pytest.mark.parametrize(
     "genome",
     [
-        "PG_NA12878_hg38-chr21.vcf.gz",  # GRCh38 with its index: read at the module sites
-        "PG_NA12878_chr21.vcf.gz",  # GRCh37: sites lifted with the chain, build facts and liftover facts
-        "antku_small.vcf",  # plain text, no index: read in full
+        "genomes/PG_NA12878_hg38-chr21.vcf.gz",  # GRCh38 with its index: read at the module sites
+        "genomes/PG_NA12878_chr21.vcf.gz",  # GRCh37: sites lifted with the chain, build facts and liftover facts
+        "genomes/antku_small.vcf",  # plain text, no index: read in full
+        "corpus/vcf/snps__tests__input__23andme.txt",  # a DNA-test raw file: its build decided from the data
     ],
 )
 def test_the_table_made_ahead_is_the_one_the_step_makes(
@@ -48,7 +49,7 @@ def test_the_table_made_ahead_is_the_one_the_step_makes(
 ) -> None:
     monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN", str(liftover_chain))  # the child inherits it
     get_settings.cache_clear()
-    path = genomes / genome
+    path = genomes.parent / genome
     sites = module_site_table(module_dirs(compiled_modules))
     request = _request(path, compiled_modules)
     start_normalize_ahead(request, tmp_path / "ahead")

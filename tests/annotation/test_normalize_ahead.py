@@ -116,3 +116,18 @@ def test_a_child_that_fails_leaves_the_error_to_the_step(
     sites = module_site_table(module_dirs(compiled_modules))
     assert take_normalized_ahead(request, sites, tmp_path / "taken.parquet") is None
     assert not (tmp_path / "ahead").exists()
+
+
+def test_the_sites_digest_takes_sites_without_a_position_and_ignores_order() -> None:
+    """The same rsID placed by one module and rsID-only in another: nulls beside values in every column."""
+    sites = pl.DataFrame(
+        {
+            "rsid": ["rs7", "rs7", "rs9", None],
+            "chrom": ["1", None, "2", "3"],
+            "start": [100, None, 5, 7],
+            "ref": ["A", None, None, "G"],
+        }
+    )
+    digest = normalize_ahead.sites_digest(sites)
+    assert normalize_ahead.sites_digest(sites.reverse()) == digest
+    assert normalize_ahead.sites_digest(sites.with_columns(pl.col("start") + 1)) != digest

@@ -82,12 +82,14 @@ def request_for(
 
 def sites_digest(module_sites: pl.DataFrame) -> str:
     """A digest of the module sites (order-free): what the table was read at and the build checked against."""
-    rows = sorted(module_sites.select("rsid", "chrom", "start", "ref").iter_rows())
-    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+    columns = ["rsid", "chrom", "start", "ref"]  # any may be null (an rsID-only site has no position)
+    rows = module_sites.select(columns).sort(columns, nulls_last=True).iter_rows()
+    return hashlib.blake2b(repr(list(rows)).encode(), digest_size=16).hexdigest()
 
 
 def start_normalize_ahead(request: AheadRequest, workdir: Path) -> None:
     """Start normalizing in a child process that writes into `workdir` (made here, removed by `discard`)."""
+    discard(request)  # one child per request
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         child = subprocess.Popen(

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -131,3 +135,47 @@ def test_the_sites_digest_takes_sites_without_a_position_and_ignores_order() -> 
     digest = normalize_ahead.sites_digest(sites)
     assert normalize_ahead.sites_digest(sites.reverse()) == digest
     assert normalize_ahead.sites_digest(sites.with_columns(pl.col("start") + 1)) != digest
+
+
+COMMAND_THAT_DIES = """
+import sys, time
+from pathlib import Path
+from just_dna_pipelines.annotation import normalize_ahead
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+request = normalize_ahead.request_for(
+    Path(sys.argv[1]), Path(sys.argv[2]), sample_column=None, filters=VcfFilters(), read_sites=False
+)
+normalize_ahead.start_normalize_ahead(request, Path(sys.argv[3]))
+print(normalize_ahead._started[request].child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"  # a zombie nobody reaped yet
+    except FileNotFoundError:
+        return True
+
+
+def test_a_command_killed_outright_takes_its_child_and_folder_with_it(
+    genomes: Path, compiled_modules: Path, pipeline_env, tmp_path: Path
+) -> None:
+    """SIGKILL runs no clean-up: the child sees its command gone, stops reading and removes its folder."""
+    workdir = tmp_path / "ahead"
+    command = subprocess.Popen(
+        [sys.executable, "-c", COMMAND_THAT_DIES, str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"),
+         str(compiled_modules), str(workdir)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert command.stdout is not None
+    child = int(command.stdout.readline())
+    assert workdir.is_dir() and not _ended(child)
+    command.send_signal(signal.SIGKILL)
+    command.wait()
+    deadline = time.monotonic() + 30
+    while not (_ended(child) and not workdir.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _ended(child), "the child outlived its command"
+    assert not workdir.exists(), "the child left its folder behind"

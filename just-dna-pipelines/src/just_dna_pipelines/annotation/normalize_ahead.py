@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from just_dna_pipelines.io.vcf_filters import VcfFilters
 
 TABLE_FILE = "variants.parquet"
 RESULT_FILE = "result.json"
+PARENT_CHECK_S = 0.2  # how often the child checks that the command that started it is still there
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def start_normalize_ahead(request: AheadRequest, workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", __name__, json.dumps(asdict(request)), str(workdir)],
+            [sys.executable, "-m", __name__, json.dumps(asdict(request)), str(workdir), str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # its errors are the step's to raise, when it reads again
@@ -184,13 +186,28 @@ def normalize_for(request: AheadRequest, workdir: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """The child: normalize on a thread while watching the command; a command gone (killed, however) leaves
+    nobody to take the table, so the work stops and its folder is removed."""
     fields = json.loads(argv[0])
     if fields["passing_filters"] is not None:
         fields["passing_filters"] = tuple(fields["passing_filters"])
-    with contextlib.suppress(Exception):
-        normalize_for(AheadRequest(**fields), Path(argv[1]))
-        return 0
-    return 1
+    request, workdir = AheadRequest(**fields), Path(argv[1])
+    parent = int(argv[2])  # not getppid(): the command may be gone before this line runs
+    done: list[bool] = []
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            normalize_for(request, workdir)
+            done.append(True)
+
+    worker = threading.Thread(target=work, name="normalize-ahead", daemon=True)
+    worker.start()
+    while worker.is_alive() and os.getppid() == parent:
+        worker.join(PARENT_CHECK_S)
+    if os.getppid() != parent:
+        shutil.rmtree(workdir, ignore_errors=True)
+        os._exit(1)  # the reading thread may be mid-file: no clean-up to wait for
+    return 0 if done else 1
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from just_dna_pipelines.annotation.normalize_ahead import (
 )
 from just_dna_pipelines.annotation.sample_table import normalize_sample
 from just_dna_pipelines.annotation.sites import module_site_table
+from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.vcf_filters import VcfFilters
 from just_dna_pipelines.modules.sources import module_dirs
 from just_dna_pipelines.settings import get_settings
@@ -89,6 +90,8 @@ def test_other_module_sites_are_read_again_by_the_step(
     """E.g. rsID-only module sites an Ensembl reference placed since: the sites differ from the child's."""
     request = _request(genomes / "PG_NA12878_hg38-chr21.vcf.gz", compiled_modules)
     start_normalize_ahead(request, tmp_path / "ahead")
+    assert normalize_ahead._started[request].child.wait(120) == 0
+    assert (tmp_path / "ahead" / normalize_ahead.RESULT_FILE).is_file()  # made, and still not taken:
     sites = module_site_table(module_dirs(compiled_modules))
     assert take_normalized_ahead(request, sites.head(sites.height - 1), tmp_path / "taken.parquet") is None
     assert not (tmp_path / "ahead").exists()
@@ -117,9 +120,28 @@ def test_a_child_that_fails_leaves_the_error_to_the_step(
     path.write_text("hello\n")
     request = _request(path, compiled_modules)
     start_normalize_ahead(request, tmp_path / "ahead")
+    assert normalize_ahead._started[request].child.wait(120) != 0
     sites = module_site_table(module_dirs(compiled_modules))
     assert take_normalized_ahead(request, sites, tmp_path / "taken.parquet") is None
     assert not (tmp_path / "ahead").exists()
+    with pytest.raises(VcfError):  # the step, reading for itself, raises the one-line error
+        normalize_sample(path, tmp_path / "own.parquet", sites)
+
+
+def test_nothing_in_the_current_folder_runs_in_the_child(
+    genomes: Path, compiled_modules: Path, pipeline_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A genome folder may hold any file: a planted `polars.py` there must not be what the child imports."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    marker = tmp_path / "planted-code-ran"
+    (folder / "polars.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(folder)
+    request = _request(genomes / "PG_NA12878_hg38-chr21.vcf.gz", compiled_modules)
+    start_normalize_ahead(request, tmp_path / "ahead")
+    sites = module_site_table(module_dirs(compiled_modules))
+    assert take_normalized_ahead(request, sites, tmp_path / "taken.parquet") is not None
+    assert not marker.exists()
 
 
 def test_the_sites_digest_takes_sites_without_a_position_and_ignores_order() -> None:

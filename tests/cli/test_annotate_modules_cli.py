@@ -30,6 +30,9 @@ def assert_one_line_error(code: int, err: str, fragment: str) -> None:
     assert fragment in lines[0], lines[0]
 
 
+AHEAD = "the table was normalized ahead by the command, on the other core"  # the step's debug event
+
+
 def nothing_written(env) -> bool:
     users = env.output_dir / "users"
     return not users.exists() or not any(p.is_file() for p in users.rglob("*"))
@@ -192,7 +195,7 @@ def test_a_run_in_a_real_process_streams_its_progress_and_leaves_stderr_empty(
 
     run_id = lines[0].rsplit("(run ", 1)[1].rstrip(")")
     messages = [entry.user_message for entry in get_instance().all_logs(run_id)]
-    assert "the table was normalized ahead by the command, on the other core" in messages
+    assert AHEAD in messages
     staging = pipeline_env.output_dir / ".staging"
     assert not staging.exists() or not any(staging.iterdir())
 
@@ -302,3 +305,30 @@ def test_a_damaged_record_is_counted_in_the_manifest_and_the_report(
     assert json.loads((sample / "modules/manifest.json").read_text())["input"]["malformed_records"] == 1
     report = (sample / "reports/longevity_report.html").read_text()
     assert "1 damaged record (cut short or unreadable) skipped" in report
+
+
+@pytest.mark.parametrize(
+    ("genome", "options"),
+    [
+        (
+            "vcfanno_query.vcf.gz",
+            ["--sample-column", "NA12877", "--pass-filters", "any", "--min-quality", "10"],
+        ),
+        ("pg-hg38.bcf", ["--read-mode", "full", "--min-depth", "5", "--pass-filters", "PASS"]),
+        ("antku_small.vcf", ["--modules", "longevitymap,coronary"]),
+    ],
+)
+def test_the_commands_options_reach_the_table_made_ahead(
+    pipeline_env, genomes: Path, compiled_modules: Path, capsys, genome: str, options: list[str]
+) -> None:
+    """The command's child and the run's step must make the same request, or the table is read twice."""
+    from just_dna_pipelines.runs.instance import get_instance
+
+    code, out, err = run_cli(
+        capsys, "--vcf", str(genomes / genome), "--user", "opts", "--modules-source", str(compiled_modules),
+        "--no-report", *options,
+    )  # fmt: skip
+    assert code == 0, err
+    [started] = [line for line in out.splitlines() if line.startswith("annotating ")]
+    run_id = started.rsplit("(run ", 1)[1].rstrip(")")
+    assert AHEAD in [entry.user_message for entry in get_instance().all_logs(run_id)]

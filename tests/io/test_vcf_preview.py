@@ -153,3 +153,19 @@ def test_a_kept_look_names_the_file_as_each_caller_spells_it(
     monkeypatch.chdir(tmp_path)
     assert preview_vcf(Path("in.vcf")).header.path == Path("in.vcf")
     assert preview_vcf(path).header.path == path
+
+
+def test_what_a_caller_does_to_its_preview_does_not_reach_the_next(make_vcf: MakeVcf) -> None:
+    path = make_vcf(["S1", "S2"], ["chr1 5 . A T 0 . . GT 0/1 1/1"])
+    first = preview_vcf(path)
+    warnings = list(first.header.warnings)
+    first.header.samples.append("INTRUDER")
+    first.header.warnings.append("planted")
+    assert first.peek.called is not None
+    first.peek.called[0] = 99
+    again = preview_vcf(path)
+    assert (again.header.samples, again.header.warnings, again.peek.called) == (
+        ["S1", "S2"],
+        warnings,
+        [1, 1],
+    )

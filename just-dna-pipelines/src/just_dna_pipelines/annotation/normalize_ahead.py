@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,12 @@ from typing import Any
 import polars as pl
 
 from just_dna_pipelines.annotation.sample_table import SampleTable, normalize_sample
-from just_dna_pipelines.io.file_version import file_version
+from just_dna_pipelines.io.file_version import FileVersion, file_version, file_version_with_ends
 from just_dna_pipelines.io.vcf_filters import VcfFilters
 
 TABLE_FILE = "variants.parquet"
 RESULT_FILE = "result.json"
+REQUEST_FILE = "request.json"
 PARENT_CHECK_S = 0.2  # how often the child checks that the command that started it is still there
 
 
@@ -90,15 +92,24 @@ def sites_digest(module_sites: pl.DataFrame) -> str:
 
 
 def start_normalize_ahead(request: AheadRequest, workdir: Path) -> None:
-    """Start normalizing in a child process that writes into `workdir` (made here, removed by `discard`)."""
+    """Start normalizing in a child process that writes into `workdir` (made here, removed by `discard`).
+
+    The child's temporary files go inside `workdir` too (TMPDIR), so removing it leaves nothing behind even
+    when the child was killed mid-read. It runs in a session of its own: a Ctrl-C stops the command, whose
+    clean-up stops the child (and a command gone without clean-up is noticed by the child itself).
+    """
     discard(request)  # one child per request
-    workdir.mkdir(parents=True, exist_ok=True)
     try:
+        (workdir / "tmp").mkdir(parents=True, exist_ok=True)
+        (workdir / REQUEST_FILE).write_text(json.dumps(asdict(request)))  # not on a command line `ps` shows
         child = subprocess.Popen(
-            [sys.executable, "-m", __name__, json.dumps(asdict(request)), str(workdir), str(os.getpid())],
+            # -P: nothing from the current folder on the import path (a genome folder may hold any file)
+            [sys.executable, "-P", "-m", __name__, str(workdir), str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,  # its errors are the step's to raise, when it reads again
+            env={**os.environ, "TMPDIR": str(workdir / "tmp")},
+            start_new_session=True,
         )
     except OSError:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -126,7 +137,10 @@ def take_normalized_ahead(
             or result.get("version") != _version(Path(request.path))
         ):
             return None
-        (ahead.workdir / TABLE_FILE).replace(output)
+        try:
+            (ahead.workdir / TABLE_FILE).replace(output)
+        except OSError:
+            return None  # the step reads for itself
         return SampleTable(output, result["facts"])
     finally:
         _finish(ahead)
@@ -147,11 +161,20 @@ def _finish(ahead: _Ahead) -> None:
     shutil.rmtree(ahead.workdir, ignore_errors=True)
 
 
-def _version(path: Path) -> list[Any] | None:
+def _version(path: Path) -> Any:
+    """The genome's version (stat and first and last 64 KB) and its indexes' (which decide how it is read), as
+    JSON gives them back; None when the genome cannot be read."""
     try:
-        return list(file_version(path))
+        genome = file_version_with_ends(path)
     except OSError:
         return None
+    indexes: list[FileVersion | None] = []
+    for index in (Path(f"{path}.tbi"), Path(f"{path}.csi")):
+        try:
+            indexes.append(file_version(index))
+        except OSError:
+            indexes.append(None)
+    return json.loads(json.dumps([genome, indexes]))
 
 
 def _read_result(path: Path) -> dict[str, Any] | None:
@@ -188,11 +211,11 @@ def normalize_for(request: AheadRequest, workdir: Path) -> None:
 def main(argv: list[str]) -> int:
     """The child: normalize on a thread while watching the command; a command gone (killed, however) leaves
     nobody to take the table, so the work stops and its folder is removed."""
-    fields = json.loads(argv[0])
+    workdir, parent = Path(argv[0]), int(argv[1])  # not getppid(): the command may be gone before this runs
+    fields = json.loads((workdir / REQUEST_FILE).read_text())
     if fields["passing_filters"] is not None:
         fields["passing_filters"] = tuple(fields["passing_filters"])
-    request, workdir = AheadRequest(**fields), Path(argv[1])
-    parent = int(argv[2])  # not getppid(): the command may be gone before this line runs
+    request = AheadRequest(**fields)
     done: list[bool] = []
 
     def work() -> None:
@@ -205,8 +228,12 @@ def main(argv: list[str]) -> int:
     while worker.is_alive() and os.getppid() == parent:
         worker.join(PARENT_CHECK_S)
     if os.getppid() != parent:
-        shutil.rmtree(workdir, ignore_errors=True)
-        os._exit(1)  # the reading thread may be mid-file: no clean-up to wait for
+        for _ in range(20):  # the reading thread may still be writing there
+            shutil.rmtree(workdir, ignore_errors=True)
+            if not workdir.exists():
+                break
+            time.sleep(0.05)
+        os._exit(1)  # the reading thread may be mid-file: nothing else to wait for
     return 0 if done else 1
 
 

@@ -70,7 +70,8 @@ def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits
     choose_sample(header, sample_column)  # a sites-only VCF or an unknown sample name is refused first
     if look.peek is None:
         look.peek = peek_records(header, limits)
-    peek = look.peek
+    called = look.peek.called
+    peek = dataclasses.replace(look.peek, called=list(called) if called is not None else None)  # the caller's
     if peek.records == 0:
         raise VcfError(f"{path.name} has a header but no records")
     warnings = list(header.warnings)
@@ -91,8 +92,8 @@ def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits
 
 
 def _look(path: Path, limits: ReadLimits) -> tuple[_Look, VcfHeader]:
-    """The kept look at this version of `path` (its header read now when there is none), and its header naming
-    `path` as the caller spelled it."""
+    """The kept look at this version of `path` (its header read now when there is none), and a copy of its
+    header naming `path` as the caller spelled it."""
     try:
         key: tuple[tuple[FileVersion, str], ReadLimits] | None = (file_version_with_ends(path), limits)
     except OSError:
@@ -110,5 +111,14 @@ def _look(path: Path, limits: ReadLimits) -> tuple[_Look, VcfHeader]:
                 _looks[key] = look
                 while len(_looks) > KEPT_LOOKS:
                     _looks.popitem(last=False)
-    header = look.header if look.header.path == path else dataclasses.replace(look.header, path=path)
+    kept = look.header
+    header = dataclasses.replace(  # the caller's own: nothing it does reaches the kept one
+        kept,
+        path=path,
+        samples=list(kept.samples),
+        contigs=dict(kept.contigs),
+        format_fields=list(kept.format_fields),
+        info_fields=list(kept.info_fields),
+        warnings=list(kept.warnings),
+    )
     return look, header

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from just_dna_pipelines.annotation.normalize_ahead import discard as discard_normalized_ahead
 from just_dna_pipelines.annotation.normalize_ahead import request_for, take_normalized_ahead
 from just_dna_pipelines.annotation.sample_table import normalize_sample
 from just_dna_pipelines.annotation.sites import module_site_table
@@ -86,21 +87,18 @@ def user_vcf_normalized(
         if fill is not None and read_sites:  # rsID-only module sites the reference placed
             rsids = set().union(*(rsid_only_sites(folder) for folder in folders))
             extra_sites = positions_of_rsids(fill.path, rsids)
-        path, sites, output = (
-            Path(user_vcf_source["path"]),
-            module_site_table(folders),
-            staging / "variants.parquet",
-        )
+        path, sites = Path(user_vcf_source["path"]), module_site_table(folders)
+        output = staging / "variants.parquet"
         ahead = None
-        if root is not None and extra_sites is None:  # what `pipelines annotate-modules` started ahead, if so
+        if root is not None:  # what `pipelines annotate-modules` started ahead, if it did
+            filters = config.filters()
             asked = request_for(
-                path,
-                root,
-                sample_column=config.sample_column,
-                filters=config.filters(),
-                read_sites=read_sites,
+                path, root, sample_column=config.sample_column, filters=filters, read_sites=read_sites
             )
-            ahead = take_normalized_ahead(asked, sites, output)
+            if extra_sites is None:
+                ahead = take_normalized_ahead(asked, sites, output)
+            else:
+                discard_normalized_ahead(asked)  # read at other sites: its work is not this step's
             if ahead is not None:
                 context.log.debug("the table was normalized ahead by the command, on the other core")
         table = ahead or normalize_sample(

@@ -120,15 +120,23 @@ def test_the_per_user_limit_holds_a_users_second_run_in_line_and_a_queued_run_ca
 ) -> None:
     for user, sample in (("alice", "one"), ("alice", "two"), ("alice", "three"), ("bob", "one")):
         add_sample(user, demo_vcf, sample)
-    first = service.launch_run("alice", "one", ["longevitymap"])
-    second = service.launch_run("alice", "two", ["longevitymap"])
-    third = service.launch_run("alice", "three", ["longevitymap"])
-    other = service.launch_run("bob", "one", ["longevitymap"])
-    # Two slots, one run per user: Alice's first and Bob's start; Alice's others wait for her first.
-    waiting = service.get_run(second)
-    assert waiting.status == "queued" and waiting.queue_position is not None, waiting
-    service.cancel_run(third)
-    assert service.get_run(third).status == "canceled"
+    # All four submitted within one of the daemon's looks at the queue (it is paused meanwhile): had it looked
+    # between Alice's first and Bob's, her first (a second's work) could end before its next look, and then
+    # her second and Bob's would leave the queue together, in submission order.
+    daemon = queue_env.procs["dagster-daemon"].pid
+    os.killpg(daemon, signal.SIGSTOP)
+    try:
+        first = service.launch_run("alice", "one", ["longevitymap"])
+        second = service.launch_run("alice", "two", ["longevitymap"])
+        third = service.launch_run("alice", "three", ["longevitymap"])
+        other = service.launch_run("bob", "one", ["longevitymap"])
+        waiting = service.get_run(second)
+        assert waiting.status == "queued" and waiting.queue_position is not None, waiting
+        service.cancel_run(third)
+        assert service.get_run(third).status == "canceled"
+    finally:
+        os.killpg(daemon, signal.SIGCONT)
+    # Two slots, one run per user: Alice's first and Bob's start; Alice's second waits for her first.
     for run_id in (first, second, other):
         done = wait_until(lambda run_id=run_id: _finished(run_id), f"run {run_id}", timeout=150)
         assert done.status == "success", (done.error, _why(run_id))

@@ -22,6 +22,10 @@ import psutil
 from just_dna_pipelines.runs import tags
 
 POLL_S = 0.02
+# A process that started a child with vfork (Python's subprocess does) waits in the kernel, never stopping,
+# until that child has exec'd; a child stopped in between keeps it so for good. So a group not all stopped
+# within this is continued and stopped again (a loaded CI run hit it: "did not stop in 60 s").
+STOP_WAIT_S = 2.0
 
 
 def run_process(instance: dg.DagsterInstance, run_id: str, timeout: float = 60.0) -> int:
@@ -101,10 +105,15 @@ def held_run(instance: dg.DagsterInstance, run_id: str, timeout: float = 60.0) -
             while True:
                 _signal(pid, signal.SIGSTOP)
                 group = _group(pid)
-                while not _all_stopped(group):
+                stop_by = time.monotonic() + STOP_WAIT_S
+                while not (stopped := _all_stopped(group)) and time.monotonic() < stop_by:
+                    time.sleep(0.001)
+                if not stopped:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"run {run_id}'s processes did not stop in {timeout:.0f} s")
-                    time.sleep(0.001)
+                    _signal(pid, signal.SIGCONT)  # e.g. a child stopped between vfork and exec: let it go on
+                    time.sleep(POLL_S)
+                    continue
                 if not write_locks_held(group):
                     break
                 if time.monotonic() > deadline:

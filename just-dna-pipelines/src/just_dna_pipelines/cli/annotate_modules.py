@@ -206,13 +206,15 @@ def _execute(
         report=not args.no_report,
     )
     run_id = str(uuid.uuid4())
-    # the run's normalize step, done meanwhile on the other core while Dagster loads (taken only if it matches)
+    # the run's normalize step, done meanwhile on the other core while Dagster loads (taken only if it matches):
+    # asked with the config the run gives that step
+    step = request.run_config()["ops"]["user_vcf_normalized"]["config"]
     ahead = normalize_ahead.request_for(
         vcf,
         modules_root,
-        sample_column=args.sample_column,
-        filters=VcfFilters(tuple(passing) if passing is not None else None, args.min_depth, args.min_quality),
-        read_sites=args.read_mode == "auto",
+        sample_column=step["sample_column"],
+        filters=VcfFilters.from_options(step["passing_filters"], step["min_depth"], step["min_quality"]),
+        read_sites=step["read_mode"] == "auto",
     )
     normalize_ahead.start_normalize_ahead(ahead, run_staging_dir(run_id) / "normalized-ahead")
     try:

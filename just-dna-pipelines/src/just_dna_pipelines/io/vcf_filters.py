@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,6 +19,14 @@ class VcfFilters:
     )  # None: any FILTER passes
     min_depth: int | None = None
     min_quality: float | None = None
+
+    @classmethod
+    def from_options(
+        cls, passing_filters: Sequence[str] | None, min_depth: int | None, min_quality: float | None
+    ) -> VcfFilters:
+        """The filters from a run's options (FILTER values as a list, or None for any)."""
+        passing = tuple(passing_filters) if passing_filters is not None else None
+        return cls(passing_filters=passing, min_depth=min_depth, min_quality=min_quality)
 
     def describe(self) -> dict[str, Any]:
         """The filters as plain data for metadata and the report."""

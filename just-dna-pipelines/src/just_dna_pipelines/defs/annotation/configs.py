@@ -27,8 +27,7 @@ class NormalizeConfig(dg.Config):
 
     def filters(self) -> VcfFilters:
         """The filters as the logic layer takes them."""
-        passing = tuple(self.passing_filters) if self.passing_filters is not None else None
-        return VcfFilters(passing_filters=passing, min_depth=self.min_depth, min_quality=self.min_quality)
+        return VcfFilters.from_options(self.passing_filters, self.min_depth, self.min_quality)
 
 
 class AnnotateConfig(dg.Config):

@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from just_dna_pipelines.annotation.sample_table import SampleTable, normalize_sample
-from just_dna_pipelines.io.file_version import FileVersion, file_version, file_version_with_ends
+from just_dna_pipelines.io.file_version import file_version, file_version_with_ends
 from just_dna_pipelines.io.vcf_filters import VcfFilters
 
 TABLE_FILE = "variants.parquet"
@@ -162,19 +162,16 @@ def _finish(ahead: _Ahead) -> None:
 
 
 def _version(path: Path) -> Any:
-    """The genome's version (stat and first and last 64 KB) and its indexes' (which decide how it is read), as
-    JSON gives them back; None when the genome cannot be read."""
+    """The genome's version (stat and first and last 64 KB) and that of the index htslib would load (which
+    decides how it is read), as JSON gives them back; None when the genome cannot be read."""
+    from just_dna_pipelines.io.vcf_index import index_path
+
     try:
         genome = file_version_with_ends(path)
+        index = index_path(path, verify=False)
+        return json.loads(json.dumps([genome, file_version(index) if index is not None else None]))
     except OSError:
         return None
-    indexes: list[FileVersion | None] = []
-    for index in (Path(f"{path}.tbi"), Path(f"{path}.csi")):
-        try:
-            indexes.append(file_version(index))
-        except OSError:
-            indexes.append(None)
-    return json.loads(json.dumps([genome, indexes]))
 
 
 def _read_result(path: Path) -> dict[str, Any] | None:

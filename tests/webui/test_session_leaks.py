@@ -12,6 +12,7 @@ import http.server
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +162,53 @@ def test_logout_leaves_nothing_of_the_user_in_the_tab_state(app, tmp_path):
         # Logging back in still works, and the tab shows Alice's data again.
         log_in(page, app.url, "alice", PASSWORD)
         page.wait_for_selector(".sample-card")
+
+
+def _slow_to_check_vcf(path, records_per_member: int = 1_000_000, members: int = 80) -> None:
+    """A small .vcf.gz the server takes seconds to check: one gzip member of identical records, repeated
+    (concatenated members are one gzip stream; 80 M records in ~8 MB, ~12 s of checking here)."""
+    import gzip
+
+    header = (
+        "##fileformat=VCFv4.2\n##reference=GRCh38\n##contig=<ID=chr1,length=248956422>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tALICE\n"
+    )
+    records = gzip.compress(b"chr1\t1000\trs1\tA\tG\t50\tPASS\t.\tGT\t0/1\n" * records_per_member, 1)
+    with open(path, "wb") as handle:
+        handle.write(gzip.compress(header.encode()))
+        for _ in range(members):
+            handle.write(records)
+
+
+@pytest.mark.parametrize("app", ["dev"], indirect=True)
+def test_an_upload_checked_after_the_tab_changed_hands_tells_the_next_user_nothing(app, app_env, tmp_path):
+    genome = tmp_path / "alice_private_genome.vcf.gz"
+    _slow_to_check_vcf(genome)
+    published = Path(app_env["JUST_DNA_PIPELINES_INPUT_DIR"]) / "users" / "alice" / genome.name
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        sign_up(page, app.url, "bob", PASSWORD)
+        log_out(page, app.url)
+        sign_up(page, app.url, "alice", PASSWORD)
+        page.wait_for_selector("#vcf_upload[data-ready='true']")
+        frames = _frames_of(page)
+        with page.expect_request(lambda request: "/_upload" in request.url) as sent:
+            page.set_input_files("#vcf_upload input[type=file]", str(genome))
+        assert sent.value.response() is not None  # the whole file is on the server; its check runs on
+        log_out(page, app.url)
+        log_in(page, app.url, "bob", PASSWORD)
+        since_bob = len(frames)
+        assert not published.exists(), "the check ended before the tab changed hands: nothing was tested"
+        deadline = time.monotonic() + 300
+        while not published.exists():  # Alice's check finished (her sample is hers, whoever holds the tab)
+            assert time.monotonic() < deadline, "the upload's check never finished"
+            time.sleep(0.5)
+        time.sleep(2.0)  # what the handler pushes after publishing
+        leaked = [f[:300] for f in frames[since_bob:] if "alice_private_genome" in f]
+        assert not leaked, leaked
+        assert page.inner_text("#user-menu").strip().startswith("bob")
+        content = page.content()
+        at = content.find("alice_private_genome")
+        assert at < 0, content[max(0, at - 400) : at + 200]

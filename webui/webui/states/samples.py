@@ -10,7 +10,7 @@ import reflex as rx
 from webui import formatting
 from webui.config import get_web_settings
 from webui.routes import upload_keys
-from webui.services import samples, uploads
+from webui.services import accounts, samples, uploads
 from webui.services.accounts import CurrentUser
 from webui.services.errors import AuthError, WebError
 from webui.services.uploads import ACCEPTED_KINDS
@@ -117,13 +117,15 @@ class SamplesState(AuthState):
                 self.upload_error = str(exc)
                 return
             self.uploading = True
+            digest = self._session_digest
         sink: uploads.UploadSink | None = None
         message, error = "", ""
         try:
             async for chunk in chunk_iter:
                 if sink is None:
                     async with self:
-                        self.upload_error, self.upload_notice = "", ""
+                        if self._holds(user, digest):
+                            self.upload_error, self.upload_notice = "", ""
                     sink = await asyncio.to_thread(uploads.UploadSink, user, chunk.filename)
                 elif chunk.filename != sink.original_name or (chunk.offset == 0 and sink.size > 0):
                     raise WebError("upload one file at a time")
@@ -140,15 +142,25 @@ class SamplesState(AuthState):
         finally:
             if error and sink is not None:
                 await asyncio.to_thread(sink.abort)
+        # The check can take a while: the tab may have changed hands (logout, another login) or its session
+        # ended meanwhile. What the upload found is then told to nobody: the sample is listed for its owner
+        # when they look again.
+        still_theirs = await asyncio.to_thread(accounts.user_for_session, digest) == user
         async with self:
+            if not (still_theirs and self._holds(user, digest)):
+                return
             self.uploading, self.upload_progress = False, 0
             # A file was refused before its sink existed (a name taken or unusable) as much as after.
             if sink is not None or error:
                 self.upload_error = error
                 self.upload_notice = f"Added {message}" if message and not error else ""
-            if self._owner_id == user.id:
-                await self._reload(user)
+            await self._reload(user)
         yield rx.clear_selected_files(UPLOAD_ID)
+
+    def _holds(self, user: CurrentUser, digest: str) -> bool:
+        """Whether this tab is still bound to `user`'s session `digest` (the session guard rebinds or wipes
+        it when the tab changes hands); called with the state held."""
+        return self._owner_id == user.id and self._session_digest == digest
 
     @rx.event
     async def add_demo(self):

@@ -83,3 +83,19 @@ def test_info_and_format_fields_are_listed(tmp_path: Path) -> None:
     text = f'##fileformat=VCFv4.2\n##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n{GT_LINE}\n{COLUMNS}\n'
     header = read_vcf_header(write(tmp_path, text))
     assert (header.info_fields, header.format_fields) == (["END"], ["GT"])
+
+
+def test_a_contig_length_too_long_to_be_a_number_is_unknown(tmp_path: Path) -> None:
+    """Like a missing or non-numeric length (an optional field): read as unknown (0), not a crash in int()."""
+    text = (
+        f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={'9' * 5000}>\n"
+        f"##contig=<ID=chr2,length=242193529>\n##contig=<ID=chr3,length=abc>\n{COLUMNS}\n"
+    )
+    header = read_vcf_header(write(tmp_path, text))
+    assert header.contigs == {"chr1": 0, "chr2": 242_193_529, "chr3": 0}
+
+
+def test_a_version_too_long_to_be_a_number_is_not_a_vcf(tmp_path: Path) -> None:
+    text = f"##fileformat=VCFv{'4' * 5000}.2\n{COLUMNS}\n"
+    with pytest.raises(VcfError, match=r"^in\.vcf is not a VCF \(no ##fileformat=VCF header line\)$"):
+        read_vcf_header(write(tmp_path, text))

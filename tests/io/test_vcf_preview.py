@@ -13,7 +13,7 @@ from just_dna_pipelines.io.vcf_peek import is_called
 from just_dna_pipelines.io.vcf_preview import preview_vcf
 from just_dna_pipelines.io.vcf_samples import default_sample, looks_like_control
 
-from .conftest import MakeVcf
+from .conftest import GT_LINE, MakeVcf
 
 
 def test_gt_used_but_not_declared_is_read_with_a_warning(make_vcf: MakeVcf) -> None:
@@ -113,19 +113,47 @@ def test_is_called(gt: str, called: bool) -> None:
     assert is_called(gt) is called
 
 
-def test_a_file_looked_at_again_is_not_read_again(make_vcf: MakeVcf, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A run previews its genome three times (the command's check, the source step, normalization)."""
+def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the reading functions preview_vcf calls from now on, in order."""
     reads: list[str] = []
     for name in ("read_vcf_header", "peek_records"):
         real = getattr(vcf_preview, name)
         monkeypatch.setattr(
             vcf_preview, name, lambda *a, _real=real, _name=name: reads.append(_name) or _real(*a)
         )
+    return reads
+
+
+def test_a_file_looked_at_again_is_not_read_again(make_vcf: MakeVcf, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run previews its genome three times (the command's check, the source step, normalization)."""
+    reads = _record_reads(monkeypatch)
     path = make_vcf(["S1", "S2"], ["chr1 5 . A T 0 . . GT 0/1 ./.", "chr1 9 . C G 0 . . GT 1/1 ./."])
     first = preview_vcf(path)
     again = preview_vcf(path, "S2")
     assert reads == ["read_vcf_header", "peek_records"]
     assert (first.sample_column, again.sample_column, again.peek.called) == ("S1", "S2", [2, 0])
+
+
+@pytest.mark.parametrize(
+    ("samples", "meta"),
+    [
+        ([f"S{i}" for i in range(20_000)], ""),  # a cohort's worth of sample names
+        (["S"], "".join(f"##contig=<ID=c{i}>\n" for i in range(20_000))),  # and of contigs
+        (["S"], "##reference=" + "x" * (2 << 20) + "\n"),  # few names, megabytes of text
+    ],
+    ids=["samples", "contigs", "long-line"],
+)
+def test_a_large_header_is_not_kept(
+    make_vcf: MakeVcf, monkeypatch: pytest.MonkeyPatch, samples: list[str], meta: str
+) -> None:
+    """A refused upload whose header lists millions of names must not stay in the web server's memory."""
+    reads = _record_reads(monkeypatch)
+    calls = " ".join(["0/1"] * len(samples))
+    path = make_vcf(samples, [f"chr1 5 . A T 0 . . GT {calls}"], meta=GT_LINE + meta)
+    first = preview_vcf(path)
+    again = preview_vcf(path)
+    assert reads == ["read_vcf_header", "peek_records"] * 2
+    assert (len(first.header.samples), len(again.header.samples)) == (len(samples), len(samples))
 
 
 def test_a_file_rewritten_in_place_within_a_clock_tick_is_read_again(make_vcf: MakeVcf) -> None:

@@ -13,8 +13,11 @@ from just_dna_pipelines.io.genome_build import detect_genome_build
 from just_dna_pipelines.io.vcf_limits import MAX_HEADER_BYTES, ReadLimits, read_limits
 from just_dna_pipelines.io.vcf_stream import bounded_lines
 
-CONTIG_LINE = re.compile(r"^##contig=<ID=([^,>]+)(?:,.*?length=(\d+))?", re.IGNORECASE)
-VERSION_LINE = re.compile(r"^##fileformat=VCFv?(\d+)(?:\.(\d+))?", re.IGNORECASE)
+# Numbers are bounded in digits (and may not run on past the bound) because int() refuses more than 4,300
+# digits with a ValueError. A contig length that is no plausible number (over 12 digits: a terabase) is read
+# as unknown, like a missing or non-numeric one (length is optional); a version that is none is no VCF.
+CONTIG_LINE = re.compile(r"^##contig=<ID=([^,>]+)(?:,.*?length=(\d{1,12})(?!\d))?", re.IGNORECASE)
+VERSION_LINE = re.compile(r"^##fileformat=VCFv?(\d{1,9})(?!\d)(?:\.(\d{1,9})(?!\d))?", re.IGNORECASE)
 GVCF_MARKERS = ("##GVCFBlock", "##ALT=<ID=NON_REF", "##ALT=<ID=*,", "##gvcf")
 FIXED_COLUMNS = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
 BOM = "\ufeff"

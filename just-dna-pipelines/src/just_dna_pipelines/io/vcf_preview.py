@@ -4,7 +4,7 @@ One function decides these for the upload check, the command line and normalizat
 A run asks three times about the same file (the command's check, the source step, normalization): the header
 and the peek of the last few files are kept for the file's exact version (io/file_version.py), so the first
 10,000 records are read once, and a file changed in between (another version, or other first or last 64 KB)
-is read again.
+is read again. A large header (MAX_KEPT_NAMES, MAX_KEPT_CHARS) is not kept: it is read at each look.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,13 @@ from just_dna_pipelines.io.vcf_samples import choose_sample, default_sample
 
 LIKELIHOOD_FIELDS = ("PL", "GL", "GP")
 KEPT_LOOKS = 8  # files whose header and peek are kept (a worker sees many uploads; each look is small)
+# A look is kept only while it is small. Keeping exists so one run's three looks at a normal genome read it
+# once, and a genome from a real caller has a header of tens of KB: a few samples and at most the ~3,400
+# contigs of GRCh38 with alts, decoys and HLA. Looks are kept before any check, so without these bounds a
+# refused upload whose header lists millions of samples or contigs stayed in the web server (~450 MB each).
+# A larger header (a cohort, a scaffold-level assembly) is still read, just read again at each look.
+MAX_KEPT_NAMES = 10_000  # samples, contigs, INFO and FORMAT fields together
+MAX_KEPT_CHARS = 1 << 20  # the characters of those names and of the ##reference line together
 
 
 @dataclass
@@ -91,9 +99,18 @@ def preview_vcf(path: Path, sample_column: str | None = None, limits: ReadLimits
     )
 
 
+def _small_enough_to_keep(header: VcfHeader) -> bool:
+    """Whether a header is small enough to keep between looks (MAX_KEPT_NAMES, MAX_KEPT_CHARS)."""
+    names: list[Collection[str]] = [header.samples, header.contigs, header.format_fields, header.info_fields]
+    if sum(len(group) for group in names) > MAX_KEPT_NAMES:
+        return False
+    chars = sum(len(name) for group in names for name in group)
+    return chars + len(header.reference or "") <= MAX_KEPT_CHARS
+
+
 def _look(path: Path, limits: ReadLimits) -> tuple[_Look, VcfHeader]:
-    """The kept look at this version of `path` (its header read now when there is none), and a copy of its
-    header naming `path` as the caller spelled it."""
+    """The kept look at this version of `path` (its header read now when there is none; kept only when
+    small), and a copy of its header naming `path` as the caller spelled it."""
     try:
         key: tuple[tuple[FileVersion, str], ReadLimits] | None = (file_version_with_ends(path), limits)
     except OSError:
@@ -106,11 +123,12 @@ def _look(path: Path, limits: ReadLimits) -> tuple[_Look, VcfHeader]:
                 _looks.move_to_end(key)
     if look is None:
         look = _Look(read_vcf_header(path, limits))
-        if key is not None:
-            with _looks_lock:
-                _looks[key] = look
-                while len(_looks) > KEPT_LOOKS:
-                    _looks.popitem(last=False)
+        if key is None or not _small_enough_to_keep(look.header):
+            return look, look.header  # kept by no one: already the caller's own
+        with _looks_lock:
+            _looks[key] = look
+            while len(_looks) > KEPT_LOOKS:
+                _looks.popitem(last=False)
     kept = look.header
     header = dataclasses.replace(  # the caller's own: nothing it does reaches the kept one
         kept,

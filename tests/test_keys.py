@@ -7,6 +7,7 @@ from just_dna_pipelines.keys import (
     make_partition_key,
     parse_partition_key,
     sample_name_from_filename,
+    stored_sample_name,
     validate_name,
 )
 
@@ -46,3 +47,30 @@ def test_bad_partition_keys_are_refused(key: str) -> None:
 )
 def test_sample_name_from_filename(filename: str, expected: str) -> None:
     assert sample_name_from_filename(filename) == expected
+
+
+@pytest.mark.parametrize(
+    ("filename", "suffix", "expected"),
+    [
+        ("mine.vcf.gz", ".vcf.gz", "mine"),
+        ("mine.vcf..gz", ".gz", "mine"),
+        ("a.vcf_.gz", ".gz", "a"),
+        ("a.vcf .gz", ".gz", "a"),
+        ("a.txt..gz", ".gz", "a"),
+        ("a.csv_.gz", ".gz", "a"),
+        ("a.tsv-.gz", ".gz", "a"),
+        ("report.txt.vcf", ".vcf", "report.txt"),  # already comes back as itself: unchanged
+        ("a" * 63 + "._x.vcf", ".vcf", "a" * 63),  # cut to 64 characters it ended with a dot
+    ],
+)
+def test_stored_sample_name_is_what_the_stored_file_gives_back(
+    filename: str, suffix: str, expected: str
+) -> None:
+    sample = stored_sample_name(filename, suffix)
+    assert sample == expected
+    assert sample_name_from_filename(sample + suffix) == sample
+
+
+def test_stored_sample_name_wants_a_genome_suffix() -> None:
+    with pytest.raises(InvalidKeyError, match="not a genome file suffix"):
+        stored_sample_name("x.png", ".png")

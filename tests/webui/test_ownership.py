@@ -128,3 +128,21 @@ def test_downloads_are_sent_with_their_real_type():
     assert download_type("longevitymap_variants.csv").startswith("text/csv")
     assert download_type("longevitymap_variants.parquet") == "application/vnd.apache.parquet"
     assert download_type("no-suffix") == "application/octet-stream"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_deleting_an_account_keeps_the_login_failures_of_other_names(web_env):
+    """`_` in a name is no LIKE wildcard: deleting a_____ once also cleared admin1's throttle."""
+    from sqlmodel import select
+
+    from webui.db import LoginFailure, db_session
+
+    wild = accounts.sign_up("a_____", "correct horse battery")
+    accounts.sign_up("admin1", "another long secret")
+    for name in ("a_____", "admin1"):
+        with pytest.raises(accounts.AuthError, match="wrong"):
+            accounts.log_in(name, "guess guess", "10.0.0.9")
+    samples.delete_account(wild)
+    with db_session() as db:
+        keys = sorted(db.exec(select(LoginFailure.key)).all())
+    assert keys == ["addr:10.0.0.9", "addr:10.0.0.9", "pair:admin1|10.0.0.9"]

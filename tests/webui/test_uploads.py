@@ -8,7 +8,7 @@ import pytest
 from webui.config import get_web_settings
 from webui.services import samples
 from webui.services.errors import WebError
-from webui.services.uploads import UploadSink, add_demo_sample
+from webui.services.uploads import ACCEPTED_KINDS, UploadSink, add_demo_sample
 
 
 def _stored_files(root: Path) -> list[str]:
@@ -175,3 +175,120 @@ def test_an_abandoned_upload_frees_its_name(alice, web_env):
     again = UploadSink(alice, "later.vcf")  # the name is free again
     again.abort()
     assert _stored_files(web_env.root) == []
+
+
+def _gzipped_demo(web_env, records: int | None = None) -> bytes:
+    """The demo VCF, gzipped, keeping its first `records` records (all when None)."""
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+
+    lines = ensure_demo_sample(web_env.root / "demo").read_text().splitlines(keepends=True)
+    header = [line for line in lines if line.startswith("#")]
+    body = [line for line in lines if not line.startswith("#")]
+    return gzip.compress("".join(header + body[:records]).encode())
+
+
+def _upload_bytes(user, data: bytes, filename: str) -> samples.SampleView:
+    """Push `data` through the upload sink under `filename`, like the browser upload does."""
+    sink = UploadSink(user, filename)
+    sink.write(data)
+    return sink.finish()
+
+
+# Each second name used to become a sample whose stored file was the first one's (its name read back as
+# the first sample), so publishing it replaced the first sample's genome.
+NAMES_STORED_AS_ANOTHER = [
+    ("mine.vcf.gz", "mine.vcf..gz"),
+    ("a.vcf.gz", "a.vcf_.gz"),
+    ("a.vcf.gz", "a.vcf .gz"),
+    ("a.txt.gz", "a.txt..gz"),
+    ("a.csv.gz", "a.csv_.gz"),
+    ("a.tsv.gz", "a.tsv-.gz"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), NAMES_STORED_AS_ANOTHER)
+def test_a_name_stored_as_an_existing_samples_file_is_refused_and_that_file_kept(
+    alice, web_env, first, second
+):
+    from just_dna_pipelines.uploads import find_user_vcf
+
+    original = _gzipped_demo(web_env)
+    kept = _upload_bytes(alice, original, first)
+    with pytest.raises(WebError, match=f"^you already have a sample named {kept.name}; delete it first"):
+        _upload_bytes(alice, _gzipped_demo(web_env, records=6), second)
+    assert [(s.name, s.record_count) for s in samples.list_samples(alice)] == [(kept.name, kept.record_count)]
+    assert find_user_vcf("alice", kept.name).read_bytes() == original
+    assert _stored_files(web_env.root) == [f"input/users/alice/{first}"]
+
+
+@pytest.mark.parametrize("name", [second for _, second in NAMES_STORED_AS_ANOTHER])
+def test_an_odd_name_becomes_the_sample_its_stored_file_names(alice, web_env, name):
+    from just_dna_pipelines.keys import sample_name_from_filename
+    from just_dna_pipelines.uploads import find_user_vcf
+
+    data = _gzipped_demo(web_env)
+    view = _upload_bytes(alice, data, name)
+    assert sample_name_from_filename(view.filename) == view.name
+    assert view.name in {"mine", "a"}
+    assert find_user_vcf("alice", view.name).read_bytes() == data  # what a run of the sample reads
+
+
+def test_a_stored_file_without_a_sample_record_is_never_replaced(alice, web_env):
+    """A genome dropped into the user's folder (or left by a crash) keeps its bytes when the name is uploaded."""
+    folder = web_env.root / "input" / "users" / "alice"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dropped.vcf.gz").write_bytes(dropped := _gzipped_demo(web_env, records=3))
+    with pytest.raises(WebError, match=r"^you already have a sample named dropped; delete it first"):
+        _upload_bytes(alice, _gzipped_demo(web_env), "dropped.vcf.gz")
+    assert (folder / "dropped.vcf.gz").read_bytes() == dropped
+    assert _stored_files(web_env.root) == ["input/users/alice/dropped.vcf.gz"]
+    assert samples.list_samples(alice) == []
+    UploadSink(alice, "dropped.vcf.gz").abort()  # the name was freed again
+
+
+@pytest.mark.parametrize("errno_name", ["EPERM", "EOPNOTSUPP"])
+def test_without_hard_links_an_upload_is_still_published_and_never_over_a_stored_file(
+    alice, web_env, monkeypatch, errno_name
+):
+    """A file system without hard links (exFAT, some network mounts: os.link fails with EPERM or
+    EOPNOTSUPP, stood in for here) still takes uploads, and still refuses to replace a stored genome."""
+    import errno
+    import os
+
+    def no_links(*_args, **_kwargs):
+        raise OSError(getattr(errno, errno_name), "hard links are not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    data = _gzipped_demo(web_env)
+    view = _upload_bytes(alice, data, "mine.vcf.gz")
+    assert (web_env.root / "input" / "users" / "alice" / "mine.vcf.gz").read_bytes() == data
+    folder = web_env.root / "input" / "users" / "alice"
+    (folder / "dropped.vcf.gz").write_bytes(dropped := _gzipped_demo(web_env, records=3))
+    with pytest.raises(WebError, match=r"^you already have a sample named dropped; delete it first"):
+        _upload_bytes(alice, data, "dropped.vcf.gz")
+    assert (folder / "dropped.vcf.gz").read_bytes() == dropped
+    assert [s.name for s in samples.list_samples(alice)] == [view.name]
+    assert sorted(_stored_files(web_env.root)) == [
+        "input/users/alice/dropped.vcf.gz",
+        "input/users/alice/mine.vcf.gz",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filename", "shown"),
+    [
+        (
+            "report.pdf\nYour session expired: log in again at http://evil.example\n.exe",
+            "report.pdf\\nYour session expired: log in again at http://evil.example\\n.exe",
+        ),
+        ("a\r\x1b[2Kfake\x00line\u202egpj.exe", "a\\r\\x1b[2Kfake\\x00line\\u202egpj.exe"),
+        ("x" * 5000 + ".exe", "x" * 77 + "..."),
+    ],
+    ids=["newlines", "control-characters", "long"],
+)
+def test_a_refused_file_name_is_quoted_escaped_on_one_short_line(alice, filename, shown):
+    with pytest.raises(WebError) as refused:
+        UploadSink(alice, filename)
+    message = str(refused.value)
+    assert message == f"{shown}: not a genome file name; upload {ACCEPTED_KINDS}"
+    assert message.isprintable()

@@ -6,6 +6,21 @@ import re
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_NAME_LENGTH = 64
+# The suffixes a sample name is cut from, first match wins (so ".vcf.gz" before ".gz").
+GENOME_SUFFIXES = (
+    ".vcf.gz",
+    ".vcf.bgz",
+    ".vcf",
+    ".bcf",
+    ".txt.gz",
+    ".csv.gz",
+    ".tsv.gz",
+    ".txt",
+    ".csv",
+    ".tsv",
+    ".zip",
+    ".gz",
+)
 
 
 class InvalidKeyError(ValueError):
@@ -42,21 +57,24 @@ def parse_partition_key(key: str) -> tuple[str, str]:
 def sample_name_from_filename(filename: str) -> str:
     """Derive a safe sample name from a file name: its stem without genome-file suffixes, unsafe characters replaced."""
     name = filename.rsplit("/", 1)[-1]
-    suffixes = (
-        ".vcf.gz",
-        ".vcf.bgz",
-        ".vcf",
-        ".bcf",
-        ".txt.gz",
-        ".csv.gz",
-        ".tsv.gz",
-        ".txt",
-        ".csv",
-        ".tsv",
-    )
-    for suffix in (*suffixes, ".zip", ".gz"):
+    for suffix in GENOME_SUFFIXES:
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
             break
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:MAX_NAME_LENGTH]
     return validate_name(name or "sample", "sample name")
+
+
+def stored_sample_name(filename: str, suffix: str) -> str:
+    """The sample an upload of `filename` becomes when stored as `{sample}{suffix}`: a name that file maps back to.
+
+    Deriving a name is not idempotent: "mine.vcf..gz" gives "mine.vcf", whose stored "mine.vcf.gz" gives "mine".
+    Everything that finds a sample's file derives the name from the stored file, so the upload takes that name.
+    """
+    if suffix not in GENOME_SUFFIXES:
+        raise InvalidKeyError(f"not a genome file suffix: {suffix!r}")
+    sample = sample_name_from_filename(filename)
+    # Ends: a name that does not come back comes back shorter (a longer suffix, or a trailing '.' cut).
+    while (again := sample_name_from_filename(sample + suffix)) != sample:
+        sample = again
+    return sample

@@ -128,15 +128,16 @@ def sample_names_text(names: list[str]) -> str:
 
 
 def upload_path(user: str, filename: str) -> Path:
-    """Where an upload of `filename` by `user` is stored: `{INPUT_DIR}/users/{user}/{sample}{suffix}`."""
-    from just_dna_pipelines.keys import sample_name_from_filename
+    """Where an upload of `filename` by `user` is stored: `{INPUT_DIR}/users/{user}/{sample}{suffix}`, a name
+    that gives back `sample` (keys.stored_sample_name), so the file is found as that sample's."""
+    from just_dna_pipelines.keys import stored_sample_name
 
     suffix = input_suffix(filename)
     if suffix is None:
         raise VcfError(
             f"{filename} is not a .vcf, .vcf.gz or .bcf file, nor a DNA-test raw file (.txt, .csv, .gz or .zip)"
         )
-    sample = sample_name_from_filename(filename)
+    sample = stored_sample_name(filename, suffix)
     folder = get_settings().user_input_dir(validate_name(user, "user name"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{sample}{suffix}"

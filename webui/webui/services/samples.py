@@ -148,10 +148,15 @@ def sample_page(user: CurrentUser, sample: str) -> SamplePage:
 STALE_RESERVATION_S = 24 * 3600  # an upload that never finished (the server was killed mid-upload)
 
 
+def name_taken(sample: str) -> WebError:
+    """The error for an upload whose sample name the user has already."""
+    return WebError(f"you already have a sample named {sample}; delete it first to replace it")
+
+
 def reserve_name(user: CurrentUser, sample: str) -> None:
     """Hold `sample` for an upload in progress; WebError if the user has it already or is uploading it."""
     if sample_exists(user, sample):
-        raise WebError(f"you already have a sample named {sample}; delete it first to replace it")
+        raise name_taken(sample)
     with db_session() as db:
         stale = time.time() - STALE_RESERVATION_S
         db.exec(
@@ -314,7 +319,12 @@ def delete_account(user: CurrentUser) -> list[str]:
         for table in (AuthSession, LoginTicket, RunRecord, SampleRecord, UploadReservation):
             db.exec(delete(table).where(col(table.user_id) == user.id))  # type: ignore[attr-defined]
         db.exec(delete(ModuleChoice).where(col(ModuleChoice.user_id) == user.id))
-        db.exec(delete(LoginFailure).where(col(LoginFailure.key).startswith(f"pair:{user.name}|")))
+        # autoescape: a "_" or "%" in the name is a plain character, not a LIKE wildcard matching other names
+        db.exec(
+            delete(LoginFailure).where(
+                col(LoginFailure.key).startswith(f"pair:{user.name}|", autoescape=True)
+            )
+        )
         db.exec(delete(User).where(col(User.id) == user.id))
         db.commit()
     return [*deleted, f"account {user.name} and its sessions"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import secrets
 import tempfile
 from pathlib import Path
 
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
-from just_dna_pipelines.keys import InvalidKeyError, sample_name_from_filename
+from just_dna_pipelines.keys import InvalidKeyError, stored_sample_name
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import INPUT_SUFFIXES
 from webui.config import get_web_settings
@@ -17,6 +19,14 @@ from webui.services.accounts import CurrentUser
 from webui.services.errors import WebError
 
 ACCEPTED_KINDS = "a VCF (.vcf, .vcf.gz, .bcf) or a DNA-test raw data file (.txt, .csv, .zip or .gz)"
+SHOWN_NAME_LENGTH = 80  # of a file name quoted in a message
+
+
+def _shown(filename: str) -> str:
+    """`filename` as a message may quote it: unprintable characters (newlines, escapes) written as escapes,
+    cut short, so a crafted name cannot add lines or text of its own to what the user reads."""
+    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in filename)
+    return escaped if len(escaped) <= SHOWN_NAME_LENGTH else escaped[: SHOWN_NAME_LENGTH - 3] + "..."
 
 
 def _suffix(filename: str) -> str:
@@ -25,7 +35,7 @@ def _suffix(filename: str) -> str:
     for suffix in sorted(INPUT_SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix):
             return suffix
-    raise WebError(f"{filename[:120]}: not a genome file name; upload {ACCEPTED_KINDS}")
+    raise WebError(f"{_shown(filename)}: not a genome file name; upload {ACCEPTED_KINDS}")
 
 
 class UploadSink:
@@ -35,9 +45,10 @@ class UploadSink:
         """Check the name and open a temp file in a staging folder next to the uploads."""
         suffix = _suffix(filename)
         try:
-            self.sample = sample_name_from_filename(filename)
+            # The name the stored file gives back: "mine.vcf..gz" is sample mine (stored as mine.vcf.gz).
+            self.sample = stored_sample_name(filename, suffix)
         except InvalidKeyError as exc:
-            raise WebError(f"{filename}: {exc}") from exc
+            raise WebError(f"{_shown(filename)}: {exc}") from exc
         samples.reserve_name(user, self.sample)  # raises WebError when taken or being uploaded
         self.user = user
         self.original_name = filename
@@ -79,7 +90,7 @@ class UploadSink:
                 raise WebError(f"{self.filename}: the file is empty")
             facts = _check(self.temp_path)
             final = service.upload_path(self.user.name, self.filename)
-            self.temp_path.replace(final)
+            _publish(self.temp_path, final, self.sample)
         except PipelineError as exc:
             self.abort()
             raise WebError(str(exc)) from exc
@@ -93,6 +104,27 @@ class UploadSink:
             final.unlink(missing_ok=True)
             samples.release_name(self.user, self.sample)
             raise
+
+
+# A file system without hard links (FAT, exFAT, some network mounts) refuses os.link with one of these.
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
+
+
+def _publish(temp: Path, final: Path, sample: str) -> None:
+    """Move a checked upload into place, never over a stored file (a hard link fails when the name exists;
+    without hard links the name is checked first, and the name's reservation keeps other uploads out)."""
+    try:
+        os.link(temp, final)
+    except FileExistsError:
+        raise samples.name_taken(sample) from None
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        if final.exists():
+            raise samples.name_taken(sample) from None
+        temp.replace(final)
+        return
+    temp.unlink()
 
 
 def _check(path: Path) -> service.InputFacts:

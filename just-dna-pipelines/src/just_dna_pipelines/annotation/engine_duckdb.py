@@ -87,17 +87,20 @@ WHERE c.status IN ('called', 'inferred_hom_ref')
 
 
 def site_calls(
-    calls_path: Path,
+    calls_path: Path | list[Path],
     sites: pl.DataFrame,
     ref_intervals: pl.DataFrame,
     *,
     rsid_mode: str,
 ) -> pl.DataFrame:
-    """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
+    """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason).
+
+    `calls_path`: the normalized calls, and any records added for the modules' sake (dbsnp_deletions.py)."""
+    paths = calls_path if isinstance(calls_path, list) else [calls_path]
     with duckdb.connect() as con:
         con.register("sites", sites.to_arrow())
         con.register("intervals", ref_intervals.to_arrow())
-        params = {"calls_path": str(calls_path), "rsid_mode": rsid_mode}
+        params = {"calls_path": [str(path) for path in paths], "rsid_mode": rsid_mode}
         result = pl.DataFrame(pl.from_arrow(con.sql(SITE_CALLS_SQL, params=params).to_arrow_table()))
     return result.cast(SITE_CALL_SCHEMA).sort("module", "rsid")  # type: ignore[arg-type]
 

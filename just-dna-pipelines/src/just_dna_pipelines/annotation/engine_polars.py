@@ -149,13 +149,15 @@ def _best(candidates: pl.DataFrame) -> pl.DataFrame:
 
 
 def site_calls(
-    calls_path: Path,
+    calls_path: Path | list[Path],
     sites: pl.DataFrame,
     ref_intervals: pl.DataFrame,
     *,
     rsid_mode: str,
 ) -> pl.DataFrame:
-    """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason)."""
+    """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason).
+
+    `calls_path`: the normalized calls, and any records added for the modules' sake (dbsnp_deletions.py)."""
     candidates = _candidate_calls(pl.scan_parquet(calls_path), sites, rsid_mode)
     if candidates.height:
         best = _best(candidates)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from just_dna_pipelines.annotation.dbsnp_deletions import deletion_records
 from just_dna_pipelines.annotation.ledger import module_ledger, tested_sites
 from just_dna_pipelines.annotation.regions import (
     INTERVAL_SCHEMA,
@@ -171,6 +174,20 @@ def skip_reason(sample: SampleContext, ledger: dict[str, Any]) -> str:
     return f"none of the module's sites could be tested from {kind}"
 
 
+@contextmanager
+def _calls_with_dbsnp_deletions(calls_path: Path, sites: pl.DataFrame) -> Iterator[Path | list[Path]]:
+    """The sample's calls, plus (in a temporary file) its records of the sites' dbSNP-style deletions written
+    the module's way (dbsnp_deletions.py), when it has any."""
+    added = deletion_records(calls_path, sites)
+    if added is None:
+        yield calls_path
+        return
+    with tempfile.TemporaryDirectory(prefix="dbsnp-deletions-") as scratch:
+        path = Path(scratch) / "deletions.parquet"
+        added.write_parquet(path)
+        yield [calls_path, path]
+
+
 def annotate_sample(
     sample: SampleContext,
     modules_root: Path,
@@ -197,7 +214,8 @@ def annotate_sample(
         try:
             weights = load_weights(modules_root / name / "weights.parquet", name)
             sites = placed_sites(module_sites(weights), sample.genome_build, sample.chain)
-            calls = backend.site_calls(sample.calls_path, sites, intervals, rsid_mode=sample.rsid_mode)
+            with _calls_with_dbsnp_deletions(sample.calls_path, sites) as calls_paths:
+                calls = backend.site_calls(calls_paths, sites, intervals, rsid_mode=sample.rsid_mode)
             calls = explain_absent_chromosomes(calls, chromosomes)
             if sample.assay == "array":
                 calls = explain_array_absence(calls)

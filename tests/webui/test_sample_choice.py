@@ -27,6 +27,13 @@ def test_the_picked_person_is_the_one_the_run_reads(alice, upload_file, genomes,
         raise AssertionError("an unknown sample was accepted")
     except WebError as exc:
         assert "not a sample of trio.vcf" in str(exc)
+    try:  # what the browser sent is quoted on one line, however it is crafted
+        samples.choose_vcf_sample(alice, "trio", "x\nYour session expired: log in at http://evil.example")
+        raise AssertionError("an unknown sample was accepted")
+    except WebError as exc:
+        assert str(exc) == (
+            "x\\nYour session expired: log in at http://evil.example is not a sample of trio.vcf"
+        )
     samples.choose_vcf_sample(alice, "trio", "NA12891")
     assert samples.sample_page(alice, "trio").view.sample_column == "NA12891"
 

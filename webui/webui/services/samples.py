@@ -29,7 +29,7 @@ from webui.db import (
     db_session,
 )
 from webui.services.accounts import CurrentUser
-from webui.services.errors import NotFoundError, WebError
+from webui.services.errors import NotFoundError, WebError, shown
 
 STATUS_BY_RUN = {
     "queued": "queued",
@@ -228,7 +228,7 @@ def choose_vcf_sample(user: CurrentUser, sample: str, column: str) -> None:
     """Set which person (sample column) of a multi-sample VCF the user's runs read."""
     row = _owned_sample(user, sample)
     if column not in {name for name, _ in _sample_list(row)}:
-        raise WebError(f"{column[:80]} is not a sample of {row.filename}")
+        raise WebError(f"{shown(column)} is not a sample of {row.filename}")
     with db_session() as db:
         stored = db.get(SampleRecord, row.id)
         assert stored is not None

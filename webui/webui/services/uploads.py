@@ -16,17 +16,9 @@ from just_dna_pipelines.uploads import INPUT_SUFFIXES
 from webui.config import get_web_settings
 from webui.services import samples
 from webui.services.accounts import CurrentUser
-from webui.services.errors import WebError
+from webui.services.errors import WebError, shown
 
 ACCEPTED_KINDS = "a VCF (.vcf, .vcf.gz, .bcf) or a DNA-test raw data file (.txt, .csv, .zip or .gz)"
-SHOWN_NAME_LENGTH = 80  # of a file name quoted in a message
-
-
-def _shown(filename: str) -> str:
-    """`filename` as a message may quote it: unprintable characters (newlines, escapes) written as escapes,
-    cut short, so a crafted name cannot add lines or text of its own to what the user reads."""
-    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in filename)
-    return escaped if len(escaped) <= SHOWN_NAME_LENGTH else escaped[: SHOWN_NAME_LENGTH - 3] + "..."
 
 
 def _suffix(filename: str) -> str:
@@ -35,7 +27,7 @@ def _suffix(filename: str) -> str:
     for suffix in sorted(INPUT_SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix):
             return suffix
-    raise WebError(f"{_shown(filename)}: not a genome file name; upload {ACCEPTED_KINDS}")
+    raise WebError(f"{shown(filename)}: not a genome file name; upload {ACCEPTED_KINDS}")
 
 
 class UploadSink:
@@ -48,7 +40,7 @@ class UploadSink:
             # The name the stored file gives back: "mine.vcf..gz" is sample mine (stored as mine.vcf.gz).
             self.sample = stored_sample_name(filename, suffix)
         except InvalidKeyError as exc:
-            raise WebError(f"{_shown(filename)}: {exc}") from exc
+            raise WebError(f"{shown(filename)}: {exc}") from exc
         samples.reserve_name(user, self.sample)  # raises WebError when taken or being uploaded
         self.user = user
         self.original_name = filename

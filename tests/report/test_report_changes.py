@@ -60,3 +60,30 @@ def test_second_report_lists_what_changed(tmp_path: Path, factory, parse_report,
         and not third.any
         and "Nothing changed." in render_html(build_report_data(sample_dir))
     )
+
+
+def test_modules_one_report_did_not_run_are_not_changes(tmp_path: Path, factory) -> None:
+    """A report of some modules after one of all (or the other way round) compares the modules both ran."""
+    row = factory.matched_row
+    both = {"longevitymap": {"ledger": factory.ledger(5, 3)}, "vo2max": {"ledger": factory.ledger(4, 2)}}
+    rows = {"longevitymap": [row("longevitymap", "rs1", 0.5)], "vo2max": [row("vo2max", "rs9", -1.0)]}
+    sample_dir, _ = factory.write_sample(tmp_path / "all", both, rows)
+    write_report(build_report_data(sample_dir), sample_dir / "reports")
+
+    only = {"longevitymap": {"ledger": factory.ledger(5, 3)}}
+    factory.write_sample(tmp_path / "some", only, {"longevitymap": [row("longevitymap", "rs2", 0.2)]})
+    (sample_dir / "modules").rename(tmp_path / "old_modules")
+    (tmp_path / "some" / "users" / "alice" / "NA12878" / "modules").rename(sample_dir / "modules")
+    data = build_report_data(sample_dir)
+    changes = data.changes
+    assert changes is not None
+    assert [(c.module, c.rsid) for c in changes.removed] == [("longevitymap", "rs1")]  # not vo2max's rs9
+    assert [(c.module, c.rsid) for c in changes.added] == [("longevitymap", "rs2")]
+    write_report(data, sample_dir / "reports")
+
+    (sample_dir / "modules").rename(tmp_path / "some_modules")
+    factory.write_sample(tmp_path / "all_again", both, rows)
+    (tmp_path / "all_again" / "users" / "alice" / "NA12878" / "modules").rename(sample_dir / "modules")
+    changes = build_report_data(sample_dir).changes
+    assert changes is not None
+    assert [(c.module, c.rsid) for c in changes.added] == [("longevitymap", "rs1")]  # not vo2max's rs9

@@ -69,9 +69,12 @@ def changes_since_previous(reports_dir: Path, data: ReportData) -> Changes | Non
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # a damaged snapshot only costs the comparison, never the report
     new = snapshot_rows(data)
+    modules_then = facts.get("modules") or {}
+    if modules_then:  # only modules both reports ran: one not run in either has nothing added or removed
+        compared = sorted(set(modules_then) & {m.name for m in data.modules if m.done})
+        old, new = (rows.filter(pl.col("module").is_in(compared)) for rows in (old, new))
     both = old.join(new, on=list(KEY), how="inner", suffix="_new")
     reweighted = both.filter(pl.col("weight") != pl.col("weight_new"))
-    modules_then = facts.get("modules") or {}
     hashes_then = facts.get("module_hashes") or {}
     updated = tuple(
         (m.name, str(modules_then.get(m.name)), str(m.version))

@@ -56,6 +56,31 @@ def test_annotates_and_reports(pipeline_env, genomes: Path, compiled_modules: Pa
     assert "rs2838809" in report.read_text()
 
 
+def test_a_module_that_cannot_be_run_is_named_not_left_out(
+    pipeline_env, genomes: Path, compiled_modules: Path, tmp_path: Path, capsys
+) -> None:
+    """A module whose table cannot be read is said to be not run, by the command and the report."""
+    import shutil
+
+    modules = tmp_path / "modules"
+    shutil.copytree(compiled_modules, modules)
+    (modules / "vo2max" / "weights.parquet").write_bytes(b"not a parquet file")
+    code, out, _ = run_cli(
+        capsys,
+        "--vcf", str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"),
+        "--user", "alice",
+        "--modules-source", str(modules),
+    )  # fmt: skip
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.strip().startswith("vo2max"))
+    assert "not run  - the module cannot be run: the weights table is unreadable" in line
+    sample_dir = pipeline_env.output_dir / "users/alice/PG_NA12878_hg38-chr21"
+    manifest = json.loads((sample_dir / "modules" / "manifest.json").read_text())
+    assert "vo2max" not in manifest["modules"] and list(manifest["modules_not_run"]) == ["vo2max"]
+    report = (sample_dir / "reports" / "longevity_report.html").read_text()
+    assert "The module vo2max was not run: it cannot be run (" in report
+
+
 def test_sample_name_and_module_subset(pipeline_env, genomes: Path, compiled_modules: Path, capsys) -> None:
     code, out, _ = run_cli(
         capsys,

@@ -262,6 +262,8 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
         if summary.get("reason"):
             line += f" - {summary['reason']}"
         print(line)
+    for name, reason in (manifest.get("modules_not_run") or {}).items():
+        print(f"  {name:<16} not run  - the module cannot be run: {reason}")
     print(f"module results: {sample_dir / 'modules'}")
     if with_report:
         print(f"report: {sample_dir / 'reports' / 'longevity_report.html'}")

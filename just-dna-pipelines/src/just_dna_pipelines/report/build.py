@@ -53,7 +53,11 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
     )
     done_rows = [row for section in sections if section.done for row in section.variants]
     input_facts = manifest.get("input") or {}
-    warnings = tuple(input_warnings(input_facts))
+    not_run = manifest.get("modules_not_run") or {}
+    warnings = (
+        *input_warnings(input_facts),
+        *(f"The module {name} was not run: it cannot be run ({reason})." for name, reason in not_run.items()),
+    )
     data = ReportData(
         user=str(manifest.get("user") or sample_dir.parent.name),
         sample=str(manifest.get("sample") or sample_dir.name),

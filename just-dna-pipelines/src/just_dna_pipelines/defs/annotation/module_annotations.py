@@ -180,6 +180,9 @@ def build_module_annotations(module_names: list[str]) -> dg.AssetsDefinition:
             else None
         )
         record["carried_over"] = sorted(plan.carried)
+        # Modules the source holds that this version cannot run (an unreadable or unknown table layout): the
+        # report and the command say so, rather than leave them out without a word.
+        record["modules_not_run"] = dict(sorted(refused.items()))
         atomic_write_text(staging / MANIFEST_FILE, json.dumps(record, indent=2, sort_keys=True))
         yield dg.Output(
             SampleArtifact(staging, record),

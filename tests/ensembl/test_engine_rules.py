@@ -55,13 +55,13 @@ def annotate_both(tmp_path: Path, reference: dict[str, pl.DataFrame]) -> pl.Data
 REFERENCE = {
     "1": pl.DataFrame(
         {
-            "chrom": ["chr1"] * 6,
-            "start": [100, 100, 200, 300, 300, 400],
-            "ref": ["A", "A", "C", "G", "G", "T"],
-            "alt": ["G", "G", "T,G", "A", "A", "C"],
-            "id": ["rs20", "rs10", "rs2", "COSV3", "rs3", "rs4"],
-            "AF": [0.1, 0.2, 0.3, 0.35, 0.4, 0.5],
-            "qual": ["x", "y", "z", "u", "w", "v"],  # clashes with the sample's own column
+            "chrom": ["chr1"] * 7,
+            "start": [100, 100, 100, 200, 300, 300, 400],
+            "ref": ["A", "A", "A", "C", "G", "G", "T"],
+            "alt": ["G", "G", "G", "T,G", "A", "A", "C"],
+            "id": ["rs20", "rs104", "rs94", "rs2", "COSV3", "rs3", "rs4"],
+            "AF": [0.1, 0.15, 0.2, 0.3, 0.35, 0.4, 0.5],
+            "qual": ["x", "t", "y", "z", "u", "w", "v"],  # clashes with the sample's own column
         }
     ),
     "2": pl.DataFrame({"chrom": ["2"], "start": [500], "ref": ["C"], "alt": ["CA"], "id": ["rs5"]}),
@@ -78,7 +78,7 @@ def test_join_rules(tmp_path: Path) -> None:
         for r in rows.iter_rows(named=True)
     }
     assert got == {
-        ("1", 100, "G"): ("rs10", 1, 0.2, "y"),  # duplicate key: the smallest id wins
+        ("1", 100, "G"): ("rs20", 1, 0.1, "x"),  # duplicate key: the lowest rs number wins (20 < 94 < 104)
         ("1", 200, "T"): ("rs2", 1, 0.3, "z"),  # each sample ALT matches its part of "T,G"
         ("1", 200, "G"): ("rs2", 2, 0.3, "z"),
         ("1", 300, "A"): ("rs3", 1, 0.4, "w"),  # an rsID beats another kind of id; <NON_REF> has no row
@@ -97,3 +97,8 @@ def test_a_reference_without_the_known_columns_is_one_clear_error(tmp_path: Path
     broken = {"1": pl.DataFrame({"chrom": ["1"], "pos": [100], "ref": ["A"], "alt": ["G"], "id": ["rs1"]})}
     with pytest.raises(EnsemblError, match=r"homo_sapiens-chr1.parquet lacks the column\(s\) start"):
         annotate_both(tmp_path, broken)
+
+
+def test_a_sample_on_contigs_the_reference_lacks_is_unannotated_by_both_engines(tmp_path: Path) -> None:
+    rows = annotate_both(tmp_path, {})  # no file for any of the sample's contigs
+    assert rows.height == 8 and rows["ensembl_id"].null_count() == 8

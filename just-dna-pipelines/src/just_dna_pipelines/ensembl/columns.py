@@ -25,6 +25,8 @@ ENSEMBL_ID = "ensembl_id"
 SYMBOLIC_ALTS = ("<NON_REF>", "<*>")
 # A reference id that is an rsID (among duplicates of a key, an rsID wins: it is what the fill needs).
 RSID_ONLY = "^rs[0-9]+$"
+# Among rsIDs the lowest number wins (rs94 before rs104, as numbers, not text); 18 digits fit in 64 bits.
+RS_NUMBER = "^rs([0-9]{1,18})$"
 
 
 @dataclass(frozen=True)

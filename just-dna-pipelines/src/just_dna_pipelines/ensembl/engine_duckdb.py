@@ -1,8 +1,8 @@
 """Annotate a sample's variants with the Ensembl reference in DuckDB: views over the Parquet files, one COPY.
 
 The same rules as the Polars engine (see `ensembl.columns`): the reference is cut to the sample's
-positions, comma-separated ALTs are split, among duplicates of a key an rsID wins (then the smallest
-`id`), and every sample allele keeps exactly one row. Memory and threads are capped (a share of the machine by default) and DuckDB spills
+positions, comma-separated ALTs are split, among duplicates of a key an rsID wins (the lowest
+rs number, then the smallest other `id`), and every sample allele keeps exactly one row. Memory and threads are capped (a share of the machine by default) and DuckDB spills
 to a temp folder under the cache instead of growing past its limit.
 """
 
@@ -20,6 +20,7 @@ from just_dna_pipelines.ensembl.columns import (
     ENSEMBL_ID,
     LEAD_COLUMNS,
     ROW_COLUMNS,
+    RS_NUMBER,
     RSID_ONLY,
     SYMBOLIC_ALTS,
     ColumnPlan,
@@ -78,6 +79,9 @@ def reference_view_sql(files: dict[str, Path], plan: ColumnPlan) -> str:
             f"SELECT {_literal(contig)} AS chrom, CAST(start AS BIGINT) AS start, CAST(ref AS VARCHAR) AS ref, "
             f"CAST(alt AS VARCHAR) AS alt, {carried} FROM read_parquet({_literal(str(path))})"
         )
+    if not parts:  # none of the sample's contigs has a file: an empty reference, every allele unannotated
+        carried = ", ".join(f"NULL::VARCHAR AS {_quote(new)}" for new in plan.reference.values())
+        return f"SELECT NULL::VARCHAR AS chrom, NULL::BIGINT AS start, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, {carried} WHERE false"
     return "\nUNION ALL BY NAME\n".join(parts)
 
 
@@ -106,7 +110,9 @@ matched AS (
     SELECT * FROM split
     QUALIFY row_number() OVER (
         PARTITION BY {keys}
-        ORDER BY NOT regexp_full_match(coalesce({ENSEMBL_ID}, ''), {_literal(RSID_ONLY)}), {ENSEMBL_ID} NULLS LAST
+        ORDER BY NOT regexp_full_match(coalesce({ENSEMBL_ID}, ''), {_literal(RSID_ONLY)}),
+            TRY_CAST(regexp_extract({ENSEMBL_ID}, {_literal(RS_NUMBER)}, 1) AS BIGINT) NULLS LAST,
+            {ENSEMBL_ID} NULLS LAST
     ) = 1
 )
 SELECT {", ".join(f"s.{_quote(c)}" for c in (*LEAD_COLUMNS, *plan.sample, *ROW_COLUMNS))}, {ref_select}

@@ -3,7 +3,7 @@
 Per contig (each reference file holds one): the sample's records on it are split into alleles; the reference is
 read in two passes, first its keys alone at the sample's positions (a filter pushed into the file's scan), then
 the other columns only for the rows whose key is a sample allele; duplicates of a key are resolved (an rsID
-first, then the smallest `id`) and every allele gets its row, or nulls. Joins run on narrow, position-sorted
+first, the lowest rs number, then the smallest `id`) and every allele gets its row, or nulls. Joins run on narrow, position-sorted
 frames (Polars merges sorted keys; hashing random keys was ~10x slower here). The parts are streamed into one
 Parquet file, so memory follows the largest contig, not the sample or the reference (bench/RESULTS.md).
 """
@@ -20,6 +20,7 @@ from polars.io.plugins import register_io_source
 
 from just_dna_pipelines.ensembl.columns import (
     ENSEMBL_ID,
+    RS_NUMBER,
     RSID_ONLY,
     SYMBOLIC_ALTS,
     ColumnPlan,
@@ -142,7 +143,8 @@ def reference_rows(
 
 
 def first_per_allele(pairs: pl.DataFrame) -> pl.DataFrame:
-    """One reference row per allele (Ensembl lists some alleles twice): an rsID before other ids, then the smallest."""
+    """One reference row per allele (Ensembl lists some alleles twice): an rsID before other ids, the lowest rs
+    number first (rs94 before rs104), then the smallest other id."""
     alleles = pairs[ALLELE]
     if alleles.is_sorted():  # as the merge join leaves them: repeats are neighbours, found in one pass
         alleles = alleles.set_sorted()
@@ -150,12 +152,13 @@ def first_per_allele(pairs: pl.DataFrame) -> pl.DataFrame:
         return pairs
     repeated = alleles.is_duplicated()
     not_rsid = ~pl.col(ENSEMBL_ID).fill_null("").str.contains(RSID_ONLY)
+    rs_number = pl.col(ENSEMBL_ID).str.extract(RS_NUMBER, 1).cast(pl.Int64, strict=False)
     resolved = (
         pairs.filter(repeated)
-        .with_columns(not_rsid.alias("_not_rsid"))
-        .sort(ALLELE, "_not_rsid", ENSEMBL_ID, nulls_last=True)
+        .with_columns(not_rsid.alias("_not_rsid"), rs_number.alias("_rs_number"))
+        .sort(ALLELE, "_not_rsid", "_rs_number", ENSEMBL_ID, nulls_last=True)
         .unique(subset=[ALLELE], keep="first", maintain_order=True)
-        .drop("_not_rsid")
+        .drop("_not_rsid", "_rs_number")
     )
     return pl.concat([pairs.filter(~repeated), resolved])
 

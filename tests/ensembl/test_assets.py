@@ -150,3 +150,31 @@ def test_grch37_input_is_refused_with_one_line(pipeline_env, genomes: Path, real
         "the VCF is GRCh37 but the Ensembl reference is GRCh38: positions cannot be compared"
     )
     assert not (pipeline_env.output_dir / "users" / "carol" / "hg19" / "ensembl").exists()
+
+
+def test_a_grch37_vcf_whose_header_does_not_say_so_is_refused(
+    pipeline_env, genomes: Path, real_reference: Path, tmp_path: Path
+) -> None:
+    """The real GRCh37 genome without its ##contig/##reference lines: its build stays unknown, and a join by
+    position with the GRCh38 reference would name variants at other places (it filled rsIDs before)."""
+    import gzip
+
+    lines = gzip.decompress((genomes / "PG_NA12878_chr21.vcf.gz").read_bytes()).decode().splitlines(True)
+    silent = tmp_path / "hg19_silent.vcf"
+    silent.write_text("".join(line for line in lines if not line.startswith(("##contig", "##reference"))))
+    request = RunRequest(
+        partition_key="carol/silent",
+        vcf_path=str(silent),
+        modules=[],
+        report=False,
+        ensembl=True,
+        ensembl_source=str(real_reference),
+    )
+    result = execute_run(request)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure_message(failure.step_failure_data.error).startswith(
+        "the VCF's genome build is unknown (neither its header nor its records tell), and the Ensembl reference "
+        "is GRCh38: positions cannot be compared"
+    )
+    assert not (pipeline_env.output_dir / "users" / "carol" / "silent" / "ensembl").exists()

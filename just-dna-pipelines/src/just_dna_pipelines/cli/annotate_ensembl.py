@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     start_sha256(vcf)  # the run's first step asks for it; hashed on the other core while Dagster loads
     header = read_vcf_header(vcf)
     choose_sample(header, args.sample_column)
-    check_build(header.genome_build)
+    check_build(header.genome_build, unknown_yet=True)  # the run checks the build it decides
     check_reachable(args.ensembl_source)  # offline without a cache: say so now, not after reading the VCF
     sample = args.sample or sample_name_from_filename(vcf.name)
     key = make_partition_key(args.user, sample)

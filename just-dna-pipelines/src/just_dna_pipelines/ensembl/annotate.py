@@ -37,12 +37,21 @@ class VcfOptions:
     contig_naming: str = "chr"
 
 
-def check_build(genome_build: str) -> None:
-    """Refuse a GRCh37 sample: the reference's positions are GRCh38."""
+def check_build(genome_build: str, *, unknown_yet: bool = False) -> None:
+    """Refuse a sample not on GRCh38: the reference's positions are GRCh38, and a join by position on another
+    build (or an unknown one) would name variants the person does not carry. `unknown_yet`: the header alone
+    does not tell, the data may (the run checks the build it decided)."""
+    if genome_build == GENOME_BUILD or (unknown_yet and genome_build == "unknown"):
+        return
     if genome_build == "GRCh37":
         raise EnsemblError(
             f"the VCF is GRCh37 but the Ensembl reference is {GENOME_BUILD}: positions cannot be compared"
         )
+    raise EnsemblError(
+        f"the VCF's genome build is {genome_build} (neither its header nor its records tell), and the Ensembl "
+        f"reference is {GENOME_BUILD}: positions cannot be compared; state the build in the header "
+        "(##reference=GRCh38 or ##contig lines with lengths)"
+    )
 
 
 def annotate_with_ensembl(

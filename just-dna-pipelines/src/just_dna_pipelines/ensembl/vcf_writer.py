@@ -17,6 +17,7 @@ from just_dna_pipelines.errors import EnsemblError
 from just_dna_pipelines.io.genome_build import normalize_chrom
 
 INFO_KEY = re.compile(r"[^0-9A-Za-z_.]")
+FILTER_ID = re.compile(r"[^\s;,=<>\"]+")  # what can stand as a FILTER ID in a header line
 # VCF 4.3 reserves these in INFO values; they are written percent-encoded.
 RESERVED = (
     ("%", "%25"),
@@ -101,6 +102,23 @@ def _info_value(field: InfoField, dtype: pl.DataType) -> pl.Expr:
     return pl.when(text.is_not_null()).then(pl.concat_str(pl.lit(field.key + "="), text))
 
 
+def filter_lines(frame: pl.LazyFrame, schema: pl.Schema) -> list[str]:
+    """A ##FILTER line for every FILTER value the records carry but PASS: a VCF must declare them (bcftools
+    refuses to sort a file with undeclared ones, and warns on reading it)."""
+    if "filter" not in schema:
+        return []
+    values = (
+        frame.select(pl.col("filter").drop_nulls().str.split(";").explode().unique().sort())
+        .collect()["filter"]
+        .to_list()
+    )
+    return [
+        f'##FILTER=<ID={value},Description="FILTER {value} of the input VCF">'
+        for value in values
+        if value not in ("PASS", ".", "") and FILTER_ID.fullmatch(value)
+    ]
+
+
 def split_gt() -> pl.Expr:
     """The GT of one split allele: this ALT -> 1, the reference -> 0, other ALTs -> 0, missing stays '.'."""
     gt = pl.col("gt").fill_null(".")
@@ -166,6 +184,7 @@ def write_annotated_vcf(
     header = [
         "##fileformat=VCFv4.3",
         f"##source=just-dna-lite Ensembl annotation of {source}",
+        *filter_lines(frame, schema),
         *(
             f"##contig=<ID={names[c]}{f',length={header_contigs[names[c]]}' if names[c] in header_contigs else ''}>"
             for c in names

@@ -1,0 +1,60 @@
+"""The annotated VCF declares what its records use: an unsorted input with FILTER values other than PASS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pysam
+
+from just_dna_pipelines.ensembl.annotate import VCF_FILE, VcfOptions, annotate_with_ensembl
+from just_dna_pipelines.ensembl.cache import ensure_reference
+from just_dna_pipelines.io.vcf_header import read_vcf_header
+from just_dna_pipelines.io.vcf_normalize import normalize_vcf
+
+HEADER = """##fileformat=VCFv4.2
+##reference=GRCh38
+##contig=<ID=chr1,length=248956422>
+##contig=<ID=chr2,length=242193529>
+##FILTER=<ID=RefCall,Description="Genotyping model thinks this site is reference.">
+##FILTER=<ID=LowQual,Description="Confidence in this variant being real is below calling threshold.">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1
+"""
+# Contig blocks out of order (chr1, chr2, chr1): the writer's output needs bcftools sort before tabix.
+RECORDS = [
+    "chr1 100 . A G 50 PASS . GT 0/1",
+    "chr2 500 . C T 3 RefCall . GT 0/0",
+    "chr1 200 . C T 5 LowQual;RefCall . GT 0/1",
+]
+
+
+def test_an_unsorted_input_with_its_own_filters_gives_a_vcf_bcftools_reads_without_complaint(
+    tmp_path: Path, pipeline_env
+) -> None:
+    vcf = tmp_path / "in.vcf"
+    vcf.write_text(HEADER + "".join("\t".join(r.split()) + "\n" for r in RECORDS))
+    calls = normalize_vcf(vcf, tmp_path / "calls.parquet")
+    data = tmp_path / "reference" / "data"
+    data.mkdir(parents=True)
+    for contig, start, ref, alt, rsid in (("1", 100, "A", "G", "rs1"), ("2", 500, "C", "T", "rs2")):
+        pl.DataFrame(
+            {"chrom": [contig], "start": [start], "ref": [ref], "alt": [alt], "id": [rsid]}
+        ).write_parquet(data / f"homo_sapiens-chr{contig}.parquet")
+    reference = ensure_reference(str(tmp_path / "reference"), ["1", "2"])
+    header = read_vcf_header(vcf)
+    out = tmp_path / "out"
+    out.mkdir()
+    facts = annotate_with_ensembl(
+        calls.output, reference, out, vcf=VcfOptions("S1", header.contigs, header.contig_naming)
+    )
+    written = out / VCF_FILE
+    assert facts["vcf_records"] == 3 and (out / (VCF_FILE + ".tbi")).is_file()
+    with pysam.VariantFile(str(written)) as reader:
+        assert {"RefCall", "LowQual"} <= set(reader.header.filters)
+        records = [(r.chrom, r.pos, tuple(r.filter)) for r in reader]
+    assert records == [
+        ("chr1", 100, ("PASS",)),
+        ("chr1", 200, ("LowQual", "RefCall")),
+        ("chr2", 500, ("RefCall",)),
+    ]

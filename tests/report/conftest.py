@@ -227,6 +227,8 @@ def tiny_sample(tmp_path: Path) -> tuple[Path, Path]:
                 study("rs2253363", "22279548"),
                 study("rs3788157", "20011587"),
                 study("rs3788157", "11111111", conclusion="<img src=x onerror=alert(1)>"),
+                # a second result of the same paper (another cohort): shown as its own record, the PMID once
+                study("rs3788157", "20011587", population="Japanese", p_value="0.2"),
             ]
         },
         annotations={

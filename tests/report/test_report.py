@@ -44,7 +44,11 @@ def test_data_follows_the_contract(tiny_sample: tuple[Path, Path]) -> None:
     rs = {v.rsid: v for v in longevity.variants}
     assert rs["rs2253363"].gene == "GENE1"  # the matched row's gene wins over the annotation
     assert rs["rs2253363"].phenotype == "longevity"
-    assert [s.pmid for s in rs["rs3788157"].studies] == ["20011587", "11111111"]
+    assert [(s.pmid, s.population) for s in rs["rs3788157"].studies] == [
+        ("20011587", "Danish"),
+        ("11111111", "Danish"),
+        ("20011587", "Japanese"),
+    ]  # each record of a paper kept
     assert rs["rs2253363"].genotype == "A/A"
     assert longevity.ledger is not None
     assert (longevity.ledger.tested, longevity.ledger.untested) == (12, 516)

@@ -108,7 +108,8 @@ def variants_frame(module: ModuleSection) -> pl.DataFrame:
             "category": v.category,
             "phenotype": v.phenotype,
             "evidence": v.evidence,
-            "pmids": ";".join(s.pmid for s in v.studies if s.pmid) or None,
+            # each paper once: one paper may hold several study records (cohorts, outcomes) for a variant
+            "pmids": ";".join(dict.fromkeys(s.pmid for s in v.studies if s.pmid)) or None,
         }
         for v in module.variants
     ]

@@ -223,12 +223,8 @@ def annotations_frame(rows: list[Row]) -> pl.DataFrame:
 
 
 def studies_frame(rows: list[Row]) -> pl.DataFrame:
-    """The studies table: one row per (rsid, pmid), first mention wins."""
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for row in rows:
-        key = (row["rsid"], row["pmid"])
-        if key not in seen:
-            seen.add(key)
-            unique.append({name: row.get(name) for name in STUDIES_SCHEMA})
+    """The studies table: every distinct study record in source order; only word-for-word repeats collapse."""
+    # One paper can hold several results for one rsid (another cohort, another outcome, significant or
+    # not): keyed by (rsid, pmid) alone, all but the first would be lost.
+    unique = list(dict.fromkeys(tuple(row.get(name) for name in STUDIES_SCHEMA) for row in rows))
     return pl.DataFrame(unique, schema=STUDIES_SCHEMA, orient="row")

@@ -3,6 +3,9 @@
 The genotype is the `Genotype` column's two letters, sorted. The source's `state`/`zygosity` columns
 disagree with its own genotypes (e.g. `AA` labelled alt/hom where A is the reference), so they are
 not used; `allele_state` is derived instead: `ref` when both alleles are the reference, else `alt`.
+Each genotype row repeats its rsid's citations (PMIDs, population, design, p-value), with cells that
+drift from row to row (`European` beside `European; Chinese`); they describe the same papers, not
+other results, so a study is taken once per (rsid, PMID), from the first genotype row naming it.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def compile_coronary(folder: Path, loci: dict[str, Locus]) -> CompiledModule:
     rows: list[Row] = []
     annotations: list[Row] = []
     studies: list[Row] = []
+    cited: set[tuple[str, str]] = set()
     for r in read_table(db, "coronary_disease"):
         rsid = valid_rsid(r.get("rsid"))
         genotype = genotype_from_letters(r.get("genotype"))
@@ -61,6 +65,9 @@ def compile_coronary(folder: Path, loci: dict[str, Locus]) -> CompiledModule:
         annotations.append({"rsid": rsid, "gene": gene, "phenotype": PHENOTYPE, "category": None})
         pmids = parse_pmids(r.get("pmid"))
         for pmid in pmids:
+            if (rsid, pmid) in cited:
+                continue  # see the module docstring: the rsid's citations, repeated per genotype
+            cited.add((rsid, pmid))
             studies.append(
                 {
                     "rsid": rsid,

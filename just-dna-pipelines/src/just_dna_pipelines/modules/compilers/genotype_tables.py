@@ -119,9 +119,12 @@ def _studies(db: Path, names: set[str], meta: dict[str, Row]) -> list[Row]:
                         "p_value": clean(r.get("p_value")),
                     }
                 )
+    studied = {(r["rsid"], r["pmid"]) for r in rows}
     for rsid, r in meta.items():
         pmids = parse_pmids(r.get("pmids"))
         for pmid in pmids:
+            if (rsid, pmid) in studied:
+                continue  # the studies table describes this paper; the rsid table's cells describe the rsid
             # One p-value beside several papers cannot be attributed to any one of them.
             p_value = clean(r.get("p_value")) if len(pmids) == 1 else None
             rows.append(

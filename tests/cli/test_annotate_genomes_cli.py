@@ -40,7 +40,10 @@ def test_grch37_vcf_is_lifted_and_says_so(chain_env, genomes: Path, compiled_mod
     facts = json.loads((sample_dir / "modules/manifest.json").read_text())["input"]
     assert facts["genome_build"] == "GRCh37" and facts["liftover"]["status"] == "lifted"
     html = (sample_dir / "reports/longevity_report.html").read_text()
-    assert "sites were lifted to GRCh37 with hg38ToHg19.over.chain.gz" in html
+    assert "sites were lifted to GRCh37 with hg38ToHg19.over.chain.gz (SHA-256 " in html
+    assert f"{facts['liftover']['sha256'][:16]}…); positions shown are GRCh38" in html
+    # rs3788157's call is the GRCh37 record at 46510708; the report names the module's GRCh38 place, as such
+    assert "Position chr21:45090793 (GRCh38, reference T); call 0|1" in html
     assert "no unique GRCh37 position" in html
 
 

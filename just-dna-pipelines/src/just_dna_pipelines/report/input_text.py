@@ -22,6 +22,8 @@ def build_text(facts: dict[str, Any]) -> str:
     status = lift.get("status")
     if status == "lifted":
         text += f"; the modules' {MODULES_BUILD} sites were lifted to GRCh37 with {lift.get('file_name')}"
+        if lift.get("sha256"):
+            text += f" (SHA-256 {str(lift['sha256'])[:16]}…); positions shown are {MODULES_BUILD}"
     elif status == "unavailable":
         text += "; no liftover chain was available, so sites were matched by rsID only"
     elif build != MODULES_BUILD:

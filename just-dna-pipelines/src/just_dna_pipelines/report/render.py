@@ -14,6 +14,7 @@ import polars as pl
 from markupsafe import Markup
 
 from just_dna_pipelines.keys import validate_name
+from just_dna_pipelines.liftover.sites import MODULES_BUILD
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
 from just_dna_pipelines.report.changes import write_snapshot
 from just_dna_pipelines.report.chart import category_chart
@@ -55,6 +56,7 @@ def render_html(data: ReportData) -> str:
         data=data,
         chart=category_chart(longevity.categories, fmt_weight) if longevity else None,
         downloads={m.name: _download_names(m.name) for m in data.modules if m.done},
+        modules_build=MODULES_BUILD,  # the build of every position the report shows (the modules' own)
         css=Markup(_static("report.css")),
         js=Markup(_static("report.js")),
     )

@@ -84,3 +84,24 @@ def test_a_strand_flipped_array_is_not_testable_rather_than_wrong(
     _, summaries, matches = annotate_input(tmp_path / "out", array, modules, modules=["tiny"])
     assert matches["tiny"] == set()
     assert summaries["tiny"]["ledger"]["not_testable_reasons"]["allele_mismatch"] == 3
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_an_rsid_listed_twice_with_other_calls_is_not_testable(
+    tmp_path: Path, without_chain: None, engine: str
+) -> None:
+    """A DNA-test file giving one SNP two different calls does not say which is the person's."""
+    modules = write_module(tmp_path / "modules", "tiny", module_rows())
+    array = tmp_path / "genome.txt"
+    array.write_text(
+        HEADER
+        + "rs100\t1\t1000\tAG\n"
+        + "rs100\t1\t1000\tGG\n"  # the other call of the same SNP
+        + "rs101\t1\t2000\tAG\n"
+        + "rs101\t1\t2000\t--\n"  # a no-call beside a call: the call stands
+        + "rs104\t1\t5000\tGG\n"
+        + "rs104\t1\t5000\tGG\n"  # the same call twice: one call
+    )
+    _, summaries, matches = annotate_input(tmp_path / "out", array, modules, engine=engine, modules=["tiny"])
+    assert matches["tiny"] == {("rs101", "A/G", 0.5), ("rs104", "G/G", 1.0)}
+    assert summaries["tiny"]["ledger"]["not_testable_reasons"]["conflicting_calls"] == 1

@@ -142,3 +142,19 @@ def test_rows_without_a_weight_count_as_neutral(tmp_path: Path, normalize) -> No
     summary = annotate_sample(sample, root, ["superhuman"], out)["superhuman"]
     assert (summary["matched"], summary["neutral"], summary["protective"], summary["risk"]) == (1, 1, 0, 0)
     assert summary["net_weight"] == 0.0
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_site_called_twice_differently_is_not_testable(tmp_path: Path, normalize, engine: str) -> None:
+    """Two equally good records of one site with other genotypes: the file does not say which is the person's
+    (the lower genotype in text order used to win: rs1 A/G, +0.2)."""
+    records = [
+        "chr1 100 . G A 50 PASS . GT:DP 0/1:30",
+        "chr1 100 . G A 50 PASS . GT:DP 1/1:30",
+        "chr1 200 . C T 50 PASS . GT:DP 0/0:30",
+        "chr1 200 . C T 50 PASS . GT:DP 0/0:30",  # the same call twice: one call
+    ]
+    summary, matched = run(tmp_path, normalize, engine, records=records)
+    assert {(r["rsid"], r["weight"]) for r in matched.iter_rows(named=True)} == {("rs2", -0.3)}
+    assert summary["ledger"]["not_testable_reasons"]["conflicting_calls"] == 1
+    assert summary["ledger"]["called"] == 1

@@ -36,16 +36,28 @@ judged AS (
         coalesce(gt, '') || '|' || coalesce(array_to_string(genotype, '/'), '') AS tiebreak
     FROM candidates
 ),
-best AS (
-    SELECT module, rsid,
-        CASE WHEN bad IS NOT NULL THEN 'not_testable' WHEN usable THEN 'called' ELSE 'no_call' END AS status,
-        CASE WHEN bad IS NOT NULL THEN bad WHEN usable THEN NULL
-             WHEN genotype IS NULL THEN 'no_call' ELSE 'filtered' END AS reason,
-        gt,
+keyed AS (
+    SELECT *,
         CASE WHEN bad IS NULL AND usable THEN array_to_string(list_sort(
             CASE WHEN zygosity = 'hemizygous' THEN list_concat(genotype, genotype) ELSE genotype END), '/')
-        END AS genotype_key
+        END AS key
     FROM judged
+),
+tiered AS (
+    SELECT *,
+        coalesce(min(key) OVER tier <> max(key) OVER tier, false) AS conflict
+    FROM keyed
+    WINDOW tier AS (PARTITION BY module, rsid, (bad IS NULL), usable, by_position, same_rsid)
+),
+best AS (
+    SELECT module, rsid,
+        CASE WHEN bad IS NOT NULL OR conflict THEN 'not_testable' WHEN usable THEN 'called' ELSE 'no_call' END
+            AS status,
+        CASE WHEN conflict THEN 'conflicting_calls' WHEN bad IS NOT NULL THEN bad WHEN usable THEN NULL
+             WHEN genotype IS NULL THEN 'no_call' ELSE 'filtered' END AS reason,
+        CASE WHEN conflict THEN NULL ELSE gt END AS gt,
+        CASE WHEN conflict THEN NULL ELSE key END AS genotype_key
+    FROM tiered
     QUALIFY row_number() OVER (
         PARTITION BY module, rsid
         ORDER BY (bad IS NULL) DESC, usable DESC, by_position DESC, same_rsid DESC, tiebreak ASC

@@ -7,7 +7,8 @@ a `position_note` when positions cannot be used). The rules, shared with the Duc
 - a candidate is testable unless it is an array indel call, its REF differs from the module's, or (records
   without a REF, as from DNA-test arrays) its alleles are not among the module's alleles;
 - per site the best candidate wins: testable, then with a usable call, then found by position, then with the
-  module's rsid, then a fixed order.
+  module's rsid, then a fixed order; when equally good candidates call different genotypes (a DNA-test file
+  listing an rsID twice, a VCF's split records of one site), the site is not testable ("conflicting_calls").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import polars as pl
 from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
 
 USABLE = ("called", "inferred_hom_ref")
+CONFLICTING_CALLS = "conflicting_calls"  # equally good records call the site differently
 RSID_MODES = ("never", "fallback", "also")
 
 
@@ -115,25 +117,37 @@ def _best(candidates: pl.DataFrame) -> pl.DataFrame:
             [pl.col("gt").fill_null(""), pl.col("genotype").list.join("/").fill_null("")], separator="|"
         ).alias("_order"),
     ).with_columns(pl.col("_bad").is_null().alias("ok"))
+    key = pl.when(pl.col("ok") & pl.col("usable")).then(genotype.list.sort().list.join("/"))
+    tier = ["module", "rsid", "ok", "usable", "by_position", "same_rsid"]
+    # Candidates as good as each other that call the site differently (two rows of one rsID in a DNA-test
+    # file, a VCF's split records of one site): the file does not say which genotype is the person's.
+    ranked = ranked.with_columns(key.alias("_key")).with_columns(
+        (pl.col("_key").min().over(tier) != pl.col("_key").max().over(tier))
+        .fill_null(False)
+        .alias("_conflict")
+    )
     best = (
         ranked.sort(
-            ["module", "rsid", "ok", "usable", "by_position", "same_rsid", "_order"],
+            [*tier, "_order"],
             descending=[False, False, True, True, True, True, False],
             maintain_order=True,
         )
         .group_by("module", "rsid", maintain_order=True)
         .first()
     )
+    testable = pl.col("ok") & ~pl.col("_conflict")
     return best.select(
         "module",
         "rsid",
-        pl.when(~pl.col("ok"))
+        pl.when(~testable)
         .then(pl.lit("not_testable"))
         .when(pl.col("usable"))
         .then(pl.lit("called"))
         .otherwise(pl.lit("no_call"))
         .alias("status"),
-        pl.when(~pl.col("ok"))
+        pl.when(pl.col("_conflict"))
+        .then(pl.lit(CONFLICTING_CALLS))
+        .when(~pl.col("ok"))
         .then(pl.col("_bad"))
         .when(pl.col("usable"))
         .then(pl.lit(None, dtype=pl.String))
@@ -141,10 +155,8 @@ def _best(candidates: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("no_call"))
         .otherwise(pl.lit("filtered"))
         .alias("reason"),
-        "gt",
-        pl.when(pl.col("ok") & pl.col("usable"))
-        .then(genotype.list.sort().list.join("/"))
-        .alias("genotype_key"),
+        pl.when(~pl.col("_conflict")).then(pl.col("gt")).alias("gt"),
+        pl.when(testable).then(pl.col("_key")).alias("genotype_key"),
     )
 
 

@@ -58,6 +58,7 @@ UNTESTED_REASONS: dict[str, str] = {
     "build_unknown": "the file's genome build is unknown (or older than GRCh37), so positions were not used, "
     "and its rsID is not in the file",
     "not_on_array": "not on this DNA-test array (an array reads a fixed set of positions)",
+    "conflicting_calls": "the file calls it twice with different genotypes, so it does not say which is yours",
     "allele_mismatch": "alleles do not match the reference (strand?): the file's alleles are not among the "
     "module's reference and alternative alleles",
     "indel_call": "the array reports an insertion/deletion call (I/D), which cannot be compared with the "

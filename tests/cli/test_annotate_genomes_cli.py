@@ -76,3 +76,24 @@ def test_a_raw_file_refuses_a_sample_column(pipeline_env, compiled_modules: Path
     assert code == 2 and err.strip().splitlines() == [
         "error: --sample-column applies to VCFs; a DNA-test raw file holds one person"
     ]
+
+
+def test_a_raw_file_without_rows_is_refused_before_any_run(
+    pipeline_env, compiled_modules: Path, capsys
+) -> None:
+    """Once refused only inside the run, which stayed in the Dagster instance as a failure."""
+    from just_dna_pipelines.runs.instance import get_instance
+
+    upload = pipeline_env.root / "genome.txt"
+    upload.write_text(NA12878_ARRAY.split("rs2253363")[0])  # the comments and the column line, no rows
+    code = main(
+        ["annotate-modules", "--input", str(upload), "--user", "alice", "--modules-source", str(compiled_modules),
+         "--no-report"]
+    )  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 2 and err.strip().splitlines() == [
+        "error: genome.txt has a column line but no genotype rows"
+    ]
+    assert not get_instance().get_runs()
+    users = pipeline_env.output_dir / "users"
+    assert not users.exists() or not any(p.is_file() for p in users.rglob("*"))

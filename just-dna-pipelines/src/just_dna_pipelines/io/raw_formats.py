@@ -5,12 +5,18 @@ Layouts (what the vendors ship; the vendor itself is read from the comment lines
   (`# rsid ...`): 23andMe (v2-v5), LivingDNA.
 - "rsid_allele_pair": tab-separated `rsid chromosome position allele1 allele2` after `#` comments: AncestryDNA.
 - "csv_result": quoted CSV `RSID,CHROMOSOME,POSITION,RESULT`: MyHeritage (with `#` comments), FamilyTreeDNA.
+
+No field of these layouts holds a separator, so a row is split on every separator and each field stripped of
+blanks and quotes: MyHeritage's "extra-quoted" rows (`"rs1"",""1"",""5"",""AG"`) then read as its plain ones.
+A repeat of the file's own uncommented column line (FamilyTreeDNA's download is two files concatenated) is not
+a row.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from just_dna_pipelines.io.raw_open import RawInputError
@@ -34,6 +40,7 @@ BUILD_MARKS = (
     ("NCBI36", re.compile(r"\bbuild\s*36\b|ncbi36|\bhg18\b", re.IGNORECASE)),
 )
 DATA_LINE = re.compile(r"^\S+\t\S+\t\S+\t\S+$")
+FIELD_STRIP = ' \t"'  # what surrounds a field's value (blanks, any number of quotes)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class RawLayout:
     vendor: str  # "23andMe", "AncestryDNA", "MyHeritage", "FamilyTreeDNA", "LivingDNA" or "unknown"
     data_start: int  # lines before the first data line
     build_claim: str | None  # the build the comments name ("GRCh37", "GRCh38", "NCBI36"), if exactly one
+    column_fields: tuple[str, ...] | None = None  # the uncommented column line's fields: a repeat is skipped
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -57,18 +65,36 @@ class RawLayout:
         return "," if self.layout == "csv_result" else "\t"
 
 
-def _fields(line: str, separator: str) -> list[str]:
-    return [f.strip().strip('"').strip().lower() for f in line.split(separator)]
+def no_rows_error(display_name: str) -> RawInputError:
+    """The one message for a raw file with a column line but not a single data row."""
+    return RawInputError(f"{display_name} has a column line but no genotype rows")
+
+
+def _fields(line: str, separator: str) -> tuple[str, ...]:
+    """A line's fields as the reader takes them (split on every separator, blanks and quotes stripped)."""
+    return tuple(f.strip(FIELD_STRIP) for f in line.split(separator))
 
 
 def _layout_of_column_line(line: str) -> str | None:
-    """The layout whose column line this is (comment mark and quotes ignored), or None."""
+    """The layout whose column line this is (comment mark, case and quotes ignored), or None."""
     text = line.lstrip("#").strip()
     for layout, columns in LAYOUT_COLUMNS.items():
         separator = "," if layout == "csv_result" else "\t"
-        if tuple(_fields(text, separator)) == columns:
+        if tuple(f.lower() for f in _fields(text, separator)) == columns:
             return layout
     return None
+
+
+def _has_data_row(lines: Iterable[str], layout: RawLayout) -> bool:
+    """Whether a data row follows (blank lines, comments and a repeated column line are not rows); reads no
+    further than the first one."""
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        if _fields(line, layout.separator) != layout.column_fields:
+            return True
+    return False
 
 
 def vendor_from(comments: list[str], layout: str) -> str:
@@ -90,7 +116,8 @@ def build_claim_from(comments: list[str]) -> tuple[str | None, list[str]]:
 
 
 def detect_layout(text_path: Path, display_name: str) -> RawLayout:
-    """Read the first lines of the decompressed text and tell its layout; RawInputError when it is none of them."""
+    """Read the first lines of the decompressed text (up to the first data row) and tell its layout;
+    RawInputError when it is none of them or no data row follows its column line."""
     comments: list[str] = []
     with text_path.open("r", encoding="utf-8", errors="replace") as handle:
         for number, raw in enumerate(handle):
@@ -105,13 +132,20 @@ def detect_layout(text_path: Path, display_name: str) -> RawLayout:
                 comments.append(line)
                 continue
             if layout is not None:
-                data_start = number + 1
+                data_start, row_seen = number + 1, False
             elif DATA_LINE.match(line) and line.lower().startswith(("rs", "i")):
-                layout, data_start = "rsid_genotype", number  # a 23andMe-style file without its column line
+                # a 23andMe-style file without its column line
+                layout, data_start, row_seen = "rsid_genotype", number, True
             else:
                 break
             build, warnings = build_claim_from(comments)
-            return RawLayout(layout, vendor_from(comments, layout), data_start, build, warnings)
+            found = RawLayout(layout, vendor_from(comments, layout), data_start, build, warnings=warnings)
+            if not row_seen:
+                if not line.startswith("#"):
+                    found = replace(found, column_fields=_fields(line, found.separator))
+                if not _has_data_row(handle, found):
+                    raise no_rows_error(display_name)
+            return found
     raise RawInputError(
         f"{display_name} is not a VCF or a DNA-test raw file this app reads "
         "(23andMe, AncestryDNA, MyHeritage, FamilyTreeDNA, LivingDNA)"

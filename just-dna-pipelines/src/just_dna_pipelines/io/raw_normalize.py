@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from just_dna_pipelines.io.atomic import atomic_path
-from just_dna_pipelines.io.raw_formats import RawLayout, detect_layout
+from just_dna_pipelines.io.raw_formats import FIELD_STRIP, RawLayout, detect_layout, no_rows_error
 from just_dna_pipelines.io.raw_open import RawInputError, RawLimits, compression_of, extract_text
 from just_dna_pipelines.settings import get_settings
 
@@ -54,18 +54,26 @@ def default_limits() -> RawLimits:
 
 
 def _scan(text: Path, layout: RawLayout) -> pl.LazyFrame:
-    """The data rows as strings, named by the layout's columns."""
-    return pl.scan_csv(
+    """The data rows as strings stripped of blanks and quotes, named by the layout's columns; a repeat of the
+    column line left out (raw_formats says why fields are split on every separator)."""
+    frame = pl.scan_csv(
         text,
         separator=layout.separator,
         has_header=False,
         skip_lines=layout.data_start,
         comment_prefix="#",
-        quote_char='"' if layout.layout == "csv_result" else None,
+        quote_char=None,
         infer_schema=False,
         new_columns=list(layout.columns),
         truncate_ragged_lines=False,
+    ).select(pl.col(name).str.strip_chars(FIELD_STRIP) for name in layout.columns)
+    if layout.column_fields is None:
+        return frame
+    repeat = pl.all_horizontal(
+        pl.col(name).eq_missing(value)
+        for name, value in zip(layout.columns, layout.column_fields, strict=True)
     )
+    return frame.filter(~repeat)
 
 
 def _aliased(chrom: pl.Expr) -> pl.Expr:
@@ -81,14 +89,14 @@ def raw_calls(text: Path, layout: RawLayout) -> pl.LazyFrame:
     """The lazy normalization of raw rows into the normalized variant table."""
     frame = _scan(text, layout)
     if layout.layout == "rsid_allele_pair":
-        raw_call = pl.concat_str([pl.col("allele1").str.strip_chars(), pl.col("allele2").str.strip_chars()])
+        raw_call = pl.concat_str([pl.col("allele1"), pl.col("allele2")])
     else:
-        raw_call = pl.col("result" if layout.layout == "csv_result" else "genotype").str.strip_chars()
-    bare = pl.col("chromosome").str.strip_chars().str.to_uppercase().str.strip_prefix("CHR")
-    position = pl.col("position").str.strip_chars().cast(pl.Int64, strict=False)
+        raw_call = pl.col("result" if layout.layout == "csv_result" else "genotype")
+    bare = pl.col("chromosome").str.to_uppercase().str.strip_prefix("CHR")
+    position = pl.col("position").cast(pl.Int64, strict=False)
     # Intermediate columns first, so each string operation runs once per row.
     staged = frame.select(
-        pl.col("rsid").str.strip_chars().str.extract(r"^(rs[0-9]+)$", 1).alias("rsid"),
+        pl.col("rsid").str.extract(r"^(rs[0-9]+)$", 1).alias("rsid"),
         raw_call.str.to_uppercase().alias("gt"),
         _aliased(bare).alias("_chrom"),
         pl.when(position > 0).then(position).alias("_start"),
@@ -181,7 +189,7 @@ def normalize_raw(path: Path, output: Path, limits: RawLimits | None = None) -> 
         try:
             rows, unreadable = unreadable_calls(text, layout)
         except pl.exceptions.NoDataError:
-            raise RawInputError(f"{path.name} has a column line but no genotype rows") from None
+            raise no_rows_error(path.name) from None
         except (pl.exceptions.PolarsError, OSError):
             # Polars' own text quotes Python names; say what is wrong in the file's terms instead.
             raise RawInputError(
@@ -189,7 +197,7 @@ def normalize_raw(path: Path, output: Path, limits: RawLimits | None = None) -> 
                 f"({', '.join(layout.columns)}) on every row"
             ) from None
         if rows == 0:
-            raise RawInputError(f"{path.name} has a column line but no genotype rows")
+            raise no_rows_error(path.name)
         if unreadable > MAX_UNREADABLE_SHARE * rows:
             raise RawInputError(
                 f"{path.name}: {unreadable} of {rows} rows have no readable genotype (expected calls like AG, A, --, DI)"

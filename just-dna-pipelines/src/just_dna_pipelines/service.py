@@ -6,6 +6,7 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -362,6 +363,16 @@ def report_path(user: str, sample: str) -> Path | None:
     """The finished HTML report of a sample, or None."""
     path = _sample_dir(user, sample) / "reports" / "longevity_report.html"
     return path if path.is_file() else None
+
+
+def results_run_id(user: str, sample: str) -> str | None:
+    """The run whose module results (and so whose report) the sample's folders hold now, or None."""
+    try:
+        manifest = json.loads((_sample_dir(user, sample) / "modules" / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    run_id = manifest.get("run_id") if isinstance(manifest, dict) else None
+    return str(run_id) if run_id else None
 
 
 def sample_output_files(user: str, sample: str) -> dict[str, Path]:

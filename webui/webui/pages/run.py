@@ -179,6 +179,10 @@ def run() -> rx.Component:
                 ),
                 rx.cond(RunState.error != "", failure_card()),
                 rx.cond(RunState.report_url != "", report_view(RunState.report_url, RunState.downloads)),
+                rx.cond(
+                    RunState.replaced_notice != "",
+                    rx.callout(RunState.replaced_notice, icon="info", width="100%", id="report-replaced"),
+                ),
                 progress_card(),
                 spacing="4",
                 width="100%",

@@ -37,7 +37,7 @@ STATUS_BY_RUN = {
     "running": "running",
     "success": "done",
     "failure": "failed",
-    "canceled": "failed",
+    "canceled": "canceled",  # the person stopped it: not a failure of theirs or of the genome
 }
 
 
@@ -58,7 +58,7 @@ class SampleView:
     vendor: str
     call_rate: float | None
     notes: list[str]
-    status: str  # uploaded, running, done, failed
+    status: str  # uploaded, queued, running, done, failed, canceled
     last_run_at: float | None
     last_run_id: str | None
 
@@ -291,6 +291,12 @@ def report_file(user: CurrentUser, sample: str) -> Path | None:
     """The user's finished HTML report of `sample`, or None."""
     _owned_sample(user, sample)
     return service.report_path(user.name, sample)
+
+
+def results_run_id(user: CurrentUser, sample: str) -> str | None:
+    """The run whose module results and report the user's `sample` shows now (a newer run replaces them)."""
+    _owned_sample(user, sample)
+    return service.results_run_id(user.name, sample)
 
 
 def output_files(user: CurrentUser, sample: str) -> dict[str, Path]:

@@ -14,7 +14,7 @@ from webui import formatting
 from webui.security.guard import wipe_user_states
 from webui.services import accounts, run_views, samples
 from webui.services.errors import WebError
-from webui.services.progress import RunView
+from webui.services.progress import ENSEMBL_MODULE, RunView
 from webui.states.auth import AuthState
 from webui.urls import result_links
 
@@ -43,11 +43,20 @@ def queue_text(info: service.RunInfo) -> str:
     return text + ". Runs take turns so the app stays quick for everyone."
 
 
+REPLACED_NOTICE = (
+    "A later run of this sample replaced this run's report and results: open the sample for them."
+)
+
+
 def page_values(
-    info: service.RunInfo, view: RunView, with_view: bool, links: tuple[str, list[dict[str, str]]] | None
+    info: service.RunInfo,
+    view: RunView,
+    with_view: bool,
+    links: tuple[str, list[dict[str, str]]] | None,
+    replaced: bool = False,
 ) -> dict[str, object]:
     """What the run page shows of a run: its status line always, the progress rows of `view` when `with_view`,
-    the report and downloads when `links` were read."""
+    the report and downloads when `links` were read, and a notice instead when a later run `replaced` them."""
     started = info.started_at or (time.time() if not info.finished else None)
     end = info.ended_at or time.time()
     error = ""
@@ -71,6 +80,8 @@ def page_values(
         )
     if links is not None:
         values["report_url"], values["downloads"] = links
+    if replaced:
+        values["report_url"], values["downloads"], values["replaced_notice"] = "", [], REPLACED_NOTICE
     return values
 
 
@@ -91,6 +102,7 @@ class RunState(AuthState):
     last_event_at: rx.Field[float] = rx.field(0.0)
     report_url: rx.Field[str] = rx.field("")
     downloads: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    replaced_notice: rx.Field[str] = rx.field("")
     queue_text: rx.Field[str] = rx.field("")
     canceling: rx.Field[bool] = rx.field(False)
     cancel_error: rx.Field[str] = rx.field("")
@@ -122,7 +134,7 @@ class RunState(AuthState):
         self.not_found, self.status, self.error, self.updates = False, "", "", 0
         self.modules, self.steps, self.log, self.current_step = [], [], [], ""
         self.report_url, self.downloads, self.elapsed, self.last_event_at = "", [], "", 0.0
-        self.queue_text, self.canceling, self.cancel_error = "", False, ""
+        self.queue_text, self.canceling, self.cancel_error, self.replaced_notice = "", False, "", ""
 
     @rx.event(background=True)
     async def follow(self):
@@ -177,12 +189,12 @@ class RunState(AuthState):
             if info.finished:
                 view.finish(info.status)
                 changed = True
-            links = None
+            links, replaced = None, False
             # The report is on disk as soon as its step succeeded: show it without waiting for the run's end.
             if not report_shown and (view.step_done(REPORT_STEP) or info.status == "success"):
-                links = await self._result_links(user, sample)
-                report_shown = True
-            values = page_values(info, view, changed, links)
+                links = await self._result_links(user, sample, run_id, modules)
+                replaced, report_shown = links is None, True
+            values = page_values(info, view, changed, links, replaced)
             if changed:
                 values["updates"] = pushed.get("updates", 0) + 1  # type: ignore[operator]
             fresh = {name: value for name, value in values.items() if pushed.get(name, MISSING) != value}
@@ -206,11 +218,21 @@ class RunState(AuthState):
         return route != "" and route.strip("/") != RUN_ROUTE
 
     @staticmethod
-    async def _result_links(user: accounts.CurrentUser, sample: str) -> tuple[str, list[dict[str, str]]]:
-        """The report URL (empty if none) and download links of a sample."""
-        report, files = await asyncio.to_thread(
-            lambda: (samples.report_file(user, sample), samples.output_files(user, sample))
+    async def _result_links(
+        user: accounts.CurrentUser, sample: str, run_id: str, modules: list[str]
+    ) -> tuple[str, list[dict[str, str]]] | None:
+        """The report URL (empty if none) and download links of a sample; None when they are no longer this
+        run's: a later run of the sample with modules replaced its results (the page says so instead)."""
+        report, files, holder = await asyncio.to_thread(
+            lambda: (
+                samples.report_file(user, sample),
+                samples.output_files(user, sample),
+                samples.results_run_id(user, sample),
+            )
         )
+        made_results = any(name != ENSEMBL_MODULE for name in modules)
+        if made_results and holder is not None and holder != run_id:
+            return None
         return result_links(user.name, sample, report, files)
 
     @rx.var

@@ -79,6 +79,8 @@ def test_modules_one_report_did_not_run_are_not_changes(tmp_path: Path, factory)
     assert changes is not None
     assert [(c.module, c.rsid) for c in changes.removed] == [("longevitymap", "rs1")]  # not vo2max's rs9
     assert [(c.module, c.rsid) for c in changes.added] == [("longevitymap", "rs2")]
+    assert changes.compared == ("longevitymap",)
+    assert "for the modules both ran: longevitymap:" in render_html(data)
     write_report(data, sample_dir / "reports")
 
     (sample_dir / "modules").rename(tmp_path / "some_modules")
@@ -87,3 +89,23 @@ def test_modules_one_report_did_not_run_are_not_changes(tmp_path: Path, factory)
     changes = build_report_data(sample_dir).changes
     assert changes is not None
     assert [(c.module, c.rsid) for c in changes.added] == [("longevitymap", "rs1")]  # not vo2max's rs9
+
+
+def test_a_report_sharing_no_module_with_the_previous_one_says_nothing_was_compared(
+    tmp_path: Path, factory
+) -> None:
+    row = factory.matched_row
+    first = {"longevitymap": {"ledger": factory.ledger(5, 3)}}
+    sample_dir, _ = factory.write_sample(
+        tmp_path / "one", first, {"longevitymap": [row("longevitymap", "rs1", 0.5)]}
+    )
+    write_report(build_report_data(sample_dir), sample_dir / "reports")
+    other = {"vo2max": {"ledger": factory.ledger(4, 2)}}
+    factory.write_sample(tmp_path / "two", other, {"vo2max": [row("vo2max", "rs9", -1.0)]})
+    (sample_dir / "modules").rename(tmp_path / "old_modules")
+    (tmp_path / "two" / "users" / "alice" / "NA12878" / "modules").rename(sample_dir / "modules")
+    data = build_report_data(sample_dir)
+    assert data.changes is not None and data.changes.compared == ()
+    html = render_html(data)
+    assert "none (no module of this report was in that one, so nothing could be compared)" in html
+    assert "Nothing changed." not in html

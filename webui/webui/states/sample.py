@@ -38,7 +38,8 @@ def module_row(info: service.ModuleInfo, sample: dict[str, str] | None = None) -
             usable = False
             notes.append("needs a GRCh38 VCF: the Ensembl reference is on GRCh38 and keyed by alleles")
     else:
-        facts = f"{info.weights_rows:,} variants · version {info.version} · {short_source(info.source)}"
+        # weights rows are genotypes (two or three per site), not variants: the report counts sites
+        facts = f"{info.weights_rows:,} genotypes · version {info.version} · {short_source(info.source)}"
     return {
         "name": info.name,
         "title": info.title,

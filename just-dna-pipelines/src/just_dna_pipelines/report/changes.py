@@ -70,6 +70,7 @@ def changes_since_previous(reports_dir: Path, data: ReportData) -> Changes | Non
         return None  # a damaged snapshot only costs the comparison, never the report
     new = snapshot_rows(data)
     modules_then = facts.get("modules") or {}
+    compared: list[str] | None = None
     if modules_then:  # only modules both reports ran: one not run in either has nothing added or removed
         compared = sorted(set(modules_then) & {m.name for m in data.modules if m.done})
         old, new = (rows.filter(pl.col("module").is_in(compared)) for rows in (old, new))
@@ -89,6 +90,7 @@ def changes_since_previous(reports_dir: Path, data: ReportData) -> Changes | Non
         modules_updated=updated,
         reference_then=facts.get("rsid_fill_revision"),
         reference_now=data.provenance.rsid_fill_revision,
+        compared=tuple(compared) if compared is not None else None,
     )
 
 

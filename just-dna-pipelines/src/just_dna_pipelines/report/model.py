@@ -187,6 +187,7 @@ class Changes:
     modules_updated: tuple[tuple[str, str, str], ...]  # (module, version then, version now)
     reference_then: str | None
     reference_now: str | None
+    compared: tuple[str, ...] | None = None  # the modules both reports ran (None: an older snapshot, all)
 
     @property
     def any(self) -> bool:

@@ -44,3 +44,22 @@ def test_the_picked_person_is_the_one_the_run_reads(alice, upload_file, genomes,
         (get_settings().sample_output_dir("alice", "trio") / "modules" / "manifest.json").read_text()
     )
     assert manifest["input"]["sample_column"] == "NA12891"
+
+
+def test_a_report_of_another_person_than_the_one_chosen_says_so(alice, upload_file, genomes, wait_until):
+    """Picking another person of a multi-sample VCF leaves the last report on the page: it must say whose it is."""
+    from webui.states.sample import other_person_notice
+
+    upload_file(alice, genomes.parent / "corpus" / "vcf" / FREEBAYES, filename="trio.vcf")
+    run_id = samples.launch(alice, "trio", ["longevitymap"])
+    info = wait_until(lambda: (i := service.get_run(run_id)).finished and i, "the run to end", timeout=300)
+    assert info.status == "success", info.error
+    page = samples.sample_page(alice, "trio")
+    assert page.report is not None and page.report_person == "NA12878"
+    assert other_person_notice(page.report_person, page.view.sample_column) == ""
+    samples.choose_vcf_sample(alice, "trio", "NA19240")
+    page = samples.sample_page(alice, "trio")
+    assert page.report_person == "NA12878" and page.view.sample_column == "NA19240"
+    assert other_person_notice(page.report_person, page.view.sample_column) == (
+        "This report is of NA12878. Press Run to make one for NA19240."
+    )

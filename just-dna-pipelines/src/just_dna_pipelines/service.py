@@ -365,14 +365,26 @@ def report_path(user: str, sample: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def results_run_id(user: str, sample: str) -> str | None:
-    """The run whose module results (and so whose report) the sample's folders hold now, or None."""
+def _results_manifest(user: str, sample: str) -> dict[str, Any]:
+    """The manifest of the sample's module results now (empty when there are none or it cannot be read)."""
     try:
         manifest = json.loads((_sample_dir(user, sample) / "modules" / "manifest.json").read_text())
     except (OSError, ValueError):
-        return None
-    run_id = manifest.get("run_id") if isinstance(manifest, dict) else None
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def results_run_id(user: str, sample: str) -> str | None:
+    """The run whose module results (and so whose report) the sample's folders hold now, or None."""
+    run_id = _results_manifest(user, sample).get("run_id")
     return str(run_id) if run_id else None
+
+
+def results_person(user: str, sample: str) -> str | None:
+    """Whose genotypes (the VCF's sample column) the sample's module results and report hold now, or None."""
+    facts = _results_manifest(user, sample).get("input")
+    column = facts.get("sample_column") if isinstance(facts, dict) else None
+    return str(column) if column else None
 
 
 def sample_output_files(user: str, sample: str) -> dict[str, Path]:

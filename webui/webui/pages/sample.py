@@ -220,6 +220,15 @@ def sample() -> rx.Component:
                     # no "undefined" fields.
                     rx.cond(SampleState.sample.contains("filename"), _facts()),
                     rx.cond(
+                        SampleState.other_person_notice != "",
+                        rx.callout(
+                            SampleState.other_person_notice,
+                            icon="info",
+                            width="100%",
+                            id="report-other-person",
+                        ),
+                    ),
+                    rx.cond(
                         SampleState.report_url != "",
                         report_view(SampleState.report_url, SampleState.downloads),
                     ),

@@ -130,6 +130,7 @@ class SamplePage:
     runs: list[service.RunInfo]  # newest first
     report: Path | None  # the finished HTML report
     files: dict[str, Path]  # downloadable outputs by name
+    report_person: str | None = None  # the VCF sample column the report is of (another may be chosen since)
 
 
 def sample_page(user: CurrentUser, sample: str) -> SamplePage:
@@ -142,6 +143,7 @@ def sample_page(user: CurrentUser, sample: str) -> SamplePage:
         runs=runs,
         report=service.report_path(user.name, row.name),
         files=service.sample_output_files(user.name, row.name),
+        report_person=service.results_person(user.name, row.name),
     )
 
 

@@ -28,6 +28,13 @@ def short_source(source: str) -> str:
 ENSEMBL_ONLY_ON = "GRCh38"  # the Ensembl reference is GRCh38; it annotates VCFs on that build
 
 
+def other_person_notice(report_person: str, chosen: str) -> str:
+    """A notice when the shown report is of another person of the VCF than the one chosen now ("" if not)."""
+    if not report_person or not chosen or report_person == chosen:
+        return ""
+    return f"This report is of {report_person}. Press Run to make one for {chosen}."
+
+
 def module_row(info: service.ModuleInfo, sample: dict[str, str] | None = None) -> dict[str, str]:
     """A module (or the Ensembl entry) as plain strings for the checklist; unusable ones say why."""
     notes = list(info.notes)
@@ -101,6 +108,7 @@ class SampleState(AuthState):
     deleted: rx.Field[list[str]] = rx.field(default_factory=list)
     vcf_sample_options: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     vcf_sample: rx.Field[str] = rx.field("")
+    report_person: rx.Field[str] = rx.field("")
 
     @rx.event
     async def load(self):
@@ -144,6 +152,12 @@ class SampleState(AuthState):
         """Run history, report link and downloads."""
         self.runs = [run_row(r) for r in page.runs]
         self.report_url, self.downloads = result_links(user.name, page.view.name, page.report, page.files)
+        self.report_person = page.report_person or ""
+
+    @rx.var
+    def other_person_notice(self) -> str:
+        """Said above the report when it is of another person of a multi-sample VCF than the one now chosen."""
+        return other_person_notice(self.report_person, self.vcf_sample if self.vcf_sample_options else "")
 
     @rx.event
     async def pick_vcf_sample(self, column: str):
@@ -184,8 +198,9 @@ class SampleState(AuthState):
         try:
             user = self.current_user()
             chosen = [m["name"] for m in self.modules if m["name"] in self.selected]
-            await asyncio.to_thread(accounts.remember_modules, user, chosen)
             run_id = await asyncio.to_thread(samples.launch, user, self.sample_name, chosen)
+            # only a choice that ran is remembered: a refused one (say, Ensembl offline) would come back ticked
+            await asyncio.to_thread(accounts.remember_modules, user, chosen)
         except WebError as exc:
             self.run_error, self.launching = str(exc), False
             return
@@ -204,3 +219,4 @@ class SampleState(AuthState):
             self.run_error = str(exc)
             return
         self.sample, self.runs, self.report_url, self.downloads = {}, [], "", []
+        self.report_person = ""

@@ -48,3 +48,23 @@ def test_an_earlier_runs_page_shows_no_report_a_later_run_replaced(alice, wait_u
         service.get_run(first), RunView(modules=["longevitymap"]), False, None, replaced=True
     )
     assert (values["report_url"], values["downloads"], values["replaced_notice"]) == ("", [], REPLACED_NOTICE)
+
+
+def test_the_demo_sample_on_real_modules_says_it_matches_next_to_nothing(alice):
+    """The demo genotypes suit the demo modules only: on real modules the page says so before a run (a run gave
+    an empty report without a word)."""
+    import dataclasses
+
+    from webui.services import uploads
+    from webui.services.module_choices import module_choices
+    from webui.states.sample import DEMO_MODULES_NOTICE, DEMO_SAMPLE_NOTICE, modules_notice
+    from webui.states.samples import sample_row
+
+    demo = sample_row(uploads.add_demo_sample(alice))
+    choices = module_choices(alice)  # the demo modules (web_env)
+    assert choices.modules and modules_notice(choices, demo) == DEMO_MODULES_NOTICE
+    real = dataclasses.replace(
+        choices, modules=[dataclasses.replace(info, demo=False) for info in choices.modules]
+    )
+    assert modules_notice(real, demo) == DEMO_SAMPLE_NOTICE
+    assert modules_notice(real, {**demo, "filename": "mine.vcf", "vcf_samples": "NA12878"}) == ""

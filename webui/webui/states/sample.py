@@ -28,6 +28,27 @@ def short_source(source: str) -> str:
 ENSEMBL_ONLY_ON = "GRCh38"  # the Ensembl reference is GRCh38; it annotates VCFs on that build
 
 
+DEMO_MODULES_NOTICE = (
+    "These are the built-in demo modules: synthetic data for trying the app, not real findings."
+)
+DEMO_SAMPLE_NOTICE = (
+    "The demo sample's genotypes are synthetic, made for the built-in demo modules: with these modules it "
+    "matches next to nothing. Upload your own genome for a real report."
+)
+
+
+def modules_notice(choices: ModuleChoices, sample: dict[str, str]) -> str:
+    """What to say above the checklist: the source's own notice, demo modules, or the demo sample on real ones."""
+    from just_dna_pipelines.modules.demo import DEMO_SAMPLE, DEMO_VCF_NAME
+
+    if choices.notice:
+        return choices.notice
+    if any(info.demo for info in choices.modules):
+        return DEMO_MODULES_NOTICE
+    demo_sample = sample.get("filename") == DEMO_VCF_NAME and sample.get("vcf_samples") == DEMO_SAMPLE
+    return DEMO_SAMPLE_NOTICE if demo_sample and choices.modules else ""
+
+
 def other_person_notice(report_person: str, chosen: str) -> str:
     """A notice when the shown report is of another person of the VCF than the one chosen now ("" if not)."""
     if not report_person or not chosen or report_person == chosen:
@@ -138,12 +159,7 @@ class SampleState(AuthState):
         self.modules_error = choices.error
         # Ticked by default: every usable module; the Ensembl annotation (a large download) only on request.
         names = [m["name"] for m in self.modules if m["usable"] and m["name"] != service.ENSEMBL_MODULE]
-        notice = choices.notice
-        if not notice and any(i.demo for i in choices.modules):
-            notice = (
-                "These are the built-in demo modules: synthetic data for trying the app, not real findings."
-            )
-        self.modules_notice = notice
+        self.modules_notice = modules_notice(choices, self.sample)
         usable = [m["name"] for m in self.modules if m["usable"]]
         remembered = choices.remembered
         self.selected = names if remembered is None else [n for n in usable if n in remembered]

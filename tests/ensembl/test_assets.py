@@ -134,22 +134,28 @@ def test_rsid_fill_reaches_the_module_ledger(
     assert manifest["modules"]["longevitymap"]["matched_via_filled_rsid"] == 3
 
 
-def test_grch37_input_is_refused_with_one_line(pipeline_env, genomes: Path, real_reference: Path) -> None:
+def _refused(vcf: Path, partition: str, reference: Path, output_dir: Path) -> str:
+    """Run an Ensembl-only annotation of `vcf` that must fail; its one-line message (nothing published)."""
     request = RunRequest(
-        partition_key="carol/hg19",
-        vcf_path=str(genomes / "PG_NA12878_chr21.vcf.gz"),
+        partition_key=partition,
+        vcf_path=str(vcf),
         modules=[],
         report=False,
         ensembl=True,
-        ensembl_source=str(real_reference),
+        ensembl_source=str(reference),
     )
     result = execute_run(request)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert failure_message(failure.step_failure_data.error) == (
-        "the VCF is GRCh37 but the Ensembl reference is GRCh38: positions cannot be compared"
+    assert not (output_dir / "users" / partition / "ensembl").exists()
+    return failure_message(failure.step_failure_data.error)
+
+
+def test_grch37_input_is_refused_with_one_line(pipeline_env, genomes: Path, real_reference: Path) -> None:
+    message = _refused(
+        genomes / "PG_NA12878_chr21.vcf.gz", "carol/hg19", real_reference, pipeline_env.output_dir
     )
-    assert not (pipeline_env.output_dir / "users" / "carol" / "hg19" / "ensembl").exists()
+    assert message == "the VCF is GRCh37 but the Ensembl reference is GRCh38: positions cannot be compared"
 
 
 def test_a_grch37_vcf_whose_header_does_not_say_so_is_refused(
@@ -162,19 +168,8 @@ def test_a_grch37_vcf_whose_header_does_not_say_so_is_refused(
     lines = gzip.decompress((genomes / "PG_NA12878_chr21.vcf.gz").read_bytes()).decode().splitlines(True)
     silent = tmp_path / "hg19_silent.vcf"
     silent.write_text("".join(line for line in lines if not line.startswith(("##contig", "##reference"))))
-    request = RunRequest(
-        partition_key="carol/silent",
-        vcf_path=str(silent),
-        modules=[],
-        report=False,
-        ensembl=True,
-        ensembl_source=str(real_reference),
-    )
-    result = execute_run(request)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert failure_message(failure.step_failure_data.error).startswith(
+    message = _refused(silent, "carol/silent", real_reference, pipeline_env.output_dir)
+    assert message.startswith(
         "the VCF's genome build is unknown (neither its header nor its records tell), and the Ensembl reference "
         "is GRCh38: positions cannot be compared"
     )
-    assert not (pipeline_env.output_dir / "users" / "carol" / "silent" / "ensembl").exists()

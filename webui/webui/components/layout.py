@@ -114,6 +114,11 @@ def error_callout(message: rx.Var, **props) -> rx.Component:
     )
 
 
+def notice_callout(message: rx.Var, **props) -> rx.Component:
+    """A one-line notice (not an error), shown only when `message` is not empty."""
+    return rx.cond(message != "", rx.callout(message, icon="info", width="100%", **props))
+
+
 def status_badge(status: rx.Var) -> rx.Component:
     """A colored badge for a sample or run status."""
     return rx.match(

@@ -5,7 +5,7 @@ from typing import Any
 import reflex as rx
 
 from webui.components.feedback import not_found_card
-from webui.components.layout import card, page, status_badge
+from webui.components.layout import card, notice_callout, page, status_badge
 from webui.components.results import report_view
 from webui.states.run import RunState
 
@@ -179,10 +179,7 @@ def run() -> rx.Component:
                 ),
                 rx.cond(RunState.error != "", failure_card()),
                 rx.cond(RunState.report_url != "", report_view(RunState.report_url, RunState.downloads)),
-                rx.cond(
-                    RunState.replaced_notice != "",
-                    rx.callout(RunState.replaced_notice, icon="info", width="100%", id="report-replaced"),
-                ),
+                notice_callout(RunState.replaced_notice, id="report-replaced"),
                 progress_card(),
                 spacing="4",
                 width="100%",

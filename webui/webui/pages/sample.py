@@ -5,7 +5,7 @@ from typing import Any
 import reflex as rx
 
 from webui.components.feedback import deleted_card, not_found_card
-from webui.components.layout import card, error_callout, page, status_badge
+from webui.components.layout import card, error_callout, notice_callout, page, status_badge
 from webui.components.results import report_view
 from webui.states.sample import SampleState
 
@@ -219,15 +219,7 @@ def sample() -> rx.Component:
                     # Empty until loaded, and again once the tab's session ended (its states are wiped):
                     # no "undefined" fields.
                     rx.cond(SampleState.sample.contains("filename"), _facts()),
-                    rx.cond(
-                        SampleState.other_person_notice != "",
-                        rx.callout(
-                            SampleState.other_person_notice,
-                            icon="info",
-                            width="100%",
-                            id="report-other-person",
-                        ),
-                    ),
+                    notice_callout(SampleState.other_person_notice, id="report-other-person"),
                     rx.cond(
                         SampleState.report_url != "",
                         report_view(SampleState.report_url, SampleState.downloads),

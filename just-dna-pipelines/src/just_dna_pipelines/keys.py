@@ -6,7 +6,8 @@ import re
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_NAME_LENGTH = 64
-# The suffixes a sample name is cut from, first match wins (so ".vcf.gz" before ".gz").
+# The suffixes of genome files (VCFs, DNA-test raw files as vendors ship them), which a sample name is cut from;
+# first match wins, so ".vcf.gz" and ".txt.gz" come before ".gz".
 GENOME_SUFFIXES = (
     ".vcf.gz",
     ".vcf.bgz",

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from just_dna_pipelines.errors import VcfError
-from just_dna_pipelines.keys import sample_name_from_filename, validate_name
+from just_dna_pipelines.keys import GENOME_SUFFIXES, sample_name_from_filename, validate_name
 from just_dna_pipelines.settings import get_settings
 
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
-# DNA-test raw files as vendors ship them; the content, not the suffix, says what a file is.
-RAW_SUFFIXES = (".txt.gz", ".csv.gz", ".tsv.gz", ".txt", ".csv", ".tsv", ".zip", ".gz")
-# Longest first, so ".vcf.gz" and ".txt.gz" win over ".gz".
-INPUT_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", *RAW_SUFFIXES)
+# VCFs and DNA-test raw files as vendors ship them (the content, not the suffix, says what a file is): the
+# suffixes a sample name is cut from, so every input file names a sample.
+INPUT_SUFFIXES = GENOME_SUFFIXES
 
 
 def is_vcf_name(name: str) -> bool:

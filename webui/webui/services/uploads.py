@@ -12,7 +12,7 @@ from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.keys import InvalidKeyError, stored_sample_name
 from just_dna_pipelines.settings import get_settings
-from just_dna_pipelines.uploads import INPUT_SUFFIXES
+from just_dna_pipelines.uploads import input_suffix
 from webui.config import get_web_settings
 from webui.services import samples
 from webui.services.accounts import CurrentUser
@@ -23,10 +23,9 @@ ACCEPTED_KINDS = "a VCF (.vcf, .vcf.gz, .bcf) or a DNA-test raw data file (.txt,
 
 def _suffix(filename: str) -> str:
     """The accepted suffix of `filename` (the content decides the format later); WebError if it has none."""
-    lower = filename.lower()
-    for suffix in sorted(INPUT_SUFFIXES, key=len, reverse=True):
-        if lower.endswith(suffix):
-            return suffix
+    suffix = input_suffix(filename)
+    if suffix is not None:
+        return suffix
     raise WebError(f"{shown(filename)}: not a genome file name; upload {ACCEPTED_KINDS}")
 
 

@@ -22,7 +22,7 @@ def test_other_users_samples_are_invisible(alice, bob):
     add_demo_sample(alice)
     assert [s.name for s in samples.list_samples(alice)] == ["demo_sample"]
     assert samples.list_samples(bob) == []
-    for call in (samples.sample_page, samples.report_file, samples.output_files):
+    for call in (samples.sample_page, samples.results, samples.output_files):
         with pytest.raises(NotFoundError):
             call(bob, "demo_sample")
     with pytest.raises(NotFoundError):

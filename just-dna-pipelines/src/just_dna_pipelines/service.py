@@ -6,7 +6,6 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -365,26 +364,30 @@ def report_path(user: str, sample: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _results_manifest(user: str, sample: str) -> dict[str, Any]:
-    """The manifest of the sample's module results now (empty when there are none or it cannot be read)."""
-    try:
-        manifest = json.loads((_sample_dir(user, sample) / "modules" / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
+@dataclass(frozen=True)
+class SampleResults:
+    """What a sample's folders hold now: the report, the downloads, and the run and person they are of."""
+
+    report: Path | None  # the finished HTML report
+    files: dict[str, Path]  # downloadable outputs by name
+    run_id: str | None  # the run whose module results (and so whose report) these are
+    person: str | None  # whose genotypes: the VCF's sample column they were read from
 
 
-def results_run_id(user: str, sample: str) -> str | None:
-    """The run whose module results (and so whose report) the sample's folders hold now, or None."""
-    run_id = _results_manifest(user, sample).get("run_id")
-    return str(run_id) if run_id else None
+def sample_results(user: str, sample: str) -> SampleResults:
+    """A sample's current report, downloads and the facts of the run that made its module results."""
+    from just_dna_pipelines.annotation.manifest import current_manifest
 
-
-def results_person(user: str, sample: str) -> str | None:
-    """Whose genotypes (the VCF's sample column) the sample's module results and report hold now, or None."""
-    facts = _results_manifest(user, sample).get("input")
-    column = facts.get("sample_column") if isinstance(facts, dict) else None
-    return str(column) if column else None
+    manifest = current_manifest(_sample_dir(user, sample) / "modules")
+    facts = manifest.get("input")
+    person = facts.get("sample_column") if isinstance(facts, dict) else None
+    run_id = manifest.get("run_id")
+    return SampleResults(
+        report=report_path(user, sample),
+        files=sample_output_files(user, sample),
+        run_id=str(run_id) if run_id else None,
+        person=str(person) if person else None,
+    )
 
 
 def sample_output_files(user: str, sample: str) -> dict[str, Path]:

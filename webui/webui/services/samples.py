@@ -138,12 +138,13 @@ def sample_page(user: CurrentUser, sample: str) -> SamplePage:
     runs (with their queue places) instead of one for each part."""
     row = _owned_sample(user, sample)
     runs = service.sample_runs(user.name, row.name)
+    results = service.sample_results(user.name, row.name)
     return SamplePage(
         view=_view(user, row, runs),
         runs=runs,
-        report=service.report_path(user.name, row.name),
-        files=service.sample_output_files(user.name, row.name),
-        report_person=service.results_person(user.name, row.name),
+        report=results.report,
+        files=results.files,
+        report_person=results.person,
     )
 
 
@@ -289,16 +290,10 @@ def cancel_run(user: CurrentUser, run_id: str) -> None:
         raise WebError(str(exc)) from exc
 
 
-def report_file(user: CurrentUser, sample: str) -> Path | None:
-    """The user's finished HTML report of `sample`, or None."""
+def results(user: CurrentUser, sample: str) -> service.SampleResults:
+    """The user's `sample`'s report, downloads and the run and person they are of (a newer run replaces them)."""
     _owned_sample(user, sample)
-    return service.report_path(user.name, sample)
-
-
-def results_run_id(user: CurrentUser, sample: str) -> str | None:
-    """The run whose module results and report the user's `sample` shows now (a newer run replaces them)."""
-    _owned_sample(user, sample)
-    return service.results_run_id(user.name, sample)
+    return service.sample_results(user.name, sample)
 
 
 def output_files(user: CurrentUser, sample: str) -> dict[str, Path]:

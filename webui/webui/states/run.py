@@ -223,17 +223,11 @@ class RunState(AuthState):
     ) -> tuple[str, list[dict[str, str]]] | None:
         """The report URL (empty if none) and download links of a sample; None when they are no longer this
         run's: a later run of the sample with modules replaced its results (the page says so instead)."""
-        report, files, holder = await asyncio.to_thread(
-            lambda: (
-                samples.report_file(user, sample),
-                samples.output_files(user, sample),
-                samples.results_run_id(user, sample),
-            )
-        )
+        found = await asyncio.to_thread(samples.results, user, sample)
         made_results = any(name != ENSEMBL_MODULE for name in modules)
-        if made_results and holder is not None and holder != run_id:
+        if made_results and found.run_id is not None and found.run_id != run_id:
             return None
-        return result_links(user.name, sample, report, files)
+        return result_links(user.name, sample, found.report, found.files)
 
     @rx.var
     def failure_hint(self) -> str:

@@ -10,6 +10,18 @@ from typing import Any
 from just_dna_pipelines import __version__
 from just_dna_pipelines.io.file_hash import sha256_of
 
+RESULTS_MANIFEST = "manifest.json"  # in the sample's modules/ folder
+
+
+def current_manifest(results_dir: Path) -> dict[str, Any]:
+    """The manifest of the sample's module results in `results_dir` now; {} when there is none or it cannot
+    be read (for what only looks at it; the report reads it strictly)."""
+    try:
+        manifest = json.loads((results_dir / RESULTS_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
 
 def module_provenance(module_dir: Path) -> dict[str, Any]:
     """Version (from module.json when present) and SHA-256 of a module's weights table."""

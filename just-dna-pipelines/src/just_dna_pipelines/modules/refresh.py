@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from just_dna_pipelines.annotation.manifest import current_manifest
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,8 @@ class RefreshPlan:
 
 def previous_summaries(results_dir: Path) -> dict[str, dict[str, Any]]:
     """Per-module summaries of the sample's current results (empty when it has none)."""
-    path = results_dir / "manifest.json"
-    if not path.is_file():
-        return {}
-    try:
-        modules = json.loads(path.read_text(encoding="utf-8")).get("modules") or {}
-    except (OSError, ValueError):
+    modules = current_manifest(results_dir).get("modules")
+    if not isinstance(modules, dict):
         return {}
     return {name: dict(summary) for name, summary in modules.items() if isinstance(summary, dict)}
 

@@ -89,6 +89,15 @@ def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
         # Her run is held (its processes stopped) while Bob queues behind it: it takes ~4 s on a fast machine,
         # less than Bob's part, and used to end before her Cancel click (the button then left the page).
         with held_run(get_instance(), alice.url.split("id=", 1)[1]) as alice_pid:
+            # Her home page and sample page, opened while the run goes on, follow its status without a reload
+            # (they said "running" until reloaded).
+            alice_home = people["alice"].new_page()
+            alice_home.goto(f"{app.url}/")
+            alice_home.wait_for_selector(".sample-card .sample-status[data-status='running']")
+            alice_sample = people["alice"].new_page()
+            alice_sample.goto(f"{app.url}/sample?name=long")
+            alice_sample.wait_for_selector("#sample-status[data-status='running']")
+            alice.bring_to_front()
             bob = people["bob"].new_page()
             bob.set_default_timeout(60_000)
             bob_pushes = _run_state_pushes(bob)
@@ -114,6 +123,9 @@ def test_a_queued_run_shows_its_place_and_runs_can_be_canceled(
                 alice_pid, signal.SIGTERM
             )  # the cancel asked it to stop: it does as it goes on
         _status(alice, "canceled")
+        for page in (alice_home, alice_sample):
+            page.wait_for_selector("[data-status='canceled']", timeout=15_000)
+        assert "canceled" in alice_sample.inner_text("#sample-status")
         staging = pipeline_env.output_dir / ".staging"
         assert not staging.is_dir() or not any(staging.iterdir())
 

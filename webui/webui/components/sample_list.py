@@ -29,7 +29,9 @@ def sample_item(row: Any) -> rx.Component:
                     rx.icon("file-text", size=18, color=rx.color("accent", 10)),
                     rx.text(row["name"], weight="bold", size="3", class_name="sample-name"),
                     rx.spacer(),
-                    status_badge(row["status"]),
+                    rx.box(
+                        status_badge(row["status"]), class_name="sample-status", data_status=row["status"]
+                    ),
                     align="center",
                     width="100%",
                 ),

@@ -158,7 +158,7 @@ def _facts() -> rx.Component:
     s: Any = SampleState.sample
     return rx.vstack(
         rx.flex(
-            status_badge(s["status"]),
+            rx.box(status_badge(s["status"]), id="sample-status", data_status=s["status"]),
             rx.text(s["filename"], size="2"),
             rx.text(s["kind"], size="2", color_scheme="gray"),
             rx.text(s["records"] + " " + s["records_unit"].to(str), size="2", color_scheme="gray"),

@@ -16,6 +16,7 @@ from webui.services import accounts, run_views, samples
 from webui.services.errors import WebError
 from webui.services.progress import ENSEMBL_MODULE, RunView
 from webui.states.auth import AuthState
+from webui.states.status_watch import on_page, set_changed
 from webui.urls import result_links
 
 POLL_SECONDS = 0.2
@@ -201,21 +202,14 @@ class RunState(AuthState):
             # The state is entered when something changed, and every STATUS_SECONDS to see the page is still open.
             if fresh or due:
                 async with self:
-                    if self._ticket != ticket or self.run_id != run_id or self._left_run_page():
+                    if self._ticket != ticket or self.run_id != run_id or not on_page(self, RUN_ROUTE):
                         return  # reopened, moved to another run (that loop takes over) or left: stop
-                    for name, value in fresh.items():
-                        if getattr(self, name) != value:  # an equal value would still be sent to the tab
-                            setattr(self, name, value)
+                    set_changed(self, **fresh)
                 pushed.update(fresh)
             if info.finished:
                 break
             first = False
             await asyncio.sleep(POLL_SECONDS)
-
-    def _left_run_page(self) -> bool:
-        """Whether the tab's last event came from another page than the run page (then nobody sees the pushes)."""
-        route = self.router.route_id  # "" before any page event; "/" is the home page
-        return route != "" and route.strip("/") != RUN_ROUTE
 
     @staticmethod
     async def _result_links(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import reflex as rx
 
@@ -14,6 +15,7 @@ from webui.services.module_choices import ModuleChoices, module_choices
 from webui.states.auth import AuthState
 from webui.states.run import RunState
 from webui.states.samples import sample_row
+from webui.states.status_watch import UNFINISHED, set_changed, watch_statuses
 from webui.urls import result_links
 
 
@@ -25,6 +27,7 @@ def short_source(source: str) -> str:
     return source
 
 
+SAMPLE_ROUTE = "/sample"
 ENSEMBL_ONLY_ON = "GRCh38"  # the Ensembl reference is GRCh38; it annotates VCFs on that build
 
 
@@ -130,10 +133,12 @@ class SampleState(AuthState):
     vcf_sample_options: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     vcf_sample: rx.Field[str] = rx.field("")
     report_person: rx.Field[str] = rx.field("")
+    _watch_ticket: str = ""
 
     @rx.event
     async def load(self):
-        """On-load: check the session and that the sample is the user's, then load everything."""
+        """On-load: check the session and that the sample is the user's, then load everything; follow the sample's
+        status while a run of it is queued or running."""
         user = self.page_user()
         if user is None:
             return rx.redirect("/login")
@@ -151,7 +156,22 @@ class SampleState(AuthState):
         self.vcf_sample = page.view.sample_column
         self._show_modules(choices)
         self._show_results(user, page)
-        return None
+        self._watch_ticket = secrets.token_hex(8)
+        return SampleState.follow_status if page.view.status in UNFINISHED else None
+
+    @rx.event(background=True)
+    async def follow_status(self):
+        """Re-read the sample's status, runs, report and downloads every few seconds until its run has ended (the
+        page used to say "running" until reloaded). The checklist and the person chosen are left as they are."""
+        async with self:
+            name = self.sample_name
+        await watch_statuses(
+            self,
+            SAMPLE_ROUTE,
+            lambda: self._watch_ticket,
+            lambda user: samples.sample_page(user, name),
+            self._show_results,
+        )
 
     def _show_modules(self, choices: ModuleChoices) -> None:
         """The module checklist, with the user's last choice ticked (all modules the first time)."""
@@ -164,11 +184,18 @@ class SampleState(AuthState):
         remembered = choices.remembered
         self.selected = names if remembered is None else [n for n in usable if n in remembered]
 
-    def _show_results(self, user: accounts.CurrentUser, page: samples.SamplePage) -> None:
-        """Run history, report link and downloads."""
-        self.runs = [run_row(r) for r in page.runs]
-        self.report_url, self.downloads = result_links(user.name, page.view.name, page.report, page.files)
-        self.report_person = page.report_person or ""
+    def _show_results(self, user: accounts.CurrentUser, page: samples.SamplePage) -> bool:
+        """Status, run history, report link and downloads; whether a run of the sample is still unfinished."""
+        report_url, downloads = result_links(user.name, page.view.name, page.report, page.files)
+        set_changed(
+            self,
+            sample=sample_row(page.view),
+            runs=[run_row(r) for r in page.runs],
+            report_url=report_url,
+            downloads=downloads,
+            report_person=page.report_person or "",
+        )
+        return page.view.status in UNFINISHED
 
     @rx.var
     def other_person_notice(self) -> str:

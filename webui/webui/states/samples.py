@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 
 import reflex as rx
 
@@ -13,10 +14,13 @@ from webui.routes import upload_keys
 from webui.services import accounts, samples, uploads
 from webui.services.accounts import CurrentUser
 from webui.services.errors import AuthError, WebError
+from webui.services.samples import SampleView
 from webui.services.uploads import ACCEPTED_KINDS
 from webui.states.auth import AuthState
+from webui.states.status_watch import UNFINISHED, set_changed, watch_statuses
 
 UPLOAD_ID = "vcf_upload"
+HOME_ROUTE = "/"
 
 
 def rejection_message(rejected: list[str], max_upload_mb: int) -> str:
@@ -81,22 +85,39 @@ class SamplesState(AuthState):
     upload_error: rx.Field[str] = rx.field("")
     upload_notice: rx.Field[str] = rx.field("")
     max_upload_mb: rx.Field[int] = rx.field(get_web_settings().max_upload_mb)
+    _watch_ticket: str = ""
 
     async def _reload(self, user: CurrentUser) -> None:
         """Refresh the sample list (service calls off the event loop)."""
         views = await asyncio.to_thread(samples.list_samples, user)
-        self.samples = [sample_row(v) for v in views]
+        self._show_samples(user, views)
         self.loaded = True
+
+    def _show_samples(self, user: CurrentUser, views: list[SampleView]) -> bool:
+        """Show the samples; whether any has a run still queued or running."""
+        set_changed(self, samples=[sample_row(v) for v in views])
+        return any(v.status in UNFINISHED for v in views)
 
     @rx.event
     async def load(self):
-        """On-load of the home page: require a session, then list the samples."""
+        """On-load of the home page: require a session, list the samples, and follow their statuses while a run
+        of one is queued or running."""
         user = self.page_user()
         if user is None:
             return rx.redirect("/login")
         self.upload_error = ""
         await self._reload(user)
-        return None
+        self._watch_ticket = secrets.token_hex(8)
+        unfinished = any(row["status"] in UNFINISHED for row in self.samples)
+        return SamplesState.follow_statuses if unfinished else None
+
+    @rx.event(background=True)
+    async def follow_statuses(self):
+        """Re-list the samples every few seconds until no run of theirs is queued or running (a run that ended
+        used to read "running" until the page was reloaded)."""
+        await watch_statuses(
+            self, HOME_ROUTE, lambda: self._watch_ticket, samples.list_samples, self._show_samples
+        )
 
     @rx.event
     def upload_progress_changed(self, progress: dict):

@@ -1,5 +1,5 @@
 """Vendor layout variants seen in real downloads: MyHeritage's extra-quoted rows, repeated column lines,
-a column line without a single data row."""
+a column line without a single data row, AncestryDNA rows with runs of tabs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.input_kind import describe_input
 from just_dna_pipelines.io.raw_normalize import NormalizedRaw, normalize_raw
+from tests.annotation.vendor_files import ArrayRow, render
 
 MYHERITAGE_HEAD = (
     "# MyHeritage DNA raw data.\n# ... human reference build 37.\nRSID,CHROMOSOME,POSITION,RESULT\n"
@@ -85,3 +86,77 @@ def test_a_column_line_without_rows_is_refused_up_front(tmp_path: Path, text: st
         describe_input(path)  # the facts the command and the app check before any run
     with pytest.raises(VcfError, match=f"^{message}$"):
         normalize_raw(path, tmp_path / "calls.parquet")
+
+
+ANCESTRY_ROWS = [
+    ArrayRow("rs1042031", "1", 1001, "CT"),
+    ArrayRow("rs1061581", "2", 1002, "--"),
+    ArrayRow("rs10921078", "X", 1003, "AA"),
+    ArrayRow("rs11206510", "MT", 1004, "G"),
+    ArrayRow("rs1122608", "19", 1005, "GT"),
+    ArrayRow("rs11591147", "1", 1006, "AG"),
+]
+ANCESTRY_COLUMNS = "rsid\tchromosome\tposition\tallele1\tallele2\n"
+
+
+def doubled_tabs(line: str, number: int) -> str:
+    """An AncestryDNA row with runs of tabs: the shapes of apriha/snps' ancestry_multi_sep.txt and
+    test_read_ancestry_extra_tab (an extra tab after one column, tabs then a blank), every tab doubled, a
+    trailing tab."""
+    rsid, chrom, position, first, second = line.split("\t")
+    return [
+        f"{rsid}\t\t{chrom}\t{position}\t{first}\t{second}",
+        f"{rsid}\t{chrom}\t\t{position}\t{first}\t{second}",
+        f"{rsid}\t{chrom}\t\t\t {position}\t{first}\t{second}",
+        f"{rsid}\t{chrom}\t{position}\t\t{first}\t{second}",
+        "\t\t".join((rsid, chrom, position, first, second)),
+        f"{rsid}\t{chrom}\t{position}\t{first}\t{second}\t",
+    ][number % 6]
+
+
+@pytest.mark.parametrize(
+    "column_line",
+    [ANCESTRY_COLUMNS, ANCESTRY_COLUMNS.replace("\t", "\t\t")],
+    ids=["plain_column_line", "doubled_column_line"],
+)
+def test_ancestry_rows_with_runs_of_tabs_read_as_the_plain_file(tmp_path: Path, column_line: str) -> None:
+    plain = render("AncestryDNA", ANCESTRY_ROWS)
+    head, body = plain.split(ANCESTRY_COLUMNS)
+    rows = [doubled_tabs(line, n) for n, line in enumerate(body.splitlines())]
+    doubled = head + column_line + "\n".join(rows) + "\n"
+    assert "rs1042031\t\t1\t1001\tC\tT\n" in doubled and "rs11591147\t1\t1006\tA\tG\t\n" in doubled
+    _, plain_table = read(tmp_path / "plain.txt", plain)
+    result, table = read(tmp_path / "doubled.txt", doubled)
+    assert (result.layout.vendor, result.records, result.calls, result.no_calls) == ("AncestryDNA", 6, 5, 1)
+    assert table.equals(plain_table)
+    calls = dict(table.select("rsid", "gt").rows())
+    assert calls == {r.rsid: r.call.replace("--", "00") for r in ANCESTRY_ROWS if r.chrom != "MT"} | {
+        "rs11206510": "GG"  # AncestryDNA writes a one-allele call as the allele twice
+    }
+    assert table.select("rsid", "chrom", "start").rows() == [
+        (r.rsid, r.chrom, r.position) for r in ANCESTRY_ROWS
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "fields", "shown"),
+    [
+        ("rs2\t1\t102\t\tC", 4, "rs2 1 102 C"),  # an empty allele: its position is not read as an allele
+        ("rs2\t1\t\tC\tC", 4, "rs2 1 C C"),  # an empty position: an allele is not read as the position
+        ("rs2\t1\t102\tC\tC\tG", 6, "rs2 1 102 C C G"),
+    ],
+    ids=["empty_allele", "empty_position", "extra_field"],
+)
+def test_an_ancestry_row_missing_a_value_is_refused_not_shifted(
+    tmp_path: Path, row: str, fields: int, shown: str
+) -> None:
+    # An empty field is never an AncestryDNA value (a no-call is 0 0): a row without five values is refused.
+    path = tmp_path / "genome.txt"
+    path.write_text(render("AncestryDNA", ANCESTRY_ROWS[:2]) + row + "\n")
+    with pytest.raises(VcfError) as exc:
+        normalize_raw(path, tmp_path / "out" / "calls.parquet")
+    assert str(exc.value) == (
+        f"genome.txt has a row of {fields} fields where AncestryDNA rows have 5 "
+        f"(rsid, chromosome, position, allele1, allele2): {shown}"
+    )
+    assert not (tmp_path / "out").exists()

@@ -8,6 +8,11 @@ Layouts (what the vendors ship; the vendor itself is read from the comment lines
 
 No field of these layouts holds a separator, so a row is split on every separator and each field stripped of
 blanks and quotes: MyHeritage's "extra-quoted" rows (`"rs1"",""1"",""5"",""AG"`) then read as its plain ones.
+AncestryDNA rows may carry runs of tabs between columns (an empty field after the rsID or the chromosome, a
+trailing tab): apriha/snps reads its files splitting on any run of whitespace, with tests of exactly these rows
+(tests/input/ancestry_multi_sep.txt, test_read_ancestry_extra_tab). Every field of that layout holds a value (a
+no-call is `0 0`), so an empty field is never one: a row is its non-empty fields, and a row without exactly five
+is refused (raw_normalize), never shifted into the wrong columns.
 A repeat of the file's own uncommented column line (FamilyTreeDNA's download is two files concatenated) is not
 a row.
 """
@@ -41,6 +46,7 @@ BUILD_MARKS = (
 )
 DATA_LINE = re.compile(r"^\S+\t\S+\t\S+\t\S+$")
 FIELD_STRIP = ' \t"'  # what surrounds a field's value (blanks, any number of quotes)
+SEPARATOR_RUN_LAYOUTS = ("rsid_allele_pair",)
 
 
 @dataclass(frozen=True)
@@ -64,15 +70,22 @@ class RawLayout:
         """The column separator."""
         return "," if self.layout == "csv_result" else "\t"
 
+    @property
+    def separator_runs(self) -> bool:
+        """Whether a run of separators is one (AncestryDNA's rows; the module docstring says why)."""
+        return self.layout in SEPARATOR_RUN_LAYOUTS
+
 
 def no_rows_error(display_name: str) -> RawInputError:
     """The one message for a raw file with a column line but not a single data row."""
     return RawInputError(f"{display_name} has a column line but no genotype rows")
 
 
-def _fields(line: str, separator: str) -> tuple[str, ...]:
-    """A line's fields as the reader takes them (split on every separator, blanks and quotes stripped)."""
-    return tuple(f.strip(FIELD_STRIP) for f in line.split(separator))
+def _fields(line: str, separator: str, runs: bool = False) -> tuple[str, ...]:
+    """A line's fields as the reader takes them (split on every separator, blanks and quotes stripped; with
+    `runs`, empty fields dropped)."""
+    fields = tuple(f.strip(FIELD_STRIP) for f in line.split(separator))
+    return tuple(f for f in fields if f) if runs else fields
 
 
 def _layout_of_column_line(line: str) -> str | None:
@@ -80,7 +93,8 @@ def _layout_of_column_line(line: str) -> str | None:
     text = line.lstrip("#").strip()
     for layout, columns in LAYOUT_COLUMNS.items():
         separator = "," if layout == "csv_result" else "\t"
-        if tuple(f.lower() for f in _fields(text, separator)) == columns:
+        fields = _fields(text, separator, layout in SEPARATOR_RUN_LAYOUTS)
+        if tuple(f.lower() for f in fields) == columns:
             return layout
     return None
 
@@ -92,7 +106,7 @@ def _has_data_row(lines: Iterable[str], layout: RawLayout) -> bool:
         line = raw.rstrip("\n")
         if not line.strip() or line.startswith("#"):
             continue
-        if _fields(line, layout.separator) != layout.column_fields:
+        if _fields(line, layout.separator, layout.separator_runs) != layout.column_fields:
             return True
     return False
 
@@ -142,7 +156,7 @@ def detect_layout(text_path: Path, display_name: str) -> RawLayout:
             found = RawLayout(layout, vendor_from(comments, layout), data_start, build, warnings=warnings)
             if not row_seen:
                 if not line.startswith("#"):
-                    found = replace(found, column_fields=_fields(line, found.separator))
+                    found = replace(found, column_fields=_fields(line, found.separator, found.separator_runs))
                 if not _has_data_row(handle, found):
                     raise no_rows_error(display_name)
             return found

@@ -24,6 +24,9 @@ CHROM_ALIASES = {"23": "X", "24": "Y", "25": "X", "XY": "X", "26": "MT", "M": "M
 NO_CALL = r"^[-0N?]*$|^NC$"
 # Above this share of unreadable calls the file is not what its layout says.
 MAX_UNREADABLE_SHARE = 0.05
+# A run of tabs with the blanks and quotes around it: one separator where runs are (raw_formats says where).
+SEPARATOR_RUN = r'[ "]*\t[\t "]*'
+ROW_SHOWN = 80  # characters of a refused row quoted in its message
 
 
 @dataclass(frozen=True)
@@ -53,20 +56,68 @@ def default_limits() -> RawLimits:
     return RawLimits(settings.raw_max_bytes, settings.raw_max_line_bytes)
 
 
+def _run_separated_lines(text: Path, layout: RawLayout) -> pl.LazyFrame:
+    """The data lines (column `line`) with each run of tabs made one tab and the ends stripped of blanks and
+    quotes, blank lines left out: the row's non-empty fields, tab-separated."""
+    return (
+        pl.scan_csv(
+            text,
+            separator="\x00",  # never in the text (raw_open refuses NUL bytes): each line is one field
+            has_header=False,
+            skip_lines=layout.data_start,
+            comment_prefix="#",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+        )
+        .select(pl.col("line").str.replace_all(SEPARATOR_RUN, "\t").str.strip_chars(FIELD_STRIP))
+        .filter(pl.col("line") != "")
+    )
+
+
+def misshapen_row(text: Path, layout: RawLayout) -> tuple[int, str] | None:
+    """The first data row (its number of fields, and its fields space-separated) whose non-empty fields are not
+    the layout's columns, where a run of tabs is one separator; None when every row has them (or runs are not
+    read, where the strict CSV read refuses a ragged row itself)."""
+    if not layout.separator_runs:
+        return None
+    count = pl.col("line").str.count_matches("\t") + 1
+    first = (
+        _run_separated_lines(text, layout)
+        .filter(count != len(layout.columns))
+        .select(count.alias("fields"), pl.col("line").str.replace_all("\t", " ", literal=True))
+        .head(1)
+        .collect()
+    )
+    return (int(first["fields"][0]), str(first["line"][0])) if first.height else None
+
+
 def _scan(text: Path, layout: RawLayout) -> pl.LazyFrame:
     """The data rows as strings stripped of blanks and quotes, named by the layout's columns; a repeat of the
-    column line left out (raw_formats says why fields are split on every separator)."""
-    frame = pl.scan_csv(
-        text,
-        separator=layout.separator,
-        has_header=False,
-        skip_lines=layout.data_start,
-        comment_prefix="#",
-        quote_char=None,
-        infer_schema=False,
-        new_columns=list(layout.columns),
-        truncate_ragged_lines=False,
-    ).select(pl.col(name).str.strip_chars(FIELD_STRIP) for name in layout.columns)
+    column line left out (raw_formats says why fields are split on every separator, and where a run of them is
+    one)."""
+    if layout.separator_runs:
+        frame = (
+            _run_separated_lines(text, layout)
+            .select(
+                pl.col("line")
+                .str.split_exact("\t", len(layout.columns) - 1)
+                .struct.rename_fields(list(layout.columns))
+            )
+            .unnest("line")
+        )
+    else:
+        frame = pl.scan_csv(
+            text,
+            separator=layout.separator,
+            has_header=False,
+            skip_lines=layout.data_start,
+            comment_prefix="#",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=list(layout.columns),
+            truncate_ragged_lines=False,
+        ).select(pl.col(name).str.strip_chars(FIELD_STRIP) for name in layout.columns)
     if layout.column_fields is None:
         return frame
     repeat = pl.all_horizontal(
@@ -186,6 +237,14 @@ def normalize_raw(path: Path, output: Path, limits: RawLimits | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="jdl-raw-") as workdir:
         text = extract_text(path, Path(workdir), limits)
         layout = detect_layout(text, path.name)
+        misshapen = misshapen_row(text, layout)
+        if misshapen is not None:
+            fields, row = misshapen
+            shown = row if len(row) <= ROW_SHOWN else row[:ROW_SHOWN] + "..."
+            raise RawInputError(
+                f"{path.name} has a row of {fields} fields where {result_vendor(layout)} rows have "
+                f"{len(layout.columns)} ({', '.join(layout.columns)}): {shown}"
+            )
         try:
             rows, unreadable = unreadable_calls(text, layout)
         except pl.exceptions.NoDataError:

@@ -160,3 +160,22 @@ def test_thrombophilia_factor_v_and_prothrombin(real_modules: Compiled) -> None:
     leiden = _row(weights, "rs6025", ["C", "T"])  # factor V Leiden: no position in the sources, rsID only
     assert leiden["start"] is None and leiden["state"] == "risk" and leiden["gene"] == "F5"
     assert studies.filter(pl.col("rsid") == "rs6025").height > 0
+
+
+def test_module_json_records_what_was_dropped_and_why(real_modules: Compiled) -> None:
+    dropped = {
+        name: json.loads((real_modules[0] / name / "module.json").read_text())["dropped"]
+        for name in EXPECTED_COUNTS
+    }
+    assert dropped == {
+        "longevitymap": {"curation: drop": 17, "allele not observed at the GRCh38 locus": 17},
+        "lipidmetabolism": {},
+        "vo2max": {},
+        # 41 curated rsIDs name no allele (Gen-II looked them up in Ensembl); 1186 source rows are uncurated
+        "superhuman": {
+            "not named by the curation": 1186,
+            "no allele named at a multi-allelic or unknown locus": 41,
+        },
+        "coronary": {},
+        "thrombophilia": {"no rsid or no two-base genotype": 4},  # two rows without rsID, rs8176719 -- and -C
+    }

@@ -109,3 +109,47 @@ def test_real_genome_report(annotated_sample: Path, parse_report, expected_figur
         digest = hashlib.sha256((folder / "weights.parquet").read_bytes()).hexdigest()
         row = f'<th scope="row">{module.name}</th><td>{module.status}</td><td>{version}</td>'
         assert f'{row}<td class="mono hash">{digest}</td></tr>' in table
+
+
+SUPERHUMAN_NO_ALLELE = (
+    "41 of superhuman's curated variants could not be tested: the module's source names no allele, "
+    "so there is no genotype to look for."
+)
+
+
+def test_real_report_names_the_curated_variants_no_genome_can_test(annotated_sample: Path) -> None:
+    # What each module's compiler dropped reaches the manifest with its reasons, as module.json recorded it.
+    manifest = json.loads((annotated_sample / "modules" / "manifest.json").read_text(encoding="utf-8"))
+    entries = manifest["modules"]
+    assert entries["superhuman"]["dropped"] == {
+        "not named by the curation": 1186,
+        "no allele named at a multi-allelic or unknown locus": 41,
+    }
+    assert entries["thrombophilia"]["dropped"] == {"no rsid or no two-base genotype": 4}
+    assert entries["vo2max"]["dropped"] == {}
+
+    # The report's account of what could be tested tells the person, per module, only when there is something
+    # to tell; rows the curators left out on purpose (1186 uncurated, 17 strand duplicates) are not "untested".
+    data = build_report_data(annotated_sample)
+    told = {m.name: m.ledger.untestable_in_module for m in data.modules if m.ledger is not None}
+    assert told == {
+        "longevitymap": (
+            "17 of longevitymap's curated genotypes could not be tested: the allele named is never observed at "
+            "the variant's GRCh38 position (likely a strand slip in the module's source), so no call can match.",
+        ),
+        "lipidmetabolism": (),
+        "vo2max": (),
+        "superhuman": (SUPERHUMAN_NO_ALLELE,),
+        "coronary": (),
+        "thrombophilia": (
+            "4 of thrombophilia's curated genotypes could not be tested: the module's source gives no rsID, or a "
+            "genotype that is not two single bases (such as a deletion).",
+        ),
+    }
+    html = write_report(data, annotated_sample / "reports")["longevity_report.html"].read_text(
+        encoding="utf-8"
+    )
+    block = html[html.index('id="superhuman-ledger"') :]
+    block = block[: block.index("</div>")]
+    assert SUPERHUMAN_NO_ALLELE.replace("'", "&#39;") in block
+    assert "1186 of" not in html and "curation" not in block

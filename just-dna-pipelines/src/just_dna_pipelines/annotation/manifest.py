@@ -9,6 +9,7 @@ from typing import Any
 
 from just_dna_pipelines import __version__
 from just_dna_pipelines.io.file_hash import sha256_of
+from just_dna_pipelines.modules.dropped import dropped_counts
 
 RESULTS_MANIFEST = "manifest.json"  # in the sample's modules/ folder
 
@@ -24,7 +25,8 @@ def current_manifest(results_dir: Path) -> dict[str, Any]:
 
 
 def module_provenance(module_dir: Path) -> dict[str, Any]:
-    """Version (from module.json when present) and SHA-256 of a module's weights table."""
+    """Version (from module.json when present), SHA-256 of a module's weights table, and what its compiler
+    dropped from the source (reason -> count; {} when module.json records nothing)."""
     from just_dna_pipelines.modules.versions import module_version
 
     meta_file = module_dir / "module.json"
@@ -35,6 +37,7 @@ def module_provenance(module_dir: Path) -> dict[str, Any]:
         "title": meta.get("title"),
         "demo": bool(meta.get("demo", False)),
         "sha256": sha256_of(weights) if weights.is_file() else None,
+        "dropped": dropped_counts(meta),
     }
 
 

@@ -14,8 +14,14 @@ import polars as pl
 
 from just_dna_pipelines import __version__
 from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.modules.dropped import dropped_counts, untestable_drops
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
-from just_dna_pipelines.report.categories import LONGEVITY_CATEGORIES, module_title, reason_words
+from just_dna_pipelines.report.categories import (
+    LONGEVITY_CATEGORIES,
+    module_title,
+    reason_words,
+    untestable_in_module_text,
+)
 from just_dna_pipelines.report.changes import changes_since_previous
 from just_dna_pipelines.report.input_text import build_text, input_kind_text, input_warnings
 from just_dna_pipelines.report.model import (
@@ -133,7 +139,7 @@ def _module_section(
         version=entry.get("version") or info.get("version"),
         sha256=entry.get("sha256"),
         tally=section_tally,
-        ledger=_ledger(entry.get("ledger")),
+        ledger=_ledger(entry.get("ledger"), _untestable_in_module(name, entry, info)),
         variants=rows,
         categories=_categories(rows) if name == CATEGORY_MODULE and status == "done" else (),
         notes=tuple(notes),
@@ -266,7 +272,7 @@ def _check_against_manifest(name: str, entry: dict[str, Any], counted: Tally) ->
         )
 
 
-def _ledger(raw: Any) -> Ledger | None:
+def _ledger(raw: Any, untestable_in_module: tuple[str, ...] = ()) -> Ledger | None:
     """The testability ledger, with every untested site given a reason in words."""
     if not isinstance(raw, dict):
         return None
@@ -276,7 +282,23 @@ def _ledger(raw: Any) -> Ledger | None:
     }
     reasons = _explained(raw.get("no_call_reasons") or {"no_call": counts["no_call"]}, counts["no_call"])
     reasons += _explained(raw.get("not_testable_reasons") or {}, counts["not_testable"])
-    return Ledger(untested_reasons=tuple(reasons), **counts)
+    return Ledger(untested_reasons=tuple(reasons), untestable_in_module=untestable_in_module, **counts)
+
+
+def _untestable_in_module(name: str, entry: dict[str, Any], info: dict[str, Any]) -> tuple[str, ...]:
+    """Sentences on the curated variants the module's compiler could not make testable, from the manifest.
+
+    Results annotated before the manifest recorded drops take them from the module.json of the same version.
+    """
+    if "dropped" in entry:
+        dropped = dropped_counts(entry)
+    elif info.get("version") is not None and info.get("version") == entry.get("version"):
+        dropped = dropped_counts(info)
+    else:
+        dropped = {}
+    return tuple(
+        untestable_in_module_text(name, reason, count) for reason, count in untestable_drops(dropped).items()
+    )
 
 
 def _explained(reasons: dict[str, Any], total: int) -> list[tuple[str, int]]:

@@ -65,6 +65,52 @@ UNTESTED_REASONS: dict[str, str] = {
     "module's alleles",
 }
 
+# Why a curated variant never became a site to test: the module compiler's drop reasons (module.json `dropped`)
+# -> (what the compiler counted, words for a non-specialist). Reasons not listed are shown as they are.
+DROPPED_REASONS: dict[str, tuple[str, str]] = {
+    "no allele named at a multi-allelic or unknown locus": (
+        "variants",
+        "the module's source names no allele, so there is no genotype to look for",
+    ),
+    "allele not observed at the GRCh38 locus": (
+        "genotypes",
+        "the allele named is never observed at the variant's GRCh38 position (likely a strand slip in the "
+        "module's source), so no call can match",
+    ),
+    "no rsid or no two-base genotype": (
+        "genotypes",
+        "the module's source gives no rsID, or a genotype that is not two single bases (such as a deletion)",
+    ),
+    "invalid rsid": ("genotypes", "the module's source gives no valid rsID"),
+    "allele is not made of A/C/G/T": (
+        "genotypes",
+        "the module's source spells the allele with something other than A, C, G or T",
+    ),
+    "spec allele is not two bases": (
+        "genotypes",
+        "the module's source spells a genotype that is not two bases",
+    ),
+    "heterozygous row without a known locus": (
+        "genotypes",
+        "no position is known for the variant, so the second allele of the heterozygous genotype is unknown",
+    ),
+    "alt row names the reference allele": (
+        "genotypes",
+        "the module's source names the reference allele as the alternative one",
+    ),
+    "ref/het row at a multi-allelic locus": (
+        "genotypes",
+        "the variant has several alternative alleles and the module's source does not say which one the "
+        "heterozygous genotype carries",
+    ),
+}
+
+
+def untestable_in_module_text(module: str, reason: str, count: int) -> str:
+    """One sentence: how many of a module's curated variants could not be tested for one drop reason, and why."""
+    what, words = DROPPED_REASONS.get(reason, ("entries", reason))
+    return f"{count} of {module}'s curated {what} could not be tested: {words}."
+
 
 def reason_words(code: str) -> str:
     """Words for a ledger reason code; unknown codes are shown as they are, underscores spaced."""

@@ -86,6 +86,9 @@ class Ledger:
     inferred_hom_ref: int
     not_testable: int
     untested_reasons: tuple[tuple[str, int], ...]  # (human-readable reason, count), no-calls included
+    # Curated variants the module itself could not turn into sites (its compiler dropped them), one sentence
+    # per reason; they are not among `sites`, and no genome can test them with this module version.
+    untestable_in_module: tuple[str, ...] = ()
 
     @property
     def tested(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from just_dna_pipelines.errors import ModuleSourceError
+from just_dna_pipelines.modules.dropped import CURATION_DROP, DUPLICATE
 from just_dna_pipelines.modules.genotypes import (
     Locus,
     genotype_from_letters,
@@ -188,7 +189,7 @@ def apply_weight_curation(module: CompiledModule, rows: list[Row], curation: lis
         else:
             module.notes.append(f"curation field {action!r} for {key[0]} is unknown")
     if dropped:
-        module.dropped["curation: drop"] += len(dropped)
+        module.dropped[CURATION_DROP] += len(dropped)
     module.notes.append(f"curation: {applied} of {len(curation)} fixes applied")
     return [r for r in rows if (r["rsid"], genotype_key(r["genotype"])) not in dropped]
 
@@ -208,7 +209,7 @@ def finish_weights(module: CompiledModule, rows: list[Row], loci: dict[str, Locu
             continue
         key = (row["rsid"], genotype_key(row["genotype"]))
         if key in seen:
-            module.dropped["duplicate (rsid, genotype)"] += 1
+            module.dropped[DUPLICATE] += 1
             continue
         seen.add(key)
         row["zygosity"] = "hom" if row["genotype"][0] == row["genotype"][1] else "het"

@@ -28,6 +28,7 @@ from just_dna_pipelines.modules.compilers.common import (
     valid_rsid,
     weight_row,
 )
+from just_dna_pipelines.modules.dropped import NOT_NAMED_BY_CURATION
 from just_dna_pipelines.modules.genotypes import BASES, Locus, genotype_from_letters
 
 CURATION = Path("gen2_curation") / "superhuman_pmid_curation.csv"
@@ -75,7 +76,7 @@ def compile_superhuman(folder: Path, loci: dict[str, Locus]) -> CompiledModule:
         if rsid is None:
             continue  # citation-only rows without a variant
         if curation is not None and rsid not in named:
-            module.dropped["not named by the curation"] += 1
+            module.dropped[NOT_NAMED_BY_CURATION] += 1
             continue
         genotypes = _row_genotypes(r, own_loci.get(rsid))
         if not genotypes:

@@ -48,7 +48,26 @@ def offline_app(app_env, tmp_path):
         yield running
 
 
-def test_first_start_offline_offers_demo_modules_and_sample(offline_app, tmp_path):
+def _ticked(page) -> set[str]:
+    """The module checklist's ticked entries, by name, as the browser shows them."""
+    states = page.eval_on_selector_all(
+        "[role=checkbox][id^='module-']", "boxes => boxes.map(b => [b.id, b.dataset.state])"
+    )
+    return {box.removeprefix("module-") for box, state in states if state == "checked"}
+
+
+def _next_visit(browser, url: str):
+    """The page opened again in a new tab: a fresh page state (a tab keeps its own), the same signed-in person."""
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector("#module-longevitymap")  # the checklist and its ticks arrive together
+    return page
+
+
+def test_first_start_offline_offers_demo_modules_and_remembers_only_a_launched_choice(offline_app, tmp_path):
+    """Offline, the demo modules and sample are offered; a launch refused (Ensembl ticked, the hub unreachable,
+    nothing cached) is not remembered as the person's choice, a launched one is ticked on the next visit."""
     url = offline_app.url
     with chromium(tmp_path) as browser:
         page = browser.new_page()
@@ -64,6 +83,33 @@ def test_first_start_offline_offers_demo_modules_and_sample(offline_app, tmp_pat
         assert "unreachable" in notice and "demo modules" in notice
         page.wait_for_selector("#module-longevitymap")
         _shoot(page, "sample-offline-demo")
+        sample_url = page.url
+        defaults = _ticked(page)  # nothing remembered yet: every module, not the Ensembl download
+        assert defaults == {"longevitymap", "lipidmetabolism", "vo2max", "superhuman", "coronary"}
+
+        # Refused: Ensembl ticked, its hub unreachable and nothing cached. The page says why and stays.
+        page.click("#select-none")
+        page.click("#module-longevitymap")
+        page.click("#module-ensembl")
+        page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 2')")
+        page.click("#run-button")
+        page.wait_for_selector("#run-error")
+        error = page.inner_text("#run-error")
+        assert "unreachable" in error and "untick Ensembl variant annotations" in error, error
+        assert page.url == sample_url
+        page.close()
+        page = _next_visit(browser, sample_url)  # ticks what is remembered: still nothing, so the defaults
+        assert _ticked(page) == defaults
+
+        # Launched: the modules alone run, and this choice is the one ticked on the next visit.
+        page.click("#select-none")
+        page.click("#module-longevitymap")
+        page.click("#module-vo2max")
+        page.wait_for_function("document.querySelector('#run-button').innerText.includes('Run 2')")
+        page.click("#run-button")
+        page.wait_for_url(re.compile(r".*/run\?id="))
+        follow_run(page)
+        assert _ticked(_next_visit(browser, sample_url)) == {"longevitymap", "vo2max"}
 
 
 def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):

@@ -34,6 +34,20 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def expected_wait(seconds: float) -> str:
+    """An expected wait in round words: "any moment now", "in about 40 s", "in about 3 min", "in about 1 h 05 min"
+    (an estimate from recent runs: tenths of a second would claim a precision it does not have)."""
+    if seconds < 5:
+        return "any moment now"
+    if seconds < 60:
+        return f"in about {max(5, round(seconds / 5) * 5)} s"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"in about {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"in about {hours} h {minutes:02d} min"
+
+
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
 _INTERNAL_PHRASES = {
     "empty CSV": "no data lines",

@@ -40,7 +40,7 @@ def queue_text(info: service.RunInfo) -> str:
     place = "next to start" if ahead == 0 else f"{ahead} run{'s' if ahead != 1 else ''} ahead of it"
     text = f"Waiting in the queue: position {info.queue_position} ({place})"
     if info.estimated_start_s is not None:
-        text += f"; expected to start in about {formatting.duration(max(info.estimated_start_s, 1.0))}"
+        text += f"; expected to start {formatting.expected_wait(info.estimated_start_s)}"
     return text + ". Runs take turns so the app stays quick for everyone."
 
 

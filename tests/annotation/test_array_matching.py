@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from .conftest import annotate_input, write_module
@@ -105,3 +106,28 @@ def test_an_rsid_listed_twice_with_other_calls_is_not_testable(
     _, summaries, matches = annotate_input(tmp_path / "out", array, modules, engine=engine, modules=["tiny"])
     assert matches["tiny"] == {("rs101", "A/G", 0.5), ("rs104", "G/G", 1.0)}
     assert summaries["tiny"]["ledger"]["not_testable_reasons"]["conflicting_calls"] == 1
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_results_give_each_call_where_the_file_lists_it(
+    tmp_path: Path, without_chain: None, engine: str
+) -> None:
+    """`sample_chrom`/`sample_start`: the position of the record the genotype was read from."""
+    modules = write_module(tmp_path / "modules", "tiny", module_rows())
+    array = tmp_path / "genome.txt"
+    array.write_text(
+        HEADER
+        + "rs100\t1\t1000\tAG\n"  # at the module's position
+        + "rs103\t1\t4200\tGG\n"
+        + "rs103\t1\t4100\tGG\n"  # the same call at two other positions: the first position, in both engines
+        + "rs105\tX\t6100\tG\n"  # listed elsewhere than the module's X:6000, found by its rsID
+        + "rs200\t7\t123\tTC\n"  # the module knows rs200 by rsID only
+    )
+    annotate_input(tmp_path / "out", array, modules, engine=engine, modules=["tiny"])
+    rows = pl.read_parquet(tmp_path / "out" / "tiny_weights.parquet").sort("rsid")
+    assert rows.select("rsid", "chrom", "start", "sample_chrom", "sample_start").rows() == [
+        ("rs100", "1", 1000, "1", 1000),
+        ("rs103", "1", 4000, "1", 4100),
+        ("rs105", "X", 6000, "X", 6100),
+        ("rs200", None, None, "7", 123),
+    ]

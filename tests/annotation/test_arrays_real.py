@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from .conftest import annotate_input
@@ -107,3 +108,27 @@ def test_without_a_chain_an_array_is_matched_by_rsid_only(
     assert facts["liftover"]["status"] == "unavailable"
     assert matches == expected[1]  # the module rsIDs carry the array all the way here
     assert summaries["longevitymap"]["ledger"]["called"] == 6
+
+
+def positions_in_file(text: str) -> dict[str, tuple[str, int]]:
+    """Each rsID's chromosome and position as a 23andMe file lists them, read as plain text."""
+    listed = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            rsid, chrom, position, _ = line.split("\t")
+            listed[rsid] = (chrom, int(position))
+    return listed
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_an_arrays_results_give_each_call_where_the_file_lists_its_rsid(
+    tmp_path: Path, compiled_modules: Path, with_chain: Path, array_rows, engine: str
+) -> None:
+    upload = ship(render("23andMe", array_rows), tmp_path / "genome.txt", "plain")
+    annotate_input(tmp_path / "out", upload, compiled_modules, engine=engine, modules=["longevitymap"])
+    listed = positions_in_file(upload.read_text())
+    rows = pl.read_parquet(tmp_path / "out" / "longevitymap_weights.parquet").to_dicts()
+    assert len(rows) == 5 and "rs2253363" in {r["rsid"] for r in rows}
+    for row in rows:
+        assert (row["sample_chrom"], row["sample_start"]) == listed[row["rsid"]]
+        assert row["sample_start"] != row["start"]  # the file's GRCh37 place, not the module's GRCh38 one

@@ -10,6 +10,7 @@ import gzip
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pysam
 import pytest
 
@@ -121,3 +122,26 @@ def test_an_unknown_build_is_never_matched_as_if_it_were_grch38(
     assert matches["longevitymap"] == set()
     reasons = summaries["longevitymap"]["ledger"]["not_testable_reasons"]
     assert reasons["build_unknown"] == 511
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_grch37_results_say_where_the_persons_file_holds_each_call(
+    tmp_path: Path, genomes: Path, compiled_modules: Path, with_chain: Path, engine: str
+) -> None:
+    annotate_input(tmp_path, genomes / GRCH37, compiled_modules, engine=engine, modules=["longevitymap"])
+    rows = pl.read_parquet(tmp_path / "longevitymap_weights.parquet").to_dicts()
+    assert {r["rsid"] for r in rows} == {"rs2253363", "rs3788157", "rs414743"}
+    with pysam.VariantFile(str(genomes / GRCH37)) as vcf:
+        for row in rows:
+            # The GRCh38 position shown is not in the person's GRCh37 file; the sample position holds the call.
+            assert not list(vcf.fetch(f"chr{row['chrom']}", row["start"] - 1, row["start"]))
+            records = list(
+                vcf.fetch(f"chr{row['sample_chrom']}", row["sample_start"] - 1, row["sample_start"])
+            )
+            assert [r.pos for r in records] == [row["sample_start"]]
+            record = records[0]
+            called = sorted(record.alleles[i] for i in record.samples[0]["GT"])
+            assert (record.ref, called) == (row["ref"], row["genotype"])
+    # rs2253363: GRCh38 chr21:14945905, in this GRCh37 file at chr21:16318226 (test_liftover).
+    placed = {r["rsid"]: (r["sample_chrom"], r["sample_start"]) for r in rows}
+    assert placed["rs2253363"] == ("21", 16_318_226)

@@ -83,6 +83,8 @@ def test_real_genome_report(annotated_sample: Path, parse_report, expected_figur
     assert '<span class="wt wp2">+0.175</span>' in html
     assert '<span class="wt wn2">-0.175</span>' in html
     assert 'href="https://www.ncbi.nlm.nih.gov/snp/rs3788157"' in html
+    # A GRCh38 file holds each call at the position shown: the report adds no place of its own for it.
+    assert "Position chr21:14945905 (GRCh38, reference G); call 1|1; " in html and "in your" not in html
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/20011587/"' in html  # the ADARB1 study
 
     # Modules this chr21 file cannot speak to say so, never "no variants found".

@@ -16,11 +16,13 @@ WITH variant_calls AS (
     FROM read_parquet($calls_path) WHERE NOT ref_block
 ),
 candidates AS (
-    SELECT s.*, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters, true AS by_position
+    SELECT s.*, c.call_chrom, c.call_start, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity,
+        c.passes_filters, true AS by_position
     FROM sites s JOIN variant_calls c ON s.match_chrom = c.call_chrom AND s.match_start = c.call_start
     WHERE s.match_start IS NOT NULL
     UNION ALL
-    SELECT s.*, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity, c.passes_filters, false AS by_position
+    SELECT s.*, c.call_chrom, c.call_start, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity,
+        c.passes_filters, false AS by_position
     FROM sites s JOIN variant_calls c ON s.rsid = c.call_rsid
     WHERE $rsid_mode = 'also' OR ($rsid_mode = 'fallback' AND s.match_start IS NULL)
 ),
@@ -56,16 +58,18 @@ best AS (
         CASE WHEN conflict THEN 'conflicting_calls' WHEN bad IS NOT NULL THEN bad WHEN usable THEN NULL
              WHEN genotype IS NULL THEN 'no_call' ELSE 'filtered' END AS reason,
         CASE WHEN conflict THEN NULL ELSE gt END AS gt,
-        CASE WHEN conflict THEN NULL ELSE key END AS genotype_key
+        CASE WHEN conflict THEN NULL ELSE key END AS genotype_key,
+        call_chrom AS sample_chrom, call_start AS sample_start
     FROM tiered
     QUALIFY row_number() OVER (
         PARTITION BY module, rsid
-        ORDER BY (bad IS NULL) DESC, usable DESC, by_position DESC, same_rsid DESC, tiebreak ASC
+        ORDER BY (bad IS NULL) DESC, usable DESC, by_position DESC, same_rsid DESC, tiebreak ASC,
+            call_chrom ASC, call_start ASC
     ) = 1
 ),
 merged AS (
     SELECT s.module, s.rsid, s.chrom, s.start, s.ref, s.match_chrom, s.match_start, s.position_note,
-        b.status, b.reason, b.gt, b.genotype_key
+        b.status, b.reason, b.gt, b.genotype_key, b.sample_chrom, b.sample_start
     FROM sites s LEFT JOIN best b ON s.module = b.module AND s.rsid = b.rsid
 ),
 covered AS (
@@ -83,7 +87,9 @@ SELECT m.module, m.rsid, m.chrom, m.start, m.ref,
          WHEN $rsid_mode <> 'never' THEN 'rsid_absent'
          ELSE 'no_coordinates_and_no_rsids' END AS reason,
     CASE WHEN cv.rsid IS NOT NULL THEN '0/0*' ELSE m.gt END AS gt,
-    CASE WHEN cv.rsid IS NOT NULL THEN m.ref || '/' || m.ref ELSE m.genotype_key END AS genotype_key
+    CASE WHEN cv.rsid IS NOT NULL THEN m.ref || '/' || m.ref ELSE m.genotype_key END AS genotype_key,
+    CASE WHEN cv.rsid IS NOT NULL THEN m.match_chrom ELSE m.sample_chrom END AS sample_chrom,
+    CASE WHEN cv.rsid IS NOT NULL THEN m.match_start ELSE m.sample_start END AS sample_start
 FROM merged m LEFT JOIN covered cv ON m.module = cv.module AND m.rsid = cv.rsid
 """
 
@@ -91,7 +97,8 @@ MATCH_SQL = """
 SELECT w.* EXCLUDE (chrom, start, ref),
     coalesce(w.chrom, c.chrom) AS chrom, coalesce(w.start, c.start) AS start, coalesce(w.ref, c.ref) AS ref,
     c.gt,
-    CASE WHEN c.status = 'inferred_hom_ref' THEN 'inferred_hom_ref' ELSE 'call' END AS evidence
+    CASE WHEN c.status = 'inferred_hom_ref' THEN 'inferred_hom_ref' ELSE 'call' END AS evidence,
+    c.sample_chrom, c.sample_start
 FROM weights w JOIN calls c
   ON w.module = c.module AND w.rsid = c.rsid AND w.genotype_key = c.genotype_key
 WHERE c.status IN ('called', 'inferred_hom_ref')

@@ -7,8 +7,10 @@ a `position_note` when positions cannot be used). The rules, shared with the Duc
 - a candidate is testable unless it is an array indel call, its REF differs from the module's, or (records
   without a REF, as from DNA-test arrays) its alleles are not among the module's alleles;
 - per site the best candidate wins: testable, then with a usable call, then found by position, then with the
-  module's rsid, then a fixed order; when equally good candidates call different genotypes (a DNA-test file
-  listing an rsID twice, a VCF's split records of one site), the site is not testable ("conflicting_calls").
+  module's rsid, then a fixed order (genotype, then the record's position); when equally good candidates call
+  different genotypes (a DNA-test file listing an rsID twice, a VCF's split records of one site), the site is
+  not testable ("conflicting_calls");
+- the winner's position in the sample is the site's `sample_chrom`/`sample_start` (modules.schema.SAMPLE_POSITION_SCHEMA).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
+from just_dna_pipelines.modules.schema import SAMPLE_POSITION_SCHEMA
 
 USABLE = ("called", "inferred_hom_ref")
 CONFLICTING_CALLS = "conflicting_calls"  # equally good records call the site differently
@@ -52,7 +55,12 @@ def _candidate_calls(calls: pl.LazyFrame, sites: pl.DataFrame, rsid_mode: str) -
         )
         parts.append(
             by_position.lazy()
-            .join(near, left_on=["match_chrom", "match_start"], right_on=["call_chrom", "call_start"])
+            .join(
+                near,
+                left_on=["match_chrom", "match_start"],
+                right_on=["call_chrom", "call_start"],
+                coalesce=False,
+            )
             .with_columns(pl.lit(True).alias("by_position"))
         )
     if by_rsid.height:
@@ -61,13 +69,14 @@ def _candidate_calls(calls: pl.LazyFrame, sites: pl.DataFrame, rsid_mode: str) -
         parts.append(
             by_rsid.lazy()
             .join(named, left_on="rsid", right_on="call_rsid", how="inner", coalesce=False)
-            .drop("call_chrom", "call_start")
             .with_columns(pl.lit(False).alias("by_position"))
         )
     if not parts:
         return pl.DataFrame()
     columns = [
         *sites.columns,
+        "call_chrom",
+        "call_start",
         "call_rsid",
         "call_ref",
         "gt",
@@ -128,8 +137,8 @@ def _best(candidates: pl.DataFrame) -> pl.DataFrame:
     )
     best = (
         ranked.sort(
-            [*tier, "_order"],
-            descending=[False, False, True, True, True, True, False],
+            [*tier, "_order", "call_chrom", "call_start"],
+            descending=[False, False, True, True, True, True, False, False, False],
             maintain_order=True,
         )
         .group_by("module", "rsid", maintain_order=True)
@@ -157,6 +166,8 @@ def _best(candidates: pl.DataFrame) -> pl.DataFrame:
         .alias("reason"),
         pl.when(~pl.col("_conflict")).then(pl.col("gt")).alias("gt"),
         pl.when(testable).then(pl.col("_key")).alias("genotype_key"),
+        pl.col("call_chrom").alias("sample_chrom"),
+        pl.col("call_start").alias("sample_start"),
     )
 
 
@@ -176,7 +187,8 @@ def site_calls(
     else:
         best = pl.DataFrame(
             schema={
-                k: SITE_CALL_SCHEMA[k] for k in ("module", "rsid", "status", "reason", "gt", "genotype_key")
+                k: SITE_CALL_SCHEMA[k]
+                for k in ("module", "rsid", "status", "reason", "gt", "genotype_key", *SAMPLE_POSITION_SCHEMA)
             }
         )
 
@@ -216,6 +228,8 @@ def site_calls(
         .then(pl.concat_str([pl.col("ref"), pl.lit("/"), pl.col("ref")]))
         .otherwise(pl.col("genotype_key"))
         .alias("genotype_key"),
+        pl.when(inferred).then(pl.col("match_chrom")).otherwise(pl.col("sample_chrom")).alias("sample_chrom"),
+        pl.when(inferred).then(pl.col("match_start")).otherwise(pl.col("sample_start")).alias("sample_start"),
     ).cast(SITE_CALL_SCHEMA)  # type: ignore[arg-type]
 
 
@@ -249,6 +263,7 @@ def match_weights(weights: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
         pl.col("chrom").alias("_chrom"),
         pl.col("start").alias("_start"),
         pl.col("ref").alias("_ref"),
+        *SAMPLE_POSITION_SCHEMA,
     )
     return weights.join(usable, on=["module", "rsid", "genotype_key"], how="inner").with_columns(
         pl.coalesce("chrom", "_chrom").alias("chrom"),

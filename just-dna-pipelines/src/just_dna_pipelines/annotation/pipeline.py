@@ -127,7 +127,8 @@ def explain_array_absence(calls: pl.DataFrame) -> pl.DataFrame:
 
 
 def matched_frame(matched: pl.DataFrame) -> pl.DataFrame:
-    """Shape matched rows into the published output schema."""
+    """Shape matched rows into the published results schema (the matched rows, and where the person's file
+    holds each genotype: modules.schema.MATCHED_SCHEMA)."""
     zygosity = pl.when(pl.col("genotype").list.n_unique() == 1).then(pl.lit("hom")).otherwise(pl.lit("het"))
     return (
         matched.with_columns(zygosity.alias("zygosity"))

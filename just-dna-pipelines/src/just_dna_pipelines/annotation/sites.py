@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from just_dna_pipelines.modules.layouts import read_weights
-from just_dna_pipelines.modules.schema import WEIGHTS_SCHEMA
+from just_dna_pipelines.modules.schema import SAMPLE_POSITION_SCHEMA, WEIGHTS_SCHEMA
 
 SITE_COLUMNS = ["module", "rsid", "chrom", "start", "ref", "alleles"]
 SITE_CALL_SCHEMA: dict[str, pl.DataType] = {
@@ -20,6 +20,7 @@ SITE_CALL_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),  # why not called: no_call, filtered, absent, ref_mismatch, ... (report/categories.py)
     "gt": pl.String(),
     "genotype_key": pl.String(),  # sorted alleles joined by "/", e.g. "A/G"
+    **SAMPLE_POSITION_SCHEMA,
 }
 STATUSES = ("called", "no_call", "inferred_hom_ref", "not_testable")
 

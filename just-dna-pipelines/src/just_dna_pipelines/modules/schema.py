@@ -46,7 +46,14 @@ STUDIES_SCHEMA: dict[str, pl.DataType] = {
     "study_design": pl.String(),
 }
 
-# What the matcher writes per module: `{OUTPUT_DIR}/users/{user}/{sample}/modules/{module}_weights.parquet`.
+# Where the person's own file holds a site's genotype, in the file's build (chrom/start stay the modules'
+# GRCh38): the position of the record the genotype was read from (at the lifted position, or by rsID wherever
+# the file lists it; for a dbSNP-style deletion, its deleted bases' start), or, for an inferred hom-ref, the
+# position looked at. On a GRCh38 sample they equal chrom/start, unless a record was found by rsID elsewhere.
+SAMPLE_POSITION_SCHEMA: dict[str, pl.DataType] = {"sample_chrom": pl.String(), "sample_start": pl.Int64()}
+
+# What the matcher writes per module: `{OUTPUT_DIR}/users/{user}/{sample}/modules/{module}_weights.parquet`
+# (results written before the sample position was recorded lack its two columns; the report reads them still).
 MATCHED_SCHEMA: dict[str, pl.DataType] = {
     "module": pl.String(),
     "rsid": pl.String(),
@@ -63,4 +70,5 @@ MATCHED_SCHEMA: dict[str, pl.DataType] = {
     "gene": pl.String(),
     "category": pl.String(),
     "evidence": pl.String(),  # "call" (genotype read from the VCF) or "inferred_hom_ref"
+    **SAMPLE_POSITION_SCHEMA,
 }

@@ -53,12 +53,14 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
         root = (manifest.get("modules_source") or {}).get("root")
         modules_root = Path(root) if root else None
     entries: dict[str, dict[str, Any]] = manifest.get("modules") or {}
+    input_facts = manifest.get("input") or {}
     sections = tuple(
-        _module_section(name, entries[name] or {}, sample_dir / "modules", modules_root)
+        _module_section(
+            name, entries[name] or {}, sample_dir / "modules", modules_root, input_facts.get("genome_build")
+        )
         for name in _module_order(entries)
     )
     done_rows = [row for section in sections if section.done for row in section.variants]
-    input_facts = manifest.get("input") or {}
     not_run = manifest.get("modules_not_run") or {}
     warnings = (
         *input_warnings(input_facts),
@@ -109,7 +111,7 @@ def _module_order(entries: dict[str, Any]) -> list[str]:
 
 
 def _module_section(
-    name: str, entry: dict[str, Any], results_dir: Path, modules_root: Path | None
+    name: str, entry: dict[str, Any], results_dir: Path, modules_root: Path | None, sample_build: str | None
 ) -> ModuleSection:
     """One module's section: its rows joined to gene/phenotype/studies, tallied and checked against the manifest."""
     status = str(entry.get("status") or "failed")
@@ -123,7 +125,7 @@ def _module_section(
         annotations, studies = _module_tables(folder, notes)
         rows = tuple(
             sorted(
-                (_variant_row(name, r, annotations, studies) for r in matched),
+                (_variant_row(name, r, annotations, studies, sample_build) for r in matched),
                 key=lambda v: (-abs(v.weight), v.rsid or "", v.genotype),
             )
         )
@@ -208,9 +210,14 @@ def _read_table(path: Path, notes: list[str], what: str) -> list[dict[str, Any]]
 
 
 def _variant_row(
-    module: str, row: dict[str, Any], annotations: dict[str, dict[str, Any]], studies: dict[str, list[Study]]
+    module: str,
+    row: dict[str, Any],
+    annotations: dict[str, dict[str, Any]],
+    studies: dict[str, list[Study]],
+    sample_build: str | None,
 ) -> VariantRow:
-    """A matched row joined with the module's gene notes and studies."""
+    """A matched row joined with the module's gene notes and studies, and where the person's file (on
+    `sample_build`) holds it (results written before that was recorded have no such columns)."""
     rsid = _text(row.get("rsid"))
     note = annotations.get(rsid or "", {})
     genotype = row.get("genotype")
@@ -233,6 +240,9 @@ def _variant_row(
         phenotype=_text(note.get("phenotype")),
         evidence=_text(row.get("evidence")),
         studies=tuple(studies.get(rsid or "", ())),
+        sample_chrom=_text(row.get("sample_chrom")),
+        sample_start=row.get("sample_start"),
+        sample_build=sample_build,
     )
 
 

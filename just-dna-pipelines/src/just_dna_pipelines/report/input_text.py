@@ -23,7 +23,10 @@ def build_text(facts: dict[str, Any]) -> str:
     if status == "lifted":
         text += f"; the modules' {MODULES_BUILD} sites were lifted to GRCh37 with {lift.get('file_name')}"
         if lift.get("sha256"):
-            text += f" (SHA-256 {str(lift['sha256'])[:16]}…); positions shown are {MODULES_BUILD}"
+            text += (
+                f" (SHA-256 {str(lift['sha256'])[:16]}…); positions shown are {MODULES_BUILD}, "
+                "each call with its GRCh37 position in the file"
+            )
     elif status == "unavailable":
         text += "; no liftover chain was available, so sites were matched by rsID only"
     elif build != MODULES_BUILD:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from just_dna_pipelines.liftover.sites import MODULES_BUILD
+
 
 @dataclass(frozen=True)
 class Study:
@@ -51,6 +53,19 @@ class VariantRow:
     phenotype: str | None
     evidence: str | None
     studies: tuple[Study, ...] = ()
+    # Where the person's file holds the genotype, in the file's build (modules/schema.py: SAMPLE_POSITION_SCHEMA)
+    sample_chrom: str | None = None
+    sample_start: int | None = None
+    sample_build: str | None = None  # the build of the person's file ("unknown" when it could not be told)
+
+    @property
+    def file_place(self) -> str | None:
+        """Where to find the call in the person's own file ("chr21:16318226 in your GRCh37 file"), when that
+        file is not on the modules' build (on it, the position shown is the file's own)."""
+        if self.sample_start is None or self.sample_build == MODULES_BUILD:
+            return None
+        build = f"{self.sample_build} " if self.sample_build and self.sample_build != "unknown" else ""
+        return f"chr{self.sample_chrom}:{self.sample_start} in your {build}file"
 
     @property
     def dbsnp_url(self) -> str | None:

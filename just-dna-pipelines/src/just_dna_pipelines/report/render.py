@@ -23,7 +23,7 @@ from just_dna_pipelines.report.model import ModuleSection, ReportData
 REPORT_FILE = "longevity_report.html"
 TEMPLATE = "longevity_report.html.j2"
 
-# The matched rows as the annotation step wrote them, genotype as text ("A/G"), plus what the report joined.
+# The module results as the annotation step wrote them, genotype as text ("A/G"), plus what the report joined.
 DOWNLOAD_SCHEMA: dict[str, pl.DataType] = {
     name: pl.String() if name == "genotype" else dtype for name, dtype in MATCHED_SCHEMA.items()
 } | {"phenotype": pl.String(), "pmids": pl.String()}
@@ -110,6 +110,8 @@ def variants_frame(module: ModuleSection) -> pl.DataFrame:
             "category": v.category,
             "phenotype": v.phenotype,
             "evidence": v.evidence,
+            "sample_chrom": v.sample_chrom,
+            "sample_start": v.sample_start,
             # each paper once: one paper may hold several study records (cohorts, outcomes) for a variant
             "pmids": ";".join(dict.fromkeys(s.pmid for s in v.studies if s.pmid)) or None,
         }

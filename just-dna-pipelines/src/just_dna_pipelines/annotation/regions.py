@@ -8,6 +8,9 @@ import polars as pl
 
 from just_dna_pipelines.errors import PipelineError
 
+# A gVCF block's genotype quality from which it proves hom-ref: 20, the usual line for a confident call (a 1 in
+# 100 chance the genotype is wrong).
+MIN_BLOCK_GQ = 20
 # Intervals are 1-based, closed: first..last.
 INTERVAL_SCHEMA = {"chrom": pl.String(), "first": pl.Int64(), "last": pl.Int64()}
 
@@ -62,9 +65,19 @@ def merge_intervals(intervals: pl.DataFrame) -> pl.DataFrame:
 
 
 def gvcf_reference_blocks(calls: pl.LazyFrame) -> pl.DataFrame:
-    """The hom-ref blocks of a normalized gVCF as intervals."""
+    """The hom-ref blocks of a normalized gVCF that prove the reference genotype, as intervals.
+
+    A block proves it only when confident: GQ at least MIN_BLOCK_GQ and some reads (its depth, MIN_DP where
+    written, above 0). Callers write zero-coverage stretches as 0/0 blocks too (DeepVariant `0/0:1:0`, GATK
+    `0/0:0:0`): taken as proof, they told a person "normal" where nothing was read. A block without GQ or depth
+    (a caller that writes neither) is taken as its caller states it.
+    """
+    gq, depth = pl.col("gq"), pl.col("dp")
+    confident = (gq.is_null() | (gq >= MIN_BLOCK_GQ)) & (depth.is_null() | (depth > 0))
     return merge_intervals(
-        calls.filter(pl.col("ref_block") & (pl.col("zygosity") == "hom_ref") & pl.col("passes_filters"))
+        calls.filter(
+            pl.col("ref_block") & (pl.col("zygosity") == "hom_ref") & pl.col("passes_filters") & confident
+        )
         .select("chrom", pl.col("start").alias("first"), pl.col("end").alias("last"))
         .collect()
     )

@@ -3,6 +3,9 @@
 Output columns: chrom (no `chr`; chrM -> MT), start (1-based), end (gVCF reference blocks; else = start),
 ref, alts (list), rsid, qual, filter, gt (raw), genotype (sorted allele strings; null for no-calls),
 zygosity (hom_ref, het, hom_alt, hemizygous, no_call), dp, gq, passes_filters, ref_block.
+Bases are upper case (the spec makes REF/ALT case-insensitive; samtools 0.1 wrote `cca`). A GT naming an allele the
+record does not have (`0/1` with ALT `.`, `0/2` with one ALT) is a no-call. `dp` of a gVCF reference block is its
+MIN_DP where the caller writes one (DeepVariant writes no DP there); `gq` is read from integer or decimal text.
 Damaged records (wrong number of columns, no position) are skipped and counted.
 """
 
@@ -78,6 +81,11 @@ def _int_or_null(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Int64, strict=False)
 
 
+def _whole_or_null(expr: pl.Expr) -> pl.Expr:
+    """A number written as an integer or a decimal (GQ declared Float: `56.26`), floored; null when not one."""
+    return expr.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
+
+
 def _with_genotype(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Add the raw GT (`gt`), the sorted allele list (`genotype`) and the `zygosity` of the chosen sample.
 
@@ -102,7 +110,11 @@ def _with_genotype(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_cut").struct.field("field_1").cast(pl.Int64, strict=False).alias("_i2"),
         pl.col("_cut").struct.field("field_1").is_null().alias("_haploid"),
         pl.col("_cut").struct.field("field_2").is_not_null().alias("_polyploid"),
-        pl.concat_str([pl.col("REF"), pl.lit(","), pl.col("ALT")]).str.split(",").alias("_alleles"),
+        # ALT "." is no allele: a GT naming allele 1 there names nothing
+        pl.when(pl.col("ALT") == ".")
+        .then(pl.concat_list(pl.col("REF")))
+        .otherwise(pl.concat_str([pl.col("REF"), pl.lit(","), pl.col("ALT")]).str.split(","))
+        .alias("_alleles"),
     )
     frame = frame.with_columns(
         pl.col("_alleles").list.get(pl.col("_i1"), null_on_oob=True).alias("_a1"),
@@ -122,8 +134,8 @@ def _with_genotype(frame: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(pl.concat_str([second, pl.lit(","), first]))
         .str.split(",")
     )
-    zygosity = (
-        pl.when(i1.is_null() | polyploid | (~haploid & i2.is_null()))
+    zygosity = (  # an index naming no allele of the record (null `_a1`/`_a2`) is no call either
+        pl.when(first.is_null() | polyploid | (~haploid & second.is_null()))
         .then(pl.lit("no_call"))
         .when(haploid)
         .then(pl.lit("hemizygous"))
@@ -168,9 +180,13 @@ def calls_from_records(
     """
     column = sample_field(header.samples.index(sample))
     wanted = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "FORMAT"] + (["INFO"] if gvcf else [])
+    bases = (
+        "REF",
+        "ALT",
+    )  # upper-cased: symbolic (<NON_REF>) and breakend ALTs match no module allele anyway
     frame = records.select(
         (~is_blank() & ~is_malformed(header)).alias("_keep"),
-        *(pl.col(name) for name in wanted),
+        *(pl.col(name).str.to_uppercase() if name in bases else pl.col(name) for name in wanted),
         pl.col(column).alias("SAMPLE"),
     ).with_columns(pl.col("POS").cast(pl.Int64, strict=False).alias("start"))
     frame = _with_genotype(frame)
@@ -186,7 +202,11 @@ def calls_from_records(
         .otherwise(pl.col("ALT").str.split(","))
     )
     dp = _int_or_null(_format_value("DP")) if "DP" in header.format_fields else None
-    gq = _int_or_null(_format_value("GQ")) if "GQ" in header.format_fields else None
+    if gvcf and "MIN_DP" in header.format_fields:  # a block's depth: the least over its bases
+        min_dp = _int_or_null(_format_value("MIN_DP"))
+        any_dp = dp if dp is not None else pl.lit(None, dtype=pl.Int64)
+        dp = pl.when(pl.col("ref_block") & min_dp.is_not_null()).then(min_dp).otherwise(any_dp)
+    gq = _whole_or_null(_format_value("GQ")) if "GQ" in header.format_fields else None
     qual = pl.col("QUAL").cast(pl.Float64, strict=False)
     rsid = pl.col("ID").str.extract(r"(rs[0-9]+)", 1)
 

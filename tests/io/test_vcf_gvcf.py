@@ -86,3 +86,22 @@ def test_real_deepvariant_gvcf_blocks_are_found(tmp_path: Path, genomes: Path) -
         True,
         "hom_ref",
     )
+
+
+def test_haploid_reference_blocks_prove_hom_ref_on_x_y_and_mt_alone(tmp_path: Path) -> None:
+    """A man's X written with one copy (`0` blocks, GATK at ploidy 1) proves the reference there as a diploid block
+    does (they were ignored); on an autosome one copy means the other was deleted, so it proves nothing."""
+    from just_dna_pipelines.annotation.regions import gvcf_reference_blocks
+
+    records = [
+        "chrX 1000 . A <NON_REF> . . END=1999 GT:GQ 0:60",
+        "chrY 500 . C <NON_REF> . . END=600 GT:GQ 0:60",
+        "chrM 10 . G <NON_REF> . . END=20 GT:GQ 0:60",
+        "chr1 1000 . T <NON_REF> . . END=1999 GT:GQ 0:60",
+        "chr1 3000 . T <NON_REF> . . END=3999 GT:GQ 0/0:60",
+    ]
+    vcf = tmp_path / "haploid.g.vcf"
+    vcf.write_text(DEEPVARIANT_HEADER + "".join("\t".join(r.split()) + "\n" for r in records))
+    result = normalize_vcf(vcf, tmp_path / "calls.parquet")
+    intervals = gvcf_reference_blocks(pl.scan_parquet(result.output)).sort("chrom", "first").rows()
+    assert intervals == [("1", 3000, 3999), ("MT", 10, 20), ("X", 1000, 1999), ("Y", 500, 600)]

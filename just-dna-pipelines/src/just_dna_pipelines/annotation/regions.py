@@ -11,6 +11,9 @@ from just_dna_pipelines.errors import PipelineError
 # A gVCF block's genotype quality from which it proves hom-ref: 20, the usual line for a confident call (a 1 in
 # 100 chance the genotype is wrong).
 MIN_BLOCK_GQ = 20
+# Contigs a person may carry one copy of, where a haploid reference block is a reference genotype (the matchers
+# read a one-allele call there as that allele twice, as the modules spell it).
+ONE_COPY_CONTIGS = ("X", "Y", "MT")
 # Intervals are 1-based, closed: first..last.
 INTERVAL_SCHEMA = {"chrom": pl.String(), "first": pl.Int64(), "last": pl.Int64()}
 
@@ -67,6 +70,8 @@ def merge_intervals(intervals: pl.DataFrame) -> pl.DataFrame:
 def gvcf_reference_blocks(calls: pl.LazyFrame) -> pl.DataFrame:
     """The hom-ref blocks of a normalized gVCF that prove the reference genotype, as intervals.
 
+    A haploid block (`0`: a man's X and Y written with one copy, the mitochondrion) proves it on those contigs
+    alone; elsewhere one copy means the other was lost (a deletion), and the module's genotype cannot be told.
     A block proves it only when confident: GQ at least MIN_BLOCK_GQ and some reads (its depth, MIN_DP where
     written, above 0). Callers write zero-coverage stretches as 0/0 blocks too (DeepVariant `0/0:1:0`, GATK
     `0/0:0:0`): taken as proof, they told a person "normal" where nothing was read. A block without GQ or depth
@@ -74,10 +79,14 @@ def gvcf_reference_blocks(calls: pl.LazyFrame) -> pl.DataFrame:
     """
     gq, depth = pl.col("gq"), pl.col("dp")
     confident = (gq.is_null() | (gq >= MIN_BLOCK_GQ)) & (depth.is_null() | (depth > 0))
+    one_reference_copy = (
+        (pl.col("zygosity") == "hemizygous")
+        & pl.col("chrom").is_in(list(ONE_COPY_CONTIGS))
+        & (pl.col("genotype").list.first() == pl.col("ref"))
+    )
+    reference = (pl.col("zygosity") == "hom_ref") | one_reference_copy
     return merge_intervals(
-        calls.filter(
-            pl.col("ref_block") & (pl.col("zygosity") == "hom_ref") & pl.col("passes_filters") & confident
-        )
+        calls.filter(pl.col("ref_block") & reference & pl.col("passes_filters") & confident)
         .select("chrom", pl.col("start").alias("first"), pl.col("end").alias("last"))
         .collect()
     )

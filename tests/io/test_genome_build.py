@@ -32,3 +32,15 @@ def test_chrom_names() -> None:
         "MT",
         "21",
     ]
+
+
+def test_an_ncbi36_file_is_named_for_what_it_is() -> None:
+    """hg18 lengths or reference names read as NCBI36 (they were "unknown"); a header naming NCBI36 with another
+    build's lengths (the VCF spec's own ploidy example: B36 named, GRCh37's X length) contradicts itself."""
+    assert detect_genome_build({"chr1": 247_249_719, "chrX": 154_913_754}, None) == ("NCBI36", [])
+    assert detect_genome_build({}, "file:///seq/references/NCBI36.fasta")[0] == "NCBI36"
+    assert detect_genome_build({}, "hg18")[0] == "NCBI36"
+    build, warnings = detect_genome_build(
+        {"X": 155_270_560}, "file:///seq/references/1000GenomesPilot-NCBI36.fasta"
+    )
+    assert build == "unknown" and "contig lengths say GRCh37, ##reference says NCBI36" in warnings[0]

@@ -14,11 +14,18 @@ CONTIG_LENGTHS: dict[str, dict[str, int]] = {
         "1": 249_250_621, "2": 243_199_373, "3": 198_022_430, "7": 159_138_663, "11": 135_006_516,
         "19": 59_128_983, "20": 63_025_520, "21": 48_129_895, "22": 51_304_566, "X": 155_270_560,
     },
+    # hg18: old files (early DNA-test downloads, 1000 Genomes pilot VCFs). Told apart so the file is named for
+    # what it is; nothing is matched by position on it (only rsIDs).
+    "NCBI36": {
+        "1": 247_249_719, "2": 242_951_149, "3": 199_501_827, "7": 158_821_424, "11": 134_452_384,
+        "19": 63_811_651, "20": 62_435_964, "21": 46_944_323, "22": 49_691_432, "X": 154_913_754,
+    },
 }  # fmt: skip
 
 REFERENCE_PATTERNS: dict[str, re.Pattern[str]] = {
     "GRCh38": re.compile(r"grch38|hg38|hs38|b38|GCA_000001405\.15", re.IGNORECASE),
     "GRCh37": re.compile(r"grch37|hg19|hs37|b37|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE),
+    "NCBI36": re.compile(r"ncbi36|ncbi_build_36|hg18|hs36|\bb36\b", re.IGNORECASE),
 }
 
 
@@ -50,7 +57,7 @@ def build_from_reference_line(reference: str | None) -> str | None:
 
 
 def detect_genome_build(contig_lengths: dict[str, int], reference: str | None) -> tuple[str, list[str]]:
-    """Return (build, warnings); build is "GRCh38", "GRCh37" or "unknown".
+    """Return (build, warnings); build is "GRCh38", "GRCh37", "NCBI36" or "unknown".
 
     Contig lengths are the stronger evidence; a reference line that names the other build makes the
     build "unknown" with a warning rather than a guess.

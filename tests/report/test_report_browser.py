@@ -127,3 +127,17 @@ def test_expander_keyboard_sort_and_print(page) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "tiny_print.png"), full_page=True)
     assert page.errors == []
+
+
+def test_a_variant_without_studies_still_shows_its_position_and_call(page) -> None:
+    """Only variants with studies had a details row, so the others' position and call were nowhere (a GRCh37
+    genome's own position among them)."""
+    row = page.locator("tr.variant", has=page.locator("td[data-v='rs414743']"))
+    assert row.get_attribute("data-pmids") == ""  # no study in the module for it
+    row.locator("button.expander").click()
+    details = page.locator(f"#{row.get_attribute('id')}-d")
+    assert details.is_visible()
+    text = details.inner_text().strip()
+    assert text.startswith("Position chr21:") and "call 0|1" in text
+    assert "The module lists no study for this variant." in text
+    assert page.errors == []

@@ -48,7 +48,7 @@
     var details = $(button.getAttribute("aria-controls"));
     if (open === undefined) open = button.getAttribute("aria-expanded") !== "true";
     button.setAttribute("aria-expanded", open ? "true" : "false");
-    button.title = open ? "Hide the studies" : "Show the studies";
+    button.title = open ? "Hide the details" : "Show the details";
     if (details) details.classList.toggle("collapsed", !open);
   }
 

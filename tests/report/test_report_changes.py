@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from just_dna_pipelines.report.build import build_report_data
@@ -109,3 +110,33 @@ def test_a_report_sharing_no_module_with_the_previous_one_says_nothing_was_compa
     html = render_html(data)
     assert "none (no module of this report was in that one, so nothing could be compared)" in html
     assert "Nothing changed." not in html
+
+
+def test_a_report_of_another_person_of_the_vcf_is_not_compared(tmp_path: Path, factory) -> None:
+    """Switching the person of a multi-sample VCF listed the first person's variants as "removed" and the second's
+    as "added", as if one person's genome had changed."""
+    row = factory.matched_row
+    modules = {"longevitymap": {"ledger": factory.ledger(5, 3)}}
+    sample_dir, _ = factory.write_sample(
+        tmp_path / "one", modules, {"longevitymap": [row("longevitymap", "rs1", 0.5)]}
+    )
+    write_report(build_report_data(sample_dir), sample_dir / "reports")  # of NA12878
+
+    factory.write_sample(tmp_path / "two", modules, {"longevitymap": [row("longevitymap", "rs2", -0.2)]})
+    manifest_path = tmp_path / "two" / "users" / "alice" / "NA12878" / "modules" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["input"]["sample_column"] = "NA12891"  # her father, in the same file
+    manifest_path.write_text(json.dumps(manifest))
+    (sample_dir / "modules").rename(tmp_path / "old_modules")
+    manifest_path.parent.rename(sample_dir / "modules")
+    data = build_report_data(sample_dir)
+    changes = data.changes
+    assert changes is not None and changes.other_person == "NA12878" and not changes.any
+    assert (changes.added, changes.removed) == ((), ())
+    html = render_html(data)
+    assert "was of NA12878, another person in it: the two are not compared." in html
+    assert "Removed:" not in html and "Added:" not in html and "Nothing changed." not in html
+
+    write_report(data, sample_dir / "reports")  # the next report of NA12891 compares with this one again
+    again = build_report_data(sample_dir).changes
+    assert again is not None and again.other_person is None and not again.any

@@ -1,7 +1,9 @@
 """What changed since a sample's previous report: variants added, removed or reweighted, and module versions.
 
 Each report leaves a small snapshot of its scored variants and versions in `report_history/` beside the
-reports folder (not a download); the next report of the same sample compares itself with that snapshot.
+reports folder (not a download); the next report of the same sample compares itself with that snapshot, unless
+that report was of another person of a multi-sample VCF (then it only says so: one person's variants are never
+listed as "added" or "removed" from another's).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def snapshot_rows(data: ReportData) -> pl.DataFrame:
 def snapshot_facts(data: ReportData) -> dict[str, Any]:
     """When the report was made and from which module versions and reference revision."""
     return {
+        "person": data.provenance.sample_column,  # the VCF's sample column read (None for a DNA-test file)
         "report_generated_at": data.provenance.report_generated_at,
         "modules": {m.name: m.version for m in data.modules if m.done},
         "module_hashes": {m.name: m.sha256 for m in data.modules if m.done},
@@ -68,6 +71,18 @@ def changes_since_previous(reports_dir: Path, data: ReportData) -> Changes | Non
         facts = json.loads(facts_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None  # a damaged snapshot only costs the comparison, never the report
+    person = data.provenance.sample_column
+    if "person" in facts and facts["person"] != person:  # snapshots before the person was recorded: compared
+        return Changes(
+            previous_at=facts.get("report_generated_at"),
+            added=(),
+            removed=(),
+            reweighted=(),
+            modules_updated=(),
+            reference_then=None,
+            reference_now=None,
+            other_person=str(facts["person"] or "another person"),
+        )
     new = snapshot_rows(data)
     modules_then = facts.get("modules") or {}
     compared: list[str] | None = None

@@ -206,11 +206,12 @@ class Changes:
     reference_then: str | None
     reference_now: str | None
     compared: tuple[str, ...] | None = None  # the modules both reports ran (None: an older snapshot, all)
+    other_person: str | None = None  # the previous report was of this other person of the VCF: not compared
 
     @property
     def any(self) -> bool:
-        """Whether anything at all changed."""
-        return bool(
+        """Whether anything at all changed (between two reports of the same person)."""
+        return self.other_person is None and bool(
             self.added
             or self.removed
             or self.reweighted

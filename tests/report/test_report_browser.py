@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,12 +26,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def page(tiny_sample: tuple[Path, Path], tmp_path: Path) -> Iterator:
-    """The tiny sample's report open in a fresh Chromium profile, with console errors collected on `page.errors`."""
+@contextmanager
+def opened(report: Path, tmp_path: Path, viewport: dict[str, int]) -> Iterator:
+    """`report` open in a fresh Chromium profile, with console errors collected on `page.errors`."""
     from playwright.sync_api import sync_playwright
 
-    paths = write_report(build_report_data(tiny_sample[0]), tiny_sample[0] / "reports")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
@@ -37,7 +38,7 @@ def page(tiny_sample: tuple[Path, Path], tmp_path: Path) -> Iterator:
             args=CHROMIUM_ARGS,
             headless=True,
             accept_downloads=True,
-            viewport={"width": 1280, "height": 900},
+            viewport=viewport,
         )
         try:
             page = context.new_page()
@@ -46,11 +47,19 @@ def page(tiny_sample: tuple[Path, Path], tmp_path: Path) -> Iterator:
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-            page.goto(paths["longevity_report.html"].as_uri())
+            page.goto(report.as_uri())
             page.errors = errors  # type: ignore[attr-defined]
             yield page
         finally:
             context.close()
+
+
+@pytest.fixture
+def page(tiny_sample: tuple[Path, Path], tmp_path: Path) -> Iterator:
+    """The tiny sample's report in Chromium at a desktop width."""
+    paths = write_report(build_report_data(tiny_sample[0]), tiny_sample[0] / "reports")
+    with opened(paths["longevity_report.html"], tmp_path, {"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def visible_rsids(page) -> list[str]:
@@ -141,3 +150,24 @@ def test_a_variant_without_studies_still_shows_its_position_and_call(page) -> No
     assert text.startswith("Position chr21:") and "call 0|1" in text
     assert "The module lists no study for this variant." in text
     assert page.errors == []
+
+
+def test_long_names_fit_a_phone_screen(tmp_path: Path, factory) -> None:
+    """A 32-character sample name and a long file name made the report 494 px wide on a 390 px phone."""
+    row = factory.matched_row
+    name = "genome_Jane_Doe_v5_Full_20240106"
+    sample_dir, _ = factory.write_sample(
+        tmp_path / "data",
+        {"longevitymap": {"ledger": factory.ledger(5, 3)}},
+        {"longevitymap": [row("longevitymap", "rs1", 0.5)]},
+        sample=name,
+    )
+    manifest_path = sample_dir / "modules" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["input"]["file_name"] = f"{name}_AncestryDNA_raw_data_download.zip"
+    manifest_path.write_text(json.dumps(manifest))
+    paths = write_report(build_report_data(sample_dir), sample_dir / "reports")
+    with opened(paths["longevity_report.html"], tmp_path, {"width": 390, "height": 844}) as page:
+        assert name in page.inner_text("header.top")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.errors == []

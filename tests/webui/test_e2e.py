@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
 SHOTS = REPO_ROOT / "test-artifacts" / "webui"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
 
 
 def _shoot(page, name: str, dark: bool = False) -> None:
@@ -110,6 +111,30 @@ def test_first_start_offline_offers_demo_modules_and_remembers_only_a_launched_c
         page.wait_for_url(re.compile(r".*/run\?id="))
         follow_run(page)
         assert _ticked(_next_visit(browser, sample_url)) == {"longevitymap", "vo2max"}
+
+        # A long sample name (one 32-character word) fits a phone: it pushed the card's status out of view and
+        # made the sample and run pages scroll sideways.
+        long_name = "genome_Jane_Doe_v5_Full_20240106"
+        vcf = tmp_path / f"{long_name}.vcf"
+        vcf.write_text(
+            "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n" + GT_HEADER
+            + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n1\t100\trs1\tA\tG\t.\tPASS\t.\tGT\t0/1\n"
+        )  # fmt: skip
+        page.set_viewport_size(PHONE)
+        page.goto(url)
+        _upload(page, vcf)
+        card = page.locator(".sample-card", has_text=long_name)
+        card.wait_for()
+        badge = card.locator(".sample-status").bounding_box()
+        box = card.bounding_box()
+        assert (
+            badge is not None and box is not None and badge["x"] + badge["width"] <= box["x"] + box["width"]
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        card.click()
+        page.wait_for_selector("#module-longevitymap")
+        assert long_name in page.inner_text("#page-title")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_full_journey_and_privacy(real_modules_app, genomes, tmp_path):

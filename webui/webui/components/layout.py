@@ -81,7 +81,8 @@ def page(*children: rx.Component, title: str | rx.Var | None = None, subtitle=No
     """A full page: navbar, optional heading and the content column."""
     header = []
     if title is not None:
-        header.append(rx.heading(title, size="7", weight="bold", id="page-title"))
+        # a sample's name is one long word (genome_Jane_Doe_v5_Full_20240106): broken anywhere on a phone
+        header.append(rx.heading(title, size="7", weight="bold", id="page-title", overflow_wrap="anywhere"))
     if subtitle is not None:
         header.append(rx.text(subtitle, color_scheme="gray", size="3"))
     return rx.box(

@@ -26,11 +26,22 @@ def sample_item(row: Any) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.icon("file-text", size=18, color=rx.color("accent", 10)),
-                    rx.text(row["name"], weight="bold", size="3", class_name="sample-name"),
+                    rx.icon("file-text", size=18, color=rx.color("accent", 10), flex_shrink="0"),
+                    # a long name wraps (at any character: it is one word) instead of pushing the status out
+                    rx.text(
+                        row["name"],
+                        weight="bold",
+                        size="3",
+                        class_name="sample-name",
+                        overflow_wrap="anywhere",
+                        min_width="0",
+                    ),
                     rx.spacer(),
                     rx.box(
-                        status_badge(row["status"]), class_name="sample-status", data_status=row["status"]
+                        status_badge(row["status"]),
+                        class_name="sample-status",
+                        data_status=row["status"],
+                        flex_shrink="0",
                     ),
                     align="center",
                     width="100%",

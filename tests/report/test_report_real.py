@@ -98,7 +98,7 @@ def test_real_genome_report(annotated_sample: Path, parse_report, expected_figur
     # the report says so instead of "read"
     assert data.provenance.read_mode == "module_sites" and data.provenance.records == 65_370
     assert data.provenance.site_reader == "index"
-    assert "65370 in the file (from its index); only the records at module sites were read" in html
+    assert "65,370 in the file (from its index); only the records at module sites were read" in html
 
     # Provenance: each module's version (its module.json) and the SHA-256 of the weights file that was used.
     compiled = annotated_sample.parents[3] / "modules"

@@ -136,7 +136,7 @@ def _inspect_array(path: Path) -> InputFacts:
         warnings=[
             *result.warnings,
             *notes,
-            f"{result.layout.vendor} DNA-test array: {result.records} SNPs, call rate {result.call_rate:.1%}; "
+            f"{result.layout.vendor} DNA-test array: {result.records:,} SNPs, call rate {result.call_rate:.1%}; "
             "an array reads a fixed set of positions, so many module sites will be 'not on the array'",
         ],
     )

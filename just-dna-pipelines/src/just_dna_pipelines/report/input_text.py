@@ -34,6 +34,11 @@ def build_text(facts: dict[str, Any]) -> str:
     return text
 
 
+def fmt_count(value: Any) -> str:
+    """A count with thousands separators ("65,405"), as the app shows counts; other values as they are."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def input_kind_text(facts: dict[str, Any]) -> str | None:
     """What an array file held (vendor, SNPs, call rate); None for a VCF."""
     array = facts.get("array")
@@ -42,8 +47,8 @@ def input_kind_text(facts: dict[str, Any]) -> str | None:
     rate = array.get("call_rate")
     rate_text = f", call rate {float(rate):.1%}" if rate is not None else ""
     return (
-        f"{facts.get('vendor') or 'unknown vendor'} DNA-test array file: {facts.get('records')} SNPs{rate_text}, "
-        f"{array.get('indels') or 0} insertion/deletion calls (not testable)"
+        f"{facts.get('vendor') or 'unknown vendor'} DNA-test array file: {fmt_count(facts.get('records'))} SNPs{rate_text}, "
+        f"{fmt_count(array.get('indels') or 0)} insertion/deletion calls (not testable)"
     )
 
 

@@ -18,6 +18,7 @@ from just_dna_pipelines.liftover.sites import MODULES_BUILD
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
 from just_dna_pipelines.report.changes import write_snapshot
 from just_dna_pipelines.report.chart import category_chart
+from just_dna_pipelines.report.input_text import fmt_count
 from just_dna_pipelines.report.model import ModuleSection, ReportData
 
 REPORT_FILE = "longevity_report.html"
@@ -153,6 +154,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["weight"] = fmt_weight
+    env.filters["count"] = fmt_count
     env.filters["wclass"] = weight_class
     return env
 

@@ -114,8 +114,8 @@ def user_vcf_normalized(
     build = facts["build"]
     if facts["input_kind"] == "array":
         read = (
-            f"{facts['vendor']} array file: {facts['records']} SNPs, call rate {facts['call_rate']:.1%}, "
-            f"{facts['indels']} indel calls"
+            f"{facts['vendor']} array file: {facts['records']:,} SNPs, call rate {facts['call_rate']:.1%}, "
+            f"{facts['indels']:,} indel calls"
         )
     elif facts["read_mode"] == "full":
         read = f"{facts['records']} records, {facts['records_passing']} pass the filters"

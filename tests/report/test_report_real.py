@@ -155,3 +155,20 @@ def test_real_report_names_the_curated_variants_no_genome_can_test(annotated_sam
     block = block[: block.index("</div>")]
     assert SUPERHUMAN_NO_ALLELE.replace("'", "&#39;") in block
     assert "1186 of" not in html and "curation" not in block
+
+
+def test_downloads_leave_out_the_empty_tables_of_skipped_modules(annotated_sample: Path) -> None:
+    """A module none of whose sites could be tested leaves an empty results table; it was offered as a download."""
+    from just_dna_pipelines import service
+
+    manifest = json.loads((annotated_sample / "modules" / "manifest.json").read_text(encoding="utf-8"))
+    by_status: dict[str, list[str]] = {}
+    for name, entry in manifest["modules"].items():
+        by_status.setdefault(entry["status"], []).append(name)
+    assert by_status.get("skipped") and by_status.get("done")  # chr21 holds none of some modules' sites
+    files = service.sample_output_files("u", "NA12878")
+    for name in by_status["skipped"]:
+        assert (annotated_sample / "modules" / f"{name}_weights.parquet").is_file()
+        assert f"{name}_weights.parquet" not in files
+    for name in by_status["done"]:
+        assert f"{name}_weights.parquet" in files

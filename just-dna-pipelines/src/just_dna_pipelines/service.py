@@ -384,15 +384,29 @@ def sample_results(user: str, sample: str) -> SampleResults:
     run_id = manifest.get("run_id")
     return SampleResults(
         report=report_path(user, sample),
-        files=sample_output_files(user, sample),
+        files=sample_output_files(user, sample, manifest),
         run_id=str(run_id) if run_id else None,
         person=str(person) if person else None,
     )
 
 
-def sample_output_files(user: str, sample: str) -> dict[str, Path]:
-    """Downloadable outputs of a sample by file name (report HTML, per-module CSV and Parquet, Ensembl files)."""
+def sample_output_files(user: str, sample: str, manifest: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Downloadable outputs of a sample by file name (report HTML, per-module CSV and Parquet, Ensembl files).
+
+    A module that was skipped (none of its sites testable) leaves an empty results table: not offered (`manifest`:
+    the module results' manifest, if already read).
+    """
+    from just_dna_pipelines.annotation.manifest import current_manifest
+
     folder = _sample_dir(user, sample)
+    if manifest is None:
+        manifest = current_manifest(folder / "modules")
+    entries = manifest.get("modules")
+    not_done = {
+        str(entry.get("output"))
+        for entry in (entries.values() if isinstance(entries, dict) else ())
+        if isinstance(entry, dict) and entry.get("status") != "done" and entry.get("output")
+    }
     files: dict[str, Path] = {}
     for sub in ("reports", "modules"):
         if (folder / sub).is_dir():
@@ -401,6 +415,7 @@ def sample_output_files(user: str, sample: str) -> dict[str, Path]:
                     path.is_file()
                     and not path.name.startswith(".")
                     and path.suffix in {".html", ".csv", ".parquet"}
+                    and not (sub == "modules" and path.name in not_done)
                 ):
                     files.setdefault(path.name, path)
     for name, file_name in ENSEMBL_DOWNLOADS.items():

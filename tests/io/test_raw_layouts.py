@@ -160,3 +160,27 @@ def test_an_ancestry_row_missing_a_value_is_refused_not_shifted(
         f"(rsid, chromosome, position, allele1, allele2): {shown}"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_an_ancestry_row_quoted_in_a_refusal_cannot_write_to_the_terminal(tmp_path: Path) -> None:
+    """A refused row is quoted with its terminal escapes and bidi overrides written as escapes (they reached the
+    CLI's stderr raw: a crafted file could recolour the terminal or set its title)."""
+    path = tmp_path / "genome.txt"
+    path.write_text(
+        render("AncestryDNA", ANCESTRY_ROWS[:2]) + "rs3\t1\t\x1b[31mRED\x1b]0;pwned\x07\t\u202eC\n"
+    )
+    with pytest.raises(VcfError) as exc:
+        normalize_raw(path, tmp_path / "out" / "calls.parquet")
+    message = str(exc.value)
+    assert message.endswith(": rs3 1 \\x1b[31mRED\\x1b]0;pwned\\x07 \\u202eC")
+    assert message.isprintable()
+
+
+def test_an_ancestry_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 in a row raised Polars' own error from the row-shape check."""
+    path = tmp_path / "genome.txt"
+    path.write_bytes(render("AncestryDNA", ANCESTRY_ROWS[:2]).encode() + b"rs3\t1\t103\t\xff\xfe\tC\n")
+    with pytest.raises(VcfError) as exc:
+        normalize_raw(path, tmp_path / "out" / "calls.parquet")
+    assert str(exc.value).startswith("genome.txt has malformed rows: a AncestryDNA file has 5 columns")
+    assert not (tmp_path / "out").exists()

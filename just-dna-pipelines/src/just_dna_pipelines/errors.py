@@ -1,4 +1,14 @@
-"""Errors that carry a clear one-line message for the user."""
+"""Errors that carry a clear one-line message for the user, and how text from the user's input appears in them."""
+
+QUOTED_LENGTH = 80  # characters of a file name, value or row quoted in a message
+
+
+def quoted(text: str, limit: int = QUOTED_LENGTH) -> str:
+    """`text` from a user's input (a file name, a row of their file) as a message may quote it: unprintable
+    characters (newlines, terminal escapes, bidi overrides) written as escapes, cut short, so crafted input cannot
+    add lines or text of its own to what the user reads."""
+    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
 class PipelineError(Exception):

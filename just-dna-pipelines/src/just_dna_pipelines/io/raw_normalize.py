@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from just_dna_pipelines.errors import quoted
 from just_dna_pipelines.io.atomic import atomic_path
 from just_dna_pipelines.io.raw_formats import FIELD_STRIP, RawLayout, detect_layout, no_rows_error
 from just_dna_pipelines.io.raw_open import RawInputError, RawLimits, compression_of, extract_text
@@ -26,7 +27,6 @@ NO_CALL = r"^[-0N?]*$|^NC$"
 MAX_UNREADABLE_SHARE = 0.05
 # A run of tabs with the blanks and quotes around it: one separator where runs are (raw_formats says where).
 SEPARATOR_RUN = r'[ "]*\t[\t "]*'
-ROW_SHOWN = 80  # characters of a refused row quoted in its message
 
 
 @dataclass(frozen=True)
@@ -237,15 +237,14 @@ def normalize_raw(path: Path, output: Path, limits: RawLimits | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="jdl-raw-") as workdir:
         text = extract_text(path, Path(workdir), limits)
         layout = detect_layout(text, path.name)
-        misshapen = misshapen_row(text, layout)
-        if misshapen is not None:
-            fields, row = misshapen
-            shown = row if len(row) <= ROW_SHOWN else row[:ROW_SHOWN] + "..."
-            raise RawInputError(
-                f"{path.name} has a row of {fields} fields where {result_vendor(layout)} rows have "
-                f"{len(layout.columns)} ({', '.join(layout.columns)}): {shown}"
-            )
         try:
+            misshapen = misshapen_row(text, layout)
+            if misshapen is not None:
+                fields, row = misshapen
+                raise RawInputError(
+                    f"{path.name} has a row of {fields} fields where {result_vendor(layout)} rows have "
+                    f"{len(layout.columns)} ({', '.join(layout.columns)}): {quoted(row)}"
+                )
             rows, unreadable = unreadable_calls(text, layout)
         except pl.exceptions.NoDataError:
             raise no_rows_error(path.name) from None

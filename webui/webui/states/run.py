@@ -16,7 +16,7 @@ from webui.services import accounts, run_views, samples
 from webui.services.errors import WebError
 from webui.services.progress import ENSEMBL_MODULE, RunView
 from webui.states.auth import AuthState
-from webui.states.status_watch import on_page, set_changed
+from webui.states.status_watch import on_page, set_changed, take_ticket
 from webui.urls import result_links
 
 POLL_SECONDS = 0.2
@@ -143,9 +143,13 @@ class RunState(AuthState):
         checked every POLL_SECONDS), status and queue place every STATUS_SECONDS; stop when the run has ended,
         the tab left the run page or the session ended."""
         async with self:
-            ticket, run_id, sample = self._ticket, self.run_id, self.sample_name
+            ticket, run_id, sample = take_ticket(self, "_ticket"), self.run_id, self.sample_name
             modules = list(self._run_modules)
             digest = self._session_digest
+        if (
+            ticket is None
+        ):  # this page's follower runs already (the event was sent again) or it was never opened
+            return
         try:  # checked again here: an event can be sent without going through `open`
             user = await asyncio.to_thread(accounts.user_for_session, digest)
             if user is None:

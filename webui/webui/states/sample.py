@@ -15,7 +15,7 @@ from webui.services.module_choices import ModuleChoices, module_choices
 from webui.states.auth import AuthState
 from webui.states.run import RunState
 from webui.states.samples import sample_row
-from webui.states.status_watch import UNFINISHED, set_changed, watch_statuses
+from webui.states.status_watch import UNFINISHED, WATCH_TICKET, set_changed, take_ticket, watch_statuses
 from webui.urls import result_links
 
 
@@ -144,6 +144,8 @@ class SampleState(AuthState):
             return rx.redirect("/login")
         name = self.router.url.query_parameters.get("name", "")
         self.sample_name, self.run_error, self.deleted, self.not_found = name, "", [], False
+        # a status loop of the sample shown before stops, whatever this load finds
+        self._watch_ticket = secrets.token_hex(8)
         try:  # one trip off the event loop: under load each trip waits its turn for a thread and the loop
             page, choices = await asyncio.to_thread(
                 lambda: (samples.sample_page(user, name), module_choices(user))
@@ -156,22 +158,23 @@ class SampleState(AuthState):
         self.vcf_sample = page.view.sample_column
         self._show_modules(choices)
         self._show_results(user, page)
-        self._watch_ticket = secrets.token_hex(8)
         return SampleState.follow_status if page.view.status in UNFINISHED else None
 
     @rx.event(background=True)
     async def follow_status(self):
         """Re-read the sample's status, runs, report and downloads every few seconds until its run has ended (the
         page used to say "running" until reloaded). The checklist and the person chosen are left as they are."""
-        async with self:
-            name = self.sample_name
-        await watch_statuses(
-            self,
-            SAMPLE_ROUTE,
-            lambda: self._watch_ticket,
-            lambda user: samples.sample_page(user, name),
-            self._show_results,
-        )
+        async with self:  # the ticket and the sample it was issued for, together
+            claimed, name = take_ticket(self, WATCH_TICKET), self.sample_name
+        if claimed is not None:
+            await watch_statuses(
+                self,
+                SAMPLE_ROUTE,
+                WATCH_TICKET,
+                claimed,
+                lambda user: samples.sample_page(user, name),
+                self._show_results,
+            )
 
     def _show_modules(self, choices: ModuleChoices) -> None:
         """The module checklist, with the user's last choice ticked (all modules the first time)."""

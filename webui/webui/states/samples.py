@@ -17,7 +17,7 @@ from webui.services.errors import AuthError, WebError
 from webui.services.samples import SampleView
 from webui.services.uploads import ACCEPTED_KINDS
 from webui.states.auth import AuthState
-from webui.states.status_watch import UNFINISHED, set_changed, watch_statuses
+from webui.states.status_watch import UNFINISHED, WATCH_TICKET, set_changed, take_ticket, watch_statuses
 
 UPLOAD_ID = "vcf_upload"
 HOME_ROUTE = "/"
@@ -115,9 +115,12 @@ class SamplesState(AuthState):
     async def follow_statuses(self):
         """Re-list the samples every few seconds until no run of theirs is queued or running (a run that ended
         used to read "running" until the page was reloaded)."""
-        await watch_statuses(
-            self, HOME_ROUTE, lambda: self._watch_ticket, samples.list_samples, self._show_samples
-        )
+        async with self:
+            claimed = take_ticket(self, WATCH_TICKET)
+        if claimed is not None:
+            await watch_statuses(
+                self, HOME_ROUTE, WATCH_TICKET, claimed, samples.list_samples, self._show_samples
+            )
 
     @rx.event
     def upload_progress_changed(self, progress: dict):

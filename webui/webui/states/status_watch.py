@@ -19,6 +19,8 @@ from webui.states.auth import AuthState
 
 WATCH_SECONDS = 2.0
 MAX_WATCH_SECONDS = 12 * 3600
+TAKEN = "taken:"  # a ticket a loop has claimed (take_ticket)
+WATCH_TICKET = "_watch_ticket"  # the field of a page's state holding its load's ticket for the status loop
 UNFINISHED = frozenset({"queued", "running"})  # sample statuses (services.samples.STATUS_BY_RUN) that change
 
 Read = TypeVar("Read")
@@ -38,18 +40,35 @@ def on_page(state: AuthState, route: str) -> bool:
     return current == "" or current == route.strip("/") or (current == "index" and route.strip("/") == "")
 
 
+def take_ticket(state: AuthState, field: str) -> str | None:
+    """Claim the ticket a page load issued (in the private field `field`) for the one loop that load started.
+
+    Returns the claimed value, which the loop then compares with the field to know it is still the page's; None
+    when a loop holds it already or none was issued: the tab can send a background event itself, and each copy
+    was one more loop re-reading every few seconds for as long as the run went on. Called with the state held.
+    """
+    issued = getattr(state, field)
+    if not issued or issued.startswith(TAKEN):
+        return None
+    claimed = TAKEN + issued
+    setattr(state, field, claimed)
+    return claimed
+
+
 async def watch_statuses(
     state: AuthState,
     route: str,
-    ticket: Callable[[], str],
+    field: str,
+    claimed: str,
     read: Callable[[accounts.CurrentUser], Read],
     show: Callable[[accounts.CurrentUser, Read], bool],
 ) -> None:
     """Re-read with `read(user)` (in a thread) every WATCH_SECONDS and apply it with `show(user, found)` (state
-    held), which says whether anything shown is still unfinished; stop when nothing is, when the tab left `route`, when its
-    session ended or changed hands, or when the page was loaded again (its `ticket()` changed)."""
+    held), which says whether anything shown is still unfinished; stop when nothing is, when the tab left `route`,
+    when its session ended or changed hands, or when the page was loaded again (its ticket `field` no longer the
+    `claimed` one, see take_ticket)."""
     async with state:
-        digest, owner, first_ticket = state._session_digest, state._owner_id, ticket()
+        digest, owner = state._session_digest, state._owner_id
     user = await asyncio.to_thread(accounts.user_for_session, digest)
     if user is None or user.id != owner:
         return
@@ -64,7 +83,7 @@ async def watch_statuses(
             return
         async with state:
             held = state._owner_id == user.id and state._session_digest == digest
-            if not held or ticket() != first_ticket or not on_page(state, route):
+            if not held or getattr(state, field) != claimed or not on_page(state, route):
                 return
             if not show(user, found):
                 return

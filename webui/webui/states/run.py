@@ -146,9 +146,8 @@ class RunState(AuthState):
             ticket, run_id, sample = take_ticket(self, "_ticket"), self.run_id, self.sample_name
             modules = list(self._run_modules)
             digest = self._session_digest
-        if (
-            ticket is None
-        ):  # this page's follower runs already (the event was sent again) or it was never opened
+        # None: this page's follower runs already (the event was sent again), or the page was never opened
+        if ticket is None:
             return
         try:  # checked again here: an event can be sent without going through `open`
             user = await asyncio.to_thread(accounts.user_for_session, digest)

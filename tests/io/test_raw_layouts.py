@@ -182,5 +182,5 @@ def test_an_ancestry_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path
     path.write_bytes(render("AncestryDNA", ANCESTRY_ROWS[:2]).encode() + b"rs3\t1\t103\t\xff\xfe\tC\n")
     with pytest.raises(VcfError) as exc:
         normalize_raw(path, tmp_path / "out" / "calls.parquet")
-    assert str(exc.value).startswith("genome.txt has malformed rows: a AncestryDNA file has 5 columns")
+    assert str(exc.value).startswith("genome.txt has malformed rows: AncestryDNA files have 5 columns")
     assert not (tmp_path / "out").exists()

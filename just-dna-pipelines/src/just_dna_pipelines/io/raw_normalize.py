@@ -251,7 +251,7 @@ def normalize_raw(path: Path, output: Path, limits: RawLimits | None = None) -> 
         except (pl.exceptions.PolarsError, OSError):
             # Polars' own text quotes Python names; say what is wrong in the file's terms instead.
             raise RawInputError(
-                f"{path.name} has malformed rows: a {result_vendor(layout)} file has {len(layout.columns)} columns "
+                f"{path.name} has malformed rows: {result_vendor(layout)} files have {len(layout.columns)} columns "
                 f"({', '.join(layout.columns)}) on every row"
             ) from None
         if rows == 0:

@@ -45,19 +45,24 @@ def module_rows() -> list[dict]:
     return rows
 
 
+def tiny_module_and_array(tmp_path: Path, rows: str) -> tuple[Path, Path]:
+    """The module of `module_rows` and a 23andMe-style file of `rows` (after its header)."""
+    array = tmp_path / "genome.txt"
+    array.write_text(HEADER + rows)
+    return write_module(tmp_path / "modules", "tiny", module_rows()), array
+
+
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 def test_array_calls_against_module_alleles(tmp_path: Path, without_chain: None, engine: str) -> None:
-    modules = write_module(tmp_path / "modules", "tiny", module_rows())
-    array = tmp_path / "genome.txt"
-    array.write_text(
-        HEADER
-        + "rs100\t1\t1000\tGA\n"  # a call: A/G
+    modules, array = tiny_module_and_array(
+        tmp_path,
+        "rs100\t1\t1000\tGA\n"  # a call: A/G
         + "rs101\t1\t2000\tCT\n"  # alleles not among A/G: the other strand?
         + "rs102\t1\t3000\tDI\n"  # an indel call at a SNP site
         + "rs103\t1\t4000\t--\n"  # no call
         + "i5000\t1\t5000\tGG\n"  # vendor id, found by position
         + "rs105\tX\t6000\tG\n"  # haploid X call: counts as G/G
-        + "rs200\t7\t123\tTC\n"  # the module knows rs200 by rsID only
+        + "rs200\t7\t123\tTC\n",  # the module knows rs200 by rsID only
         # rs106 is not on this array
     )
     facts, summaries, matches = annotate_input(
@@ -78,10 +83,10 @@ def test_array_calls_against_module_alleles(tmp_path: Path, without_chain: None,
 def test_a_strand_flipped_array_is_not_testable_rather_than_wrong(
     tmp_path: Path, without_chain: None
 ) -> None:
-    modules = write_module(tmp_path / "modules", "tiny", module_rows())
-    array = tmp_path / "genome.txt"
     # Complements of A/G and C/T calls, as a minus-strand report would give them.
-    array.write_text(HEADER + "rs100\t1\t1000\tTC\nrs101\t1\t2000\tTT\nrs102\t1\t3000\tGA\n")
+    modules, array = tiny_module_and_array(
+        tmp_path, "rs100\t1\t1000\tTC\nrs101\t1\t2000\tTT\nrs102\t1\t3000\tGA\n"
+    )
     _, summaries, matches = annotate_input(tmp_path / "out", array, modules, modules=["tiny"])
     assert matches["tiny"] == set()
     assert summaries["tiny"]["ledger"]["not_testable_reasons"]["allele_mismatch"] == 3
@@ -92,16 +97,14 @@ def test_an_rsid_listed_twice_with_other_calls_is_not_testable(
     tmp_path: Path, without_chain: None, engine: str
 ) -> None:
     """A DNA-test file giving one SNP two different calls does not say which is the person's."""
-    modules = write_module(tmp_path / "modules", "tiny", module_rows())
-    array = tmp_path / "genome.txt"
-    array.write_text(
-        HEADER
-        + "rs100\t1\t1000\tAG\n"
+    modules, array = tiny_module_and_array(
+        tmp_path,
+        "rs100\t1\t1000\tAG\n"
         + "rs100\t1\t1000\tGG\n"  # the other call of the same SNP
         + "rs101\t1\t2000\tAG\n"
         + "rs101\t1\t2000\t--\n"  # a no-call beside a call: the call stands
         + "rs104\t1\t5000\tGG\n"
-        + "rs104\t1\t5000\tGG\n"  # the same call twice: one call
+        + "rs104\t1\t5000\tGG\n",  # the same call twice: one call
     )
     _, summaries, matches = annotate_input(tmp_path / "out", array, modules, engine=engine, modules=["tiny"])
     assert matches["tiny"] == {("rs101", "A/G", 0.5), ("rs104", "G/G", 1.0)}
@@ -113,15 +116,13 @@ def test_results_give_each_call_where_the_file_lists_it(
     tmp_path: Path, without_chain: None, engine: str
 ) -> None:
     """`sample_chrom`/`sample_start`: the position of the record the genotype was read from."""
-    modules = write_module(tmp_path / "modules", "tiny", module_rows())
-    array = tmp_path / "genome.txt"
-    array.write_text(
-        HEADER
-        + "rs100\t1\t1000\tAG\n"  # at the module's position
+    modules, array = tiny_module_and_array(
+        tmp_path,
+        "rs100\t1\t1000\tAG\n"  # at the module's position
         + "rs103\t1\t4200\tGG\n"
         + "rs103\t1\t4100\tGG\n"  # the same call at two other positions: the first position, in both engines
         + "rs105\tX\t6100\tG\n"  # listed elsewhere than the module's X:6000, found by its rsID
-        + "rs200\t7\t123\tTC\n"  # the module knows rs200 by rsID only
+        + "rs200\t7\t123\tTC\n",  # the module knows rs200 by rsID only
     )
     annotate_input(tmp_path / "out", array, modules, engine=engine, modules=["tiny"])
     rows = pl.read_parquet(tmp_path / "out" / "tiny_weights.parquet").sort("rsid")

@@ -21,25 +21,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.fixtures]
 GRCH37 = "PG_NA12878_chr21.vcf.gz"
 
 
-def annotate_grch37(root: Path, genome: Path, modules: Path, chain: Path, engine: str, monkeypatch) -> Path:
-    """Annotate the GRCh37 genome with longevitymap through the CLI; return the sample folder."""
-    monkeypatch.setenv("JUST_DNA_PIPELINES_OUTPUT_DIR", str(root / "output"))
-    monkeypatch.setenv("JUST_DNA_PIPELINES_CACHE_DIR", str(root / "cache"))
+def annotate_grch37(genome: Path, modules: Path, chain: Path, engine: str, monkeypatch) -> Path:
+    """Annotate the GRCh37 genome with longevitymap through the CLI (folders from `pipeline_env`, lifted with
+    `chain`); return the sample folder."""
     monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN", str(chain))
-    monkeypatch.setenv("JUST_DNA_PIPELINES_LIFTOVER_CHAIN_URL", "")
-    monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    (root / "dagster").mkdir()
     get_settings.cache_clear()
-    try:
-        status = main(
-            ["annotate-modules", "--vcf", str(genome), "--user", "u", "--sample", "NA12878", "--modules",
-             "longevitymap", "--modules-source", str(modules), "--engine", engine, "--no-report"]
-        )  # fmt: skip
-        assert status == 0
-        return get_settings().sample_output_dir("u", "NA12878")
-    finally:
-        get_settings.cache_clear()
+    status = main(
+        ["annotate-modules", "--vcf", str(genome), "--user", "u", "--sample", "NA12878", "--modules",
+         "longevitymap", "--modules-source", str(modules), "--engine", engine, "--no-report"]
+    )  # fmt: skip
+    assert status == 0
+    return get_settings().sample_output_dir("u", "NA12878")
 
 
 def where_line(html: str, rsid: str) -> str:
@@ -52,16 +44,14 @@ def where_line(html: str, rsid: str) -> str:
 
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 def test_a_grch37_report_names_where_the_persons_file_holds_each_call(
-    tmp_path: Path,
+    pipeline_env,
     genomes: Path,
     compiled_modules: Path,
     liftover_chain: Path,
     monkeypatch: pytest.MonkeyPatch,
     engine: str,
 ) -> None:
-    sample_dir = annotate_grch37(
-        tmp_path, genomes / GRCH37, compiled_modules, liftover_chain, engine, monkeypatch
-    )
+    sample_dir = annotate_grch37(genomes / GRCH37, compiled_modules, liftover_chain, engine, monkeypatch)
     paths = write_report(build_report_data(sample_dir), sample_dir / "reports")
     line = where_line(paths["longevity_report.html"].read_text(encoding="utf-8"), "rs2253363")
     found = re.fullmatch(

@@ -180,10 +180,8 @@ def calls_from_records(
     """
     column = sample_field(header.samples.index(sample))
     wanted = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "FORMAT"] + (["INFO"] if gvcf else [])
-    bases = (
-        "REF",
-        "ALT",
-    )  # upper-cased: symbolic (<NON_REF>) and breakend ALTs match no module allele anyway
+    # upper-cased: symbolic (<NON_REF>) and breakend ALTs match no module allele anyway
+    bases = ("REF", "ALT")
     frame = records.select(
         (~is_blank() & ~is_malformed(header)).alias("_keep"),
         *(pl.col(name).str.to_uppercase() if name in bases else pl.col(name) for name in wanted),

@@ -29,6 +29,7 @@ def dropped_counts(meta: dict[str, Any]) -> dict[str, int]:
 
 
 def untestable_drops(dropped: dict[str, int]) -> dict[str, int]:
-    """The drops that left curated variants untested (reason -> count), largest first."""
-    kept = {reason: n for reason, n in dropped.items() if reason not in CHOSEN_BY_CURATION and n > 0}
+    """The drops (as `dropped_counts` reads them: positive counts only) that left curated variants untested
+    (reason -> count), largest first."""
+    kept = {reason: n for reason, n in dropped.items() if reason not in CHOSEN_BY_CURATION}
     return dict(sorted(kept.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from just_dna_pipelines.annotation.regions import MIN_BLOCK_GQ
+
 # The 12 longevitymap pathway categories, in the order the report lists them: (key, title, one-line description).
 LONGEVITY_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("lipids", "Lipids", "Transport and metabolism of cholesterol and fats (e.g. APOE, CETP)."),
@@ -44,8 +46,8 @@ UNTESTED_REASONS: dict[str, str] = {
     "no_call": "in the file but without a genotype call (./.)",
     "filtered": "in the file but removed by the filters (PASS, depth or quality)",
     "ref_mismatch": "in the file with a reference allele different from the module's (another build or strand)",
-    "absent": "not in the file, and nothing proves the reference genotype there (no confident gVCF block, GQ 20 "
-    "or more with reads, and no confident-regions BED covers it)",
+    "absent": "not in the file, and nothing proves the reference genotype there (no confident gVCF block, "
+    f"GQ {MIN_BLOCK_GQ} or more with reads, and no confident-regions BED covers it)",
     "rsid_absent": "its rsID is not in the file",
     "chromosome_not_in_vcf": "the file has no records on its chromosome at all",
     "genome_build_mismatch": "the file is not on GRCh38 (the build of the module's positions) and has no rsIDs",

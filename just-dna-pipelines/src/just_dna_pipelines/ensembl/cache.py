@@ -11,12 +11,10 @@ Cache layout under `{JUST_DNA_PIPELINES_CACHE_DIR}/ensembl/{owner}--{repo}/`:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +39,7 @@ from just_dna_pipelines.ensembl.source import (
 from just_dna_pipelines.errors import EnsemblError
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.io.file_hash import sha256_of
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.settings import Settings, get_settings
 
 # (contig, bytes so far, bytes in all) while a contig file downloads
@@ -214,18 +213,6 @@ def _write_listing(commit_dir: Path, listing: dict[str, RemoteFile]) -> None:
     atomic_write_text(commit_dir / "files.json", json.dumps(data, indent=2, sort_keys=True))
 
 
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock, so two processes never append to one partial file."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def git_blob_sha1(path: Path) -> str:
     """The git blob id of a file (what the hub reports for files not stored in LFS)."""
     digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
@@ -266,7 +253,7 @@ def _fetch(
     """Download (resuming), verify and publish one contig file atomically."""
     final = _published(repo_dir, commit, contig)
     part = repo_dir / ".partial" / commit / f"{final.name}.part"
-    with _locked(part.with_name(final.name + ".lock")):
+    with file_lock(part.with_name(final.name + ".lock")):
         if final.is_file():  # another process published it while we waited
             return
         received = 0

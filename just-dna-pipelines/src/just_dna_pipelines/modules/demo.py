@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.modules.catalog import GENOME_BUILD, defaults_for
 from just_dna_pipelines.modules.genotypes import state_from_weight
 from just_dna_pipelines.modules.schema import (
@@ -154,37 +155,44 @@ def _is_current(root: Path) -> bool:
 
 
 def ensure_demo_modules() -> Path:
-    """Generate the demo module set once (atomically) and return its folder."""
+    """Generate the demo module set once and return its folder.
+
+    Built in a temporary folder and renamed into place under a lock, so processes starting together (the CLI,
+    the web app, run workers) never see the folder half-written, missing, or swapped while they read it.
+    """
     root = demo_modules_dir()
     if _is_current(root):
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=".demo-modules.tmp-", dir=root.parent))
-    try:
-        for name in KNOWN_MODULES:
-            defaults = defaults_for(name)
-            meta = {
-                "name": name,
-                "title": f"{defaults.title} (demo data)",
-                "description": f"Synthetic demo rows for trying the app; not real findings. {defaults.description}",
-                "version": DEMO_VERSION,
-                "genome_build": GENOME_BUILD,
-                "demo": True,
-                "built_from": [],
-            }
-            write_module(temp, name, _tables(name), meta)
-        temp.chmod(0o755)
-        if root.exists():
-            stale = Path(tempfile.mkdtemp(prefix=".demo-modules.old-", dir=root.parent))
-            os.rename(root, stale / "old")
-            shutil.rmtree(stale, ignore_errors=True)
-        os.rename(temp, root)
-    except OSError:
-        # Another process may have finished first; its result is as good as ours.
-        shutil.rmtree(temp, ignore_errors=True)
-        if not _is_current(root):
-            raise
+    with file_lock(root.parent / ".demo-modules.lock"):
+        if _is_current(root):  # another process built it while we waited
+            return root
+        temp = Path(tempfile.mkdtemp(prefix=".demo-modules.tmp-", dir=root.parent))
+        try:
+            for name in KNOWN_MODULES:
+                write_module(temp, name, _tables(name), _meta(name))
+            temp.chmod(0o755)
+            if root.exists():  # an older DEMO_VERSION
+                stale = Path(tempfile.mkdtemp(prefix=".demo-modules.old-", dir=root.parent))
+                os.rename(root, stale / "old")
+                shutil.rmtree(stale, ignore_errors=True)
+            os.rename(temp, root)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
     return root
+
+
+def _meta(name: str) -> dict[str, object]:
+    """module.json of one demo module."""
+    defaults = defaults_for(name)
+    return {
+        "name": name,
+        "title": f"{defaults.title} (demo data)",
+        "description": f"Synthetic demo rows for trying the app; not real findings. {defaults.description}",
+        "version": DEMO_VERSION,
+        "genome_build": GENOME_BUILD,
+        "demo": True,
+        "built_from": [],
+    }
 
 
 def ensure_demo_sample(directory: Path) -> Path:

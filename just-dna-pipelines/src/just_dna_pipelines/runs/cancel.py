@@ -11,11 +11,11 @@ import dagster as dg
 
 from just_dna_pipelines.defs.annotation.io_managers import run_staging_size
 from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.events import STATUS_NAMES
 from just_dna_pipelines.runs.liveness import end_run, stop_run_process
-from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.runs.pending import read_pending
 from just_dna_pipelines.runs.queue import WAITING, runs_lock
 

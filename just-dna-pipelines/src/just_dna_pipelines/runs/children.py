@@ -100,9 +100,9 @@ def run_child(home: Home, run_id: str, reply_fd: int) -> NoReturn:
     """In a forked child: take over a run the worker claimed (unless canceled meanwhile) and execute it."""
     import dagster as dg
 
+    from just_dna_pipelines.io.file_lock import file_lock
     from just_dna_pipelines.runs import tags
     from just_dna_pipelines.runs.instance import instance_for
-    from just_dna_pipelines.runs.locks import file_lock
     from just_dna_pipelines.runs.queue import runs_lock
 
     def body() -> int:

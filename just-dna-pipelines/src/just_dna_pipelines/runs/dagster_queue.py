@@ -19,11 +19,11 @@ import dagster as dg
 
 from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging, run_staging_size
 from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, QUEUE_LAUNCHER
-from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, runs_lock
 
 IN_PROCESS: dict[str, Any] = {

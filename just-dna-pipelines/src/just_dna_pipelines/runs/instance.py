@@ -21,6 +21,7 @@ from dagster.version import __version__ as dagster_version
 
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_write_text
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs.dagster_config import (
     MARKER,
     PASSED_ENV,
@@ -28,7 +29,6 @@ from just_dna_pipelines.runs.dagster_config import (
     dagster_yaml,
     workspace_yaml,
 )
-from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.runs.storage_check import (
     STORAGE_PATHS,
     check_storage,

@@ -16,10 +16,10 @@ from pathlib import Path
 import dagster as dg
 
 from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
-from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.runs.queue import IN_PROGRESS, runs_lock
 
 CANCELED_MESSAGE = "canceled"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.dagster_config import (
@@ -24,7 +25,6 @@ from just_dna_pipelines.runs.dagster_config import (
     QUEUE_LAUNCHER,
     WORKER_LAUNCHER,
 )
-from just_dna_pipelines.runs.locks import file_lock
 from just_dna_pipelines.settings import REPO_ROOT
 
 LAUNCHERS = [WORKER_LAUNCHER, "cli", QUEUE_LAUNCHER]  # runs of ours that take a slot while in progress

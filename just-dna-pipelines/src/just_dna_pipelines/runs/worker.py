@@ -131,11 +131,11 @@ class Worker:
         import dagster as dg
 
         from just_dna_pipelines.errors import PipelineError
+        from just_dna_pipelines.io.file_lock import file_lock
         from just_dna_pipelines.runs import tags
         from just_dna_pipelines.runs.config import RunRequest
         from just_dna_pipelines.runs.instance import instance_for
         from just_dna_pipelines.runs.liveness import check_run
-        from just_dna_pipelines.runs.locks import file_lock
         from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
         from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, runs_lock
 

@@ -51,6 +51,9 @@ def test_annotates_and_reports(pipeline_env, genomes: Path, compiled_modules: Pa
     assert code == 0
     assert "user_hf_module_annotations done" in out
     assert "longevitymap     done        5 variants (+4 / -1); tested 6 of" in out
+    # Counts read with thousands separators, in the step's line and in the summary; one variant is singular.
+    assert "]   65,370 records (" in out and "sample column NA12878, 65,370 records (" in out
+    assert "module longevitymap: done, 5 matched variants" in out
     report = pipeline_env.output_dir / "users/alice/PG_NA12878_hg38-chr21/reports/longevity_report.html"
     assert f"report: {report}" in out and report.is_file()
     assert "rs2838809" in report.read_text()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+
 
 def annotate(vcf: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -62,3 +64,12 @@ def test_htslib_stays_quiet_on_a_successful_run(
     assert proc.stderr == ""
     assert "reading sample HG00097 as asked; the file has " in proc.stdout
     assert f"sample column HG00097, 889 records ({how})" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_step_lines_count_one_variant_in_the_singular(pipeline_env, tmp_path: Path) -> None:
+    proc = annotate(ensure_demo_sample(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(line.endswith("module vo2max: done, 1 matched variant") for line in lines), proc.stdout
+    assert any(line.endswith("module coronary: done, 2 matched variants") for line in lines), proc.stdout

@@ -30,9 +30,9 @@ def test_steps_and_modules_follow_the_events():
         "took": "1.0 s",
     }
     assert [m["state"] for m in view.module_rows()] == ["working", "working"]
-    view.apply([_ev(4, "log", "user_hf_module_annotations", "module vo2max: done, 1 matched variants")])
+    view.apply([_ev(4, "log", "user_hf_module_annotations", "module vo2max: done, 1 matched variant")])
     rows = {m["name"]: m for m in view.module_rows()}
-    assert rows["vo2max"] == {"name": "vo2max", "state": "done", "detail": "1 matched variants"}
+    assert rows["vo2max"] == {"name": "vo2max", "state": "done", "detail": "1 matched variant"}
     assert rows["longevitymap"]["state"] == "working"
     view.apply([_ev(5, "run_success", None, "Finished")])
     assert {m["state"] for m in view.module_rows()} == {"done"}

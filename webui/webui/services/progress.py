@@ -15,7 +15,7 @@ CANCELED_STEP = "stopped by the cancel"
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
 ENSEMBL_STEP = "user_annotated_vcf"  # the Ensembl annotation's step (either engine)
 ENSEMBL_MODULE = "ensembl"
-# The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variants".
+# The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variant(s)".
 MODULE_STATES = {"done": "done", "skipped": "skipped", "failed": "failed", "error": "failed"}
 MODULE_LINE = re.compile(r"^module (?P<name>[\w.-]+): (?P<status>\w+)(?:, (?P<detail>.*))?$")
 

@@ -231,7 +231,7 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
     """Per-module counts, ledgers and output paths, from the manifest the run wrote."""
     import json
 
-    from just_dna_pipelines.report.input_text import build_text, input_kind_text
+    from just_dna_pipelines.report.input_text import build_text, fmt_count, input_kind_text
 
     manifest = json.loads((sample_dir / "modules" / "manifest.json").read_text())
     facts = manifest["input"]
@@ -239,13 +239,13 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
         print(input_kind_text(facts))
     else:
         kept = (
-            f"{facts['records_kept']} pass filters"
+            f"{fmt_count(facts['records_kept'])} pass filters"
             if facts.get("records_kept") is not None
             else "counted in one pass; module sites read"
             if facts.get("site_reader") == "scan"
             else "module sites read through the index"
         )
-        print(f"sample column {facts['sample_column']}, {facts['records']} records ({kept})")
+        print(f"sample column {facts['sample_column']}, {fmt_count(facts['records'])} records ({kept})")
     print(f"genome build {build_text(facts)}")
     for warning in facts.get("warnings", []):
         print(f"warning: {warning}")
@@ -253,12 +253,12 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
         ledger = summary.get("ledger", {})
         tested = ledger.get("called", 0) + ledger.get("inferred_hom_ref", 0)
         line = (
-            f"  {name:<16} {summary['status']:<8} {summary.get('matched', 0):>4} variants "
-            f"(+{summary.get('protective', 0)} / -{summary.get('risk', 0)}); "
-            f"tested {tested} of {ledger.get('sites', 0)} sites"
+            f"  {name:<16} {summary['status']:<8} {summary.get('matched', 0):>4,} variants "
+            f"(+{summary.get('protective', 0):,} / -{summary.get('risk', 0):,}); "
+            f"tested {tested:,} of {ledger.get('sites', 0):,} sites"
         )
         if ledger.get("inferred_hom_ref"):
-            line += f" ({ledger['inferred_hom_ref']} inferred hom-ref)"
+            line += f" ({ledger['inferred_hom_ref']:,} inferred hom-ref)"
         if summary.get("reason"):
             line += f" - {summary['reason']}"
         print(line)

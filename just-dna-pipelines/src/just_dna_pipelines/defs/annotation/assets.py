@@ -118,10 +118,10 @@ def user_vcf_normalized(
             f"{facts['indels']:,} indel calls"
         )
     elif facts["read_mode"] == "full":
-        read = f"{facts['records']} records, {facts['records_passing']} pass the filters"
+        read = f"{facts['records']:,} records, {facts['records_passing']:,} pass the filters"
     else:
         how = "counted in one pass" if facts.get("site_reader") == "scan" else "from the index"
-        read = f"{facts['records']} records ({how}); only the records at the module sites were read"
+        read = f"{facts['records']:,} records ({how}); only the records at the module sites were read"
     context.log.info(f"{read}; build {facts['genome_build']} (decided by {build['source']})")
     for warning in facts["warnings"]:
         context.log.warning(warning)

@@ -231,7 +231,10 @@ def _annotate(
         context.log.info(f"re-annotating {', '.join(plan.run)}; kept as they were: {', '.join(plan.carried)}")
 
     def report_module(name: str, summary: dict) -> None:
-        context.log.info(f"module {name}: {summary['status']}, {summary['matched']} matched variants")
+        matched = summary["matched"]
+        context.log.info(
+            f"module {name}: {summary['status']}, {matched:,} matched variant{'s' * (matched != 1)}"
+        )
 
     results = get_settings().sample_output_dir(*parse_partition_key(context.partition_key)) / "modules"
     with tempfile.TemporaryDirectory(dir=staging_root()) as scratch:

@@ -142,6 +142,11 @@ def test_write_report_writes_html_and_downloads(tiny_sample: tuple[Path, Path]) 
     assert not list((tiny_sample[0] / "reports").glob(".*"))  # no temp files left
     frame = pl.read_parquet(out["longevitymap_variants.parquet"])
     assert frame.height == 4
+    # Every position column names its build; on a GRCh38 file its own place is the modules' place.
+    assert {"chrom_grch38", "start_grch38", "chrom_in_file", "start_in_file", "file_build"} <= set(
+        frame.columns
+    )
+    assert not {"chrom", "start", "sample_chrom", "sample_start"} & set(frame.columns)
     assert frame.filter(pl.col("rsid") == "rs3788157")["pmids"].to_list() == ["20011587;11111111"]
     assert pl.read_csv(out["longevitymap_variants.csv"]).height == 4
     assert pl.read_csv(out["coronary_variants.csv"]).height == 0

@@ -69,9 +69,12 @@ def test_a_grch37_report_names_where_the_persons_file_holds_each_call(
     assert (record.pos, record.ref, record.alts, record.samples[0]["GT"]) == (start, "G", ("A",), (1, 1))
     assert (chrom, start) == ("21", 16_318_226)
 
-    # The downloads carry the same place in their own columns.
+    # The downloads carry the same places in columns that name their build.
     download = pl.read_parquet(paths["longevitymap_variants.parquet"]).filter(pl.col("rsid") == "rs2253363")
-    assert download.select("chrom", "start", "sample_chrom", "sample_start").rows() == [
-        ("21", 14_945_905, "21", 16_318_226)
-    ]
-    assert "sample_start" in pl.read_csv(paths["longevitymap_variants.csv"]).columns
+    columns = ("chrom_grch38", "start_grch38", "chrom_in_file", "start_in_file", "file_build")
+    assert download.select(columns).rows() == [("21", 14_945_905, "21", 16_318_226, "GRCh37")]
+    csv = pl.read_csv(
+        paths["longevitymap_variants.csv"],
+        schema_overrides={"chrom_grch38": pl.String, "chrom_in_file": pl.String},
+    )
+    assert csv.filter(pl.col("rsid") == "rs2253363").select(columns).rows() == download.select(columns).rows()

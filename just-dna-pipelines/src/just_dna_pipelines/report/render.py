@@ -24,10 +24,20 @@ from just_dna_pipelines.report.model import ModuleSection, ReportData
 REPORT_FILE = "longevity_report.html"
 TEMPLATE = "longevity_report.html.j2"
 
-# The module results as the annotation step wrote them, genotype as text ("A/G"), plus what the report joined.
+# Download columns that name a position say in which build it is: the modules' (MODULES_BUILD) or the person's file's.
+DOWNLOAD_RENAMES = {
+    "chrom": f"chrom_{MODULES_BUILD.lower()}",
+    "start": f"start_{MODULES_BUILD.lower()}",
+    "sample_chrom": "chrom_in_file",
+    "sample_start": "start_in_file",
+}
+
+# The module results as the annotation step wrote them, genotype as text ("A/G"), positions named by their build,
+# plus what the report joined.
 DOWNLOAD_SCHEMA: dict[str, pl.DataType] = {
-    name: pl.String() if name == "genotype" else dtype for name, dtype in MATCHED_SCHEMA.items()
-} | {"phenotype": pl.String(), "pmids": pl.String()}
+    DOWNLOAD_RENAMES.get(name, name): pl.String() if name == "genotype" else dtype
+    for name, dtype in MATCHED_SCHEMA.items()
+} | {"file_build": pl.String(), "phenotype": pl.String(), "pmids": pl.String()}
 
 
 def fmt_weight(value: float) -> str:
@@ -97,8 +107,8 @@ def variants_frame(module: ModuleSection) -> pl.DataFrame:
         {
             "module": v.module,
             "rsid": v.rsid,
-            "chrom": v.chrom,
-            "start": v.start,
+            DOWNLOAD_RENAMES["chrom"]: v.chrom,
+            DOWNLOAD_RENAMES["start"]: v.start,
             "ref": v.ref,
             "genotype": v.genotype,
             "gt": v.gt,
@@ -111,8 +121,9 @@ def variants_frame(module: ModuleSection) -> pl.DataFrame:
             "category": v.category,
             "phenotype": v.phenotype,
             "evidence": v.evidence,
-            "sample_chrom": v.sample_chrom,
-            "sample_start": v.sample_start,
+            DOWNLOAD_RENAMES["sample_chrom"]: v.sample_chrom,
+            DOWNLOAD_RENAMES["sample_start"]: v.sample_start,
+            "file_build": v.sample_build,
             # each paper once: one paper may hold several study records (cohorts, outcomes) for a variant
             "pmids": ";".join(dict.fromkeys(s.pmid for s in v.studies if s.pmid)) or None,
         }

@@ -105,3 +105,33 @@ def test_haploid_reference_blocks_prove_hom_ref_on_x_y_and_mt_alone(tmp_path: Pa
     result = normalize_vcf(vcf, tmp_path / "calls.parquet")
     intervals = gvcf_reference_blocks(pl.scan_parquet(result.output)).sort("chrom", "first").rows()
     assert intervals == [("1", 3000, 3999), ("MT", 10, 20), ("X", 1000, 1999), ("Y", 500, 600)]
+
+
+def test_strelka_blocks_prove_the_reference_by_their_gqx(tmp_path: Path) -> None:
+    """Strelka and Isaac state a block's quality as GQX (no GQ): a block under MIN_BLOCK_GQ proves nothing, as a
+    GQ block under it does not (it was taken as proof whatever its GQX)."""
+    from just_dna_pipelines.annotation.regions import MIN_BLOCK_GQ, gvcf_reference_blocks
+
+    header = DEEPVARIANT_HEADER.replace(
+        "##FORMAT=<ID=GQ,",
+        '##FORMAT=<ID=GQX,Number=1,Type=Integer,Description="Least GQ">\n'
+        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n##FORMAT=<ID=GQ,',
+    )
+    records = [
+        "chr1 1 . N . . PASS END=99;BLOCKAVG_min30p3a GT:GQX:DP 0/0:126:45",
+        f"chr1 100 . G . . PASS END=199;BLOCKAVG_min30p3a GT:GQX:DP 0/0:{MIN_BLOCK_GQ - 1}:3",
+        "chr1 200 . G A 50 PASS . GT:GQ:GQX:DP 0/1:30:12:20",
+        f"chr1 300 . C . . PASS END=399;BLOCKAVG_min30p3a GT:GQX:DP 0/0:{MIN_BLOCK_GQ}:8",
+    ]
+    vcf = tmp_path / "strelka.g.vcf"
+    vcf.write_text(header + "".join("\t".join(r.split()) + "\n" for r in records))
+    result = normalize_vcf(vcf, tmp_path / "calls.parquet")
+    table = pl.read_parquet(result.output)
+    assert table.select("start", "gq").rows() == [
+        (1, 126),
+        (100, MIN_BLOCK_GQ - 1),
+        (200, 30),
+        (300, MIN_BLOCK_GQ),
+    ]
+    intervals = gvcf_reference_blocks(pl.scan_parquet(result.output)).sort("first").rows()
+    assert intervals == [("1", 1, 99), ("1", 300, 399)]

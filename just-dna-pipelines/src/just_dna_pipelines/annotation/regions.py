@@ -72,10 +72,10 @@ def gvcf_reference_blocks(calls: pl.LazyFrame) -> pl.DataFrame:
 
     A haploid block (`0`: a man's X and Y written with one copy, the mitochondrion) proves it on those contigs
     alone; elsewhere one copy means the other was lost (a deletion), and the module's genotype cannot be told.
-    A block proves it only when confident: GQ at least MIN_BLOCK_GQ and some reads (its depth, MIN_DP where
-    written, above 0). Callers write zero-coverage stretches as 0/0 blocks too (DeepVariant `0/0:1:0`, GATK
-    `0/0:0:0`): taken as proof, they told a person "normal" where nothing was read. A block without GQ or depth
-    (a caller that writes neither) is taken as its caller states it.
+    A block proves it only when confident: GQ (GQX where a caller states only that) at least MIN_BLOCK_GQ and
+    some reads (its depth, MIN_DP where written, above 0). Callers write zero-coverage stretches as 0/0 blocks
+    too (DeepVariant `0/0:1:0`, GATK `0/0:0:0`): taken as proof, they told a person "normal" where nothing was
+    read. A block without GQ, GQX or depth (a caller that writes none) is taken as its caller states it.
     """
     gq, depth = pl.col("gq"), pl.col("dp")
     confident = (gq.is_null() | (gq >= MIN_BLOCK_GQ)) & (depth.is_null() | (depth > 0))

@@ -5,7 +5,8 @@ ref, alts (list), rsid, qual, filter, gt (raw), genotype (sorted allele strings;
 zygosity (hom_ref, het, hom_alt, hemizygous, no_call), dp, gq, passes_filters, ref_block.
 Bases are upper case (the spec makes REF/ALT case-insensitive; samtools 0.1 wrote `cca`). A GT naming an allele the
 record does not have (`0/1` with ALT `.`, `0/2` with one ALT) is a no-call. `dp` of a gVCF reference block is its
-MIN_DP where the caller writes one (DeepVariant writes no DP there); `gq` is read from integer or decimal text.
+MIN_DP where the caller writes one (DeepVariant writes no DP there); `gq` is read from integer or decimal text,
+and for a block without GQ from its GQX (Strelka, Isaac).
 Damaged records (wrong number of columns, no position) are skipped and counted.
 """
 
@@ -205,6 +206,10 @@ def calls_from_records(
         any_dp = dp if dp is not None else pl.lit(None, dtype=pl.Int64)
         dp = pl.when(pl.col("ref_block") & min_dp.is_not_null()).then(min_dp).otherwise(any_dp)
     gq = _whole_or_null(_format_value("GQ")) if "GQ" in header.format_fields else None
+    if gvcf and "GQX" in header.format_fields:  # Strelka/Isaac blocks state GQX (their least quality), not GQ
+        gqx = _whole_or_null(_format_value("GQX"))
+        any_gq = gq if gq is not None else pl.lit(None, dtype=pl.Int64)
+        gq = pl.when(pl.col("ref_block") & any_gq.is_null()).then(gqx).otherwise(any_gq)
     qual = pl.col("QUAL").cast(pl.Float64, strict=False)
     rsid = pl.col("ID").str.extract(r"(rs[0-9]+)", 1)
 

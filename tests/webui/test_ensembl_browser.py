@@ -83,7 +83,8 @@ def test_the_ensembl_entry_runs_and_its_vcf_downloads_for_bcftools(app, tmp_path
         follow_run(page)
         page.wait_for_selector("#report-frame")
         steps = page.inner_text("#steps")
-        assert "user_annotated_vcf" in steps  # the Ensembl step, listed like the others
+        assert "Ensembl annotation" in steps  # the Ensembl step, listed like the others
+        assert "Reading your genome" in steps and "user_" not in steps  # steps in words, not asset keys
         modules = page.eval_on_selector_all(".module-progress", "rows => rows.map(r => r.innerText)")
         assert any("ensembl" in row and "took" in row for row in modules), modules
 

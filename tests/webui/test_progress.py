@@ -25,10 +25,12 @@ def test_steps_and_modules_follow_the_events():
         ]
     )
     assert view.steps["user_vcf_normalized"] == {
-        "name": "user_vcf_normalized",
+        "name": "Reading your genome",  # what the step does; its key stays for the Dagster UI
+        "key": "user_vcf_normalized",
         "status": "done",
         "took": "1.0 s",
     }
+    assert view.steps["user_hf_module_annotations"]["name"] == "Matching the modules' variants"
     assert [m["state"] for m in view.module_rows()] == ["working", "working"]
     view.apply([_ev(4, "log", "user_hf_module_annotations", "module vo2max: done, 1 matched variant")])
     rows = {m["name"]: m for m in view.module_rows()}
@@ -136,3 +138,11 @@ def test_a_canceled_run_reads_as_canceled_not_as_a_crash(demo_env, long_vcf, add
     assert all(m != e.message for e in interrupted for m in messages)  # each reworded
     assert (CANCELED_STEP in messages) == bool(interrupted)
     assert "stopped unexpectedly" not in view.failure_message
+
+
+def test_a_step_without_words_is_named_by_its_key():
+    view = RunView(modules=[])
+    view.apply([_ev(1, "step_start", "some_new_step")])
+    assert view.step_rows() == [
+        {"name": "some_new_step", "key": "some_new_step", "status": "running", "took": ""}
+    ]

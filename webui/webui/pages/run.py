@@ -41,7 +41,9 @@ def _step(s: Any) -> rx.Component:
             ("failed", rx.icon("x", size=14, color=rx.color("red", 10))),
             rx.spinner(size="1"),
         ),
-        rx.code(s["name"], size="1", variant="ghost"),
+        rx.text(
+            s["name"], size="2", title=s["key"], class_name="step-name"
+        ),  # the key, as the Dagster UI shows it
         rx.spacer(),
         rx.text(s["took"], size="1", color_scheme="gray"),
         width="100%",
@@ -57,7 +59,7 @@ def progress_card() -> rx.Component:
             rx.text("Elapsed ", rx.text.strong(RunState.elapsed, id="elapsed"), size="2"),
             rx.cond(
                 RunState.current_step != "",
-                rx.text("Now: ", rx.code(RunState.current_step, id="current-step"), size="2"),
+                rx.text("Now: ", rx.text.strong(RunState.current_step, id="current-step"), size="2"),
             ),
             rx.spacer(),
             rx.text(RunState.updates, " updates", size="1", color_scheme="gray", id="update-count"),

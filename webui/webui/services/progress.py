@@ -13,11 +13,27 @@ from webui.formatting import for_user
 MAX_LOG_LINES = 14
 CANCELED_STEP = "stopped by the cancel"
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
+ANNOTATION_STEP_NAME = "user_hf_module_annotations"
 ENSEMBL_STEP = "user_annotated_vcf"  # the Ensembl annotation's step (either engine)
 ENSEMBL_MODULE = "ensembl"
 # The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variant(s)".
+# What each pipeline step does, in the page's words (the Dagster UI names them by their asset keys).
+STEP_TITLES = {
+    "user_vcf_source": "Checking your file",
+    "user_vcf_normalized": "Reading your genome",
+    ANNOTATION_STEP_NAME: "Matching the modules' variants",
+    ENSEMBL_STEP: "Ensembl annotation",
+    f"{ENSEMBL_STEP}_duckdb": "Ensembl annotation (DuckDB)",
+    "ensembl_annotations": "Getting the Ensembl reference",
+    "user_longevity_report": "Writing the report",
+}
 MODULE_STATES = {"done": "done", "skipped": "skipped", "failed": "failed", "error": "failed"}
 MODULE_LINE = re.compile(r"^module (?P<name>[\w.-]+): (?P<status>\w+)(?:, (?P<detail>.*))?$")
+
+
+def step_title(step: str) -> str:
+    """A step as the run page names it: what it does, or its key for a step without words."""
+    return STEP_TITLES.get(step, step)
 
 
 @dataclass
@@ -60,7 +76,7 @@ class RunView:
         """Track step start/end, and the modules while the annotation step (or the Ensembl step) runs."""
         if event.kind == "step_start":
             self.step_started[step] = event.timestamp
-            self.steps[step] = {"name": step, "status": "running", "took": ""}
+            self.steps[step] = {"name": step_title(step), "key": step, "status": "running", "took": ""}
             self.current_step = step
             if ANNOTATION_STEP in step:
                 self._set_modules(("waiting",), "working")
@@ -70,7 +86,8 @@ class RunView:
             return
         took = event.timestamp - self.step_started.get(step, event.timestamp)
         failed = event.kind == "step_failure"
-        self.steps[step] = {"name": step, "status": "failed" if failed else "done", "took": f"{took:.1f} s"}
+        status = "failed" if failed else "done"
+        self.steps[step] = {"name": step_title(step), "key": step, "status": status, "took": f"{took:.1f} s"}
         if self.current_step == step:
             self.current_step = ""
         if ENSEMBL_STEP in step:

@@ -14,7 +14,7 @@ from webui import formatting
 from webui.security.guard import wipe_user_states
 from webui.services import accounts, run_views, samples
 from webui.services.errors import WebError
-from webui.services.progress import ENSEMBL_MODULE, RunView
+from webui.services.progress import ENSEMBL_MODULE, RunView, step_title
 from webui.states.auth import AuthState
 from webui.states.status_watch import on_page, set_changed, take_ticket
 from webui.urls import result_links
@@ -76,7 +76,7 @@ def page_values(
             modules=[dict(row) for row in view.module_rows()],
             steps=[dict(row) for row in view.step_rows()],
             log=[dict(row) for row in view.log],
-            current_step=view.current_step,
+            current_step=step_title(view.current_step) if view.current_step else "",
             last_event_at=view.last_event_at,
         )
     if links is not None:

@@ -1,13 +1,17 @@
-"""Write files so they appear whole or not at all: write a temp file beside the target, then rename."""
+"""Write files and folders so they appear whole or not at all: write a temp beside the target, then rename or swap."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -31,15 +35,67 @@ def atomic_write_text(target: Path, text: str) -> None:
 
 
 def replace_dir(staged: Path, target: Path) -> None:
-    """Put a fully written folder in place of `target` (both on one file system), never leaving a half state."""
+    """Put a fully written folder in place of `target` (both on one file system), never leaving a half state.
+
+    An existing `target` is swapped with `staged` in one step (Linux `renameat2(RENAME_EXCHANGE)`), so a reader
+    always finds `target` whole, old or new, and two publishers at once both succeed (the later one wins). Where
+    the system cannot swap, the old folder is renamed away first (a reader may then find `target` missing for the
+    moment between the two renames).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(staged, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staged, target)
+    for _ in range(8):  # each pass either publishes or saw another publisher move `target` meanwhile
+        if target.exists():
+            try:
+                swapped = _exchange(staged, target)
+            except FileNotFoundError:
+                continue  # `target` went away between the check and the swap
+            if swapped:
+                shutil.rmtree(staged, ignore_errors=True)  # it holds the previous folder now
+            else:
+                _replace_by_two_renames(staged, target)
+            return
+        try:
+            os.rename(staged, target)
+            return
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise  # else another publisher put `target` in place first: swap with it
+    raise OSError(errno.EBUSY, f"{target} kept changing while it was being replaced")
+
+
+def _replace_by_two_renames(staged: Path, target: Path) -> None:
+    """The old folder renamed aside (a unique name), then the new one into place."""
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.rename(target, aside / target.name)
+    os.rename(staged, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+@functools.cache
+def _renameat2() -> Any:
+    """glibc's renameat2 (2.28 and later), or None."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    return getattr(libc, "renameat2", None)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one step; False where the system or the file system cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from just_dna_pipelines.io.atomic import replace_dir
 from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.modules.catalog import GENOME_BUILD, defaults_for
 from just_dna_pipelines.modules.genotypes import state_from_weight
@@ -171,11 +172,7 @@ def ensure_demo_modules() -> Path:
             for name in KNOWN_MODULES:
                 write_module(temp, name, _tables(name), _meta(name))
             temp.chmod(0o755)
-            if root.exists():  # an older DEMO_VERSION
-                stale = Path(tempfile.mkdtemp(prefix=".demo-modules.old-", dir=root.parent))
-                os.rename(root, stale / "old")
-                shutil.rmtree(stale, ignore_errors=True)
-            os.rename(temp, root)
+            replace_dir(temp, root)  # in place of an older DEMO_VERSION's, if any
         finally:
             shutil.rmtree(temp, ignore_errors=True)
     return root

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from just_dna_pipelines.io.atomic import replace_dir
 from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, STUDIES_SCHEMA, WEIGHTS_SCHEMA
 
 TABLES = ("weights", "annotations", "studies")
@@ -50,14 +50,7 @@ def write_module(out_dir: Path, name: str, tables: dict[str, pl.DataFrame], meta
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         temp.chmod(0o755)  # mkdtemp makes it private; the finished folder is an ordinary one
-        if final.exists():
-            # Swap: the old folder is renamed away first, so a reader never sees a half-written folder.
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.old-", dir=out_dir))
-            os.rename(final, old / name)
-            os.rename(temp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(temp, final)
+        replace_dir(temp, final)  # a reader finds the old folder or the new one, whole
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise

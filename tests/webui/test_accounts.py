@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from webui.config import get_web_settings
-from webui.db import AuthSession, LoginFailure, LoginTicket, User, db_session
+from webui.db import AuthSession, LoginFailure, LoginTicket, ModuleChoice, User, db_session
 from webui.security.throttle import client_address
 from webui.services import accounts
 from webui.services.errors import AuthError
@@ -239,6 +239,33 @@ def test_forwarded_addresses_are_believed_only_from_trusted_proxies(web_env, mon
     # A client cannot claim an address by prepending it: the last untrusted hop counts.
     assert client_address("10.1.1.1", "192.0.2.66, 198.51.100.7, 10.1.1.2") == "198.51.100.7"
     assert client_address("203.0.113.5", "198.51.100.7") == "203.0.113.5"  # not a proxy of ours
+
+
+def _save_at_once(user, barrier: threading.Barrier, names: list[str], errors: list[str]) -> None:
+    barrier.wait()
+    try:
+        accounts.remember_modules(user, names)
+    except Exception as error:  # the test reports any failure
+        errors.append(repr(error))
+
+
+def test_first_module_choices_saved_at_once_all_succeed(alice):
+    """Two tabs launching a first run at the same moment: each stores the choice (one raised IntegrityError)."""
+    choices = [["coronary"], ["vo2max"], ["longevitymap", "superhuman"], ["lipidmetabolism"]]
+    for trial in range(10):
+        barrier, errors = threading.Barrier(len(choices)), []
+        threads = [
+            threading.Thread(target=_save_at_once, args=(alice, barrier, names, errors)) for names in choices
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], f"trial {trial}: {errors}"
+        assert accounts.remembered_modules(alice) in choices
+        with db_session() as db:
+            db.delete(db.get(ModuleChoice, alice.id))
+            db.commit()
 
 
 def test_module_choice_is_remembered_per_user(alice, bob):

@@ -13,7 +13,7 @@ from webui.config import get_web_settings
 from webui.db import AuthSession, LoginTicket, ModuleChoice, User, db_session
 from webui.security import hash_password, new_token, password_problem, token_digest, verify_password
 from webui.security.throttle import Throttled, forget_failures, release_attempt, reserve_attempt
-from webui.services.errors import AuthError
+from webui.services.errors import AuthError, WebError
 
 LOGIN_FAILED = "wrong user name or password"
 TICKET_SECONDS = 60
@@ -181,9 +181,16 @@ def remembered_modules(user: CurrentUser) -> list[str] | None:
 
 
 def remember_modules(user: CurrentUser, modules: list[str]) -> None:
-    """Store the user's module choice for next time."""
-    with db_session() as db:
-        row = db.get(ModuleChoice, user.id) or ModuleChoice(user_id=user.id, modules="")
-        row.modules = ",".join(modules)
-        db.add(row)
-        db.commit()
+    """Store the user's module choice for next time (the last one stored wins)."""
+    text = ",".join(modules)
+    for _ in range(3):
+        with db_session() as db:
+            row = db.get(ModuleChoice, user.id) or ModuleChoice(user_id=user.id, modules=text)
+            row.modules = text
+            db.add(row)
+            try:
+                db.commit()
+                return
+            except IntegrityError:  # another tab stored a first choice in between: update that one
+                db.rollback()
+    raise WebError("your module choice could not be saved; try again")

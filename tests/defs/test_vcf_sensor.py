@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.defs.annotation.sensors import build_user_vcf_sensor
+from just_dna_pipelines.defs.annotation.sensors import SETTLE_SECONDS, build_user_vcf_sensor
 
 
 def tick(sensor: dg.SensorDefinition, cursor: str | None, instance: dg.DagsterInstance) -> dg.SensorResult:
@@ -17,6 +18,12 @@ def tick(sensor: dg.SensorDefinition, cursor: str | None, instance: dg.DagsterIn
     result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
+
+
+def settle(path: Path) -> None:
+    """Date the file's last change back past the settling time, as a finished copy some minutes old."""
+    past = time.time() - SETTLE_SECONDS - 5
+    os.utime(path, (past, past))
 
 
 def test_new_then_unchanged_then_changed(pipeline_env, genomes: Path) -> None:
@@ -31,7 +38,11 @@ def test_new_then_unchanged_then_changed(pipeline_env, genomes: Path) -> None:
     sensor = build_user_vcf_sensor("annotate_and_report_job")
     instance = dg.DagsterInstance.ephemeral()
 
-    first = tick(sensor, None, instance)
+    still_copying = tick(sensor, None, instance)  # changed a moment ago: maybe not all there yet
+    assert still_copying.run_requests == [] and still_copying.dynamic_partitions_requests == []
+    assert str(vcf) not in json.loads(still_copying.cursor)
+    settle(vcf)
+    first = tick(sensor, still_copying.cursor, instance)
     assert [r.partition_key for r in first.run_requests] == ["alice/my_genome"]
     request = first.run_requests[0]
     assert request.run_config["ops"]["user_vcf_source"]["config"]["vcf_path"] == str(vcf)
@@ -43,8 +54,9 @@ def test_new_then_unchanged_then_changed(pipeline_env, genomes: Path) -> None:
     assert second.run_requests == [] and second.dynamic_partitions_requests == []
 
     with vcf.open("a") as handle:
-        handle.write("")
-    os.utime(vcf, ns=(vcf.stat().st_atime_ns, vcf.stat().st_mtime_ns + 1_000_000_000))
+        handle.write("\n")
+    assert tick(sensor, second.cursor, instance).run_requests == []  # being changed: wait until it settles
+    settle(vcf)
     third = tick(sensor, second.cursor, instance)
     assert [r.partition_key for r in third.run_requests] == ["alice/my_genome"]
     assert third.run_requests[0].run_key != request.run_key

@@ -171,3 +171,38 @@ def test_long_names_fit_a_phone_screen(tmp_path: Path, factory) -> None:
         assert name in page.inner_text("header.top")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.errors == []
+
+
+def test_keyboard_focus_stays_in_view_and_on_visible_controls(
+    tiny_sample: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Going back through the page with Shift+Tab left sort buttons hidden under the sticky toolbar; on a phone the
+    variant tables' header row is not drawn, and its sort buttons were invisible Tab stops; a scrolled table could
+    not be reached by keyboard."""
+    paths = write_report(build_report_data(tiny_sample[0]), tiny_sample[0] / "reports")
+    report = paths["longevity_report.html"]
+    with opened(report, tmp_path / "desktop", {"width": 1280, "height": 700}) as page:
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        page.locator("footer.foot").click()
+        hidden = []
+        for _ in range(120):
+            page.keyboard.press("Shift+Tab")
+            focused = page.evaluate(
+                """() => {
+                    const el = document.activeElement;
+                    if (!el || el === document.body) return null;
+                    const box = el.getBoundingClientRect(), bar = document.querySelector('.toolbar').getBoundingClientRect();
+                    const under = el.closest('.toolbar') === null && box.top < bar.bottom && box.bottom > bar.top;
+                    return {covered: under, text: el.textContent.trim().slice(0, 30)};
+                }"""
+            )
+            if focused is None:
+                break
+            if focused["covered"]:
+                hidden.append(focused["text"])
+        assert hidden == [], f"focused under the sticky toolbar: {hidden}"
+        assert all(w.get_attribute("tabindex") == "0" for w in page.locator(".table-wrap").all())
+    with opened(report, tmp_path / "phone", {"width": 390, "height": 844}) as page:
+        sort_buttons = page.locator("table.variants button.sort")
+        assert sort_buttons.count() > 0 and all(button.is_hidden() for button in sort_buttons.all())
+        assert page.errors == []

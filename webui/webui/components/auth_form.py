@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-from webui.components.layout import error_callout, navbar
+from webui.components.layout import error_callout, labelled, navbar
 from webui.states.auth import AuthState
 
 
-def field(label: str, name: str, kind: str = "text", hint: str = "") -> rx.Component:
-    """A labelled input."""
+def field(label: str, name: str, autocomplete: str, kind: str = "text", hint: str = "") -> rx.Component:
+    """A labelled input; `autocomplete` tells password managers what it holds (username, current-password, ...)."""
     return rx.vstack(
-        rx.text(label, size="2", weight="medium", as_="label", html_for=name),
-        rx.input(name=name, id=name, type=kind, required=True, size="3", width="100%"),
+        labelled(label, name),
+        rx.input(
+            name=name, id=name, type=kind, auto_complete=autocomplete, required=True, size="3", width="100%"
+        ),
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
         spacing="1",
         width="100%",
@@ -25,32 +27,36 @@ def auth_page(
     """A centered card with a form posting to `handler`."""
     return rx.box(
         navbar(),
-        rx.center(
-            rx.card(
-                rx.form(
-                    rx.vstack(
-                        rx.heading(title, size="6", id="page-title"),
-                        rx.text(
-                            "Your genome stays on this machine: nothing is sent anywhere.",
-                            size="2",
-                            color_scheme="gray",
+        rx.el.main(
+            rx.center(
+                rx.card(
+                    rx.form(
+                        rx.vstack(
+                            rx.heading(title, size="6", id="page-title"),
+                            rx.text(
+                                "Your genome stays on this machine: nothing is sent anywhere.",
+                                size="2",
+                                color_scheme="gray",
+                            ),
+                            *fields,
+                            error_callout(AuthState.auth_error, id="auth-error"),
+                            rx.button(
+                                submit, type="submit", size="3", width="100%", loading=AuthState.auth_busy
+                            ),
+                            footer,
+                            spacing="4",
+                            width="100%",
                         ),
-                        *fields,
-                        error_callout(AuthState.auth_error, id="auth-error"),
-                        rx.button(submit, type="submit", size="3", width="100%", loading=AuthState.auth_busy),
-                        footer,
-                        spacing="4",
-                        width="100%",
+                        on_submit=handler,
+                        reset_on_submit=False,
                     ),
-                    on_submit=handler,
-                    reset_on_submit=False,
+                    size="4",
+                    width="100%",
+                    max_width="420px",
                 ),
-                size="4",
-                width="100%",
-                max_width="420px",
-            ),
-            padding_x="16px",
-            padding_y=["32px", "72px"],
+                padding_x="16px",
+                padding_y=["32px", "72px"],
+            )
         ),
         min_height="100vh",
         background=rx.color("gray", 1),

@@ -13,11 +13,11 @@ def download_buttons(downloads: rx.Var) -> rx.Component:
     return rx.flex(
         rx.foreach(
             downloads,
-            lambda f: rx.link(
-                rx.button(rx.icon("download", size=14), f["name"], variant="soft", size="2"),
-                href=backend_url(f["href"]),
-                is_external=False,
-                download=True,
+            lambda f: rx.button(  # a link drawn as a button: one control, one Tab stop
+                rx.el.a(rx.icon("download", size=14), f["name"], href=backend_url(f["href"]), download=True),
+                as_child=True,
+                variant="soft",
+                size="2",
                 class_name="download-link",
             ),
         ),
@@ -31,12 +31,19 @@ def report_view(report_url: rx.Var, downloads: rx.Var) -> rx.Component:
     """The report in an iframe (served by the owner-checked route) with its downloads."""
     return card(
         rx.hstack(
-            rx.heading("Report", size="4"),
+            rx.heading("Report", size="4", as_="h2"),
             rx.spacer(),
-            rx.link(
-                rx.button(rx.icon("external-link", size=14), "Open in a new tab", variant="ghost", size="2"),
-                href=backend_url(report_url),
-                is_external=True,
+            rx.button(
+                rx.el.a(
+                    rx.icon("external-link", size=14),
+                    "Open in a new tab",
+                    href=backend_url(report_url),
+                    target="_blank",
+                    rel="noopener",
+                ),
+                as_child=True,
+                variant="ghost",
+                size="2",
             ),
             width="100%",
             align="center",

@@ -76,7 +76,7 @@ def sample_list() -> rx.Component:
     return rx.cond(
         SamplesState.samples.length() > 0,
         rx.vstack(
-            rx.heading("Your samples", size="4"),
+            rx.heading("Your samples", size="4", as_="h2"),
             rx.foreach(SamplesState.samples, sample_item),
             spacing="3",
             width="100%",

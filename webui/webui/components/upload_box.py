@@ -37,7 +37,7 @@ def upload_box() -> rx.Component:
     """Drop or pick a VCF; it uploads at once, streamed, and is validated before it is kept."""
     return card(
         rx.hstack(
-            rx.heading("Add a genome", size="4"),
+            rx.heading("Add a genome", size="4", as_="h2"),
             rx.spacer(),
             rx.button(
                 rx.icon("flask-conical", size=16),
@@ -71,7 +71,10 @@ def upload_box() -> rx.Component:
             # Usable once the page is live (its state loaded over the websocket): an upload sent from the
             # prerendered page before that can stall.
             disabled=SamplesState.uploading | ~SamplesState.loaded,
-            custom_attrs={"data-ready": rx.cond(SamplesState.loaded, "true", "false")},
+            custom_attrs={
+                "data-ready": rx.cond(SamplesState.loaded, "true", "false"),
+                "aria-label": "Add a genome file: drop it here or press Enter to choose one",
+            },
             on_drop=SamplesState.receive_upload(  # type: ignore[misc]  # Reflex stubs miss chunk-upload handlers
                 rx.upload_files_chunk(
                     upload_id=UPLOAD_ID,
@@ -98,7 +101,13 @@ def upload_box() -> rx.Component:
                     ),
                     size="2",
                 ),
-                rx.progress(value=SamplesState.upload_progress, max=100, width="100%", id="upload-progress"),
+                rx.progress(
+                    value=SamplesState.upload_progress,
+                    max=100,
+                    width="100%",
+                    id="upload-progress",
+                    custom_attrs={"aria-label": "Upload progress"},
+                ),
                 width="100%",
                 spacing="1",
             ),

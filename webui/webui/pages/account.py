@@ -3,14 +3,14 @@
 import reflex as rx
 
 from webui.components.feedback import deleted_card
-from webui.components.layout import card, error_callout, page
+from webui.components.layout import card, error_callout, labelled, page
 from webui.states.account import AccountState
 
 
 def delete_card() -> rx.Component:
     """Delete the account after typing the password."""
     return card(
-        rx.heading("Delete account", size="4"),
+        rx.heading("Delete account", size="4", as_="h2"),
         rx.text(
             "Deletes all your samples (uploads, results, reports, run partitions) and then your account. "
             "This cannot be undone.",
@@ -19,7 +19,7 @@ def delete_card() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                rx.text("Type your password to confirm:", size="2", as_="label", html_for="confirm-password"),
+                labelled("Type your password to confirm:", "confirm-password", weight="regular"),
                 rx.input(
                     name="password",
                     type="password",
@@ -60,7 +60,7 @@ def account() -> rx.Component:
             ),
             rx.vstack(
                 card(
-                    rx.heading("Signed in as ", AccountState.user_name, size="4"),
+                    rx.heading("Signed in as ", AccountState.user_name, size="4", as_="h2"),
                     rx.text(
                         "Sessions expire automatically; log out from the menu at the top right.", size="2"
                     ),

@@ -11,8 +11,11 @@ def login() -> rx.Component:
     """The login form."""
     return auth_page(
         "Log in",
-        [field("User name", "name"), field("Password", "password", "password")],
+        [
+            field("User name", "name", "username"),
+            field("Password", "password", "current-password", "password"),
+        ],
         "Log in",
         AuthState.log_in,
-        rx.text("No account yet? ", rx.link("Sign up", href="/signup"), size="2"),
+        rx.text("No account yet? ", rx.link("Sign up", href="/signup", underline="always"), size="2"),
     )

@@ -55,7 +55,15 @@ def progress_card() -> rx.Component:
     """Status, elapsed time, current step, modules, steps and recent log lines."""
     return card(
         rx.flex(
-            rx.box(status_badge(RunState.status), id="run-status", data_status=RunState.status),
+            rx.box(
+                status_badge(RunState.status),
+                id="run-status",
+                data_status=RunState.status,
+                custom_attrs={
+                    "role": "status",
+                    "aria-live": "polite",
+                },  # a screen reader says when it changes
+            ),
             rx.text("Elapsed ", rx.text.strong(RunState.elapsed, id="elapsed"), size="2"),
             rx.cond(
                 RunState.current_step != "",
@@ -136,6 +144,11 @@ def progress_card() -> rx.Component:
                 border_radius="8px",
                 background=rx.color("gray", 3),
                 id="log",
+                custom_attrs={
+                    "tabIndex": 0,
+                    "role": "log",
+                    "aria-label": "Recent log",
+                },  # scrolled: reachable by keyboard
             ),
             spacing="1",
             width="100%",
@@ -176,6 +189,7 @@ def run() -> rx.Component:
                         ),
                         href="/sample?name=" + RunState.sample_name,
                         size="2",
+                        high_contrast=True,
                         id="back-to-sample",
                     ),
                 ),

@@ -5,7 +5,7 @@ from typing import Any
 import reflex as rx
 
 from webui.components.feedback import deleted_card, not_found_card
-from webui.components.layout import card, error_callout, notice_callout, page, status_badge
+from webui.components.layout import card, error_callout, labelled, notice_callout, page, status_badge
 from webui.components.results import report_view
 from webui.states.sample import SampleState
 
@@ -22,7 +22,11 @@ def _module_item(m: Any) -> rx.Component:
                 id="module-" + m["name"].to(str),
             ),
             rx.vstack(
-                rx.text(m["title"], weight="bold"),
+                rx.el.label(  # the checkbox's name; a click on the title ticks it too
+                    rx.text(m["title"], weight="bold", as_="span"),
+                    html_for="module-" + m["name"].to(str),
+                    style={"cursor": "pointer"},
+                ),
                 rx.text(m["description"], size="2", color_scheme="gray"),
                 rx.text(
                     rx.code(m["name"], size="1", variant="ghost"),
@@ -52,7 +56,7 @@ def modules_card() -> rx.Component:
     """The module checklist and the Run button."""
     return card(
         rx.hstack(
-            rx.heading("Modules", size="4"),
+            rx.heading("Modules", size="4", as_="h2"),
             rx.spacer(),
             rx.button("All", variant="ghost", size="1", on_click=SampleState.select_all, id="select-all"),
             rx.button("None", variant="ghost", size="1", on_click=SampleState.select_none, id="select-none"),
@@ -83,7 +87,7 @@ def modules_card() -> rx.Component:
 def history_card() -> rx.Component:
     """Past runs of this sample, newest first."""
     return card(
-        rx.heading("Run history", size="4"),
+        rx.heading("Run history", size="4", as_="h2"),
         rx.cond(
             SampleState.runs.length() > 0,
             rx.vstack(
@@ -118,7 +122,7 @@ def history_card() -> rx.Component:
 def danger_card() -> rx.Component:
     """Delete the sample, after confirming."""
     return card(
-        rx.heading("Delete this sample", size="4"),
+        rx.heading("Delete this sample", size="4", as_="h2"),
         rx.text(
             "Removes the uploaded VCF, all results and reports, and the run partition.",
             size="2",
@@ -141,7 +145,11 @@ def danger_card() -> rx.Component:
                     rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.alert_dialog.action(
                         rx.button(
-                            "Delete", color_scheme="red", on_click=SampleState.delete, id="confirm-delete"
+                            "Delete",
+                            color_scheme="red",
+                            high_contrast=True,  # white on the plain red reads at 3.9:1
+                            on_click=SampleState.delete,
+                            id="confirm-delete",
                         )
                     ),
                     justify="end",
@@ -178,7 +186,7 @@ def _facts() -> rx.Component:
         rx.cond(
             SampleState.vcf_sample_options.length() > 1,
             rx.hstack(
-                rx.text("Person in this VCF:", size="2", weight="medium", as_="label", html_for="vcf-sample"),
+                labelled("Person in this VCF:", "vcf-sample"),
                 rx.el.select(
                     rx.foreach(
                         SampleState.vcf_sample_options,

@@ -12,11 +12,11 @@ def signup() -> rx.Component:
     return auth_page(
         "Create an account",
         [
-            field("User name", "name", hint="Letters, digits, '.', '_' or '-'."),
-            field("Password", "password", "password", hint="At least 8 characters."),
-            field("Repeat password", "confirm", "password"),
+            field("User name", "name", "username", hint="Letters, digits, '.', '_' or '-'."),
+            field("Password", "password", "new-password", "password", hint="At least 8 characters."),
+            field("Repeat password", "confirm", "new-password", "password"),
         ],
         "Sign up",
         AuthState.sign_up,
-        rx.text("Have an account? ", rx.link("Log in", href="/login"), size="2"),
+        rx.text("Have an account? ", rx.link("Log in", href="/login", underline="always"), size="2"),
     )

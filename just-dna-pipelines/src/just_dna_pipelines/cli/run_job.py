@@ -78,11 +78,20 @@ def execute_with_progress(request: RunRequest, what: str, run_id: str | None = N
     definitions = run_definitions(request)
     from dagster._core.execution import api  # noqa: F401  (what executing the run imports, loaded before settling)
 
+    from just_dna_pipelines.runs.sample_claim import claim_sample
+
+    with claim_sample(instance, request.partition_key):  # one run of a sample at a time, whoever starts it
+        return _execute_claimed(instance, request, run_id, definitions)
+
+
+def _execute_claimed(
+    instance: dg.DagsterInstance, request: RunRequest, run_id: str, definitions: dg.Definitions | None
+) -> str:
+    """execute_with_progress once the sample is held."""
     from just_dna_pipelines.runs.events import failure_message
     from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
 
     startup_gc.settle()  # every import the run needs is done: collect again, for what the run makes
-
     outcome: dict = {}
     events: queue.SimpleQueue = queue.SimpleQueue()
     instance.add_event_listener(run_id, events.put)

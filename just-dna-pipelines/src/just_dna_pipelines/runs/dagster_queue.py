@@ -24,7 +24,7 @@ from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, QUEUE_LAUNCHER
-from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, runs_lock
+from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
 
 IN_PROCESS: dict[str, Any] = {
     "execution": {"config": {"in_process": {}}}
@@ -110,7 +110,7 @@ def submit(instance: dg.DagsterInstance, request: RunRequest, run_id: str) -> st
     with file_lock(runs_lock(instance)):
         busy = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: request.partition_key})
         if instance.get_runs(filters=busy, limit=1):
-            raise PipelineError("this sample already has a run queued or running; wait for it or cancel it")
+            raise PipelineError(SAMPLE_BUSY)
         run = instance.create_run(
             job_name=job_name,
             run_id=run_id,

@@ -90,12 +90,15 @@ def forget_partition_if_unused(partition_key: str) -> None:
     import shutil
 
     from just_dna_pipelines.keys import parse_partition_key
+    from just_dna_pipelines.runs.sample_claim import other_runs_of
     from just_dna_pipelines.settings import get_settings
 
     instance = get_instance()
     runs = instance.get_runs(filters=dg.RunsFilter(tags={tags.PARTITION: partition_key}))
-    if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs):
-        return
+    if any(run.status == dg.DagsterRunStatus.SUCCESS for run in runs) or other_runs_of(
+        instance, partition_key
+    ):
+        return  # kept: a finished run's results, or another run's (a web launch made after this one started)
     shutil.rmtree(get_settings().sample_output_dir(*parse_partition_key(partition_key)), ignore_errors=True)
     if instance.has_dynamic_partition(PARTITIONS, partition_key):
         instance.delete_dynamic_partition(PARTITIONS, partition_key)

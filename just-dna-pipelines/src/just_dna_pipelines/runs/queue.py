@@ -32,6 +32,7 @@ QUEUED_LAUNCHERS = [WORKER_LAUNCHER, QUEUE_LAUNCHER]  # runs of ours that wait i
 WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 RUNS_LOCK = ".runs.lock"
+SAMPLE_BUSY = "this sample already has a run queued or running; wait for it or cancel it"
 
 
 def runs_lock(instance: dg.DagsterInstance) -> Path:

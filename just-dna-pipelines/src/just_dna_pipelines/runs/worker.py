@@ -137,7 +137,7 @@ class Worker:
         from just_dna_pipelines.runs.instance import instance_for
         from just_dna_pipelines.runs.liveness import check_run
         from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
-        from just_dna_pipelines.runs.queue import IN_PROGRESS, WAITING, runs_lock
+        from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
 
         home = self.serve(message["env"])
         instance = instance_for(home.path)
@@ -151,9 +151,7 @@ class Worker:
                 return home  # a retried request: accepted already
             accepted = [e for e in pending_of(home.path, request.partition_key) if not e["error"]]
             if accepted or instance.get_runs(filters=filters, limit=1):
-                raise PipelineError(
-                    "this sample already has a run queued or running; wait for it or cancel it"
-                )
+                raise PipelineError(SAMPLE_BUSY)
             add_pending(home.path, run_id, request)
         return home
 

@@ -1,0 +1,66 @@
+"""One run of a sample at a time, whoever starts it: a command refuses a sample another run holds, and a failed
+first run does not delete the sample a later-accepted run is working on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+from just_dna_pipelines.runs.config import RunRequest
+from just_dna_pipelines.runs.execute import ensure_partition, forget_partition_if_unused
+from just_dna_pipelines.runs.instance import get_instance
+from just_dna_pipelines.runs.pending import add_pending
+from just_dna_pipelines.runs.queue import SAMPLE_BUSY
+from just_dna_pipelines.runs.sample_claim import claim_sample
+
+
+def annotate(vcf: Path, user: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules", "--vcf", str(vcf), "--user", user,
+         "--modules-source", "demo"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_command_refuses_a_sample_another_run_holds_and_leaves_its_results_alone(
+    pipeline_env, tmp_path: Path
+) -> None:
+    vcf = ensure_demo_sample(tmp_path)
+    first = annotate(vcf, "u")
+    assert first.returncode == 0, first.stderr
+    sample_dir = pipeline_env.output_dir / "users/u/demo_sample"
+    before = {p.relative_to(sample_dir): p.stat().st_mtime_ns for p in sample_dir.rglob("*") if p.is_file()}
+
+    with claim_sample(get_instance(), "u/demo_sample"):  # another command's run of it, going on
+        second = annotate(vcf, "u")
+        other_sample = annotate(vcf, "v")  # another person's sample is not held
+    assert second.returncode == 2
+    assert second.stderr.strip() == f"error: {SAMPLE_BUSY}"
+    after = {p.relative_to(sample_dir): p.stat().st_mtime_ns for p in sample_dir.rglob("*") if p.is_file()}
+    assert after == before  # nothing of the held run's sample was touched
+    assert other_sample.returncode == 0, other_sample.stderr
+
+    third = annotate(vcf, "u")  # held no more
+    assert third.returncode == 0, third.stderr
+
+
+def test_a_failed_first_run_keeps_a_sample_another_run_was_accepted_for(pipeline_env, tmp_path: Path) -> None:
+    instance = get_instance()
+    key = "u/genome"
+    ensure_partition(instance, key)
+    sample_dir = pipeline_env.output_dir / "users/u/genome"
+    (sample_dir / "normalized").mkdir(parents=True)
+    (sample_dir / "normalized" / "variants.parquet").write_bytes(b"the later run's table")
+    add_pending(
+        Path(instance.root_directory), str(uuid.uuid4()), RunRequest(partition_key=key, vcf_path="/x.vcf")
+    )
+
+    forget_partition_if_unused(key)  # what a failed command does after its run
+    assert (sample_dir / "normalized" / "variants.parquet").is_file()
+    assert instance.has_dynamic_partition("user_vcf_files", key)

@@ -3,15 +3,18 @@ the mini-migration, races on names, and one-line errors for settings that cannot
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from just_dna_pipelines.io.file_lock import file_lock
 from webui.config import WebSettings, get_web_settings, normalize_database_url, settings_problem
-from webui.db import DatabaseUnavailable, SampleRecord, _engine_for, db_session
+from webui.db import DatabaseUnavailable, SampleRecord, _engine_for, db_session, schema_lock_path
 from webui.engines import free_port
 from webui.services import accounts, samples
 from webui.services.errors import AuthError, WebError
@@ -116,6 +119,50 @@ def test_workers_starting_at_once_on_an_empty_postgres_create_the_tables_once(po
         )
     finally:
         engine.dispose()
+
+
+OLD_SAMPLERECORD = (
+    "CREATE TABLE samplerecord (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, name VARCHAR NOT NULL, "
+    "filename VARCHAR NOT NULL, size_bytes INTEGER NOT NULL, record_count INTEGER NOT NULL, "
+    "genome_build VARCHAR NOT NULL, vcf_samples VARCHAR NOT NULL, uploaded_at FLOAT NOT NULL)"
+)
+# Opens the database as a backend worker's first request does.
+OPEN = (
+    "import sys; from webui.config import normalize_database_url; from webui.db import _engine_for;"
+    "_engine_for(normalize_database_url(sys.argv[1]))"
+)
+
+
+def tables_of(database) -> dict[str, set[str]]:
+    """Each table of a SQLite file and its columns (read with sqlite3, outside the app)."""
+    with sqlite3.connect(database) as connection:
+        names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {
+            name: {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')} for name in names
+        }
+
+
+@pytest.mark.parametrize("older", [False, True], ids=["new", "older"])
+def test_workers_starting_at_once_on_sqlite_create_or_migrate_the_tables_once(tmp_path, older):
+    """Several workers are allowed on SQLite: on a new database they created the tables, on an older one they
+    added its missing columns, each on its own at once (some starts failed: "already exists", "duplicate column
+    name"). They take turns under one lock: while it is held, none of them touches the tables."""
+    database = tmp_path / "web.db"
+    if older:
+        with sqlite3.connect(database) as connection:
+            connection.execute(OLD_SAMPLERECORD)
+    before = tables_of(database)
+    url = f"sqlite:///{database}"
+    with file_lock(schema_lock_path(url)):
+        procs = [
+            subprocess.Popen([sys.executable, "-c", OPEN, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        time.sleep(4)  # long enough for each to have opened the database, had it not waited
+        assert tables_of(database) == before
+    errors = [proc.communicate(timeout=120)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 4, [e.strip().splitlines()[-1:] for e in errors]
+    assert {"input_kind", "notes", "sample_column"} <= tables_of(database)["samplerecord"]
 
 
 @BOTH

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, UniqueConstraint, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
+from just_dna_pipelines.io.file_lock import file_lock
 from webui.config import get_web_settings
 
 
@@ -123,26 +124,33 @@ def _engine_for(url: str) -> Engine:
         return _open_engine(url)
 
 
+def schema_lock_path(sqlite_url: str) -> Path:
+    """The lock a SQLite database's tables are created and migrated under, beside the database file."""
+    return Path(sqlite_url.removeprefix("sqlite:///") + ".schema.lock")
+
+
 def _open_engine(url: str) -> Engine:
     connect_args: dict[str, object] = {}
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
-    for attempt in range(3):
-        try:
+    try:
+        if url.startswith("sqlite:///"):
+            # Several backend workers start at once: one creates or migrates the tables, the others wait and find
+            # them (SQLite takes no lock a table check and its CREATE or ALTER share; they failed "already
+            # exists" or "duplicate column name").
+            with file_lock(schema_lock_path(url)):
+                _prepare_tables(engine)
+        else:
             _prepare_tables(engine)
-            return engine
-        except OperationalError as exc:
-            # SQLite has no lock for DDL across processes: a worker that lost the race finds the tables next time.
-            if engine.dialect.name == "sqlite" and "already exists" in str(exc) and attempt < 2:
-                continue
-            engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-            raise DatabaseUnavailable(
-                f"cannot open the accounts database {engine.url.render_as_string()}: {reason}"
-            ) from None
-    raise AssertionError("unreachable")
+        return engine
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        raise DatabaseUnavailable(
+            f"cannot open the accounts database {engine.url.render_as_string()}: {reason}"
+        ) from None
 
 
 def _prepare_tables(engine: Engine) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import huggingface_hub.constants
+import polars as pl
 import pytest
 
 from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.modules.demo import ensure_demo_modules
 from just_dna_pipelines.modules.registry import load_module_tables
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
-from just_dna_pipelines.modules.sources import module_dirs, resolve_modules_source
+from just_dna_pipelines.modules.sources import cached_modules, module_dirs, resolve_modules_source
 from just_dna_pipelines.settings import get_settings
 
 REPO = "just-dna-seq/annotators"
@@ -119,3 +122,49 @@ def test_hub_error_is_one_line(
     with pytest.raises(ModuleSourceError) as info:
         resolve_modules_source(f"hf://{REPO}")
     assert "\n" not in str(info.value) and REPO in str(info.value)
+
+
+def test_a_reader_while_a_new_revision_downloads_uses_the_last_whole_one(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory, tmp_path: Path
+) -> None:
+    """The hub client points refs/main at a new commit before its files are there: a reader meanwhile (the asset
+    graph, an offline run) found some modules of it, or a module's tables missing."""
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DOWNLOAD_TIMEOUT", 90)
+    first_files = _demo_files()
+    hub = fake_hub_factory(REPO, first_files)
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    get_settings.cache_clear()
+    first = resolve_modules_source(f"hf://{REPO}")
+
+    # The next revision: the same tables written again (other bytes), one of them held mid-download.
+    second_files = {}
+    for name, body in first_files.items():
+        (tmp_path / "t.parquet").write_bytes(body)
+        pl.read_parquet(tmp_path / "t.parquet").write_parquet(
+            tmp_path / "u.parquet", compression="uncompressed"
+        )
+        second_files[name] = (tmp_path / "u.parquet").read_bytes()
+    second_sha = hub.publish(second_files)
+    hub.cut["data/vo2max/weights.parquet"] = (10, "stall")
+    downloaded: dict[str, object] = {}
+    download = threading.Thread(target=lambda: downloaded.update(r=resolve_modules_source(f"hf://{REPO}")))
+    download.start()
+    ref = isolated_settings / "hf" / f"datasets--{REPO.replace('/', '--')}" / "refs" / "main"
+    deadline = time.monotonic() + 60
+    while not (ref.is_file() and ref.read_text().strip() == second_sha) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ref.read_text().strip() == second_sha  # the hub client moved main already
+
+    seen = cached_modules(f"hf://{REPO}")
+    assert (
+        seen is not None and seen.revision == first.revision
+    )  # the last whole snapshot, not the one arriving
+    assert [d.name for d in module_dirs(seen.root)] == sorted(KNOWN_MODULES)
+    assert load_module_tables(seen.root, "vo2max")[0].height > 0
+
+    hub.release.set()
+    download.join(timeout=120)
+    assert downloaded["r"].revision == second_sha  # type: ignore[attr-defined]
+    now = cached_modules(f"hf://{REPO}")
+    assert now is not None and now.revision == second_sha

@@ -52,9 +52,10 @@ def test_forms_checklist_and_run_page_are_named_for_assistive_technology(offline
         ):
             box = page.get_by_label(label, exact=True)
             assert box.get_attribute("id") == field and box.get_attribute("autocomplete") == complete
-        assert (
-            page.get_by_role("button", name=re.compile("dark|light", re.I)).count() == 1
-        )  # the theme toggle
+        hint = page.get_by_label("Password", exact=True).get_attribute("aria-describedby")
+        assert page.inner_text(f"#{hint}") == "At least 8 characters."  # the field's hint is read out with it
+        toggle = page.get_by_role("button", name=re.compile("dark|light", re.I))
+        assert toggle.count() == 1  # the theme toggle has a name
         assert unnamed_controls(page) == []
         assert landmarks_and_headings(page) == (1, 1, 1)
 

@@ -10,12 +10,20 @@ from webui.states.auth import AuthState
 
 def field(label: str, name: str, autocomplete: str, kind: str = "text", hint: str = "") -> rx.Component:
     """A labelled input; `autocomplete` tells password managers what it holds (username, current-password, ...)."""
+    described = {"aria-describedby": f"{name}-hint"} if hint else {}  # the hint is read out with the field
     return rx.vstack(
         labelled(label, name),
         rx.input(
-            name=name, id=name, type=kind, auto_complete=autocomplete, required=True, size="3", width="100%"
+            name=name,
+            id=name,
+            type=kind,
+            auto_complete=autocomplete,
+            required=True,
+            size="3",
+            width="100%",
+            custom_attrs=described,
         ),
-        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray", id=f"{name}-hint")),
         spacing="1",
         width="100%",
     )

@@ -73,3 +73,4 @@ def test_the_step_lines_count_one_variant_in_the_singular(pipeline_env, tmp_path
     lines = proc.stdout.splitlines()
     assert any(line.endswith("module vo2max: done, 1 matched variant") for line in lines), proc.stdout
     assert any(line.endswith("module coronary: done, 2 matched variants") for line in lines), proc.stdout
+    assert any(line.startswith("  vo2max           done        1 variant (+") for line in lines), proc.stdout

@@ -8,15 +8,17 @@ import sys
 import uuid
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from just_dna_pipelines.modules.demo import ensure_demo_sample
+from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.execute import ensure_partition, forget_partition_if_unused
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.runs.pending import add_pending
 from just_dna_pipelines.runs.queue import SAMPLE_BUSY
-from just_dna_pipelines.runs.sample_claim import claim_sample
+from just_dna_pipelines.runs.sample_claim import claim_sample, other_runs_of, sample_claimed
 
 
 def annotate(vcf: Path, user: str) -> subprocess.CompletedProcess[str]:
@@ -64,3 +66,22 @@ def test_a_failed_first_run_keeps_a_sample_another_run_was_accepted_for(pipeline
     forget_partition_if_unused(key)  # what a failed command does after its run
     assert (sample_dir / "normalized" / "variants.parquet").is_file()
     assert instance.has_dynamic_partition("user_vcf_files", key)
+
+
+def test_a_dead_run_that_is_not_ours_does_not_hold_the_sample(pipeline_env, tmp_path: Path) -> None:
+    """A run of an earlier version, or one started from the Dagster UI, left STARTED with its process gone: nothing
+    of ours can end it, so it must not refuse every later command of the sample."""
+    instance = get_instance()
+    ensure_partition(instance, "u/demo_sample")
+    instance.add_run(
+        dg.DagsterRun(
+            job_name="annotate_and_report_job",
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.STARTED,
+            tags={tags.PARTITION: "u/demo_sample", tags.MODULES: "vo2max"},  # no launcher: not ours
+        )
+    )
+    assert not other_runs_of(instance, "u/demo_sample")
+    with claim_sample(instance, "u/demo_sample"):
+        assert sample_claimed(instance, "u/demo_sample")  # what a web launch sees meanwhile
+    assert not sample_claimed(instance, "u/demo_sample")

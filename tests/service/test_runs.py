@@ -138,6 +138,18 @@ def test_a_second_run_of_a_sample_in_progress_is_refused(demo_env, long_vcf, add
     service.cancel_run(run_id)
 
 
+def test_a_web_launch_is_refused_while_a_command_runs_the_sample(demo_env, demo_vcf, add_sample) -> None:
+    """A command's run exists in Dagster only once it starts; the web launch looks at the command's claim."""
+    from just_dna_pipelines.runs.sample_claim import claim_sample
+
+    add_sample("alice", demo_vcf, "demo")
+    held = claim_sample(get_instance(), "alice/demo")  # a command running it, its run not created yet
+    with held, pytest.raises(PipelineError, match="already has a run queued or running"):
+        service.launch_run("alice", "demo", ["longevitymap"])
+    run_id = service.launch_run("alice", "demo", ["longevitymap"])  # the command is done
+    service.cancel_run(run_id)
+
+
 def test_a_killed_run_is_failed_with_a_clear_reason_and_can_run_again(
     demo_env, long_vcf, add_sample, wait_until
 ) -> None:

@@ -16,7 +16,7 @@ FLAG_UNMAPPED = 0x4
 def corrupt_record(name: str, block_size: int, reads_before: int) -> BamError:
     """The error for a record whose block size cannot be right."""
     return BamError(
-        f"{name} is corrupt: read record {reads_before + 1:,} claims {block_size} bytes, "
+        f"{name} is corrupt: read record {reads_before + 1:,} claims {block_size:,} bytes, "
         f"fewer than the {MIN_BLOCK_SIZE} every record has"
     )
 

@@ -252,8 +252,9 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
     for name, summary in manifest["modules"].items():
         ledger = summary.get("ledger", {})
         tested = ledger.get("called", 0) + ledger.get("inferred_hom_ref", 0)
+        matched = summary.get("matched", 0)
         line = (
-            f"  {name:<16} {summary['status']:<8} {summary.get('matched', 0):>4,} variants "
+            f"  {name:<16} {summary['status']:<8} {matched:>4,} variant{'s' * (matched != 1)} "
             f"(+{summary.get('protective', 0):,} / -{summary.get('risk', 0):,}); "
             f"tested {tested:,} of {ledger.get('sites', 0):,} sites"
         )

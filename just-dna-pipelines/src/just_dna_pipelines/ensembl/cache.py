@@ -228,7 +228,7 @@ def verify_download(part: Path, remote: RemoteFile) -> str:
     problem = None
     digest = sha256_of(part)
     if size != remote.size:
-        problem = f"size {size} bytes, the hub says {remote.size}"
+        problem = f"size {size:,} bytes, the hub says {remote.size:,}"
     elif remote.sha256 is not None and digest != remote.sha256:
         problem = f"SHA-256 {digest[:16]}..., the hub says {remote.sha256[:16]}..."
     elif remote.sha256 is None and remote.blob_id is not None and git_blob_sha1(part) != remote.blob_id:

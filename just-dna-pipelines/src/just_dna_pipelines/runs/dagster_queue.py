@@ -25,6 +25,7 @@ from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, QUEUE_LAUNCHER
 from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
+from just_dna_pipelines.runs.sample_claim import sample_claimed
 
 IN_PROCESS: dict[str, Any] = {
     "execution": {"config": {"in_process": {}}}
@@ -109,7 +110,7 @@ def submit(instance: dg.DagsterInstance, request: RunRequest, run_id: str) -> st
     ensure_partition(instance, request.partition_key)
     with file_lock(runs_lock(instance)):
         busy = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: request.partition_key})
-        if instance.get_runs(filters=busy, limit=1):
+        if instance.get_runs(filters=busy, limit=1) or sample_claimed(instance, request.partition_key):
             raise PipelineError(SAMPLE_BUSY)
         run = instance.create_run(
             job_name=job_name,

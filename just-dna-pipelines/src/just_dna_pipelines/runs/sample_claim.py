@@ -5,7 +5,9 @@ the instance). A command runs in its own process and creates its run as it start
 command beside a web run) could run one sample at once: the second's results, report and clean-up then mixed with
 the first's (a report read one run's manifest with another's tables; a failed first run deleted a running one's
 sample folder). A command holds an flock named by the sample while its run lasts, and starts only when no other
-run of the sample is queued, accepted or in progress.
+run of the sample is queued, accepted or in progress; the web launchers refuse a sample a command holds. Either
+side decides under an order that leaves no gap: a command takes its flock before it looks for accepted runs, and a
+web launch looks at the flock under the runs lock before it records its acceptance.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.liveness import check_run
 from just_dna_pipelines.runs.pending import pending_of
-from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING
+from just_dna_pipelines.runs.queue import IN_PROGRESS, LAUNCHERS, QUEUED_LAUNCHERS, SAMPLE_BUSY, WAITING
 
 CLAIMS_FOLDER = "sample-claims"
 
@@ -35,14 +37,38 @@ def _claim_path(instance: dg.DagsterInstance, partition_key: str) -> Path:
 
 
 def other_runs_of(instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None) -> bool:
-    """Whether a run of the sample is queued, accepted by the web app's worker or in progress (dead ones ended
-    first, so a killed run does not hold its sample for good)."""
-    filters = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: partition_key})
-    live = [check_run(instance, run, output_dir) for run in instance.get_runs(filters=filters)]
+    """Whether another run of ours holds the sample: accepted by the web app's worker, waiting in our queue, or in
+    progress with its process alive (a dead one is ended here; a run not started by us, e.g. from the Dagster UI,
+    or one that never started, does not hold it: nothing of ours could end it if it died)."""
     accepted = [
         entry for entry in pending_of(Path(instance.root_directory), partition_key) if not entry["error"]
     ]
-    return bool(accepted) or any(run.status in WAITING + IN_PROGRESS for run in live)
+    if accepted:
+        return True
+    filters = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: partition_key})
+    for run in instance.get_runs(filters=filters):
+        launcher = run.tags.get(tags.LAUNCHER)
+        if run.status in WAITING and launcher in QUEUED_LAUNCHERS:
+            return True
+        ours_in_progress = run.status in IN_PROGRESS and launcher in LAUNCHERS
+        if ours_in_progress and check_run(instance, run, output_dir).status in IN_PROGRESS:
+            return True
+    return False
+
+
+def sample_claimed(instance: dg.DagsterInstance, partition_key: str) -> bool:
+    """Whether a command holds the sample now (the web launchers ask, under the runs lock, before accepting)."""
+    path = _claim_path(instance, partition_key)
+    if not path.is_file():
+        return False
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock taken to ask
+    return False
 
 
 @contextlib.contextmanager

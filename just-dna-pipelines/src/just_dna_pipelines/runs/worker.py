@@ -138,6 +138,7 @@ class Worker:
         from just_dna_pipelines.runs.liveness import check_run
         from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
         from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
+        from just_dna_pipelines.runs.sample_claim import sample_claimed
 
         home = self.serve(message["env"])
         instance = instance_for(home.path)
@@ -150,7 +151,8 @@ class Worker:
             if instance.get_run_by_id(run_id) is not None or read_pending(home.path, run_id) is not None:
                 return home  # a retried request: accepted already
             accepted = [e for e in pending_of(home.path, request.partition_key) if not e["error"]]
-            if accepted or instance.get_runs(filters=filters, limit=1):
+            busy = accepted or instance.get_runs(filters=filters, limit=1)
+            if busy or sample_claimed(instance, request.partition_key):  # a command's run of it
                 raise PipelineError(SAMPLE_BUSY)
             add_pending(home.path, run_id, request)
         return home

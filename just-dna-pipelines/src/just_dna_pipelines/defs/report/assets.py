@@ -29,7 +29,7 @@ def user_longevity_report(context: dg.AssetExecutionContext) -> dg.MaterializeRe
         paths = write_report(data, sample_dir / REPORTS_FOLDER)
     usage = tracker.usage
     html = paths[REPORT_FILE]
-    context.log.info(f"report written to {html} ({html.stat().st_size} bytes)")
+    context.log.info(f"report written to {html} ({html.stat().st_size:,} bytes)")
     overall = data.overall
     return dg.MaterializeResult(
         metadata={

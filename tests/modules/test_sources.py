@@ -15,7 +15,13 @@ from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.modules.demo import ensure_demo_modules
 from just_dna_pipelines.modules.registry import load_module_tables
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
-from just_dna_pipelines.modules.sources import cached_modules, module_dirs, resolve_modules_source
+from just_dna_pipelines.modules.sources import (
+    cached_modules,
+    cached_snapshot,
+    mark_finished,
+    module_dirs,
+    resolve_modules_source,
+)
 from just_dna_pipelines.settings import get_settings
 
 REPO = "just-dna-seq/annotators"
@@ -168,3 +174,31 @@ def test_a_reader_while_a_new_revision_downloads_uses_the_last_whole_one(
     assert downloaded["r"].revision == second_sha  # type: ignore[attr-defined]
     now = cached_modules(f"hf://{REPO}")
     assert now is not None and now.revision == second_sha
+
+
+def _snapshot(cache: Path, commit: str, ref: str | None = None) -> None:
+    """A cached snapshot of the dataset in the hub cache's layout (one module table), and a ref naming it."""
+    repo = cache / f"datasets--{REPO.replace('/', '--')}"
+    (repo / "snapshots" / commit / "data" / "vo2max").mkdir(parents=True)
+    shutil.copy(
+        ensure_demo_modules() / "vo2max" / "weights.parquet", repo / "snapshots" / commit / "data" / "vo2max"
+    )
+    if ref is not None:
+        (repo / "refs").mkdir(exist_ok=True)
+        (repo / "refs" / ref).write_text(commit)
+
+
+def test_finished_marks_steer_main_alone(isolated_settings: Path) -> None:
+    """A pinned revision (commit or tag) never moves: it is read as cached, marks or not; `@main` is `main`."""
+    cache = isolated_settings / "hf"
+    pinned, previous, arriving = "a" * 40, "b" * 40, "c" * 40
+    _snapshot(cache, pinned, ref="v1")
+    _snapshot(cache, previous)
+    mark_finished(cache, REPO, previous)
+    _snapshot(cache, arriving, ref="main")  # main moved on; its download has not finished
+    for revision in (None, "main"):
+        assert cached_snapshot(cache, REPO, revision).name == previous  # type: ignore[union-attr]
+    assert cached_snapshot(cache, REPO, pinned).name == pinned  # type: ignore[union-attr]
+    assert cached_snapshot(cache, REPO, "v1").name == pinned  # type: ignore[union-attr]
+    mark_finished(cache, REPO, arriving)
+    assert cached_snapshot(cache, REPO, None).name == arriving  # type: ignore[union-attr]

@@ -109,30 +109,33 @@ def hub_is_reachable(endpoint: str) -> bool:
 
 
 def _finished_marks(cache_dir: Path, repo_id: str) -> Path:
-    """Where a download records each snapshot it finished (beside the hub cache, which it leaves as the hub
-    client keeps it): the hub client points `refs/main` at a new commit before its files are all there, so a
-    reader meanwhile (or after a download cut short) found some modules of it, or tables missing."""
+    """Where a download of the dataset's `main` records each snapshot it finished (beside the hub cache, which is
+    left as the hub client keeps it): the client points `refs/main` at a new commit before its files are all there,
+    so a reader meanwhile (or after a download cut short) found some modules of it, or tables missing."""
     return cache_dir.with_name(cache_dir.name + "-finished") / repo_id.replace("/", "--")
 
 
 def mark_finished(cache_dir: Path, repo_id: str, commit: str) -> None:
-    """Record that `commit`'s snapshot is whole (every `data/*/*` file downloaded)."""
+    """Record that `main`'s snapshot `commit` is whole (every `data/*/*` file downloaded)."""
     marks = _finished_marks(cache_dir, repo_id)
     marks.mkdir(parents=True, exist_ok=True)
-    (marks / commit).touch()  # its time: the newest finished snapshot is the one to use offline
+    (marks / commit).touch()  # its time: the newest finished snapshot is the one to use meanwhile
 
 
 def cached_snapshot(cache_dir: Path, repo_id: str, revision: str | None) -> Path | None:
-    """A whole dataset snapshot already in the hub cache (documented layout), found without importing the hub
-    client: the revision's, or while the newest `main` is downloading (or was cut short) the newest finished one.
-    A cache no download of this version marked is taken as it is."""
+    """A dataset snapshot already in the hub cache (documented layout), found without importing the hub client.
+
+    For `main` (no revision), the snapshot `refs/main` names once a download marked it finished, else (the newest
+    one still downloading or cut short) the newest finished one; a cache no download of this version marked is read
+    as it is. A pinned revision (a commit or tag) never moves, and is read as it is.
+    """
     repo_cache = cache_dir / f"datasets--{repo_id.replace('/', '--')}"
     ref = revision or "main"
     ref_file = repo_cache / "refs" / ref
     commit: str | None = ref_file.read_text().strip() if ref_file.is_file() else ref
     marks = _finished_marks(cache_dir, repo_id)
-    if marks.is_dir() and not (marks / str(commit)).is_file():
-        finished = sorted(marks.iterdir(), key=lambda mark: mark.stat().st_mtime) if revision is None else []
+    if ref == "main" and marks.is_dir() and not (marks / str(commit)).is_file():
+        finished = sorted(marks.iterdir(), key=lambda mark: mark.stat().st_mtime)
         commit = finished[-1].name if finished else None
     if commit is None:
         return None
@@ -182,5 +185,6 @@ def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
         ) from exc
     if not module_folders(path / "data"):
         raise ModuleSourceError(f"{repo_id} has no data/{{module}}/ folders with tables")
-    mark_finished(cache_dir, repo_id, path.name)
+    if (revision or "main") == "main":
+        mark_finished(cache_dir, repo_id, path.name)
     return ResolvedModules(path / "data", "hf", f"{HF_PREFIX}{repo_id}", revision=path.name)

@@ -40,7 +40,7 @@ def test_new_then_unchanged_then_changed(pipeline_env, genomes: Path) -> None:
 
     still_copying = tick(sensor, None, instance)  # changed a moment ago: maybe not all there yet
     assert still_copying.run_requests == [] and still_copying.dynamic_partitions_requests == []
-    assert str(vcf) not in json.loads(still_copying.cursor)
+    assert json.loads(still_copying.cursor)[str(vcf)].startswith("waiting:")  # seen, not taken
     settle(vcf)
     first = tick(sensor, still_copying.cursor, instance)
     assert [r.partition_key for r in first.run_requests] == ["alice/my_genome"]
@@ -60,3 +60,30 @@ def test_new_then_unchanged_then_changed(pipeline_env, genomes: Path) -> None:
     third = tick(sensor, second.cursor, instance)
     assert [r.partition_key for r in third.run_requests] == ["alice/my_genome"]
     assert third.run_requests[0].run_key != request.run_key
+
+
+def test_a_file_dated_ahead_of_the_clock_is_taken_once_seen_unchanged_long_enough(
+    pipeline_env, genomes: Path
+) -> None:
+    """A file time ahead of the clock (a zip made in another time zone, a client clock ahead on a network share) was
+    never settled by its time alone; a file still growing under one time (a copier that sets it first) waited."""
+    user_dir = pipeline_env.input_dir / "users" / "alice"
+    user_dir.mkdir(parents=True)
+    vcf = user_dir / "ahead.vcf"
+    shutil.copy(genomes / "antku_small.vcf", vcf)
+    ahead = time.time() + 3600
+    os.utime(vcf, (ahead, ahead))
+    sensor = build_user_vcf_sensor("annotate_and_report_job")
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = tick(sensor, None, instance)
+    assert first.run_requests == []
+    entry = json.loads(first.cursor)[str(vcf)]
+    version = entry.removeprefix("waiting:").rpartition("@")[0]
+    long_ago = json.dumps({str(vcf): f"waiting:{version}@{time.time() - SETTLE_SECONDS - 1}"})
+    assert [r.partition_key for r in tick(sensor, long_ago, instance).run_requests] == ["alice/ahead"]
+
+    with vcf.open("a") as handle:  # grew since it was first seen, its time kept: wait again
+        handle.write("\n")
+    os.utime(vcf, (ahead, ahead))
+    assert tick(sensor, long_ago, instance).run_requests == []

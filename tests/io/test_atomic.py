@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from just_dna_pipelines.io.atomic import _replace_by_two_renames, replace_dir
 
 # Reads target/manifest.json without pause until the stop file appears; prints reads and misses.
@@ -32,7 +34,8 @@ PUBLISHER = """
 import sys, time
 from pathlib import Path
 from just_dna_pipelines.io.atomic import replace_dir
-staged, target, go = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+staged, target, go, ready = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+ready.touch()
 while not go.exists():
     time.sleep(0.0005)
 replace_dir(staged, target)
@@ -72,15 +75,27 @@ def test_two_runs_publishing_at_once_both_succeed_and_one_wins_whole(tmp_path: P
         root.mkdir()
         target, go = root / "modules", root / "go"
         replace_dir(staged_folder(root, "old"), target)
+        ready = [tmp_path / f"ready-{trial}-{tag}" for tag in ("A", "B", "C")]
         publishers = [
             subprocess.Popen(
-                [sys.executable, "-c", PUBLISHER, str(staged_folder(root, tag)), str(target), str(go)],
+                [
+                    sys.executable,
+                    "-c",
+                    PUBLISHER,
+                    str(staged_folder(root, tag)),
+                    str(target),
+                    str(go),
+                    str(flag),
+                ],
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for tag in ("A", "B", "C")
+            for tag, flag in zip(("A", "B", "C"), ready, strict=True)
         ]
-        time.sleep(1.0)  # every interpreter started and waiting
+        deadline = time.monotonic() + 60
+        while not all(flag.exists() for flag in ready):  # every publisher waiting on the go file
+            assert time.monotonic() < deadline, "the publishers did not start"
+            time.sleep(0.01)
         go.touch()
         for publisher in publishers:
             assert publisher.wait(timeout=60) == 0, publisher.communicate()[1]
@@ -96,3 +111,11 @@ def test_where_folders_cannot_be_swapped_the_old_one_is_moved_aside_first(tmp_pa
     _replace_by_two_renames(staged_folder(tmp_path, "new"), target)
     assert (target / "manifest.json").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["modules"]
+
+
+def test_a_missing_folder_to_publish_is_said_as_such(tmp_path: Path) -> None:
+    target = tmp_path / "modules"
+    replace_dir(staged_folder(tmp_path, "old"), target)
+    with pytest.raises(FileNotFoundError, match="the folder to publish is missing"):
+        replace_dir(tmp_path / "gone", target)
+    assert (target / "manifest.json").read_text() == "old"

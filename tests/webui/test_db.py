@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -142,6 +143,16 @@ def tables_of(database) -> dict[str, set[str]]:
         }
 
 
+def waiting_on_a_lock(pids: set[int]) -> bool:
+    """Whether every one of the processes waits for a file lock (/proc/locks lists a waiter with "->")."""
+    waiting = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and len(fields) > 5 and fields[5].isdigit():
+            waiting.add(int(fields[5]))
+    return pids <= waiting
+
+
 @pytest.mark.parametrize("older", [False, True], ids=["new", "older"])
 def test_workers_starting_at_once_on_sqlite_create_or_migrate_the_tables_once(tmp_path, older):
     """Several workers are allowed on SQLite: on a new database they created the tables, on an older one they
@@ -158,7 +169,13 @@ def test_workers_starting_at_once_on_sqlite_create_or_migrate_the_tables_once(tm
             subprocess.Popen([sys.executable, "-c", OPEN, url], stderr=subprocess.PIPE, text=True)
             for _ in range(4)
         ]
-        time.sleep(4)  # long enough for each to have opened the database, had it not waited
+        deadline = time.monotonic() + 120
+        while not waiting_on_a_lock(
+            {proc.pid for proc in procs}
+        ):  # each came to the tables and waits its turn
+            assert time.monotonic() < deadline, "the workers went on without waiting for the lock"
+            assert all(proc.poll() is None for proc in procs), "a worker ended without waiting for the lock"
+            time.sleep(0.05)
         assert tables_of(database) == before
     errors = [proc.communicate(timeout=120)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 4, [e.strip().splitlines()[-1:] for e in errors]

@@ -13,10 +13,9 @@ from webui.formatting import for_user
 MAX_LOG_LINES = 14
 CANCELED_STEP = "stopped by the cancel"
 ANNOTATION_STEP = "module_annotations"  # the step that annotates all chosen modules
-ANNOTATION_STEP_NAME = "user_hf_module_annotations"
+ANNOTATION_STEP_NAME = "user_hf_module_annotations"  # its whole key (defs.annotation.module_annotations)
 ENSEMBL_STEP = "user_annotated_vcf"  # the Ensembl annotation's step (either engine)
 ENSEMBL_MODULE = "ensembl"
-# The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variant(s)".
 # What each pipeline step does, in the page's words (the Dagster UI names them by their asset keys).
 STEP_TITLES = {
     "user_vcf_source": "Checking your file",
@@ -28,6 +27,7 @@ STEP_TITLES = {
     "user_longevity_report": "Writing the report",
 }
 MODULE_STATES = {"done": "done", "skipped": "skipped", "failed": "failed", "error": "failed"}
+# The annotation step logs one line per finished module: "module {name}: {status}, {n} matched variant(s)".
 MODULE_LINE = re.compile(r"^module (?P<name>[\w.-]+): (?P<status>\w+)(?:, (?P<detail>.*))?$")
 
 

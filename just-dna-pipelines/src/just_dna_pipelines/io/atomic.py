@@ -42,6 +42,8 @@ def replace_dir(staged: Path, target: Path) -> None:
     the system cannot swap, the old folder is renamed away first (a reader may then find `target` missing for the
     moment between the two renames).
     """
+    if not staged.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "the folder to publish is missing", str(staged))
     target.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(8):  # each pass either publishes or saw another publisher move `target` meanwhile
         if target.exists():
@@ -93,7 +95,12 @@ def _exchange(first: Path, second: Path) -> bool:
     if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
         return True
     code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+    if code in (
+        errno.EINVAL,
+        errno.ENOSYS,
+        errno.EOPNOTSUPP,
+        errno.EPERM,
+    ):  # EPERM: a sandbox refusing the call
         return False
     raise OSError(code, os.strerror(code), str(first), None, str(second))
 

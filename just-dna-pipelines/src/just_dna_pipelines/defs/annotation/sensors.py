@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -15,12 +16,21 @@ from just_dna_pipelines.uploads import is_vcf_name
 
 # A dropped file is taken once it has not changed for this long: one still being copied in would be read cut short.
 SETTLE_SECONDS = 60
+WAITING = "waiting:"  # a cursor entry of a file seen changing: "waiting:{version}@{first seen at}"
 
 
-def discover_dropped_vcfs(input_dir: Path, settled_before: float | None = None) -> dict[str, tuple[str, str]]:
-    """Map each VCF under `input_dir/users/{user}/` to (partition key, version) by file name; unsafe names skipped,
-    and files changed after `settled_before` (a time) left for a later look."""
-    found: dict[str, tuple[str, str]] = {}
+@dataclass(frozen=True)
+class DroppedFile:
+    """A VCF found in the drop folder: its sample's partition key, its version (size and time) and its time."""
+
+    key: str
+    version: str
+    mtime: float
+
+
+def discover_dropped_vcfs(input_dir: Path) -> dict[str, DroppedFile]:
+    """Each VCF under `input_dir/users/{user}/` by path, named by its file name; unsafe names skipped."""
+    found: dict[str, DroppedFile] = {}
     users_dir = input_dir / "users"
     if not users_dir.is_dir():
         return found
@@ -31,10 +41,24 @@ def discover_dropped_vcfs(input_dir: Path, settled_before: float | None = None) 
             except InvalidKeyError:
                 continue
             stat = path.stat()
-            if settled_before is not None and stat.st_mtime > settled_before:
-                continue
-            found[str(path)] = (key, f"{stat.st_size}-{stat.st_mtime_ns}")
+            found[str(path)] = DroppedFile(key, f"{stat.st_size}-{stat.st_mtime_ns}", stat.st_mtime)
     return found
+
+
+def settled(file: DroppedFile, entry: str | None, now: float) -> tuple[bool, str]:
+    """(whether the file may be read now, its cursor entry until it is): it may once its time is SETTLE_SECONDS
+    old, or once it was seen unchanged that long (a file whose time is ahead of the clock, or set before the copy
+    ended, still waits until its size and time stop changing)."""
+    if now - file.mtime >= SETTLE_SECONDS:
+        return True, file.version
+    since = now
+    if entry is not None and entry.startswith(WAITING):
+        version, _, first_seen = entry[len(WAITING) :].rpartition("@")
+        if version == file.version:
+            since = float(first_seen)
+    if now - since >= SETTLE_SECONDS:
+        return True, file.version
+    return False, f"{WAITING}{file.version}@{since}"
 
 
 def build_user_vcf_sensor(job_name: str) -> dg.SensorDefinition:
@@ -52,22 +76,26 @@ def build_user_vcf_sensor(job_name: str) -> dg.SensorDefinition:
     def user_vcf_discovery_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         """Run each new or changed file version once; the cursor remembers the versions already requested."""
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        found = discover_dropped_vcfs(get_settings().input_dir, settled_before=time.time() - SETTLE_SECONDS)
+        now = time.time()
         requests = []
         new_keys: list[str] = []
-        for path, (key, version) in found.items():
-            if seen.get(path) == version:
+        cursor: dict[str, str] = {}
+        for path, file in discover_dropped_vcfs(get_settings().input_dir).items():
+            if seen.get(path) == file.version:
+                cursor[path] = file.version
                 continue
-            new_keys.append(key)
+            ready, cursor[path] = settled(file, seen.get(path), now)
+            if not ready:
+                continue
+            new_keys.append(file.key)
             requests.append(
                 dg.RunRequest(
-                    run_key=f"{key}:{version}",
-                    partition_key=key,
+                    run_key=f"{file.key}:{file.version}",
+                    partition_key=file.key,
                     run_config={"ops": {"user_vcf_source": {"config": {"vcf_path": path}}}},
                     tags={"source": "user_vcf_discovery_sensor"},
                 )
             )
-        cursor = {path: version for path, (_, version) in found.items()}
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=(

@@ -107,11 +107,13 @@ def _exchange(first: Path, second: Path) -> bool:
 
 @contextlib.contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a temp folder beside `target`; on success swap it in place of `target`, on failure delete it."""
+    """Yield a temp folder beside `target`; on success swap it in place of `target` (with replace_dir, as an
+    ordinary folder: mkdtemp makes it private), on failure delete it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
+        tmp.chmod(0o755)
         replace_dir(tmp, target)
     finally:
         if tmp.exists():

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from just_dna_pipelines.io.atomic import replace_dir
+from just_dna_pipelines.io.atomic import atomic_dir
 from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.modules.catalog import GENOME_BUILD, defaults_for
 from just_dna_pipelines.modules.genotypes import state_from_weight
@@ -167,14 +165,9 @@ def ensure_demo_modules() -> Path:
     with file_lock(root.parent / ".demo-modules.lock"):
         if _is_current(root):  # another process built it while we waited
             return root
-        temp = Path(tempfile.mkdtemp(prefix=".demo-modules.tmp-", dir=root.parent))
-        try:
+        with atomic_dir(root) as temp:  # in place of an older DEMO_VERSION's, if any
             for name in KNOWN_MODULES:
                 write_module(temp, name, _tables(name), _meta(name))
-            temp.chmod(0o755)
-            replace_dir(temp, root)  # in place of an older DEMO_VERSION's, if any
-        finally:
-            shutil.rmtree(temp, ignore_errors=True)
     return root
 
 

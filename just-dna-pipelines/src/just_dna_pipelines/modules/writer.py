@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from just_dna_pipelines.io.atomic import replace_dir
+from just_dna_pipelines.io.atomic import atomic_dir
 from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, STUDIES_SCHEMA, WEIGHTS_SCHEMA
 
 TABLES = ("weights", "annotations", "studies")
@@ -39,19 +37,12 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
 
 def write_module(out_dir: Path, name: str, tables: dict[str, pl.DataFrame], meta: dict[str, Any]) -> Path:
     """Write `out_dir/name/{weights,annotations,studies}.parquet` + module.json atomically; return the folder."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
-    temp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
-    try:
+    with atomic_dir(final) as temp:  # a reader finds the old folder or the new one, whole
         for table in TABLES:
             conform(tables[table], SCHEMAS[table]).write_parquet(temp / f"{table}.parquet")
         meta = {**meta, "rows": {t: tables[t].height for t in TABLES}}
         (temp / MODULE_JSON).write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        temp.chmod(0o755)  # mkdtemp makes it private; the finished folder is an ordinary one
-        replace_dir(temp, final)  # a reader finds the old folder or the new one, whole
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
     return final

@@ -13,15 +13,14 @@ web launch looks at the flock under the runs lock before it records its acceptan
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
 from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.liveness import check_run
 from just_dna_pipelines.runs.pending import pending_of
@@ -61,14 +60,11 @@ def sample_claimed(instance: dg.DagsterInstance, partition_key: str) -> bool:
     path = _claim_path(instance, partition_key)
     if not path.is_file():
         return False
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with file_lock(path, wait=False):  # released again at once: it was taken only to ask
+            return False
     except BlockingIOError:
         return True
-    finally:
-        os.close(fd)  # releases the lock taken to ask
-    return False
 
 
 @contextlib.contextmanager
@@ -76,16 +72,11 @@ def claim_sample(
     instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None
 ) -> Iterator[None]:
     """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going."""
-    path = _claim_path(instance, partition_key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(file_lock(_claim_path(instance, partition_key), wait=False))
         except BlockingIOError:
             raise PipelineError(SAMPLE_BUSY) from None  # another command is running it
         if other_runs_of(instance, partition_key, output_dir):
             raise PipelineError(SAMPLE_BUSY)
         yield
-    finally:
-        os.close(fd)

@@ -41,7 +41,7 @@ def test_grch37_matches_equal_the_same_persons_grch38_matches(
         ("rs3788157", "C/T", 0.175),
         ("rs414743", "A/G", -0.175),
     }
-    assert facts["genome_build"] == "GRCh37" and facts["build"]["source"] == "header"
+    assert facts["genome_build"] == "GRCh37" and facts["build"]["source"] == "header+data"
     assert facts["liftover"]["status"] == "lifted"
     assert facts["liftover"]["file_name"] == "hg38ToHg19.over.chain.gz"
     for module in MODULES:
@@ -104,6 +104,65 @@ def test_a_vcf_without_build_in_its_header_gets_it_from_its_data(
     assert facts["build"]["source"] == "data"
     assert facts["build"]["evidence"][build]["positions_with_ref"] >= 3
     assert matches == grch38_matches[1]
+
+
+def _with_build_lines_of(source: Path, other: Path, target: Path) -> Path:
+    """A bgzipped, indexed copy of `source` whose header states `other`'s build (its contig and ##reference
+    lines): what a file lifted to another build keeps when the tool leaves the header as it was."""
+    with gzip.open(other, "rt") as handle:
+        build_lines = [line for line in handle if line.startswith(("##contig", "##reference"))]
+    plain = target.with_suffix("")
+    with gzip.open(source, "rt") as src, plain.open("w") as out:
+        for line in src:
+            if line.startswith("#CHROM"):
+                out.writelines(build_lines)
+            if not line.startswith(("##contig", "##reference")):
+                out.write(line)
+    pysam.tabix_index(str(plain), preset="vcf", force=True)
+    return target
+
+
+@pytest.mark.parametrize("read_sites", [False, True], ids=["whole", "through-index"])
+@pytest.mark.parametrize(
+    ("data", "header", "build"), [(GRCH38, GRCH37, "GRCh38"), (GRCH37, GRCH38, "GRCh37")]
+)
+def test_a_header_naming_the_wrong_build_is_overruled_by_the_data(
+    tmp_path: Path,
+    genomes: Path,
+    compiled_modules: Path,
+    with_chain: Path,
+    grch38_matches,
+    data: str,
+    header: str,
+    build: str,
+    read_sites: bool,
+) -> None:
+    mislabelled = _with_build_lines_of(genomes / data, genomes / header, tmp_path / "mislabelled.vcf.gz")
+    facts, summaries, matches = annotate_input(
+        tmp_path / "out", mislabelled, compiled_modules, read_sites=read_sites
+    )
+    assert facts["read_mode"] == ("module_sites" if read_sites else "full")
+    assert facts["genome_build"] == build and facts["build"]["source"] == "data"
+    stated = "GRCh37" if build == "GRCh38" else "GRCh38"
+    warning = [
+        w
+        for w in facts["warnings"]
+        if w.startswith(f"the file says {stated} but its data agree with {build}")
+    ]
+    assert len(warning) == 1, facts["warnings"]
+    assert matches == grch38_matches[1]  # the person's own calls, as from the correctly labelled file
+    assert (
+        summaries["longevitymap"]["ledger"]["called"] == grch38_matches[0]["longevitymap"]["ledger"]["called"]
+    )
+
+
+def test_a_header_the_data_confirm_says_so(
+    tmp_path: Path, genomes: Path, compiled_modules: Path, with_chain: Path
+) -> None:
+    facts, _, _ = annotate_input(tmp_path, genomes / GRCH38, compiled_modules, read_sites=True)
+    assert facts["genome_build"] == "GRCh38" and facts["build"]["source"] == "header+data"
+    assert facts["build"]["evidence"]["GRCh38"]["positions_with_ref"] >= 3
+    assert "GRCh37" not in facts["build"]["evidence"]  # confirmed without loading the chain
 
 
 def test_an_unknown_build_is_never_matched_as_if_it_were_grch38(

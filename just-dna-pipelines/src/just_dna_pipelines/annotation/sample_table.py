@@ -13,7 +13,12 @@ from typing import Any
 
 import polars as pl
 
-from just_dna_pipelines.annotation.build_evidence import BuildDecision, build_evidence, decide_build
+from just_dna_pipelines.annotation.build_evidence import (
+    BuildDecision,
+    build_evidence,
+    decide_build,
+    supported,
+)
 from just_dna_pipelines.io.input_kind import detect_input_kind
 from just_dna_pipelines.io.vcf_filters import VcfFilters
 from just_dna_pipelines.liftover.chain import Chain, ChainUnavailable, find_chain
@@ -28,10 +33,10 @@ class SampleTable:
     facts: dict[str, Any]
 
 
-def chain_or_reason() -> tuple[Chain | None, str | None]:
-    """The GRCh38 -> GRCh37 chain, or why there is none (one line)."""
+def chain_or_reason(*, download: bool = True) -> tuple[Chain | None, str | None]:
+    """The GRCh38 -> GRCh37 chain, or why there is none (one line); without `download`, only one at hand."""
     try:
-        return find_chain(), None
+        return find_chain(download=download), None
     except ChainUnavailable as exc:
         return None, str(exc)
 
@@ -70,18 +75,25 @@ def _vcf_table(
     sample_column: str | None,
     filters: VcfFilters,
     sites: pl.DataFrame | None,
+    chain_at_hand: Chain | None = None,
 ) -> tuple[dict[str, Any], str | None, Chain | None, str | None]:
     """Normalize a VCF/BCF; return its facts, the build its header claims (None when unknown) and the chain
-    (or why there is none) when its build is not the modules' own."""
+    (or why there is none) when its build is not the modules' own.
+
+    With `chain_at_hand` (a claim being checked against the data) the module sites are read in both builds.
+    """
     from just_dna_pipelines.io.vcf_header import read_vcf_header
     from just_dna_pipelines.io.vcf_normalize import normalize_vcf
 
     header = read_vcf_header(path)
     claim = header.genome_build if header.genome_build != "unknown" else None
-    chain, problem = chain_or_reason() if claim != MODULES_BUILD else (None, None)
+    chain: Chain | None = chain_at_hand
+    problem: str | None = None
+    if chain is None and claim != MODULES_BUILD:
+        chain, problem = chain_or_reason()
     read_at = None
     if sites is not None and (chain is not None or claim == MODULES_BUILD):
-        read_at = reading_sites(sites, claim or "unknown", chain)
+        read_at = reading_sites(sites, "unknown" if chain_at_hand is not None else claim or "unknown", chain)
     result = normalize_vcf(path, output, sample_column=sample_column, filters=filters, sites=read_at)
     facts: dict[str, Any] = {
         "input_kind": "vcf",
@@ -158,20 +170,31 @@ def normalize_sample(
                 [read.select("chrom", "start"), extra_read_sites.select("chrom", "start")],
                 how="vertical_relaxed",
             ).unique()
+        vcf_filters = filters or VcfFilters()
         facts, claim, chain, problem = _vcf_table(
-            path,
-            output,
-            sample_column=sample_column,
-            filters=filters or VcfFilters(),
-            sites=read,
+            path, output, sample_column=sample_column, filters=vcf_filters, sites=read
         )
+        decision = checked_claim(output, claim, module_sites, chain)
+        if decision is None:  # the data do not back the header: look at both builds before deciding
+            if chain is None:
+                chain, problem = chain_or_reason(download=False)
+            if chain is not None and facts["read_mode"] == "module_sites":
+                facts, claim, chain, problem = _vcf_table(
+                    path,
+                    output,
+                    sample_column=sample_column,
+                    filters=vcf_filters,
+                    sites=read,
+                    chain_at_hand=chain,
+                )
+            decision = decide_build(claim, build_evidence(output, module_sites, chain))
     else:
         facts, claim = _array_table(path, output)
         chain, problem = chain_or_reason()
+        decision = decide_build(claim, build_evidence(output, module_sites, chain))
     facts["has_rsids"] = bool(
         pl.scan_parquet(output).select(pl.col("rsid").is_not_null().any()).collect().item()
     )
-    decision = settle_build(output, claim, kind, module_sites, chain)
     facts["genome_build"] = decision.build
     facts["build"] = decision.describe()
     facts["warnings"] += decision.warnings
@@ -183,10 +206,22 @@ def normalize_sample(
     return SampleTable(output, facts)
 
 
-def settle_build(
-    calls: Path, claim: str | None, kind: str, module_sites: pl.DataFrame, chain: Chain | None
-) -> BuildDecision:
-    """A VCF header's build stands; an array's claim, or a VCF without one, is checked against the data."""
-    if kind == "vcf" and claim is not None:
-        return BuildDecision(claim, "header")
-    return decide_build(claim, build_evidence(calls, module_sites, chain))
+def checked_claim(
+    calls: Path, claim: str | None, module_sites: pl.DataFrame, chain: Chain | None
+) -> BuildDecision | None:
+    """A VCF header's build when its data back it (or when it cannot be checked here); None when they do not.
+
+    A header can name the wrong build: a file lifted to another build keeps its old contig lines, or a tool
+    writes its own default. Trusted unchecked, such a file was matched at the wrong positions and every site
+    said "not in the file". The common case costs one look at the read table: the claimed build's own
+    evidence. Only when that does not back the claim are both builds weighed (`decide_build`).
+    """
+    if claim is None:
+        return None
+    evidence = build_evidence(calls, module_sites, chain if claim != MODULES_BUILD else None)
+    if claim not in evidence:  # a build the modules cannot be placed in (NCBI36), or GRCh37 without a chain
+        return BuildDecision(claim, "header", evidence)
+    others = [build for build, counts in evidence.items() if build != claim and supported(counts)]
+    if supported(evidence[claim]) and not others:
+        return BuildDecision(claim, "header+data", evidence)
+    return None

@@ -113,14 +113,17 @@ def download_chain(url: str, target: Path) -> None:
         raise ChainUnavailable(f"could not download the liftover chain ({reason[0]})") from None
 
 
-def find_chain(settings: Settings | None = None) -> Chain:
-    """The chain to lift module sites with; ChainUnavailable (one line) when there is none."""
+def find_chain(settings: Settings | None = None, *, download: bool = True) -> Chain:
+    """The chain to lift module sites with; ChainUnavailable (one line) when there is none (or, without
+    `download`, none at hand)."""
     settings = settings or get_settings()
     if settings.liftover_chain is not None:
         return load_chain(settings.liftover_chain, "configured")
     cached = cached_chain_path(settings)
     if cached.is_file():
         return load_chain(cached, "cache")
+    if not download:
+        raise ChainUnavailable("no GRCh38 to GRCh37 liftover chain is at hand (configured or cached)")
     if not settings.liftover_chain_url:
         raise ChainUnavailable(
             "no GRCh38 to GRCh37 liftover chain is configured (JUST_DNA_PIPELINES_LIFTOVER_CHAIN) "

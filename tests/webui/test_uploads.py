@@ -292,3 +292,23 @@ def test_a_refused_file_name_is_quoted_escaped_on_one_short_line(alice, filename
     message = str(refused.value)
     assert message == f"{shown}: not a genome file name; upload {ACCEPTED_KINDS}"
     assert message.isprintable()
+
+
+def test_an_upload_finishing_after_its_account_was_deleted_keeps_nothing(alice, web_env, tmp_path):
+    """Deleting the account in another tab while an upload was checked: the upload then stored the genome again,
+    registered its partition and a row under the deleted account's id, which SQLite gave the next account."""
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+    from just_dna_pipelines.runs.instance import get_instance
+    from webui.services import accounts
+
+    sink = UploadSink(alice, "mine.vcf")
+    sink.write(ensure_demo_sample(tmp_path / "demo").read_bytes())
+    samples.delete_account(alice)
+    with pytest.raises(WebError, match="account was deleted"):
+        sink.finish()
+    assert _stored_files(web_env.root) == []
+    assert not get_instance().has_dynamic_partition("user_vcf_files", "alice/mine")
+    for name in ("mallory", "alice"):  # the next accounts made (mallory took alice's id before)
+        account = accounts.sign_up(name, "a brand new password")
+        assert account.id != alice.id  # a deleted account's id is never handed out again
+        assert samples.list_samples(account) == []

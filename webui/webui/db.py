@@ -18,6 +18,9 @@ from webui.config import get_web_settings
 class User(SQLModel, table=True):
     """An account; `name` is also the user part of the `user/sample` partition key."""
 
+    # A deleted account's id is never given to a new one (SQLite reuses the highest rowid without this; PostgreSQL
+    # sequences never do): anything left naming it can then belong to nobody else. Databases made before keep theirs.
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     password_hash: str

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
@@ -187,8 +187,27 @@ def release_name(user: CurrentUser, sample: str) -> None:
         db.commit()
 
 
+ACCOUNT_GONE = "your account was deleted while the file was checked; it was not kept"
+
+
+def _account_exists(db: Session, user: CurrentUser) -> bool:
+    return (
+        db.exec(select(User.id).where(col(User.id) == user.id, col(User.name) == user.name)).first()
+        is not None
+    )
+
+
 def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.InputFacts) -> SampleView:
-    """Register a stored, validated VCF (its name reserved by this upload) as the user's sample."""
+    """Register a stored, validated VCF (its name reserved by this upload) as the user's sample.
+
+    The account may be deleted while its upload is checked (another tab). The sample's row is then refused in
+    the same transaction that would add it, after that transaction holds the database's write lock (SQLite)
+    or the account row's key lock (PostgreSQL): an upload finishing after the deletion left a genome on disk,
+    a partition and a row naming the deleted account's id, which SQLite hands to the next account made.
+    """
+    with db_session() as db:
+        if not _account_exists(db, user):
+            raise WebError(ACCOUNT_GONE)
     service.register_sample(user.name, sample, vcf_path)
     row = SampleRecord(
         user_id=user.id,
@@ -207,14 +226,21 @@ def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.In
         ),
         sample_column=facts.default_sample or "",
     )
-    with db_session() as db:
-        db.add(row)
-        db.exec(
-            delete(UploadReservation).where(
-                col(UploadReservation.user_id) == user.id, col(UploadReservation.name) == sample
+    try:
+        with db_session() as db:
+            db.add(row)
+            db.flush()  # written first: from here no deletion of the account can commit before this ends
+            if not _account_exists(db, user):
+                raise WebError(ACCOUNT_GONE)
+            db.exec(
+                delete(UploadReservation).where(
+                    col(UploadReservation.user_id) == user.id, col(UploadReservation.name) == sample
+                )
             )
-        )
-        db.commit()
+            db.commit()
+    except BaseException:
+        service.delete_sample(user.name, sample)  # the partition and the stored file; no run has it yet
+        raise
     return _view(user, row)
 
 
@@ -316,7 +342,11 @@ def delete_sample(user: CurrentUser, sample: str) -> list[str]:
 
 
 def delete_account(user: CurrentUser) -> list[str]:
-    """Delete all the user's data (samples, uploads, outputs, runs, partitions), then the account; return what went."""
+    """Delete all the user's data (samples, uploads, outputs, runs, partitions), then the account; return what went.
+
+    The data go first, so a failure (a run that would not stop) leaves the account to try again; then, once the
+    account is gone and no upload can add to it (add_sample), whatever an upload stored meanwhile goes too.
+    """
     deleted = service.delete_user(user.name)
     with db_session() as db:
         for table in (AuthSession, LoginTicket, RunRecord, SampleRecord, UploadReservation):
@@ -330,4 +360,5 @@ def delete_account(user: CurrentUser) -> list[str]:
         )
         db.exec(delete(User).where(col(User.id) == user.id))
         db.commit()
+    deleted += service.delete_user(user.name)
     return [*deleted, f"account {user.name} and its sessions"]

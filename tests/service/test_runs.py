@@ -282,3 +282,44 @@ def test_a_run_canceled_right_after_launch_ends_canceled(demo_env, demo_vcf, add
     service.cancel_run(run_id)  # whether it was still being created, queued or already running
     assert service.get_run(run_id).status == "canceled"
     assert not any((demo_env.output_dir / ".staging").glob(f"{run_id}*"))
+
+
+def test_a_run_started_outside_the_app_that_will_not_stop_is_not_called_canceled_nor_deleted_under(
+    demo_env, long_vcf, add_sample, wait_until, monkeypatch
+) -> None:
+    """A run the drop-folder sensor (or the Dagster UI) started has no process of ours to stop. Cancel said
+    "canceled" at once while it went on, and deleting its sample went ahead under it: a new upload of that name
+    then got the old run's report."""
+    from just_dna_pipelines.runs import dagster_queue
+
+    add_sample("alice", long_vcf, "long")
+    script = (
+        "from just_dna_pipelines.definitions import defs\n"
+        "from just_dna_pipelines.runs.config import RunRequest\n"
+        "from just_dna_pipelines.runs.instance import get_instance\n"
+        f"r = RunRequest(partition_key='alice/long', vcf_path={str(long_vcf)!r}, modules_source='demo')\n"
+        "defs.resolve_job_def(r.job_name).execute_in_process(run_config=r.run_config(), instance=get_instance(),"
+        " partition_key=r.partition_key, tags={'source': 'user_vcf_discovery_sensor'}, raise_on_error=False)\n"
+    )
+    sensor_run = subprocess.Popen(
+        [sys.executable, "-c", script], env=dict(os.environ), start_new_session=True
+    )
+    try:
+        run = wait_until(
+            lambda: next(
+                iter(get_instance().get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))),
+                None,
+            ),
+            "the sensor's run to start",
+        )
+        monkeypatch.setattr(dagster_queue, "CANCEL_TIMEOUT_S", 1.0)
+        with pytest.raises(PipelineError, match="did not stop"):
+            service.cancel_run(run.run_id)
+        with pytest.raises(PipelineError, match="did not stop"):
+            service.delete_sample("alice", "long")
+        assert sensor_run.poll() is None  # it still runs, and its sample is still there
+        assert [info.run_id for info in service.sample_runs("alice", "long")] == [run.run_id]
+        assert any(p.name == "long.vcf" for p in service.user_vcf_files("alice"))
+    finally:
+        os.killpg(sensor_run.pid, signal.SIGKILL)
+        sensor_run.wait()

@@ -444,7 +444,9 @@ def delete_sample(user: str, sample: str) -> list[str]:
                 staged[run.run_id] = cancel(instance, run.run_id).staged_bytes
                 deleted.append(f"canceled run {run.run_id}")
             except PipelineError:
-                pass  # it ended on its own meanwhile
+                current = instance.get_run_by_id(run.run_id)
+                if current is not None and not current.is_finished:
+                    raise  # it would not stop: deleting under it would leave it writing a sample of that name
     for path in user_vcf_files(user):
         if sample_name_from_filename(path.name) == sample:
             path.unlink(missing_ok=True)

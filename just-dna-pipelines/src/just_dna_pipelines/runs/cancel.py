@@ -41,9 +41,10 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
 
     _wait_until_created(instance, run_id)
     queued = instance.get_run_by_id(run_id)
-    if (
-        queued is not None and queued.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER
-    ):  # Dagster's queue: its own cancel
+    # Dagster's queue, and a run started outside the app (the drop-folder sensor, automation, the Dagster UI;
+    # no launcher tag of ours, no process of ours to stop): Dagster's own cancel, then wait until it ends (it
+    # was told canceled at once while it went on writing the sample's results).
+    if queued is not None and queued.tags.get(tags.LAUNCHER, QUEUE_LAUNCHER) == QUEUE_LAUNCHER:
         if queued.is_finished:
             raise PipelineError(f"the run has already finished ({STATUS_NAMES.get(queued.status, 'ended')})")
         return Canceled(*dagster_queue.cancel(instance, queued, output_dir))

@@ -158,3 +158,38 @@ def test_a_site_called_twice_differently_is_not_testable(tmp_path: Path, normali
     assert {(r["rsid"], r["weight"]) for r in matched.iter_rows(named=True)} == {("rs2", -0.3)}
     assert summary["ledger"]["not_testable_reasons"]["conflicting_calls"] == 1
     assert summary["ledger"]["called"] == 1
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_multiallelic_call_split_into_one_record_per_alt_is_one_call(
+    tmp_path: Path, normalize, engine: str
+) -> None:
+    """`bcftools norm -m-` writes G>A,C 1/1 as G>A 1/1 and G>C 0/0 (0: "not this ALT"): the site was "conflicting
+    calls" (A/A against G/G) where the person is A/A; a 1/2 is written 1/0 and 0/1, which read A/G and C/G."""
+    rows = [
+        *ROWS,
+        {"rsid": "rs8", "chrom": "1", "start": 800, "ref": "T", "genotype": ["A", "C"], "weight": 0.6},
+        {"rsid": "rs8", "chrom": "1", "start": 800, "ref": "T", "genotype": ["A", "T"], "weight": 0.1},
+        {"rsid": "rs9", "chrom": "1", "start": 900, "ref": "G", "genotype": ["A", "G"], "weight": 0.7},
+    ]
+    records = [
+        "chr1 100 . G A 50 PASS . GT:DP 1|1:30",
+        "chr1 100 . G C 50 PASS . GT:DP 0|0:30",
+        "chr1 800 . T A 50 PASS . GT:DP 1/0:30",
+        "chr1 800 . T C 50 PASS . GT:DP 0/1:30",
+        # the same ALT twice with other genotypes stays a conflict; so do ALTs that add up to three alleles
+        "chr1 200 . C T 50 PASS . GT:DP 0/1:30",
+        "chr1 200 . C T 50 PASS . GT:DP 1/1:30",
+        "chr1 900 . G A 50 PASS . GT:DP 0/1:30",
+        "chr1 900 . G C 50 PASS . GT:DP 1/1:30",
+    ]
+    result = normalize(records)
+    root = normalize.write_module(tmp_path / "modules", "demo", rows)
+    out = tmp_path / f"out-{engine}"
+    out.mkdir()
+    sample = SampleContext(result.output, "GRCh38", has_rsids=False, is_gvcf=False)
+    summary = annotate_sample(sample, root, ["demo"], out, engine=engine)["demo"]
+    matched = pl.read_parquet(out / "demo_weights.parquet")
+    got = {r["rsid"]: (r["weight"], r["gt"]) for r in matched.iter_rows(named=True)}
+    assert got == {"rs1": (0.5, "1|1,0|0"), "rs8": (0.6, "1/0,0/1")}
+    assert summary["ledger"]["not_testable_reasons"]["conflicting_calls"] == 2  # rs2, rs9

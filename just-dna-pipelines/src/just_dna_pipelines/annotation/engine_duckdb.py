@@ -11,22 +11,22 @@ from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
 
 SITE_CALLS_SQL = """
 WITH variant_calls AS (
-    SELECT chrom AS call_chrom, start AS call_start, rsid AS call_rsid, ref AS call_ref,
+    SELECT chrom AS call_chrom, start AS call_start, rsid AS call_rsid, ref AS call_ref, alts AS call_alts,
         gt, genotype, zygosity, passes_filters
     FROM read_parquet($calls_path) WHERE NOT ref_block
 ),
 candidates AS (
-    SELECT s.*, c.call_chrom, c.call_start, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity,
+    SELECT s.*, c.call_chrom, c.call_start, c.call_rsid, c.call_ref, c.call_alts, c.gt, c.genotype, c.zygosity,
         c.passes_filters, true AS by_position
     FROM sites s JOIN variant_calls c ON s.match_chrom = c.call_chrom AND s.match_start = c.call_start
     WHERE s.match_start IS NOT NULL
     UNION ALL
-    SELECT s.*, c.call_chrom, c.call_start, c.call_rsid, c.call_ref, c.gt, c.genotype, c.zygosity,
+    SELECT s.*, c.call_chrom, c.call_start, c.call_rsid, c.call_ref, c.call_alts, c.gt, c.genotype, c.zygosity,
         c.passes_filters, false AS by_position
     FROM sites s JOIN variant_calls c ON s.rsid = c.call_rsid
     WHERE $rsid_mode = 'also' OR ($rsid_mode = 'fallback' AND s.match_start IS NULL)
 ),
-judged AS (
+classified AS (
     SELECT *,
         CASE WHEN zygosity = 'indel' THEN 'indel_call'
              WHEN call_ref IS NOT NULL AND ref IS NOT NULL AND call_ref <> ref THEN 'ref_mismatch'
@@ -34,9 +34,40 @@ judged AS (
                   AND NOT list_has_all(alleles, genotype) THEN 'allele_mismatch'
         END AS bad,
         (passes_filters AND genotype IS NOT NULL) AS usable,
-        coalesce(call_rsid = rsid, false) AS same_rsid,
-        coalesce(gt, '') || '|' || coalesce(array_to_string(genotype, '/'), '') AS tiebreak
+        coalesce(call_rsid = rsid, false) AS same_rsid
     FROM candidates
+),
+split AS (  -- a multi-allelic call split into one record per ALT (see the Polars engine's merge_split_records)
+    SELECT module, rsid, call_chrom, call_start, call_ref,
+        count(*) AS records,
+        flatten(list(call_alts)) AS all_alts,
+        min(len(genotype)) AS ploidy,
+        max(len(genotype)) AS most,
+        flatten(list(list_filter(genotype, lambda x: x <> call_ref))) AS non_ref,
+        string_agg(gt, ',' ORDER BY array_to_string(call_alts, ',')) AS gts
+    FROM classified
+    WHERE bad IS NULL AND usable AND by_position AND call_ref IS NOT NULL
+    GROUP BY module, rsid, call_chrom, call_start, call_ref
+),
+merging AS (
+    SELECT module, rsid, call_chrom, call_start, call_ref, gts,
+        list_sort(CASE ploidy - len(non_ref) WHEN 0 THEN non_ref WHEN 1 THEN list_append(non_ref, call_ref)
+                  ELSE [call_ref, call_ref] END) AS merged
+    FROM split
+    WHERE records > 1 AND len(all_alts) = len(list_distinct(all_alts)) AND ploidy = most AND len(non_ref) <= ploidy
+),
+merged_calls AS (
+    SELECT c.* REPLACE (coalesce(m.merged, c.genotype) AS genotype, coalesce(m.gts, c.gt) AS gt)
+    FROM classified c LEFT JOIN merging m
+      ON c.module = m.module AND c.rsid = m.rsid AND c.call_chrom = m.call_chrom AND c.call_start = m.call_start
+     AND c.call_ref = m.call_ref AND c.bad IS NULL AND c.usable AND c.by_position
+    QUALIFY m.merged IS NULL OR row_number() OVER (
+        PARTITION BY c.module, c.rsid, c.call_chrom, c.call_start, c.call_ref, m.merged IS NULL
+        ORDER BY c.same_rsid DESC, array_to_string(c.call_alts, ',')) = 1
+),
+judged AS (
+    SELECT *, coalesce(gt, '') || '|' || coalesce(array_to_string(genotype, '/'), '') AS tiebreak
+    FROM merged_calls
 ),
 keyed AS (
     SELECT *,

@@ -6,6 +6,10 @@ a `position_note` when positions cannot be used). The rules, shared with the Duc
   ("fallback": sites without a place; "also": every site; "never");
 - a candidate is testable unless it is an array indel call, its REF differs from the module's, or (records
   without a REF, as from DNA-test arrays) its alleles are not among the module's alleles;
+- a VCF's multi-allelic site split into one record per ALT (`bcftools norm -m-`: `G>A 1|1` and `G>C 0|0`, where
+  0 means "not this ALT") is read as one call: usable records at the site's place with the same REF, distinct
+  ALTs and one ploidy are merged (their non-reference alleles, the rest REF; `gt` their GTs joined by ","),
+  when those alleles fit the ploidy; else they stay apart and conflict;
 - per site the best candidate wins: testable, then with a usable call, then found by position, then with the
   module's rsid, then a fixed order (genotype, then the record's position); when equally good candidates call
   different genotypes (a DNA-test file listing an rsID twice, a VCF's split records of one site), the site is
@@ -42,6 +46,7 @@ def _candidate_calls(calls: pl.LazyFrame, sites: pl.DataFrame, rsid_mode: str) -
         pl.col("start").alias("call_start"),
         pl.col("rsid").alias("call_rsid"),
         pl.col("ref").alias("call_ref"),
+        pl.col("alts").alias("call_alts"),
         "gt",
         "genotype",
         "zygosity",
@@ -79,6 +84,7 @@ def _candidate_calls(calls: pl.LazyFrame, sites: pl.DataFrame, rsid_mode: str) -
         "call_start",
         "call_rsid",
         "call_ref",
+        "call_alts",
         "gt",
         "genotype",
         "zygosity",
@@ -86,6 +92,78 @@ def _candidate_calls(calls: pl.LazyFrame, sites: pl.DataFrame, rsid_mode: str) -
         "by_position",
     ]
     return pl.concat([part.select(columns) for part in parts]).collect()
+
+
+SPLIT_KEY = ["module", "rsid", "call_chrom", "call_start", "call_ref"]
+
+
+def merge_split_records(candidates: pl.DataFrame) -> pl.DataFrame:
+    """The candidates with each site's split records of one multi-allelic call merged into one (module docstring)."""
+    mergeable = (
+        untestable_reason().is_null()
+        & pl.col("passes_filters")
+        & pl.col("genotype").is_not_null()
+        & pl.col("by_position")
+        & pl.col("call_ref").is_not_null()
+    )
+    rows = candidates.with_row_index("_row").filter(mergeable)
+    if rows.height < 2:
+        return candidates
+    non_ref = (
+        rows.select(*SPLIT_KEY, "genotype")
+        .explode("genotype")
+        .filter(pl.col("genotype") != pl.col("call_ref"))
+        .group_by(SPLIT_KEY)
+        .agg(pl.col("genotype").alias("_non_ref"))
+    )
+    # GTs joined in the order of the records' ALTs; the merged row is the record with the module's rsID, else
+    # the first by ALT (the DuckDB engine orders the same way)
+    ordered = rows.with_columns(pl.col("call_alts").list.join(",").alias("_alt_text")).sort("_alt_text")
+    same_rsid = (pl.col("call_rsid") == pl.col("rsid")).fill_null(False)
+    representative = (
+        ordered.sort([same_rsid, pl.col("_alt_text")], descending=[True, False])
+        .group_by(SPLIT_KEY)
+        .agg(pl.col("_row").first().alias("_first"))
+    )
+    groups = (
+        ordered.group_by(SPLIT_KEY)
+        .agg(
+            pl.len().alias("_records"),
+            pl.col("call_alts").list.explode(keep_nulls=False, empty_as_null=False).alias("_alts"),
+            pl.col("genotype").list.len().min().alias("_ploidy"),
+            pl.col("genotype").list.len().max().alias("_most"),
+            pl.col("gt").str.join(",").alias("_gts"),
+            pl.col("_row"),
+        )
+        .join(non_ref, on=SPLIT_KEY, how="left")
+        .join(representative, on=SPLIT_KEY)
+        .with_columns(pl.col("_non_ref").fill_null([]))
+        .filter(
+            (pl.col("_records") > 1)
+            & (pl.col("_alts").list.len() == pl.col("_alts").list.n_unique())
+            & (pl.col("_ploidy") == pl.col("_most"))
+            & (pl.col("_non_ref").list.len() <= pl.col("_ploidy"))
+        )
+    )
+    if groups.is_empty():
+        return candidates
+    missing = pl.col("_ploidy") - pl.col("_non_ref").list.len()
+    ref = pl.col("call_ref")
+    genotype = (
+        pl.when(missing == 0)
+        .then(pl.col("_non_ref"))
+        .when(missing == 1)
+        .then(pl.concat_list([pl.col("_non_ref"), ref]))
+        .otherwise(pl.concat_list([ref, ref]))
+        .list.sort()
+    )
+    merged = groups.select(pl.col("_first").alias("_row"), genotype.alias("_merged"), "_gts")
+    first = rows.join(merged, on="_row").with_columns(
+        pl.col("_merged").alias("genotype"), pl.col("_gts").alias("gt")
+    )
+    replaced = groups.select(pl.col("_row").explode())
+    kept = candidates.with_row_index("_row").join(replaced, on="_row", how="anti")
+    return pl.concat([kept, first.select(kept.columns)]).drop("_row")
 
 
 def untestable_reason() -> pl.Expr:
@@ -183,7 +261,7 @@ def site_calls(
     `calls_path`: the normalized calls, and any records added for the modules' sake (dbsnp_deletions.py)."""
     candidates = _candidate_calls(pl.scan_parquet(calls_path), sites, rsid_mode)
     if candidates.height:
-        best = _best(candidates)
+        best = _best(merge_split_records(candidates))
     else:
         best = pl.DataFrame(
             schema={

@@ -8,6 +8,9 @@ import polars as pl
 import pytest
 
 from just_dna_pipelines.annotation.pipeline import SampleContext, annotate_sample
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+
+from .conftest import HEADER
 
 ROWS = [
     # rs1 at 1:100 G>A: hom-alt call expected
@@ -193,3 +196,27 @@ def test_a_multiallelic_call_split_into_one_record_per_alt_is_one_call(
     got = {r["rsid"]: (r["weight"], r["gt"]) for r in matched.iter_rows(named=True)}
     assert got == {"rs1": (0.5, "1|1,0|0"), "rs8": (0.6, "1/0,0/1")}
     assert summary["ledger"]["not_testable_reasons"]["conflicting_calls"] == 2  # rs2, rs9
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_genotype_filtered_by_its_own_ft_is_a_no_call(tmp_path: Path, normalize, engine: str) -> None:
+    """FORMAT/FT filters one person's genotype as FILTER does the record's: `1|1:LowGQ` was used as a call."""
+    header = HEADER_WITH_FT
+    records = [
+        "chr1 100 . G A 50 PASS . GT:FT:DP 1|1:LowGQ:30",
+        "chr1 200 . C T 50 PASS . GT:FT:DP 0/0:PASS:30",
+        "chr1 600 rs6 C T 50 PASS . GT:FT:DP 0/1:.:30",
+    ]
+    summary, matched = run(tmp_path, normalize, engine, records=records, header=header)
+    assert {r["rsid"] for r in matched.iter_rows(named=True)} == {"rs2", "rs6"}
+    assert summary["ledger"]["no_call_reasons"] == {"filtered": 1}
+    (tmp_path / "any").mkdir()
+    _, matched_any = run(
+        tmp_path / "any", normalize, engine, records=records, header=header, filters=VcfFilters(None)
+    )
+    assert "rs1" in matched_any["rsid"].to_list()  # --pass-filters any: neither filter counts
+
+
+HEADER_WITH_FT = HEADER.replace(
+    "##FORMAT=<ID=DP", '##FORMAT=<ID=FT,Number=1,Type=String,Description="Genotype filter">\n##FORMAT=<ID=DP'
+)

@@ -214,8 +214,12 @@ def calls_from_records(
     rsid = pl.col("ID").str.extract(r"(rs[0-9]+)", 1)
 
     passes = pl.lit(True)
+    # The sample's own genotype filter (FORMAT/FT, e.g. `LowGQ`) counts like the record's FILTER: "." or none is
+    # not filtered. A filtered genotype of one person was used as a call while a filtered record was not.
+    genotype_filter = _format_value("FT") if "FT" in header.format_fields else pl.lit(None, dtype=pl.String)
     if filters.passing_filters is not None:
         passes = passes & pl.col("filter").is_in(list(filters.passing_filters))
+        passes = passes & (pl.col("_ft").is_null() | pl.col("_ft").is_in([".", *filters.passing_filters]))
     if filters.min_depth is not None:
         passes = passes & (pl.col("dp").fill_null(0) >= filters.min_depth)
     if filters.min_quality is not None:
@@ -238,8 +242,10 @@ def calls_from_records(
             (dp if dp is not None else pl.lit(None, dtype=pl.Int64)).alias("dp"),
             (gq if gq is not None else pl.lit(None, dtype=pl.Int64)).alias("gq"),
             pl.col("ref_block"),
+            genotype_filter.alias("_ft"),
         )
         .with_columns(passes.alias("passes_filters"))
+        .drop("_ft")
     )
 
 

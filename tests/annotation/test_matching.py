@@ -220,3 +220,14 @@ def test_a_genotype_filtered_by_its_own_ft_is_a_no_call(tmp_path: Path, normaliz
 HEADER_WITH_FT = HEADER.replace(
     "##FORMAT=<ID=DP", '##FORMAT=<ID=FT,Number=1,Type=String,Description="Genotype filter">\n##FORMAT=<ID=DP'
 )
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_one_allele_on_a_chromosome_of_two_copies_is_not_testable(
+    tmp_path: Path, normalize, engine: str
+) -> None:
+    """GT `1` on chr1 was read as A/A and weighted; a man's `1` on X stays a call (rs7)."""
+    records = ["chr1 100 . G A 50 PASS . GT:DP 1:30", "chrX 700 . A G 50 PASS . GT:DP 1:30"]
+    summary, matched = run(tmp_path, normalize, engine, records=records)
+    assert {(r["rsid"], r["weight"]) for r in matched.iter_rows(named=True)} == {("rs7", 0.25)}
+    assert summary["ledger"]["not_testable_reasons"]["one_copy_call"] == 1

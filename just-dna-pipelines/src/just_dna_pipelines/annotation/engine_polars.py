@@ -4,7 +4,8 @@ Sites arrive placed (liftover/sites.py): `match_chrom`/`match_start` say where t
 a `position_note` when positions cannot be used). The rules, shared with the DuckDB engine:
 - candidates are the sample's records at the site's place, and by rsid where `rsid_mode` allows
   ("fallback": sites without a place; "also": every site; "never");
-- a candidate is testable unless it is an array indel call, its REF differs from the module's, or (records
+- a candidate is testable unless it is an array indel call, a one-allele call outside X, Y and MT, its REF
+  differs from the module's, or (records
   without a REF, as from DNA-test arrays) its alleles are not among the module's alleles;
 - a VCF's multi-allelic site split into one record per ALT (`bcftools norm -m-`: `G>A 1|1` and `G>C 0|0`, where
   0 means "not this ALT") is read as one call: usable records at the site's place with the same REF, distinct
@@ -23,11 +24,15 @@ from pathlib import Path
 
 import polars as pl
 
+from just_dna_pipelines.annotation.regions import ONE_COPY_CONTIGS
 from just_dna_pipelines.annotation.sites import SITE_CALL_SCHEMA
 from just_dna_pipelines.modules.schema import SAMPLE_POSITION_SCHEMA
 
 USABLE = ("called", "inferred_hom_ref")
 CONFLICTING_CALLS = "conflicting_calls"  # equally good records call the site differently
+# One allele where a person has two copies (not X, Y or MT): the other copy is lost (a deletion) or the caller
+# wrote half a call; as for reference blocks (regions.py), the genotype cannot be told.
+ONE_COPY_CALL = "one_copy_call"
 RSID_MODES = ("never", "fallback", "also")
 
 
@@ -172,6 +177,8 @@ def untestable_reason() -> pl.Expr:
     return (
         pl.when(pl.col("zygosity") == "indel")
         .then(pl.lit("indel_call"))
+        .when((pl.col("zygosity") == "hemizygous") & ~pl.col("call_chrom").is_in(list(ONE_COPY_CONTIGS)))
+        .then(pl.lit(ONE_COPY_CALL))
         .when(
             pl.col("call_ref").is_not_null()
             & pl.col("ref").is_not_null()

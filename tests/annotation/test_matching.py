@@ -231,3 +231,19 @@ def test_one_allele_on_a_chromosome_of_two_copies_is_not_testable(
     summary, matched = run(tmp_path, normalize, engine, records=records)
     assert {(r["rsid"], r["weight"]) for r in matched.iter_rows(named=True)} == {("rs7", 0.25)}
     assert summary["ledger"]["not_testable_reasons"]["one_copy_call"] == 1
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+@pytest.mark.parametrize(("gt", "inferred"), [("0/1", False), ("./.", False), ("0/0", True)])
+def test_a_site_inside_a_deletion_is_never_inferred_hom_ref(
+    tmp_path: Path, normalize, engine: str, gt: str, inferred: bool
+) -> None:
+    """A confident-regions BED covers rs4 (1:400), and a deletion starting at 398 removes 399-401 on one copy: the
+    site was inferred A/A and weighted. A deletion called as reference (0/0) does not change the base."""
+    bed = tmp_path / "conf.bed"
+    bed.write_text("chr1\t350\t450\n")
+    records = [*RECORDS, f"chr1 398 . CTAG C 50 PASS . GT:DP {gt}:30"]
+    summary, matched = run(tmp_path, normalize, engine, records=records, bed=bed)
+    assert ("rs4" in matched["rsid"].to_list()) is inferred
+    reasons = summary["ledger"]["not_testable_reasons"]
+    assert reasons.get("within_a_variant", 0) == (0 if inferred else 1)

@@ -104,16 +104,29 @@ merged AS (
         b.status, b.reason, b.gt, b.genotype_key, b.sample_chrom, b.sample_start
     FROM sites s LEFT JOIN best b ON s.module = b.module AND s.rsid = b.rsid
 ),
+spans AS (  -- longer records not called as reference (a deletion): a site inside one is never inferred
+    SELECT chrom AS span_chrom, start AS span_first, start + strlen(ref) - 1 AS span_last
+    FROM read_parquet($calls_path)
+    WHERE NOT ref_block AND strlen(ref) > 1 AND zygosity <> 'hom_ref'
+),
+spanned AS (
+    SELECT DISTINCT m.module, m.rsid
+    FROM merged m JOIN spans s
+      ON m.match_chrom = s.span_chrom AND s.span_first < m.match_start AND s.span_last >= m.match_start
+    WHERE m.status IS NULL
+),
 covered AS (
     SELECT DISTINCT m.module, m.rsid
     FROM merged m JOIN intervals i
       ON m.match_chrom = i.chrom AND m.match_start BETWEEN i.first AND i.last
     WHERE m.status IS NULL AND m.ref IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM spanned sp WHERE sp.module = m.module AND sp.rsid = m.rsid)
 )
 SELECT m.module, m.rsid, m.chrom, m.start, m.ref,
     CASE WHEN cv.rsid IS NOT NULL THEN 'inferred_hom_ref' ELSE coalesce(m.status, 'not_testable') END AS status,
     CASE WHEN cv.rsid IS NOT NULL THEN NULL
          WHEN m.status IS NOT NULL THEN m.reason
+         WHEN sp.rsid IS NOT NULL THEN 'within_a_variant'
          WHEN m.position_note IS NOT NULL THEN m.position_note
          WHEN m.match_start IS NOT NULL THEN 'absent'
          WHEN $rsid_mode <> 'never' THEN 'rsid_absent'
@@ -123,6 +136,7 @@ SELECT m.module, m.rsid, m.chrom, m.start, m.ref,
     CASE WHEN cv.rsid IS NOT NULL THEN m.match_chrom ELSE m.sample_chrom END AS sample_chrom,
     CASE WHEN cv.rsid IS NOT NULL THEN m.match_start ELSE m.sample_start END AS sample_start
 FROM merged m LEFT JOIN covered cv ON m.module = cv.module AND m.rsid = cv.rsid
+    LEFT JOIN spanned sp ON m.module = sp.module AND m.rsid = sp.rsid
 """
 
 MATCH_SQL = """

@@ -15,6 +15,8 @@ a `position_note` when positions cannot be used). The rules, shared with the Duc
   module's rsid, then a fixed order (genotype, then the record's position); when equally good candidates call
   different genotypes (a DNA-test file listing an rsID twice, a VCF's split records of one site), the site is
   not testable ("conflicting_calls");
+- a site no record starts at, inside the REF of a longer record that does not call the reference (a deletion the
+  person carries, or a no-call), is not testable ("within_a_variant"), never inferred hom-ref;
 - the winner's position in the sample is the site's `sample_chrom`/`sample_start` (modules.schema.SAMPLE_POSITION_SCHEMA).
 """
 
@@ -33,6 +35,8 @@ CONFLICTING_CALLS = "conflicting_calls"  # equally good records call the site di
 # One allele where a person has two copies (not X, Y or MT): the other copy is lost (a deletion) or the caller
 # wrote half a call; as for reference blocks (regions.py), the genotype cannot be told.
 ONE_COPY_CALL = "one_copy_call"
+# Inside the REF of a longer record the person does not carry as reference (a deletion): never inferred hom-ref.
+WITHIN_A_VARIANT = "within_a_variant"
 RSID_MODES = ("never", "fallback", "also")
 
 
@@ -278,6 +282,17 @@ def site_calls(
         )
 
     merged = sites.join(best, on=["module", "rsid"], how="left")
+    spanned = _spanned(pl.scan_parquet(calls_path), merged.filter(pl.col("status").is_null()))
+    merged = merged.join(
+        spanned.with_columns(pl.lit(True).alias("_spanned")), on=["module", "rsid"], how="left"
+    )
+    merged = merged.with_columns(
+        pl.when(pl.col("_spanned")).then(pl.lit("not_testable")).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.col("_spanned"))
+        .then(pl.lit(WITHIN_A_VARIANT))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+    ).drop("_spanned")
     covered = _covered(merged.filter(pl.col("status").is_null()), ref_intervals)
     absent_reason = (
         pl.when(pl.col("position_note").is_not_null())
@@ -316,6 +331,40 @@ def site_calls(
         pl.when(inferred).then(pl.col("match_chrom")).otherwise(pl.col("sample_chrom")).alias("sample_chrom"),
         pl.when(inferred).then(pl.col("match_start")).otherwise(pl.col("sample_start")).alias("sample_start"),
     ).cast(SITE_CALL_SCHEMA)  # type: ignore[arg-type]
+
+
+def _spanned(calls: pl.LazyFrame, absent: pl.DataFrame) -> pl.DataFrame:
+    """The absent sites inside the REF of a longer record (a deletion, a complex variant) that does not call the
+    reference there: the person's base at the site is not what a reference-proving interval says."""
+    places = absent.filter(pl.col("match_start").is_not_null()).select(
+        "module", "rsid", "match_chrom", "match_start"
+    )
+    if places.is_empty():
+        return places.select("module", "rsid")
+    length = pl.col("ref").str.len_bytes()
+    spans = (
+        calls.filter(
+            ~pl.col("ref_block")
+            & (length > 1)
+            & (pl.col("zygosity") != "hom_ref")
+            & pl.col("chrom").is_in(places["match_chrom"].unique().to_list())
+        )
+        .select(
+            pl.col("chrom").alias("_chrom"),
+            pl.col("start").alias("_first"),
+            (pl.col("start") + length - 1).alias("_last"),
+        )
+        .collect()
+    )
+    if spans.is_empty():
+        return places.select("module", "rsid").clear()
+    hits = places.join_where(
+        spans,
+        pl.col("match_chrom") == pl.col("_chrom"),
+        pl.col("_first") < pl.col("match_start"),
+        pl.col("_last") >= pl.col("match_start"),
+    )
+    return hits.select("module", "rsid").unique()
 
 
 def _covered(absent: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:

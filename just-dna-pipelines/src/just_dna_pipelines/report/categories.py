@@ -62,6 +62,8 @@ UNTESTED_REASONS: dict[str, str] = {
     "and its rsID is not in the file",
     "not_on_array": "not on this DNA-test array (an array reads a fixed set of positions)",
     "conflicting_calls": "the file calls it twice with different genotypes, so it does not say which is yours",
+    "within_a_variant": "inside a longer variant the file calls for you there (e.g. a deletion), so your base "
+    "at this position cannot be told",
     "one_copy_call": "the file gives one allele on a chromosome you have two copies of (the other copy lost, "
     "e.g. a deletion), so your genotype there cannot be told",
     "allele_mismatch": "alleles do not match the reference (strand?): the file's alleles are not among the "

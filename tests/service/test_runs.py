@@ -323,3 +323,49 @@ def test_a_run_started_outside_the_app_that_will_not_stop_is_not_called_canceled
     finally:
         os.killpg(sensor_run.pid, signal.SIGKILL)
         sensor_run.wait()
+
+
+def test_deleting_an_account_deletes_the_runs_of_samples_without_a_partition(
+    demo_env, tmp_path: Path
+) -> None:
+    """A failed command forgets its sample's partition but keeps the failed run (for the Dagster UI): deleting the
+    account looked at partitions only, and a new account of the same name saw that run and its error."""
+    from just_dna_pipelines.runs.config import RunRequest
+    from just_dna_pipelines.runs.execute import execute_run, forget_partition_if_unused
+
+    bad = tmp_path / "bad.vcf"
+    bad.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\nnot a record\n"
+    )
+    request = RunRequest(partition_key="alice/bad", vcf_path=str(bad), modules_source="demo")
+    assert not execute_run(request).success
+    forget_partition_if_unused("alice/bad")
+    assert not get_instance().has_dynamic_partition("user_vcf_files", "alice/bad")
+    assert [info.status for info in service.sample_runs("alice", "bad")] == ["failure"]
+
+    deleted = service.delete_user("alice")
+    assert "1 run(s)" in deleted
+    assert service.sample_runs("alice", "bad") == []
+
+
+def test_a_run_launched_while_its_sample_is_deleted_goes_with_it(
+    demo_env, demo_vcf, add_sample, monkeypatch
+) -> None:
+    """A Run click in another tab landing after the deletion read the sample's runs: its run stayed, and a new
+    upload of that name showed it ("failed: file not found")."""
+    add_sample("alice", demo_vcf, "s")
+    listing = service.user_vcf_files
+    launched: list[str] = []
+
+    def click_run_meanwhile(user: str):
+        if not launched:  # once, as the deletion is about to remove the upload
+            launched.append("")
+            launched[0] = service.launch_run("alice", "s", ["longevitymap"])
+        return listing(user)
+
+    monkeypatch.setattr(service, "user_vcf_files", click_run_meanwhile)
+    service.delete_sample("alice", "s")
+    assert launched[0]
+    assert service.sample_runs("alice", "s") == []
+    with pytest.raises(KeyError):
+        service.get_run(launched[0])

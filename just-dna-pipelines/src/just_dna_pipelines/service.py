@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from just_dna_pipelines.errors import ModuleSourceError, PipelineError, VcfError
 from just_dna_pipelines.input_check import InputFacts, inspect_input, upload_refusal
-from just_dna_pipelines.keys import make_partition_key, validate_name
+from just_dna_pipelines.keys import InvalidKeyError, make_partition_key, parse_partition_key, validate_name
 from just_dna_pipelines.modules.registry import ModuleInfo, choose_modules
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.events import DEAD_MESSAGE as STOPPED_MESSAGE  # a step stopped by a signal
@@ -428,14 +428,37 @@ def sample_output_files(user: str, sample: str, manifest: dict[str, Any] | None 
 def delete_sample(user: str, sample: str) -> list[str]:
     """Delete a sample: cancel its runs (waiting for them to stop), then its uploads, outputs, staging, runs
     and Dagster partition; return what was deleted."""
-    from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
     from just_dna_pipelines.keys import sample_name_from_filename
-    from just_dna_pipelines.runs.cancel import cancel_run as cancel
-    from just_dna_pipelines.runs.pending import remove_pending
 
     key = make_partition_key(user, sample)
     deleted: list[str] = []
     instance = _instance()
+    deleted += _delete_runs(instance, user, sample)
+    for path in user_vcf_files(user):
+        if sample_name_from_filename(path.name) == sample:
+            path.unlink(missing_ok=True)
+            deleted.append(f"upload {path.name}")
+    folder = _sample_dir(user, sample)
+    if folder.exists():
+        shutil.rmtree(folder)
+        deleted.append(f"outputs of {sample}")
+    # A Run click in another tab may have landed meanwhile (its run fails on the missing upload): it goes too, so a
+    # new sample of this name never shows it.
+    deleted += _delete_runs(instance, user, sample)
+    if instance.has_dynamic_partition(PARTITIONS, key):
+        instance.delete_dynamic_partition(PARTITIONS, key)
+        deleted.append(f"partition {key}")
+    return deleted
+
+
+def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]:
+    """Cancel the sample's runs (waiting for them to stop; PipelineError if one would not), then delete them with
+    their staging and pending records; return what was deleted."""
+    from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
+    from just_dna_pipelines.runs.cancel import cancel_run as cancel
+    from just_dna_pipelines.runs.pending import remove_pending
+
+    deleted: list[str] = []
     runs = sample_runs(user, sample)
     staged: dict[str, int | None] = {}
     for run in runs:
@@ -447,14 +470,6 @@ def delete_sample(user: str, sample: str) -> list[str]:
                 current = instance.get_run_by_id(run.run_id)
                 if current is not None and not current.is_finished:
                     raise  # it would not stop: deleting under it would leave it writing a sample of that name
-    for path in user_vcf_files(user):
-        if sample_name_from_filename(path.name) == sample:
-            path.unlink(missing_ok=True)
-            deleted.append(f"upload {path.name}")
-    folder = _sample_dir(user, sample)
-    if folder.exists():
-        shutil.rmtree(folder)
-        deleted.append(f"outputs of {sample}")
     for run in runs:
         size = remove_run_staging(run.run_id) or staged.get(run.run_id)
         if size is not None:
@@ -463,9 +478,6 @@ def delete_sample(user: str, sample: str) -> list[str]:
         instance.delete_run(run.run_id)
     if runs:
         deleted.append(f"{len(runs)} run(s)")
-    if instance.has_dynamic_partition(PARTITIONS, key):
-        instance.delete_dynamic_partition(PARTITIONS, key)
-        deleted.append(f"partition {key}")
     return deleted
 
 
@@ -476,9 +488,18 @@ def delete_user(user: str) -> list[str]:
     deleted: list[str] = []
     instance = _instance()
     prefix = f"{user}/"
-    for key in instance.get_dynamic_partitions(PARTITIONS):
-        if key.startswith(prefix):
-            deleted.extend(delete_sample(user, key[len(prefix) :]))
+    # Every sample with a partition or a run: a failed command's sample loses its partition but keeps its runs
+    # (shown again to a new account of the same name).
+    keys = {key for key in instance.get_dynamic_partitions(PARTITIONS) if key.startswith(prefix)}
+    for tag_key, values in instance.get_run_tags(tag_keys=["dagster/partition"], value_prefix=prefix):
+        if tag_key == "dagster/partition":
+            keys.update(value for value in values if value.startswith(prefix))
+    for key in sorted(keys):
+        try:
+            owner, sample = parse_partition_key(key)
+        except InvalidKeyError:
+            continue  # a run tagged by hand with a key no sample can have
+        deleted.extend(delete_sample(owner, sample))
     for folder in (settings.user_input_dir(user), settings.output_dir / "users" / user):
         if folder.exists():
             shutil.rmtree(folder)

@@ -34,7 +34,10 @@ def test_grch37_vcf_is_lifted_and_says_so(chain_env, genomes: Path, compiled_mod
     )  # fmt: skip
     out, _ = capsys.readouterr()
     assert code == 0
-    assert "genome build GRCh37 (as the file states); the modules' GRCh38 sites were lifted to GRCh37" in out
+    assert (
+        "genome build GRCh37 (as the file states, confirmed by its data at the module sites); the modules' GRCh38 sites were lifted to GRCh37"
+        in out
+    )
     assert "longevitymap     done        3 variants (+2 / -1); tested 3 of 523 sites" in out
     sample_dir = chain_env.output_dir / "users/alice/PG_NA12878_chr21"
     facts = json.loads((sample_dir / "modules/manifest.json").read_text())["input"]

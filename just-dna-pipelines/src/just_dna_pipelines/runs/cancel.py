@@ -85,14 +85,25 @@ def _wait_for_process_to_stop(instance: dg.DagsterInstance, run_id: str) -> None
     """
     started = time.monotonic()
     termed_at: float | None = None
+    ended_at: float | None = None
     while time.monotonic() - started < GONE_TIMEOUT_S:
         record = instance.get_run_record_by_id(run_id)
-        if record is None or record.dagster_run.is_finished:
+        if record is None:
             return
         run = record.dagster_run
         alive = tags.responsible_process_alive(run.tags)
         if alive is False:
             return
+        if run.is_finished:
+            # The run's own process stores its end before it exits: wait for it to go (on a busy machine it
+            # was still there when the caller went on to delete its sample), killed after the grace period.
+            if alive is None or run.tags.get(tags.PROCESS) != "run":
+                return
+            ended_at = ended_at or time.monotonic()
+            if time.monotonic() - ended_at > TERM_GRACE_S:
+                stop_run_process(run, signal.SIGKILL)
+            time.sleep(POLL_S)
+            continue
         if run.tags.get(tags.PROCESS) == "run":
             # Signalled only once Dagster started it (RUN_START stored; at most TERM_GRACE_S waited): RUN_START sets
             # the status to STARTED whatever it was, so a cancel requested just before (claimed, about to start)

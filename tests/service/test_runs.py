@@ -341,11 +341,15 @@ def test_deleting_an_account_deletes_the_runs_of_samples_without_a_partition(
     assert not execute_run(request).success
     forget_partition_if_unused("alice/bad")
     assert not get_instance().has_dynamic_partition("user_vcf_files", "alice/bad")
-    assert [info.status for info in service.sample_runs("alice", "bad")] == ["failure"]
+    [failed] = service.sample_runs("alice", "bad")
+    assert failed.status == "failure"
+    logs = Path(get_instance().root_directory) / "storage" / failed.run_id
+    assert any(logs.rglob("*.err")) or any(logs.rglob("*.out")), list(logs.rglob("*"))
 
     deleted = service.delete_user("alice")
     assert "1 run(s)" in deleted
     assert service.sample_runs("alice", "bad") == []
+    assert not logs.exists()  # its captured output (sample names, paths) went with it
 
 
 def test_a_run_launched_while_its_sample_is_deleted_goes_with_it(

@@ -6,6 +6,7 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,8 @@ from just_dna_pipelines.runs.events import DEAD_MESSAGE as STOPPED_MESSAGE  # a 
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance, DagsterRun
@@ -476,6 +479,10 @@ def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]
             deleted.append(f"unfinished files of run {run.run_id} ({size / 1e6:.1f} MB)")
         remove_pending(Path(instance.root_directory), run.run_id)
         instance.delete_run(run.run_id)
+        try:  # its captured output too (a command's run: its summary lines, the sample's paths)
+            instance.compute_log_manager.delete_logs(prefix=[run.run_id])
+        except (NotImplementedError, OSError):
+            log.warning("the captured logs of run %s could not be deleted", run.run_id)
     if runs:
         deleted.append(f"{len(runs)} run(s)")
     return deleted

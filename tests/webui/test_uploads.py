@@ -312,3 +312,49 @@ def test_an_upload_finishing_after_its_account_was_deleted_keeps_nothing(alice, 
         account = accounts.sign_up(name, "a brand new password")
         assert account.id != alice.id  # a deleted account's id is never handed out again
         assert samples.list_samples(account) == []
+
+
+def _age_reservation(user, sample: str, seconds: float) -> None:
+    """Date the hold on `sample` back by `seconds` (as if its upload last made progress then)."""
+    import time
+
+    from sqlmodel import col, update
+
+    from webui.db import UploadReservation, db_session
+
+    with db_session() as db:
+        db.exec(
+            update(UploadReservation)
+            .where(col(UploadReservation.user_id) == user.id, col(UploadReservation.name) == sample)
+            .values(created_at=time.time() - seconds)
+        )
+        db.commit()
+
+
+def test_an_upload_cut_off_by_a_killed_server_frees_its_name_and_its_folder(alice, web_env):
+    """The server killed mid-upload: the partial genome stayed in input/.staging for good and the name was held
+    for 24 hours ("mine is being uploaded already")."""
+    import os
+    import time
+
+    dead = UploadSink(alice, "mine.vcf")
+    dead.write(b"##fileformat=VCFv4.2\n")  # ...and the server is killed here
+    then = time.time() - samples.STALE_RESERVATION_S - 60
+    for path in (dead.temp_path, dead.temp_dir):
+        os.utime(path, (then, then))
+    _age_reservation(alice, "mine", samples.STALE_RESERVATION_S + 60)
+
+    again = UploadSink(alice, "mine.vcf")  # after the restart: the name is free, the partial file gone
+    assert not dead.temp_dir.exists() and again.temp_dir.exists()
+    again.abort()
+
+
+def test_an_upload_in_progress_keeps_its_name(alice, web_env, monkeypatch):
+    monkeypatch.setattr(samples, "RENEW_RESERVATION_S", 0.0)
+    slow = UploadSink(alice, "mine.vcf")
+    _age_reservation(alice, "mine", samples.STALE_RESERVATION_S + 60)
+    slow.write(b"##fileformat=VCFv4.2\n")  # a chunk arrives: the hold is renewed
+    with pytest.raises(WebError, match="being uploaded already"):
+        UploadSink(alice, "mine.vcf")
+    assert slow.temp_dir.exists()
+    slow.abort()

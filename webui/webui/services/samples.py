@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
@@ -148,7 +148,10 @@ def sample_page(user: CurrentUser, sample: str) -> SamplePage:
     )
 
 
-STALE_RESERVATION_S = 24 * 3600  # an upload that never finished (the server was killed mid-upload)
+# An upload that made no progress for this long died with its server (killed mid-upload): its name is free again
+# and its staging folder is removed (uploads.py). An upload in progress renews its hold as chunks arrive.
+STALE_RESERVATION_S = 15 * 60
+RENEW_RESERVATION_S = 60.0
 
 
 def name_taken(sample: str) -> WebError:
@@ -174,6 +177,17 @@ def reserve_name(user: CurrentUser, sample: str) -> None:
             raise WebError(
                 f"{sample} is being uploaded already (in another tab?); wait for it to finish"
             ) from None
+
+
+def renew_name(user: CurrentUser, sample: str) -> None:
+    """Keep holding a name while its upload makes progress."""
+    with db_session() as db:
+        db.exec(
+            update(UploadReservation)
+            .where(col(UploadReservation.user_id) == user.id, col(UploadReservation.name) == sample)
+            .values(created_at=time.time())
+        )
+        db.commit()
 
 
 def release_name(user: CurrentUser, sample: str) -> None:

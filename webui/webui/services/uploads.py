@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from just_dna_pipelines import service
@@ -29,6 +31,26 @@ def _suffix(filename: str) -> str:
     raise WebError(f"{shown(filename)}: not a genome file name; upload {ACCEPTED_KINDS}")
 
 
+def sweep_stale_staging() -> list[Path]:
+    """Remove the staging folders of uploads that died with their server (nothing in them changed for
+    samples.STALE_RESERVATION_S; a live upload writes every chunk); return them. A killed server's partial
+    upload stayed there for good, holding the person's genome in part."""
+    staging = get_settings().input_dir / ".staging"
+    if not staging.is_dir():
+        return []
+    cutoff = time.time() - samples.STALE_RESERVATION_S
+    removed = []
+    for folder in staging.iterdir():
+        try:
+            newest = max([folder.lstat().st_mtime, *(p.lstat().st_mtime for p in folder.iterdir())])
+        except OSError:
+            continue  # finished or removed meanwhile
+        if newest < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 class UploadSink:
     """Receives one uploaded file in chunks and turns it into a registered sample, or leaves nothing behind."""
 
@@ -40,6 +62,7 @@ class UploadSink:
             self.sample = stored_sample_name(filename, suffix)
         except InvalidKeyError as exc:
             raise WebError(f"{shown(filename)}: {exc}") from exc
+        sweep_stale_staging()
         samples.reserve_name(user, self.sample)  # raises WebError when taken or being uploaded
         self.user = user
         self.original_name = filename
@@ -51,6 +74,7 @@ class UploadSink:
         self.temp_path: Path = self.temp_dir / self.filename
         self._handle = self.temp_path.open("wb")
         self.size = 0
+        self._renewed = time.monotonic()
 
     def write(self, data: bytes) -> None:
         """Append a chunk; abort and raise WebError once the size limit is passed."""
@@ -59,6 +83,9 @@ class UploadSink:
             self.abort()
             raise WebError(f"file too large: the limit is {self.limit // (1024 * 1024)} MB")
         self._handle.write(data)
+        if time.monotonic() - self._renewed > samples.RENEW_RESERVATION_S:  # still going: keep the name
+            samples.renew_name(self.user, self.sample)
+            self._renewed = time.monotonic()
 
     def abort(self) -> None:
         """Drop the partial upload and free the sample name."""

@@ -178,7 +178,8 @@ def normalize_sample(
         if decision is None:  # the data do not back the header: look at both builds before deciding
             if chain is None:
                 chain, problem = chain_or_reason(download=False)
-            if chain is not None and facts["read_mode"] == "module_sites":
+            # read again at both builds' sites when the first read took the claimed build's alone
+            if chain is not None and claim is not None and facts["read_mode"] == "module_sites":
                 facts, claim, chain, problem = _vcf_table(
                     path,
                     output,

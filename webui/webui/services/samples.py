@@ -252,9 +252,12 @@ def add_sample(user: CurrentUser, sample: str, vcf_path: Path, facts: service.In
                 )
             )
             db.commit()
-    except BaseException:
+    except (WebError, IntegrityError):  # PostgreSQL refuses the row itself (its account is gone: foreign key)
+        with db_session() as db:
+            if _account_exists(db, user):
+                raise  # not this case: the caller removes its own file, and nothing of another sample goes
         service.delete_sample(user.name, sample)  # the partition and the stored file; no run has it yet
-        raise
+        raise WebError(ACCOUNT_GONE) from None
     return _view(user, row)
 
 

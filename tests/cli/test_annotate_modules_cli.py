@@ -253,6 +253,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/api/records/666":  # a record whose file link leads off the record's host
             link = f"file://{self.server.vcf}"
             body = json.dumps({"id": 666, "files": [{"key": "x.vcf", "links": {"self": link}}]}).encode()
+        elif self.path in HOSTILE_RECORDS:
+            body = json.dumps(HOSTILE_RECORDS[self.path](host)).encode()
+        elif self.path == "/api/records/999":  # not a record
+            body = b"[]"
+        elif self.path == "/files/junk.vcf":
+            body = b"hello, this is not a VCF\n"
+        elif self.path == "/files/big.vcf":  # far more than the record states
+            body = b"##fileformat=VCFv4.2\n" * 200_000
         elif self.path == f"/files/{self.server.vcf.name}":
             body = self.server.vcf.read_bytes()
         else:
@@ -262,6 +270,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+HOSTILE_RECORDS = {
+    "/api/records/555": lambda host: {
+        "files": [{"key": "junk.vcf", "links": {"self": f"{host}/files/junk.vcf"}}]
+    },
+    "/api/records/777": lambda host: {
+        "files": [{"key": "big.vcf", "size": 1000, "links": {"self": f"{host}/files/big.vcf"}}]
+    },
+    "/api/records/888": lambda host: {
+        "files": [{"key": "evil\nerror: injected.vcf", "links": {"self": f"{host}/files/junk.vcf"}}]
+    },
+}
 
 
 @pytest.fixture
@@ -360,3 +381,37 @@ def test_the_commands_options_reach_the_table_made_ahead(
     [started] = [line for line in out.splitlines() if line.startswith("annotating ")]
     run_id = started.rsplit("(run ", 1)[1].rstrip(")")
     assert AHEAD in [entry.user_message for entry in get_instance().all_logs(run_id)]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (555, "not a VCF"),  # refused after the download: the file is not kept
+        (777, "Zenodo sent more than the 1,000 bytes of big.vcf"),  # bounded by the size the record states
+        (888, "evil_error_injected.vcf is not a VCF"),  # a name with a newline: stored under a plain name
+        (999, "Zenodo did not return a record"),  # JSON of another shape: no traceback
+    ],
+)
+def test_a_hostile_zenodo_record_is_refused_in_one_line_and_leaves_nothing(
+    pipeline_env, compiled_modules: Path, zenodo: str, capsys, record: int, message: str
+) -> None:
+    code, _, err = run_cli(
+        capsys,
+        "--zenodo",
+        f"{zenodo}/records/{record}",
+        "--user",
+        "dora",
+        "--modules-source",
+        str(compiled_modules),
+    )
+    assert_one_line_error(code, err, message)
+    folder = pipeline_env.input_dir / "users" / "dora"
+    assert not folder.exists() or not any(folder.iterdir()), list(folder.iterdir())
+
+
+def test_an_error_quoting_a_name_with_a_newline_stays_one_line(pipeline_env, tmp_path: Path, capsys) -> None:
+    """A file name with a newline printed a second, made-up 'error:' line."""
+    evil = tmp_path / "evil\nerror: everything is fine.vcf"
+    code, _, err = run_cli(capsys, "--vcf", str(evil), "--user", "dora", "--modules-source", "demo")
+    assert_one_line_error(code, err, "file not found")
+    assert "evil\\nerror: everything is fine.vcf" in err

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from just_dna_pipelines import startup_gc
-from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.errors import PipelineError, quoted
 from just_dna_pipelines.keys import InvalidKeyError
 from just_dna_pipelines.runs import deferred_alembic
 
@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (PipelineError, InvalidKeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # one line whatever the message quotes (a file name with a newline could otherwise add an "error:" line)
+        print(f"error: {quoted(str(exc), limit=10_000)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -116,8 +116,13 @@ def run(args: argparse.Namespace) -> int:
         start_sha256(args.input.resolve())
     modules, modules_source, modules_root = _chosen_modules(args)
     vcf = _fetch_input(args)
-    sample = args.sample or sample_name_from_filename(vcf.name)
-    _check_input(args, vcf)
+    try:
+        sample = args.sample or sample_name_from_filename(vcf.name)
+        _check_input(args, vcf)
+    except BaseException:
+        if args.input is None:  # a download refused: it is not kept in the user's folder
+            vcf.unlink(missing_ok=True)
+        raise
     return _execute(args, vcf, sample, modules, modules_source, modules_root)
 
 

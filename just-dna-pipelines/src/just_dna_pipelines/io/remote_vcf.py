@@ -8,11 +8,14 @@ import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
-from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.errors import PipelineError, quoted
 from just_dna_pipelines.io.atomic import atomic_path
-from just_dna_pipelines.uploads import is_vcf_name
+from just_dna_pipelines.keys import InvalidKeyError, stored_sample_name
+from just_dna_pipelines.settings import get_settings
+from just_dna_pipelines.uploads import input_suffix, is_vcf_name
 
 ZENODO_RECORD = re.compile(r"/(?:api/)?records?/(\d+)")
 TIMEOUT_S = 30
@@ -37,29 +40,72 @@ def _open(url: str, what: str):  # type: ignore[no-untyped-def]
         raise PipelineError(f"{what} is unreachable ({reason}) at {url}") from None
 
 
-def download_zenodo_vcf(url: str, folder: Path) -> Path:
-    """Download the (first) VCF file of a Zenodo record into `folder`; return its path."""
-    api = zenodo_api_url(url)
+MAX_RECORD_BYTES = 4 * 1024 * 1024  # a record's JSON (Zenodo's are a few KB)
+
+
+def _record(api: str) -> dict[str, Any]:
+    """The record's JSON, bounded in size and checked in shape; PipelineError in one line otherwise."""
     with _open(api, "Zenodo") as response:
-        try:
-            record = json.load(response)
-        except json.JSONDecodeError:
-            raise PipelineError(f"Zenodo did not return a record at {api}") from None
-    files = [f for f in record.get("files", []) if is_vcf_name(str(f.get("key", "")))]
+        data = response.read(MAX_RECORD_BYTES + 1)
+    try:
+        if len(data) > MAX_RECORD_BYTES:
+            raise ValueError("too large")
+        record = json.loads(data)
+    except (ValueError, RecursionError):
+        raise PipelineError(f"Zenodo did not return a record at {api}") from None
+    files = record.get("files") if isinstance(record, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise PipelineError(f"Zenodo did not return a record at {api}")
+    return record
+
+
+def _stored_name(key: str) -> str:
+    """The file name a record's file is stored as: what an upload of that name would be (one line, no path)."""
+    name = Path(key).name
+    suffix = input_suffix(name)
+    try:
+        if suffix is None:
+            raise InvalidKeyError("not a genome file name")
+        return stored_sample_name(name, suffix) + suffix
+    except InvalidKeyError as exc:
+        raise PipelineError(f"Zenodo record's file {quoted(name)} cannot be stored ({exc})") from None
+
+
+def download_zenodo_vcf(url: str, folder: Path) -> Path:
+    """Download the (first) VCF file of a Zenodo record into `folder`; return its path.
+
+    Bounded by the size the record states (else the VCF reading bound), so a host sending without end fills
+    no disk; a download that breaks off leaves nothing.
+    """
+    api = zenodo_api_url(url)
+    record = _record(api)
+    files = [f for f in record["files"] if is_vcf_name(str(f.get("key", "")))]
     if not files:
         raise PipelineError(f"Zenodo record {api.rsplit('/', 1)[-1]} has no .vcf, .vcf.gz or .bcf file")
     entry = files[0]
-    name = Path(str(entry["key"])).name
-    link = entry.get("links", {}).get("self") or entry.get("links", {}).get("content")
-    if not link:
+    name = _stored_name(str(entry["key"]))
+    links = entry.get("links") if isinstance(entry.get("links"), dict) else {}
+    link = links.get("self") or links.get("content")
+    if not isinstance(link, str) or not link:
         raise PipelineError(f"Zenodo record lists {name} without a download link")
     linked, asked = urlparse(str(link)), urlparse(api)
     if linked.scheme not in {"http", "https"} or linked.netloc != asked.netloc:
         # the record's own host serves its files; anything else (another host, file://) is not followed
         raise PipelineError(f"Zenodo record links {name} to {link}, not to {asked.netloc}; not downloaded")
+    stated = entry.get("size")
+    limit = int(get_settings().max_decompressed_gb * 1e9)
+    if isinstance(stated, int) and 0 <= stated <= limit:
+        limit = stated
     target = folder / name
     with _open(link, "Zenodo") as response, atomic_path(target) as tmp, tmp.open("wb") as out:
-        shutil.copyfileobj(response, out, length=1024 * 1024)
+        received = 0
+        while chunk := response.read(1024 * 1024):
+            received += len(chunk)
+            if received > limit:
+                raise PipelineError(f"Zenodo sent more than the {limit:,} bytes of {name}; not kept")
+            out.write(chunk)
+        if isinstance(stated, int) and received != stated:
+            raise PipelineError(f"Zenodo sent {received:,} of the {stated:,} bytes of {name}; not kept")
     return target
 
 

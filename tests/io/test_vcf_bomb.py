@@ -80,3 +80,43 @@ def test_a_one_gib_line_is_refused_and_memory_stays_bounded(
 def test_the_bomb_helper_writes_a_valid_gzip(tmp_path: Path) -> None:
     path = gzip_bomb(tmp_path / "small.gz", b"start:", 3, b":end")
     assert gzip.decompress(path.read_bytes()) == b"start:" + b"A" * 3 * MIB + b":end"
+
+
+CHROM_LINE = b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT"
+RECORD = b"1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\n"
+
+
+def _inspected(path: Path) -> dict:
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, timeout=300, check=True
+    )
+    return json.loads(child.stdout)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # 15 M short header lines in a 60 KB gzip were held as a list: 1.3 GB for 50 s, then accepted
+        (
+            b"##fileformat=VCFv4.2\n" + b"##a\n" * 600_000 + CHROM_LINE + b"\tS\n" + RECORD,
+            "500,000 header lines",
+        ),
+        # 3 M sample columns in a 12 KB gzip: 1.8 GB for 35 s, then accepted
+        (b"##fileformat=VCFv4.2\n" + CHROM_LINE + b"\tS" * 100_001 + b"\n", "100,000 sample columns"),
+        # a 100 KB gzip of empty lines was read whole by the look at the first records, then counted: minutes
+        (
+            b"##fileformat=VCFv4.2\n" + CHROM_LINE + b"\tS\n" + RECORD + b"\n" * 2_000_000 + RECORD,
+            "empty lines",
+        ),
+    ],
+    ids=["header-lines", "samples", "empty-lines"],
+)
+def test_a_small_file_that_would_make_millions_of_things_is_refused_in_one_line(
+    tmp_path: Path, pipeline_env, text: bytes, message: str
+) -> None:
+    path = tmp_path / "crafted.vcf.gz"
+    path.write_bytes(gzip.compress(text, compresslevel=9))
+    result = _inspected(path)
+    assert result["message"] is not None and message in result["message"], result
+    assert "\n" not in result["message"]
+    assert result["peak_mb"] < 500, result

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.genome_build import detect_genome_build
-from just_dna_pipelines.io.vcf_limits import MAX_HEADER_BYTES, ReadLimits, read_limits
+from just_dna_pipelines.io.vcf_limits import (
+    MAX_HEADER_BYTES,
+    MAX_HEADER_LINES,
+    MAX_SAMPLES,
+    ReadLimits,
+    read_limits,
+)
 from just_dna_pipelines.io.vcf_stream import bounded_lines
 
 # Numbers are bounded in digits (and may not run on past the bound) because int() refuses more than 4,300
@@ -76,14 +82,25 @@ def _text_header_lines(path: Path, limits: ReadLimits) -> tuple[list[str], str |
         size += len(raw) + 1
         if line.startswith("#CHROM") or size > MAX_HEADER_BYTES:
             break
+        if len(lines) > MAX_HEADER_LINES:
+            raise _too_many_header_lines(path)
     return lines, None
+
+
+def _too_many_header_lines(path: Path) -> VcfError:
+    return VcfError(
+        f"{path.name} has more than {MAX_HEADER_LINES:,} header lines, so it is refused as damaged or hostile"
+    )
 
 
 def _header_lines(path: Path, container: str, limits: ReadLimits) -> tuple[list[str], str | None]:
     if container == "bcf":
         from just_dna_pipelines.io.vcf_bcf import bcf_header_text
 
-        return bcf_header_text(path, limits).rstrip("\n").split("\n"), None
+        text = bcf_header_text(path, limits).rstrip("\n")
+        if text.count("\n") >= MAX_HEADER_LINES:
+            raise _too_many_header_lines(path)
+        return text.split("\n"), None
     return _text_header_lines(path, limits)
 
 
@@ -101,12 +118,20 @@ def _not_a_vcf(path: Path, lines: list[str], first_record: str | None) -> VcfErr
 
 def _columns(path: Path, chrom_line: str) -> tuple[list[str], list[str]]:
     """The sample names of the #CHROM line, and warnings; refuse a line that is not tab-separated VCF columns."""
+    if chrom_line.count("\t") > MAX_SAMPLES + len(FIXED_COLUMNS):  # counted before millions of names are made
+        raise VcfError(
+            f"{path.name} has more than {MAX_SAMPLES:,} sample columns; this app reads VCFs of fewer people"
+        )
     columns = chrom_line[1:].split("\t")
     if columns[:8] != FIXED_COLUMNS:
         if chrom_line[1:].split()[:8] == FIXED_COLUMNS:
             raise VcfError(f"{path.name} has its #CHROM line separated by spaces, not tabs")
         raise VcfError(f"{path.name} has malformed VCF columns: {' '.join(columns[:8])}")
     samples = columns[9:] if len(columns) > 9 else []
+    if len(samples) > MAX_SAMPLES:
+        raise VcfError(
+            f"{path.name} has {len(samples):,} sample columns; this app reads VCFs of at most {MAX_SAMPLES:,} people"
+        )
     warnings = []
     if samples and samples[-1] == "":
         while samples and samples[-1] == "":

@@ -8,6 +8,13 @@ GIB = 1 << 30
 MIB = 1 << 20
 # The header (## lines and #CHROM) is held in memory whole; real headers are kilobytes to a few MB.
 MAX_HEADER_BYTES = 64 * MIB
+# Header lines and sample columns: far beyond any real VCF (a few thousand ##contig lines; a joint call of a few
+# thousand people), and small enough that a tiny crafted file cannot make the reader hold a gigabyte of them.
+MAX_HEADER_LINES = 500_000
+MAX_SAMPLES = 100_000
+# Empty lines are tolerated between records, but a file of millions of them is not a genome (a kilobyte gzip of
+# them cost minutes of CPU at upload).
+MAX_BLANK_LINES = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,19 @@ def _record_lines(header: VcfHeader, limits: ReadLimits) -> Iterator[str]:
         return
     from just_dna_pipelines.io.vcf_stream import bounded_lines
 
+    skipped = 0  # empty lines and comments among the records count towards the look's budget too: a file of
+    # nothing else was read to its end (minutes for a kilobyte of gzip)
+    past_header = False
     for raw in bounded_lines(header.path, limits):
         if raw and not raw.startswith(b"#") and not raw.startswith(b"\xef\xbb\xbf#"):
+            past_header = True
             yield raw.decode("utf-8", errors="replace")
+        elif raw.startswith(b"#CHROM"):
+            past_header = True
+        elif past_header or not raw:
+            skipped += len(raw) + 1
+            if skipped > PEEK_BYTES:
+                return
 
 
 def peek_records(header: VcfHeader, limits: ReadLimits) -> RecordPeek:

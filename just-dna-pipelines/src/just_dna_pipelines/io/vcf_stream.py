@@ -14,12 +14,12 @@ from pathlib import Path
 
 from just_dna_pipelines.errors import VcfError
 from just_dna_pipelines.io.bgzf_inflate import NotBgzf, bgzf_pieces
-from just_dna_pipelines.io.vcf_limits import ReadLimits
+from just_dna_pipelines.io.vcf_limits import MAX_BLANK_LINES, ReadLimits
 
 CHUNK = 1 << 20  # decompressed piece size; a piece never exceeds the line limit (see check_text_bounds)
 READ_SIZE = 1 << 18  # compressed bytes read at a time
 GZIP_MAGIC = b"\x1f\x8b"
-BLANK_LINE = re.compile(rb"(?<=\n)\r?\n")
+BLANK_RUN = re.compile(rb"\n(?:\r?\n)+")  # a newline followed by empty lines: one match per run, however long
 
 
 def is_gzip(path: Path) -> bool:
@@ -138,12 +138,11 @@ def _blank_lines(tail: bytes, chunk: bytes) -> int:
     """
     count = 0
     if b"\n\n" in chunk or (b"\r" in chunk and b"\n\r\n" in chunk):
-        count = sum(1 for _ in BLANK_LINE.finditer(chunk))
-    edge = tail + chunk[:2]
+        count = sum(m.group().count(b"\n") - 1 for m in BLANK_RUN.finditer(chunk))
     if b"\n" in tail:  # a blank line whose preceding newline ends the previous piece
-        count += sum(
-            1 for m in BLANK_LINE.finditer(edge) if m.end() > len(tail) and m.start() - 1 < len(tail)
-        )
+        head = chunk[:1] if chunk[:1] == b"\n" else chunk[:2] if chunk[:2] == b"\r\n" else b""
+        if head and (tail.endswith(b"\n") or (tail.endswith(b"\r") and b"\n" in tail[-2:-1])):
+            count += 1
     return count
 
 
@@ -160,6 +159,10 @@ def check_text_bounds(path: Path, limits: ReadLimits) -> TextShape:
         size += len(chunk)
         lines += chunk.count(b"\n")
         blanks += _blank_lines(previous, chunk)
+        if blanks > MAX_BLANK_LINES:
+            raise VcfError(
+                f"{path.name} has more than {MAX_BLANK_LINES:,} empty lines, so it is refused as damaged or hostile"
+            )
         previous = chunk[-2:]
         first = chunk.find(b"\n")
         if first < 0:

@@ -47,16 +47,23 @@ class ModuleLayout:
         return not self.problems
 
 
+MAX_META_BYTES = 1 << 20
+
+
 def read_meta(folder: Path) -> dict:
     """module.json (ours) or manifest.json (the hub's newer layout), merged; {} when neither is readable."""
     merged: dict = {}
     for name in reversed(META_FILES):  # module.json wins where both say something
         path = folder / name
-        if not path.is_file():
+        if not path.is_file():  # a regular file (a FIFO would block the reader for good)
             continue
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            with path.open("rb") as handle:
+                data = handle.read(MAX_META_BYTES + 1)
+            if len(data) > MAX_META_BYTES:
+                continue  # a module's description is kilobytes; hundreds of megabytes are not read
+            meta = json.loads(data.decode("utf-8"))
+        except (OSError, ValueError, RecursionError):  # deep nesting raised RecursionError out of every listing
             continue
         if isinstance(meta, dict):
             merged.update(meta)
@@ -65,6 +72,8 @@ def read_meta(folder: Path) -> dict:
 
 def _columns(path: Path) -> list[str] | str:
     """A Parquet file's column names, or why it cannot be read."""
+    if not path.is_file():  # a FIFO or a device named like a table blocked or flooded the reader
+        return "unreadable (not a regular file)"
     try:
         # PyArrow, not Polars: the run worker inspects modules, and a process that used Polars' Parquet reader
         # forks children whose own reads never return (tests/runs/test_worker_fork.py)

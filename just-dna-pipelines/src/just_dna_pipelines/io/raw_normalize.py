@@ -118,6 +118,9 @@ def _scan(text: Path, layout: RawLayout) -> pl.LazyFrame:
             new_columns=list(layout.columns),
             truncate_ragged_lines=False,
         ).select(pl.col(name).str.strip_chars(FIELD_STRIP) for name in layout.columns)
+    # An empty line is no row (it was counted as a record and a no-call: 3 SNPs with 4 empty lines read as 7
+    # records, the call rate understated)
+    frame = frame.filter(pl.any_horizontal((pl.col(name) != "").fill_null(False) for name in layout.columns))
     if layout.column_fields is None:
         return frame
     repeat = pl.all_horizontal(

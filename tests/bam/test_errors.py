@@ -135,3 +135,24 @@ def test_a_stale_index_is_reported(tmp_path: Path) -> None:
     chunks = sum(len(b.chunks) for b in stream.batches())
     with pytest.raises(BamError, match="index counts 52,035 reads but the file holds 39,918"):
         stream.file_info(chunks)
+
+
+def test_a_hostile_csi_index_is_one_line_within_bounds(tmp_path: Path) -> None:
+    """A 300 KB .csi inflating to 300 MB was inflated whole (a 600 KB one took 1.3 GB); damaged deflate data in
+    one raised zlib.error as a traceback."""
+    import gzip
+    import zlib
+
+    from just_dna_pipelines.bam.index import index_read_count
+
+    bomb = tmp_path / "bomb.bam.csi"
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    bomb.write_bytes(packer.compress(b"CSI\x01" + bytes(300 << 20)) + packer.flush())
+    assert bomb.stat().st_size < 2 << 20
+    with pytest.raises(BamError, match="larger than 256 MB"):
+        index_read_count(bomb)
+    damaged = tmp_path / "damaged.bam.csi"
+    good = gzip.compress(b"CSI\x01" + bytes(1000))
+    damaged.write_bytes(good[:12] + bytes(b ^ 0x5A for b in good[12:-8]) + good[-8:])
+    with pytest.raises(BamError, match="corrupt or truncated"):
+        index_read_count(damaged)

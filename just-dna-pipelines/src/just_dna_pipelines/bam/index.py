@@ -10,11 +10,15 @@ import struct
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
 from just_dna_pipelines.bam.source import HTTP_TIMEOUT_SECONDS, BamLocation, version_key
 from just_dna_pipelines.errors import BamError
+
+# An index inflates to megabytes for a whole genome (a deep one's .bai: ~10-20 MB); far more is not one to trust.
+MAX_INDEX_BYTES = 256 << 20
 
 # What samtools writes and htslib looks for: x.bam.bai, x.bam.csi, x.bai; x.cram.crai, x.crai; x.sam.gz.bai, .csi
 INDEX_SUFFIXES = {
@@ -102,10 +106,16 @@ def index_read_count(index: Path) -> int | None:
     """Total records per a .bai or .csi (mapped + unmapped per reference, plus unplaced); None for a .crai."""
     if index.suffix == ".crai":
         return None
-    data = index.read_bytes()
     try:
+        with index.open("rb") as handle:
+            data = handle.read(MAX_INDEX_BYTES + 1)
         if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)  # a .csi is BGZF-compressed
+            with gzip.open(index, "rb") as handle:  # a .csi is BGZF-compressed
+                data = handle.read(MAX_INDEX_BYTES + 1)
+        if len(data) > MAX_INDEX_BYTES:  # a 600 KB .csi inflating without end took 1.3 GB
+            raise BamError(
+                f"the index {index.name} is larger than {MAX_INDEX_BYTES >> 20} MB; not one to trust"
+            )
         if data[:4] == b"BAI\x01":
             (n_ref,) = _I32.unpack_from(data, 4)
             total, pos = _bins_total(data, 8, n_ref, BAI_META_BIN, csi=False)
@@ -117,6 +127,7 @@ def index_read_count(index: Path) -> int | None:
         else:
             raise BamError(f"the index {index.name} is not a .bai or .csi index")
         unplaced = _U64.unpack_from(data, pos)[0] if pos + 8 <= len(data) else 0
-    except (struct.error, OSError, EOFError) as exc:
+    # zlib.error: damaged deflate data (it was a traceback)
+    except (struct.error, OSError, EOFError, zlib.error) as exc:
         raise BamError(f"the index {index.name} is corrupt or truncated") from exc
     return int(total + unplaced)

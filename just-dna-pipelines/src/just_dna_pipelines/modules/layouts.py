@@ -63,7 +63,8 @@ def read_meta(folder: Path) -> dict:
             if len(data) > MAX_META_BYTES:
                 continue  # a module's description is kilobytes; hundreds of megabytes are not read
             meta = json.loads(data.decode("utf-8"))
-        except (OSError, ValueError, RecursionError):  # deep nesting raised RecursionError out of every listing
+        # deep nesting raised RecursionError out of every module listing
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(meta, dict):
             merged.update(meta)

@@ -27,3 +27,28 @@ def test_a_deeply_nested_manifest_and_a_fifo_table_are_notes_not_crashes(
     assert "deep" in available
     assert "fifo" not in available and "not a regular file" in refused["fifo"]
     assert {m.name for m in list_modules(str(root))} >= {"deep", "fifo"}
+
+
+def test_a_folder_name_dagster_cannot_take_is_a_note_and_the_graph_still_loads(
+    tmp_path: Path, compiled_modules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module folder named "a b" made the code location fail to load: no run of any module could start."""
+    from just_dna_pipelines.defs.jobs import sample_definitions
+    from just_dna_pipelines.modules.registry import graph_module_names
+    from just_dna_pipelines.settings import get_settings
+
+    root = tmp_path / "modules"
+    root.mkdir()
+    for name in ("a b", "bad-name", "coronary"):
+        shutil.copytree(compiled_modules / "coronary", root / name)
+    available, refused = runnable_modules(root)
+    assert available == ["coronary"]
+    assert set(refused) == {"a b", "bad-name"} and "not a module name" in refused["a b"]
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MODULES_SOURCE", str(root))
+    get_settings.cache_clear()
+    try:
+        names = graph_module_names()
+        assert names == ["coronary"]
+        assert sample_definitions(names).resolve_job_def("annotate_and_report_job") is not None
+    finally:
+        get_settings.cache_clear()

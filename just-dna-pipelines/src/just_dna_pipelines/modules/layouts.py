@@ -12,6 +12,7 @@ Nothing here raises on a strange folder: what cannot be used is said in words (`
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,11 +90,18 @@ def _present(columns: list[str], name: str) -> bool:
     return name in columns or any(alias in columns for alias in ALIASES.get(name, ()))
 
 
+# A module's name is its folder's: part of asset keys and file names, so nothing a Dagster name may not hold. A
+# folder named "a b" made the code location fail to load, so no run of any module could start.
+MODULE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
 def inspect_module(folder: Path) -> ModuleLayout:
     """Look at a module folder (table footers and metadata only) and say what can be used."""
     tables = tuple(sorted(p.name for p in folder.glob("*.parquet")))
     problems: list[str] = []
     notes: list[str] = []
+    if not MODULE_NAME.fullmatch(folder.name):  # it names the module's Dagster assets, which take no other
+        problems.append("its folder name is not a module name (letters, digits and _ only)")
     if WEIGHTS_FILE not in tables:
         others = ", ".join(tables) or "no tables"
         problems.append(f"no weights table ({others}): this version scores weights tables only")

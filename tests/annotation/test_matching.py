@@ -247,3 +247,19 @@ def test_a_site_inside_a_deletion_is_never_inferred_hom_ref(
     assert ("rs4" in matched["rsid"].to_list()) is inferred
     reasons = summary["ledger"]["not_testable_reasons"]
     assert reasons.get("within_a_variant", 0) == (0 if inferred else 1)
+
+
+def test_a_confident_regions_bed_is_read_within_bounds(tmp_path: Path) -> None:
+    """A small gzip of one huge line was read whole (a 300 MB line took 1.6 GB) before it was refused."""
+    import gzip
+
+    from just_dna_pipelines.annotation.regions import BED_LIMITS, read_bed_intervals
+    from just_dna_pipelines.errors import PipelineError
+
+    bed = tmp_path / "huge-line.bed.gz"
+    bed.write_bytes(gzip.compress(b"chr1\t0\t" + b"1" * (BED_LIMITS.max_line_bytes + 10) + b"\n"))
+    with pytest.raises(PipelineError, match="refused as a BED file"):
+        read_bed_intervals(bed)
+    fine = tmp_path / "fine.bed"
+    fine.write_text("chr1\t350\t450\nchr1\t440\t500\n")
+    assert read_bed_intervals(fine).rows() == [("1", 351, 500)]

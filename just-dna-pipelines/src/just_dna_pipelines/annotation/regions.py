@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.io.vcf_limits import ReadLimits
 
 # A gVCF block's genotype quality from which it proves hom-ref: 20, the usual line for a confident call (a 1 in
 # 100 chance the genotype is wrong).
@@ -16,6 +17,8 @@ MIN_BLOCK_GQ = 20
 ONE_COPY_CONTIGS = ("X", "Y", "MT")
 # Intervals are 1-based, closed: first..last.
 INTERVAL_SCHEMA = {"chrom": pl.String(), "first": pl.Int64(), "last": pl.Int64()}
+# A BED of confident regions is tens of megabytes with short lines (a whole genome's: ~30 MB).
+BED_LIMITS = ReadLimits(max_decompressed_bytes=4 << 30, max_line_bytes=1 << 20)
 
 
 def _normalized_chrom(column: str) -> pl.Expr:
@@ -27,6 +30,16 @@ def read_bed_intervals(path: Path) -> pl.DataFrame:
     """Read a BED (plain or gzipped; 0-based half-open) as 1-based closed intervals."""
     if not path.is_file():
         raise PipelineError(f"confident-regions file not found: {path}")
+    from just_dna_pipelines.errors import VcfError
+    from just_dna_pipelines.io.vcf_stream import check_text_bounds
+
+    try:  # read within bounds first: a 300 KB gzip of one 300 MB line took 1.6 GB to be refused
+        check_text_bounds(path, BED_LIMITS)
+    except VcfError:
+        raise PipelineError(
+            f"{path.name} is refused as a BED file: damaged, a line longer than {BED_LIMITS.describe_line()} "
+            f"or more than {BED_LIMITS.describe_size()} once decompressed"
+        ) from None
     try:
         raw = pl.read_csv(
             path,

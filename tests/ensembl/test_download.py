@@ -210,6 +210,10 @@ def test_local_folder_source(pipeline_env, tmp_path: Path, make_reference) -> No
         ensure_reference(str(folder), contigs=["1"])
     with pytest.raises(EnsemblError, match="does not exist"):
         ensure_reference(str(tmp_path / "nowhere"))
+    fifo = folder / "data" / "homo_sapiens-chrY.parquet"  # a FIFO blocked the run's read for good
+    os.mkfifo(fifo)
+    with pytest.raises(EnsemblError, match="not a regular file"):
+        ensure_reference(str(folder))
 
 
 def test_hub_answers_cannot_choose_cache_paths(ensembl_hub, make_reference, monkeypatch) -> None:

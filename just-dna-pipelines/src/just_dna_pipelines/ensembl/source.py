@@ -9,6 +9,7 @@ from pathlib import Path
 
 from just_dna_pipelines.ensembl.layout import DATA_DIR, contig_of_filename
 from just_dna_pipelines.errors import EnsemblError
+from just_dna_pipelines.io.regular_file import not_a_regular_file
 from just_dna_pipelines.modules.sources import HF_PREFIX, HF_REPO_PATTERN
 from just_dna_pipelines.settings import get_settings
 
@@ -63,6 +64,9 @@ def local_contig_files(folder: Path) -> dict[str, Path]:
             if (contig := contig_of_filename(path.name)) is not None
         }
         if files:
+            for path in files.values():  # a FIFO named like a contig file blocked the run's read for good
+                if (problem := not_a_regular_file(path, path.name, "a Parquet file")) is not None:
+                    raise EnsemblError(f"Ensembl reference folder {folder}: {problem}")
             return files
     raise EnsemblError(
         f"no Ensembl reference files in {folder}: expected {DATA_DIR}/homo_sapiens-chr{{contig}}.parquet"

@@ -193,26 +193,34 @@ def test_runs_killed_with_the_worker_are_failed_after_restart_and_free_their_slo
     assert wait_until(lambda: _finished(after), "a run after the restart").status == "success"
 
 
-def test_runs_of_an_earlier_version_left_running_are_failed_when_the_worker_starts(
-    demo_env, long_vcf, add_sample, wait_until
-) -> None:
-    add_sample("alice", long_vcf, "long")
-    # What the previous version did: execute_in_process tagged with the modules only (no process recorded).
+def _run_elsewhere(long_vcf: Path, run_tags: dict[str, str]) -> subprocess.Popen:
+    """alice's "long" sample run in another process, not through the app: execute_in_process with `run_tags`."""
     script = (
         "from just_dna_pipelines.definitions import defs\n"
         "from just_dna_pipelines.runs.config import RunRequest\n"
         "from just_dna_pipelines.runs.instance import get_instance\n"
         f"r = RunRequest(partition_key='alice/long', vcf_path={str(long_vcf)!r}, modules_source='demo')\n"
         "defs.resolve_job_def(r.job_name).execute_in_process(run_config=r.run_config(), instance=get_instance(),"
-        " partition_key=r.partition_key, tags={'just-dna/modules': 'all'}, raise_on_error=False)\n"
+        f" partition_key=r.partition_key, tags={run_tags!r}, raise_on_error=False)\n"
     )
-    old = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ), start_new_session=True)
+    return subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ), start_new_session=True)
+
+
+def _started_run() -> dg.DagsterRun | None:
+    return next(
+        iter(get_instance().get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))), None
+    )
+
+
+def test_runs_of_an_earlier_version_left_running_are_failed_when_the_worker_starts(
+    demo_env, long_vcf, add_sample, wait_until
+) -> None:
+    add_sample("alice", long_vcf, "long")
+    # What the previous version did: execute_in_process tagged with the modules only (no process recorded).
+    old = _run_elsewhere(long_vcf, {"just-dna/modules": "all"})
     try:
         legacy = wait_until(
-            lambda: next(
-                iter(get_instance().get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))),
-                None,
-            ),
+            _started_run,
             "the old-style run to start",
         )
     finally:
@@ -293,23 +301,10 @@ def test_a_run_started_outside_the_app_that_will_not_stop_is_not_called_canceled
     from just_dna_pipelines.runs import dagster_queue
 
     add_sample("alice", long_vcf, "long")
-    script = (
-        "from just_dna_pipelines.definitions import defs\n"
-        "from just_dna_pipelines.runs.config import RunRequest\n"
-        "from just_dna_pipelines.runs.instance import get_instance\n"
-        f"r = RunRequest(partition_key='alice/long', vcf_path={str(long_vcf)!r}, modules_source='demo')\n"
-        "defs.resolve_job_def(r.job_name).execute_in_process(run_config=r.run_config(), instance=get_instance(),"
-        " partition_key=r.partition_key, tags={'source': 'user_vcf_discovery_sensor'}, raise_on_error=False)\n"
-    )
-    sensor_run = subprocess.Popen(
-        [sys.executable, "-c", script], env=dict(os.environ), start_new_session=True
-    )
+    sensor_run = _run_elsewhere(long_vcf, {"source": "user_vcf_discovery_sensor"})
     try:
         run = wait_until(
-            lambda: next(
-                iter(get_instance().get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))),
-                None,
-            ),
+            _started_run,
             "the sensor's run to start",
         )
         monkeypatch.setattr(dagster_queue, "CANCEL_TIMEOUT_S", 1.0)

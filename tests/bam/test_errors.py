@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,23 @@ def test_a_hostile_csi_index_is_one_line_within_bounds(tmp_path: Path) -> None:
     damaged.write_bytes(good[:12] + bytes(b ^ 0x5A for b in good[12:-8]) + good[-8:])
     with pytest.raises(BamError, match="corrupt or truncated"):
         index_read_count(damaged)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (struct.pack("<i", 400 << 20), "claims a BAM header text of 419,430,400 bytes"),
+        (struct.pack("<ii", 0, 6_000_000), "claims 6,000,000 reference sequences"),
+        (struct.pack("<iii", 0, 1, -5), "a reference name of -5 bytes"),
+    ],
+    ids=["header-text", "references", "name-length"],
+)
+def test_a_bam_header_claiming_huge_sizes_is_refused_at_once(
+    tmp_path: Path, fields: bytes, message: str
+) -> None:
+    """A 660 KB BAM claiming a 400 MB header text took 2.4 GB and was accepted; 6 M references 28 s."""
+    source = tmp_path / "crafted.bam"
+    with BGZFile(str(source), "wb") as out:
+        out.write(b"BAM\x01" + fields + b"\x00" * 64)
+    with pytest.raises(BamError, match=message):
+        _stats(str(source))

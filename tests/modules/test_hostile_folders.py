@@ -52,3 +52,19 @@ def test_a_folder_name_dagster_cannot_take_is_a_note_and_the_graph_still_loads(
         assert sample_definitions(names).resolve_job_def("annotate_and_report_job") is not None
     finally:
         get_settings.cache_clear()
+
+
+def test_a_weights_table_of_millions_of_rows_is_a_note(tmp_path: Path, compiled_modules: Path) -> None:
+    """A 6.5 MB Parquet of 10 M rows was read whole into 6.1 GB."""
+    import polars as pl
+
+    from just_dna_pipelines.modules.layouts import MAX_WEIGHT_ROWS
+
+    root = tmp_path / "modules"
+    shutil.copytree(compiled_modules / "coronary", root / "huge")
+    weights = pl.read_parquet(root / "huge" / "weights.parquet")
+    weights.sample(MAX_WEIGHT_ROWS + 1, with_replacement=True, seed=1).write_parquet(
+        root / "huge" / "weights.parquet"
+    )
+    available, refused = runnable_modules(root)
+    assert available == [] and "1,000,001 rows" in refused["huge"]

@@ -86,6 +86,18 @@ def _columns(path: Path) -> list[str] | str:
         return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
 
 
+# Real modules have tens to a few thousand weights rows; a table is read whole into memory (~600 bytes a row once
+# matched): a 6.5 MB Parquet of 10 M rows took 6.1 GB.
+MAX_WEIGHT_ROWS = 1_000_000
+
+
+def _rows(path: Path) -> int:
+    """A readable Parquet file's row count, from its footer."""
+    import pyarrow.parquet as pq
+
+    return int(pq.read_metadata(path).num_rows)
+
+
 def _present(columns: list[str], name: str) -> bool:
     return name in columns or any(alias in columns for alias in ALIASES.get(name, ()))
 
@@ -109,6 +121,10 @@ def inspect_module(folder: Path) -> ModuleLayout:
         columns = _columns(folder / WEIGHTS_FILE)
         if isinstance(columns, str):
             problems.append(f"the weights table is {columns}")
+        elif (rows := _rows(folder / WEIGHTS_FILE)) > MAX_WEIGHT_ROWS:
+            problems.append(
+                f"the weights table has {rows:,} rows (this version reads up to {MAX_WEIGHT_ROWS:,})"
+            )
         else:
             if not _present(columns, "genotype"):
                 problems.append("the weights table has no genotype column")

@@ -270,7 +270,8 @@ def site_calls(
     """Classify every placed module site: called, no_call, inferred_hom_ref or not_testable (with the reason).
 
     `calls_path`: the normalized calls, and any records added for the modules' sake (dbsnp_deletions.py)."""
-    candidates = _candidate_calls(pl.scan_parquet(calls_path), sites, rsid_mode)
+    calls = pl.scan_parquet(calls_path)
+    candidates = _candidate_calls(calls, sites, rsid_mode)
     if candidates.height:
         best = _best(merge_split_records(candidates))
     else:
@@ -282,7 +283,7 @@ def site_calls(
         )
 
     merged = sites.join(best, on=["module", "rsid"], how="left")
-    spanned = _spanned(pl.scan_parquet(calls_path), merged.filter(pl.col("status").is_null()))
+    spanned = _spanned(calls, merged.filter(pl.col("status").is_null()))
     merged = merged.join(
         spanned.with_columns(pl.lit(True).alias("_spanned")), on=["module", "rsid"], how="left"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.errors import PipelineError, VcfError
 from just_dna_pipelines.io.vcf_limits import ReadLimits
 
 # A gVCF block's genotype quality from which it proves hom-ref: 20, the usual line for a confident call (a 1 in
@@ -30,7 +30,6 @@ def read_bed_intervals(path: Path) -> pl.DataFrame:
     """Read a BED (plain or gzipped; 0-based half-open) as 1-based closed intervals."""
     if not path.is_file():
         raise PipelineError(f"confident-regions file not found: {path}")
-    from just_dna_pipelines.errors import VcfError
     from just_dna_pipelines.io.vcf_stream import check_text_bounds
 
     try:  # read within bounds first: a 300 KB gzip of one 300 MB line took 1.6 GB to be refused

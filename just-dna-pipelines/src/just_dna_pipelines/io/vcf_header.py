@@ -128,10 +128,6 @@ def _columns(path: Path, chrom_line: str) -> tuple[list[str], list[str]]:
             raise VcfError(f"{path.name} has its #CHROM line separated by spaces, not tabs")
         raise VcfError(f"{path.name} has malformed VCF columns: {' '.join(columns[:8])}")
     samples = columns[9:] if len(columns) > 9 else []
-    if len(samples) > MAX_SAMPLES:
-        raise VcfError(
-            f"{path.name} has {len(samples):,} sample columns; this app reads VCFs of at most {MAX_SAMPLES:,} people"
-        )
     warnings = []
     if samples and samples[-1] == "":
         while samples and samples[-1] == "":

@@ -72,8 +72,8 @@ def read_meta(folder: Path) -> dict:
     return merged
 
 
-def _columns(path: Path) -> list[str] | str:
-    """A Parquet file's column names, or why it cannot be read."""
+def _footer(path: Path) -> tuple[list[str], int] | str:
+    """A Parquet file's column names and row count (its footer, read once), or why it cannot be read."""
     if not path.is_file():  # a FIFO or a device named like a table blocked or flooded the reader
         return "unreadable (not a regular file)"
     try:
@@ -81,7 +81,8 @@ def _columns(path: Path) -> list[str] | str:
         # forks children whose own reads never return (tests/runs/test_worker_fork.py)
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        metadata = pq.read_metadata(path)
+        return list(metadata.schema.to_arrow_schema().names), int(metadata.num_rows)
     except Exception as exc:  # any damage to a downloaded file is a catalog note, not a crash
         return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
 
@@ -89,13 +90,6 @@ def _columns(path: Path) -> list[str] | str:
 # Real modules have tens to a few thousand weights rows; a table is read whole into memory (~600 bytes a row once
 # matched): a 6.5 MB Parquet of 10 M rows took 6.1 GB.
 MAX_WEIGHT_ROWS = 1_000_000
-
-
-def _rows(path: Path) -> int:
-    """A readable Parquet file's row count, from its footer."""
-    import pyarrow.parquet as pq
-
-    return int(pq.read_metadata(path).num_rows)
 
 
 def _present(columns: list[str], name: str) -> bool:
@@ -118,14 +112,15 @@ def inspect_module(folder: Path) -> ModuleLayout:
         others = ", ".join(tables) or "no tables"
         problems.append(f"no weights table ({others}): this version scores weights tables only")
     else:
-        columns = _columns(folder / WEIGHTS_FILE)
-        if isinstance(columns, str):
-            problems.append(f"the weights table is {columns}")
-        elif (rows := _rows(folder / WEIGHTS_FILE)) > MAX_WEIGHT_ROWS:
+        footer = _footer(folder / WEIGHTS_FILE)
+        if isinstance(footer, str):
+            problems.append(f"the weights table is {footer}")
+        elif (rows := footer[1]) > MAX_WEIGHT_ROWS:
             problems.append(
                 f"the weights table has {rows:,} rows (this version reads up to {MAX_WEIGHT_ROWS:,})"
             )
         else:
+            columns = footer[0]
             if not _present(columns, "genotype"):
                 problems.append("the weights table has no genotype column")
             if not _present(columns, "rsid") and not (

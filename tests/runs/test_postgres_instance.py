@@ -85,3 +85,19 @@ def test_a_run_on_postgres_storage_is_stored_there_and_seen_through_graphql(
     (seen,) = [run for run in runs if run["runId"] == run_id]
     assert seen["status"] == "SUCCESS"
     assert {"key": "dagster/partition", "value": "dora/demo"} in seen["tags"]
+
+    # Deleting the sample leaves no row of the database naming it (the asset index cached its materialization).
+    service.delete_sample("dora", "demo")
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        naming = {
+            table: count
+            for table in sa.inspect(connection).get_table_names()
+            if (
+                count := connection.execute(
+                    sa.text(f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE :s'), {"s": "%dora%"}
+                ).scalar()
+            )
+        }
+    engine.dispose()
+    assert naming == {}

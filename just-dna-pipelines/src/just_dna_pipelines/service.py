@@ -6,7 +6,6 @@ Every call that takes a user and a sample validates them first (keys.py); no cal
 
 from __future__ import annotations
 
-import logging
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,8 +20,6 @@ from just_dna_pipelines.runs.events import DEAD_MESSAGE as STOPPED_MESSAGE  # a 
 from just_dna_pipelines.runs.models import ProgressEvent, RunInfo
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance, DagsterRun
@@ -430,7 +427,16 @@ def sample_output_files(user: str, sample: str, manifest: dict[str, Any] | None 
 
 def delete_sample(user: str, sample: str) -> list[str]:
     """Delete a sample: cancel its runs (waiting for them to stop), then its uploads, outputs, staging, runs
-    and Dagster partition; return what was deleted."""
+    and Dagster partition, leaving no trace of them in the instance's databases; return what was deleted."""
+    from just_dna_pipelines.runs.forget import compact_storage
+
+    deleted = _delete_sample(user, sample)
+    compact_storage(_instance())
+    return deleted
+
+
+def _delete_sample(user: str, sample: str) -> list[str]:
+    """delete_sample without compacting the databases (a user's deletion compacts them once at its end)."""
     from just_dna_pipelines.keys import sample_name_from_filename
 
     key = make_partition_key(user, sample)
@@ -459,6 +465,7 @@ def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]
     their staging and pending records; return what was deleted."""
     from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
     from just_dna_pipelines.runs.cancel import cancel_run as cancel
+    from just_dna_pipelines.runs.forget import forget_run
     from just_dna_pipelines.runs.pending import remove_pending
 
     deleted: list[str] = []
@@ -478,11 +485,7 @@ def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]
         if size is not None:
             deleted.append(f"unfinished files of run {run.run_id} ({size / 1e6:.1f} MB)")
         remove_pending(Path(instance.root_directory), run.run_id)
-        instance.delete_run(run.run_id)
-        try:  # its captured output too (a command's run: its summary lines, the sample's paths)
-            instance.compute_log_manager.delete_logs(prefix=[run.run_id])
-        except (NotImplementedError, OSError):
-            log.warning("the captured logs of run %s could not be deleted", run.run_id)
+        forget_run(instance, run.run_id)
     if runs:
         deleted.append(f"{len(runs)} run(s)")
     return deleted
@@ -490,6 +493,8 @@ def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]
 
 def delete_user(user: str) -> list[str]:
     """Delete every sample, upload and output of a user (canceling their runs first); return what was deleted."""
+    from just_dna_pipelines.runs.forget import compact_storage
+
     validate_name(user, "user name")
     settings = get_settings()
     deleted: list[str] = []
@@ -506,11 +511,12 @@ def delete_user(user: str) -> list[str]:
             owner, sample = parse_partition_key(key)
         except InvalidKeyError:
             continue  # a run tagged by hand with a key no sample can have
-        deleted.extend(delete_sample(owner, sample))
+        deleted.extend(_delete_sample(owner, sample))
     for folder in (settings.user_input_dir(user), settings.output_dir / "users" / user):
         if folder.exists():
             shutil.rmtree(folder)
             deleted.append(f"folder {folder}")
+    compact_storage(instance)
     return deleted
 
 

@@ -15,7 +15,7 @@ from just_dna_pipelines.bam.source import locate
 from just_dna_pipelines.defs.bam import StreamingBamChunkStreamer
 from just_dna_pipelines.errors import BamError
 
-from .conftest import GENOMES, HTSNEXUS, LoopbackServer, genome
+from .conftest import GENOMES, HTSNEXUS, LoopbackServer, corpus, genome
 
 
 def _stats(url: str) -> None:
@@ -176,4 +176,51 @@ def test_a_bam_header_claiming_huge_sizes_is_refused_at_once(
     with BGZFile(str(source), "wb") as out:
         out.write(b"BAM\x01" + fields + b"\x00" * 64)
     with pytest.raises(BamError, match=message):
+        _stats(str(source))
+
+
+def _bgzipped_sam(path: Path, header: bytes) -> Path:
+    """A BGZF-compressed SAM of `header` and one unmapped read."""
+    with BGZFile(str(path), "wb") as out:
+        out.write(header + b"r1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (b"@CO\t" + b"a" * (65 << 20) + b"\n", "has a SAM header of more than 64 MB"),
+        (b"".join(b"@SQ\tSN:c%d\tLN:9\n" % i for i in range(1_000_001)), "more than 1,000,000 @SQ lines"),
+    ],
+    ids=["header-text", "references"],
+)
+def test_a_sam_header_beyond_the_bounds_is_refused_before_htslib_reads_it(
+    tmp_path: Path, header: bytes, message: str
+) -> None:
+    """htslib read a whole SAM header however large: a 600 KB bgzipped SAM with a 300 MB header took 3.9 GB and
+    was accepted."""
+    source = _bgzipped_sam(tmp_path / "crafted.sam.gz", header)
+    assert source.stat().st_size < 8 << 20
+    with pytest.raises(BamError, match=message):
+        _stats(str(source))
+
+
+def test_a_sam_header_within_the_bounds_streams(tmp_path: Path) -> None:
+    source = _bgzipped_sam(
+        tmp_path / "fine.sam.gz", b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n@CO\t" + b"a" * 1000 + b"\n"
+    )
+    assert sum(chunk.total_reads for chunk in iter_chunk_stats(locate(str(source)), 1000)) == 1
+
+
+def test_a_cram_header_container_claiming_a_huge_size_is_refused_at_once(tmp_path: Path) -> None:
+    """htslib trusts the header container's and block's stated sizes; a CRAM of another version is named."""
+    data = bytearray(corpus("htslib__test__range.cram").read_bytes())
+    struct.pack_into("<i", data, 26, 400 << 20)  # the header container's length
+    source = tmp_path / "crafted.cram"
+    source.write_bytes(bytes(data))
+    with pytest.raises(BamError, match="claims a CRAM header of 419,430,400 bytes"):
+        _stats(str(source))
+    data[4] = 4
+    source.write_bytes(bytes(data))
+    with pytest.raises(BamError, match=r"is CRAM version 4\.0: only 2\.x and 3\.x are read"):
         _stats(str(source))

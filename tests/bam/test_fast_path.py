@@ -40,6 +40,7 @@ from just_dna_pipelines.bam.native import (
     libdeflate,
     native_library,
 )
+from just_dna_pipelines.bam.records import MAX_BLOCK_SIZE
 from just_dna_pipelines.bam.scan_native import native_chunk_batches
 from just_dna_pipelines.bam.scan_python import python_chunk_batches
 from just_dna_pipelines.bam.source import locate
@@ -452,8 +453,26 @@ def test_a_record_shorter_than_its_fixed_part_is_corrupt(
 
 @pytest.mark.parametrize("scanner", SCANNERS)
 def test_a_record_claiming_more_bytes_than_the_file_is_truncated(scanner: Scanner, tmp_path: Path) -> None:
-    path = _with_block_size(tmp_path, 39_000, 2**31 - 1)
+    path = _with_block_size(tmp_path, 39_000, MAX_BLOCK_SIZE)
     with pytest.raises(BamError, match="truncated: it ends inside a read record"):
+        _stats(path, scanner=scanner)
+
+
+@pytest.mark.parametrize("scanner", SCANNERS)
+@pytest.mark.parametrize("block_size", [MAX_BLOCK_SIZE + 1, 200 << 20, 2**31 - 1])
+def test_a_record_claiming_more_than_any_read_takes_is_corrupt_before_it_is_read(
+    scanner: Scanner, block_size: int, tmp_path: Path
+) -> None:
+    """The buffer grew to hold the claimed record: 200 MB of bytes after such a claim took 880 MB, and were read
+    as one record."""
+    raw = bytearray(gzip.decompress(genome(HTSNEXUS).read_bytes()))
+    _i32.pack_into(raw, _record_offsets(bytes(raw))[30_000], block_size)
+    path = tmp_path / "huge_record.bam"
+    path.write_bytes(
+        _bgzf(bytes(raw) + bytes(70 << 20), level=1)
+    )  # more bytes than the limit after the claim
+    message = rf"^{re.escape(str(path))} is corrupt: read record 30,001 claims {block_size:,} bytes, more than the 64 MB"
+    with pytest.raises(BamError, match=message):
         _stats(path, scanner=scanner)
 
 

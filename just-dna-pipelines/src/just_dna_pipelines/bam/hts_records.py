@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 
 from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
+from just_dna_pipelines.bam.hts_header_check import check_hts_header
 from just_dna_pipelines.bam.htslib import HTS_CRAM, HTS_SAM, file_offset, htslib
 from just_dna_pipelines.errors import BamError
 
@@ -48,6 +49,7 @@ class HtsRecordReader:
         self.lib = htslib()
         self.header: int | None = None
         self.record: int | None = None
+        check_hts_header(url, detected)  # htslib holds any header the file claims (a CRAM's as it opens)
         self.file = self.lib.hts_open(url.encode(), b"r")
         if not self.file:
             raise BamError(f"cannot open {url} as {detected.describe()}")

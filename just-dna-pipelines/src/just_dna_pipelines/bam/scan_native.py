@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from just_dna_pipelines.bam.buffer import DecompressedBuffer
 from just_dna_pipelines.bam.chunk import ChunkStats
 from just_dna_pipelines.bam.native import native_library
-from just_dna_pipelines.bam.records import corrupt_record, truncated_record
+from just_dna_pipelines.bam.records import corrupt_record, oversized_record, truncated_record
 
 COLUMNS = 6  # total, mapped, mapq_sum, pos_min, pos_max, unplaced (the C enum's order)
 ROWS = 4096  # chunks one call may fill; the call stops early rather than overflow
@@ -65,7 +65,13 @@ def native_chunk_batches(data: DecompressedBuffer, chunk_size: int, name: str) -
         if status != 0:
             block_size = int.from_bytes(data.data[offset.value : offset.value + 4], "little", signed=True)
             raise corrupt_record(name, block_size, reads.value)
-        if reads.value == reads_before and not data.fill():
+        if reads.value != reads_before:
+            continue
+        if error := oversized_record(
+            name, data.data[data.start : min(data.start + 4, data.end)], reads.value
+        ):
+            raise error
+        if not data.fill():
             if data.pending:
                 raise truncated_record(name)
             return

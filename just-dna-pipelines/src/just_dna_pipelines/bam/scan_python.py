@@ -24,6 +24,7 @@ from just_dna_pipelines.bam.records import (
     POS,
     REF_ID_HIGH_BYTE,
     corrupt_record,
+    oversized_record,
     truncated_record,
 )
 
@@ -113,6 +114,8 @@ def python_chunk_batches(data: DecompressedBuffer, chunk_size: int, name: str) -
             yield _aggregate(_fields(buf, offsets), reads, chunk_size)
             reads += len(offsets)
             data.consume(data.start + rest)
+        elif error := oversized_record(name, buf[:4], reads):
+            raise error
         elif not data.fill():
             if data.pending:
                 raise truncated_record(name)

@@ -71,7 +71,7 @@ def locate(url: str) -> BamLocation:
     return BamLocation(url=url, path=Path(url).expanduser())
 
 
-def _http_error(url: str, exc: Exception) -> BamError:
+def http_error(url: str, exc: Exception) -> BamError:
     """A one-line BamError for a failed HTTP request."""
     if isinstance(exc, urllib.error.HTTPError):
         return BamError(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}")
@@ -94,7 +94,7 @@ def file_version(location: BamLocation) -> str:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
             headers = response.headers
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise _http_error(location.url, exc) from exc
+        raise http_error(location.url, exc) from exc
     etag = headers.get("ETag")
     size = headers.get("Content-Length", "?")
     if etag:
@@ -121,9 +121,9 @@ def read_head(location: BamLocation, size: int) -> bytes:
     except urllib.error.HTTPError as exc:
         if exc.code == 416:  # no byte 0 to send: the file is empty
             return b""
-        raise _http_error(location.url, exc) from exc
+        raise http_error(location.url, exc) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise _http_error(location.url, exc) from exc
+        raise http_error(location.url, exc) from exc
 
 
 def detect(location: BamLocation) -> DetectedFormat:

@@ -82,14 +82,27 @@ def check_bcf_bounds(path: Path, limits: ReadLimits, max_records: int | None = N
     return records
 
 
-def bcf_as_vcf(path: Path, workdir: Path) -> Path:
-    """Convert a BCF to VCF text with the htslib bundled in pysam (BCF has no text to scan)."""
+def bcf_as_vcf(path: Path, workdir: Path, limits: ReadLimits) -> Path:
+    """Convert a BCF to VCF text with the htslib bundled in pysam (BCF has no text to scan), within `limits`.
+
+    Text takes several times a record's binary size (a genotype byte becomes "0|1\t"), so a BCF whose records are
+    within the line limit can still convert to longer lines (14 MB records became 70 MB lines): the text is
+    checked against the limits before anything reads its lines (an error names the BCF the person gave).
+    """
     import pysam.bcftools
 
-    out = workdir / "converted.vcf"
+    from just_dna_pipelines.io.vcf_stream import check_text_bounds
+
+    out = (
+        workdir / "converted.vcf"
+    )  # the name tells bcftools the output's compression (none), whatever -O says
     with quiet_htslib():
         try:
             pysam.bcftools.view(str(path), "-Ov", "-o", str(out), catch_stdout=False)
         except pysam.utils.SamtoolsError as exc:
             raise VcfError(f"{path.name} is not a readable BCF ({htslib_error_line(exc)})") from None
+    try:
+        check_text_bounds(out, limits)
+    except VcfError as exc:
+        raise VcfError(path.name + str(exc).removeprefix(out.name)) from None
     return out

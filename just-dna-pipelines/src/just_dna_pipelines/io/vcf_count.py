@@ -49,12 +49,13 @@ def count_records(header: VcfHeader, limits: ReadLimits | None = None) -> Record
 
     Damaged = record lines minus well-formed records: one definition for the upload check and the run.
     """
-    lines = check_bounds(header, limits or read_limits())
+    limits = limits or read_limits()
+    lines = check_bounds(header, limits)
     if header.container != "bcf":
         good = count_good_records(header.path, header, header.path)
     else:
         from just_dna_pipelines.io.vcf_bcf import bcf_as_vcf
 
         with tempfile.TemporaryDirectory(prefix="jdl-count-") as workdir:
-            good = count_good_records(bcf_as_vcf(header.path, Path(workdir)), header, header.path)
+            good = count_good_records(bcf_as_vcf(header.path, Path(workdir), limits), header, header.path)
     return RecordCounts(good, max(lines - good, 0))

@@ -409,7 +409,7 @@ def normalize_vcf(
             source, contig_counts = by_sites
             record_lines = _record_lines(source, limits)
         else:
-            source = bcf_as_vcf(path, Path(workdir)) if header.container == "bcf" else path
+            source = bcf_as_vcf(path, Path(workdir), limits) if header.container == "bcf" else path
         with atomic_path(output) as tmp:
             try:
                 query = normalized_calls(source, header, sample, filters, gvcf=preview.is_gvcf)

@@ -172,6 +172,26 @@ def test_zips_must_hold_one_genotype_file(tmp_path: Path) -> None:
         normalize_raw(empty, tmp_path / "calls.parquet")
 
 
+def test_a_zip_listing_many_files_is_refused_from_its_end_record(tmp_path: Path) -> None:
+    """Opening a zip read its whole directory into memory: 200,000 empty entries (a 17 MB upload) took 110 MB
+    and ten seconds before the one-file rule refused it."""
+    import tracemalloc
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as archive:
+        for index in range(100_000):
+            archive.writestr(str(index), b"")
+    tracemalloc.start()
+    try:
+        with pytest.raises(VcfError) as exc:
+            normalize_raw(many, tmp_path / "calls.parquet")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "is a zip listing 100,000 files" in one_line(exc, tmp_path)
+    assert peak < 16 << 20, peak  # the directory's 100,000 entries were 55 MB of objects
+
+
 def test_reads_are_bounded_whatever_the_archive_claims(tmp_path: Path) -> None:
     limits = RawLimits(max_bytes=100_000, max_line_bytes=200)
     big = TSV_HEADER + "rs1\t1\t5\tAG\n" * 20_000  # ~260 kB of text, a ~1 kB deflated zip: a small bomb

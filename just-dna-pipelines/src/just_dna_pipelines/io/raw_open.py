@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.io.zip_directory import oversized_directory
 
 CHUNK = 1 << 20
 ZIP_MAGIC = b"PK\x03\x04"
@@ -78,6 +79,8 @@ def _open_stream(path: Path, limits: RawLimits) -> Iterator[IO[bytes]]:
         with gzip.open(path, "rb") as stream:
             yield cast(IO[bytes], stream)
     elif kind == "zip":
+        if problem := oversized_directory(path):
+            raise RawInputError(problem)
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:

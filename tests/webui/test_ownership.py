@@ -1,8 +1,12 @@
 """Owner checks in the service layer and on the HTTP file routes; deleting a sample and an account."""
 
+from pathlib import Path
+
 import pytest
+from sqlmodel import select
 from starlette.testclient import TestClient
 
+from webui.db import User, db_session
 from webui.routes import file_routes
 from webui.security.cookies import SESSION_COOKIE
 from webui.services import accounts, samples
@@ -101,10 +105,19 @@ def test_delete_sample_removes_upload_outputs_and_record(alice, web_env):
 def test_delete_account_removes_everything_and_signs_out(alice, bob, web_env):
     add_demo_sample(alice)
     add_demo_sample(bob)
+    samples.reserve_name(alice, "alices_upload")
     _fake_outputs(web_env, "alice", "demo_sample")
     token = accounts.open_session(alice)
+    database = Path(web_env.database_url.removeprefix("sqlite:///"))
+    with db_session() as db:
+        password_hash = db.exec(select(User.password_hash).where(User.name == "alice")).one()
+    assert b"alices_upload" in database.read_bytes() and password_hash.encode() in database.read_bytes()
     deleted = samples.delete_account(alice)
     assert deleted[-1].startswith("account alice")
+    # Nothing of the account stays in the database file: deleted rows' bytes were left in its free pages.
+    for path in database.parent.glob(database.name + "*"):
+        data = path.read_bytes()
+        assert b"alices_upload" not in data and password_hash.encode() not in data, path
     assert accounts.user_for_token(token) is None
     assert not (web_env.root / "input" / "users" / "alice").exists()
     assert not (web_env.root / "output" / "users" / "alice").exists()
@@ -133,7 +146,6 @@ def test_downloads_are_sent_with_their_real_type():
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 def test_deleting_an_account_keeps_the_login_failures_of_other_names(web_env):
     """`_` in a name is no LIKE wildcard: deleting a_____ once also cleared admin1's throttle."""
-    from sqlmodel import select
 
     from webui.db import LoginFailure, db_session
 

@@ -6,8 +6,9 @@ import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, UniqueConstraint, inspect, text
+from sqlalchemy import Connection, Engine, UniqueConstraint, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -138,6 +139,8 @@ def _open_engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
+    if url.startswith("sqlite:///"):
+        event.listen(engine, "connect", _zero_deleted_content)
     try:
         if url.startswith("sqlite:///"):
             # Several backend workers start at once: one creates or migrates the tables, the others wait and find
@@ -154,6 +157,12 @@ def _open_engine(url: str) -> Engine:
         raise DatabaseUnavailable(
             f"cannot open the accounts database {engine.url.render_as_string()}: {reason}"
         ) from None
+
+
+def _zero_deleted_content(connection: Any, _record: Any) -> None:
+    """SQLite overwrites what it deletes: a deleted account's rows (its name, password hash, sample names) would
+    otherwise stay readable in the file's free pages. Debian's SQLite does so by default; others (macOS's) do not."""
+    connection.execute("PRAGMA secure_delete = ON")
 
 
 def _prepare_tables(engine: Engine) -> None:

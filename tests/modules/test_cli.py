@@ -82,3 +82,53 @@ def test_build_modules_verbose_reports_drops(
     out = capsys.readouterr().out
     assert "longevitymap: dropped 17 x allele not observed at the GRCh38 locus" in out
     assert "longevitymap: dropped rs479744 C/C" in out
+
+
+@pytest.mark.parametrize(
+    ("hostile", "message"),
+    [
+        (  # a view in the table's place, computing rows without end (it grew until memory ran out)
+            "ALTER TABLE coronary_disease RENAME TO original; CREATE VIEW coronary_disease AS "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i AS rsid FROM n",
+            "'coronary_disease' of .* is a view, not a table",
+        ),
+        (  # a generated column of 50 MB a cell
+            "ALTER TABLE coronary_disease ADD COLUMN huge BLOB GENERATED ALWAYS AS (zeroblob(50000000)) VIRTUAL",
+            "cannot read table 'coronary_disease' of .*: string or blob too big",
+        ),
+        (  # two million rows where real module tables have a few thousand
+            "INSERT INTO coronary_disease (rsid) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "LIMIT 2000000) SELECT 'rs' || i FROM n",
+            "has more than 1,000,000 rows; not a module table",
+        ),
+    ],
+    ids=["endless-view", "huge-cells", "millions-of-rows"],
+)
+def test_build_modules_reads_a_hostile_database_within_bounds(
+    module_fixtures: Path, tmp_path: Path, hostile: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+    import sqlite3
+
+    src = tmp_path / "sqlite"
+    shutil.copytree(module_fixtures / "coronary", src / "coronary")
+    shutil.copytree(module_fixtures / "longevitymap", src / "longevitymap")  # the loci of the rsIDs
+    with sqlite3.connect(src / "coronary" / "coronary.sqlite") as con:
+        con.executescript(hostile)
+    assert (
+        main(
+            [
+                "build-modules",
+                "--sqlite-dir",
+                str(src),
+                "--out",
+                str(tmp_path / "out"),
+                "--module",
+                "coronary",
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and re.search(message, err), err
+    assert not (tmp_path / "out").exists()

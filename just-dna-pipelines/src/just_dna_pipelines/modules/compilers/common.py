@@ -42,17 +42,51 @@ class CompiledModule:
     dropped: Counter[str] = field(default_factory=Counter)
 
 
+# A module database's tables have hundreds to a few thousand rows; a file that is not what it claims (a view in a
+# table's place computing rows without end, a generated column of gigabyte blobs, millions of rows) stops here.
+MAX_TABLE_ROWS = 1_000_000
+MAX_VALUE_BYTES = 1 << 20  # one cell: real ones are at most a few KB of text
+MAX_STEPS = 2_000_000_000  # SQLite virtual-machine steps of one read (a million-row table takes ~10^8)
+_STEP_CHECK = 100_000
+
+
 def read_table(db: Path, table: str) -> list[Row]:
-    """All rows of a SQLite table as dicts with lower-case keys (read-only; one-line error if unreadable)."""
+    """All rows of a SQLite table as dicts with lower-case keys (read-only; one-line error if unreadable).
+
+    Only a real table is read (a view of the name is refused: it runs any query), within MAX_TABLE_ROWS rows,
+    MAX_VALUE_BYTES a cell and MAX_STEPS of SQLite's work.
+    """
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
+            con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+            steps = [0]
+
+            def over_budget() -> bool:
+                steps[0] += _STEP_CHECK
+                return steps[0] > MAX_STEPS
+
+            con.set_progress_handler(over_budget, _STEP_CHECK)
+            if table != "sqlite_master":
+                kind = con.execute(
+                    "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE", (table,)
+                ).fetchone()
+                if kind is not None and kind[0] != "table":
+                    raise ModuleSourceError(
+                        f"{table!r} of {db} is a {kind[0]}, not a table; only tables are read"
+                    )
             con.row_factory = sqlite3.Row
-            rows = con.execute(f'SELECT * FROM "{table}"').fetchall()
+            cursor = con.execute(f'SELECT * FROM "{table}"')
+            rows = cursor.fetchmany(MAX_TABLE_ROWS + 1)
         finally:
             con.close()
     except sqlite3.Error as exc:
-        raise ModuleSourceError(f"cannot read table {table!r} of {db}: {exc}") from exc
+        reason = "it takes more work than any module table" if str(exc) == "interrupted" else str(exc)
+        raise ModuleSourceError(f"cannot read table {table!r} of {db}: {reason}") from exc
+    if len(rows) > MAX_TABLE_ROWS:
+        raise ModuleSourceError(
+            f"table {table!r} of {db} has more than {MAX_TABLE_ROWS:,} rows; not a module table"
+        )
     return [{str(k).lower(): r[k] for k in r.keys()} for r in rows]  # noqa: SIM118 - sqlite3.Row
 
 

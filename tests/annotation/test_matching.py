@@ -135,15 +135,21 @@ def test_gvcf_reference_blocks_prove_hom_ref(tmp_path: Path, normalize, engine: 
     assert summary["ledger"]["inferred_hom_ref"] == 2
 
 
-def test_rows_without_a_weight_count_as_neutral(tmp_path: Path, normalize) -> None:
-    result = normalize(["chr1 100 . G A 50 PASS . GT:DP 1/1:30"])
-    rows = [{"rsid": "rs1", "chrom": "1", "start": 100, "ref": "G", "genotype": ["A", "A"], "weight": None}]
+def test_rows_without_a_weight_count_by_their_state(tmp_path: Path, normalize) -> None:
+    """Superhuman's rows carry no weight and are curated as protective: its matches were counted "0 protective"
+    in the manifest, the command's summary and the report, beside rows that each said "protective"."""
+    result = normalize(["chr1 100 . G A 50 PASS . GT:DP 1/1:30", "chr1 200 . C T 50 PASS . GT:DP 0/1:30"])
+    rows = [
+        {"rsid": "rs1", "chrom": "1", "start": 100, "ref": "G", "genotype": ["A", "A"], "weight": None},
+        {"rsid": "rs2", "chrom": "1", "start": 200, "ref": "C", "genotype": ["C", "T"], "weight": None},
+    ]
+    rows[0]["state"] = "protective"
     root = normalize.write_module(tmp_path / "modules", "superhuman", rows)
     out = tmp_path / "out"
     out.mkdir()
     sample = SampleContext(result.output, "GRCh38", has_rsids=False, is_gvcf=False)
     summary = annotate_sample(sample, root, ["superhuman"], out)["superhuman"]
-    assert (summary["matched"], summary["neutral"], summary["protective"], summary["risk"]) == (1, 1, 0, 0)
+    assert (summary["matched"], summary["protective"], summary["neutral"], summary["risk"]) == (2, 1, 1, 0)
     assert summary["net_weight"] == 0.0
 
 

@@ -251,3 +251,18 @@ def test_ids_are_unique_and_every_reference_resolves(tiny_sample: tuple[Path, Pa
     references = re.findall(r'aria-controls="([^"]+)"', html) + re.findall(r'href="#([^"]+)"', html)
     references += [i for group in re.findall(r'aria-labelledby="([^"]+)"', html) for i in group.split()]
     assert references and set(references) <= set(ids)
+
+
+def test_rows_without_a_weight_are_counted_by_their_state(tmp_path: Path, factory) -> None:
+    """Superhuman's rows carry no weight (read as 0) and are curated as protective: the module read "0 protective,
+    0 risk" above a table of rows each saying protective."""
+    rows = [
+        factory.matched_row("superhuman", "rs333", 0.0, state="protective"),
+        factory.matched_row("superhuman", "rs1815739", 0.0, state="neutral"),
+    ]
+    entry = {"matched": 2, "protective": 1, "risk": 0, "net_weight": 0.0, "ledger": factory.ledger(2, 2)}
+    sample_dir, _ = factory.write_sample(tmp_path, {"superhuman": entry}, {"superhuman": rows})
+    (module,) = build_report_data(sample_dir).modules
+    assert module.tally == Tally(total=2, protective=1, risk=0, neutral=1, net_weight=0.0)
+    html = render_html(build_report_data(sample_dir))
+    assert re.search(r'data-figure="superhuman\.protective"[^>]*>1<', html), "the module's protective count"

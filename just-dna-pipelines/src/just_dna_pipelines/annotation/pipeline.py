@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_path
 from just_dna_pipelines.liftover.chain import Chain
 from just_dna_pipelines.liftover.sites import MODULES_BUILD, placed_sites
+from just_dna_pipelines.modules.genotypes import effect_of
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
 
 ENGINES = ("polars", "duckdb")  # annotation/engine_{name}.py, imported when chosen (DuckDB is a heavy import)
@@ -146,14 +148,19 @@ def module_summary(
     if tested_sites(ledger) == 0 and ledger["no_call"] == 0:
         status = "skipped"
         reason = skip_reason(sample, ledger)
-    weights = matched["weight"].fill_null(0.0)  # a module without weights (superhuman) counts as neutral
+    weights = matched["weight"].fill_null(
+        0.0
+    )  # a row without a weight (superhuman's) adds nothing to the net
+    effects = Counter(
+        effect_of(weight, state) for weight, state in matched.select("weight", "state").iter_rows()
+    )
     return {
         "status": status,
         "reason": reason,
         "matched": matched.height,
-        "protective": int((weights > 0).sum()),
-        "risk": int((weights < 0).sum()),
-        "neutral": int((weights == 0).sum()),
+        "protective": effects["protective"],
+        "risk": effects["risk"],
+        "neutral": effects["neutral"],
         "net_weight": round(float(weights.sum()), 6) if matched.height else 0.0,
         "ledger": ledger,
     }

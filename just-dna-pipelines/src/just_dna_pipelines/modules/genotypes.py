@@ -55,6 +55,14 @@ def state_from_weight(weight: float | None) -> str:
     return "protective" if weight > 0 else "risk"
 
 
+def effect_of(weight: float | None, state: str | None) -> str:
+    """How a matched row counts: `protective` or `risk` by its weight's sign; a row without a weight (superhuman's
+    rows are curated as protective and carry none) by the state its module gives it; else `neutral`."""
+    if weight:
+        return "protective" if weight > 0 else "risk"
+    return state if state in ("protective", "risk") else "neutral"
+
+
 def genotype_from_letters(text: str | None) -> list[str] | None:
     """Sorted alleles of a genotype spelled `CG`, `C/G`, `C|G` or `G C`; None unless two single bases."""
     if text is None:

@@ -21,7 +21,7 @@ WEIGHTS_SCHEMA: dict[str, pl.DataType] = {
     "alts": pl.List(pl.String()),
     "genotype": pl.List(pl.String()),
     "weight": pl.Float64(),
-    "state": pl.String(),  # "protective" (weight > 0), "risk" (weight < 0), "neutral" (0)
+    "state": pl.String(),  # "protective" (weight > 0), "risk" (weight < 0), "neutral" (0); as curated without a weight
     "allele_state": pl.String(),  # source row: "ref", "alt" or "spec"
     "zygosity": pl.String(),  # "hom" or "het"
     "priority": pl.Float64(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import polars as pl
 from just_dna_pipelines import __version__
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.modules.dropped import dropped_counts, untestable_drops
+from just_dna_pipelines.modules.genotypes import effect_of
 from just_dna_pipelines.modules.schema import KNOWN_MODULES
 from just_dna_pipelines.report.categories import (
     LONGEVITY_CATEGORIES,
@@ -93,13 +95,14 @@ def read_manifest(sample_dir: Path) -> dict[str, Any]:
 
 
 def tally(rows: Iterable[VariantRow]) -> Tally:
-    """Count rows by effect sign and sum their weights."""
+    """Count rows by their effect (modules/genotypes.effect_of, as the run's manifest does) and sum their weights."""
     rows = list(rows)
+    effects = Counter(effect_of(r.weight, r.state) for r in rows)
     return Tally(
         total=len(rows),
-        protective=sum(1 for r in rows if r.weight > 0),
-        risk=sum(1 for r in rows if r.weight < 0),
-        neutral=sum(1 for r in rows if r.weight == 0),
+        protective=effects["protective"],
+        risk=effects["risk"],
+        neutral=effects["neutral"],
         net_weight=math.fsum(r.weight for r in rows),
     )
 

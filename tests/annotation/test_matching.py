@@ -269,3 +269,21 @@ def test_a_confident_regions_bed_is_read_within_bounds(tmp_path: Path) -> None:
     fine = tmp_path / "fine.bed"
     fine.write_text("chr1\t350\t450\nchr1\t440\t500\n")
     assert read_bed_intervals(fine).rows() == [("1", 351, 500)]
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_a_call_naming_an_allele_it_does_not_spell_out_is_not_testable(
+    tmp_path: Path, normalize, engine: str
+) -> None:
+    """A gVCF's `G A,<*> 1/2` (the second allele unobserved) was read as A/<*>, a tested site that matched nothing;
+    so were a spanning deletion's `*` and a symbolic SV allele. A `<NON_REF>` listed but not called stays a call."""
+    records = [
+        "chr1 100 . G A,<*> 50 PASS . GT:DP 1/2:30",
+        "chr1 200 . C T,* 50 PASS . GT:DP 1/2:30",
+        "chr1 500 . G <DEL> 50 PASS . GT:DP 0/1:30",
+        "chr1 600 rs6 C T,<NON_REF> 50 PASS . GT:DP 0/1:30",
+    ]
+    summary, matched = run(tmp_path, normalize, engine, records=records)
+    assert {(r["rsid"], r["weight"]) for r in matched.iter_rows(named=True)} == {("rs6", -0.2)}
+    assert summary["ledger"]["not_testable_reasons"]["unresolved_allele"] == 3  # rs1, rs2, rs5
+    assert summary["ledger"]["called"] == 1

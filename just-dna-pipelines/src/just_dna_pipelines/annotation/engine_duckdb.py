@@ -29,6 +29,7 @@ candidates AS (
 classified AS (
     SELECT *,
         CASE WHEN zygosity = 'indel' THEN 'indel_call'
+             WHEN len(list_filter(genotype, lambda x: regexp_matches(x, '^(<.*>|[*])$'))) > 0 THEN 'unresolved_allele'
              WHEN zygosity = 'hemizygous' AND call_chrom NOT IN ('X', 'Y', 'MT') THEN 'one_copy_call'
              WHEN call_ref IS NOT NULL AND ref IS NOT NULL AND call_ref <> ref THEN 'ref_mismatch'
              WHEN call_ref IS NULL AND alleles IS NOT NULL AND genotype IS NOT NULL

@@ -4,7 +4,8 @@ Sites arrive placed (liftover/sites.py): `match_chrom`/`match_start` say where t
 a `position_note` when positions cannot be used). The rules, shared with the DuckDB engine:
 - candidates are the sample's records at the site's place, and by rsid where `rsid_mode` allows
   ("fallback": sites without a place; "also": every site; "never");
-- a candidate is testable unless it is an array indel call, a one-allele call outside X, Y and MT, its REF
+- a candidate is testable unless it is an array indel call, a call naming an allele it does not spell out (`<*>`,
+  `<NON_REF>`, a symbolic SV allele, `*`), a one-allele call outside X, Y and MT, its REF
   differs from the module's, or (records
   without a REF, as from DNA-test arrays) its alleles are not among the module's alleles;
 - a VCF's multi-allelic site split into one record per ALT (`bcftools norm -m-`: `G>A 1|1` and `G>C 0|0`, where
@@ -37,6 +38,10 @@ CONFLICTING_CALLS = "conflicting_calls"  # equally good records call the site di
 ONE_COPY_CALL = "one_copy_call"
 # Inside the REF of a longer record the person does not carry as reference (a deletion): never inferred hom-ref.
 WITHIN_A_VARIANT = "within_a_variant"
+# A genotype naming an allele the file does not spell out: gVCF's unobserved `<*>`/`<NON_REF>`, a symbolic SV
+# allele (`<DEL>`), or `*` (the site deleted by an overlapping record): it cannot be compared with the module's.
+UNRESOLVED_ALLELE = "unresolved_allele"
+UNRESOLVED_PATTERN = r"^(<.*>|[*])$"
 RSID_MODES = ("never", "fallback", "also")
 
 
@@ -178,9 +183,12 @@ def merge_split_records(candidates: pl.DataFrame) -> pl.DataFrame:
 def untestable_reason() -> pl.Expr:
     """Why a candidate record cannot test the site (null when it can)."""
     outside = pl.col("genotype").list.set_difference(pl.col("alleles")).list.len() > 0
+    unresolved = pl.col("genotype").list.eval(pl.element().str.contains(UNRESOLVED_PATTERN)).list.any()
     return (
         pl.when(pl.col("zygosity") == "indel")
         .then(pl.lit("indel_call"))
+        .when(unresolved.fill_null(False))
+        .then(pl.lit(UNRESOLVED_ALLELE))
         .when((pl.col("zygosity") == "hemizygous") & ~pl.col("call_chrom").is_in(list(ONE_COPY_CONTIGS)))
         .then(pl.lit(ONE_COPY_CALL))
         .when(

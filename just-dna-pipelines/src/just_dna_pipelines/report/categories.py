@@ -68,6 +68,9 @@ UNTESTED_REASONS: dict[str, str] = {
     "e.g. a deletion), so your genotype there cannot be told",
     "allele_mismatch": "alleles do not match the reference (strand?): the file's alleles are not among the "
     "module's reference and alternative alleles",
+    "unresolved_allele": "the file's call there names an allele it does not spell out (an unobserved allele "
+    "such as <*> or <NON_REF>, a structural variant, or a deletion covering the site), so your genotype there "
+    "cannot be compared with the module's",
     "indel_call": "the array reports an insertion/deletion call (I/D), which cannot be compared with the "
     "module's alleles",
 }

@@ -117,6 +117,40 @@ def test_other_origin_reads_no_cookie_fetches_nothing_and_gets_no_websocket(app,
         assert plain.headers.get("access-control-allow-origin") in (None, "")
 
 
+def test_a_page_elsewhere_cannot_log_the_browser_into_another_account(app, app_env, tmp_path, monkeypatch):
+    """Login CSRF: a page on another origin sent the browser to redeem a ticket its author had got for their own
+    account; the browser was then in that account (a genome uploaded next was the attacker's)."""
+    from webui.config import get_web_settings
+    from webui.db import _engine_for
+    from webui.services import accounts
+
+    monkeypatch.setenv(
+        "DATABASE_URL", app_env["DATABASE_URL"]
+    )  # the app's own database, as its attacker's login
+    get_web_settings.cache_clear()
+    _engine_for.cache_clear()
+    with chromium(tmp_path) as browser, attacker_site() as evil:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        sign_up(page, app.url, "alice", PASSWORD)
+        before = [c["value"] for c in browser.cookies(app.backend_url) if c["name"] == "jdl_session"]
+        mallory = accounts.sign_up("mallory", "a different long secret")
+        ticket = accounts.issue_login_ticket(mallory, app.url + "/")
+        other = browser.new_page()
+        other.goto(evil)
+        with other.expect_navigation() as navigation:
+            other.evaluate(
+                "url => { window.location.href = url; }", f"{app.backend_url}/auth/enter?ticket={ticket}"
+            )
+        assert navigation.value is not None and navigation.value.status == 403
+        after = [c["value"] for c in browser.cookies(app.backend_url) if c["name"] == "jdl_session"]
+        assert after == before and before  # still alice's session
+        page.reload()
+        page.wait_for_selector("text=alice")
+    _engine_for.cache_clear()
+    get_web_settings.cache_clear()
+
+
 def _frames_of(page) -> list[str]:
     """Collect every websocket frame the page receives from now on."""
     frames: list[str] = []

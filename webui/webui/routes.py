@@ -1,6 +1,7 @@
 """HTTP routes served next to Reflex's backend; each checks the session cookie it receives.
 
-- `/auth/enter?ticket=...` trades a one-time login ticket for the HttpOnly session cookie and goes home.
+- `/auth/enter?ticket=...` trades a one-time login ticket for the HttpOnly session cookie and goes home, when
+  one of the app's own pages sent the browser there.
 - `/auth/logout?to=ORIGIN` drops the cookie of an ended session and goes to the login page.
 - `/files/{user}/{sample}/{name}` serves one of the logged-in user's output files. The report's own download
   links are relative file names, so they resolve to this same route when the report is shown from it.
@@ -21,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from webui.asset_cache import AssetCaching
 from webui.config import get_web_settings
 from webui.security.cookies import clear_session_cookie, session_token, set_session_cookie
-from webui.security.origins import allowed_origins, is_allowed_origin
+from webui.security.origins import allowed_origins, is_allowed_origin, navigated_from_the_app
 from webui.services import accounts, samples
 from webui.services.errors import NotFoundError
 
@@ -64,7 +65,16 @@ def _home(origin: str | None, path: str) -> str:
 
 
 def enter(request: Request) -> Response:
-    """Redeem a login ticket: set the HttpOnly session cookie and send the browser to the app's home page."""
+    """Redeem a login ticket: set the HttpOnly session cookie and send the browser to the app's home page.
+
+    Only when one of the app's pages sent the browser here (see `navigated_from_the_app`); the ticket is then kept.
+    """
+    if not navigated_from_the_app(request.headers):
+        return PlainTextResponse(
+            "this login link was not opened from the app; log in on its own page",
+            status_code=403,
+            headers=NO_STORE,
+        )
     redeemed = accounts.redeem_login_ticket(request.query_params.get("ticket", ""))
     if redeemed is None:
         return PlainTextResponse(

@@ -28,3 +28,23 @@ def backend_base(headers: Mapping[str, str], peer: str = "") -> str:
     host = (trusted and headers.get("x-forwarded-host")) or headers.get("host", "")
     scheme = (trusted and headers.get("x-forwarded-proto")) or urlsplit(headers.get("origin", "")).scheme
     return f"{scheme or 'http'}://{host.split(',')[0].strip()}"
+
+
+def navigated_from_the_app(headers: Mapping[str, str]) -> bool:
+    """Whether a browser's navigation was started by one of the app's own pages (login CSRF: a page elsewhere, or
+    a link in a message, sending the browser to redeem a ticket the attacker got, logs it into their account).
+
+    A browser says where a navigation came from in Sec-Fetch-Site and the Referer's origin (both set by the
+    browser alone; the app's pages send their origin under the default referrer policy): same-origin, or the
+    Referer naming an allowed origin (dev mode's pages are on another port, same-site), and never cross-site.
+    A request saying neither (a link opened from outside the browser, `none`) is refused.
+    """
+    site = headers.get("sec-fetch-site", "")
+    if site == "same-origin":
+        return True
+    if site == "cross-site":
+        return False
+    referer = urlsplit(headers.get("referer", ""))
+    return bool(referer.scheme and referer.netloc) and is_allowed_origin(
+        f"{referer.scheme}://{referer.netloc}"
+    )

@@ -231,6 +231,21 @@ def test_one_address_spraying_many_names_slows_down(alice, bob, monkeypatch):
     assert accounts.log_in("bob", "another long secret", "10.0.0.10") == bob
 
 
+def test_one_address_signing_up_again_and_again_slows_down(alice, monkeypatch):
+    """Sign-up had no limit: a script listed which names exist ("the user name alice is taken") as fast as it
+    liked, and made accounts in parallel, each a 64 MB password hash (found by a security audit)."""
+    monkeypatch.setenv("JUST_DNA_WEBUI_SIGNUP_MAX_PER_WINDOW", "3")
+    get_web_settings.cache_clear()
+    accounts.sign_up("u1", "a long enough secret", "10.0.0.9")
+    accounts.sign_up("u2", "a long enough secret", "10.0.0.9")
+    with pytest.raises(AuthError, match="taken"):  # a name tried that exists counts as well
+        accounts.sign_up("alice", "a long enough secret", "10.0.0.9")
+    for name in ("alice", "u3"):  # taken or free, the answer is the same: wait
+        with pytest.raises(AuthError, match=r"^too many sign-ups from here; try again in \d+ s$"):
+            accounts.sign_up(name, "a long enough secret", "10.0.0.9")
+    assert accounts.sign_up("u3", "a long enough secret", "10.0.0.10").name == "u3"  # another address
+
+
 def test_forwarded_addresses_are_believed_only_from_trusted_proxies(web_env, monkeypatch):
     assert client_address("10.1.1.1", "198.51.100.7") == "10.1.1.1"  # no proxy configured: ignored
     monkeypatch.setenv("JUST_DNA_WEBUI_TRUSTED_PROXIES", "10.1.1.1, 10.1.1.2")

@@ -50,6 +50,9 @@ class WebSettings(BaseSettings):
     login_window_seconds: int = 900
     login_base_delay_seconds: float = 1.0
     login_max_delay_seconds: float = 60.0
+    # Sign-ups one client address may make in the login window before each waits longer (a lab behind one address
+    # signs its people up in a morning; a script listing taken names or burning password hashes is slowed).
+    signup_max_per_window: int = 20
     cookie_secure: bool = False
     # Origins (scheme://host:port) whose pages may use the backend: comma-separated; default: this app's own.
     allowed_origins: str = ""

@@ -1,4 +1,4 @@
-"""Login throttling: a progressive delay per (name, client address) pair and per client address.
+"""Login throttling: a progressive delay per (name, client address) pair and per client address; sign-ups per address.
 
 Each attempt first reserves its place (a row) and only then counts the attempts before it, so parallel
 guesses cannot all slip through. The delay grows with each failure of the same pair, so someone guessing
@@ -43,19 +43,37 @@ def required_wait(failures_before: int, free: int) -> float:
 
 def reserve_attempt(name: str, address: str) -> list[int]:
     """Record the attempt as a failure-to-be and return its row ids; raise Throttled when it comes too soon."""
+    return _reserve(_keys(name, address), "too many failed logins")
+
+
+def reserve_sign_up(address: str) -> None:
+    """Count a sign-up from `address` (made or refused as taken alike); raise Throttled when it comes too soon.
+
+    Each account costs a slow password hash, and "the name is taken" tells which names exist: one address may
+    sign up `signup_max_per_window` times in the window without delay, then waits ever longer, as logins do.
+    Nothing is counted without an address (a caller outside the web app).
+    """
+    if address:
+        _reserve(
+            [(f"signup:{address}", get_web_settings().signup_max_per_window)], "too many sign-ups from here"
+        )
+
+
+def _reserve(keys: list[tuple[str, int]], what: str) -> list[int]:
+    """Add a row for each key, then raise Throttled (rows removed) when one of them has had its budget lately."""
     settings = get_web_settings()
     now = time.time()
     window_start = now - settings.login_window_seconds
     reserved: list[int] = []
     with db_session() as db:
-        for key, _ in _keys(name, address):
+        for key, _ in keys:
             lock_for_key(db, key)  # ids of one key then follow commit order, so "earlier" is exact
             row = LoginFailure(key=key, at=now)
             db.add(row)
             db.commit()
             assert row.id is not None
             reserved.append(row.id)
-        for (key, free), row_id in zip(_keys(name, address), reserved, strict=True):
+        for (key, free), row_id in zip(keys, reserved, strict=True):
             earlier = db.exec(
                 select(LoginFailure.at)
                 .where(LoginFailure.key == key, LoginFailure.at > window_start, col(LoginFailure.id) < row_id)
@@ -66,7 +84,7 @@ def reserve_attempt(name: str, address: str) -> list[int]:
                 db.exec(delete(LoginFailure).where(col(LoginFailure.id).in_(reserved)))
                 db.commit()
                 seconds = max(1, math.ceil(earlier[-1] + wait - now))
-                raise Throttled(f"too many failed logins; try again in {seconds} s")
+                raise Throttled(f"{what}; try again in {seconds} s")
     return reserved
 
 

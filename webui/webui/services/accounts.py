@@ -12,7 +12,13 @@ from just_dna_pipelines.keys import InvalidKeyError, validate_name
 from webui.config import get_web_settings
 from webui.db import AuthSession, LoginTicket, ModuleChoice, User, db_session
 from webui.security import hash_password, new_token, password_problem, token_digest, verify_password
-from webui.security.throttle import Throttled, forget_failures, release_attempt, reserve_attempt
+from webui.security.throttle import (
+    Throttled,
+    forget_failures,
+    release_attempt,
+    reserve_attempt,
+    reserve_sign_up,
+)
 from webui.services.errors import AuthError, WebError
 
 LOGIN_FAILED = "wrong user name or password"
@@ -35,11 +41,16 @@ def normalize_name(name: str) -> str:
         raise AuthError(str(exc)) from exc
 
 
-def sign_up(name: str, password: str) -> CurrentUser:
-    """Create an account; raise AuthError if the name is invalid or taken or the password is weak."""
+def sign_up(name: str, password: str, address: str = "") -> CurrentUser:
+    """Create an account; raise AuthError if the name is invalid or taken, the password is weak, or `address` (the
+    client's) has signed up too often lately (throttle.reserve_sign_up)."""
     name = normalize_name(name)
     if problem := password_problem(password, name):
         raise AuthError(problem)
+    try:
+        reserve_sign_up(address)
+    except Throttled as exc:
+        raise AuthError(str(exc)) from None
     with db_session() as db:
         if db.exec(select(User).where(User.name == name)).first() is not None:
             raise AuthError(f"the user name {name} is taken")

@@ -107,8 +107,9 @@ class AuthState(rx.State):
                 self.auth_error, self.auth_busy = "the two passwords differ", False
                 return
             self.auth_error, self.auth_busy = "", True
+            address = self._address()
         try:
-            user = await asyncio.to_thread(accounts.sign_up, str(form.get("name", "")), password)
+            user = await asyncio.to_thread(accounts.sign_up, str(form.get("name", "")), password, address)
             async with self:
                 enter = self._enter(user)
             yield enter

@@ -7,6 +7,7 @@ takes seconds, so it holds the slot while the test looks at the queue behind it,
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -368,3 +369,26 @@ def test_a_run_launched_while_its_sample_is_deleted_goes_with_it(
     assert service.sample_runs("alice", "s") == []
     with pytest.raises(KeyError):
         service.get_run(launched[0])
+
+
+def test_a_run_click_landing_after_its_upload_was_deleted_is_refused_and_leaves_nothing(
+    demo_env, demo_vcf, add_sample, monkeypatch
+) -> None:
+    """A Run click checked just before its sample's deletion removed the upload reached the worker after the
+    deletion's last look for runs: the run was queued for a sample that no longer existed, and its partition
+    registered again (found by a security audit racing account deletion and a Run click)."""
+    from just_dna_pipelines.runs.queue import SAMPLE_GONE
+
+    add_sample("alice", demo_vcf, "s")
+    register = service.register_sample
+
+    def deleted_meanwhile(user: str, sample: str, path: Path) -> str:
+        key = register(user, sample, path)
+        path.unlink()  # the deletion removes the upload now
+        return key
+
+    monkeypatch.setattr(service, "register_sample", deleted_meanwhile)
+    with pytest.raises(PipelineError, match=re.escape(SAMPLE_GONE)):
+        service.launch_run("alice", "s", ["longevitymap"])
+    assert service.sample_runs("alice", "s") == []
+    assert not get_instance().has_dynamic_partition("user_vcf_files", "alice/s")

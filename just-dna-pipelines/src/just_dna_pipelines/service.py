@@ -236,7 +236,14 @@ def launch_run(
         ensembl_source=get_settings().ensembl_source,  # explicit: the worker may hold other settings
         sample_column=sample_column,
     )
-    return submit(request)
+    try:
+        return submit(request)
+    except PipelineError:
+        if not vcf_path.exists():  # deleted meanwhile: the partition registered above goes with it
+            from just_dna_pipelines.runs.execute import forget_partition_if_unused
+
+            forget_partition_if_unused(key)
+        raise
 
 
 def ensembl_entry() -> ModuleInfo:

@@ -21,6 +21,7 @@ from just_dna_pipelines.runs.queue import WAITING, runs_lock
 
 TERM_GRACE_S = 5.0  # then SIGKILL
 GONE_TIMEOUT_S = 60.0  # a claimed run whose worker neither starts nor ends it by then is ended here
+CREATED_GRACE_S = 10.0  # a creator finishes a run it made in well under a second
 POLL_S = 0.05
 
 
@@ -66,13 +67,22 @@ def cancel_run(instance: dg.DagsterInstance, run_id: str, output_dir: Path | Non
 
 
 def _wait_until_created(instance: dg.DagsterInstance, run_id: str) -> None:
-    """An accepted run becomes a Dagster run within a moment; one that could not be created has finished."""
+    """An accepted run becomes a Dagster run within a moment; one that could not be created has finished.
+
+    Waits until its creator is done (the pending record goes), not only until the run exists: the creator goes on
+    writing the run's planned events and its partition, which a deletion canceling the run at once left behind
+    (events of the deleted sample in the index, an event database written again without its tables). A record
+    its creator never removed (the creator killed) is waited for CREATED_GRACE_S once the run exists.
+    """
     home = Path(instance.root_directory)
     started = time.monotonic()
+    exists_since: float | None = None
     while (entry := read_pending(home, run_id)) is not None and time.monotonic() - started < GONE_TIMEOUT_S:
         if entry["error"]:
             raise PipelineError("the run has already finished (failure)")
-        if instance.get_run_by_id(run_id) is not None:
+        if exists_since is None and instance.get_run_by_id(run_id) is not None:
+            exists_since = time.monotonic()
+        if exists_since is not None and time.monotonic() - exists_since > CREATED_GRACE_S:
             return
         time.sleep(POLL_S)
 

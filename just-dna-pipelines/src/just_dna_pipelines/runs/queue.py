@@ -33,6 +33,7 @@ WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 RUNS_LOCK = ".runs.lock"
 SAMPLE_BUSY = "this sample already has a run queued or running; wait for it or cancel it"
+SAMPLE_GONE = "this sample's genome is gone (the sample was deleted)"
 
 
 def runs_lock(instance: dg.DagsterInstance) -> Path:

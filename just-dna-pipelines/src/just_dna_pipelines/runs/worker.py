@@ -137,7 +137,7 @@ class Worker:
         from just_dna_pipelines.runs.instance import instance_for
         from just_dna_pipelines.runs.liveness import check_run
         from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
-        from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
+        from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, SAMPLE_GONE, WAITING, runs_lock
         from just_dna_pipelines.runs.sample_claim import sample_claimed
 
         home = self.serve(message["env"])
@@ -150,6 +150,10 @@ class Worker:
         with file_lock(runs_lock(instance)):
             if instance.get_run_by_id(run_id) is not None or read_pending(home.path, run_id) is not None:
                 return home  # a retried request: accepted already
+            if not Path(request.vcf_path).exists():
+                # Its sample was deleted after the Run click was checked (the deletion removes the upload before
+                # it looks for accepted runs a last time): accepted now, the run would outlive the deletion.
+                raise PipelineError(SAMPLE_GONE)
             accepted = [e for e in pending_of(home.path, request.partition_key) if not e["error"]]
             busy = accepted or instance.get_runs(filters=filters, limit=1)
             if busy or sample_claimed(instance, request.partition_key):  # a command's run of it

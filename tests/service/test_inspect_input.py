@@ -41,6 +41,12 @@ def test_an_array_upload_says_vendor_build_snps_and_call_rate(
     assert (facts.record_count, facts.call_rate, facts.positions) == (4, 0.75, "lifted")
     assert facts.has_rsids and facts.samples == []
     assert any("call rate 75.0%" in w for w in facts.warnings)
+    # the forecast says the stated build is checked (a file stating NCBI36 on GRCh37 positions was forecast
+    # "only rsIDs are matched" while the run followed its data and lifted the sites)
+    assert any(
+        "genome build GRCh37 as stated; the stated build is checked against the data" in w
+        for w in facts.warnings
+    )
     assert service.upload_refusal(facts) is None
 
 

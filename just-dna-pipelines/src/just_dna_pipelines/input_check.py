@@ -43,8 +43,27 @@ class InputFacts:
     malformed_records: int = 0  # VCFs: damaged records that will be skipped
 
 
+# A file can state another build than its positions are on (a lifted VCF keeps its old header; a DNA-test file's
+# comment names its vendor's usual build): the run checks the statement against the data at the module sites
+# and follows the data, so the upload's forecast says so.
+CHECKED_NOTE = (
+    "the stated build is checked against the data at the module sites when annotating, and the data win"
+)
+
+
 def _positions(build: str, chain_problem: str | None) -> tuple[str, list[str]]:
     """How module sites will be placed in a file on `build`, with what the user should know about it."""
+    positions, notes = _forecast(build, chain_problem)
+    if build in (
+        "unknown",
+        MODULES_BUILD,
+    ):  # decided from the data anyway; or the usual case, checked quietly
+        return positions, notes
+    return positions, [*notes, f"genome build {build} as stated; {CHECKED_NOTE}"]
+
+
+def _forecast(build: str, chain_problem: str | None) -> tuple[str, list[str]]:
+    """`_positions` before the note that a stated build is checked."""
     if build == MODULES_BUILD:
         return "as_is", []
     if build == "GRCh37":

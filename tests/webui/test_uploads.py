@@ -358,3 +358,30 @@ def test_an_upload_in_progress_keeps_its_name(alice, web_env, monkeypatch):
         UploadSink(alice, "mine.vcf")
     assert slow.temp_dir.exists()
     slow.abort()
+
+
+def test_an_account_keeps_at_most_its_samples_and_its_bytes(
+    alice, bob, web_env, upload_file, tmp_path, monkeypatch
+):
+    """Nothing bounded what one account kept: 16 uploads of up to 2 GB each were taken from one person on a server
+    others share (found by a security audit)."""
+    from webui.config import get_web_settings
+    from webui.services.uploads import UploadSink
+
+    monkeypatch.setenv("JUST_DNA_WEBUI_MAX_SAMPLES_PER_USER", "2")
+    monkeypatch.setenv("JUST_DNA_WEBUI_MAX_STORAGE_GB_PER_USER", str(3 / 1024))  # 3 MB
+    get_web_settings.cache_clear()
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+
+    demo = ensure_demo_sample(tmp_path / "demo")  # ~11 KB
+    upload_file(alice, demo, "one.vcf")
+    upload_file(alice, demo, "two.vcf")
+    with pytest.raises(WebError, match="holds 2 samples, the most one may here"):
+        UploadSink(alice, "three.vcf")
+    samples.delete_sample(alice, "two")
+    sink = UploadSink(alice, "big.vcf")  # a place again; the bytes now decide
+    with pytest.raises(WebError, match=r"more than the 3\.0 MB an account may keep here; delete a sample"):
+        sink.write(bytes(4 << 20))
+    assert [s.name for s in samples.list_samples(alice)] == ["one"]
+    assert _stored_files(web_env.root) == ["input/users/alice/one.vcf"]  # the refused upload left nothing
+    assert upload_file(bob, demo, "one.vcf").name == "one"  # another account has its own room

@@ -46,6 +46,9 @@ class WebSettings(BaseSettings):
     workers: int = 1
     session_hours: float = 12.0
     max_upload_mb: int = 2048
+    # What one account may keep (several people share a server's disk): samples, and their uploads' bytes.
+    max_samples_per_user: int = Field(default=200, gt=0)
+    max_storage_gb_per_user: float = Field(default=100.0, gt=0)
     login_max_failures: int = 5
     login_window_seconds: int = 900
     login_base_delay_seconds: float = 1.0
@@ -84,6 +87,11 @@ class WebSettings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """The upload size limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_storage_bytes_per_user(self) -> int:
+        """What one account's uploads may take in all, in bytes."""
+        return int(self.max_storage_gb_per_user * 1024**3)
 
     @property
     def session_seconds(self) -> int:

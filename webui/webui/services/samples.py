@@ -17,6 +17,7 @@ from sqlmodel import Session, col, delete, select, update
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key, validate_name
+from webui.config import get_web_settings
 from webui.db import (
     AuthSession,
     LoginFailure,
@@ -27,6 +28,7 @@ from webui.db import (
     UploadReservation,
     User,
     db_session,
+    lock_for_key,
 )
 from webui.services.accounts import CurrentUser
 from webui.services.errors import NotFoundError, WebError, shown
@@ -160,16 +162,26 @@ def name_taken(sample: str) -> WebError:
 
 
 def reserve_name(user: CurrentUser, sample: str) -> None:
-    """Hold `sample` for an upload in progress; WebError if the user has it already or is uploading it."""
+    """Hold `sample` for an upload in progress; WebError if the user has it already or is uploading it, or holds
+    as many samples (kept or being uploaded) as an account may."""
     if sample_exists(user, sample):
         raise name_taken(sample)
+    most = get_web_settings().max_samples_per_user
     with db_session() as db:
+        lock_for_key(db, f"samples:{user.id}")  # two tabs counting at once cannot both take the last place
         stale = time.time() - STALE_RESERVATION_S
         db.exec(
             delete(UploadReservation).where(
                 col(UploadReservation.user_id) == user.id, col(UploadReservation.created_at) < stale
             )
         )
+        held = len(db.exec(select(SampleRecord.id).where(SampleRecord.user_id == user.id)).all()) + len(
+            db.exec(select(UploadReservation.id).where(UploadReservation.user_id == user.id)).all()
+        )
+        if held >= most:
+            raise WebError(
+                f"your account holds {held:,} samples, the most one may here; delete one to upload another"
+            )
         db.add(UploadReservation(user_id=user.id, name=sample))
         try:
             db.commit()

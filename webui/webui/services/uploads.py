@@ -67,7 +67,12 @@ class UploadSink:
         self.user = user
         self.original_name = filename
         self.filename = self.sample + suffix
-        self.limit = get_web_settings().max_upload_bytes
+        settings = get_web_settings()
+        # The account's storage is checked as the bytes arrive: what its uploads take already, plus this one.
+        room = settings.max_storage_bytes_per_user - stored_bytes(user)
+        self.limit = min(settings.max_upload_bytes, max(room, 0))
+        self.account_full = room < settings.max_upload_bytes
+        self.account_limit = settings.max_storage_bytes_per_user
         # A private folder per upload keeps the real file name (messages quote it; readers look at the suffix).
         self.temp_dir = get_settings().input_dir / ".staging" / secrets.token_hex(8)
         self.temp_dir.mkdir(parents=True)
@@ -81,6 +86,11 @@ class UploadSink:
         self.size += len(data)
         if self.size > self.limit:
             self.abort()
+            if self.account_full:
+                raise WebError(
+                    f"your uploads would take more than the {_amount(self.account_limit)} an account may keep here; "
+                    "delete a sample to make room"
+                )
             raise WebError(f"file too large: the limit is {self.limit // (1024 * 1024)} MB")
         self._handle.write(data)
         if time.monotonic() - self._renewed > samples.RENEW_RESERVATION_S:  # still going: keep the name
@@ -122,6 +132,16 @@ class UploadSink:
             final.unlink(missing_ok=True)
             samples.release_name(self.user, self.sample)
             raise
+
+
+def _amount(size: int) -> str:
+    """A storage limit for a message: `100 GB`, or `3.0 MB` below a gigabyte."""
+    return f"{size / 1024**3:g} GB" if size >= 1024**3 else f"{size / 1024**2:.1f} MB"
+
+
+def stored_bytes(user: CurrentUser) -> int:
+    """What the user's kept uploads take on disk, in bytes."""
+    return sum(path.stat().st_size for path in service.user_vcf_files(user.name) if path.is_file())
 
 
 # A file system without hard links (FAT, exFAT, some network mounts) refuses os.link with one of these.

@@ -54,10 +54,8 @@ CHECKED_NOTE = (
 def _positions(build: str, chain_problem: str | None) -> tuple[str, list[str]]:
     """How module sites will be placed in a file on `build`, with what the user should know about it."""
     positions, notes = _forecast(build, chain_problem)
-    if build in (
-        "unknown",
-        MODULES_BUILD,
-    ):  # decided from the data anyway; or the usual case, checked quietly
+    # "unknown" is decided from the data anyway; GRCh38, the usual case, is checked quietly
+    if build in ("unknown", MODULES_BUILD):
         return positions, notes
     return positions, [*notes, f"genome build {build} as stated; {CHECKED_NOTE}"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, delete, func, select, update
 
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
@@ -175,8 +175,9 @@ def reserve_name(user: CurrentUser, sample: str) -> None:
                 col(UploadReservation.user_id) == user.id, col(UploadReservation.created_at) < stale
             )
         )
-        held = len(db.exec(select(SampleRecord.id).where(SampleRecord.user_id == user.id)).all()) + len(
-            db.exec(select(UploadReservation.id).where(UploadReservation.user_id == user.id)).all()
+        held = sum(
+            db.exec(select(func.count()).select_from(table).where(table.user_id == user.id)).one()
+            for table in (SampleRecord, UploadReservation)
         )
         if held >= most:
             raise WebError(

@@ -15,6 +15,7 @@ from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.keys import InvalidKeyError, stored_sample_name
 from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import input_suffix
+from webui import formatting
 from webui.config import get_web_settings
 from webui.services import samples
 from webui.services.accounts import CurrentUser
@@ -88,7 +89,7 @@ class UploadSink:
             self.abort()
             if self.account_full:
                 raise WebError(
-                    f"your uploads would take more than the {_amount(self.account_limit)} an account may keep here; "
+                    f"your uploads would take more than the {formatting.size(self.account_limit)} an account may keep here; "
                     "delete a sample to make room"
                 )
             raise WebError(f"file too large: the limit is {self.limit // (1024 * 1024)} MB")
@@ -132,11 +133,6 @@ class UploadSink:
             final.unlink(missing_ok=True)
             samples.release_name(self.user, self.sample)
             raise
-
-
-def _amount(size: int) -> str:
-    """A storage limit for a message: `100 GB`, or `3.0 MB` below a gigabyte."""
-    return f"{size / 1024**3:g} GB" if size >= 1024**3 else f"{size / 1024**2:.1f} MB"
 
 
 def stored_bytes(user: CurrentUser) -> int:

@@ -148,9 +148,8 @@ def module_summary(
     if tested_sites(ledger) == 0 and ledger["no_call"] == 0:
         status = "skipped"
         reason = skip_reason(sample, ledger)
-    weights = matched["weight"].fill_null(
-        0.0
-    )  # a row without a weight (superhuman's) adds nothing to the net
+    # a row without a weight (superhuman's) adds nothing to the net
+    weights = matched["weight"].fill_null(0.0)
     effects = Counter(
         effect_of(weight, state) for weight, state in matched.select("weight", "state").iter_rows()
     )

@@ -23,7 +23,7 @@ from typing import BinaryIO, cast
 
 from just_dna_pipelines.bam.formats import AlignmentFormat, DetectedFormat
 from just_dna_pipelines.bam.header import MAX_HEADER_TEXT, MAX_REFERENCES
-from just_dna_pipelines.bam.source import HTTP_TIMEOUT_SECONDS, BamLocation, http_error, locate
+from just_dna_pipelines.bam.source import HTTP_TIMEOUT_SECONDS, BamLocation, http_error, locate, read_head
 from just_dna_pipelines.errors import BamError
 
 CRAM_FILE_DEFINITION = 26  # "CRAM", major, minor, 20-byte file id
@@ -39,13 +39,12 @@ def check_hts_header(url: str, detected: DetectedFormat) -> None:
         with _opened(locate(url), detected.compression != "none") as stream:
             _check_sam_header(stream, url)
     elif detected.format is AlignmentFormat.CRAM:
-        with _opened(locate(url), False) as stream:
-            _check_cram_header(stream.read(CRAM_FILE_DEFINITION + _CONTAINER_HEAD), url)
+        _check_cram_header(read_head(locate(url), CRAM_FILE_DEFINITION + _CONTAINER_HEAD), url)
 
 
 @contextlib.contextmanager
 def _opened(location: BamLocation, compressed: bool) -> Iterator[BinaryIO]:
-    """The file's bytes from its start (decompressed when `compressed`), local or over HTTP."""
+    """The file's bytes from its start, streamed (decompressed when `compressed`), local or over HTTP."""
     try:
         if location.path is not None:
             raw: BinaryIO = location.path.open("rb")

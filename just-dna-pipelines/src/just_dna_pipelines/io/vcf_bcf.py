@@ -93,9 +93,8 @@ def bcf_as_vcf(path: Path, workdir: Path, limits: ReadLimits) -> Path:
 
     from just_dna_pipelines.io.vcf_stream import check_text_bounds
 
-    out = (
-        workdir / "converted.vcf"
-    )  # the name tells bcftools the output's compression (none), whatever -O says
+    # the name tells bcftools the output's compression (none), whatever -O says
+    out = workdir / "converted.vcf"
     with quiet_htslib():
         try:
             pysam.bcftools.view(str(path), "-Ov", "-o", str(out), catch_stdout=False)

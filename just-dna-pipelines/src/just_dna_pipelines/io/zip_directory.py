@@ -12,15 +12,13 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-END_RECORD = struct.Struct(
-    "<4s4H2LH"
-)  # signature, disks, entries here, entries, directory size, offset, comment
+# signature, disks, entries here, entries, directory size, offset, comment length
+END_RECORD = struct.Struct("<4s4H2LH")
 END_SIGNATURE = b"PK\x05\x06"
 ZIP64_LOCATOR = struct.Struct("<4sLQL")  # signature, disk, offset of the ZIP64 end record, disks
 ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
-ZIP64_END_RECORD = struct.Struct(
-    "<4sQ2H2L4Q"
-)  # signature, size, versions, disks, entries here, entries, size, offset
+# signature, size, versions, disks, entries here, entries, directory size, offset
+ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
 ZIP64_END_SIGNATURE = b"PK\x06\x06"
 MAX_COMMENT = 0xFFFF
 MAX_ENTRIES = 1_000

@@ -78,9 +78,8 @@ def _forget_asset_index(instance: dg.DagsterInstance, run_id: str) -> None:
     storage = instance.event_log_storage
     if not isinstance(storage, SqlEventLogStorage):
         return
-    status_cache = (
-        storage.can_read_asset_status_cache()
-    )  # before the connection: the storage's lock is not reentrant
+    # asked before the connection opens: the storage's lock is not reentrant
+    status_cache = storage.can_read_asset_status_cache()
     with storage.index_connection() as connection:
         connection.execute(
             AssetKeyTable.update()

@@ -19,6 +19,11 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+# Commands the tests start run in their own processes: a warm command server (cli/warm_server.py) started by
+# one would outlive it, with a set-up (temp folders) no later test shares. tests/cli/test_warm_server.py turns
+# them on where it tests them.
+os.environ["JUST_DNA_PIPELINES_WARM_SECONDS"] = "0"
+
 SHARED_FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
 GENOMES = SHARED_FIXTURES / "genomes"
 MODULE_DBS = SHARED_FIXTURES / "modules"

@@ -1,6 +1,6 @@
 """`pipelines annotate-modules` on a warm Dagster home beside `bcftools view -Ou` on the same VCF, alternating.
 
-Usage: uv run python bench/vcf/vs_bcftools.py [--vcf bench/out/wgs.vcf.gz] [--rounds 8] [--no-index]
+Usage: uv run python bench/vcf/vs_bcftools.py [--vcf bench/out/wgs.vcf.gz] [--rounds 8] [--no-index] [--cold]
 
 What a person waits for after their first run: the Dagster home (made once under bench/out/vs_bcftools/, and
 prepared by a first run that is not timed) and the compiled modules (bench/out/modules, as run_bench.sh makes
@@ -8,6 +8,9 @@ them) already exist. Each round times bcftools, then our command, each a fresh p
 not `uv run`, whose own start is not ours). `--no-index` runs on a hard link of the file without its index
 (the one-pass scan). Prints a row per round and the median ratio (ours / bcftools; issue 14's targets: <= 0.5x
 with an index, <= 1.0x without).
+
+By default the commands are served by the warm command server the untimed first run starts (cli/warm_server.py),
+as a person's second and later commands are; `--cold` runs every command in a fresh process of its own.
 """
 
 from __future__ import annotations
@@ -32,11 +35,27 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - started
 
 
+def wait_for_warm_server(since: float, limit: float = 120.0) -> None:
+    """Wait until a warm server started after `since` listens (its socket appears in this user's folder)."""
+    from just_dna_pipelines.cli.warm_place import private_folder
+
+    folder = private_folder()
+    deadline = time.monotonic() + limit
+    while folder is not None and time.monotonic() < deadline:
+        if any(sock.stat().st_mtime >= since for sock in folder.glob("*.sock")):
+            return
+        time.sleep(0.2)
+    sys.exit("no warm command server started; run with --cold, or check JUST_DNA_PIPELINES_WARM_SECONDS")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vcf", type=Path, default=REPO / "bench" / "out" / "wgs.vcf.gz")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--no-index", action="store_true")
+    parser.add_argument(
+        "--cold", action="store_true", help="no warm command server: each command starts afresh"
+    )
     args = parser.parse_args()
     modules = REPO / "bench" / "out" / "modules"
     if not args.vcf.is_file() or not (modules / "longevitymap").is_dir():
@@ -60,8 +79,16 @@ def main() -> None:
         "--modules-source", str(modules), "--no-report",
     ]  # fmt: skip
     bcftools = [shutil.which("bcftools") or "bcftools", "view", "-Ou", "-o", os.devnull, str(args.vcf)]
-    timed(ours, env)  # prepares the home: not what is measured
-    print(f"{vcf.name}{' (no index)' if args.no_index else ''}; load {os.getloadavg()[0]:.1f}")
+    if args.cold:
+        env["JUST_DNA_PIPELINES_WARM_SECONDS"] = "0"
+    else:
+        env.setdefault("JUST_DNA_PIPELINES_WARM_SECONDS", "600")
+    started = time.time()
+    timed(ours, env)  # prepares the home (and starts the warm server): not what is measured
+    if not args.cold:
+        wait_for_warm_server(started)
+    how = "each command afresh" if args.cold else "served warm"
+    print(f"{vcf.name}{' (no index)' if args.no_index else ''}, {how}; load {os.getloadavg()[0]:.1f}")
     print("| round | bcftools view -Ou s | annotate-modules s | ratio |\n|---|---|---|---|")
     ratios = []
     for number in range(1, args.rounds + 1):

@@ -61,19 +61,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BaseException as exc:  # Dagster's interrupt is not an Exception
+        if not _dagster_interrupt(exc):
+            raise
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dagster_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is Dagster's form of a Ctrl-C (its signal handler raises it while a run executes on this
+    thread, as `download-ensembl`'s does)."""
+    errors = sys.modules.get("dagster._core.errors")
+    return errors is not None and isinstance(exc, errors.DagsterExecutionInterruptedError)
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """`main` with collection paused while it starts (startup_gc.py) and Alembic deferred: how the `pipelines`
+    program runs a command, here or in a warm server's child."""
+    startup_gc.pause()
+    deferred_alembic.install()  # a prepared Dagster home never needs it (runs/deferred_alembic.py)
+    return main(argv)
 
 
 def run_program() -> None:
-    """The `pipelines` program: `main` with collection paused while it starts (startup_gc.py), then exit
-    without Python's garbage collections at shutdown.
+    """The `pipelines` program: the command handed to a warm server when one serves this set-up
+    (cli/warm_server.py), else run here (and a warm server started for the next command, if this one starts a
+    Dagster run); then exit without Python's garbage collections at shutdown.
 
     Those walk every object Dagster made, several times (1.4 s after a 3 M-read BAM run on 2 cores); the
     process is ending and its files are closed, so nothing needs collecting. Not when DuckDB was loaded:
     its bindings report objects still alive at exit as leaks, on stderr.
     """
-    startup_gc.pause()
-    deferred_alembic.install()  # a prepared Dagster home never needs it (runs/deferred_alembic.py)
-    code = main()
+    from just_dna_pipelines.cli import warm_client, warm_place
+
+    argv = sys.argv[1:]
+    key = warm_place.fingerprint() if warm_place.idle_seconds() else None
+    code = warm_client.run_warm(key, argv) if key else None
+    if code is None:
+        code = run_command(argv)
+        if key and warm_client.warm_command(argv):
+            warm_client.start_server(key)
     if "duckdb" not in sys.modules:
         gc.freeze()
     sys.exit(code)

@@ -187,6 +187,7 @@ def _execute(
     modules_root: Path,
 ) -> int:
     from just_dna_pipelines.annotation import normalize_ahead
+    from just_dna_pipelines.cli import warm_place
     from just_dna_pipelines.cli.run_job import execute_with_progress
     from just_dna_pipelines.io.vcf_filters import VcfFilters
     from just_dna_pipelines.keys import make_partition_key
@@ -212,7 +213,8 @@ def _execute(
     )
     run_id = str(uuid.uuid4())
     # the run's normalize step, done meanwhile on the other core while Dagster loads (taken only if it matches):
-    # asked with the config the run gives that step
+    # asked with the config the run gives that step. Not in a warm server's child: Dagster is loaded already,
+    # and the step would wait for a child process still importing what it needs.
     step = request.run_config()["ops"]["user_vcf_normalized"]["config"]
     ahead = normalize_ahead.request_for(
         vcf,
@@ -221,7 +223,8 @@ def _execute(
         filters=VcfFilters.from_options(step["passing_filters"], step["min_depth"], step["min_quality"]),
         read_sites=step["read_mode"] == "auto",
     )
-    normalize_ahead.start_normalize_ahead(ahead, run_staging_dir(run_id) / "normalized-ahead")
+    if not warm_place.serving_warm:
+        normalize_ahead.start_normalize_ahead(ahead, run_staging_dir(run_id) / "normalized-ahead")
     try:
         execute_with_progress(request, f"annotating {vcf.name} as {key} with {', '.join(modules)}", run_id)
     finally:

@@ -1,0 +1,130 @@
+"""The `pipelines` program's side of a warm command server (warm_server.py): hand the command to a server that
+has Dagster and the rest imported already, or start one for the next command.
+
+A command handed over runs in a child the server forks for it, with this process's arguments, environment,
+working folder, umask and standard streams (passed as file descriptors, so a terminal stays a terminal);
+this process waits, passes on the signals it gets (Ctrl-C, a terminal's hang-up, a resize) to the child's
+process group, and exits with the child's status. Standard library only: it runs before any heavy import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+from typing import BinaryIO
+
+from just_dna_pipelines.cli import warm_place
+
+# Commands whose run starts Dagster: worth a warm server (a listing or --help is fast anyway).
+WARM_COMMANDS = frozenset({"annotate-modules", "annotate-ensembl", "stream-bam", "add-partition"})
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH)
+HEADER = struct.Struct("!Q")  # the request's length, sent with the descriptors
+NO_STATUS = 1  # the child ended without telling its status (killed)
+
+
+def peer_uid(connection: socket.socket) -> int:
+    """The user id of the process at the other end of a Unix socket (the kernel's word, not the peer's)."""
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[1]
+
+
+def run_warm(key: str, argv: list[str]) -> int | None:
+    """Run the command in the child of the warm server for fingerprint `key` and return its exit status;
+    None if no server took it (then nothing ran, and the caller runs it here)."""
+    path = warm_place.socket_path(key)
+    if path is None:
+        return None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(path))
+        if peer_uid(connection) != os.getuid():
+            return None
+        _send_request(connection, argv)
+        return _wait_for_child(connection.makefile("rb"))
+    except OSError:
+        return None  # no server, a stale socket, or one that went away before forking: run it here
+    finally:
+        connection.close()
+
+
+def _send_request(connection: socket.socket, argv: list[str]) -> None:
+    """Arguments, environment and umask as JSON; standard streams and working folder as descriptors."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    request = json.dumps(
+        {"argv": argv, "argv0": sys.argv[0], "env": dict(os.environ), "umask": umask}
+    ).encode("utf-8", "surrogateescape")
+    opened = []
+    descriptors = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            descriptors.append(fd)
+        except OSError:  # a closed standard stream: the child gets /dev/null there
+            opened.append(os.open(os.devnull, os.O_RDWR))
+            descriptors.append(opened[-1])
+    opened.append(os.open(".", os.O_RDONLY | os.O_DIRECTORY))
+    descriptors.append(opened[-1])
+    try:
+        socket.send_fds(connection, [HEADER.pack(len(request))], descriptors)
+        connection.sendall(request)
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _wait_for_child(replies: BinaryIO) -> int | None:
+    """Read the child's pid, pass signals on to its process group until it reports its status, then wait
+    until it has exited (its connection closes)."""
+    started = _reply(replies)
+    if started is None:
+        return None  # the server went away before forking: nothing ran
+    pid = int(started["pid"])
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signum)
+
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, forward)
+    ended = _reply(replies)
+    while _reply(replies) is not None:
+        pass  # nothing more is sent; this waits for the end of the child's process
+    if ended is None:
+        print("error: the command's process ended without an exit status (killed?)", file=sys.stderr)
+        return NO_STATUS
+    return int(ended["exit"])
+
+
+def _reply(replies: BinaryIO) -> dict | None:
+    """The next JSON line from the child, or None at the connection's end."""
+    line = replies.readline()
+    return json.loads(line) if line.strip() else None
+
+
+def start_server(key: str) -> None:
+    """Start the warm server for fingerprint `key` in the background (it ends after the idle time); a second
+    one for the same set-up ends at once (warm_server.py holds a lock)."""
+    idle = warm_place.idle_seconds()
+    if warm_place.socket_path(key) is None:
+        return
+    with contextlib.suppress(OSError):
+        subprocess.Popen(
+            [sys.executable, "-P", "-m", "just_dna_pipelines.cli.warm_server", key, str(idle)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            start_new_session=True,
+        )
+
+
+def warm_command(argv: list[str]) -> bool:
+    """Whether `argv` names a command worth starting a warm server for."""
+    return bool(argv) and argv[0] in WARM_COMMANDS and not {"-h", "--help"} & set(argv)

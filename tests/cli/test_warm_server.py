@@ -1,0 +1,297 @@
+"""The warm command server: the `pipelines` program as installed, run twice, the second time served by a forked
+child of the server the first one started; results, errors, exit statuses and signals as without it."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.cli import warm_place
+
+PROGRAM = Path(sys.executable).with_name("pipelines")  # the entry point the package installs
+WARM_UP_LIMIT_S = 120  # a loaded CI machine imports slowly
+
+
+@pytest.fixture
+def warm(pipeline_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Warm servers turned on (the suite turns them off) with their sockets in a fresh private folder; every
+    server started is made to end by removing its socket, and shown to have ended (its lock free)."""
+    runtime = Path(tempfile.mkdtemp(prefix="jdw", dir="/tmp"))  # short: a socket's path has <= 107 bytes
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv(warm_place.IDLE_SECONDS_VARIABLE, "120")
+    folder = runtime / f"just-dna-pipelines-{os.getuid()}"
+    yield folder
+    for sock in folder.glob("*.sock"):
+        sock.unlink()
+    try:
+        for lock in folder.glob("*.lock"):
+            assert _lock_freed_within(lock, 15), f"the server of {lock.name} did not end without its socket"
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _lock_freed_within(lock: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.1)
+    finally:
+        os.close(fd)
+
+
+def pipelines(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PROGRAM), *args], capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def wait_for_server(folder: Path) -> Path:
+    """The socket of the one server started in `folder`, once it listens."""
+    deadline = time.monotonic() + WARM_UP_LIMIT_S
+    while time.monotonic() < deadline:
+        sockets = list(folder.glob("*.sock"))
+        if sockets:
+            assert len(sockets) == 1, sockets
+            return sockets[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no warm server listened in {folder} within {WARM_UP_LIMIT_S} s")
+
+
+def served(socket_path: Path) -> list[str]:
+    """The server's log: one line per command started and ended."""
+    log = socket_path.with_suffix(".log")
+    return log.read_text().splitlines() if log.is_file() else []
+
+
+VARYING = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # a run id
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?"  # a time
+    r"|^\[ *\d+\.\ds\]"  # a progress line's elapsed seconds
+)
+
+
+def without_run_ids(text: str) -> list[str]:
+    """Lines with what differs between two runs of the same command (run ids, times, elapsed seconds) masked."""
+    return [VARYING.sub("*", line) for line in text.splitlines()]
+
+
+@pytest.mark.slow
+def test_a_second_run_is_served_warm_with_the_same_results(
+    warm: Path, pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    args = (
+        "annotate-modules", "--vcf", str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"), "--user", "alice",
+        "--modules-source", str(compiled_modules),
+    )  # fmt: skip
+    first = pipelines(*args)  # runs in its own process and starts the server
+    assert first.returncode == 0, first.stderr
+    sock = wait_for_server(warm)
+    assert served(sock) == []
+    # the same run again in its own process (warm servers off), then warm: both follow an earlier run
+    cold = pipelines(*args, env=os.environ | {warm_place.IDLE_SECONDS_VARIABLE: "0"})
+    assert cold.returncode == 0, cold.stderr
+    sample_dir = pipeline_env.output_dir / "users/alice/PG_NA12878_hg38-chr21"
+    cold_manifest = json.loads((sample_dir / "modules/manifest.json").read_text())
+    cold_report = (sample_dir / "reports/longevity_report.html").read_text()
+    assert served(sock) == []
+
+    again = pipelines(*args)
+    assert again.returncode == 0, again.stderr
+    log = served(sock)
+    assert len(log) == 2 and "annotate-modules started" in log[0] and "annotate-modules exit 0" in log[1], log
+    assert without_run_ids(again.stdout) == without_run_ids(cold.stdout)
+    manifest = json.loads((sample_dir / "modules/manifest.json").read_text())
+    assert manifest["modules"] == cold_manifest["modules"] and manifest["input"] == cold_manifest["input"]
+    assert "longevitymap     done        3 variants (+2 / -1)" in again.stdout  # as without a server
+    report = (sample_dir / "reports/longevity_report.html").read_text()
+    assert without_run_ids(report) == without_run_ids(cold_report)
+
+
+@pytest.mark.slow
+def test_errors_exit_statuses_folder_and_environment_pass_through(
+    warm: Path, pipeline_env, tmp_path: Path
+) -> None:
+    first = pipelines("add-partition", "alice/one")
+    assert first.returncode == 0, first.stderr
+    sock = wait_for_server(warm)
+
+    not_a_vcf = tmp_path / "notes.vcf"
+    not_a_vcf.write_text("this is not a VCF\n")
+    # a relative path: the child works in the command's folder
+    refused = pipelines(
+        "annotate-modules", "--vcf", "notes.vcf", "--user", "alice", "--modules-source", "demo", cwd=tmp_path
+    )
+    assert refused.returncode == 2
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "notes.vcf" in lines[0], refused.stderr
+    assert not (pipeline_env.output_dir / "users/alice/notes").exists()
+
+    usage = pipelines("annotate-modules", "--user")  # argparse's own error: status 2 and its usage
+    assert usage.returncode == 2 and "usage: pipelines annotate-modules" in usage.stderr
+
+    # other settings are another set-up: served by a server of their own, never by this one
+    moved = pipelines(
+        "add-partition", "bob/two",
+        env=os.environ | {"JUST_DNA_PIPELINES_OUTPUT_DIR": str(tmp_path / "elsewhere")},
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    assert len(_wait_for_sockets(warm, 2)) == 2
+    assert [line.split(": ", 1)[1].split(" after ")[0] for line in served(sock)] == [
+        "annotate-modules started",
+        "annotate-modules exit 2",
+        "annotate-modules started",
+        "annotate-modules exit 2",
+    ]
+
+
+def _stalled_download(fake_hub_factory, monkeypatch: pytest.MonkeyPatch):
+    """A loopback hub whose reference file stalls after its first kilobyte: a download that never ends."""
+    name = "data/homo_sapiens-chr21.parquet"
+    hub = fake_hub_factory("just-dna-seq/ensembl_variations", {name: os.urandom(1 << 20)})
+    hub.cut[name] = (1024, "stall")
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return hub
+
+
+def _started_child(sock: Path, count: int) -> int:
+    """The pid of the `count`-th command the server started (from its log)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        started = [line for line in served(sock) if line.endswith(" started")]
+        if len(started) >= count:
+            return int(started[count - 1].split("pid ", 1)[1].split(":", 1)[0])
+        time.sleep(0.05)
+    raise AssertionError(f"the server did not start command {count}: {served(sock)}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_and_a_killed_caller_reach_the_warm_child(
+    warm: Path, pipeline_env, fake_hub_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = _stalled_download(fake_hub_factory, monkeypatch)  # before: the hub's address is part of the set-up
+    first = pipelines("add-partition", "alice/one")
+    assert first.returncode == 0, first.stderr
+    hub_sock = wait_for_server(warm)
+
+    # Ctrl-C in a terminal: the caller gets SIGINT and passes it on; the command ends as it would here
+    caller = subprocess.Popen(
+        [str(PROGRAM), "download-ensembl", "--contigs", "21"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child = _started_child(hub_sock, 1)
+    _wait_for_hub_request(hub)
+    caller.send_signal(signal.SIGINT)
+    _, err = caller.communicate(timeout=60)
+    assert caller.returncode == 130, err
+    assert err.decode().strip().splitlines()[-1] == "error: interrupted"
+    assert _gone_within(child, 10)
+
+    # the caller killed outright: its child is hung up on, as a closed terminal would
+    caller = subprocess.Popen(
+        [str(PROGRAM), "download-ensembl", "--contigs", "21"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    child = _started_child(hub_sock, 2)
+    caller.kill()
+    caller.wait(timeout=30)
+    assert _gone_within(child, 10), "the warm child outlived its killed caller"
+    hub.release.set()
+
+
+def _wait_for_sockets(folder: Path, count: int) -> list[Path]:
+    deadline = time.monotonic() + WARM_UP_LIMIT_S
+    while time.monotonic() < deadline:
+        sockets = list(folder.glob("*.sock"))
+        if len(sockets) >= count:
+            return sockets
+        time.sleep(0.1)
+    raise AssertionError(f"{count} servers did not listen in {folder}")
+
+
+def _wait_for_hub_request(hub) -> None:
+    deadline = time.monotonic() + 60
+    while not hub.headers_seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_an_unsafe_folder_or_another_users_socket_is_never_used(
+    warm: Path, pipeline_env, tmp_path: Path
+) -> None:
+    warm.parent.mkdir(exist_ok=True)
+    warm.mkdir(mode=0o777)
+    os.chmod(warm, 0o777)  # open to everyone: another user could plant a socket in it
+    assert warm_place.private_folder() is None
+    ran = pipelines("add-partition", "alice/one")
+    assert ran.returncode == 0, ran.stderr  # ran in its own process
+    time.sleep(1)
+    assert not list(warm.glob("*.sock")) and not list(warm.glob("*.lock"))  # and started no server there
+
+    os.chmod(warm, 0o700)
+    if os.getuid() != 0:
+        pytest.skip("checking another user's socket needs root to act as another user")
+    # a socket there whose server listens as another user: the command runs in its own process
+    key = warm_place.fingerprint()
+    path = warm_place.socket_path(key)
+    assert path is not None
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listening_r, listening_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the stranger: listens as user nobody (the kernel then names nobody as the peer)
+        with contextlib.suppress(BaseException):
+            os.setgid(65534)
+            os.setuid(65534)
+            listener.listen(1)
+            os.write(listening_w, b"1")
+            connection, _ = listener.accept()
+            connection.recv(1)
+        os._exit(0)
+    listener.close()
+    try:
+        assert os.read(listening_r, 1) == b"1"
+        from just_dna_pipelines.cli.warm_client import run_warm
+
+        assert run_warm(key, ["add-partition", "alice/two"]) is None
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(listening_r)
+        os.close(listening_w)
+        path.unlink()

@@ -36,13 +36,16 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
 
 
 def wait_for_warm_server(since: float, limit: float = 120.0) -> None:
-    """Wait until a warm server started after `since` listens (its socket appears in this user's folder)."""
+    """Wait until a warm server listens: one started after `since` (its socket appears in this user's folder),
+    or one that served the first run (its log was written since)."""
     from just_dna_pipelines.cli.warm_place import private_folder
 
     folder = private_folder()
     deadline = time.monotonic() + limit
     while folder is not None and time.monotonic() < deadline:
-        if any(sock.stat().st_mtime >= since for sock in folder.glob("*.sock")):
+        if any(
+            path.stat().st_mtime >= since for pattern in ("*.sock", "*.log") for path in folder.glob(pattern)
+        ):
             return
         time.sleep(0.2)
     sys.exit("no warm command server started; run with --cold, or check JUST_DNA_PIPELINES_WARM_SECONDS")

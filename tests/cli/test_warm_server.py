@@ -223,6 +223,19 @@ def test_ctrl_c_and_a_killed_caller_reach_the_warm_child(
     caller.kill()
     caller.wait(timeout=30)
     assert _gone_within(child, 10), "the warm child outlived its killed caller"
+
+    # the child killed outright: the caller says so and ends, and never runs the command again itself (here it
+    # would hang on the stalled hub)
+    caller = subprocess.Popen(
+        [str(PROGRAM), "download-ensembl", "--contigs", "21"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child = _started_child(hub_sock, 3)
+    os.kill(child, signal.SIGKILL)
+    _, err = caller.communicate(timeout=60)
+    assert caller.returncode == 1
+    assert err.decode().strip().splitlines()[-1] == (
+        "error: the command's process ended without an exit status (killed?)"
+    )
     hub.release.set()
 
 

@@ -42,13 +42,21 @@ def run_warm(key: str, argv: list[str]) -> int | None:
         return None
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        connection.connect(str(path))
-        if peer_uid(connection) != os.getuid():
-            return None
-        _send_request(connection, argv)
-        return _wait_for_child(connection.makefile("rb"))
-    except OSError:
-        return None  # no server, a stale socket, or one that went away before forking: run it here
+        try:
+            connection.connect(str(path))
+            if peer_uid(connection) != os.getuid():
+                return None
+            _send_request(connection, argv)
+            replies = connection.makefile("rb")
+            started = _reply(replies)
+        except OSError:
+            return None  # no server, a stale socket, or one that went away before forking: run it here
+        pid = started.get("pid") if started is not None else None
+        if not isinstance(pid, int) or pid <= 1:
+            return (
+                None  # the server went away before forking (the child names itself before it runs anything)
+            )
+        return _wait_for_child(pid, replies)  # from here on it ran: never run it again
     finally:
         connection.close()
 
@@ -79,13 +87,9 @@ def _send_request(connection: socket.socket, argv: list[str]) -> None:
             os.close(fd)
 
 
-def _wait_for_child(replies: BinaryIO) -> int | None:
-    """Read the child's pid, pass signals on to its process group until it reports its status, then wait
-    until it has exited (its connection closes)."""
-    started = _reply(replies)
-    if started is None:
-        return None  # the server went away before forking: nothing ran
-    pid = int(started["pid"])
+def _wait_for_child(pid: int, replies: BinaryIO) -> int:
+    """Pass signals on to the child's process group until it reports its status, then wait until it has
+    exited (its connection closes); its status."""
 
     def forward(signum: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -93,19 +97,25 @@ def _wait_for_child(replies: BinaryIO) -> int | None:
 
     for signum in FORWARDED_SIGNALS:
         signal.signal(signum, forward)
-    ended = _reply(replies)
-    while _reply(replies) is not None:
-        pass  # nothing more is sent; this waits for the end of the child's process
-    if ended is None:
+    ended = None
+    with contextlib.suppress(OSError):
+        ended = _reply(replies)
+        while replies.read(4096):
+            pass  # nothing more is sent; this waits for the end of the child's process
+    if ended is None or not isinstance(ended.get("exit"), int):
         print("error: the command's process ended without an exit status (killed?)", file=sys.stderr)
         return NO_STATUS
-    return int(ended["exit"])
+    return ended["exit"]
 
 
 def _reply(replies: BinaryIO) -> dict | None:
-    """The next JSON line from the child, or None at the connection's end."""
-    line = replies.readline()
-    return json.loads(line) if line.strip() else None
+    """The next JSON object line from the child, or None at the connection's end (or for anything else)."""
+    line = replies.readline(1 << 16)
+    try:
+        reply = json.loads(line) if line.strip() else None
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None
 
 
 def start_server(key: str) -> None:

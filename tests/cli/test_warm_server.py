@@ -46,7 +46,10 @@ def warm(pipeline_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _lock_freed_within(lock: Path, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
-    fd = os.open(lock, os.O_RDWR)
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return True  # the server removed it as it ended
     try:
         while True:
             try:
@@ -79,7 +82,9 @@ def wait_for_server(folder: Path) -> Path:
 def served(socket_path: Path) -> list[str]:
     """The server's log: one line per command started and ended."""
     log = socket_path.with_suffix(".log")
-    return log.read_text().splitlines() if log.is_file() else []
+    lines = log.read_text().splitlines() if log.is_file() else []
+    assert lines and lines[0].endswith(": serving"), lines  # the server's own first line
+    return lines[1:]
 
 
 VARYING = re.compile(
@@ -308,3 +313,102 @@ def test_an_unsafe_folder_or_another_users_socket_is_never_used(
         os.close(listening_r)
         os.close(listening_w)
         path.unlink()
+
+
+@pytest.mark.slow
+def test_a_malformed_request_leaves_the_server_serving_and_a_new_version_ends_the_old(
+    warm: Path, pipeline_env
+) -> None:
+    from just_dna_pipelines.cli.warm_client import HEADER
+
+    assert pipelines("add-partition", "alice/one").returncode == 0
+    sock = wait_for_server(warm)
+    setup = sock.stem.split("-")[0]
+    for body in (b'{"argv": [["add-partition"]], "env": {}}', b"[1, 2]", b"{"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as hostile:
+            hostile.connect(str(sock))
+            null = os.open(os.devnull, os.O_RDWR)
+            root = os.open("/", os.O_RDONLY)
+            try:
+                socket.send_fds(hostile, [HEADER.pack(len(body))], [null, null, null, root])
+                hostile.sendall(body)
+                hostile.settimeout(10)
+                with contextlib.suppress(OSError):
+                    while hostile.recv(4096):
+                        pass
+            finally:
+                os.close(null)
+                os.close(root)
+    again = pipelines("add-partition", "alice/two")
+    assert again.returncode == 0, again.stderr
+    assert sock.exists() and served(sock)[-1].split(": ", 1)[1].startswith("add-partition exit 0"), served(
+        sock
+    )
+
+    # a server of the same set-up with other code (an edit, an install) makes the old one end
+    sock.unlink()
+    assert _lock_freed_within(sock.with_suffix(".lock"), 15)  # a server ends once its socket is gone
+    old = sock.with_name(f"{setup}-{'0' * 16}.sock")  # as if listening for code since changed
+    stand_in = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stand_in.bind(str(old))
+    stand_in.listen(1)
+    try:
+        assert pipelines("add-partition", "alice/three").returncode == 0  # no server: runs here, starts one
+        wait_for_server_at(sock)
+        deadline = time.monotonic() + 10
+        while old.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not old.exists()
+    finally:
+        stand_in.close()
+
+
+def wait_for_server_at(sock: Path) -> None:
+    deadline = time.monotonic() + WARM_UP_LIMIT_S
+    while not sock.exists():
+        assert time.monotonic() < deadline, f"no server listened at {sock}"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_command_started_with_nohup_survives_a_hang_up(
+    warm: Path, pipeline_env, fake_hub_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = _stalled_download(fake_hub_factory, monkeypatch)
+    assert pipelines("add-partition", "alice/one").returncode == 0
+    sock = wait_for_server(warm)
+    caller = subprocess.Popen(
+        [str(PROGRAM), "download-ensembl", "--contigs", "21"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # what nohup does
+    )
+    child = _started_child(sock, 1)
+    _wait_for_hub_request(hub)
+    caller.send_signal(signal.SIGHUP)
+    time.sleep(1.5)
+    assert caller.poll() is None and _alive(child), "a hang-up ended a command that ignores it"
+    caller.send_signal(signal.SIGINT)
+    _, err = caller.communicate(timeout=60)
+    assert caller.returncode == 130, err
+    hub.release.set()
+
+
+def test_a_relative_runtime_folder_is_not_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "relative")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "abs"))
+    (tmp_path / "abs").mkdir()
+    assert warm_place.private_folder() == tmp_path / "abs" / f"just-dna-pipelines-{os.getuid()}"
+    assert not (tmp_path / "relative").exists()
+
+
+def test_a_closed_standard_output_is_dev_null_without_a_server_too(pipeline_env, genomes: Path) -> None:
+    ran = subprocess.run(
+        [str(PROGRAM), "annotate-modules", "--vcf", str(genomes / "antku_small.vcf"), "--user", "alice",
+         "--modules-source", "demo", "--no-report"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600,
+        preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (pipeline_env.output_dir / "users/alice/antku_small/modules/manifest.json").is_file()

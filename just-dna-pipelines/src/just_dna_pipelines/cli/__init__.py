@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -83,6 +84,19 @@ def run_command(argv: Sequence[str]) -> int:
     return main(argv)
 
 
+def _fill_closed_streams() -> None:
+    """Give a standard stream the caller closed (`>&-`) /dev/null, as a warm server's child gets: Python leaves
+    it None, and the first print or flush failed with an AttributeError."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 (the process's own stream)
+
+
 def run_program() -> None:
     """The `pipelines` program: the command handed to a warm server when one serves this set-up
     (cli/warm_server.py), else run here (and a warm server started for the next command, if this one starts a
@@ -94,6 +108,7 @@ def run_program() -> None:
     """
     from just_dna_pipelines.cli import warm_client, warm_place
 
+    _fill_closed_streams()
     argv = sys.argv[1:]
     key = warm_place.fingerprint() if warm_place.idle_seconds() else None
     code = warm_client.run_warm(key, argv) if key else None

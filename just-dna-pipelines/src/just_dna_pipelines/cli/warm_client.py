@@ -24,6 +24,8 @@ from just_dna_pipelines.cli import warm_place
 # Commands whose run starts Dagster: worth a warm server (a listing or --help is fast anyway).
 WARM_COMMANDS = frozenset({"annotate-modules", "annotate-ensembl", "stream-bam", "add-partition"})
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH)
+# Passed on as ignored when the caller ignores them (`nohup`, a background job of a script).
+IGNORABLE_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 HEADER = struct.Struct("!Q")  # the request's length, sent with the descriptors
 NO_STATUS = 1  # the child ended without telling its status (killed)
 
@@ -65,8 +67,9 @@ def _send_request(connection: socket.socket, argv: list[str]) -> None:
     """Arguments, environment and umask as JSON; standard streams and working folder as descriptors."""
     umask = os.umask(0o022)
     os.umask(umask)
+    ignored = [int(signum) for signum in IGNORABLE_SIGNALS if signal.getsignal(signum) == signal.SIG_IGN]
     request = json.dumps(
-        {"argv": argv, "argv0": sys.argv[0], "env": dict(os.environ), "umask": umask}
+        {"argv": argv, "argv0": sys.argv[0], "env": dict(os.environ), "umask": umask, "ignored": ignored}
     ).encode("utf-8", "surrogateescape")
     opened = []
     descriptors = []
@@ -95,8 +98,17 @@ def _wait_for_child(pid: int, replies: BinaryIO) -> int:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signum)
 
+    def suspend(_signum: int, _frame: object) -> None:
+        # Ctrl-Z: the child has no terminal, so it is stopped outright, then this process stops as usual
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGSTOP)
+        os.kill(os.getpid(), signal.SIGSTOP)
+
     for signum in FORWARDED_SIGNALS:
-        signal.signal(signum, forward)
+        if signal.getsignal(signum) != signal.SIG_IGN:  # what the caller ignores, the child ignores too
+            signal.signal(signum, forward)
+    signal.signal(signal.SIGCONT, forward)
+    signal.signal(signal.SIGTSTP, suspend)
     ended = None
     with contextlib.suppress(OSError):
         ended = _reply(replies)
@@ -126,7 +138,16 @@ def start_server(key: str) -> None:
         return
     with contextlib.suppress(OSError):
         subprocess.Popen(
-            [sys.executable, "-P", "-m", "just_dna_pipelines.cli.warm_server", key, str(idle)],
+            # with this interpreter's flags (-X dev, -W, -O ...): they are part of the key
+            [
+                sys.executable,
+                *subprocess._args_from_interpreter_flags(),  # type: ignore[attr-defined]
+                "-P",
+                "-m",
+                "just_dna_pipelines.cli.warm_server",
+                key,
+                str(idle),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -53,25 +53,33 @@ def idle_seconds() -> float:
 
 
 def fingerprint() -> str:
-    """A digest that changes whenever a server started earlier would run a command differently than a fresh
-    process: our files (every file of the package, by size and modification time), the installed packages
-    (their folders' modification times: an install or removal changes them), the interpreter and its flags,
-    the environment, the working identity, limits, priority, CPUs, namespaces and control groups."""
+    """A key that changes whenever a server started earlier would run a command differently than a fresh
+    process, in two parts: `SETUP-CODE`. The set-up: the interpreter and its flags, the environment, the
+    working identity, limits, priority, CPUs, namespaces and control groups. The code: our files (every file of
+    the package, by size and modification time) and the installed packages (their folders' modification times:
+    an install or removal changes them). A server whose set-up part matches a newer server's but whose code
+    part does not can never be used again (warm_server.py ends it)."""
     import just_dna_pipelines
 
+    code = hashlib.sha256()
     digest = hashlib.sha256()
+
+    def add_code(value: object) -> None:
+        code.update(repr(value).encode("utf-8", "backslashreplace"))
+        code.update(b"\0")
 
     def add(value: object) -> None:
         digest.update(repr(value).encode("utf-8", "backslashreplace"))
         digest.update(b"\0")
 
-    add((sys.executable, sys.version, tuple(sys.flags), sorted(sys._xoptions.items()), sys.path))
+    add((sys.executable, sys.version, tuple(sys.flags), sorted(sys._xoptions.items()), sys.warnoptions))
+    add_code(sys.path)
     for entry in sys.path:
         try:
-            add((entry, os.stat(entry or ".").st_mtime_ns))
+            add_code((entry, os.stat(entry or ".").st_mtime_ns))
         except OSError:
-            add((entry, None))
-    _add_tree(Path(just_dna_pipelines.__file__).parent, add)
+            add_code((entry, None))
+    _add_tree(Path(just_dna_pipelines.__file__).parent, add_code)
     add(sorted((key, value) for key, value in os.environ.items() if key not in PER_SHELL_VARIABLES))
     add((os.getuid(), os.geteuid(), os.getgid(), os.getegid(), sorted(os.getgroups())))
     umask = os.umask(0o022)
@@ -86,7 +94,7 @@ def fingerprint() -> str:
     )
     add((os.getpriority(os.PRIO_PROCESS, 0), sorted(os.sched_getaffinity(0))))
     add(_namespaces_and_groups())
-    return digest.hexdigest()
+    return f"{digest.hexdigest()[:16]}-{code.hexdigest()[:16]}"
 
 
 def _namespaces_and_groups() -> tuple[str, ...]:
@@ -125,7 +133,9 @@ def _add_tree(root: Path, add: Callable[[object], None]) -> None:
 def private_folder() -> Path | None:
     """This user's folder for warm servers' sockets (made 0700 if missing), or None if it is not safely ours:
     not a real folder, owned by someone else, or open to others (another user could then plant a socket)."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"
+    # a relative folder would be another one from every working folder (and the server's is /)
+    bases = [os.environ.get("XDG_RUNTIME_DIR", ""), os.environ.get("TMPDIR", "")]
+    base = next((b for b in bases if os.path.isabs(b)), "/tmp")
     folder = Path(base) / f"just-dna-pipelines-{os.getuid()}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
@@ -142,5 +152,5 @@ def socket_path(key: str) -> Path | None:
     folder = private_folder()
     if folder is None:
         return None
-    path = folder / f"{key[:32]}.sock"
+    path = folder / f"{key}.sock"
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None

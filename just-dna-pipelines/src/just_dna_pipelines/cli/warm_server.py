@@ -4,8 +4,9 @@ it (warm_client.py). A command then starts its Dagster run at once instead of af
 
 - One per set-up: its socket is named by the fingerprint of the commands it may serve (warm_place.py), in a
   folder only its user can open; it also checks each caller's user id. A lock keeps it the only one.
-- It only imports: no Polars query, no database opened, no thread, so forking it is safe (as for the run
-  worker, runs/worker.py). Each child takes the command's streams, folder, umask and environment, becomes its
+- It only imports: no Polars query, no database opened, no thread of its own (Polars' allocator and its
+  out-of-core cleaner start idle threads at import, as in the run worker, runs/worker.py, which forks the same
+  way), so forking it is safe. Each child takes the command's streams, folder, umask and environment, becomes its
   own session (signals reach it and whatever it starts), runs the command as `pipelines` would, reports its
   exit status and exits.
 - It ends after `JUST_DNA_PIPELINES_WARM_SECONDS` without a command (600 by default), or when its socket is
@@ -38,7 +39,7 @@ from just_dna_pipelines.cli.warm_client import HEADER, peer_uid
 from just_dna_pipelines.runs import deferred_alembic
 
 ACCEPT_TICK_S = 1.0
-REQUEST_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_S = 2.0  # a caller sends its request at once, on this machine
 MAX_REQUEST_BYTES = 16 << 20
 MAX_LOG_BYTES = 1 << 20  # then the log stops growing until the next server
 DESCRIPTORS = 4  # stdin, stdout, stderr, the working folder
@@ -112,6 +113,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a `kill` still removes the socket
     log = path.with_suffix(".log")
     log.unlink(missing_ok=True)
+    _log(log, f"pid {os.getpid()}: serving", create=True)
+    _end_older_code(path)
     try:
         _serve(listener, lock_fd, idle, lambda: _still_ours(path, bound), log, commands)
     finally:
@@ -119,6 +122,16 @@ def main() -> None:
         if _still_ours(path, bound):
             path.unlink()
         log.unlink(missing_ok=True)
+        path.with_suffix(".lock").unlink(missing_ok=True)  # still held: a newcomer's lock is its own file
+
+
+def _end_older_code(path: Path) -> None:
+    """Remove the sockets of servers of this set-up with other code (an edit, an install): no command will
+    use them again, and each ends within a second of losing its socket instead of after its idle time."""
+    setup = path.stem.split("-")[0]
+    for other in path.parent.glob(f"{setup}-*.sock"):
+        if other != path:
+            other.unlink(missing_ok=True)
 
 
 def _listen(path: Path) -> socket.socket:
@@ -177,6 +190,7 @@ def _reap() -> None:
 def _read_request(connection: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
     """The command's request and descriptors, or None (a caller of another user, or a malformed request:
     whatever descriptors came are closed)."""
+    deadline = time.monotonic() + REQUEST_TIMEOUT_S  # for the whole request: a trickle cannot hold the server
     connection.settimeout(REQUEST_TIMEOUT_S)
     descriptors: list[int] = []
     try:
@@ -190,6 +204,10 @@ def _read_request(connection: socket.socket) -> tuple[dict[str, Any], list[int]]
             raise ValueError(f"a request of {length} bytes")
         body = bytearray()
         while len(body) < length:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ValueError("the request came too slowly")
+            connection.settimeout(remaining)
             chunk = connection.recv(min(1 << 20, length - len(body)))
             if not chunk:
                 raise ValueError("the request ended early")
@@ -198,6 +216,7 @@ def _read_request(connection: socket.socket) -> tuple[dict[str, Any], list[int]]
         if (
             not isinstance(message, dict)
             or not isinstance(message.get("argv"), list)
+            or not all(isinstance(arg, str) for arg in message["argv"])
             or not isinstance(message.get("env"), dict)
         ):
             raise ValueError("a request names its arguments and environment")
@@ -221,10 +240,11 @@ def _child(
     as `pipelines` does, tell the caller the exit status, exit."""
     code = 1
     started = time.monotonic()
-    argv = message["argv"]
-    command = argv[0] if argv and argv[0] in commands else "?"
-    _log(log, f"pid {os.getpid()}: {command} started")
+    command = "?"
     try:
+        argv = message["argv"]
+        command = argv[0] if argv and argv[0] in commands else "?"
+        _log(log, f"pid {os.getpid()}: {command} started")
         listener.close()
         os.close(lock_fd)
         os.setsid()  # its own process group: the caller passes its signals on to the group
@@ -251,10 +271,11 @@ def _child(
         os._exit(code)
 
 
-def _log(log: Path, line: str) -> None:
-    """Append one line to the server's log (a single write: children append at the same time)."""
+def _log(log: Path, line: str, *, create: bool = False) -> None:
+    """Append one line to the server's log (a single write: children append at the same time); only the
+    server creates it (a child ending after its server must not leave one behind)."""
     with contextlib.suppress(OSError):
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT if create else 0), 0o600)
         try:
             if os.fstat(fd).st_size < MAX_LOG_BYTES:
                 os.write(fd, f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n".encode())
@@ -278,6 +299,9 @@ def _take_over(message: dict[str, Any], descriptors: list[int]) -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD, signal.SIGWINCH):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in message.get("ignored", []):  # as the caller has them (`nohup`: a hang-up is ignored)
+        if signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(signum, signal.SIG_IGN)
     encoding = sys.stdout.encoding
     sys.stdin = open(0, encoding=encoding, closefd=False)  # noqa: SIM115 (the process's own stream)
     sys.stdout = open(1, "w", buffering=1 if os.isatty(1) else -1, encoding=encoding, closefd=False)  # noqa: SIM115

@@ -415,3 +415,17 @@ def test_an_error_quoting_a_name_with_a_newline_stays_one_line(pipeline_env, tmp
     code, _, err = run_cli(capsys, "--vcf", str(evil), "--user", "dora", "--modules-source", "demo")
     assert_one_line_error(code, err, "file not found")
     assert "evil\\nerror: everything is fine.vcf" in err
+
+
+def test_a_file_name_that_is_not_utf8_is_one_clear_line(
+    pipeline_env, genomes: Path, tmp_path: Path, capsys
+) -> None:
+    """A Latin-1 file name ran until the normalize step, which failed with Polars' "Object does not have a
+    .read() method"."""
+    import os
+
+    latin1 = tmp_path / os.fsdecode(b"gen\xf6m.vcf")
+    latin1.write_bytes((genomes / "antku_small.vcf").read_bytes())
+    code, _, err = run_cli(capsys, "--vcf", str(latin1), "--user", "dora", "--modules-source", "demo")
+    assert_one_line_error(code, err, "is not valid UTF-8; rename the file")
+    assert nothing_written(pipeline_env)

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from just_dna_pipelines.ensembl.cache import check_reachable
     from just_dna_pipelines.ensembl.source import parse_ensembl_source
     from just_dna_pipelines.io.file_hash import start_sha256
+    from just_dna_pipelines.io.utf8_path import require_utf8_path
     from just_dna_pipelines.io.vcf_header import read_vcf_header
     from just_dna_pipelines.io.vcf_normalize import choose_sample
     from just_dna_pipelines.keys import make_partition_key
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.vcf.exists():
         raise VcfError(f"file not found: {args.vcf}")
     parse_ensembl_source(args.ensembl_source)
-    vcf = args.vcf.resolve()
+    vcf = require_utf8_path(args.vcf.resolve())
     start_sha256(vcf)  # the run's first step asks for it; hashed on the other core while Dagster loads
     header = read_vcf_header(vcf)
     choose_sample(header, args.sample_column)

@@ -67,9 +67,11 @@ def _fetch_input(args: argparse.Namespace) -> Path:
     from just_dna_pipelines.settings import get_settings
 
     if args.input is not None:
+        from just_dna_pipelines.io.utf8_path import require_utf8_path
+
         if not args.input.exists():
             raise VcfError(f"file not found: {args.input}")
-        return args.input.resolve()
+        return require_utf8_path(args.input.resolve())
     settings = get_settings()
     folder = settings.user_input_dir(args.user)
     if args.zenodo:

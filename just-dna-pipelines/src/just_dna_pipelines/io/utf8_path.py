@@ -1,0 +1,20 @@
+"""Input paths the readers can open: Polars and DuckDB take paths as UTF-8 text only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from just_dna_pipelines.errors import VcfError, quoted
+
+
+def require_utf8_path(path: Path) -> Path:
+    """`path` if its bytes are UTF-8, else a one-line error naming it (a Latin-1 file or folder name, say):
+    the readers would fail mid-run with an unrelated message."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise VcfError(
+            f"cannot read {quoted(str(path))}: its path is not valid UTF-8; rename the file (or its folder)"
+        ) from None
+    return path

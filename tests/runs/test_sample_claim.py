@@ -50,6 +50,10 @@ def test_a_command_refuses_a_sample_another_run_holds_and_leaves_its_results_alo
 
     third = annotate(vcf, "u")  # held no more
     assert third.returncode == 0, third.stderr
+    # and no claim's file is left to name a sample (a digest of user/sample) once its runs are over
+    claims = Path(get_instance().root_directory) / "sample-claims"
+    assert not claims.exists() or not any(claims.iterdir()), list(claims.iterdir())
+    assert not sample_claimed(get_instance(), "u/demo_sample")
 
 
 def test_a_failed_first_run_keeps_a_sample_another_run_was_accepted_for(pipeline_env, tmp_path: Path) -> None:

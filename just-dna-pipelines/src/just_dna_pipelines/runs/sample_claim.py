@@ -13,14 +13,15 @@ web launch looks at the flock under the runs lock before it records its acceptan
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
 from just_dna_pipelines.errors import PipelineError
-from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.liveness import check_run
 from just_dna_pipelines.runs.pending import pending_of
@@ -57,14 +58,47 @@ def other_runs_of(instance: dg.DagsterInstance, partition_key: str, output_dir: 
 
 def sample_claimed(instance: dg.DagsterInstance, partition_key: str) -> bool:
     """Whether a command holds the sample now (the web launchers ask, under the runs lock, before accepting)."""
-    path = _claim_path(instance, partition_key)
-    if not path.is_file():
-        return False
     try:
-        with file_lock(path, wait=False):  # released again at once: it was taken only to ask
-            return False
+        fd = os.open(_claim_path(instance, partition_key), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False  # a claim's file exists only while its run holds it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released again at once: it was taken only to ask
+        return False
     except BlockingIOError:
         return True
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _held_claim(path: Path) -> Iterator[None]:
+    """Hold the claim's flock (BlockingIOError at once if another holds it); its file is removed, still held,
+    as the claim ends, so no file names a sample after its runs (a digest of user/sample is a trace of it).
+
+    A claimer that opened the file before its holder removed it locks a file no longer at the path: it checks
+    the path's file is the one it locked, and tries again if not.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -74,7 +108,7 @@ def claim_sample(
     """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going."""
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(file_lock(_claim_path(instance, partition_key), wait=False))
+            held.enter_context(_held_claim(_claim_path(instance, partition_key)))
         except BlockingIOError:
             raise PipelineError(SAMPLE_BUSY) from None  # another command is running it
         if other_runs_of(instance, partition_key, output_dir):

@@ -175,3 +175,50 @@ def test_a_broken_dagster_yaml_is_one_line_saying_what_to_fix(tmp_path: Path) ->
     with pytest.raises(PipelineError) as raised:
         prepare_instance(home)
     assert "\n" not in str(raised.value) and "dagster.yaml" in str(raised.value)
+
+
+def test_a_command_uses_the_apps_files_and_refuses_another_storage(
+    pipeline_env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command typed in a shell without the app's settings rewrote a lab's dagster.yaml (SQLite storage, no
+    queue) for the app and daemon's next start."""
+    from just_dna_pipelines.cli import main
+    from just_dna_pipelines.runs.instance import ensure_dagster_home
+
+    def app_settings(**env: str) -> tuple[str, str]:
+        for name in ("DAGSTER_POSTGRES_URL", "JUST_DNA_RUN_MODE"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        for name in ("dagster.yaml", "workspace.yaml"):
+            (pipeline_env.dagster_home / name).unlink(missing_ok=True)
+        home = ensure_dagster_home()  # as the app writes them at its start
+        return (home / "dagster.yaml").read_text(), (home / "workspace.yaml").read_text()
+
+    def files() -> tuple[str, str]:
+        home = pipeline_env.dagster_home
+        return (home / "dagster.yaml").read_text(), (home / "workspace.yaml").read_text()
+
+    def in_a_shell_without_them() -> None:
+        monkeypatch.delenv("DAGSTER_POSTGRES_URL", raising=False)
+        monkeypatch.delenv("JUST_DNA_RUN_MODE", raising=False)
+        get_settings.cache_clear()
+
+    # a lab's app on PostgreSQL (nothing listens there: the command is refused before connecting)
+    lab = app_settings(
+        DAGSTER_POSTGRES_URL="postgresql://dagster:pw@127.0.0.1:9/dagster", JUST_DNA_RUN_MODE="queue"
+    )
+    in_a_shell_without_them()
+    assert main(["add-partition", "alice/one"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1 and "keeps Dagster's runs in PostgreSQL, but DAGSTER_POSTGRES_URL is not set" in err[0]
+    )
+    assert files() == lab
+
+    # the same storage, another run mode: the command runs, and the app's files stay as they are
+    queued = app_settings(JUST_DNA_RUN_MODE="queue")
+    in_a_shell_without_them()
+    assert main(["add-partition", "alice/one"]) == 0
+    assert files() == queued and "QueuedRunCoordinator" in queued[0] and "run_monitoring" in queued[0]

@@ -12,7 +12,7 @@ from types import ModuleType
 from just_dna_pipelines import startup_gc
 from just_dna_pipelines.errors import PipelineError, quoted
 from just_dna_pipelines.keys import InvalidKeyError
-from just_dna_pipelines.runs import deferred_alembic
+from just_dna_pipelines.runs import deferred_alembic, kept_config
 
 
 def _commands() -> list[ModuleType]:
@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "settles_gc", False):
         startup_gc.settle()  # the commands that start a Dagster run settle once its imports are done
     try:
-        return int(args.handler(args) or 0)
+        with kept_config.kept():  # the home's files as the app wrote them (runs/kept_config.py)
+            return int(args.handler(args) or 0)
     except (PipelineError, InvalidKeyError) as exc:
         # one line whatever the message quotes (a file name with a newline could otherwise add an "error:" line)
         print(f"error: {quoted(str(exc), limit=10_000)}", file=sys.stderr)

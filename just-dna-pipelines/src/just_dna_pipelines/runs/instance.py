@@ -22,6 +22,7 @@ from dagster.version import __version__ as dagster_version
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.io.file_lock import file_lock
+from just_dna_pipelines.runs import kept_config
 from just_dna_pipelines.runs.dagster_config import (
     MARKER,
     PASSED_ENV,
@@ -83,7 +84,8 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
     """Create DAGSTER_HOME with the dagster.yaml (and workspace.yaml) of the settings.
 
     The configured home (no argument) gets the files of this process's settings, rewritten when they changed,
-    unless the user took over a file (removed its first line); another home (the run worker serves its
+    unless the user took over a file (removed its first line) or this is a command (runs/kept_config.py: it
+    uses them as they are, and is refused when its storage is another); another home (the run worker serves its
     callers' homes) gets them only if missing or an older default. The configured home is also exported
     as DAGSTER_HOME for Dagster and child processes.
     """
@@ -96,12 +98,34 @@ def ensure_dagster_home(home: Path | None = None) -> Path:
         current = path.read_text() if path.exists() else None
         ours = current is not None and (current in OLD_DAGSTER_YAMLS or current.startswith(MARKER))
         if current is None or (ours and (configured or current in OLD_DAGSTER_YAMLS) and current != text):
+            if current is not None and current not in OLD_DAGSTER_YAMLS and kept_config.is_kept():
+                if name == "dagster.yaml":
+                    _check_same_storage(path, current, settings)
+                continue  # a command uses the app's files as they are (runs/kept_config.py)
             atomic_write_text(path, text)
     if configured:
         os.environ["DAGSTER_HOME"] = str(home)
         if settings.dagster_postgres_url:  # as Dagster must read it (the driver named; see Settings)
             os.environ["DAGSTER_POSTGRES_URL"] = settings.dagster_postgres_url
     return home
+
+
+def _check_same_storage(path: Path, current: str, settings: Settings) -> None:
+    """PipelineError unless `settings` keep Dagster's runs where the home's dagster.yaml does."""
+    import yaml
+
+    try:
+        config = yaml.safe_load(current)
+    except yaml.YAMLError:
+        return  # opening it says what to fix
+    on_postgres = isinstance(config, dict) and "storage" in config
+    if on_postgres != bool(settings.dagster_postgres_url):
+        where = "PostgreSQL" if on_postgres else "SQLite files"
+        raise PipelineError(
+            f"{path.parent} keeps Dagster's runs in {where}, but DAGSTER_POSTGRES_URL is "
+            f"{'not set' if on_postgres else 'set'} here: run the command with the settings the app runs with "
+            f"(or remove {path} to change the storage on purpose)"
+        )
 
 
 def prepare_instance(home: Path | None = None) -> Path:

@@ -246,6 +246,27 @@ def test_one_address_signing_up_again_and_again_slows_down(alice, monkeypatch):
     assert accounts.sign_up("u3", "a long enough secret", "10.0.0.10").name == "u3"  # another address
 
 
+def test_attempts_older_than_the_window_are_deleted_not_just_ignored(alice, monkeypatch):
+    """The throttle's rows were never deleted: a mistyped name's failed login ("alcie"), each sign-up's and failed
+    login's address stayed in the accounts database for good, after the account itself was deleted (found by a
+    leak audit of account deletion). Rows past the window are now deleted by the next attempt of anyone."""
+    accounts.sign_up("carol", "a long enough secret", "198.51.100.20")
+    for name in ("alcie", "alice"):
+        with pytest.raises(AuthError, match="wrong"):
+            accounts.log_in(name, "guess guess", "198.51.100.21")
+    with db_session() as db:
+        kept = sorted(row.key for row in db.exec(select(LoginFailure)).all())
+    assert "pair:alcie|198.51.100.21" in kept and "signup:198.51.100.20" in kept
+    _age_failures(get_web_settings().login_window_seconds - 5)  # still inside the window: kept, still counted
+    assert accounts.log_in("alice", "correct horse battery", "192.0.2.1") == alice
+    with db_session() as db:
+        assert len(db.exec(select(LoginFailure)).all()) == len(kept)
+    _age_failures(10)  # now past it
+    assert accounts.log_in("alice", "correct horse battery", "192.0.2.1") == alice  # anyone's next attempt
+    with db_session() as db:
+        assert db.exec(select(LoginFailure)).all() == []
+
+
 def test_forwarded_addresses_are_believed_only_from_trusted_proxies(web_env, monkeypatch):
     assert client_address("10.1.1.1", "198.51.100.7") == "10.1.1.1"  # no proxy configured: ignored
     monkeypatch.setenv("JUST_DNA_WEBUI_TRUSTED_PROXIES", "10.1.1.1, 10.1.1.2")

@@ -1,7 +1,7 @@
 """Login throttling: a progressive delay per (name, client address) pair and per client address; sign-ups per address.
 
 Each attempt first reserves its place (a row) and only then counts the attempts before it, so parallel
-guesses cannot all slip through. The delay grows with each failure of the same pair, so someone guessing
+guesses cannot all slip through; rows older than the window are deleted by the next attempt. The delay grows with each failure of the same pair, so someone guessing
 from elsewhere slows themselves down and never locks the rightful owner out of their own address.
 """
 
@@ -66,6 +66,9 @@ def _reserve(keys: list[tuple[str, int]], what: str) -> list[int]:
     window_start = now - settings.login_window_seconds
     reserved: list[int] = []
     with db_session() as db:
+        # Rows past the window count for nothing; they go, so no address or mistyped name stays for good.
+        db.exec(delete(LoginFailure).where(col(LoginFailure.at) <= window_start))
+        db.commit()
         for key, _ in keys:
             lock_for_key(db, key)  # ids of one key then follow commit order, so "earlier" is exact
             row = LoginFailure(key=key, at=now)

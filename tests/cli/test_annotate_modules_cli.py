@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -188,6 +189,28 @@ def test_error_output_is_one_line_in_a_real_process(
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert proc.stderr.startswith("error: ") and "truncated" in proc.stderr
+
+
+def _ignore_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def test_a_command_started_with_sigterm_ignored_leaves_no_tail_holding_its_output(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    """Started by a caller that ignores SIGTERM (some CI runners and service managers do), the command ended but
+    Dagster's `tail -F` mirroring each step's output inherited the ignored SIGTERM, survived its stop, and held
+    the command's stdout: a reader of the pipe waited for ever (found when a CI run's subprocess tests all hung)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules",
+         "--vcf", str(genomes / "antku_small.vcf"), "--user", "u",
+         "--modules-source", str(compiled_modules), "--no-report"],
+        capture_output=True, text=True, timeout=120, preexec_fn=_ignore_sigterm,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "module results: " in proc.stdout
+    tails = subprocess.run(["pgrep", "-f", f"tail -F .*{pipeline_env.dagster_home}"], capture_output=True)
+    assert tails.stdout == b""
 
 
 @pytest.mark.slow

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a subcommand; user errors become one `error: ...` line on stderr and exit status 2."""
+    _children_may_be_stopped()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "settles_gc", False):
@@ -68,6 +71,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def _children_may_be_stopped() -> None:
+    """A SIGTERM the caller ignores is caught and dropped instead: ignored, it was inherited by Dagster's `tail -F`
+    (which mirrors each step's output to ours), whose stop is a SIGTERM, so it outlived the command holding its
+    stdout open; a caught signal is back to its default in a program a child executes."""
+    if (
+        signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        and threading.current_thread() is threading.main_thread()
+    ):
+        signal.signal(signal.SIGTERM, _dropped_signal)
+
+
+def _dropped_signal(_signum: int, _frame: object) -> None:
+    """Do nothing: the signal is ignored, as the caller asked."""
 
 
 def _dagster_interrupt(exc: BaseException) -> bool:

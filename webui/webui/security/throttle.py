@@ -1,8 +1,9 @@
 """Login throttling: a progressive delay per (name, client address) pair and per client address; sign-ups per address.
 
 Each attempt first reserves its place (a row) and only then counts the attempts before it, so parallel
-guesses cannot all slip through; rows older than the window are deleted by the next attempt. The delay grows with each failure of the same pair, so someone guessing
-from elsewhere slows themselves down and never locks the rightful owner out of their own address.
+guesses cannot all slip through; rows older than the window are deleted by the next attempt. The delay grows
+with each failure of the same pair, so someone guessing from elsewhere slows themselves down and never locks
+the rightful owner out of their own address.
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from just_dna_pipelines import service
 from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs.instance import get_instance
+from tests.postgres_files import relations_holding
+
+from .conftest import use_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +64,31 @@ def test_a_deleted_sample_leaves_no_trace_in_the_instance_and_others_keep_theirs
             assert instance.get_materialized_partitions(key) == {"bob/bobs_genome"}, key
     assert service.sample_results("bob", "bobs_genome").report is not None
     assert [run.run_id for run in service.sample_runs("bob", "bobs_genome")] == [bob_run]
+
+
+def test_a_deleted_sample_leaves_no_bytes_in_postgres_storage(
+    demo_env, postgres, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, add_sample, wait_until
+) -> None:
+    """PostgreSQL kept the deleted rows (runs, tags, events, asset index, partition) in its table and index pages,
+    and their sampled values in pg_statistic: no vacuum reached them. Nothing of the sample stays in any file of
+    the database once it is deleted; bob's rows, rewritten, are all there."""
+    url = use_postgres(postgres, monkeypatch)
+    vcf = ensure_demo_sample(tmp_path / "demo")
+    add_sample("bob", vcf, "bobs_genome")
+    add_sample("alice", vcf, "alices_genome")
+    bob_run = _run_to_success("bob", "bobs_genome", wait_until)
+    alice_run = _run_to_success("alice", "alices_genome", wait_until)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("ANALYZE"))  # as autovacuum does once a lab's tables have grown
+    engine.dispose()
+    markers = (b"alices_genome", b"alice/", alice_run.encode())
+    assert all(relations_holding(postgres, url, marker) for marker in markers)
+
+    service.delete_sample("alice", "alices_genome")
+
+    left = {marker: relations_holding(postgres, url, marker) for marker in markers}
+    assert not any(left.values()), left
+    assert [run.run_id for run in service.sample_runs("bob", "bobs_genome")] == [bob_run]
+    assert service.sample_results("bob", "bobs_genome").report is not None
+    assert get_instance().has_dynamic_partition(service.PARTITIONS, "bob/bobs_genome")

@@ -30,6 +30,7 @@ from webui.db import (
     db_session,
     lock_for_key,
 )
+from webui.db_compact import compact_tables
 from webui.services.accounts import CurrentUser
 from webui.services.errors import NotFoundError, WebError, shown
 
@@ -368,6 +369,7 @@ def delete_sample(user: CurrentUser, sample: str) -> list[str]:
             delete(SampleRecord).where(col(SampleRecord.user_id) == user.id, col(SampleRecord.name) == sample)
         )
         db.commit()
+    compact_tables(RunRecord, SampleRecord, UploadReservation)  # an upload's reservation named the sample too
     return [*deleted, f"sample record {sample}"]
 
 
@@ -390,5 +392,8 @@ def delete_account(user: CurrentUser) -> list[str]:
         )
         db.exec(delete(User).where(col(User.id) == user.id))
         db.commit()
+    compact_tables(
+        AuthSession, LoginTicket, RunRecord, SampleRecord, UploadReservation, ModuleChoice, LoginFailure, User
+    )
     deleted += service.delete_user(user.name)
     return [*deleted, f"account {user.name} and its sessions"]

@@ -3,10 +3,11 @@
 Dagster's `delete_run` removes a run, its tags and its events, and keeps three things that still name the sample
 (its partition key, its file and sample column in the materializations' metadata): the asset index's cached last
 materialization and partition status of every asset the run materialized, the run's own event database on SQLite
-storage (emptied, with its write-ahead log), and the deleted rows' bytes in the SQLite files' free pages and
-write-ahead logs, readable by anyone who copies DAGSTER_HOME. `forget_run` removes the first two;
-`compact_storage`, called once a deletion is done, rewrites the shared SQLite databases so the third goes too.
-PostgreSQL storage reclaims its deleted rows itself (autovacuum); only the rows are ours to remove there.
+storage (emptied, with its write-ahead log), and the deleted rows' bytes in the databases' files (SQLite's free
+pages and write-ahead logs; PostgreSQL's table and index pages, which autovacuum does not overwrite), readable by
+anyone who copies DAGSTER_HOME or the PostgreSQL data directory. `forget_run` removes the first two;
+`compact_storage`, called once a deletion is done, rewrites the databases so the third goes too (on PostgreSQL
+see `io.postgres_rewrite` for what stays out of reach: its write-ahead log segments until recycled).
 """
 
 from __future__ import annotations
@@ -17,17 +18,44 @@ import sqlite3
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.event_log.schema import AssetKeyTable
+from dagster._core.storage.event_log.schema import (
+    AssetEventTagsTable,
+    AssetKeyTable,
+    ConcurrencySlotsTable,
+    DynamicPartitionsTable,
+    PendingStepsTable,
+    SqlEventLogStorageTable,
+)
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
+from dagster._core.storage.runs.schema import RunsTable, RunTagsTable
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from sqlalchemy import or_
 
+from just_dna_pipelines.io.postgres_rewrite import rewrite_tables
 from just_dna_pipelines.runs.event_files import run_storage_files, with_wal
 from just_dna_pipelines.runs.sqlite_pool import ENGINES, SQLITE_PREFIX
 
 SHM_SUFFIX = "-shm"  # SQLite's shared-memory index beside a database in WAL mode
 BUSY_TIMEOUT_S = 30.0  # a run writing its events holds the write lock for milliseconds at a time
+
+POSTGRES_STORAGES = (PostgresRunStorage, PostgresEventLogStorage)
+# What a run's deletion changes on PostgreSQL storage: the run and its tags (cascaded), its events and their asset
+# tags, the asset index (forget_run), the sample's partition, its concurrency slots and pending steps.
+DELETION_TABLES = tuple(
+    table.name
+    for table in (
+        RunsTable,
+        RunTagsTable,
+        SqlEventLogStorageTable,
+        AssetEventTagsTable,
+        AssetKeyTable,
+        DynamicPartitionsTable,
+        ConcurrencySlotsTable,
+        PendingStepsTable,
+    )
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +76,11 @@ def forget_run(instance: dg.DagsterInstance, run_id: str) -> None:
 
 def compact_storage(instance: dg.DagsterInstance) -> None:
     """Rewrite the instance's shared SQLite databases (runs, event index, schedules) so no deleted row's bytes stay
-    in their free pages or write-ahead logs; nothing on other storages. A database another process keeps busy past
-    the timeout is left as it is, with a warning (its next compaction covers it)."""
+    in their free pages or write-ahead logs, or on PostgreSQL storage the tables a run's deletion changes. A
+    database or table another process keeps busy past the timeout is left as it is, with a warning (its next
+    compaction covers it)."""
+    for url in _postgres_urls(instance):
+        rewrite_tables(url, DELETION_TABLES)
     for database in _shared_databases(instance):
         if not database.is_file():
             continue
@@ -108,6 +139,12 @@ def _remove_event_database(instance: dg.DagsterInstance, run_id: str) -> None:
     # fresh one rather than open a file without tables.
     with contextlib.suppress(AttributeError, KeyError):
         storage._initialized_dbs.discard(run_id)  # type: ignore[attr-defined]
+
+
+def _postgres_urls(instance: dg.DagsterInstance) -> set[str]:
+    """The PostgreSQL databases of the instance's run and event storages (none on SQLite storage)."""
+    storages = (instance.run_storage, instance.event_log_storage)
+    return {storage.postgres_url for storage in storages if isinstance(storage, POSTGRES_STORAGES)}
 
 
 def _shared_databases(instance: dg.DagsterInstance) -> list[Path]:

@@ -9,6 +9,7 @@ import reflex as rx
 from webui.services import accounts, samples
 from webui.services.errors import AuthError, WebError
 from webui.states.auth import AuthState
+from webui.states.open_tabs import forget_notice_later, forget_user, in_user_tabs
 
 
 class AccountState(AuthState):
@@ -44,8 +45,17 @@ class AccountState(AuthState):
             self.error = "wrong password" if str(exc) == accounts.LOGIN_FAILED else str(exc)
             return None
         try:
-            self.deleted = await asyncio.to_thread(samples.delete_account, user)
+            deleted = await asyncio.to_thread(samples.delete_account, user)
         except WebError as exc:
-            self.error = str(exc)
-        self.deleting, self.user_name = False, ""
-        return None
+            self.error, self.deleting = str(exc), False
+            return None
+        # Every tab of the account forgets it now (this one keeps only the confirmation, for as long as shown).
+        await in_user_tabs(user.id, self.router.session.client_token, forget_user)
+        await forget_user(self._get_root_state())
+        self.deleted = deleted
+        return AccountState.forget_confirmation
+
+    @rx.event(background=True)
+    async def forget_confirmation(self):
+        """Clear the deletion's confirmation (it names the account and its samples) once the tab left the page."""
+        await forget_notice_later(self, "/account", {"deleted": []})

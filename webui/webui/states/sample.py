@@ -13,6 +13,7 @@ from webui.services import accounts, samples
 from webui.services.errors import WebError
 from webui.services.module_choices import ModuleChoices, module_choices
 from webui.states.auth import AuthState
+from webui.states.open_tabs import forget_notice_later, forget_sample, in_user_tabs
 from webui.states.run import RunState
 from webui.states.samples import sample_row
 from webui.states.status_watch import UNFINISHED, WATCH_TICKET, set_changed, take_ticket, watch_statuses
@@ -257,7 +258,8 @@ class SampleState(AuthState):
 
     @rx.event
     async def delete(self):
-        """Delete the sample and everything derived from it; show what was deleted."""
+        """Delete the sample and everything derived from it; show what was deleted, and forget the sample in the
+        user's other open tabs (their pages of it, their sample lists) and in this tab's other pages."""
         try:
             user = self.current_user()
             self.deleted = await asyncio.to_thread(samples.delete_sample, user, self.sample_name)
@@ -265,4 +267,13 @@ class SampleState(AuthState):
             self.run_error = str(exc)
             return
         self.sample, self.runs, self.report_url, self.downloads = {}, [], "", []
-        self.report_person = ""
+        self.report_person, self.vcf_sample_options, self.vcf_sample = "", [], ""
+        sample = self.sample_name
+        await in_user_tabs(user.id, self.router.session.client_token, lambda tab: forget_sample(tab, sample))
+        await forget_sample(self._get_root_state(), sample, keep_page=True)
+        return SampleState.forget_confirmation
+
+    @rx.event(background=True)
+    async def forget_confirmation(self):
+        """Clear the deletion's confirmation (it names the sample) once the tab left the page, or was closed."""
+        await forget_notice_later(self, "/sample", {"deleted": [], "sample_name": ""})

@@ -6,7 +6,9 @@ import gzip
 import hashlib
 import http.server
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -211,6 +213,34 @@ def test_a_command_started_with_sigterm_ignored_leaves_no_tail_holding_its_outpu
     assert "module results: " in proc.stdout
     tails = subprocess.run(["pgrep", "-f", f"tail -F .*{pipeline_env.dagster_home}"], capture_output=True)
     assert tails.stdout == b""
+
+
+def _umask_027() -> None:
+    os.umask(0o027)
+
+
+def test_every_output_has_the_mode_the_callers_umask_gives(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    """Under umask 027 nothing of a person's results may be readable by other accounts: the report was written
+    0644 whatever the umask, the module tables 0600 (a temp file's mode), the published folders 0755."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules",
+         "--vcf", str(genomes / "antku_small.vcf"), "--user", "u", "--modules-source", str(compiled_modules)],
+        capture_output=True, text=True, timeout=120, preexec_fn=_umask_027,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    sample = pipeline_env.output_dir / "users" / "u" / "antku_small"
+    assert (sample / "reports" / "longevity_report.html").is_file()
+    modes = {
+        path.relative_to(sample).as_posix(): stat.S_IMODE(path.stat().st_mode) for path in sample.rglob("*")
+    }
+    wrong = {
+        name: oct(mode)
+        for name, mode in modes.items()
+        if mode != (0o750 if (sample / name).is_dir() else 0o640)
+    }
+    assert not wrong, wrong
 
 
 @pytest.mark.slow

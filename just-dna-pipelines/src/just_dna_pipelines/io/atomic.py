@@ -14,15 +14,35 @@ from pathlib import Path
 from typing import Any
 
 
+def process_umask() -> int:
+    """The process's file-creation mask, read without changing it (setting it to read it back would change it for
+    every thread meanwhile)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o077)  # no /proc: the brief change is to the strictest mask
+    os.umask(mask)
+    return mask
+
+
+def published_mode(path: Path) -> int:
+    """The mode a file or folder created normally would have under the process's umask (0666 / 0777 minus it):
+    temp files and folders are made private (mkstemp, mkdtemp) and get it when they are published."""
+    return (0o777 if path.is_dir() else 0o666) & ~process_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temp path in the target's folder; on success rename it onto `target`, on failure delete it."""
+    """Yield a temp path in the target's folder; on success give it the umask's mode and rename it onto `target`,
+    on failure delete it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
+        tmp.chmod(published_mode(tmp))
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -107,13 +127,13 @@ def _exchange(first: Path, second: Path) -> bool:
 
 @contextlib.contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a temp folder beside `target`; on success swap it in place of `target` (with replace_dir, as an
-    ordinary folder: mkdtemp makes it private), on failure delete it."""
+    """Yield a temp folder beside `target`; on success swap it in place of `target` (with replace_dir, with the
+    umask's mode: mkdtemp makes it private), on failure delete it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
-        tmp.chmod(0o755)
+        tmp.chmod(published_mode(tmp))
         replace_dir(tmp, target)
     finally:
         if tmp.exists():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -13,6 +11,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup
 
+from just_dna_pipelines.io.atomic import atomic_path
 from just_dna_pipelines.keys import validate_name
 from just_dna_pipelines.liftover.sites import MODULES_BUILD
 from just_dna_pipelines.modules.schema import MATCHED_SCHEMA
@@ -139,17 +138,10 @@ def _download_names(module: str) -> tuple[str, str]:
 
 
 def _write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write through a temporary file in the same folder, then rename: the file appears whole or not at all."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    """Write through a temporary file in the same folder, then rename: the file appears whole or not at all, with
+    the mode the umask gives."""
+    with atomic_path(path) as tmp:
         write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

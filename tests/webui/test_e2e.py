@@ -133,7 +133,8 @@ def test_first_start_offline_offers_demo_modules_and_remembers_only_a_launched_c
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         card.click()
         page.wait_for_selector("#module-longevitymap")
-        assert long_name in page.inner_text("#page-title")
+        # the page is shown with the tab's previous sample until its on-load event answers
+        page.wait_for_function(f"document.querySelector('#page-title').innerText.includes('{long_name}')")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 

@@ -89,3 +89,43 @@ def test_a_dead_run_that_is_not_ours_does_not_hold_the_sample(pipeline_env, tmp_
     with claim_sample(instance, "u/demo_sample"):
         assert sample_claimed(instance, "u/demo_sample")  # what a web launch sees meanwhile
     assert not sample_claimed(instance, "u/demo_sample")
+
+
+# Takes a sample's claim as a command's run does, says so, then waits to be killed.
+HOLD_AND_WAIT = """
+import sys, time
+from just_dna_pipelines.runs.instance import get_instance
+from just_dna_pipelines.runs.sample_claim import claim_sample
+with claim_sample(get_instance(), sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_runs_claim_file_is_removed_by_the_next_claim(pipeline_env) -> None:
+    """A command killed outright (SIGKILL) cannot remove its claim's file, a digest of user/sample naming a sample
+    maybe deleted since: the next claim of any sample removes the files nobody holds, and leaves a held one."""
+    instance = get_instance()
+    claims = Path(instance.root_directory) / "sample-claims"
+    killed = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_WAIT, "u/gone"], stdout=subprocess.PIPE, text=True
+    )
+    alive = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_WAIT, "u/busy"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert killed.stdout is not None and killed.stdout.readline() == "held\n"
+        assert alive.stdout is not None and alive.stdout.readline() == "held\n"
+        killed.kill()
+        killed.wait(timeout=30)
+        assert len(list(claims.iterdir())) == 2  # the killed run's file stayed
+        with claim_sample(instance, "v/other"):
+            assert sample_claimed(instance, "u/busy")
+            assert not sample_claimed(instance, "u/gone")
+            assert len(list(claims.iterdir())) == 2  # the live run's and this one's
+        assert sample_claimed(instance, "u/busy")
+        assert len(list(claims.iterdir())) == 1
+    finally:
+        for proc in (killed, alive):
+            proc.kill()
+            proc.wait(timeout=30)

@@ -435,11 +435,20 @@ def sample_output_files(user: str, sample: str, manifest: dict[str, Any] | None 
 def delete_sample(user: str, sample: str) -> list[str]:
     """Delete a sample: cancel its runs (waiting for them to stop), then its uploads, outputs, staging, runs
     and Dagster partition, leaving no trace of them in the instance's databases; return what was deleted."""
-    from just_dna_pipelines.runs.forget import compact_storage
-
     deleted = _delete_sample(user, sample)
-    compact_storage(_instance())
+    _tidy_storage(_instance(), deleted)
     return deleted
+
+
+def _tidy_storage(instance: DagsterInstance, deleted: list[str]) -> None:
+    """After a deletion: compact the instance's databases if anything went, and remove the claim files of killed
+    commands (each a digest of a user/sample)."""
+    from just_dna_pipelines.runs.forget import compact_storage
+    from just_dna_pipelines.runs.sample_claim import CLAIMS_FOLDER, remove_stale_claims
+
+    if deleted:
+        compact_storage(instance)
+    remove_stale_claims(Path(instance.root_directory) / CLAIMS_FOLDER)
 
 
 def _delete_sample(user: str, sample: str) -> list[str]:
@@ -500,8 +509,6 @@ def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]
 
 def delete_user(user: str) -> list[str]:
     """Delete every sample, upload and output of a user (canceling their runs first); return what was deleted."""
-    from just_dna_pipelines.runs.forget import compact_storage
-
     validate_name(user, "user name")
     settings = get_settings()
     deleted: list[str] = []
@@ -523,7 +530,7 @@ def delete_user(user: str) -> list[str]:
         if folder.exists():
             shutil.rmtree(folder)
             deleted.append(f"folder {folder}")
-    compact_storage(instance)
+    _tidy_storage(instance, deleted)
     return deleted
 
 

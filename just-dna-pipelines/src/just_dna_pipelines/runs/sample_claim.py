@@ -101,6 +101,28 @@ def _held_claim(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def remove_stale_claims(folder: Path) -> int:
+    """Remove the claim files no process holds (their run was killed before it could remove its own: SIGKILL, or a
+    signal the command does not catch); return how many. Each is taken like a claim and removed still held, so a
+    claimer that opened it meanwhile sees it gone from the path and takes a new one (see _held_claim)."""
+    removed = 0
+    for path in folder.glob("*.lock") if folder.is_dir() else ():
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                path.unlink()
+                removed += 1
+        except (BlockingIOError, FileNotFoundError):
+            pass  # held by a live run, or removed by its holder meanwhile
+        finally:
+            os.close(fd)
+    return removed
+
+
 @contextlib.contextmanager
 def claim_sample(
     instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None
@@ -113,4 +135,5 @@ def claim_sample(
             raise PipelineError(SAMPLE_BUSY) from None  # another command is running it
         if other_runs_of(instance, partition_key, output_dir):
             raise PipelineError(SAMPLE_BUSY)
+        remove_stale_claims(Path(instance.root_directory) / CLAIMS_FOLDER)
         yield

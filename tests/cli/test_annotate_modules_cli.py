@@ -482,3 +482,21 @@ def test_a_file_name_that_is_not_utf8_is_one_clear_line(
     code, _, err = run_cli(capsys, "--vcf", str(latin1), "--user", "dora", "--modules-source", "demo")
     assert_one_line_error(code, err, "is not valid UTF-8; rename the file")
     assert nothing_written(pipeline_env)
+
+
+def test_an_output_folder_that_is_not_utf8_is_one_clear_line(
+    pipeline_env, genomes: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An output folder named in Latin-1 ran until the normalize step, which failed with Polars' TypeError; the
+    setting is now refused before any run, naming its variable."""
+    from just_dna_pipelines.settings import get_settings
+
+    latin1 = tmp_path / os.fsdecode(b"r\xe9sultats")
+    monkeypatch.setenv("JUST_DNA_PIPELINES_OUTPUT_DIR", str(latin1))
+    get_settings.cache_clear()
+    code, _, err = run_cli(
+        capsys, "--vcf", str(genomes / "antku_small.vcf"), "--user", "dora", "--modules-source", "demo"
+    )
+    get_settings.cache_clear()
+    assert_one_line_error(code, err, "JUST_DNA_PIPELINES_OUTPUT_DIR: the folder's path is not valid UTF-8")
+    assert not latin1.exists()

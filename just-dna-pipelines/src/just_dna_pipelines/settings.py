@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     run_start_timeout_s: int = Field(default=180, ge=1)
     run_monitoring_interval_s: int = Field(default=30, ge=1)
 
+    @field_validator("cache_dir", "output_dir", "input_dir", "dagster_home")
+    @classmethod
+    def _utf8_folder(cls, path: Path) -> Path:
+        """Polars, DuckDB and Dagster's storage take paths as UTF-8 text: a folder named in another encoding (a
+        Latin-1 name, say) failed mid-run with an unrelated message."""
+        import os
+
+        try:
+            os.fsencode(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("the folder's path is not valid UTF-8; use one that is") from None
+        return path
+
     @field_validator("dagster_postgres_url")
     @classmethod
     def _dagster_driver(cls, url: str | None) -> str | None:

@@ -14,6 +14,7 @@ The deleting tab's own confirmation ("what went") is the one thing kept, for as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,17 +39,37 @@ def _app() -> Any:
     return app
 
 
-async def tab_tokens() -> list[str]:
-    """The client tokens of every tab with a server-side state (any user's: the owner is checked under the lock)."""
+async def user_tab_tokens(user_id: int) -> list[str]:
+    """The client tokens of the tabs bound to `user_id` as their stored AuthState says (read without their locks,
+    so other people's tabs are never locked or loaded whole; `in_user_tabs` checks again under the lock)."""
     manager = _app().state_manager
+    owned = []
     if hasattr(manager, "redis"):  # lab mode: one key per tab and state class; AuthState's names the tab
         suffix = "_" + AuthState.get_full_name()
-        tokens = []
-        async for key in manager.redis.scan_iter(match=f"*{suffix}", count=1000):
-            name = key.decode() if isinstance(key, bytes) else str(key)
-            tokens.append(name[: -len(suffix)])
-        return tokens
-    return list(getattr(manager, "states", {}))
+        keys = [key async for key in manager.redis.scan_iter(match=f"*{suffix}", count=1000)]
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            for key, data in zip(batch, await manager.redis.mget(batch), strict=True):
+                if data is not None and _owner_of(data) == user_id:
+                    name = key.decode() if isinstance(key, bytes) else str(key)
+                    owned.append(name[: -len(suffix)])
+        return owned
+    path = AuthState.get_full_name().split(".")
+    for token, root in list(getattr(manager, "states", {}).items()):
+        with contextlib.suppress(ValueError, AttributeError):
+            if root.get_substate(path)._owner_id == user_id:
+                owned.append(token)
+    return owned
+
+
+def _owner_of(data: bytes) -> int | None:
+    """The owner recorded in a stored AuthState (None if it cannot be read, e.g. written by older code)."""
+    from reflex.state import BaseState
+
+    try:
+        return BaseState._deserialize(data=data)._owner_id  # type: ignore[attr-defined]
+    except Exception:
+        return None
 
 
 async def in_user_tabs(
@@ -57,7 +78,7 @@ async def in_user_tabs(
     """Apply `change(root)` to every tab bound to `user_id` but `except_token`, each under its lock, pushing what
     changed to the tab; return how many were changed. A tab that cannot be changed is logged and skipped."""
     changed = 0
-    for token in await tab_tokens():
+    for token in await user_tab_tokens(user_id):
         if token == except_token:
             continue
         try:

@@ -1,0 +1,82 @@
+"""A sample's outputs as they were before a command's run: kept until the run succeeds, put back if it does not.
+
+A run publishes each asset as soon as it is made (the IO manager moves it into the sample's folder), so a run
+stopped part-way (Ctrl-C, a failed step) left the folder mixing its new outputs with the previous run's: a new
+genome's source.json and normalized table beside the old genome's module results and report. So before its run
+starts, the command keeps the sample's folder as it is, as hard links in the run's staging folder (every output
+is written beside its place and renamed onto it, never rewritten in place, so a link keeps the previous bytes and
+no data is copied). A run that succeeds drops them; one that does not puts the kept folder back in one swap, or
+removes the folder when the sample had none: a run's outputs count only as a whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from just_dna_pipelines.io.atomic import replace_dir
+from just_dna_pipelines.staging import run_staging_dir
+
+KEPT_FOLDER = "previous-outputs"
+
+
+@dataclass(frozen=True)
+class PreviousOutputs:
+    """The sample's folder as it was (`kept`: None when it had none) and the folders above it that did not exist."""
+
+    sample_dir: Path
+    kept: Path | None
+    made: tuple[Path, ...]
+
+
+def keep_previous_outputs(sample_dir: Path, run_id: str, output_dir: Path | None = None) -> PreviousOutputs:
+    """Keep the sample's folder as it is now, in the run's staging folder (same file system: hard links)."""
+    made = tuple(p for p in (sample_dir, *sample_dir.parents) if not p.exists())
+    if sample_dir in made:
+        return PreviousOutputs(sample_dir, None, made[1:])
+    kept = run_staging_dir(run_id, output_dir) / KEPT_FOLDER
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copytree(sample_dir, kept, symlinks=True, copy_function=_link_or_copy)
+    except BaseException:
+        shutil.rmtree(kept, ignore_errors=True)
+        raise
+    return PreviousOutputs(sample_dir, kept, ())
+
+
+def put_back(previous: PreviousOutputs) -> None:
+    """Make the sample's folder what it was when it was kept (the run's outputs go)."""
+    if previous.kept is None:
+        shutil.rmtree(previous.sample_dir, ignore_errors=True)
+        for folder in previous.made:  # innermost first; only while empty (another sample may be there now)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        return
+    if previous.kept.is_dir():  # in one swap: a reader sees the run's folder or the old one, whole
+        replace_dir(previous.kept, previous.sample_dir)
+    _remove_kept_folder(previous.kept)
+
+
+def drop(previous: PreviousOutputs) -> None:
+    """Forget the kept outputs: the run succeeded, its outputs are the sample's now."""
+    if previous.kept is not None:
+        _remove_kept_folder(previous.kept)
+
+
+def _remove_kept_folder(kept: Path) -> None:
+    """Remove what is left of the kept folder, and the run's staging folder if nothing else is there."""
+    shutil.rmtree(kept, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        kept.parent.rmdir()
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link to `source`, or a copy where the file system has none."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)

@@ -1,0 +1,70 @@
+"""A sample's folder kept before a run: put back whole when the run does not succeed, dropped when it does."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
+from just_dna_pipelines.runs.previous_outputs import drop, keep_previous_outputs, put_back
+from just_dna_pipelines.staging import run_staging_dir
+
+
+def state(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): p.read_text() if p.is_file() else "/" for p in sorted(folder.rglob("*"))
+    }
+
+
+def a_sample(output_dir: Path) -> Path:
+    sample = output_dir / "users" / "u" / "s"
+    atomic_write_text(sample / "source.json", "old genome")
+    atomic_write_text(sample / "modules" / "manifest.json", "old results")
+    return sample
+
+
+def a_run_that_publishes_part(sample: Path, tmp_path: Path) -> None:
+    """What a run does before it stops: a file and a folder replaced as the IO manager does, a file added."""
+    atomic_write_text(sample / "source.json", "new genome")
+    staged = tmp_path / "staged-modules"
+    atomic_write_text(staged / "manifest.json", "new results")
+    replace_dir(staged, sample / "modules")
+    atomic_write_text(sample / "normalized" / "variants.parquet", "new table")
+
+
+def test_put_back_restores_the_folder_as_it_was_and_leaves_no_staging(tmp_path: Path) -> None:
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    sample = a_sample(output_dir)
+    before = state(sample)
+    previous = keep_previous_outputs(sample, run_id, output_dir)
+    assert previous.kept is not None
+    assert os.stat(previous.kept / "source.json").st_ino == os.stat(sample / "source.json").st_ino  # a link
+    a_run_that_publishes_part(sample, tmp_path)
+    put_back(previous)
+    assert state(sample) == before
+    assert not run_staging_dir(run_id, output_dir).exists()
+
+
+def test_drop_keeps_the_runs_outputs_and_leaves_no_staging(tmp_path: Path) -> None:
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    sample = a_sample(output_dir)
+    previous = keep_previous_outputs(sample, run_id, output_dir)
+    a_run_that_publishes_part(sample, tmp_path)
+    after = state(sample)
+    drop(previous)
+    assert state(sample) == after and after["source.json"] == "new genome"
+    assert not run_staging_dir(run_id, output_dir).exists()
+
+
+def test_a_sample_without_outputs_has_none_again_nor_the_folders_made_for_it(tmp_path: Path) -> None:
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    (output_dir / "users").mkdir(parents=True)
+    sample = output_dir / "users" / "u" / "s"
+    previous = keep_previous_outputs(sample, run_id, output_dir)
+    assert previous.kept is None
+    a_sample(output_dir)
+    a_run_that_publishes_part(sample, tmp_path)
+    put_back(previous)
+    assert not (output_dir / "users" / "u").exists()
+    assert (output_dir / "users").is_dir()  # it was there before

@@ -18,9 +18,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from just_dna_pipelines.cli import warm_place
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+from tests.interrupted_runs import folder_state, interrupt_at, no_staging_left, run_id_of, run_status
 
 PROGRAM = Path(sys.executable).with_name("pipelines")  # the entry point the package installs
 WARM_UP_LIMIT_S = 120  # a loaded CI machine imports slowly
@@ -242,6 +245,28 @@ def test_ctrl_c_and_a_killed_caller_reach_the_warm_child(
         "error: the command's process ended without an exit status (killed?)"
     )
     hub.release.set()
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_a_warm_run_leaves_the_sample_as_it_was(
+    warm: Path, pipeline_env, genomes: Path, tmp_path: Path
+) -> None:
+    """Before: the warm child's 'error: interrupted' went into the interrupted step's captured output, Dagster's
+    helper watching its `tail -F` printed KeyboardInterrupt tracebacks (the caller passes SIGINT on to the child's
+    process group), the run stayed STARTED and the sample mixed the two genomes' outputs."""
+    args = ["annotate-modules", "--user", "u", "--sample", "s", "--modules-source", "demo", "--vcf"]
+    first = pipelines(*args, str(ensure_demo_sample(tmp_path)))  # in its own process; starts the server
+    assert first.returncode == 0, first.stderr
+    sock = wait_for_server(warm)
+    sample_dir = pipeline_env.output_dir / "users/u/s"
+    before = folder_state(sample_dir)
+    for count, step in enumerate(("user_vcf_normalized ...", "user_longevity_report ..."), start=1):
+        code, out, err = interrupt_at([*args, str(genomes / "PG_NA12878_hg38-chr21.vcf.gz")], step)
+        assert f"pid {_started_child(sock, count)}: annotate-modules exit 130" in "\n".join(served(sock))
+        assert (code, err) == (130, "error: interrupted\n"), err
+        assert run_status(run_id_of(out)) == dg.DagsterRunStatus.CANCELED
+        assert folder_state(sample_dir) == before
+        assert no_staging_left(pipeline_env.output_dir)
 
 
 def _wait_for_sockets(folder: Path, count: int) -> list[Path]:

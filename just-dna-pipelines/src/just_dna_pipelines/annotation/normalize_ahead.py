@@ -35,6 +35,7 @@ TABLE_FILE = "variants.parquet"
 RESULT_FILE = "result.json"
 REQUEST_FILE = "request.json"
 PARENT_CHECK_S = 0.2  # how often the child checks that the command that started it is still there
+WAIT_TICK_S = 0.1  # the longest a Ctrl-C waits while the step waits for the child
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,12 @@ def take_normalized_ahead(
     if ahead is None:
         return None
     try:
-        # Waited for however long it takes: it is doing the very work the step would start now, and is ahead.
-        ahead.child.wait()
+        # Waited for however long it takes: it is doing the very work the step would start now, and is ahead. In
+        # short waits: a command's main thread, where this runs, has SIGINT blocked (cli/interrupts.py), so a
+        # Ctrl-C is raised here only between two waits, not when the child ends.
+        while ahead.child.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                ahead.child.wait(WAIT_TICK_S)
         result = _read_result(ahead.workdir / RESULT_FILE)
         if (
             ahead.child.returncode != 0

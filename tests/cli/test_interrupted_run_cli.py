@@ -1,0 +1,113 @@
+"""Ctrl-C during `pipelines annotate-modules` (a real process, cold): the command says so in one line and exits 130,
+the sample is as it was before the command, no staging is left, and the run ends canceled in the instance. A run
+that fails leaves the sample as it was too: a run's outputs count only as a whole."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+from tests.interrupted_runs import (
+    PROGRAM,
+    STEP_STARTS,
+    folder_state,
+    has_partition,
+    interrupt_at,
+    no_staging_left,
+    run_id_of,
+    run_status,
+)
+
+CHR21 = "PG_NA12878_hg38-chr21.vcf.gz"
+
+
+def annotate_args(genome: Path) -> list[str]:
+    return [
+        "annotate-modules",
+        "--vcf",
+        str(genome),
+        "--user",
+        "u",
+        "--sample",
+        "s",
+        "--modules-source",
+        "demo",
+    ]
+
+
+def annotate(genome: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PROGRAM), *annotate_args(genome)], capture_output=True, text=True, timeout=120)
+
+
+def first_run(pipeline_env, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The demo sample annotated and reported as u/s: its folder, and the state of its files."""
+    first = annotate(ensure_demo_sample(tmp_path))
+    assert first.returncode == 0, first.stderr
+    sample_dir = pipeline_env.output_dir / "users/u/s"
+    before = folder_state(sample_dir)
+    assert "reports/longevity_report.html" in before and "modules/manifest.json" in before
+    return sample_dir, before
+
+
+@pytest.mark.parametrize("step", STEP_STARTS)
+def test_a_first_run_interrupted_leaves_nothing(pipeline_env, tmp_path: Path, step: str) -> None:
+    """Before: source.json, normalized/ or modules/ of the interrupted run stayed, with .staging/<run>/, and the
+    run stayed STARTED for good."""
+    code, out, err = interrupt_at(annotate_args(ensure_demo_sample(tmp_path)), step)
+    assert (code, err) == (130, "error: interrupted\n"), err
+    assert not (pipeline_env.output_dir / "users").exists()
+    assert no_staging_left(pipeline_env.output_dir)
+    assert run_status(run_id_of(out)) == dg.DagsterRunStatus.CANCELED
+    assert not has_partition("u/s")
+
+
+@pytest.mark.parametrize("step", STEP_STARTS[1:])
+def test_a_rerun_with_another_genome_interrupted_leaves_the_previous_outputs(
+    pipeline_env, genomes: Path, tmp_path: Path, step: str
+) -> None:
+    """Before: the sample's folder mixed the new genome's source.json and normalized table (and module results,
+    interrupted in the report) with the previous genome's results and report."""
+    sample_dir, before = first_run(pipeline_env, tmp_path)
+    code, out, err = interrupt_at(annotate_args(genomes / CHR21), step)
+    assert (code, err) == (130, "error: interrupted\n"), err
+    assert folder_state(sample_dir) == before
+    assert no_staging_left(pipeline_env.output_dir)
+    assert run_status(run_id_of(out)) == dg.DagsterRunStatus.CANCELED
+    assert has_partition("u/s")
+
+
+def test_a_rerun_that_fails_leaves_the_previous_outputs(pipeline_env, genomes: Path, tmp_path: Path) -> None:
+    """Before: the failed run's source.json (naming the new genome) replaced the previous run's beside its results."""
+    sample_dir, before = first_run(pipeline_env, tmp_path)
+    cut = tmp_path / "cut.vcf.gz"  # its header reads, so the run starts; its normalize step fails
+    data = (genomes / CHR21).read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    failed = annotate(cut)
+    assert failed.returncode == 2 and "truncated" in failed.stderr, failed.stderr
+    assert folder_state(sample_dir) == before
+    assert no_staging_left(pipeline_env.output_dir)
+    assert run_status(run_id_of(failed.stdout)) == dg.DagsterRunStatus.FAILURE
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_a_command_whose_caller_ignores_ctrl_c_runs_to_the_end(pipeline_env, tmp_path: Path) -> None:
+    """A script's background job ignores Ctrl-C: the run takes no Dagster handler that would stop it. Before: the
+    run went on, but Dagster's helper watching `tail -F` took the group's SIGINT and printed a traceback (Polars
+    catches SIGINT once loaded, so the helpers did not inherit it ignored). Sent as the source step starts:
+    Polars' handler raises KeyboardInterrupt in a query that is running, whatever the caller asked; it runs none."""
+    code, out, err = interrupt_at(
+        annotate_args(ensure_demo_sample(tmp_path)), "user_vcf_source ...", preexec_fn=_ignore_sigint
+    )
+    assert (code, err) == (0, ""), err
+    assert "report: " in out
+    assert "reports/longevity_report.html" in folder_state(pipeline_env.output_dir / "users/u/s")
+    assert no_staging_left(pipeline_env.output_dir)
+    assert run_status(run_id_of(out)) == dg.DagsterRunStatus.SUCCESS

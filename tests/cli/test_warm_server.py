@@ -71,11 +71,16 @@ def pipelines(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
 
 
 def wait_for_server(folder: Path) -> Path:
-    """The socket of the one server started in `folder`, once it listens."""
+    """The socket of the one server started in `folder`, once it listens and its log says so (the server binds
+    its socket a moment before it writes its log's first line: `served` read an empty log in between)."""
     deadline = time.monotonic() + WARM_UP_LIMIT_S
     while time.monotonic() < deadline:
         sockets = list(folder.glob("*.sock"))
-        if sockets:
+        log = sockets[0].with_suffix(".log") if sockets else None
+        first_line, ended, _ = (
+            log.read_text().partition("\n") if log is not None and log.is_file() else ("", "", "")
+        )
+        if ended and first_line.endswith(": serving"):
             assert len(sockets) == 1, sockets
             return sockets[0]
         time.sleep(0.1)

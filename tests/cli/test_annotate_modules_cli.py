@@ -500,3 +500,22 @@ def test_an_output_folder_that_is_not_utf8_is_one_clear_line(
     get_settings.cache_clear()
     assert_one_line_error(code, err, "JUST_DNA_PIPELINES_OUTPUT_DIR: the folder's path is not valid UTF-8")
     assert not latin1.exists()
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback_and_the_run_completes(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    """`pipelines annotate-modules ... | head -1`: the summary's print to the closed pipe raised BrokenPipeError,
+    a traceback on stderr and exit status 1 after the run (120 when it came at the last flush)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules",
+         "--vcf", str(genomes / "antku_small.vcf"), "--user", "u", "--modules-source", str(compiled_modules)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith("annotating antku_small.vcf as u/antku_small")
+    proc.stdout.close()  # what `head -1` does after its line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert err == ""
+    assert (pipeline_env.output_dir / "users/u/antku_small/reports/longevity_report.html").is_file()

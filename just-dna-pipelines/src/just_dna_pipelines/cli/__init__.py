@@ -98,9 +98,12 @@ def _dagster_interrupt(exc: BaseException) -> bool:
 def run_command(argv: Sequence[str]) -> int:
     """`main` with collection paused while it starts (startup_gc.py) and Alembic deferred: how the `pipelines`
     program runs a command, here or in a warm server's child."""
+    from just_dna_pipelines.cli.reader_gone import quiet_when_reader_gone
+
     startup_gc.pause()
     deferred_alembic.install()  # a prepared Dagster home never needs it (runs/deferred_alembic.py)
-    return main(argv)
+    with quiet_when_reader_gone():  # `pipelines ... | head -1` finishes its work without a traceback
+        return main(argv)
 
 
 def _fill_closed_streams() -> None:

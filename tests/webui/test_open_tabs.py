@@ -5,10 +5,12 @@ for an hour after its last event). Real Chromium, real Redis and PostgreSQL.
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
 
+from just_dna_pipelines.modules.demo import ensure_demo_sample
 from webui.harness import chromium, running_app, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(480)]
@@ -28,7 +30,7 @@ def app(request, app_env, postgres_server, redis_server, tmp_path):
         client = redis.Redis.from_url(redis_server.url)
         client.flushall()
         env |= {
-            "DATABASE_URL": postgres_server.create_database("open_tabs"),
+            "DATABASE_URL": postgres_server.create_database(f"open_tabs_{secrets.token_hex(4)}"),
             "REDIS_URL": redis_server.url,
             "JUST_DNA_WEBUI_WORKERS": "2",
         }
@@ -146,3 +148,33 @@ def test_a_deleted_sample_and_account_are_forgotten_in_every_open_tab(app, tmp_p
                     f"{_keys_holding(client, NAME.encode()) + _keys_holding(client, SAMPLE.encode())}"
                 ),
             )
+
+
+def test_two_tabs_deleting_at_once_both_finish(app, tmp_path):
+    """Each deleting tab updates the other: done while holding its own tab's lock, two deletions at once waited
+    for each other (for ever with tab states in memory, for the lock's expiry in Redis)."""
+    url, _ = app
+    with chromium(tmp_path) as browser:
+        first = browser.new_page()
+        first.set_default_timeout(60_000)
+        sign_up(first, url, NAME, PASSWORD)
+        first.wait_for_selector("#vcf_upload[data-ready='true']")
+        first.click("#demo-sample")
+        first.wait_for_selector(".sample-card")
+        second_vcf = tmp_path / "second_sample.vcf"
+        second_vcf.write_bytes(ensure_demo_sample(tmp_path / "genome").read_bytes())
+        first.set_input_files("#vcf_upload input[type=file]", str(second_vcf))
+        first.wait_for_selector("#upload-ok")
+        second = browser.new_page()
+        second.set_default_timeout(60_000)
+        for page, sample in ((first, SAMPLE), (second, "second_sample")):
+            page.goto(f"{url}/sample?name={sample}")
+            page.wait_for_selector("#module-longevitymap")
+            page.click("#delete-sample")
+            page.wait_for_selector("#confirm-delete")
+        first.click("#confirm-delete")
+        second.click("#confirm-delete")
+        first.wait_for_selector("#deleted", timeout=25_000)
+        second.wait_for_selector("#deleted", timeout=25_000)
+        first.goto(f"{url}/")
+        first.wait_for_selector("#empty-samples", timeout=25_000)

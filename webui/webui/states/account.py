@@ -18,6 +18,7 @@ class AccountState(AuthState):
     deleted: rx.Field[list[str]] = rx.field(default_factory=list)
     error: rx.Field[str] = rx.field("")
     deleting: rx.Field[bool] = rx.field(False)
+    _deleted_owner: int | None = None  # the account this tab deleted, for after_delete
 
     @rx.event
     def load(self):
@@ -49,13 +50,20 @@ class AccountState(AuthState):
         except WebError as exc:
             self.error, self.deleting = str(exc), False
             return None
-        # Every tab of the account forgets it now (this one keeps only the confirmation, for as long as shown).
-        await in_user_tabs(user.id, self.router.session.client_token, forget_user)
-        await forget_user(self._get_root_state())
-        self.deleted = deleted
-        return AccountState.forget_confirmation
+        await forget_user(
+            self._get_root_state()
+        )  # this tab keeps only the confirmation, for as long as shown
+        self.deleted, self._deleted_owner = deleted, user.id
+        return AccountState.after_delete
 
     @rx.event(background=True)
-    async def forget_confirmation(self):
-        """Clear the deletion's confirmation (it names the account and its samples) once the tab left the page."""
+    async def after_delete(self):
+        """Every other tab of the deleted account forgets it (off this tab's lock, see SampleState.after_delete);
+        then this tab's confirmation is cleared once it left the page, or was closed."""
+        async with self:  # claimed: a second call (the tab can send this event itself) finds nothing to do
+            owner, self._deleted_owner = self._deleted_owner, None
+            token = self.router.session.client_token
+        if owner is None:
+            return
+        await in_user_tabs(owner, token, forget_user)
         await forget_notice_later(self, "/account", {"deleted": []})

@@ -5,7 +5,8 @@ Each tab's state lives on the server (in memory, or in Redis in lab mode, where 
 stayed named in the user's other tabs (their sample page, run page and sample list) until those tabs' next events,
 and in Redis for up to that hour after they were closed. `in_user_tabs` finds the tabs bound to a user (the session
 guard records the owner in each tab's AuthState) and changes each under its own lock, pushing the change to the
-tab if it is open; the tab that asked is changed by its own event (its lock is held by that event).
+tab if it is open. The tab that asked is changed by its own event, and calls `in_user_tabs` from a background
+event after it, never while holding its own lock (two tabs deleting at once would each wait for the other's).
 
 The deleting tab's own confirmation ("what went") is the one thing kept, for as long as it is shown:
 `forget_notice_later` clears it once the tab left the page, or after NOTICE_SECONDS if the tab was closed.

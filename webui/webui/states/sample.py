@@ -135,6 +135,7 @@ class SampleState(AuthState):
     vcf_sample: rx.Field[str] = rx.field("")
     report_person: rx.Field[str] = rx.field("")
     _watch_ticket: str = ""
+    _deleted_sample: str = ""  # the sample this tab deleted last, for after_delete
 
     @rx.event
     async def load(self):
@@ -268,12 +269,19 @@ class SampleState(AuthState):
             return
         self.sample, self.runs, self.report_url, self.downloads = {}, [], "", []
         self.report_person, self.vcf_sample_options, self.vcf_sample = "", [], ""
-        sample = self.sample_name
-        await in_user_tabs(user.id, self.router.session.client_token, lambda tab: forget_sample(tab, sample))
-        await forget_sample(self._get_root_state(), sample, keep_page=True)
-        return SampleState.forget_confirmation
+        self._deleted_sample = self.sample_name
+        await forget_sample(self._get_root_state(), self.sample_name, keep_page=True)
+        return SampleState.after_delete
 
     @rx.event(background=True)
-    async def forget_confirmation(self):
-        """Clear the deletion's confirmation (it names the sample) once the tab left the page, or was closed."""
+    async def after_delete(self):
+        """Forget the deleted sample in the user's other tabs (off this tab's lock: two tabs deleting at once would
+        each wait for the other's), then clear this tab's confirmation once it left the page, or was closed."""
+        async with self:  # claimed: a second call (the tab can send this event itself) finds nothing to do
+            sample, self._deleted_sample = self._deleted_sample, ""
+            owner, token = self._owner_id, self.router.session.client_token
+        if not sample:
+            return
+        if owner is not None:
+            await in_user_tabs(owner, token, lambda tab: forget_sample(tab, sample))
         await forget_notice_later(self, "/sample", {"deleted": [], "sample_name": ""})

@@ -392,3 +392,37 @@ def test_a_run_click_landing_after_its_upload_was_deleted_is_refused_and_leaves_
         service.launch_run("alice", "s", ["longevitymap"])
     assert service.sample_runs("alice", "s") == []
     assert not get_instance().has_dynamic_partition("user_vcf_files", "alice/s")
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_a_web_run_canceled_part_way_leaves_the_previous_results_as_they_were(
+    demo_env, demo_vcf, long_vcf, add_sample, wait_until
+) -> None:
+    """A re-run with another genome, canceled once it had published its first outputs, left the new genome's
+    source.json beside the old genome's module results and report (a mixed folder the sample page then showed)."""
+    add_sample("alice", demo_vcf, "sample")
+    first = service.launch_run("alice", "sample", ["longevitymap"])
+    wait_until(lambda: _finished(first), "the first run to end")
+    assert service.get_run(first).status == "success"
+    folder = demo_env.output_dir / "users" / "alice" / "sample"
+    before = _folder_bytes(folder)
+    assert "reports/longevity_report.html" in before and "source.json" in before
+
+    add_sample("alice", long_vcf, "sample")  # the sample's upload replaced by another genome
+    rerun = service.launch_run("alice", "sample", ["longevitymap", "vo2max"])
+    wait_until(
+        lambda: (
+            (folder / "source.json").is_file()
+            and (folder / "source.json").read_bytes() != before["source.json"]
+        ),
+        "the re-run to publish its source",
+    )
+    service.cancel_run(rerun)
+    assert service.get_run(rerun).status == "canceled"
+    assert _folder_bytes(folder) == before
+    assert not _staging_left(demo_env)

@@ -80,15 +80,21 @@ def _open_sample(page, url: str) -> None:
     page.wait_for_selector("#module-longevitymap")
 
 
+def _signed_up_with_the_demo(browser, url: str):
+    """A new tab where NAME signed up and added the demo sample."""
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    sign_up(page, url, NAME, PASSWORD)
+    page.wait_for_selector("#vcf_upload[data-ready='true']")
+    page.click("#demo-sample")
+    page.wait_for_selector(".sample-card")
+    return page
+
+
 def test_a_deleted_sample_and_account_are_forgotten_in_every_open_tab(app, tmp_path):
     url, client = app
     with chromium(tmp_path) as browser:
-        deleting = browser.new_page()
-        deleting.set_default_timeout(60_000)
-        sign_up(deleting, url, NAME, PASSWORD)
-        deleting.wait_for_selector("#vcf_upload[data-ready='true']")
-        deleting.click("#demo-sample")
-        deleting.wait_for_selector(".sample-card")
+        deleting = _signed_up_with_the_demo(browser, url)
         sample_tab, list_tab = browser.new_page(), browser.new_page()
         for tab in (sample_tab, list_tab):
             tab.set_default_timeout(60_000)
@@ -155,12 +161,7 @@ def test_two_tabs_deleting_at_once_both_finish(app, tmp_path):
     for each other (for ever with tab states in memory, for the lock's expiry in Redis)."""
     url, _ = app
     with chromium(tmp_path) as browser:
-        first = browser.new_page()
-        first.set_default_timeout(60_000)
-        sign_up(first, url, NAME, PASSWORD)
-        first.wait_for_selector("#vcf_upload[data-ready='true']")
-        first.click("#demo-sample")
-        first.wait_for_selector(".sample-card")
+        first = _signed_up_with_the_demo(browser, url)
         second_vcf = tmp_path / "second_sample.vcf"
         second_vcf.write_bytes(ensure_demo_sample(tmp_path / "genome").read_bytes())
         first.set_input_files("#vcf_upload input[type=file]", str(second_vcf))

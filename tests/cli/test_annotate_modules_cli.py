@@ -519,3 +519,19 @@ def test_a_reader_that_leaves_early_gets_no_traceback_and_the_run_completes(
     assert proc.wait(timeout=120) == 0, err
     assert err == ""
     assert (pipeline_env.output_dir / "users/u/antku_small/reports/longevity_report.html").is_file()
+
+
+def test_output_to_a_full_device_is_one_line_after_the_run(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    """`pipelines ... > /dev/full`: every print failed with "No space left on device" and the command ended in a
+    traceback; the run completes and one line says the output was lost."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "just_dna_pipelines.cli", "annotate-modules",
+             "--vcf", str(genomes / "antku_small.vcf"), "--user", "u", "--modules-source", str(compiled_modules)],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr == "error: the command's output could not be written: No space left on device\n"
+    assert (pipeline_env.output_dir / "users/u/antku_small/reports/longevity_report.html").is_file()

@@ -102,8 +102,17 @@ def run_command(argv: Sequence[str]) -> int:
 
     startup_gc.pause()
     deferred_alembic.install()  # a prepared Dagster home never needs it (runs/deferred_alembic.py)
-    with quiet_when_reader_gone():  # `pipelines ... | head -1` finishes its work without a traceback
-        return main(argv)
+    with (
+        quiet_when_reader_gone() as stdout
+    ):  # `pipelines ... | head -1` finishes its work without a traceback
+        code = main(argv)
+    if stdout.write_error is not None and code == 0:
+        print(
+            f"error: the command's output could not be written: {stdout.write_error.strerror}",
+            file=sys.stderr,
+        )
+        return 1
+    return code
 
 
 def _fill_closed_streams() -> None:

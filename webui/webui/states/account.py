@@ -50,8 +50,9 @@ class AccountState(AuthState):
         except WebError as exc:
             self.error, self.deleting = str(exc), False
             return None
-        # this tab keeps only the confirmation, for as long as it is shown
-        await forget_user(self._get_root_state())
+        await forget_user(
+            self._get_root_state()
+        )  # this tab keeps only the confirmation, for as long as shown
         self.deleted, self._deleted_owner = deleted, user.id
         return AccountState.after_delete
 

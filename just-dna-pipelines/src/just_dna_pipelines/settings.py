@@ -101,12 +101,10 @@ class Settings(BaseSettings):
     def _utf8_folder(cls, path: Path) -> Path:
         """Polars, DuckDB and Dagster's storage take paths as UTF-8 text: a folder named in another encoding (a
         Latin-1 name, say) failed mid-run with an unrelated message."""
-        import os
+        from just_dna_pipelines.io.utf8_path import is_utf8_path
 
-        try:
-            os.fsencode(path).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError("the folder's path is not valid UTF-8; use one that is") from None
+        if not is_utf8_path(path):
+            raise ValueError("the folder's path is not valid UTF-8; use one that is")
         return path
 
     @field_validator("dagster_postgres_url")

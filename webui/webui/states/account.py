@@ -50,9 +50,8 @@ class AccountState(AuthState):
         except WebError as exc:
             self.error, self.deleting = str(exc), False
             return None
-        await forget_user(
-            self._get_root_state()
-        )  # this tab keeps only the confirmation, for as long as shown
+        # this tab keeps only the confirmation, for as long as it is shown
+        await forget_user(self._get_root_state())
         self.deleted, self._deleted_owner = deleted, user.id
         return AccountState.after_delete
 

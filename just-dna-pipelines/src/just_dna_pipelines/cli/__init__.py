@@ -102,9 +102,8 @@ def run_command(argv: Sequence[str]) -> int:
 
     startup_gc.pause()
     deferred_alembic.install()  # a prepared Dagster home never needs it (runs/deferred_alembic.py)
-    with (
-        quiet_when_reader_gone() as stdout
-    ):  # `pipelines ... | head -1` finishes its work without a traceback
+    # `pipelines ... | head -1` finishes its work without a traceback
+    with quiet_when_reader_gone() as stdout:
         code = main(argv)
     if stdout.write_error is not None and code == 0:
         print(

@@ -93,11 +93,9 @@ def _execute_claimed(
 ) -> str:
     """execute_with_progress once the sample is held: the run on this thread (the main one, where Dagster takes
     Ctrl-C, unless the caller ignores it: cli/interrupts.py), its progress printed by another."""
-    from just_dna_pipelines.keys import parse_partition_key
     from just_dna_pipelines.runs.execute import execute_run
     from just_dna_pipelines.runs.interrupted import cancel_on_interrupt
-    from just_dna_pipelines.runs.previous_outputs import drop, keep_previous_outputs
-    from just_dna_pipelines.settings import get_settings
+    from just_dna_pipelines.runs.previous_outputs import drop, keep_outputs_of
 
     startup_gc.settle()  # every import the run needs is done: collect again, for what the run makes
     events: queue.SimpleQueue = queue.SimpleQueue()
@@ -107,8 +105,7 @@ def _execute_claimed(
     printer.start()
     previous = None
     try:
-        sample_dir = get_settings().sample_output_dir(*parse_partition_key(request.partition_key))
-        previous = keep_previous_outputs(sample_dir, run_id)
+        previous = keep_outputs_of(request.partition_key, run_id)
         result = execute_run(request, run_id=run_id, definitions=definitions)
     except BaseException:
         _end_progress(events, printer)

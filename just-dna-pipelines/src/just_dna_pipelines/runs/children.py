@@ -123,19 +123,16 @@ def _execute(home: Home, run_id: str) -> int:
 
     A run's outputs count only as a whole, as a command's do (runs/previous_outputs.py): a run that fails or is
     canceled gets the sample's folder put back as it was before it, and a sample's first run its folder removed."""
-    from just_dna_pipelines.keys import parse_partition_key
     from just_dna_pipelines.runs import tags
     from just_dna_pipelines.runs.execute import execute_existing_run
     from just_dna_pipelines.runs.instance import instance_for
-    from just_dna_pipelines.runs.previous_outputs import drop, keep_previous_outputs, put_back
-    from just_dna_pipelines.settings import get_settings
+    from just_dna_pipelines.runs.previous_outputs import drop, keep_outputs_of, put_back
 
     os.nice(RUN_NICENESS)  # the run, not the worker: accepting Run clicks stays quick while others run
     instance = instance_for(home.path)
     run = instance.get_run_by_id(run_id)
     assert run is not None
-    sample_dir = get_settings().sample_output_dir(*parse_partition_key(run.tags[tags.PARTITION]))
-    previous = keep_previous_outputs(sample_dir, run_id)
+    previous = keep_outputs_of(run.tags[tags.PARTITION], run_id)
     succeeded = False
     try:
         succeeded = execute_existing_run(instance, run)

@@ -48,6 +48,16 @@ def keep_previous_outputs(sample_dir: Path, run_id: str, output_dir: Path | None
     return PreviousOutputs(sample_dir, kept, ())
 
 
+def keep_outputs_of(partition_key: str, run_id: str) -> PreviousOutputs:
+    """keep_previous_outputs of the sample a run's partition key names, in the configured output folder."""
+    from just_dna_pipelines.keys import parse_partition_key
+    from just_dna_pipelines.settings import get_settings
+
+    return keep_previous_outputs(
+        get_settings().sample_output_dir(*parse_partition_key(partition_key)), run_id
+    )
+
+
 def put_back(previous: PreviousOutputs) -> None:
     """Make the sample's folder what it was when it was kept (the run's outputs go)."""
     if previous.kept is None:

@@ -103,23 +103,12 @@ def _held_claim(path: Path) -> Iterator[None]:
 
 def remove_stale_claims(folder: Path) -> int:
     """Remove the claim files no process holds (their run was killed before it could remove its own: SIGKILL, or a
-    signal the command does not catch); return how many. Each is taken like a claim and removed still held, so a
-    claimer that opened it meanwhile sees it gone from the path and takes a new one (see _held_claim)."""
+    signal the command does not catch); return how many. Each is taken as a claim is, and so removed still held:
+    a claimer that opened it meanwhile sees it gone from the path and takes a new one (see _held_claim)."""
     removed = 0
     for path in folder.glob("*.lock") if folder.is_dir() else ():
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                path.unlink()
-                removed += 1
-        except (BlockingIOError, FileNotFoundError):
-            pass  # held by a live run, or removed by its holder meanwhile
-        finally:
-            os.close(fd)
+        with contextlib.suppress(BlockingIOError), _held_claim(path):  # BlockingIOError: a live run holds it
+            removed += 1
     return removed
 
 

@@ -535,3 +535,31 @@ def test_output_to_a_full_device_is_one_line_after_the_run(
     assert proc.returncode == 1
     assert proc.stderr == "error: the command's output could not be written: No space left on device\n"
     assert (pipeline_env.output_dir / "users/u/antku_small/reports/longevity_report.html").is_file()
+
+
+@pytest.mark.slow
+def test_sample_names_with_terminal_escapes_are_printed_escaped(pipeline_env, tmp_path: Path, capsys) -> None:
+    """A VCF's sample column names (and its file name) reached the terminal raw, in the line naming the sample
+    read, the run's first line and the summary: a window-title escape and a clear-screen ran in the user's
+    terminal."""
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+
+    evil = "HG\x1b]0;pwned\x07\x1b[2J"
+    lines = ensure_demo_sample(tmp_path / "demo").read_text().splitlines()
+    rows = [
+        "\t".join([*line.split("\t")[:9], "NA1", evil]) if line.startswith("#CHROM")
+        else line if line.startswith("#")
+        else "\t".join([*line.split("\t")[:10], line.split("\t")[9]])
+        for line in lines
+    ]  # fmt: skip
+    vcf = tmp_path / "two\x1b]0;t\x07.vcf"
+    vcf.write_text("\n".join(rows) + "\n")
+    code, out, err = run_cli(
+        capsys, "--vcf", str(vcf), "--user", "dora", "--modules-source", "demo", "--sample-column", evil
+    )
+    assert code == 0, err
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    escaped = "HG\\x1b]0;pwned\\x07\\x1b[2J"
+    assert f"reading sample {escaped} as asked; the file has 2: NA1, {escaped};" in out
+    assert f"sample column {escaped}, 12 records" in out
+    assert "annotating two\\x1b]0;t\\x07.vcf as dora/two_0_t with " in out

@@ -132,3 +132,27 @@ def test_build_modules_reads_a_hostile_database_within_bounds(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and re.search(message, err), err
     assert not (tmp_path / "out").exists()
+
+
+def test_list_modules_prints_a_hostile_manifest_escaped(
+    isolated_settings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A module source's title and version reached the terminal raw: a clear-screen, a window-title escape and a
+    newline with a made-up line of its own."""
+    import json
+
+    import polars as pl
+
+    folder = tmp_path / "hostile" / "evil"
+    folder.mkdir(parents=True)
+    title = "Evil\x1b[2J\x1b]0;pwned\x07\nerror: fake line"
+    (folder / "module.json").write_text(json.dumps({"title": title, "version": "1\x1b[31m"}))
+    pl.DataFrame({"rsid": ["rs1"], "genotype": [["A", "G"]], "weight": [0.1]}).write_parquet(
+        folder / "weights.parquet"
+    )
+    assert main(["list-modules", "--modules-source", str(folder.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "error: fake line" not in out.splitlines()[3:]  # no line of the source's own
+    row = out.splitlines()[2]
+    assert row.startswith("evil    Evil\\x1b[2J\\x1b]0;pwned\\x07\\nerror: fake line  1\\x1b[31m"), row

@@ -3,11 +3,16 @@
 QUOTED_LENGTH = 80  # characters of a file name, value or row quoted in a message
 
 
+def printable(text: str) -> str:
+    """`text` with its unprintable characters (newlines, terminal escapes, bidi overrides) written as escapes: how a
+    line quoting names from a file or a module source reaches a terminal, as one line saying only what it says."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def quoted(text: str, limit: int = QUOTED_LENGTH) -> str:
-    """`text` from a user's input (a file name, a row of their file) as a message may quote it: unprintable
-    characters (newlines, terminal escapes, bidi overrides) written as escapes, cut short, so crafted input cannot
-    add lines or text of its own to what the user reads."""
-    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    """`text` from a user's input (a file name, a row of their file) as a message may quote it: `printable`, cut
+    short, so crafted input cannot add lines or text of its own to what the user reads."""
+    escaped = printable(text)
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 

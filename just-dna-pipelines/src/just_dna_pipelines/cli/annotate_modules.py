@@ -162,6 +162,7 @@ def _check_input(args: argparse.Namespace, path: Path) -> None:
 
 def _print_sample_choice(samples: list[str], chosen: str, asked: bool) -> None:
     """Name the sample read from a multi-sample VCF, and how to pick another."""
+    from just_dna_pipelines.errors import printable
     from just_dna_pipelines.io.vcf_samples import list_samples, looks_like_control
 
     if len(samples) < 2:
@@ -174,8 +175,10 @@ def _print_sample_choice(samples: list[str], chosen: str, asked: bool) -> None:
         else ""
     )
     print(
-        f"reading sample {chosen} {how}{note}; the file has {len(samples)}: {list_samples(samples)}; "
-        "pick another with --sample-column NAME",
+        printable(  # the names are the file's own text: escaped, never terminal controls
+            f"reading sample {chosen} {how}{note}; the file has {len(samples)}: {list_samples(samples)}; "
+            "pick another with --sample-column NAME"
+        ),
         flush=True,
     )
 
@@ -238,15 +241,18 @@ def _execute(
 
 
 def _print_summary(sample_dir: Path, with_report: bool) -> None:
-    """Per-module counts, ledgers and output paths, from the manifest the run wrote."""
+    """Per-module counts, ledgers and output paths, from the manifest the run wrote (its text from the genome and
+    the module source escaped: a sample column or a failure's reason never reaches the terminal as controls)."""
     import json
 
+    from just_dna_pipelines.errors import printable
     from just_dna_pipelines.report.input_text import build_text, fmt_count, input_kind_text
 
     manifest = json.loads((sample_dir / "modules" / "manifest.json").read_text())
     facts = manifest["input"]
+    lines: list[str] = []
     if facts.get("input_kind") == "array":
-        print(input_kind_text(facts))
+        lines.append(str(input_kind_text(facts)))
     else:
         kept = (
             f"{fmt_count(facts['records_kept'])} pass filters"
@@ -255,10 +261,11 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
             if facts.get("site_reader") == "scan"
             else "module sites read through the index"
         )
-        print(f"sample column {facts['sample_column']}, {fmt_count(facts['records'])} records ({kept})")
-    print(f"genome build {build_text(facts)}")
-    for warning in facts.get("warnings", []):
-        print(f"warning: {warning}")
+        lines.append(
+            f"sample column {facts['sample_column']}, {fmt_count(facts['records'])} records ({kept})"
+        )
+    lines.append(f"genome build {build_text(facts)}")
+    lines.extend(f"warning: {warning}" for warning in facts.get("warnings", []))
     for name, summary in manifest["modules"].items():
         ledger = summary.get("ledger", {})
         tested = ledger.get("called", 0) + ledger.get("inferred_hom_ref", 0)
@@ -272,10 +279,11 @@ def _print_summary(sample_dir: Path, with_report: bool) -> None:
             line += f" ({ledger['inferred_hom_ref']:,} inferred hom-ref)"
         if summary.get("reason"):
             line += f" - {summary['reason']}"
-        print(line)
+        lines.append(line)
     for name, reason in (manifest.get("modules_not_run") or {}).items():
-        print(f"  {name:<16} not run  - the module cannot be run: {reason}")
-    print(f"module results: {sample_dir / 'modules'}")
+        lines.append(f"  {name:<16} not run  - the module cannot be run: {reason}")
+    lines.append(f"module results: {sample_dir / 'modules'}")
     if with_report:
-        print(f"report: {sample_dir / 'reports' / 'longevity_report.html'}")
+        lines.append(f"report: {sample_dir / 'reports' / 'longevity_report.html'}")
+    print("\n".join(printable(line) for line in lines))
     sys.stdout.flush()

@@ -31,22 +31,30 @@ def format_table(header: list[str], rows: list[list[str]], right: set[int]) -> s
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the source and print one line per module."""
-    from just_dna_pipelines.errors import ModuleSourceError
+    from just_dna_pipelines.errors import ModuleSourceError, printable
     from just_dna_pipelines.modules.registry import list_modules
 
     modules = list_modules(args.modules_source)
     if not modules:
         raise ModuleSourceError("the module source holds no modules")
     header = ["module", "title", "version", "weights", "annotations", "studies"]
+    # a module source's titles, versions and table names are its own text: escaped, never terminal controls
     rows = [
-        [m.name, m.title, m.version, f"{m.weights_rows:,}", f"{m.annotations_rows:,}", f"{m.studies_rows:,}"]
+        [
+            m.name,
+            printable(m.title),
+            printable(m.version),
+            f"{m.weights_rows:,}",
+            f"{m.annotations_rows:,}",
+            f"{m.studies_rows:,}",
+        ]
         for m in modules
     ]
     print(format_table(header, rows, right={3, 4, 5}))
     for m in modules:
         for note in m.notes:
-            print(f"  {m.name}{'' if m.usable else ' (cannot be run)'}: {note}")
+            print(printable(f"  {m.name}{'' if m.usable else ' (cannot be run)'}: {note}"))
     source = modules[0].source
     demo = " (demo data)" if any(m.demo for m in modules) and "demo" not in source else ""
-    print(f"\n{len(modules)} modules from {source}{demo}")
+    print(f"\n{len(modules)} modules from {printable(source)}{demo}")
     return 0

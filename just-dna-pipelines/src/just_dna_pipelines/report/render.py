@@ -38,6 +38,10 @@ DOWNLOAD_SCHEMA: dict[str, pl.DataType] = {
     for name, dtype in MATCHED_SCHEMA.items()
 } | {"file_build": pl.String(), "phenotype": pl.String(), "pmids": pl.String()}
 
+# Text a spreadsheet would run as a formula when it opens the CSV (the module's text comes from a dataset anyone
+# may publish): the same rule as the report's own CSV export (report.js).
+FORMULA_START = r"^[=+\-@\t\r]"
+
 
 def fmt_weight(value: float) -> str:
     """A weight as the report shows it: signed, at most 4 decimals, no trailing zeros ("+0.14", "-0.175", "0")."""
@@ -80,7 +84,7 @@ def write_report(data: ReportData, reports_dir: Path) -> dict[str, Path]:
             continue
         frame = variants_frame(module)
         csv_name, parquet_name = _download_names(module.name)
-        writers[csv_name] = frame.write_csv
+        writers[csv_name] = spreadsheet_safe(frame).write_csv
         writers[parquet_name] = frame.write_parquet
     html = render_html(data)
 
@@ -129,6 +133,21 @@ def variants_frame(module: ModuleSection) -> pl.DataFrame:
         for v in module.variants
     ]
     return pl.DataFrame(records, schema=DOWNLOAD_SCHEMA)
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` for the CSV download: a text cell a spreadsheet would take for a formula (starting with = + - @, a tab
+    or a carriage return, and not a number) gets a leading '; the Parquet keeps the text as it is."""
+    return frame.with_columns(
+        pl.when(
+            pl.col(name).str.contains(FORMULA_START) & pl.col(name).cast(pl.Float64, strict=False).is_null()
+        )
+        .then("'" + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
 
 
 def _download_names(module: str) -> tuple[str, str]:

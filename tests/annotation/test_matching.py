@@ -271,6 +271,18 @@ def test_a_confident_regions_bed_is_read_within_bounds(tmp_path: Path) -> None:
     assert read_bed_intervals(fine).rows() == [("1", 351, 500)]
 
 
+def test_a_confident_regions_file_name_is_never_a_pattern(tmp_path: Path) -> None:
+    """Polars took the path for a glob: "conf[1].bed" could not be read at all, "conf*.bed" read every conf...bed
+    beside it as confident regions."""
+    from just_dna_pipelines.annotation.regions import read_bed_intervals
+
+    (tmp_path / "conf_other.bed").write_text("chr2\t0\t1000\n")
+    for name in ("conf[1].bed", "conf*.bed"):
+        bed = tmp_path / name
+        bed.write_text("chr1\t350\t450\n")
+        assert read_bed_intervals(bed).rows() == [("1", 351, 450)], name
+
+
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 def test_a_call_naming_an_allele_it_does_not_spell_out_is_not_testable(
     tmp_path: Path, normalize, engine: str

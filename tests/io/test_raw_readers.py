@@ -245,3 +245,17 @@ def test_bcftools_23andme_conversion_is_read_as_a_vcf(tmp_path: Path) -> None:
     assert detect_input_kind(source) == "vcf"
     facts = describe_input(source)
     assert facts["input_kind"] == "vcf" and facts["genome_build"] == "unknown"
+
+
+def test_a_temporary_folder_named_like_a_pattern_is_read_as_a_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw text is read from a temporary folder; Polars took its path for a glob, so a TMPDIR holding '[1]'
+    made every raw file unreadable."""
+    import tempfile
+
+    temp = tmp_path / "tmp[1]"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    result, table = read(tmp_path, TSV_HEADER + "rs1\t1\t100\tAG\nrs2\t1\t101\tCC\n")
+    assert (result.layout.vendor, table["rsid"].to_list()) == ("23andMe", ["rs1", "rs2"])

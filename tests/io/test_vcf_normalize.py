@@ -268,3 +268,19 @@ def test_a_latin1_byte_in_info_does_not_refuse_the_file(tmp_path: Path) -> None:
     path.write_bytes(HEADER.encode() + b"chr1\t100\t.\tA\tG\t50\tPASS\tNOTE=caf\xe9\tGT\t0/1\t0/0\n")
     result = normalize_vcf(path, tmp_path / "out.parquet", sample_column="S1")
     assert (result.records, pl.read_parquet(result.output)["genotype"].to_list()) == (1, [["A", "G"]])
+
+
+@pytest.mark.parametrize("name", ["p*.vcf", "my genome [copy].vcf", "p?.vcf"])
+def test_a_file_name_is_read_as_a_name_never_as_a_pattern(tmp_path: Path, name: str) -> None:
+    """Polars took the path for a glob: "p*.vcf" read every p...vcf beside it too (another genome's calls reported
+    as this one's), and "my genome [copy].vcf" read none of its own (all 1 records "damaged", refused)."""
+    own = vcf(tmp_path, "chr1 100 rs1 A G 50 PASS . GT 0/1 0/0", name=name)
+    vcf(
+        tmp_path,
+        "chr1 200 rs2 C T 50 PASS . GT 1/1 1/1",
+        "chr1 300 rs3 C T 50 PASS . GT 1/1 1/1",
+        name="pa.vcf",
+    )
+    result = normalize_vcf(own, tmp_path / "out.parquet")
+    assert (result.records, result.malformed_records) == (1, 0)
+    assert pl.read_parquet(result.output)["rsid"].to_list() == ["rs1"]

@@ -48,6 +48,7 @@ def read_bed_intervals(path: Path) -> pl.DataFrame:
             infer_schema=False,
             quote_char=None,
             truncate_ragged_lines=True,
+            glob=False,  # the file's own name: "conf[1].bed" read none, "conf*.bed" every conf...bed beside it
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise PipelineError(f"{path.name} is not a readable BED file ({str(exc).splitlines()[0]})") from None

@@ -69,6 +69,7 @@ def _run_separated_lines(text: Path, layout: RawLayout) -> pl.LazyFrame:
             quote_char=None,
             infer_schema=False,
             new_columns=["line"],
+            glob=False,  # a path, never a pattern (a temporary folder named with [ ] * ?)
         )
         .select(pl.col("line").str.replace_all(SEPARATOR_RUN, "\t").str.strip_chars(FIELD_STRIP))
         .filter(pl.col("line") != "")
@@ -117,6 +118,7 @@ def _scan(text: Path, layout: RawLayout) -> pl.LazyFrame:
             infer_schema=False,
             new_columns=list(layout.columns),
             truncate_ragged_lines=False,
+            glob=False,
         ).select(pl.col(name).str.strip_chars(FIELD_STRIP) for name in layout.columns)
     # An empty line is no row (it was counted as a record and a no-call: 3 SNPs with 4 empty lines read as 7
     # records, the call rate understated)

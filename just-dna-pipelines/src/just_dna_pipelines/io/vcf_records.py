@@ -45,6 +45,7 @@ def scan_records(source: Path, header: VcfHeader) -> pl.LazyFrame:
         truncate_ragged_lines=True,
         raise_if_empty=False,
         encoding="utf8-lossy",  # a stray Latin-1 byte in INFO must not refuse a whole genome
+        glob=False,  # the file's own name: "p*.vcf" read every p...vcf beside it, "a[1].vcf" none
     )
 
 

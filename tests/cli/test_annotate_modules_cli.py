@@ -502,6 +502,27 @@ def test_an_output_folder_that_is_not_utf8_is_one_clear_line(
     assert not latin1.exists()
 
 
+@pytest.mark.parametrize("variable", ["JUST_DNA_PIPELINES_OUTPUT_DIR", "JUST_DNA_PIPELINES_CACHE_DIR"])
+def test_a_data_folder_named_like_a_pattern_is_one_clear_line(
+    pipeline_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, variable: str
+) -> None:
+    """A data folder named 'data[old]' ran until a step read a Parquet file there, which Polars took for a glob
+    matching nothing: 'expanded paths were empty (path expansion input: ...)'; refused before any run now."""
+    from just_dna_pipelines.modules.demo import ensure_demo_sample
+    from just_dna_pipelines.settings import get_settings
+
+    vcf = ensure_demo_sample(tmp_path / "genome")
+    folder = tmp_path / "data[old]"
+    monkeypatch.setenv(variable, str(folder))
+    get_settings.cache_clear()
+    code, _, err = run_cli(capsys, "--vcf", str(vcf), "--user", "dora", "--modules-source", "demo")
+    get_settings.cache_clear()
+    assert_one_line_error(
+        code, err, f"{variable}: the folder's path holds one of * ? [, which Polars and DuckDB"
+    )
+    assert not folder.exists()
+
+
 def test_a_reader_that_leaves_early_gets_no_traceback_and_the_run_completes(
     pipeline_env, genomes: Path, compiled_modules: Path
 ) -> None:

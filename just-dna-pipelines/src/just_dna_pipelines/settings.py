@@ -16,6 +16,8 @@ DEFAULT_LIFTOVER_CHAIN_URL = (
     "https://hgdownload.soe.ucsc.edu/goldenPath/hg38/liftOver/hg38ToHg19.over.chain.gz"
 )
 DEFAULT_ENSEMBL_SOURCE = "hf://just-dna-seq/ensembl_variations"
+# What Polars' and DuckDB's readers take for a pattern of file names in a path.
+GLOB_CHARACTERS = "*?["
 
 
 def _default_max_concurrent_runs() -> int:
@@ -100,11 +102,17 @@ class Settings(BaseSettings):
     @classmethod
     def _utf8_folder(cls, path: Path) -> Path:
         """Polars, DuckDB and Dagster's storage take paths as UTF-8 text: a folder named in another encoding (a
-        Latin-1 name, say) failed mid-run with an unrelated message."""
+        Latin-1 name, say) failed mid-run with an unrelated message. They also take a path with * ? [ for a pattern:
+        "data[old]" matched no file ("expanded paths were empty" mid-run), "data*" could match other folders."""
         from just_dna_pipelines.io.utf8_path import is_utf8_path
 
         if not is_utf8_path(path):
             raise ValueError("the folder's path is not valid UTF-8; use one that is")
+        if set(str(path)) & set(GLOB_CHARACTERS):
+            raise ValueError(
+                f"the folder's path holds one of {' '.join(GLOB_CHARACTERS)}, which Polars and DuckDB read as a "
+                "pattern of file names; use one that does not"
+            )
         return path
 
     @field_validator("dagster_postgres_url")

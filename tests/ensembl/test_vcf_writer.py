@@ -58,3 +58,48 @@ def test_an_unsorted_input_with_its_own_filters_gives_a_vcf_bcftools_reads_witho
         ("chr1", 200, ("LowQual", "RefCall")),
         ("chr2", 500, ("RefCall",)),
     ]
+
+
+def test_a_hostile_reference_cannot_add_header_lines_or_records(tmp_path: Path, pipeline_env) -> None:
+    """The reference (a dataset anyone may publish) named a column with a quote and a newline, and gave an id
+    holding a newline and tabs: the first ended its ##INFO line and added a made-up ##INFO=<ID=FAKE> line, the
+    second wrote a made-up record (chr1:150, GT 1/1) into the person's annotated VCF. Now the column is named
+    escaped inside its description and an id a VCF cannot hold is '.' (the INFO field keeps it, percent-encoded)."""
+    vcf = tmp_path / "in.vcf"
+    sorted_records = ["chr1 100 . A G 50 PASS . GT 0/1", "chr2 500 . C T 3 PASS . GT 0/0"]
+    vcf.write_text(HEADER + "".join("\t".join(r.split()) + "\n" for r in sorted_records))
+    calls = normalize_vcf(vcf, tmp_path / "calls.parquet")
+    data = tmp_path / "reference" / "data"
+    data.mkdir(parents=True)
+    evil_id = "rs1\nchr1\t150\tINJECTED\tA\tT\t99\tPASS\t.\tGT\t1/1"
+    evil_column = 'note">\n##INFO=<ID=FAKE,Number=0,Type=Flag,Description="x'
+    for contig, start, ref, alt, rsid in (("1", 100, "A", "G", evil_id), ("2", 500, "C", "T", "rs2")):
+        pl.DataFrame(
+            {
+                "chrom": [contig],
+                "start": [start],
+                "ref": [ref],
+                "alt": [alt],
+                "id": [rsid],
+                evil_column: ["v"],
+            }
+        ).write_parquet(data / f"homo_sapiens-chr{contig}.parquet")
+    reference = ensure_reference(str(tmp_path / "reference"), ["1", "2"])
+    header = read_vcf_header(vcf)
+    out = tmp_path / "out"
+    out.mkdir()
+    facts = annotate_with_ensembl(
+        calls.output, reference, out, vcf=VcfOptions("S1", header.contigs, header.contig_naming)
+    )
+    assert facts["vcf_records"] == 2
+    with pysam.VariantFile(str(out / VCF_FILE)) as reader:
+        assert "FAKE" not in reader.header.info
+        described = [
+            line for line in str(reader.header).splitlines() if "Ensembl reference column note" in line
+        ]
+        records = [(r.chrom, r.pos, r.id, r.info.get("ensembl_id")) for r in reader]
+    assert len(described) == 1 and "\\n##INFO=<ID=FAKE" in described[0], described
+    assert records == [
+        ("chr1", 100, None, "rs1%0Achr1%09150%09INJECTED%09A%09T%0999%09PASS%09.%09GT%091/1"),
+        ("chr2", 500, "rs2", "rs2"),
+    ]

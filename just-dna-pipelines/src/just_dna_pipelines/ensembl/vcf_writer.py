@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from just_dna_pipelines.errors import EnsemblError
+from just_dna_pipelines.errors import EnsemblError, printable
 from just_dna_pipelines.io.genome_build import normalize_chrom
 
 INFO_KEY = re.compile(r"[^0-9A-Za-z_.]")
@@ -40,10 +40,12 @@ class InfoField:
     kind: str  # VCF Type
 
     def header(self) -> str:
-        """The ##INFO header line."""
+        """The ##INFO header line (the column's name is the reference's own text: a quote or a newline in it
+        ended the line early and added header lines of its own)."""
+        column = printable(self.column).replace("\\", "\\\\").replace('"', '\\"')
         return (
             f"##INFO=<ID={self.key},Number={self.number},Type={self.kind},"
-            f'Description="Ensembl reference column {self.column}">'
+            f'Description="Ensembl reference column {column}">'
         )
 
 
@@ -100,6 +102,13 @@ def _info_value(field: InfoField, dtype: pl.DataType) -> pl.Expr:
     else:
         text = _escaped(column.cast(pl.String))
     return pl.when(text.is_not_null()).then(pl.concat_str(pl.lit(field.key + "="), text))
+
+
+def _record_id() -> pl.Expr:
+    """The record's ID: its rsID, else the reference's id; "." when none, or when it holds whitespace, which a VCF
+    ID cannot (a reference id with a newline and tabs wrote a made-up record of its own into the person's VCF)."""
+    given = pl.coalesce(pl.col("rsid"), pl.col("ensembl_id"))
+    return pl.when(given.is_null() | given.str.contains(r"\s")).then(pl.lit(".")).otherwise(given)
 
 
 def filter_lines(frame: pl.LazyFrame, schema: pl.Schema) -> list[str]:
@@ -172,7 +181,7 @@ def write_annotated_vcf(
     lines = frame.sort("record", "alt_index").select(
         pl.col("chrom").replace_strict(names, return_dtype=pl.String).alias("CHROM"),
         pl.col("start").alias("POS"),
-        pl.coalesce(pl.col("rsid"), pl.col("ensembl_id"), pl.lit(".")).alias("ID"),
+        _record_id().alias("ID"),
         pl.col("ref").alias("REF"),
         pl.col("alt").fill_null(".").alias("ALT"),
         (pl.col("qual").cast(pl.String).fill_null(".") if "qual" in schema else pl.lit(".")).alias("QUAL"),

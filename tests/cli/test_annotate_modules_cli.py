@@ -584,3 +584,24 @@ def test_sample_names_with_terminal_escapes_are_printed_escaped(pipeline_env, tm
     assert f"reading sample {escaped} as asked; the file has 2: NA1, {escaped};" in out
     assert f"sample column {escaped}, 12 records" in out
     assert "annotating two\\x1b]0;t\\x07.vcf as dora/two_0_t with " in out
+
+
+def test_a_local_module_source_named_like_a_pattern_is_read_as_a_name(
+    pipeline_env, tmp_path: Path, capsys
+) -> None:
+    """Module tables were read with Polars' glob on: a local module folder named 'modules[v2]' failed the run with
+    'expanded paths were empty' (and 'modules*' would have read every matching folder's tables as one)."""
+    import shutil
+
+    from just_dna_pipelines.modules.demo import ensure_demo_modules, ensure_demo_sample
+
+    source = tmp_path / "modules[v2]"
+    shutil.copytree(ensure_demo_modules(), source)
+    code, out, err = run_cli(
+        capsys, "--vcf", str(ensure_demo_sample(tmp_path)), "--user", "dora", "--modules-source", str(source)
+    )
+    assert code == 0, err
+    assert "  coronary         done        2 variants (+0 / -2); tested 2 of 2 sites" in out
+    report = pipeline_env.output_dir / "users/dora/demo_sample/reports/longevity_report.html"
+    html = report.read_text()
+    assert "Synthetic cohort" in html and "are unavailable" not in html  # the studies table was read

@@ -159,7 +159,7 @@ def _genotype_list(column: pl.Expr) -> pl.Expr:
 
 def read_weights(path: Path) -> pl.DataFrame:
     """A weights table in any known layout, with the contract's column names and shapes (extras kept)."""
-    frame = pl.read_parquet(path)
+    frame = pl.read_parquet(path, glob=False)  # a local source's folder may be named with [ ] * ?
     renames = {}
     for name, aliases in ALIASES.items():
         if name not in frame.columns:

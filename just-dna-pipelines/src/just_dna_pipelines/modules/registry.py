@@ -40,7 +40,7 @@ def _row_count(path: Path) -> int:
     if not path.is_file():
         return 0
     try:
-        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+        return int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
     except Exception:  # a damaged table is a catalog note (inspect_module), never a crash of the listing
         return 0
 
@@ -151,7 +151,7 @@ def load_module_tables(root: Path, name: str) -> tuple[pl.DataFrame, pl.DataFram
             if not path.is_file():
                 frame = pl.DataFrame(schema=schema)
             else:
-                frame = read_weights(path) if table == "weights" else pl.read_parquet(path)
+                frame = read_weights(path) if table == "weights" else pl.read_parquet(path, glob=False)
             frames.append(to_contract(frame, schema))
         except Exception as exc:
             raise ModuleSourceError(f"unreadable {path}: {exc}") from exc

@@ -206,7 +206,8 @@ def _read_table(path: Path, notes: list[str], what: str) -> list[dict[str, Any]]
         notes.append(f"The module's {what} are unavailable: {path.name} was not found.")
         return []
     try:
-        return pl.read_parquet(path).to_dicts()
+        # in the module source, whose folder may be named with [ ] * ?
+        return pl.read_parquet(path, glob=False).to_dicts()
     except Exception as exc:  # polars raises several exception types for damaged files
         notes.append(f"The module's {what} are unavailable: {path.name} is unreadable ({exc}).")
         return []

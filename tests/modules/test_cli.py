@@ -84,6 +84,20 @@ def test_build_modules_verbose_reports_drops(
     assert "longevitymap: dropped rs479744 C/C" in out
 
 
+def test_build_modules_prints_a_curation_files_text_escaped(
+    tmp_path: Path, module_fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--verbose printed a curation file's rsIDs raw: a window-title escape in one reached the terminal."""
+    src = tmp_path / "src"
+    shutil.copytree(module_fixtures / "longevitymap", src / "longevitymap")
+    with (src / "longevitymap" / "gen2_curation" / "longevitymap.csv").open("a") as curation:
+        curation.write("rs1\x1b]0;pwned\x07,A/A,weight,0.1,made up\n")
+    assert main(["build-modules", "--sqlite-dir", str(src), "--out", str(tmp_path / "o"), "--verbose"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "longevitymap: curation for rs1\\x1b]0;pwned\\x07 A/A (weight) matched no row" in out
+
+
 @pytest.mark.parametrize(
     ("hostile", "message"),
     [

@@ -28,6 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compile and print per-module row counts and what was dropped."""
     from just_dna_pipelines.cli.list_modules import format_table
+    from just_dna_pipelines.errors import printable
     from just_dna_pipelines.modules.compile_sqlite import compile_sqlite_modules
 
     built = compile_sqlite_modules(args.sqlite_dir, args.out, args.modules)
@@ -47,12 +48,12 @@ def run(args: argparse.Namespace) -> int:
             ["module", "weights", "with position", "annotations", "studies", "dropped"], rows, {1, 2, 3, 4, 5}
         )
     )
-    for b in built:
+    for b in built:  # the notes quote the databases' and curation files' own text: escaped, never controls
         for reason, count in sorted(b.dropped.items()):
             if count:
-                print(f"  {b.name}: dropped {count} x {reason}")
+                print(printable(f"  {b.name}: dropped {count} x {reason}"))
         if args.verbose:
             for note in b.notes:
-                print(f"  {b.name}: {note}")
+                print(printable(f"  {b.name}: {note}"))
     print(f"\nwrote {len(built)} modules to {args.out}")
     return 0

@@ -134,8 +134,9 @@ class FakeHub(http.server.ThreadingHTTPServer):
 
     It serves one dataset, or more (`add_repo`). `publish(files)` makes a new revision of the first one (old
     ones stay readable by commit); `cut[path] = (n, mode)` breaks the next download of `path` after n bytes
-    ("close" drops the connection, "stall" hangs); `lie_sha256[path]` announces a wrong SHA-256; `token`
-    demands `Authorization: Bearer <token>`.
+    ("close" drops the connection, "stall" hangs, "flood" streams bytes without end and without a length);
+    `lie_sha256[path]` / `lie_size[path]` / `lie_etag[path]` announce a wrong SHA-256 / size / ETag; `endless_tree` makes every tree
+    listing name itself as its next page; `token` demands `Authorization: Bearer <token>`.
     """
 
     daemon_threads = True
@@ -148,6 +149,9 @@ class FakeHub(http.server.ThreadingHTTPServer):
         self.headers_seen: list[dict[str, str]] = []
         self.cut: dict[str, tuple[int, str]] = {}
         self.lie_sha256: dict[str, str] = {}
+        self.lie_size: dict[str, int] = {}
+        self.lie_etag: dict[str, str] = {}
+        self.endless_tree = False
         self.token: str | None = None
         self.release = threading.Event()
 
@@ -201,10 +205,11 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
         for name, body in sorted(files.items()):
             if prefix and not name.startswith(prefix.rstrip("/") + "/"):
                 continue
-            entry: dict = {"type": "file", "path": name, "size": len(body), "oid": git_blob_id(body)}
+            size = self.server.lie_size.get(name, len(body))
+            entry: dict = {"type": "file", "path": name, "size": size, "oid": git_blob_id(body)}
             if name.endswith(".parquet"):
                 sha256 = self.server.lie_sha256.get(name) or hashlib.sha256(body).hexdigest()
-                entry["lfs"] = {"oid": sha256, "size": len(body), "pointerSize": 134}
+                entry["lfs"] = {"oid": sha256, "size": size, "pointerSize": 134}
             entries.append(entry)
         return entries
 
@@ -236,6 +241,8 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
                     return self._send(
                         404, b'{"error": "no revision"}', {"X-Error-Code": "RevisionNotFound"}, head
                     )
+                if hub.endless_tree:
+                    json_type = {**json_type, "Link": f'<{hub.endpoint}{self.path}>; rel="next"'}
                 return self._send(200, json.dumps(self._tree(files, prefix)).encode(), json_type, head)
             if path.startswith(resolve):
                 revision, _, filename = path[len(resolve) :].partition("/")
@@ -248,7 +255,7 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
     def _serve_file(self, filename: str, body: bytes, commit: str, head: bool) -> None:
         hub = self.server
         headers = {"X-Repo-Commit": commit}
-        headers["ETag"] = f'"{git_blob_id(body)}"'
+        headers["ETag"] = f'"{hub.lie_etag.get(filename) or git_blob_id(body)}"'
         start = 0
         wanted = self.headers.get("Range", "")
         if wanted.startswith("bytes=") and wanted[6:].split("-")[0].isdigit():
@@ -261,6 +268,8 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
         if cut is None:
             return self._send(status, payload, headers, head)
         sent, mode = cut
+        if mode == "flood":
+            return self._flood(status, headers)
         self.send_response(status)
         for key, value in {"Content-Length": str(len(payload)), **headers}.items():
             self.send_header(key, value)
@@ -272,6 +281,18 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _flood(self, status: int, headers: dict[str, str]) -> None:
+        """Stream bytes without a length until the client hangs up."""
+        self.send_response(status)
+        for key, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        chunk = b"\0" * 65536
+        with contextlib.suppress(OSError):
+            while not self.server.release.is_set():
+                self.wfile.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        self.close_connection = True
 
     def do_GET(self) -> None:
         """Serve repo info, the tree listing and file contents."""

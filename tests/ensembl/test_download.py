@@ -225,3 +225,40 @@ def test_hub_answers_cannot_choose_cache_paths(ensembl_hub, make_reference, monk
     for bad in ("hf://just-dna-seq/ensembl_variations@../x", "hf://just-dna-seq/ensembl_variations@-x"):
         with pytest.raises(EnsemblError, match="invalid Ensembl source"):
             ensure_reference(bad, contigs=["21"])
+
+
+@pytest.mark.timeout(60)
+def test_a_server_streaming_without_end_is_cut_at_the_announced_size(
+    ensembl_hub, cache_root: Path, make_reference
+) -> None:
+    """A server sending a contig file with no length and no end wrote 440 MB in two seconds for a 3 KB file."""
+    hub = ensembl_hub(make_reference({"21": 30}))
+    hub.cut[CHR21] = (0, "flood")
+    with pytest.raises(EnsemblError) as info:
+        ensure_reference(contigs=["21"])
+    message = str(info.value)
+    assert f"more than the {len(hub.files[CHR21]):,} bytes announced" in message and "\n" not in message
+    assert not (cache_root / hub.sha / "data").exists()
+    assert not list(cache_root.rglob("*.part")), "nothing of the flood is kept"
+
+
+def test_a_file_larger_than_the_free_space_is_refused_before_its_download(
+    ensembl_hub, cache_root: Path, make_reference
+) -> None:
+    hub = ensembl_hub(make_reference({"21": 30}))
+    hub.lie_size[CHR21] = 1 << 60  # an exabyte: the download would fill the disk first
+    with pytest.raises(EnsemblError, match=r"needs 1,152,921,504,606,846,976 bytes, .* free"):
+        ensure_reference(contigs=["21"])
+    assert resolves(hub) == [] and not (cache_root / hub.sha / "data").exists()
+
+
+@pytest.mark.timeout(60)
+def test_a_listing_that_pages_without_end_is_refused(ensembl_hub, make_reference) -> None:
+    """A hub naming each page of its listing as the next one was followed for good."""
+    from just_dna_pipelines.io.hub_listing import MAX_PAGES
+
+    hub = ensembl_hub(make_reference({"21": 5}))
+    hub.endless_tree = True
+    with pytest.raises(EnsemblError, match=f"goes on past {MAX_PAGES} pages"):
+        ensure_reference(contigs=["21"])
+    assert len([r for r in hub.requests if "/tree/" in r]) == MAX_PAGES

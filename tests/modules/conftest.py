@@ -63,6 +63,20 @@ def sqlite_maker():
 
 
 @pytest.fixture
+def demo_hub_files(isolated_settings: Path) -> dict[str, bytes]:
+    """The demo modules as a dataset's `data/{module}/{table}.parquet` files (no module.json, as on HF)."""
+    from just_dna_pipelines.modules.demo import ensure_demo_modules
+    from just_dna_pipelines.modules.sources import module_dirs
+
+    root = ensure_demo_modules()
+    return {
+        f"data/{d.name}/{f.name}": f.read_bytes()
+        for d in module_dirs(root)
+        for f in sorted(d.glob("*.parquet"))
+    }
+
+
+@pytest.fixture
 def module_fixtures() -> Path:
     """The shared real module data folder (skips when absent)."""
     needs_fixtures()

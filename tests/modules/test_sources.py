@@ -27,16 +27,6 @@ from just_dna_pipelines.settings import get_settings
 REPO = "just-dna-seq/annotators"
 
 
-def _demo_files() -> dict[str, bytes]:
-    """The demo modules as the dataset's `data/{module}/{table}.parquet` files (no module.json, as on HF)."""
-    root = ensure_demo_modules()
-    return {
-        f"data/{d.name}/{f.name}": f.read_bytes()
-        for d in module_dirs(root)
-        for f in sorted(d.glob("*.parquet"))
-    }
-
-
 def test_local_folder_of_module_folders(isolated_settings: Path, tmp_path: Path) -> None:
     shutil.copytree(ensure_demo_modules(), tmp_path / "mods")
     resolved = resolve_modules_source(str(tmp_path / "mods"))
@@ -91,11 +81,11 @@ def test_bad_hf_spec(isolated_settings: Path) -> None:
 
 
 def test_download_from_loopback_hub_then_use_cache_offline(
-    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory, demo_hub_files
 ) -> None:
     # The hub client reads HF_HUB_OFFLINE once at import; make sure a CI-wide setting does not leak in.
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    hub = fake_hub_factory(REPO, _demo_files())
+    hub = fake_hub_factory(REPO, demo_hub_files)
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     get_settings.cache_clear()
 
@@ -119,10 +109,10 @@ def test_download_from_loopback_hub_then_use_cache_offline(
 
 
 def test_hub_error_is_one_line(
-    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory, demo_hub_files
 ) -> None:
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    hub = fake_hub_factory("someone/else", _demo_files())
+    hub = fake_hub_factory("someone/else", demo_hub_files)
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     get_settings.cache_clear()
     with pytest.raises(ModuleSourceError) as info:
@@ -131,13 +121,14 @@ def test_hub_error_is_one_line(
 
 
 def test_a_reader_while_a_new_revision_downloads_uses_the_last_whole_one(
-    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory, tmp_path: Path
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, fake_hub_factory, tmp_path: Path, demo_hub_files
 ) -> None:
-    """The hub client points refs/main at a new commit before its files are there: a reader meanwhile (the asset
-    graph, an offline run) found some modules of it, or a module's tables missing."""
+    """The hub client pointed refs/main at a new commit before its files were there: a reader meanwhile (the asset
+    graph, an offline run) found some modules of it, or a module's tables missing. A snapshot is now published
+    whole, and refs/main moved after it."""
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DOWNLOAD_TIMEOUT", 90)
-    first_files = _demo_files()
+    first_files = demo_hub_files
     hub = fake_hub_factory(REPO, first_files)
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     get_settings.cache_clear()
@@ -152,15 +143,17 @@ def test_a_reader_while_a_new_revision_downloads_uses_the_last_whole_one(
         )
         second_files[name] = (tmp_path / "u.parquet").read_bytes()
     second_sha = hub.publish(second_files)
-    hub.cut["data/vo2max/weights.parquet"] = (10, "stall")
+    stalled = "data/vo2max/weights.parquet"
+    hub.cut[stalled] = (10, "stall")
     downloaded: dict[str, object] = {}
     download = threading.Thread(target=lambda: downloaded.update(r=resolve_modules_source(f"hf://{REPO}")))
     download.start()
-    ref = isolated_settings / "hf" / f"datasets--{REPO.replace('/', '--')}" / "refs" / "main"
     deadline = time.monotonic() + 60
-    while not (ref.is_file() and ref.read_text().strip() == second_sha) and time.monotonic() < deadline:
+    while stalled in hub.cut and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert ref.read_text().strip() == second_sha  # the hub client moved main already
+    assert stalled not in hub.cut  # the new revision is downloading, held part-way
+    ref = isolated_settings / "hf" / f"datasets--{REPO.replace('/', '--')}" / "refs" / "main"
+    assert ref.read_text().strip() == first.revision
 
     seen = cached_modules(f"hf://{REPO}")
     assert (

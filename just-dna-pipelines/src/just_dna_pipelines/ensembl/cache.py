@@ -21,14 +21,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from just_dna_pipelines.ensembl.hub import (
-    COMMIT,
-    RemoteFile,
-    download_resumable,
-    hub_files,
-    hub_revision,
-    offline_reason,
-)
+from just_dna_pipelines.ensembl.hub import download_resumable, hub_files, hub_revision, offline_reason
 from just_dna_pipelines.ensembl.layout import CONTIGS, DATA_DIR, contig_filename, parse_contigs
 from just_dna_pipelines.ensembl.source import (
     EnsemblSource,
@@ -40,6 +33,7 @@ from just_dna_pipelines.errors import EnsemblError
 from just_dna_pipelines.io.atomic import atomic_write_text
 from just_dna_pipelines.io.file_hash import sha256_of
 from just_dna_pipelines.io.file_lock import file_lock
+from just_dna_pipelines.io.hub_listing import COMMIT, RemoteFile
 from just_dna_pipelines.settings import Settings, get_settings
 
 # (contig, bytes so far, bytes in all) while a contig file downloads

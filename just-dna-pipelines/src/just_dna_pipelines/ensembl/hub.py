@@ -1,34 +1,23 @@
 """The network edge of the Ensembl reference: the dataset's revision, its file list, and resumable downloads.
 
-Everything here goes through huggingface_hub (endpoint and token from the settings); every failure
-becomes one EnsemblError line. Offline is decided before the hub client is imported (see `hub_online`).
+Everything here goes through huggingface_hub's HTTP client (endpoint and token from the settings), with the hub's
+answers bounded and checked (`io.hub_listing`); every failure becomes one EnsemblError line. Offline is decided before the hub client is imported (see `hub_online`).
 """
 
 from __future__ import annotations
 
-import re
+import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
-from just_dna_pipelines.ensembl.layout import DATA_DIR, contig_of_filename
+from just_dna_pipelines.ensembl.layout import DATA_DIR, contig_of_filename, contig_path_in_repo
 from just_dna_pipelines.errors import EnsemblError
+from just_dna_pipelines.io.hub_listing import RemoteFile, hub_commit, hub_tree
 from just_dna_pipelines.modules.sources import hub_is_reachable
 from just_dna_pipelines.settings import Settings
 
 ProgressCallback = Callable[[int], None]  # bytes just received
-COMMIT = re.compile(r"[0-9a-f]{40}")
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One contig file as the hub describes it: path in the repo, size and SHA-256 (LFS oid)."""
-
-    path: str
-    size: int
-    sha256: str | None  # the LFS object id; files stored in git itself have only their blob id
-    blob_id: str | None = None
 
 
 def offline_reason(settings: Settings) -> str | None:
@@ -45,47 +34,25 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _api(settings: Settings) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=settings.hf_endpoint, token=settings.hf_token)
-
-
 def hub_revision(repo_id: str, revision: str | None, settings: Settings) -> str:
     """The commit a branch, tag or commit of the dataset resolves to now."""
     try:
-        info = _api(settings).dataset_info(repo_id, revision=revision)
+        return hub_commit(settings.hf_endpoint, repo_id, revision, settings.hf_token)
     except Exception as exc:  # the network edge: every hub failure becomes one clear line
         raise EnsemblError(f"cannot read {repo_id} from {settings.hf_endpoint}: {_one_line(exc)}") from exc
-    sha = str(info.sha or "")
-    if not COMMIT.fullmatch(sha):  # it names a cache folder: never let the hub choose a path
-        raise EnsemblError(f"{repo_id} on {settings.hf_endpoint} reported no valid revision ({sha[:50]!r})")
-    return sha
 
 
 def hub_files(repo_id: str, commit: str, settings: Settings) -> dict[str, RemoteFile]:
     """Contig -> file of the dataset at `commit`, with the sizes and SHA-256 sums the hub reports."""
     try:
-        entries = list(
-            _api(settings).list_repo_tree(
-                repo_id, path_in_repo=DATA_DIR, repo_type="dataset", revision=commit, expand=False
-            )
-        )
+        listing = hub_tree(settings.hf_endpoint, repo_id, commit, DATA_DIR, settings.hf_token)
     except Exception as exc:
         raise EnsemblError(f"cannot list {repo_id} at {commit[:12]}: {_one_line(exc)}") from exc
     files: dict[str, RemoteFile] = {}
-    for entry in entries:
-        contig = contig_of_filename(getattr(entry, "path", ""))
-        size = getattr(entry, "size", None)
-        if contig is None or size is None:
-            continue
-        lfs = getattr(entry, "lfs", None)
-        files[contig] = RemoteFile(
-            entry.path,
-            int(size),
-            lfs.sha256 if lfs is not None else None,
-            getattr(entry, "blob_id", None),
-        )
+    for remote in listing:
+        contig = contig_of_filename(remote.path)
+        if contig is not None and remote.path == contig_path_in_repo(contig):
+            files[contig] = remote
     if not files:
         raise EnsemblError(f"{repo_id} at {commit[:12]} has no {DATA_DIR}/homo_sapiens-chr*.parquet files")
     return files
@@ -112,6 +79,37 @@ class _Progress:
         """Nothing to close."""
 
 
+class _Overflow(OSError):
+    """The server sent more bytes than the hub announced for the file."""
+
+
+class _Bounded:
+    """The file the downloader writes into, refusing bytes past the size the hub announced: a server streaming without
+    end (no Content-Length) wrote 440 MB in two seconds for a 3 KB contig file, and would have filled the disk."""
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self._handle = handle
+        self._size = size
+
+    def write(self, data: bytes) -> int:
+        """Write `data`, or raise _Overflow when it would take the file past its size."""
+        if self._handle.tell() + len(data) > self._size:
+            raise _Overflow(f"the server sent more than the {self._size:,} bytes announced")
+        return self._handle.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move in the file (the downloader rewinds when a server ignores a resume request)."""
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        """The position in the file."""
+        return self._handle.tell()
+
+    def truncate(self, size: int | None = None) -> int:
+        """Cut the file at `size` (the position when None)."""
+        return self._handle.truncate(size)
+
+
 def download_resumable(
     repo_id: str,
     commit: str,
@@ -133,17 +131,25 @@ def download_resumable(
     if have > remote.size:  # not a prefix of this file: start over
         part.unlink()
         have = 0
+    part.parent.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(part.parent).free
+    if remote.size - have > free:
+        raise EnsemblError(
+            f"{remote.path} from {repo_id} needs {remote.size - have:,} bytes, {part.parent} has {free:,} free"
+        )
     if on_bytes is not None and have:
         on_bytes(have)
     with part.open("ab") as handle:
         try:
             http_get(
                 url,
-                handle,
+                _Bounded(handle, remote.size),  # type: ignore[arg-type]
                 resume_size=have,
                 headers=headers,
                 expected_size=remote.size,
                 tqdm_class=lambda **kwargs: _Progress(on_bytes, **kwargs),  # type: ignore[arg-type]
             )
         except Exception as exc:
+            if isinstance(exc, _Overflow):  # not the file the hub described: nothing of it is kept
+                part.unlink(missing_ok=True)
             raise EnsemblError(f"download of {remote.path} from {repo_id} failed: {_one_line(exc)}") from exc

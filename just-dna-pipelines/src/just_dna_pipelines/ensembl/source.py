@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from just_dna_pipelines.ensembl.layout import DATA_DIR, contig_of_filename
 from just_dna_pipelines.errors import EnsemblError
 from just_dna_pipelines.io.regular_file import not_a_regular_file
-from just_dna_pipelines.modules.sources import HF_PREFIX, HF_REPO_PATTERN
+from just_dna_pipelines.modules.sources import HF_PREFIX, HF_REPO_PATTERN, valid_revision
 from just_dna_pipelines.settings import get_settings
-
-REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")  # a branch, tag or commit name
 
 
 @dataclass(frozen=True)
@@ -39,11 +36,7 @@ def parse_ensembl_source(text: str | None = None) -> EnsemblSource:
     spec = (text or get_settings().ensembl_source).strip()
     if spec.startswith(HF_PREFIX):
         repo_id, _, revision = spec[len(HF_PREFIX) :].partition("@")
-        if (
-            not HF_REPO_PATTERN.match(repo_id)
-            or (revision and not REVISION.fullmatch(revision))
-            or ".." in revision
-        ):
+        if not HF_REPO_PATTERN.match(repo_id) or not valid_revision(revision):
             raise EnsemblError(
                 f"invalid Ensembl source {spec!r}: expected hf://OWNER/REPO[@revision] or a folder"
             )

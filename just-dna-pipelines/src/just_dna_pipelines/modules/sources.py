@@ -15,11 +15,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from just_dna_pipelines.errors import ModuleSourceError
+from just_dna_pipelines.io.hub_listing import COMMIT
 from just_dna_pipelines.modules.layouts import inspect_module, module_folders
 from just_dna_pipelines.settings import Settings, get_settings
 
 HF_PREFIX = "hf://"
 HF_REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")  # a branch, tag or commit name
 PROBE_SECONDS = 0.8  # offline must be told in under a second; the hub client itself retries for >20 s
 WEIGHTS_FILE = "weights.parquet"
 
@@ -57,7 +59,7 @@ def cached_modules(source: str | None = None) -> ResolvedModules | None:
         except ModuleSourceError:
             return None
     repo_id, _, revision = text[len(HF_PREFIX) :].partition("@")
-    if not HF_REPO_PATTERN.match(repo_id):
+    if not HF_REPO_PATTERN.match(repo_id) or not valid_revision(revision):
         return None
     snapshot = cached_snapshot(settings.cache_dir / "hf", repo_id, revision or None)
     if snapshot is None:
@@ -137,17 +139,24 @@ def cached_snapshot(cache_dir: Path, repo_id: str, revision: str | None) -> Path
     if ref == "main" and marks.is_dir() and not (marks / str(commit)).is_file():
         finished = sorted(marks.iterdir(), key=lambda mark: mark.stat().st_mtime)
         commit = finished[-1].name if finished else None
-    if commit is None:
+    if commit is None or not COMMIT.fullmatch(commit):  # a damaged ref must not lead out of the cache
         return None
     snapshot = repo_cache / "snapshots" / commit
     return snapshot if module_folders(snapshot / "data") else None
 
 
+def valid_revision(revision: str) -> bool:
+    """Whether a revision asked for (branch, tag or commit; "" for the default) can name a file under `refs/`."""
+    return not revision or (REVISION.fullmatch(revision) is not None and ".." not in revision)
+
+
 def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
     """Download (or find in the cache) the `data/*/*` files of a Hugging Face dataset."""
     repo_id, _, revision = spec.partition("@")
-    if not HF_REPO_PATTERN.match(repo_id):
-        raise ModuleSourceError(f"invalid Hugging Face source {HF_PREFIX}{spec!r}: expected hf://OWNER/REPO")
+    if not HF_REPO_PATTERN.match(repo_id) or not valid_revision(revision):
+        raise ModuleSourceError(
+            f"invalid Hugging Face source {HF_PREFIX}{spec!r}: expected hf://OWNER/REPO[@revision]"
+        )
     cache_dir = settings.cache_dir / "hf"
     hint = "use --modules-source demo or a local folder"
     if settings.hf_offline or not hub_is_reachable(settings.hf_endpoint):
@@ -164,25 +173,12 @@ def _resolve_hf(spec: str, settings: Settings) -> ResolvedModules:
             snapshot / "data", "hf", f"{HF_PREFIX}{repo_id} (cached, offline)", snapshot.name
         )
 
-    from huggingface_hub import snapshot_download
+    from just_dna_pipelines.modules.hub_snapshot import download_snapshot
 
     try:
-        path = Path(
-            snapshot_download(
-                repo_id=repo_id,
-                repo_type="dataset",
-                revision=revision or None,
-                allow_patterns=["data/*/*"],
-                cache_dir=cache_dir,
-                token=settings.hf_token,
-                endpoint=settings.hf_endpoint,
-            )
-        )
-    except Exception as exc:  # the network edge: every hub failure becomes one clear line
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModuleSourceError(
-            f"cannot download {repo_id} from {settings.hf_endpoint}: {detail}; {hint}"
-        ) from exc
+        path = download_snapshot(repo_id, revision or None, cache_dir, settings)
+    except ModuleSourceError as exc:
+        raise ModuleSourceError(f"{exc}; {hint}") from exc
     if not module_folders(path / "data"):
         raise ModuleSourceError(f"{repo_id} has no data/{{module}}/ folders with tables")
     if (revision or "main") == "main":

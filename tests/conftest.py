@@ -207,7 +207,7 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
                 continue
             size = self.server.lie_size.get(name, len(body))
             entry: dict = {"type": "file", "path": name, "size": size, "oid": git_blob_id(body)}
-            if name.endswith(".parquet"):
+            if name.endswith(".parquet") or name in self.server.lie_sha256:
                 sha256 = self.server.lie_sha256.get(name) or hashlib.sha256(body).hexdigest()
                 entry["lfs"] = {"oid": sha256, "size": size, "pointerSize": 134}
             entries.append(entry)

@@ -76,7 +76,9 @@ def hub_tree(
     endpoint: str, repo_id: str, commit: str, folder: str, token: str | None, *, recursive: bool = False
 ) -> list[RemoteFile]:
     """The files under `folder` of a dataset at `commit`, with the sizes and checksums the hub reports."""
-    url: str | None = f"{endpoint}/api/datasets/{repo_id}/tree/{commit}/{quote(folder, safe='')}"
+    url: str | None = f"{endpoint}/api/datasets/{repo_id}/tree/{commit}" + (
+        "/" + quote(folder, safe="") if folder else ""
+    )
     params = {"recursive": "true" if recursive else "false", "expand": "false"}
     files: list[RemoteFile] = []
     entries = 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -110,30 +109,48 @@ def download_zenodo_vcf(url: str, folder: Path) -> Path:
 
 
 def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str, offline: bool) -> Path:
-    """Download `OWNER/REPO/PATH/IN/REPO.vcf.gz` from a Hugging Face dataset into `folder`."""
+    """Download `OWNER/REPO/PATH/IN/REPO.vcf.gz` from a Hugging Face dataset into `folder`.
+
+    The file is what the hub lists at the dataset's current commit: cut at its listed size (and the VCF reading
+    bound), checked against its SHA-256 (or git blob id), and published only then. The hub client's own download
+    named a cache file after the hub's ETag header (`../../x` wrote outside the cache) and kept what a server sent.
+    """
     parts = spec.removeprefix("hf://").split("/", 2)
     if len(parts) < 3 or not is_vcf_name(parts[2].rsplit("/", 1)[-1]):
         raise PipelineError(f"--hf-source wants OWNER/REPO/PATH/TO/FILE.vcf.gz, got {spec}")
-    from just_dna_pipelines.modules.sources import hub_is_reachable
+    from just_dna_pipelines.modules.sources import HF_REPO_PATTERN, hub_is_reachable
 
+    repo_id, path = "/".join(parts[:2]), parts[2]
+    if not HF_REPO_PATTERN.match(repo_id):
+        raise PipelineError(f"--hf-source wants OWNER/REPO/PATH/TO/FILE.vcf.gz, got {quoted(spec)}")
     if offline or not hub_is_reachable(endpoint):
         raise PipelineError(f"Hugging Face ({endpoint}) is unreachable; cannot fetch {spec}")
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import HfHubHTTPError
+    from just_dna_pipelines.ensembl.cache import verify_download
+    from just_dna_pipelines.ensembl.hub import download_resumable
+    from just_dna_pipelines.io.hub_listing import hub_commit, hub_tree
 
     try:
-        cached = hf_hub_download(
-            repo_id="/".join(parts[:2]),
-            filename=parts[2],
-            repo_type="dataset",
-            token=token,
-            endpoint=endpoint,
-        )
-    except (HfHubHTTPError, OSError, ValueError) as exc:
-        raise PipelineError(
-            f"could not fetch {spec} from Hugging Face ({str(exc).splitlines()[0]})"
-        ) from None
-    target = folder / Path(parts[2]).name
-    with atomic_path(target) as tmp:
-        shutil.copyfile(cached, tmp)
+        commit = hub_commit(endpoint, repo_id, None, token)
+        listing = hub_tree(endpoint, repo_id, commit, path.rpartition("/")[0], token)
+    except Exception as exc:  # the network edge: every hub failure becomes one clear line
+        raise PipelineError(f"could not fetch {spec} from Hugging Face ({_first_line(exc)})") from None
+    remote = next((r for r in listing if r.path == path), None)
+    if remote is None:
+        raise PipelineError(f"could not fetch {spec} from Hugging Face (the dataset has no such file)")
+    limit = int(get_settings().max_decompressed_gb * 1e9)
+    if remote.size > limit:
+        raise PipelineError(f"{spec} is {remote.size:,} bytes, more than the {limit:,} this version reads")
+    settings = get_settings().model_copy(update={"hf_endpoint": endpoint, "hf_token": token})
+    target = folder / Path(path).name
+    try:
+        with atomic_path(target) as tmp:
+            download_resumable(repo_id, commit, remote, tmp, settings)
+            verify_download(tmp, remote)
+    except PipelineError as exc:
+        raise PipelineError(f"could not fetch {spec} from Hugging Face ({exc})") from None
     return target
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -20,6 +20,7 @@ from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.settings import get_settings
+from tests.sample_folders import folder_bytes, staging_left
 
 from .conftest import DagsterServices, dagster_services, use_postgres
 
@@ -185,3 +186,31 @@ def test_a_run_killed_with_the_daemon_is_failed_and_a_rerun_succeeds(
     rerun = service.launch_run("carol", "long", ["longevitymap"])
     assert wait_until(lambda: _finished(rerun), "the rerun", timeout=170).status == "success"
     assert service.report_path("carol", "long") is not None
+
+
+def test_a_queued_rerun_canceled_part_way_leaves_the_previous_results_as_they_were(
+    queue_env: DagsterServices, demo_vcf: Path, long_vcf: Path, add_sample, wait_until, demo_env
+) -> None:
+    """Runs of Dagster's queue published each output as made, so a re-run with another genome canceled part-way
+    left its source.json (and normalized table) beside the previous genome's module results and report."""
+    add_sample("dave", demo_vcf, "sample")
+    first = service.launch_run("dave", "sample", ["longevitymap"])
+    assert wait_until(lambda: _finished(first), "the first run", timeout=180).status == "success"
+    folder = demo_env.output_dir / "users" / "dave" / "sample"
+    before = folder_bytes(folder)
+    assert "reports/longevity_report.html" in before and "source.json" in before
+
+    add_sample("dave", long_vcf, "sample")  # the sample's upload replaced by another genome
+    rerun = service.launch_run("dave", "sample", ["longevitymap", "vo2max"])
+    wait_until(
+        lambda: (
+            (folder / "source.json").is_file()
+            and (folder / "source.json").read_bytes() != before["source.json"]
+        ),
+        "the re-run to publish its source",
+        timeout=180,
+    )
+    service.cancel_run(rerun)
+    assert service.get_run(rerun).status == "canceled"
+    assert folder_bytes(folder) == before
+    assert not staging_left(demo_env.output_dir)

@@ -24,6 +24,7 @@ from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.runs.launcher import worker_pid
+from tests.sample_folders import folder_bytes, staging_left
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +55,6 @@ def _long_run(user: str, long_vcf: Path, add_sample, wait_until) -> tuple[str, d
 
 def _process_gone(run: dg.DagsterRun) -> bool:
     return tags.responsible_process_alive(run.tags) is False
-
-
-def _staging_left(env) -> list[Path]:
-    """What is left in the staging folder (nothing when it was never made)."""
-    staging = env.output_dir / ".staging"
-    return list(staging.iterdir()) if staging.is_dir() else []
 
 
 def _finished(run_id: str) -> service.RunInfo | None:
@@ -263,7 +258,7 @@ def test_deleting_a_sample_mid_run_stops_it_and_removes_its_staged_genotypes(
     assert f"canceled run {run_id}" in deleted
     assert any(d.startswith(f"unfinished files of run {run_id}") for d in deleted), deleted
     assert not staging.exists() and _process_gone(run)
-    assert _staging_left(demo_env) == []
+    assert staging_left(demo_env.output_dir) == []
     with pytest.raises(KeyError):
         service.get_run(run_id)
 
@@ -281,7 +276,7 @@ def test_deleting_an_account_cancels_its_running_and_queued_runs(
     assert _process_gone(run)
     assert not (demo_env.input_dir / "users" / "alice").exists()
     assert not (demo_env.output_dir / "users" / "alice").exists()
-    assert _staging_left(demo_env) == []
+    assert staging_left(demo_env.output_dir) == []
     assert get_instance().get_runs() == []
 
 
@@ -394,12 +389,6 @@ def test_a_run_click_landing_after_its_upload_was_deleted_is_refused_and_leaves_
     assert not get_instance().has_dynamic_partition("user_vcf_files", "alice/s")
 
 
-def _folder_bytes(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-
-
 def test_a_web_run_canceled_part_way_leaves_the_previous_results_as_they_were(
     demo_env, demo_vcf, long_vcf, add_sample, wait_until
 ) -> None:
@@ -410,7 +399,7 @@ def test_a_web_run_canceled_part_way_leaves_the_previous_results_as_they_were(
     wait_until(lambda: _finished(first), "the first run to end")
     assert service.get_run(first).status == "success"
     folder = demo_env.output_dir / "users" / "alice" / "sample"
-    before = _folder_bytes(folder)
+    before = folder_bytes(folder)
     assert "reports/longevity_report.html" in before and "source.json" in before
 
     add_sample("alice", long_vcf, "sample")  # the sample's upload replaced by another genome
@@ -424,5 +413,5 @@ def test_a_web_run_canceled_part_way_leaves_the_previous_results_as_they_were(
     )
     service.cancel_run(rerun)
     assert service.get_run(rerun).status == "canceled"
-    assert _folder_bytes(folder) == before
-    assert not _staging_left(demo_env)
+    assert folder_bytes(folder) == before
+    assert not staging_left(demo_env.output_dir)

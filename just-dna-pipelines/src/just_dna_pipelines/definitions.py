@@ -17,6 +17,7 @@ from just_dna_pipelines.defs.jobs import (
     observe_sources_job,
     sample_definitions,
 )
+from just_dna_pipelines.defs.whole_runs import whole_run_executor
 from just_dna_pipelines.modules.registry import graph_module_names
 from just_dna_pipelines.settings import REPO_ROOT
 
@@ -33,6 +34,7 @@ def build_definitions(module_names: list[str] | None = None) -> dg.Definitions:
                 observe_sources_job([module_key(name) for name in names]),
             ],
             sensors=[reannotation_sensor()],
+            executor=whole_run_executor,  # every job without its own: a sample's run counts only as a whole
         ),
         bam_definitions(),
         ensembl_definitions(),

@@ -126,16 +126,12 @@ def _execute(home: Home, run_id: str) -> int:
     from just_dna_pipelines.runs import tags
     from just_dna_pipelines.runs.execute import execute_existing_run
     from just_dna_pipelines.runs.instance import instance_for
-    from just_dna_pipelines.runs.previous_outputs import drop, keep_outputs_of, put_back
+    from just_dna_pipelines.runs.previous_outputs import outputs_kept_whole
 
     os.nice(RUN_NICENESS)  # the run, not the worker: accepting Run clicks stays quick while others run
     instance = instance_for(home.path)
     run = instance.get_run_by_id(run_id)
     assert run is not None
-    previous = keep_outputs_of(run.tags[tags.PARTITION], run_id)
-    succeeded = False
-    try:
-        succeeded = execute_existing_run(instance, run)
-    finally:
-        (drop if succeeded else put_back)(previous)
-    return 0 if succeeded else 1
+    with outputs_kept_whole(run.tags[tags.PARTITION], run_id) as outcome:
+        outcome.succeeded = execute_existing_run(instance, run)
+    return 0 if outcome.succeeded else 1

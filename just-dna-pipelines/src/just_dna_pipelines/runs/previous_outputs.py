@@ -6,7 +6,9 @@ genome's source.json and normalized table beside the old genome's module results
 starts, the command keeps the sample's folder as it is, as hard links in the run's staging folder (every output
 is written beside its place and renamed onto it, never rewritten in place, so a link keeps the previous bytes and
 no data is copied). A run that succeeds drops them; one that does not puts the kept folder back in one swap, or
-removes the folder when the sample had none: a run's outputs count only as a whole.
+removes the folder when the sample had none: a run's outputs count only as a whole. The command and the web
+app's local runs keep them around their in-process execution; runs of Dagster's run workers (the queue run mode,
+the Dagster UI, automation) in the jobs' executor (defs/whole_runs.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +59,24 @@ def keep_outputs_of(partition_key: str, run_id: str) -> PreviousOutputs:
     return keep_previous_outputs(
         get_settings().sample_output_dir(*parse_partition_key(partition_key)), run_id
     )
+
+
+@dataclass
+class RunOutcome:
+    """Whether the run kept around succeeded; set by the caller once it knows."""
+
+    succeeded: bool = False
+
+
+@contextlib.contextmanager
+def outputs_kept_whole(partition_key: str, run_id: str) -> Iterator[RunOutcome]:
+    """Keep the sample's outputs around a run: dropped if the caller marks the run succeeded, else put back."""
+    previous = keep_outputs_of(partition_key, run_id)
+    outcome = RunOutcome()
+    try:
+        yield outcome
+    finally:
+        (drop if outcome.succeeded else put_back)(previous)
 
 
 def put_back(previous: PreviousOutputs) -> None:

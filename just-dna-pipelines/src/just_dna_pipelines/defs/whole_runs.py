@@ -1,0 +1,85 @@
+"""The executor of the project's jobs: a sample's run that does not succeed leaves the sample's outputs as they were.
+
+The command line and the web app's local run mode execute a run in their own process and keep the sample's
+previous outputs around it themselves (runs/previous_outputs.py). Runs executed by a Dagster run worker (the
+queue run mode's launcher, a materialization from the Dagster UI, the automation's re-runs) go through the job's
+executor instead: this one is Dagster's default (in-process or multiprocess, the same config), wrapped so that
+it keeps the partition's sample folder before the first step and puts it back unless every step succeeded. It
+runs in the run worker, so a canceled run is put back before its run records its end; a run worker killed
+outright cannot put anything back (its kept folder goes with its staging).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import dagster as dg
+from dagster._core.executor.base import Executor
+
+from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key
+from just_dna_pipelines.runs import tags
+
+if TYPE_CHECKING:
+    from dagster._core.execution.context.system import PlanOrchestrationContext
+    from dagster._core.execution.plan.plan import ExecutionPlan
+    from dagster._core.execution.retries import RetryMode
+    from dagster._core.execution.step_dependency_config import StepDependencyConfig
+
+
+def sample_partition(run: dg.DagsterRun) -> str | None:
+    """The `user/sample` key a run is for, or None (a run of no partition, of a range, or of another kind)."""
+    key = run.tags.get(tags.PARTITION)
+    if key is None:
+        return None
+    try:
+        parse_partition_key(key)
+    except InvalidKeyError:
+        return None
+    return key
+
+
+class WholeRunExecutor(Executor):
+    """Dagster's executor for the run's config, keeping the sample's outputs whole around its steps."""
+
+    def __init__(self, inner: Executor) -> None:
+        self._inner = inner
+
+    @property
+    def retries(self) -> RetryMode:
+        return self._inner.retries
+
+    @property
+    def step_dependency_config(self) -> StepDependencyConfig:
+        return self._inner.step_dependency_config
+
+    def execute(
+        self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
+    ) -> Iterator[dg.DagsterEvent]:
+        from just_dna_pipelines.runs.previous_outputs import outputs_kept_whole
+
+        run = plan_context.dagster_run
+        partition_key = sample_partition(run)
+        if partition_key is None:
+            yield from self._inner.execute(plan_context, execution_plan)
+            return
+        # Put back also when the run is interrupted (canceled) or its events stop being read.
+        with outputs_kept_whole(partition_key, run.run_id) as outcome:
+            failed = False
+            for event in self._inner.execute(plan_context, execution_plan):
+                failed = failed or event.is_step_failure
+                yield event
+            outcome.succeeded = not failed
+
+
+@dg.executor(
+    name="whole_run_executor",
+    config_schema=dg.multi_or_in_process_executor.config_schema.as_field(),
+    requirements=dg.multi_or_in_process_executor.get_requirements,
+)
+def whole_run_executor(init_context: dg.InitExecutorContext) -> Executor:
+    """Dagster's default executor (`in_process` or `multiprocess` config) whose sample runs count only as a whole."""
+    create = dg.multi_or_in_process_executor.executor_creation_fn
+    assert create is not None  # set for every executor made with @dg.executor
+    inner = create(init_context)
+    return WholeRunExecutor(inner)

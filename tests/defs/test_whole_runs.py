@@ -1,0 +1,75 @@
+"""The jobs' executor, as Dagster's own run workers use it (the queue's launcher, the Dagster UI, automation):
+a sample's run that does not succeed leaves the sample's outputs as they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from just_dna_pipelines.modules.demo import ensure_demo_sample
+from just_dna_pipelines.runs.config import RunRequest
+from just_dna_pipelines.runs.execute import ensure_partition
+from just_dna_pipelines.runs.instance import get_instance
+from tests.sample_folders import folder_bytes, staging_left
+
+JOB = "annotate_and_report_job"
+
+
+def annotate_and_report_job() -> dg.JobDefinition:
+    """The job as the code location defines it (with its executor), for dg.reconstructable."""
+    from just_dna_pipelines.definitions import defs
+
+    return defs.resolve_job_def(JOB)
+
+
+def _execute(partition_key: str, vcf: Path, modules: list[str]) -> dg.DagsterRun:
+    """Execute the sample's job through the job's own executor (dg.execute_job), in-process config."""
+    instance = get_instance()
+    ensure_partition(instance, partition_key)
+    request = RunRequest(
+        partition_key=partition_key, vcf_path=str(vcf), modules=modules, modules_source="demo"
+    )
+    run_config = {**request.run_config(), "execution": {"config": {"in_process": {}}}}
+    with dg.execute_job(
+        dg.reconstructable(annotate_and_report_job),
+        instance=instance,
+        run_config=run_config,
+        tags={"dagster/partition": partition_key},
+    ) as result:
+        run = instance.get_run_by_id(result.run_id)
+    assert run is not None
+    return run
+
+
+def test_a_run_failing_part_way_leaves_the_previous_outputs_and_a_first_run_none(
+    pipeline_env, tmp_path: Path, long_vcf: Path
+) -> None:
+    demo = ensure_demo_sample(tmp_path / "demo")
+    folder = pipeline_env.output_dir / "users" / "erin" / "sample"
+    first = _execute("erin/sample", demo, ["longevitymap"])
+    assert first.status == dg.DagsterRunStatus.SUCCESS
+    before = folder_bytes(folder)
+    assert "reports/longevity_report.html" in before and "source.json" in before
+
+    # Another genome with a module the source lacks: its source and normalized table are made, then the
+    # modules step fails. Before, they stayed beside the previous genome's module results and report.
+    failed = _execute("erin/sample", long_vcf, ["no_such_module"])
+    assert failed.status == dg.DagsterRunStatus.FAILURE
+    steps = {
+        e.step_key for e in get_instance().all_logs(failed.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
+    }
+    assert "user_vcf_source" in steps  # it did publish something before failing
+    assert folder_bytes(folder) == before
+    assert staging_left(pipeline_env.output_dir) == []
+
+    # A sample's first run that fails leaves no folder at all.
+    never = _execute("erin/other", demo, ["no_such_module"])
+    assert never.status == dg.DagsterRunStatus.FAILURE
+    assert not (pipeline_env.output_dir / "users" / "erin" / "other").exists()
+
+    # A run that succeeds replaces the outputs.
+    again = _execute("erin/sample", long_vcf, ["longevitymap"])
+    assert again.status == dg.DagsterRunStatus.SUCCESS
+    assert folder_bytes(folder)["source.json"] != before["source.json"]
+    assert staging_left(pipeline_env.output_dir) == []

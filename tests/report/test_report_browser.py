@@ -206,3 +206,26 @@ def test_keyboard_focus_stays_in_view_and_on_visible_controls(
         sort_buttons = page.locator("table.variants button.sort")
         assert sort_buttons.count() > 0 and all(button.is_hidden() for button in sort_buttons.all())
         assert page.errors == []
+
+
+def test_markup_that_got_into_the_report_shows_but_never_runs(
+    tiny_sample: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The report's own policy lets its one script run and nothing else: a script element or an event-handler
+    attribute that reached the file unescaped (a template slip, a tampered copy) does not run, also opened from
+    disk, where no server sends a policy. Before, both ran."""
+    paths = write_report(build_report_data(tiny_sample[0]), tiny_sample[0] / "reports")
+    report = paths["longevity_report.html"]
+    injected = (
+        "<script>document.title = 'script ran'</script>"
+        "<img id='probe' src='data:,' onerror=\"document.title = 'handler ran'\">"
+    )
+    report.write_text(report.read_text().replace("</main>", injected + "</main>", 1))
+    with opened(report, tmp_path, {"width": 1280, "height": 900}) as page:
+        page.wait_for_selector("#probe", state="attached")
+        page.wait_for_timeout(300)  # the image's error event, had its handler been allowed
+        assert page.title().startswith("Longevity report")
+        button = page.locator("button.expander").first  # the report's own script still runs
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        assert any("Content Security Policy" in e for e in page.errors), page.errors

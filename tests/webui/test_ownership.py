@@ -71,7 +71,15 @@ def test_file_route_serves_only_the_owner(alice, bob, web_env):
     client.cookies.set(SESSION_COOKIE, alice_token)
     page = client.get(report)
     assert page.status_code == 200 and "rs2253363" in page.text
-    assert "default-src 'none'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    # Nothing fetched, no <base> or form, and framed only by the app (a page elsewhere cannot frame a report).
+    for directive in (
+        "default-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ):
+        assert directive in policy, policy
     download = client.get(csv)
     assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
     forced = client.get(report + "?download=1")

@@ -26,8 +26,13 @@ from webui.security.origins import allowed_origins, is_allowed_origin, navigated
 from webui.services import accounts, samples
 from webui.services.errors import NotFoundError
 
-# The report is our own self-contained HTML: inline styles and scripts, nothing fetched from anywhere.
-REPORT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+# The report is our own self-contained HTML: inline styles and scripts, nothing fetched from anywhere, framed only
+# by the app. Its inline script is allowed here by kind (reports of earlier versions carry no policy of their
+# own); a report's own <meta> policy narrows it to the script's hash (report/render.py).
+REPORT_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 NO_STORE = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -43,6 +45,17 @@ DOWNLOAD_SCHEMA: dict[str, pl.DataType] = {
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
+def content_security_policy(script: str) -> str:
+    """The report's own policy (a <meta> in its head, so it holds wherever the file is opened): its one inline
+    script runs, by hash, and nothing else does: no other script, no event-handler attribute, no fetch, no form,
+    no <base>. Text that ever got into the page unescaped could show, not run."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return (
+        f"default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
 def fmt_weight(value: float) -> str:
     """A weight as the report shows it: signed, at most 4 decimals, no trailing zeros ("+0.14", "-0.175", "0")."""
     text = f"{value:+.4f}".rstrip("0").rstrip(".")
@@ -65,6 +78,7 @@ def report_template() -> jinja2.Template:
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML document."""
     template = report_template()
+    script = _static("report.js")
     longevity = next((m for m in data.modules if m.categories), None)
     return template.render(
         data=data,
@@ -72,7 +86,8 @@ def render_html(data: ReportData) -> str:
         downloads={m.name: _download_names(m.name) for m in data.modules if m.done},
         modules_build=MODULES_BUILD,  # the build of every position the report shows (the modules' own)
         css=Markup(_static("report.css")),
-        js=Markup(_static("report.js")),
+        js=Markup(script),
+        csp=content_security_policy(script),
     )
 
 

@@ -68,3 +68,46 @@ def test_a_weights_table_of_millions_of_rows_is_a_note(tmp_path: Path, compiled_
     )
     available, refused = runnable_modules(root)
     assert available == [] and "1,000,001 rows" in refused["huge"]
+
+
+def test_weights_columns_of_types_no_run_can_read_are_notes_and_other_modules_still_run(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
+    """An integer genotype column was listed as runnable and failed every run from the source, modules not chosen
+    included, with only Polars' "casting from Int32 to list type is not supported"."""
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from just_dna_pipelines.annotation.sites import module_positions
+
+    root = tmp_path / "modules"
+    shutil.copytree(compiled_modules / "coronary", root / "coronary")
+    weights = pl.read_parquet(compiled_modules / "vo2max" / "weights.parquet")
+    hostile = {
+        "int_genotype": weights.with_columns(pl.lit(5).alias("genotype")),
+        "list_rsid": weights.with_columns(pl.concat_list("rsid").alias("rsid")),
+        "nested_alts": weights.with_columns(pl.lit([["G"]], dtype=pl.List(pl.List(pl.String))).alias("alts")),
+        "binary_weight": weights.with_columns(pl.lit(b"\x00").alias("weight")),
+        "aliased_start": weights.drop("start").with_columns(pl.concat_list("rsid").alias("pos")),
+    }
+    for name, frame in hostile.items():
+        shutil.copytree(compiled_modules / "vo2max", root / name)
+        frame.write_parquet(root / name / "weights.parquet")
+    shutil.copytree(compiled_modules / "vo2max", root / "twice")
+    table = pq.read_table(root / "twice" / "weights.parquet")
+    pq.write_table(
+        table.append_column(pa.field("genotype", pa.string()), [["x"] * table.num_rows]),
+        root / "twice" / "weights.parquet",
+    )
+
+    available, refused = runnable_modules(root)
+    assert available == ["coronary"] and set(refused) == {*hostile, "twice"}
+    assert refused["int_genotype"] == (
+        "the weights table's genotype column is int32, which this version cannot read as genotype"
+    )
+    assert refused["aliased_start"].startswith("the weights table's pos column is large_list<")
+    assert refused["twice"] == "the weights table has more than one column named genotype"
+    from just_dna_pipelines.modules.sources import module_dirs
+
+    assert module_positions(module_dirs(root)).height > 0  # what a run reads of every runnable module

@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+
+from just_dna_pipelines.modules.schema import WEIGHTS_SCHEMA
 
 WEIGHTS_FILE = "weights.parquet"
 USED_TABLES = ("weights.parquet", "annotations.parquet", "studies.parquet")
 META_FILES = ("module.json", "manifest.json")
+
 # Other spellings of the weights columns the matcher needs, seen in module tables.
 ALIASES: dict[str, tuple[str, ...]] = {
     "rsid": ("rsID", "rs_id", "snp", "variant_id"),
@@ -72,8 +76,8 @@ def read_meta(folder: Path) -> dict:
     return merged
 
 
-def _footer(path: Path) -> tuple[list[str], int] | str:
-    """A Parquet file's column names and row count (its footer, read once), or why it cannot be read."""
+def _footer(path: Path) -> tuple[pa.Schema, int] | str:
+    """A Parquet file's schema and row count (its footer, read once), or why it cannot be read."""
     if not path.is_file():  # a FIFO or a device named like a table blocked or flooded the reader
         return "unreadable (not a regular file)"
     try:
@@ -82,7 +86,7 @@ def _footer(path: Path) -> tuple[list[str], int] | str:
         import pyarrow.parquet as pq
 
         metadata = pq.read_metadata(path)
-        return list(metadata.schema.to_arrow_schema().names), int(metadata.num_rows)
+        return metadata.schema.to_arrow_schema(), int(metadata.num_rows)
     except Exception as exc:  # any damage to a downloaded file is a catalog note, not a crash
         return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
 
@@ -94,6 +98,48 @@ MAX_WEIGHT_ROWS = 1_000_000
 
 def _present(columns: list[str], name: str) -> bool:
     return name in columns or any(alias in columns for alias in ALIASES.get(name, ()))
+
+
+def _listlike(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind))
+
+
+def _nested(kind: pa.DataType) -> bool:
+    return bool(_listlike(kind) or pa.types.is_struct(kind) or pa.types.is_map(kind))
+
+
+def _fits(name: str, kind: pa.DataType) -> bool:
+    """Whether a weights column of this Arrow type becomes the contract's column (`modules.schema`)."""
+    if pa.types.is_null(kind):
+        return True
+    if name in ("genotype", "alts"):  # a list of alleles (a genotype may be spelled as text)
+        if name == "genotype" and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            return True
+        return _listlike(kind) and not _nested(kind.value_type)
+    if name in ("start", "weight", "priority"):
+        return not (
+            _nested(kind)
+            or pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind)
+            or pa.types.is_dictionary(kind)  # Polars' categorical: not cast to a number
+        )
+    return not _listlike(kind) and not pa.types.is_map(kind)
+
+
+def _column_problems(schema: pa.Schema) -> list[str]:
+    """The weights columns whose type cannot become the contract's: an integer genotype column failed every run
+    from the source (modules not chosen included) with only Polars' "casting from Int32 to list type"."""
+    twice = sorted({c for c in schema.names if schema.names.count(c) > 1})
+    if twice:  # Polars reads no such table
+        return [f"the weights table has more than one column named {twice[0]}"]
+    problems = []
+    for name in WEIGHTS_SCHEMA:
+        found = next((c for c in (name, *ALIASES.get(name, ())) if c in schema.names), None)
+        if found is not None and not _fits(name, kind := schema.field(found).type):
+            problems.append(
+                f"the weights table's {found} column is {kind}, which this version cannot read as {name}"
+            )
+    return problems
 
 
 # A module's name is its folder's: part of asset keys and file names, so nothing a Dagster name may not hold. A
@@ -120,7 +166,8 @@ def inspect_module(folder: Path) -> ModuleLayout:
                 f"the weights table has {rows:,} rows (this version reads up to {MAX_WEIGHT_ROWS:,})"
             )
         else:
-            columns = footer[0]
+            columns = footer[0].names
+            problems += _column_problems(footer[0])
             if not _present(columns, "genotype"):
                 problems.append("the weights table has no genotype column")
             if not _present(columns, "rsid") and not (

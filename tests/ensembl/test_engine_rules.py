@@ -99,6 +99,24 @@ def test_a_reference_without_the_known_columns_is_one_clear_error(tmp_path: Path
         annotate_both(tmp_path, broken)
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("alt", [["G"]], "alt column is large_list<element: large_string>, not a single value a row"),
+        ("ref", [{"base": "A"}], "ref column is struct<base: large_string>, not a single value a row"),
+        ("id", [5], "id column is int64, not text"),
+    ],
+)
+def test_a_reference_whose_known_columns_have_other_types_is_one_clear_error(
+    tmp_path: Path, column: str, value: list, message: str
+) -> None:
+    """An `alt` list or an integer `id` failed the Polars or DuckDB engine with its own multi-line error."""
+    row = {"chrom": ["1"], "start": [100], "ref": ["A"], "alt": ["G"], "id": ["rs1"], column: value}
+    with pytest.raises(EnsemblError) as info:
+        annotate_both(tmp_path, {"1": pl.DataFrame(row)})
+    assert str(info.value) == f"homo_sapiens-chr1.parquet's {message}; not an Ensembl reference file"
+
+
 def test_a_sample_on_contigs_the_reference_lacks_is_unannotated_by_both_engines(tmp_path: Path) -> None:
     rows = annotate_both(tmp_path, {})  # no file for any of the sample's contigs
     assert rows.height == 8 and rows["ensembl_id"].null_count() == 8

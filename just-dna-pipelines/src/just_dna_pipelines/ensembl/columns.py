@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from just_dna_pipelines.ensembl.layout import ID_COLUMN, KEY_COLUMNS
 from just_dna_pipelines.errors import EnsemblError
@@ -49,14 +50,43 @@ def parquet_columns(path: Path) -> list[str]:
     return list(pq.read_schema(path).names)
 
 
+def _key_type_problem(name: str, kind: Any) -> str | None:
+    """Why a known column of this Arrow type cannot be joined on (None: it can)."""
+    import pyarrow as pa
+
+    if pa.types.is_null(kind):
+        return None
+    value = kind.value_type if pa.types.is_dictionary(kind) else kind
+    text = pa.types.is_string(value) or pa.types.is_large_string(value) or pa.types.is_string_view(value)
+    if name == ID_COLUMN and not text:  # matched as text (rsID patterns)
+        return "not text"
+    if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return "not a single value a row"
+    return None
+
+
 def reference_columns(files: Iterable[Path]) -> list[str]:
-    """The union of the reference files' columns in first-seen order; EnsemblError if a known column is missing."""
+    """The union of the reference files' columns in first-seen order; EnsemblError if a known column is missing
+    or of a type the join cannot use (an `alt` list or an integer `id` failed the engines with a multi-line error)."""
+    import pyarrow.parquet as pq
+
     seen: dict[str, None] = {}
     for path in files:
-        names = parquet_columns(path)
+        schema = pq.read_schema(path)
+        names = list(schema.names)
         missing = [c for c in (*KEY_COLUMNS, ID_COLUMN) if c not in names]
         if missing:
             raise EnsemblError(f"{path.name} lacks the column(s) {', '.join(missing)} of the Ensembl layout")
+        for name in (*KEY_COLUMNS, ID_COLUMN):
+            if names.count(name) > 1:
+                raise EnsemblError(
+                    f"{path.name} has more than one {name} column; not an Ensembl reference file"
+                )
+            kind = schema.field(name).type
+            if (problem := _key_type_problem(name, kind)) is not None:
+                raise EnsemblError(
+                    f"{path.name}'s {name} column is {kind}, {problem}; not an Ensembl reference file"
+                )
         seen.update(dict.fromkeys(names))
     return list(seen)
 

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+
 from reflex.config import get_config
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,13 +28,24 @@ from webui.security.origins import allowed_origins, is_allowed_origin, navigated
 from webui.services import accounts, samples
 from webui.services.errors import NotFoundError
 
-# The report is our own self-contained HTML: inline styles and scripts, nothing fetched from anywhere, framed only
-# by the app. Its inline script is allowed here by kind (reports of earlier versions carry no policy of their
-# own); a report's own <meta> policy narrows it to the script's hash (report/render.py).
+# The report is our own self-contained HTML: inline styles and scripts, nothing fetched from anywhere. Its inline
+# script is allowed here by kind (reports of earlier versions carry no policy of their own); a report's own <meta>
+# policy narrows it to the script's hash (report/render.py).
 REPORT_CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    "base-uri 'none'; form-action 'none'"
 )
+SERIALIZED_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
+def report_policy() -> str:
+    """The served report's policy: REPORT_CSP, and framed only by the app's own pages (dev mode's are on another
+    port than the backend that serves the report)."""
+    origins = [origin for origin in allowed_origins() if SERIALIZED_ORIGIN.fullmatch(origin)]
+    ancestors = " ".join(["'self'", *origins])
+    return f"{REPORT_CSP}; frame-ancestors {ancestors}"
+
+
 NO_STORE = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -119,7 +132,7 @@ def sample_file(request: Request) -> Response:
         return PlainTextResponse("not found", status_code=404, headers=NO_STORE)
     if path.suffix == ".html" and "download" not in request.query_params:
         return FileResponse(
-            path, media_type="text/html", headers={**NO_STORE, "Content-Security-Policy": REPORT_CSP}
+            path, media_type="text/html", headers={**NO_STORE, "Content-Security-Policy": report_policy()}
         )
     return FileResponse(path, filename=path.name, media_type=download_type(path.name), headers=NO_STORE)
 

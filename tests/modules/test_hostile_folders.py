@@ -111,3 +111,25 @@ def test_weights_columns_of_types_no_run_can_read_are_notes_and_other_modules_st
     from just_dna_pipelines.modules.sources import module_dirs
 
     assert module_positions(module_dirs(root)).height > 0  # what a run reads of every runnable module
+
+
+def test_a_module_json_list_and_a_deep_manifest_leave_the_run_its_provenance(
+    tmp_path: Path, compiled_modules: Path
+) -> None:
+    """The catalog read them as "nothing said", but the run's provenance step read them again unguarded and the
+    run failed after every module was matched: "AttributeError: 'list' object has no attribute 'get'" for a
+    module.json holding a list, RecursionError for a manifest.json nested 100,000 deep."""
+    from just_dna_pipelines.annotation.manifest import module_provenance
+    from just_dna_pipelines.modules.versions import module_data_version
+
+    root = tmp_path / "modules"
+    shutil.copytree(compiled_modules / "vo2max", root / "listed")
+    (root / "listed" / "module.json").write_text("[1, 2]")
+    shutil.copytree(compiled_modules / "coronary", root / "deep")
+    (root / "deep" / "module.json").unlink()
+    (root / "deep" / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    for name in ("listed", "deep"):
+        provenance = module_provenance(root / name)
+        assert provenance["version"] == "unversioned" and provenance["dropped"] == {}
+        assert len(provenance["sha256"]) == 64
+        assert module_data_version(root / name) == f"unversioned+{provenance['sha256'][:12]}"

@@ -27,10 +27,11 @@ def current_manifest(results_dir: Path) -> dict[str, Any]:
 def module_provenance(module_dir: Path) -> dict[str, Any]:
     """Version (from module.json when present), SHA-256 of a module's weights table, and what its compiler
     dropped from the source (reason -> count; {} when module.json records nothing)."""
+    from just_dna_pipelines.modules.layouts import read_meta_file
     from just_dna_pipelines.modules.versions import module_version
 
-    meta_file = module_dir / "module.json"
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    # as the catalog reads it: a module.json holding a list failed the run after every module was matched
+    meta = read_meta_file(module_dir / "module.json")
     weights = module_dir / "weights.parquet"
     return {
         "version": module_version(module_dir),

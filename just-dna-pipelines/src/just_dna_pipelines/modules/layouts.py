@@ -55,24 +55,27 @@ class ModuleLayout:
 MAX_META_BYTES = 1 << 20
 
 
+def read_meta_file(path: Path) -> dict:
+    """One metadata file's JSON object, read within bounds; {} when it is absent, unreadable or not an object."""
+    if not path.is_file():  # a regular file (a FIFO would block the reader for good)
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_META_BYTES + 1)
+        if len(data) > MAX_META_BYTES:
+            return {}  # a module's description is kilobytes; hundreds of megabytes are not read
+        meta = json.loads(data.decode("utf-8"))
+    # deep nesting raised RecursionError out of every module listing
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def read_meta(folder: Path) -> dict:
     """module.json (ours) or manifest.json (the hub's newer layout), merged; {} when neither is readable."""
     merged: dict = {}
     for name in reversed(META_FILES):  # module.json wins where both say something
-        path = folder / name
-        if not path.is_file():  # a regular file (a FIFO would block the reader for good)
-            continue
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_META_BYTES + 1)
-            if len(data) > MAX_META_BYTES:
-                continue  # a module's description is kilobytes; hundreds of megabytes are not read
-            meta = json.loads(data.decode("utf-8"))
-        # deep nesting raised RecursionError out of every module listing
-        except (OSError, ValueError, RecursionError):
-            continue
-        if isinstance(meta, dict):
-            merged.update(meta)
+        merged.update(read_meta_file(folder / name))
     return merged
 
 

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
+from just_dna_pipelines.modules.layouts import read_meta
 from just_dna_pipelines.modules.sources import ResolvedModules, module_dirs
-from just_dna_pipelines.modules.writer import MODULE_JSON, sha256_file
+from just_dna_pipelines.modules.writer import sha256_file
 
-HUB_MANIFEST = "manifest.json"  # the hub's newer layout describes each module in its own manifest
 WEIGHTS_FILE = "weights.parquet"
 
 
 def module_version(folder: Path) -> str:
-    """The version a module declares (module.json, else the hub's manifest.json), or "unversioned"."""
-    for name in (MODULE_JSON, HUB_MANIFEST):
-        path = folder / name
-        if path.is_file():
-            try:
-                meta = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(meta, dict) and meta.get("version"):
-                return str(meta["version"])
-    return "unversioned"
+    """The version a module declares (module.json, else the hub's manifest.json), or "unversioned".
+
+    Read as the catalog reads them (bounded, any damage ignored): a manifest nested 100,000 deep raised
+    RecursionError here and failed the run after every module had been matched.
+    """
+    version = read_meta(folder).get("version")
+    return str(version) if version else "unversioned"
 
 
 def weights_sha256(folder: Path) -> str | None:

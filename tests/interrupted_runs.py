@@ -23,9 +23,11 @@ PROGRAM = Path(sys.executable).with_name("pipelines")  # the entry point the pac
 STEP_STARTS = ("user_vcf_normalized ...", "user_hf_module_annotations ...", "user_longevity_report ...")
 
 
-def interrupt_at(args: list[str], trigger: str, timeout: float = 120, **popen: Any) -> tuple[int, str, str]:
-    """Run `pipelines ARGS` in a process group of its own (as a terminal's foreground job), sending SIGINT to the
-    group as the first line holding `trigger` appears; (status, stdout, stderr)."""
+def interrupt_at(
+    args: list[str], trigger: str, timeout: float = 120, sig: int = signal.SIGINT, **popen: Any
+) -> tuple[int, str, str]:
+    """Run `pipelines ARGS` in a process group of its own (as a terminal's foreground job), sending `sig` (SIGINT:
+    Ctrl-C) to the group as the first line holding `trigger` appears; (status, stdout, stderr)."""
     command = subprocess.Popen(
         [str(PROGRAM), *args],
         stdout=subprocess.PIPE,
@@ -39,7 +41,7 @@ def interrupt_at(args: list[str], trigger: str, timeout: float = 120, **popen: A
     for line in command.stdout:
         lines.append(line)
         if trigger in line:
-            os.killpg(command.pid, signal.SIGINT)
+            os.killpg(command.pid, sig)
             break
     rest, err = command.communicate(timeout=timeout)
     out = "".join(lines) + rest

@@ -94,6 +94,25 @@ def test_a_rerun_that_fails_leaves_the_previous_outputs(pipeline_env, genomes: P
     assert run_status(run_id_of(failed.stdout)) == dg.DagsterRunStatus.FAILURE
 
 
+def test_a_killed_reruns_outputs_are_put_back_before_the_next_run(
+    pipeline_env, genomes: Path, tmp_path: Path
+) -> None:
+    """A re-run killed outright (kill -9) puts nothing back itself; the next command of the sample ends it and puts
+    back what it kept. Before: the killed run's source.json and normalized table stayed, and the next run (here one
+    that fails) kept and restored that mixed folder."""
+    sample_dir, before = first_run(pipeline_env, tmp_path)
+    code, out, _ = interrupt_at(annotate_args(genomes / CHR21), STEP_STARTS[1], sig=signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    assert folder_state(sample_dir) != before  # what it published before it was killed
+    cut = tmp_path / "cut.vcf.gz"
+    data = (genomes / CHR21).read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    assert annotate(cut).returncode == 2
+    assert folder_state(sample_dir) == before
+    assert no_staging_left(pipeline_env.output_dir)
+    assert run_status(run_id_of(out)) == dg.DagsterRunStatus.FAILURE
+
+
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

@@ -7,7 +7,13 @@ import uuid
 from pathlib import Path
 
 from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
-from just_dna_pipelines.runs.previous_outputs import drop, keep_previous_outputs, put_back
+from just_dna_pipelines.runs.previous_outputs import (
+    KEEPING_FOLDER,
+    drop,
+    keep_previous_outputs,
+    put_back,
+    put_back_left_over,
+)
 from just_dna_pipelines.staging import run_staging_dir
 
 
@@ -68,3 +74,41 @@ def test_a_sample_without_outputs_has_none_again_nor_the_folders_made_for_it(tmp
     put_back(previous)
     assert not (output_dir / "users" / "u").exists()
     assert (output_dir / "users").is_dir()  # it was there before
+
+
+def test_a_killed_runs_kept_outputs_are_put_back_by_whoever_ends_it(tmp_path: Path) -> None:
+    """A run killed outright never puts back what it kept: whoever ends it does, once (from the run's id alone)."""
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    sample = a_sample(output_dir)
+    before = state(sample)
+    keep_previous_outputs(sample, run_id, output_dir)
+    a_run_that_publishes_part(sample, tmp_path)  # ... and then the process is killed
+    assert put_back_left_over("u/s", run_id, output_dir)
+    assert state(sample) == before
+    assert not run_staging_dir(run_id, output_dir).exists()
+    atomic_write_text(sample / "source.json", "a later run's genome")
+    assert not put_back_left_over("u/s", run_id, output_dir)  # nothing left: never put back twice
+    assert (sample / "source.json").read_text() == "a later run's genome"
+
+
+def test_a_killed_first_run_leaves_no_sample_folder(tmp_path: Path) -> None:
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    (output_dir / "users").mkdir(parents=True)
+    sample = output_dir / "users" / "u" / "s"
+    keep_previous_outputs(sample, run_id, output_dir)
+    a_sample(output_dir)
+    a_run_that_publishes_part(sample, tmp_path)
+    assert put_back_left_over("u/s", run_id, output_dir)
+    assert not (output_dir / "users" / "u").exists()
+    assert not run_staging_dir(run_id, output_dir).exists()
+
+
+def test_outputs_kept_only_in_part_are_never_put_back(tmp_path: Path) -> None:
+    """A run killed while it was still linking the sample's files had changed nothing: a part is not put back."""
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    sample = a_sample(output_dir)
+    before = state(sample)
+    partial = run_staging_dir(run_id, output_dir) / KEEPING_FOLDER
+    atomic_write_text(partial / "source.json", "old genome")  # modules/ not linked yet
+    assert not put_back_left_over("u/s", run_id, output_dir)
+    assert state(sample) == before

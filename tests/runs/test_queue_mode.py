@@ -214,3 +214,28 @@ def test_a_queued_rerun_canceled_part_way_leaves_the_previous_results_as_they_we
     assert service.get_run(rerun).status == "canceled"
     assert folder_bytes(folder) == before
     assert not staging_left(demo_env.output_dir)
+
+
+def test_a_queued_rerun_killed_part_way_has_the_previous_results_put_back(
+    queue_env: DagsterServices, demo_vcf: Path, long_vcf: Path, add_sample, wait_until, demo_env
+) -> None:
+    """A queued re-run's process killed outright is failed by Dagster; the first of ours to see it ended puts back
+    what the run had kept (before: its new genome's source.json stayed beside the old results)."""
+    add_sample("frank", demo_vcf, "sample")
+    first = service.launch_run("frank", "sample", ["longevitymap"])
+    assert wait_until(lambda: _finished(first), "the first run", timeout=180).status == "success"
+    folder = demo_env.output_dir / "users" / "frank" / "sample"
+    before = folder_bytes(folder)
+
+    add_sample("frank", long_vcf, "sample")
+    rerun = service.launch_run("frank", "sample", ["longevitymap", "vo2max"])
+    wait_until(
+        lambda: (folder / "source.json").read_bytes() != before["source.json"],
+        "the re-run to publish its source",
+        timeout=180,
+    )
+    os.kill(_run_process(rerun, queue_env.procs["dagster-code-server"].pid).pid, signal.SIGKILL)
+    ended = wait_until(lambda: _finished(rerun), "the killed run to be failed", timeout=120)
+    assert ended.status == "failure"
+    assert folder_bytes(folder) == before
+    assert not staging_left(demo_env.output_dir)

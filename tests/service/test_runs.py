@@ -415,3 +415,29 @@ def test_a_web_run_canceled_part_way_leaves_the_previous_results_as_they_were(
     assert service.get_run(rerun).status == "canceled"
     assert folder_bytes(folder) == before
     assert not staging_left(demo_env.output_dir)
+
+
+def test_a_web_rerun_killed_part_way_has_the_previous_results_put_back_when_it_is_ended(
+    demo_env, demo_vcf, long_vcf, add_sample, wait_until
+) -> None:
+    """A re-run's process killed outright (the OOM killer, kill -9) cannot put anything back itself: before, its new
+    genome's source.json stayed beside the old results for good. Whoever ends the dead run puts them back."""
+    add_sample("alice", demo_vcf, "sample")
+    first = service.launch_run("alice", "sample", ["longevitymap"])
+    assert wait_until(lambda: _finished(first), "the first run to end").status == "success"
+    folder = demo_env.output_dir / "users" / "alice" / "sample"
+    before = folder_bytes(folder)
+
+    add_sample("alice", long_vcf, "sample")
+    rerun = service.launch_run("alice", "sample", ["longevitymap", "vo2max"])
+    wait_until(
+        lambda: (folder / "source.json").read_bytes() != before["source.json"],
+        "the re-run to publish its source",
+    )
+    run = get_instance().get_run_by_id(rerun)
+    assert run is not None
+    os.killpg(int(run.tags[tags.PID]), signal.SIGKILL)
+    info = wait_until(lambda: _finished(rerun), "the killed run to be ended")
+    assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
+    assert folder_bytes(folder) == before
+    assert not staging_left(demo_env.output_dir)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster._core.executor.base import Executor
 
-from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key
 from just_dna_pipelines.runs import tags
 
 if TYPE_CHECKING:
@@ -25,18 +24,6 @@ if TYPE_CHECKING:
     from dagster._core.execution.plan.plan import ExecutionPlan
     from dagster._core.execution.retries import RetryMode
     from dagster._core.execution.step_dependency_config import StepDependencyConfig
-
-
-def sample_partition(run: dg.DagsterRun) -> str | None:
-    """The `user/sample` key a run is for, or None (a run of no partition, of a range, or of another kind)."""
-    key = run.tags.get(tags.PARTITION)
-    if key is None:
-        return None
-    try:
-        parse_partition_key(key)
-    except InvalidKeyError:
-        return None
-    return key
 
 
 class WholeRunExecutor(Executor):
@@ -59,7 +46,7 @@ class WholeRunExecutor(Executor):
         from just_dna_pipelines.runs.previous_outputs import outputs_kept_whole
 
         run = plan_context.dagster_run
-        partition_key = sample_partition(run)
+        partition_key = tags.sample_partition(run.tags)
         if partition_key is None:
             yield from self._inner.execute(plan_context, execution_plan)
             return

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
+from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging, run_staging_size
 from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
@@ -38,8 +38,36 @@ def end_run(
             else:
                 instance.add_run_tags(run_id, {tags.ERROR: DEAD_MESSAGE})
                 instance.report_run_failed(run, message=DEAD_MESSAGE)
+            # Ended now, before any other run of the sample may start: what it published goes.
+            _put_back_left_over(run, output_dir)
     remove_run_staging(run_id, output_dir)
     return instance.get_run_by_id(run_id)
+
+
+def clear_ended_queue_run(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None = None
+) -> None:
+    """Drop the staging of a run Dagster's queue ended unfinished; if its process was killed before it could put
+    back the sample's previous outputs, put them back, unless a later run of the sample was created meanwhile
+    (it may have published outputs of its own)."""
+    if run_staging_size(run.run_id, output_dir) is None:
+        return
+    key = tags.sample_partition(run.tags)
+    if key is not None:
+        with file_lock(runs_lock(instance)):  # runs are created under it: none can come between the two looks
+            newest = instance.get_runs(filters=dg.RunsFilter(tags={tags.PARTITION: key}), limit=1)
+            if newest and newest[0].run_id == run.run_id:
+                _put_back_left_over(run, output_dir)
+    remove_run_staging(run.run_id, output_dir)
+
+
+def _put_back_left_over(run: dg.DagsterRun, output_dir: Path | None) -> None:
+    """Put back the sample's outputs a run kept and did not put back itself (runs/previous_outputs.py)."""
+    from just_dna_pipelines.runs.previous_outputs import put_back_left_over
+
+    key = tags.sample_partition(run.tags)
+    if key is not None:
+        put_back_left_over(key, run.run_id, output_dir)
 
 
 def is_legacy(run: dg.DagsterRun) -> bool:
@@ -57,7 +85,7 @@ def check_run(
     its staging goes here.
     """
     if run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER and run.status in ENDED_UNFINISHED:
-        remove_run_staging(run.run_id, output_dir)
+        clear_ended_queue_run(instance, run, output_dir)
     if run.status not in IN_PROGRESS or tags.LAUNCHER not in run.tags:
         return run
     if tags.responsible_process_alive(run.tags) is False:

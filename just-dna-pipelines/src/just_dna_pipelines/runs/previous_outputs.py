@@ -23,42 +23,60 @@ from pathlib import Path
 from just_dna_pipelines.io.atomic import replace_dir
 from just_dna_pipelines.staging import run_staging_dir
 
-KEPT_FOLDER = "previous-outputs"
+KEPT_FOLDER = "previous-outputs"  # complete: renamed into place once every link is made
+KEEPING_FOLDER = "previous-outputs.partial"  # links being made
+RETURNING_FOLDER = (
+    "previous-outputs.returning"  # taken out of KEPT_FOLDER to be put back (never put back twice)
+)
+NO_OUTPUTS_MARK = "previous-outputs.none"  # an empty folder: the sample had no outputs before the run
 
 
 @dataclass(frozen=True)
 class PreviousOutputs:
-    """The sample's folder as it was (`kept`: None when it had none) and the folders above it that did not exist."""
+    """The sample's folder as it was (`kept`: None when it had none), the folders above it that did not exist,
+    and what records them in the run's staging folder (`kept`, or an empty mark)."""
 
     sample_dir: Path
     kept: Path | None
     made: tuple[Path, ...]
+    record: Path
 
 
 def keep_previous_outputs(sample_dir: Path, run_id: str, output_dir: Path | None = None) -> PreviousOutputs:
     """Keep the sample's folder as it is now, in the run's staging folder (same file system: hard links)."""
+    staging = run_staging_dir(run_id, output_dir)
     made = tuple(p for p in (sample_dir, *sample_dir.parents) if not p.exists())
     if sample_dir in made:
-        return PreviousOutputs(sample_dir, None, made[1:])
-    kept = run_staging_dir(run_id, output_dir) / KEPT_FOLDER
-    shutil.rmtree(kept, ignore_errors=True)
-    kept.parent.mkdir(parents=True, exist_ok=True)
+        mark = staging / NO_OUTPUTS_MARK
+        mark.mkdir(parents=True, exist_ok=True)
+        return PreviousOutputs(sample_dir, None, made[1:], mark)
+    keeping, kept = staging / KEEPING_FOLDER, staging / KEPT_FOLDER
+    for folder in (keeping, kept):
+        shutil.rmtree(folder, ignore_errors=True)
+    staging.mkdir(parents=True, exist_ok=True)
     try:
-        shutil.copytree(sample_dir, kept, symlinks=True, copy_function=_link_or_copy)
+        shutil.copytree(sample_dir, keeping, symlinks=True, copy_function=_link_or_copy)
+        os.rename(
+            keeping, kept
+        )  # only a whole copy is ever put back (a run killed meanwhile changed nothing)
     except BaseException:
-        shutil.rmtree(kept, ignore_errors=True)
+        shutil.rmtree(keeping, ignore_errors=True)
         raise
-    return PreviousOutputs(sample_dir, kept, ())
+    return PreviousOutputs(sample_dir, kept, (), kept)
+
+
+def _sample_dir(partition_key: str, output_dir: Path | None = None) -> Path:
+    """The folder of the sample a run's partition key names, in `output_dir` (default: the configured one)."""
+    from just_dna_pipelines.keys import parse_partition_key
+    from just_dna_pipelines.settings import get_settings
+
+    user, sample = parse_partition_key(partition_key)
+    return (output_dir or get_settings().output_dir) / "users" / user / sample
 
 
 def keep_outputs_of(partition_key: str, run_id: str) -> PreviousOutputs:
     """keep_previous_outputs of the sample a run's partition key names, in the configured output folder."""
-    from just_dna_pipelines.keys import parse_partition_key
-    from just_dna_pipelines.settings import get_settings
-
-    return keep_previous_outputs(
-        get_settings().sample_output_dir(*parse_partition_key(partition_key)), run_id
-    )
+    return keep_previous_outputs(_sample_dir(partition_key), run_id)
 
 
 @dataclass
@@ -82,27 +100,49 @@ def outputs_kept_whole(partition_key: str, run_id: str) -> Iterator[RunOutcome]:
 def put_back(previous: PreviousOutputs) -> None:
     """Make the sample's folder what it was when it was kept (the run's outputs go)."""
     if previous.kept is None:
-        shutil.rmtree(previous.sample_dir, ignore_errors=True)
-        for folder in previous.made:  # innermost first; only while empty (another sample may be there now)
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        return
-    if previous.kept.is_dir():  # in one swap: a reader sees the run's folder or the old one, whole
-        replace_dir(previous.kept, previous.sample_dir)
-    _remove_kept_folder(previous.kept)
+        if previous.record.is_dir():  # not done already (by whoever ended the run)
+            shutil.rmtree(previous.sample_dir, ignore_errors=True)
+            for (
+                folder
+            ) in previous.made:  # innermost first; only while empty (another sample may be there now)
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+    elif previous.kept.is_dir():  # in one swap: a reader sees the run's folder or the old one, whole
+        returning = previous.kept.with_name(RETURNING_FOLDER)
+        os.rename(previous.kept, returning)
+        replace_dir(returning, previous.sample_dir)
+    _remove_record(previous.record)
 
 
 def drop(previous: PreviousOutputs) -> None:
     """Forget the kept outputs: the run succeeded, its outputs are the sample's now."""
-    if previous.kept is not None:
-        _remove_kept_folder(previous.kept)
+    _remove_record(previous.record)
 
 
-def _remove_kept_folder(kept: Path) -> None:
-    """Remove what is left of the kept folder, and the run's staging folder if nothing else is there."""
-    shutil.rmtree(kept, ignore_errors=True)
+def put_back_left_over(partition_key: str, run_id: str, output_dir: Path | None = None) -> bool:
+    """Put back what a run kept and never put back itself (its process was killed); False if it left nothing.
+
+    Call it only as the run is ended and before another run of the sample may start: the kept folder is the
+    sample's folder as it was before this run, and would undo a later run's outputs.
+    """
+    sample_dir = _sample_dir(partition_key, output_dir)
+    staging = run_staging_dir(run_id, output_dir)
+    if (kept := staging / KEPT_FOLDER).is_dir():
+        put_back(PreviousOutputs(sample_dir, kept, (), kept))
+    elif (mark := staging / NO_OUTPUTS_MARK).is_dir():
+        put_back(PreviousOutputs(sample_dir, None, (sample_dir.parent,), mark))
+    else:
+        return False
+    return True
+
+
+def _remove_record(record: Path) -> None:
+    """Remove the run's record of the kept outputs (and what a put back left), and the run's staging folder if
+    nothing else is there."""
+    for folder in (record, record.with_name(RETURNING_FOLDER)):
+        shutil.rmtree(folder, ignore_errors=True)
     with contextlib.suppress(OSError):
-        kept.parent.rmdir()
+        record.parent.rmdir()
 
 
 def _link_or_copy(source: str, target: str) -> None:

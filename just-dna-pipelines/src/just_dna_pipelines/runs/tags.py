@@ -28,6 +28,20 @@ PARTITION = "dagster/partition"
 START_TIME_TOLERANCE_S = 0.5
 
 
+def sample_partition(run_tags: Mapping[str, str]) -> str | None:
+    """The `user/sample` key a run is for, or None (a run of no partition, of a range, or of another kind)."""
+    from just_dna_pipelines.keys import InvalidKeyError, parse_partition_key
+
+    key = run_tags.get(PARTITION)
+    if key is None:
+        return None
+    try:
+        parse_partition_key(key)
+    except InvalidKeyError:
+        return None
+    return key
+
+
 def process_tags(kind: str, pid: int | None = None) -> dict[str, str]:
     """Tags naming process `pid` (default: this one) as responsible for a run."""
     pid = pid or os.getpid()

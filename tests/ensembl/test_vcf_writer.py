@@ -29,27 +29,40 @@ RECORDS = [
 ]
 
 
-def test_an_unsorted_input_with_its_own_filters_gives_a_vcf_bcftools_reads_without_complaint(
-    tmp_path: Path, pipeline_env
-) -> None:
+def annotated(
+    tmp_path: Path, records: list[str], reference_rows: list[dict[str, object]]
+) -> tuple[Path, dict]:
+    """A VCF of `records` (space-separated fields) annotated against a local reference of one-row contig files;
+    the annotated VCF and the facts."""
     vcf = tmp_path / "in.vcf"
-    vcf.write_text(HEADER + "".join("\t".join(r.split()) + "\n" for r in RECORDS))
+    vcf.write_text(HEADER + "".join("\t".join(r.split()) + "\n" for r in records))
     calls = normalize_vcf(vcf, tmp_path / "calls.parquet")
     data = tmp_path / "reference" / "data"
     data.mkdir(parents=True)
-    for contig, start, ref, alt, rsid in (("1", 100, "A", "G", "rs1"), ("2", 500, "C", "T", "rs2")):
-        pl.DataFrame(
-            {"chrom": [contig], "start": [start], "ref": [ref], "alt": [alt], "id": [rsid]}
-        ).write_parquet(data / f"homo_sapiens-chr{contig}.parquet")
-    reference = ensure_reference(str(tmp_path / "reference"), ["1", "2"])
+    for row in reference_rows:
+        pl.DataFrame({name: [value] for name, value in row.items()}).write_parquet(
+            data / f"homo_sapiens-chr{row['chrom']}.parquet"
+        )
+    contigs = [str(row["chrom"]) for row in reference_rows]
+    reference = ensure_reference(str(tmp_path / "reference"), contigs)
     header = read_vcf_header(vcf)
     out = tmp_path / "out"
     out.mkdir()
     facts = annotate_with_ensembl(
         calls.output, reference, out, vcf=VcfOptions("S1", header.contigs, header.contig_naming)
     )
-    written = out / VCF_FILE
-    assert facts["vcf_records"] == 3 and (out / (VCF_FILE + ".tbi")).is_file()
+    return out / VCF_FILE, facts
+
+
+def test_an_unsorted_input_with_its_own_filters_gives_a_vcf_bcftools_reads_without_complaint(
+    tmp_path: Path, pipeline_env
+) -> None:
+    rows = [
+        {"chrom": "1", "start": 100, "ref": "A", "alt": "G", "id": "rs1"},
+        {"chrom": "2", "start": 500, "ref": "C", "alt": "T", "id": "rs2"},
+    ]
+    written, facts = annotated(tmp_path, RECORDS, rows)
+    assert facts["vcf_records"] == 3 and written.with_name(VCF_FILE + ".tbi").is_file()
     with pysam.VariantFile(str(written)) as reader:
         assert {"RefCall", "LowQual"} <= set(reader.header.filters)
         records = [(r.chrom, r.pos, tuple(r.filter)) for r in reader]
@@ -65,34 +78,17 @@ def test_a_hostile_reference_cannot_add_header_lines_or_records(tmp_path: Path, 
     holding a newline and tabs: the first ended its ##INFO line and added a made-up ##INFO=<ID=FAKE> line, the
     second wrote a made-up record (chr1:150, GT 1/1) into the person's annotated VCF. Now the column is named
     escaped inside its description and an id a VCF cannot hold is '.' (the INFO field keeps it, percent-encoded)."""
-    vcf = tmp_path / "in.vcf"
-    sorted_records = ["chr1 100 . A G 50 PASS . GT 0/1", "chr2 500 . C T 3 PASS . GT 0/0"]
-    vcf.write_text(HEADER + "".join("\t".join(r.split()) + "\n" for r in sorted_records))
-    calls = normalize_vcf(vcf, tmp_path / "calls.parquet")
-    data = tmp_path / "reference" / "data"
-    data.mkdir(parents=True)
     evil_id = "rs1\nchr1\t150\tINJECTED\tA\tT\t99\tPASS\t.\tGT\t1/1"
     evil_column = 'note">\n##INFO=<ID=FAKE,Number=0,Type=Flag,Description="x'
-    for contig, start, ref, alt, rsid in (("1", 100, "A", "G", evil_id), ("2", 500, "C", "T", "rs2")):
-        pl.DataFrame(
-            {
-                "chrom": [contig],
-                "start": [start],
-                "ref": [ref],
-                "alt": [alt],
-                "id": [rsid],
-                evil_column: ["v"],
-            }
-        ).write_parquet(data / f"homo_sapiens-chr{contig}.parquet")
-    reference = ensure_reference(str(tmp_path / "reference"), ["1", "2"])
-    header = read_vcf_header(vcf)
-    out = tmp_path / "out"
-    out.mkdir()
-    facts = annotate_with_ensembl(
-        calls.output, reference, out, vcf=VcfOptions("S1", header.contigs, header.contig_naming)
+    rows = [
+        {"chrom": "1", "start": 100, "ref": "A", "alt": "G", "id": evil_id, evil_column: "v"},
+        {"chrom": "2", "start": 500, "ref": "C", "alt": "T", "id": "rs2", evil_column: "v"},
+    ]
+    written, facts = annotated(
+        tmp_path, ["chr1 100 . A G 50 PASS . GT 0/1", "chr2 500 . C T 3 PASS . GT 0/0"], rows
     )
     assert facts["vcf_records"] == 2
-    with pysam.VariantFile(str(out / VCF_FILE)) as reader:
+    with pysam.VariantFile(str(written)) as reader:
         assert "FAKE" not in reader.header.info
         described = [
             line for line in str(reader.header).splitlines() if "Ensembl reference column note" in line

@@ -20,7 +20,7 @@ from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.settings import get_settings
-from tests.sample_folders import folder_bytes, staging_left
+from tests.sample_folders import folder_bytes, rerun_with_another_genome, staging_left
 
 from .conftest import DagsterServices, dagster_services, use_postgres
 
@@ -193,22 +193,8 @@ def test_a_queued_rerun_canceled_part_way_leaves_the_previous_results_as_they_we
 ) -> None:
     """Runs of Dagster's queue published each output as made, so a re-run with another genome canceled part-way
     left its source.json (and normalized table) beside the previous genome's module results and report."""
-    add_sample("dave", demo_vcf, "sample")
-    first = service.launch_run("dave", "sample", ["longevitymap"])
-    assert wait_until(lambda: _finished(first), "the first run", timeout=180).status == "success"
-    folder = demo_env.output_dir / "users" / "dave" / "sample"
-    before = folder_bytes(folder)
-    assert "reports/longevity_report.html" in before and "source.json" in before
-
-    add_sample("dave", long_vcf, "sample")  # the sample's upload replaced by another genome
-    rerun = service.launch_run("dave", "sample", ["longevitymap", "vo2max"])
-    wait_until(
-        lambda: (
-            (folder / "source.json").is_file()
-            and (folder / "source.json").read_bytes() != before["source.json"]
-        ),
-        "the re-run to publish its source",
-        timeout=180,
+    rerun, folder, before = rerun_with_another_genome(
+        demo_env.output_dir, "dave", (demo_vcf, long_vcf), add_sample, wait_until
     )
     service.cancel_run(rerun)
     assert service.get_run(rerun).status == "canceled"
@@ -221,18 +207,8 @@ def test_a_queued_rerun_killed_part_way_has_the_previous_results_put_back(
 ) -> None:
     """A queued re-run's process killed outright is failed by Dagster; the first of ours to see it ended puts back
     what the run had kept (before: its new genome's source.json stayed beside the old results)."""
-    add_sample("frank", demo_vcf, "sample")
-    first = service.launch_run("frank", "sample", ["longevitymap"])
-    assert wait_until(lambda: _finished(first), "the first run", timeout=180).status == "success"
-    folder = demo_env.output_dir / "users" / "frank" / "sample"
-    before = folder_bytes(folder)
-
-    add_sample("frank", long_vcf, "sample")
-    rerun = service.launch_run("frank", "sample", ["longevitymap", "vo2max"])
-    wait_until(
-        lambda: (folder / "source.json").read_bytes() != before["source.json"],
-        "the re-run to publish its source",
-        timeout=180,
+    rerun, folder, before = rerun_with_another_genome(
+        demo_env.output_dir, "frank", (demo_vcf, long_vcf), add_sample, wait_until
     )
     os.kill(_run_process(rerun, queue_env.procs["dagster-code-server"].pid).pid, signal.SIGKILL)
     ended = wait_until(lambda: _finished(rerun), "the killed run to be failed", timeout=120)

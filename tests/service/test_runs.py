@@ -24,7 +24,7 @@ from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.runs.launcher import worker_pid
-from tests.sample_folders import folder_bytes, staging_left
+from tests.sample_folders import folder_bytes, rerun_with_another_genome, staging_left
 
 pytestmark = pytest.mark.slow
 
@@ -394,22 +394,8 @@ def test_a_web_run_canceled_part_way_leaves_the_previous_results_as_they_were(
 ) -> None:
     """A re-run with another genome, canceled once it had published its first outputs, left the new genome's
     source.json beside the old genome's module results and report (a mixed folder the sample page then showed)."""
-    add_sample("alice", demo_vcf, "sample")
-    first = service.launch_run("alice", "sample", ["longevitymap"])
-    wait_until(lambda: _finished(first), "the first run to end")
-    assert service.get_run(first).status == "success"
-    folder = demo_env.output_dir / "users" / "alice" / "sample"
-    before = folder_bytes(folder)
-    assert "reports/longevity_report.html" in before and "source.json" in before
-
-    add_sample("alice", long_vcf, "sample")  # the sample's upload replaced by another genome
-    rerun = service.launch_run("alice", "sample", ["longevitymap", "vo2max"])
-    wait_until(
-        lambda: (
-            (folder / "source.json").is_file()
-            and (folder / "source.json").read_bytes() != before["source.json"]
-        ),
-        "the re-run to publish its source",
+    rerun, folder, before = rerun_with_another_genome(
+        demo_env.output_dir, "alice", (demo_vcf, long_vcf), add_sample, wait_until
     )
     service.cancel_run(rerun)
     assert service.get_run(rerun).status == "canceled"
@@ -422,17 +408,8 @@ def test_a_web_rerun_killed_part_way_has_the_previous_results_put_back_when_it_i
 ) -> None:
     """A re-run's process killed outright (the OOM killer, kill -9) cannot put anything back itself: before, its new
     genome's source.json stayed beside the old results for good. Whoever ends the dead run puts them back."""
-    add_sample("alice", demo_vcf, "sample")
-    first = service.launch_run("alice", "sample", ["longevitymap"])
-    assert wait_until(lambda: _finished(first), "the first run to end").status == "success"
-    folder = demo_env.output_dir / "users" / "alice" / "sample"
-    before = folder_bytes(folder)
-
-    add_sample("alice", long_vcf, "sample")
-    rerun = service.launch_run("alice", "sample", ["longevitymap", "vo2max"])
-    wait_until(
-        lambda: (folder / "source.json").read_bytes() != before["source.json"],
-        "the re-run to publish its source",
+    rerun, folder, before = rerun_with_another_genome(
+        demo_env.output_dir, "alice", (demo_vcf, long_vcf), add_sample, wait_until
     )
     run = get_instance().get_run_by_id(rerun)
     assert run is not None

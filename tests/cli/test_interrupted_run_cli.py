@@ -130,3 +130,24 @@ def test_a_command_whose_caller_ignores_ctrl_c_runs_to_the_end(pipeline_env, tmp
     assert "reports/longevity_report.html" in folder_state(pipeline_env.output_dir / "users/u/s")
     assert no_staging_left(pipeline_env.output_dir)
     assert run_status(run_id_of(out)) == dg.DagsterRunStatus.SUCCESS
+
+
+def test_a_killed_reruns_outputs_are_not_put_back_over_a_later_run_from_the_dagster_ui(
+    pipeline_env, genomes: Path, tmp_path: Path
+) -> None:
+    """A command killed outright, then a run of the sample from the Dagster UI (not one of ours: it does not wait for
+    the dead one to be ended) that succeeds: whoever ends the dead run later must not put back what it kept over the
+    newer run's outputs. Before: reading the dead run (the web app's run list) put the first run's folder back."""
+    from just_dna_pipelines import service
+    from tests.defs.test_whole_runs import execute_job_of
+
+    sample_dir, before = first_run(pipeline_env, tmp_path)
+    code, out, _ = interrupt_at(annotate_args(genomes / CHR21), STEP_STARTS[1], sig=signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    later = execute_job_of("u/s", genomes / CHR21, ["longevitymap"])
+    assert later.status == dg.DagsterRunStatus.SUCCESS
+    after = folder_state(sample_dir)
+    assert after != before
+    assert service.get_run(run_id_of(out)).status == "failure"  # a reader ends the dead run
+    assert folder_state(sample_dir) == after
+    assert no_staging_left(pipeline_env.output_dir)

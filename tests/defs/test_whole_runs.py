@@ -23,7 +23,7 @@ def annotate_and_report_job() -> dg.JobDefinition:
     return defs.resolve_job_def(JOB)
 
 
-def _execute(partition_key: str, vcf: Path, modules: list[str]) -> dg.DagsterRun:
+def execute_job_of(partition_key: str, vcf: Path, modules: list[str]) -> dg.DagsterRun:
     """Execute the sample's job through the job's own executor (dg.execute_job), in-process config."""
     instance = get_instance()
     ensure_partition(instance, partition_key)
@@ -47,14 +47,14 @@ def test_a_run_failing_part_way_leaves_the_previous_outputs_and_a_first_run_none
 ) -> None:
     demo = ensure_demo_sample(tmp_path / "demo")
     folder = pipeline_env.output_dir / "users" / "erin" / "sample"
-    first = _execute("erin/sample", demo, ["longevitymap"])
+    first = execute_job_of("erin/sample", demo, ["longevitymap"])
     assert first.status == dg.DagsterRunStatus.SUCCESS
     before = folder_bytes(folder)
     assert "reports/longevity_report.html" in before and "source.json" in before
 
     # Another genome with a module the source lacks: its source and normalized table are made, then the
     # modules step fails. Before, they stayed beside the previous genome's module results and report.
-    failed = _execute("erin/sample", long_vcf, ["no_such_module"])
+    failed = execute_job_of("erin/sample", long_vcf, ["no_such_module"])
     assert failed.status == dg.DagsterRunStatus.FAILURE
     steps = {
         e.step_key for e in get_instance().all_logs(failed.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
@@ -64,12 +64,12 @@ def test_a_run_failing_part_way_leaves_the_previous_outputs_and_a_first_run_none
     assert staging_left(pipeline_env.output_dir) == []
 
     # A sample's first run that fails leaves no folder at all.
-    never = _execute("erin/other", demo, ["no_such_module"])
+    never = execute_job_of("erin/other", demo, ["no_such_module"])
     assert never.status == dg.DagsterRunStatus.FAILURE
     assert not (pipeline_env.output_dir / "users" / "erin" / "other").exists()
 
     # A run that succeeds replaces the outputs.
-    again = _execute("erin/sample", long_vcf, ["longevitymap"])
+    again = execute_job_of("erin/sample", long_vcf, ["longevitymap"])
     assert again.status == dg.DagsterRunStatus.SUCCESS
     assert folder_bytes(folder)["source.json"] != before["source.json"]
     assert staging_left(pipeline_env.output_dir) == []

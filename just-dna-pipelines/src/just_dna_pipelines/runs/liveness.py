@@ -38,8 +38,9 @@ def end_run(
             else:
                 instance.add_run_tags(run_id, {tags.ERROR: DEAD_MESSAGE})
                 instance.report_run_failed(run, message=DEAD_MESSAGE)
-            # Ended now, before any other run of the sample may start: what it published goes.
-            _put_back_left_over(run, output_dir)
+            # Ended now, before any run of ours of the sample may start: what it published goes (unless a run
+            # not of ours, e.g. from the Dagster UI, was made meanwhile: it may have published outputs of its own).
+            _put_back_left_over(instance, run, output_dir)
     remove_run_staging(run_id, output_dir)
     return instance.get_run_by_id(run_id)
 
@@ -52,21 +53,21 @@ def clear_ended_queue_run(
     (it may have published outputs of its own)."""
     if run_staging_size(run.run_id, output_dir) is None:
         return
-    key = tags.sample_partition(run.tags)
-    if key is not None:
-        with file_lock(runs_lock(instance)):  # runs are created under it: none can come between the two looks
-            newest = instance.get_runs(filters=dg.RunsFilter(tags={tags.PARTITION: key}), limit=1)
-            if newest and newest[0].run_id == run.run_id:
-                _put_back_left_over(run, output_dir)
+    with file_lock(runs_lock(instance)):  # runs are created under it: none can come between the two looks
+        _put_back_left_over(instance, run, output_dir)
     remove_run_staging(run.run_id, output_dir)
 
 
-def _put_back_left_over(run: dg.DagsterRun, output_dir: Path | None) -> None:
-    """Put back the sample's outputs a run kept and did not put back itself (runs/previous_outputs.py)."""
+def _put_back_left_over(instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None) -> None:
+    """Put back the sample's outputs a run kept and did not put back itself (runs/previous_outputs.py), unless a
+    later run of the sample exists: what it kept would undo that run's outputs. Called under the runs lock."""
     from just_dna_pipelines.runs.previous_outputs import put_back_left_over
 
     key = tags.sample_partition(run.tags)
-    if key is not None:
+    if key is None:
+        return
+    newest = instance.get_runs(filters=dg.RunsFilter(tags={tags.PARTITION: key}), limit=1)
+    if newest and newest[0].run_id == run.run_id:
         put_back_left_over(key, run.run_id, output_dir)
 
 

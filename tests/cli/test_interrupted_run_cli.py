@@ -151,3 +151,36 @@ def test_a_killed_reruns_outputs_are_not_put_back_over_a_later_run_from_the_dags
     assert service.get_run(run_id_of(out)).status == "failure"  # a reader ends the dead run
     assert folder_state(sample_dir) == after
     assert no_staging_left(pipeline_env.output_dir)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_command_killed_after_its_run_ended_has_its_kept_outputs_handled_by_a_reader(
+    pipeline_env, genomes: Path, tmp_path: Path, fails: bool
+) -> None:
+    """A command records its run's end before it drops (success) or puts back (failure, cancel) what it kept: killed
+    in between (kill -9 a tenth of a second after its last step, or by the cancel's SIGKILL after the grace), its run
+    has ended, so no one ended it again. Before: its `.staging/<run>/previous-outputs` stayed for good (hard links
+    holding the previous outputs' bytes), and a failed run's outputs stayed beside the previous results. Here the
+    state such a kill leaves is made from a run that ended: its folder kept again as the command had kept it."""
+    from just_dna_pipelines import service
+    from just_dna_pipelines.runs.previous_outputs import keep_previous_outputs
+
+    sample_dir, _ = first_run(pipeline_env, tmp_path)
+    if fails:
+        cut = tmp_path / "cut.vcf.gz"
+        data = (genomes / CHR21).read_bytes()
+        cut.write_bytes(data[: len(data) // 2])
+        ended = annotate(cut)
+        assert ended.returncode == 2
+    else:
+        ended = annotate(ensure_demo_sample(tmp_path))
+        assert ended.returncode == 0
+    run_id = run_id_of(ended.stdout)
+    after = folder_state(sample_dir)
+    keep_previous_outputs(sample_dir, run_id)
+    if fails:
+        (tmp_path / "source.json").write_text("{}")  # what the failed run published (renamed onto its place)
+        (tmp_path / "source.json").replace(sample_dir / "source.json")
+    assert service.get_run(run_id).status == ("failure" if fails else "success")  # a reader looks at it
+    assert folder_state(sample_dir) == after
+    assert no_staging_left(pipeline_env.output_dir)

@@ -24,7 +24,7 @@ from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, QUEUE_LAUNCHER
-from just_dna_pipelines.runs.liveness import ENDED_UNFINISHED, clear_ended_queue_run
+from just_dna_pipelines.runs.liveness import ENDED_UNFINISHED, clear_ended_run
 from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
 from just_dna_pipelines.runs.sample_claim import sample_claimed
 
@@ -167,7 +167,7 @@ def cancel(
             )
         time.sleep(POLL_S)
     if current is not None and current.status in ENDED_UNFINISHED:
-        clear_ended_queue_run(instance, current, output_dir)  # its process may have been killed, not stopped
+        clear_ended_run(instance, current, output_dir)  # its process may have been killed, not stopped
     remove_run_staging(run.run_id, output_dir)
     return current or run, staged
 

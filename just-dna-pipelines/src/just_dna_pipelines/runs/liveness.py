@@ -21,6 +21,7 @@ from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.queue import IN_PROGRESS, runs_lock
+from just_dna_pipelines.staging import run_staging_dir
 
 CANCELED_MESSAGE = "canceled"
 ENDED_UNFINISHED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -45,16 +46,16 @@ def end_run(
     return instance.get_run_by_id(run_id)
 
 
-def clear_ended_queue_run(
-    instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None = None
-) -> None:
-    """Drop the staging of a run Dagster's queue ended unfinished; if its process was killed before it could put
-    back the sample's previous outputs, put them back, unless a later run of the sample was created meanwhile
-    (it may have published outputs of its own)."""
+def clear_ended_run(instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None = None) -> None:
+    """Drop the staging of a run that ended and whose process is gone (Dagster's queue ended it unfinished, or a
+    command or web run recorded its end and was killed before it dropped or put back the sample's previous
+    outputs); an unfinished run's are put back first, unless a later run of the sample was created meanwhile (it
+    may have published outputs of its own)."""
     if run_staging_size(run.run_id, output_dir) is None:
         return
-    with file_lock(runs_lock(instance)):  # runs are created under it: none can come between the two looks
-        _put_back_left_over(instance, run, output_dir)
+    if run.status in ENDED_UNFINISHED:
+        with file_lock(runs_lock(instance)):  # runs are created under it: none can come between the two looks
+            _put_back_left_over(instance, run, output_dir)
     remove_run_staging(run.run_id, output_dir)
 
 
@@ -71,6 +72,14 @@ def _put_back_left_over(instance: dg.DagsterInstance, run: dg.DagsterRun, output
         put_back_left_over(key, run.run_id, output_dir)
 
 
+def _ended_and_gone(run: dg.DagsterRun) -> bool:
+    """Whether nothing of an ended run still works on its staging: Dagster's queue ended it unfinished (its run
+    worker puts back before it records its end), or the process its tags name is gone."""
+    if run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER:
+        return run.status in ENDED_UNFINISHED
+    return tags.LAUNCHER in run.tags and tags.responsible_process_alive(run.tags) is False
+
+
 def is_legacy(run: dg.DagsterRun) -> bool:
     """A web or CLI run of an earlier version of the app, which recorded no process to check."""
     return tags.MODULES in run.tags and tags.LAUNCHER not in run.tags
@@ -83,10 +92,11 @@ def check_run(
 
     A run of Dagster's queue is ended by Dagster (code server, run monitoring), or here when the process its
     tags name (recorded by the run's IO manager as it starts) is gone, e.g. killed with its code server;
-    its staging goes here.
+    its staging goes here, as does the staging of one of ours that recorded its end and was killed before it
+    dropped or put back what it kept.
     """
-    if run.tags.get(tags.LAUNCHER) == QUEUE_LAUNCHER and run.status in ENDED_UNFINISHED:
-        clear_ended_queue_run(instance, run, output_dir)
+    if run.is_finished and run_staging_dir(run.run_id, output_dir).is_dir() and _ended_and_gone(run):
+        clear_ended_run(instance, run, output_dir)
     if run.status not in IN_PROGRESS or tags.LAUNCHER not in run.tags:
         return run
     if tags.responsible_process_alive(run.tags) is False:

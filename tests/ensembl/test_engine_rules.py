@@ -120,3 +120,21 @@ def test_a_reference_whose_known_columns_have_other_types_is_one_clear_error(
 def test_a_sample_on_contigs_the_reference_lacks_is_unannotated_by_both_engines(tmp_path: Path) -> None:
     rows = annotate_both(tmp_path, {})  # no file for any of the sample's contigs
     assert rows.height == 8 and rows["ensembl_id"].null_count() == 8
+
+
+def test_a_reference_too_wide_or_with_a_footer_too_large_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsing a footer takes ~23 times its size in memory, and every reference column is carried into the output:
+    a contig file of 200,000 columns (36 MB) took 660 MB to read its schema."""
+    row: dict[str, list] = {"chrom": ["1"], "start": [100], "ref": ["A"], "alt": ["G"], "id": ["rs1"]}
+    wide = {**row, **{f"c{i}": [None] for i in range(1_000)}}
+    with pytest.raises(
+        EnsemblError, match=r"homo_sapiens-chr1.parquet has 1,005 columns \(this version carries up"
+    ):
+        annotate_both(tmp_path, {"1": pl.DataFrame(wide)})
+    monkeypatch.setattr("just_dna_pipelines.ensembl.columns.MAX_FOOTER_BYTES", 100)
+    with pytest.raises(
+        EnsemblError, match=r"has a Parquet footer of [0-9,]+ bytes \(this version reads up to 100\)"
+    ):
+        annotate_both(tmp_path, {"1": pl.DataFrame(row)})

@@ -58,12 +58,12 @@ def test_a_weights_table_of_millions_of_rows_is_a_note(tmp_path: Path, compiled_
     """A 6.5 MB Parquet of 10 M rows was read whole into 6.1 GB."""
     import polars as pl
 
-    from just_dna_pipelines.modules.layouts import MAX_WEIGHT_ROWS
+    from just_dna_pipelines.modules.layouts import MAX_TABLE_ROWS
 
     root = tmp_path / "modules"
     shutil.copytree(compiled_modules / "coronary", root / "huge")
     weights = pl.read_parquet(root / "huge" / "weights.parquet")
-    weights.sample(MAX_WEIGHT_ROWS + 1, with_replacement=True, seed=1).write_parquet(
+    weights.sample(MAX_TABLE_ROWS + 1, with_replacement=True, seed=1).write_parquet(
         root / "huge" / "weights.parquet"
     )
     available, refused = runnable_modules(root)
@@ -133,3 +133,34 @@ def test_a_module_json_list_and_a_deep_manifest_leave_the_run_its_provenance(
         assert provenance["version"] == "unversioned" and provenance["dropped"] == {}
         assert len(provenance["sha256"]) == 64
         assert module_data_version(root / name) == f"unversioned+{provenance['sha256'][:12]}"
+
+
+def test_tables_too_large_to_read_whole_are_notes_not_reads(tmp_path: Path, compiled_modules: Path) -> None:
+    """Parsing a Parquet footer takes ~23 times its size in memory (a 36 MB weights table of 200,000 columns took
+    660 MB at every listing), and the report read an annotations table whole (20 M rows in 0.2 MB: 11 GB)."""
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "modules"
+    weights = pq.read_table(compiled_modules / "coronary" / "weights.parquet")
+    for name, extra in (("wide", 1_000), ("footer", 40_000)):
+        shutil.copytree(compiled_modules / "coronary", root / name)
+        columns = {n: weights.column(n) for n in weights.column_names}
+        columns.update({f"c{i}": pa.nulls(weights.num_rows) for i in range(extra)})
+        pq.write_table(pa.table(columns), root / name / "weights.parquet")
+    shutil.copytree(compiled_modules / "coronary", root / "long_notes")
+    pl.DataFrame({"rsid": ["rs1"] * 1_000_001}).write_parquet(root / "long_notes" / "annotations.parquet")
+
+    available, refused = runnable_modules(root)
+    assert available == []
+    wide = f"the weights table has {weights.num_columns + 1_000:,} columns (this version reads up to 1,000)"
+    assert refused["wide"] == wide
+    assert refused["footer"].startswith("the weights table is unreadable (a Parquet footer of ")
+    assert refused["footer"].endswith("bytes; this version reads up to 4,194,304)")
+    assert (
+        refused["long_notes"]
+        == "the annotations table has 1,000,001 rows (this version reads up to 1,000,000)"
+    )
+    listed = {m.name: m for m in list_modules(str(root))}
+    assert listed["footer"].weights_rows == 0 and listed["long_notes"].annotations_rows == 1_000_001

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from just_dna_pipelines.ensembl.columns import check_footer
 from just_dna_pipelines.ensembl.hub import download_resumable, hub_files, hub_revision, offline_reason
 from just_dna_pipelines.ensembl.layout import CONTIGS, DATA_DIR, contig_filename, parse_contigs
 from just_dna_pipelines.ensembl.source import (
@@ -74,6 +75,7 @@ class EnsemblReference:
 
 def parquet_rows(path: Path) -> int:
     """Rows of a Parquet file from its footer; EnsemblError when it is not a readable Parquet file."""
+    check_footer(path)
     try:
         return int(pq.ParquetFile(path).metadata.num_rows)
     except Exception as exc:

@@ -43,6 +43,28 @@ class ColumnPlan:
         return [*LEAD_COLUMNS, *self.sample, *ROW_COLUMNS, *self.reference.values()]
 
 
+# A contig file's footer is megabytes and it has tens of columns; parsing a footer takes ~23 times its size in memory
+# (200,000 columns in 36 MB: 660 MB), and every reference column is carried into the output.
+MAX_FOOTER_BYTES = 64 << 20
+MAX_REFERENCE_COLUMNS = 1_000
+
+
+def check_footer(path: Path) -> None:
+    """EnsemblError when a reference file has no Parquet tail or a footer too large to parse."""
+    from just_dna_pipelines.io.parquet_footer import footer_length
+
+    try:
+        length = footer_length(path)
+    except OSError as exc:
+        raise EnsemblError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+    if length is None:
+        raise EnsemblError(f"{path.name} is not a readable Parquet file (no Parquet footer)")
+    if length > MAX_FOOTER_BYTES:
+        raise EnsemblError(
+            f"{path.name} has a Parquet footer of {length:,} bytes (this version reads up to {MAX_FOOTER_BYTES:,})"
+        )
+
+
 def parquet_columns(path: Path) -> list[str]:
     """Column names of a Parquet file from its footer."""
     import pyarrow.parquet as pq  # here: a module run imports this module for its names, not for PyArrow
@@ -72,8 +94,13 @@ def reference_columns(files: Iterable[Path]) -> list[str]:
 
     seen: dict[str, None] = {}
     for path in files:
+        check_footer(path)
         schema = pq.read_schema(path)
         names = list(schema.names)
+        if len(names) > MAX_REFERENCE_COLUMNS:
+            raise EnsemblError(
+                f"{path.name} has {len(names):,} columns (this version carries up to {MAX_REFERENCE_COLUMNS:,})"
+            )
         missing = [c for c in (*KEY_COLUMNS, ID_COLUMN) if c not in names]
         if missing:
             raise EnsemblError(f"{path.name} lacks the column(s) {', '.join(missing)} of the Ensembl layout")

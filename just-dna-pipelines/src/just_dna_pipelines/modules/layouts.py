@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from just_dna_pipelines.io.parquet_footer import footer_length
 from just_dna_pipelines.modules.schema import WEIGHTS_SCHEMA
 
 WEIGHTS_FILE = "weights.parquet"
@@ -79,11 +80,24 @@ def read_meta(folder: Path) -> dict:
     return merged
 
 
-def _footer(path: Path) -> tuple[pa.Schema, int] | str:
+# Module tables have kilobytes of footer and up to a few thousand rows of some 40 columns. Past these bounds a table is
+# not read: a 0.2 MB annotations table of 20 M rows took the report 52 s and 11 GB, and parsing a footer costs ~23
+# times its size in memory (a 36 MB weights table of 200,000 columns: 660 MB to list the modules).
+MAX_FOOTER_BYTES = 4 << 20
+MAX_TABLE_COLUMNS = 1_000
+# a table is read whole into memory (~600 bytes a weights row once matched): a 6.5 MB Parquet of 10 M rows took 6.1 GB
+MAX_TABLE_ROWS = 1_000_000
+
+
+def table_footer(path: Path) -> tuple[pa.Schema, int] | str:
     """A Parquet file's schema and row count (its footer, read once), or why it cannot be read."""
     if not path.is_file():  # a FIFO or a device named like a table blocked or flooded the reader
         return "unreadable (not a regular file)"
     try:
+        if (length := footer_length(path)) is None:
+            return "unreadable (not a Parquet file)"
+        if length > MAX_FOOTER_BYTES:
+            return f"unreadable ({_footer_too_large(length)})"
         # PyArrow, not Polars: the run worker inspects modules, and a process that used Polars' Parquet reader
         # forks children whose own reads never return (tests/runs/test_worker_fork.py)
         import pyarrow.parquet as pq
@@ -94,9 +108,31 @@ def _footer(path: Path) -> tuple[pa.Schema, int] | str:
         return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
 
 
-# Real modules have tens to a few thousand weights rows; a table is read whole into memory (~600 bytes a row once
-# matched): a 6.5 MB Parquet of 10 M rows took 6.1 GB.
-MAX_WEIGHT_ROWS = 1_000_000
+def _footer_too_large(length: int) -> str:
+    return f"a Parquet footer of {length:,} bytes; this version reads up to {MAX_FOOTER_BYTES:,}"
+
+
+def oversized(footer: tuple[pa.Schema, int]) -> str | None:
+    """Why a table is too large to read whole (`has ... rows` / `has ... columns`), or None."""
+    schema, rows = footer
+    if rows > MAX_TABLE_ROWS:
+        return f"has {rows:,} rows (this version reads up to {MAX_TABLE_ROWS:,})"
+    if len(schema) > MAX_TABLE_COLUMNS:
+        return f"has {len(schema):,} columns (this version reads up to {MAX_TABLE_COLUMNS:,})"
+    return None
+
+
+def table_bound(path: Path) -> str | None:
+    """Why an optional module table (annotations, studies) must not be read whole: too large, or a footer too large
+    to parse; None when it may be read (a merely damaged table is left to its reader, which notes it)."""
+    try:
+        length = footer_length(path) if path.is_file() else None
+    except OSError:
+        return None
+    if length is not None and length > MAX_FOOTER_BYTES:
+        return f"has {_footer_too_large(length)}"
+    footer = table_footer(path)
+    return None if isinstance(footer, str) else oversized(footer)
 
 
 def _present(columns: list[str], name: str) -> bool:
@@ -161,13 +197,11 @@ def inspect_module(folder: Path) -> ModuleLayout:
         others = ", ".join(tables) or "no tables"
         problems.append(f"no weights table ({others}): this version scores weights tables only")
     else:
-        footer = _footer(folder / WEIGHTS_FILE)
+        footer = table_footer(folder / WEIGHTS_FILE)
         if isinstance(footer, str):
             problems.append(f"the weights table is {footer}")
-        elif (rows := footer[1]) > MAX_WEIGHT_ROWS:
-            problems.append(
-                f"the weights table has {rows:,} rows (this version reads up to {MAX_WEIGHT_ROWS:,})"
-            )
+        elif (too_large := oversized(footer)) is not None:
+            problems.append(f"the weights table {too_large}")
         else:
             columns = footer[0].names
             problems += _column_problems(footer[0])
@@ -179,6 +213,9 @@ def inspect_module(folder: Path) -> ModuleLayout:
                 problems.append("the weights table has neither rsIDs nor positions")
             if not _present(columns, "weight"):
                 notes.append("no weight column: every match counts as neutral")
+    for table in USED_TABLES[1:]:
+        if table in tables and (too_large := table_bound(folder / table)) is not None:
+            problems.append(f"the {table.removesuffix('.parquet')} table {too_large}")
     unused = [t for t in tables if t not in USED_TABLES]
     if unused:
         notes.append(f"not used by this version: {', '.join(unused)}")

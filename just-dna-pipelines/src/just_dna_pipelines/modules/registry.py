@@ -10,7 +10,7 @@ import polars as pl
 
 from just_dna_pipelines.errors import ModuleSourceError
 from just_dna_pipelines.modules.catalog import defaults_for
-from just_dna_pipelines.modules.layouts import inspect_module, module_folders, read_weights
+from just_dna_pipelines.modules.layouts import inspect_module, module_folders, read_weights, table_footer
 from just_dna_pipelines.modules.schema import ANNOTATIONS_SCHEMA, STUDIES_SCHEMA, WEIGHTS_SCHEMA
 from just_dna_pipelines.modules.sources import ResolvedModules, module_dirs, resolve_modules_source
 
@@ -37,12 +37,8 @@ _infos: dict[tuple[Path, ResolvedModules], tuple[tuple[tuple[str, int, int], ...
 
 def _row_count(path: Path) -> int:
     """Rows of a Parquet file from its footer (0 when the table is absent or unreadable: the notes say so)."""
-    if not path.is_file():
-        return 0
-    try:
-        return int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
-    except Exception:  # a damaged table is a catalog note (inspect_module), never a crash of the listing
-        return 0
+    footer = table_footer(path) if path.is_file() else None
+    return footer[1] if isinstance(footer, tuple) else 0
 
 
 def module_info(folder: Path, resolved: ResolvedModules) -> ModuleInfo:

@@ -131,3 +131,22 @@ def test_a_revision_naming_a_path_is_refused(hub) -> None:
         with pytest.raises(ModuleSourceError, match="invalid Hugging Face source"):
             resolve_modules_source(bad)
         assert cached_modules(bad) is None
+
+
+def test_a_snapshot_the_hub_client_left_is_downloaded_again_and_verified(
+    hub, isolated_settings: Path
+) -> None:
+    """The hub client's snapshots link into blobs named after the hub's ETags and were never checked against the
+    listed SHA-256: one linking a table to other bytes of the same size was used as it was."""
+    server = hub()
+    snapshot = isolated_settings / "hf" / f"datasets--{REPO.replace('/', '--')}" / "snapshots" / server.sha
+    for name, body in server.files.items():
+        blob = snapshot.parents[1] / "blobs" / name.replace("/", "_")
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(b"\0" * len(body))  # the size the hub lists, not its bytes
+        (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+        (snapshot / name).symlink_to(blob)
+    resolved = resolve_modules_source(SOURCE)
+    for name, body in server.files.items():
+        path = resolved.root.parent / name
+        assert not path.is_symlink() and path.read_bytes() == body

@@ -58,10 +58,14 @@ def module_files(listing: list[RemoteFile], repo_id: str) -> list[RemoteFile]:
 
 
 def _is_whole(snapshot: Path, files: list[RemoteFile]) -> bool:
-    """Whether a cached snapshot holds every file of the listing at its size."""
+    """Whether a cached snapshot holds every file of the listing at its size, as this module publishes them.
+
+    The hub client's snapshots (links into its blobs, named after the hub's ETags, never checked against the
+    listed SHA-256) are downloaded again once.
+    """
     for remote in files:
         path = snapshot / remote.path
-        if not path.is_file() or path.stat().st_size != remote.size:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != remote.size:
             return False
     return True
 

@@ -16,6 +16,13 @@ def quoted(text: str, limit: int = QUOTED_LENGTH) -> str:
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one printable line (its first), or its type's name when it has none: how a
+    failure at the network edge, whose text a server may write, is quoted."""
+    text = str(exc).strip()
+    return printable(text.splitlines()[0]) if text else type(exc).__name__
+
+
 class PipelineError(Exception):
     """An error the user can act on; its message is shown as one line, without a traceback."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from just_dna_pipelines.ensembl.layout import DATA_DIR, contig_of_filename, contig_path_in_repo
-from just_dna_pipelines.errors import EnsemblError
+from just_dna_pipelines.errors import EnsemblError, first_line
 from just_dna_pipelines.io.hub_listing import RemoteFile, hub_commit, hub_tree
 from just_dna_pipelines.modules.sources import hub_is_reachable
 from just_dna_pipelines.settings import Settings
@@ -29,17 +29,12 @@ def offline_reason(settings: Settings) -> str | None:
     return None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def hub_revision(repo_id: str, revision: str | None, settings: Settings) -> str:
     """The commit a branch, tag or commit of the dataset resolves to now."""
     try:
         return hub_commit(settings.hf_endpoint, repo_id, revision, settings.hf_token)
     except Exception as exc:  # the network edge: every hub failure becomes one clear line
-        raise EnsemblError(f"cannot read {repo_id} from {settings.hf_endpoint}: {_one_line(exc)}") from exc
+        raise EnsemblError(f"cannot read {repo_id} from {settings.hf_endpoint}: {first_line(exc)}") from exc
 
 
 def hub_files(repo_id: str, commit: str, settings: Settings) -> dict[str, RemoteFile]:
@@ -47,7 +42,7 @@ def hub_files(repo_id: str, commit: str, settings: Settings) -> dict[str, Remote
     try:
         listing = hub_tree(settings.hf_endpoint, repo_id, commit, DATA_DIR, settings.hf_token)
     except Exception as exc:
-        raise EnsemblError(f"cannot list {repo_id} at {commit[:12]}: {_one_line(exc)}") from exc
+        raise EnsemblError(f"cannot list {repo_id} at {commit[:12]}: {first_line(exc)}") from exc
     files: dict[str, RemoteFile] = {}
     for remote in listing:
         contig = contig_of_filename(remote.path)
@@ -152,4 +147,4 @@ def download_resumable(
         except Exception as exc:
             if isinstance(exc, _Overflow):  # not the file the hub described: nothing of it is kept
                 part.unlink(missing_ok=True)
-            raise EnsemblError(f"download of {remote.path} from {repo_id} failed: {_one_line(exc)}") from exc
+            raise EnsemblError(f"download of {remote.path} from {repo_id} failed: {first_line(exc)}") from exc

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from just_dna_pipelines.errors import PipelineError, quoted
+from just_dna_pipelines.errors import PipelineError, first_line, quoted
 from just_dna_pipelines.io.atomic import atomic_path
 from just_dna_pipelines.keys import InvalidKeyError, stored_sample_name
 from just_dna_pipelines.settings import get_settings
@@ -133,7 +133,7 @@ def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str
         commit = hub_commit(endpoint, repo_id, None, token)
         listing = hub_tree(endpoint, repo_id, commit, path.rpartition("/")[0], token)
     except Exception as exc:  # the network edge: every hub failure becomes one clear line
-        raise PipelineError(f"could not fetch {spec} from Hugging Face ({_first_line(exc)})") from None
+        raise PipelineError(f"could not fetch {spec} from Hugging Face ({first_line(exc)})") from None
     remote = next((r for r in listing if r.path == path), None)
     if remote is None:
         raise PipelineError(f"could not fetch {spec} from Hugging Face (the dataset has no such file)")
@@ -149,8 +149,3 @@ def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str
     except PipelineError as exc:
         raise PipelineError(f"could not fetch {spec} from Hugging Face ({exc})") from None
     return target
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

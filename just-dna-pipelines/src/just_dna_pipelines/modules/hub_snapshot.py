@@ -13,7 +13,7 @@ from pathlib import Path
 
 from just_dna_pipelines.ensembl.cache import verify_download
 from just_dna_pipelines.ensembl.hub import download_resumable
-from just_dna_pipelines.errors import EnsemblError, ModuleSourceError
+from just_dna_pipelines.errors import EnsemblError, ModuleSourceError, first_line
 from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
 from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.io.hub_listing import RemoteFile, hub_commit, hub_tree, plain_path
@@ -80,7 +80,7 @@ def download_snapshot(repo_id: str, revision: str | None, cache_dir: Path, setti
         commit = hub_commit(endpoint, repo_id, revision, token)
         listing = hub_tree(endpoint, repo_id, commit, DATA_DIR, token, recursive=True)
     except Exception as exc:  # the network edge: every hub failure becomes one clear line
-        raise ModuleSourceError(f"cannot read {repo_id} from {endpoint}: {_one_line(exc)}") from exc
+        raise ModuleSourceError(f"cannot read {repo_id} from {endpoint}: {first_line(exc)}") from exc
     files = module_files(listing, repo_id)
     if not files:
         raise ModuleSourceError(f"{repo_id} has no {DATA_DIR}/{{module}}/ files")
@@ -103,8 +103,3 @@ def download_snapshot(repo_id: str, revision: str | None, cache_dir: Path, setti
                 shutil.rmtree(staged, ignore_errors=True)
     atomic_write_text(repo / "refs" / (revision or "main"), commit)
     return snapshot
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

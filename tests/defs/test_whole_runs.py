@@ -3,6 +3,8 @@ a sample's run that does not succeed leaves the sample's outputs as they were.""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +13,8 @@ from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.execute import ensure_partition
 from just_dna_pipelines.runs.instance import get_instance
+from just_dna_pipelines.runs.queue import SAMPLE_BUSY
+from just_dna_pipelines.settings import REPO_ROOT
 from tests.sample_folders import folder_bytes, staging_left
 
 JOB = "annotate_and_report_job"
@@ -72,4 +76,36 @@ def test_a_run_failing_part_way_leaves_the_previous_outputs_and_a_first_run_none
     again = execute_job_of("erin/sample", long_vcf, ["longevitymap"])
     assert again.status == dg.DagsterRunStatus.SUCCESS
     assert folder_bytes(folder)["source.json"] != before["source.json"]
+    assert staging_left(pipeline_env.output_dir) == []
+
+
+def test_a_second_run_of_a_sample_under_way_is_refused_not_mixed(
+    pipeline_env, tmp_path: Path, long_vcf: Path, wait_until
+) -> None:
+    """Two runs of one sample through the executor at once (two launches from the Dagster UI, or the automation
+    beside one): each kept the folder as it was when it started, so the one that failed last put back its copy over
+    the other's. Before: a second run that succeeded while a first was under way had its results removed for good
+    when the first failed (the folder was the one before both, the second run still shown succeeded)."""
+    demo = ensure_demo_sample(tmp_path / "demo")
+    folder = pipeline_env.output_dir / "users" / "erin" / "sample"
+    assert execute_job_of("erin/sample", demo, ["longevitymap"]).status == dg.DagsterRunStatus.SUCCESS
+    before = folder_bytes(folder)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from tests.defs.test_whole_runs import execute_job_of; "
+            "execute_job_of('erin/sample', Path(sys.argv[1]), ['no_such_module'])",
+            str(long_vcf),
+        ],
+        cwd=REPO_ROOT,
+    )
+    wait_until(
+        lambda: folder_bytes(folder).get("source.json") != before["source.json"], "the first run to publish"
+    )
+    second = execute_job_of("erin/sample", demo, ["longevitymap", "vo2max"])
+    assert first.wait(timeout=300) == 0
+    assert second.status == dg.DagsterRunStatus.FAILURE
+    assert SAMPLE_BUSY in str(get_instance().all_logs(second.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
+    assert folder_bytes(folder) == before  # the first run failed: put back whole
     assert staging_left(pipeline_env.output_dir) == []

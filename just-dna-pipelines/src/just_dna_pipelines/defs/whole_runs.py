@@ -6,7 +6,10 @@ queue run mode's launcher, a materialization from the Dagster UI, the automation
 executor instead: this one is Dagster's default (in-process or multiprocess, the same config), wrapped so that
 it keeps the partition's sample folder before the first step and puts it back unless every step succeeded. It
 runs in the run worker, so a canceled run is put back before its run records its end; a run worker killed
-outright cannot put anything back (its kept folder goes with its staging).
+outright cannot put anything back (whoever of ours first sees it ended does: runs/liveness.py). It holds the
+sample's claim (runs/sample_claim.py) while the run goes on: a second run of the sample (another launch from the
+Dagster UI, the automation, a command) is refused at once, where both kept the folder as it was when they
+started and the one ending last put its copy back over the other's results.
 """
 
 from __future__ import annotations
@@ -44,14 +47,19 @@ class WholeRunExecutor(Executor):
         self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
     ) -> Iterator[dg.DagsterEvent]:
         from just_dna_pipelines.runs.previous_outputs import outputs_kept_whole
+        from just_dna_pipelines.runs.sample_claim import sample_held
 
         run = plan_context.dagster_run
         partition_key = tags.sample_partition(run.tags)
         if partition_key is None:
             yield from self._inner.execute(plan_context, execution_plan)
             return
-        # Put back also when the run is interrupted (canceled) or its events stop being read.
-        with outputs_kept_whole(partition_key, run.run_id) as outcome:
+        # One run of a sample at a time (two at once each kept the folder as it was: the one ending last put its copy
+        # back over the other's results). Put back also when the run is interrupted or its events stop being read.
+        with (
+            sample_held(plan_context.instance, partition_key),
+            outputs_kept_whole(partition_key, run.run_id) as outcome,
+        ):
             failed = False
             for event in self._inner.execute(plan_context, execution_plan):
                 failed = failed or event.is_step_failure

@@ -1,4 +1,5 @@
-"""One run of a sample at a time, whoever starts it: the CLI holds its sample for the length of its run.
+"""One run of a sample at a time, whoever starts it: the CLI holds its sample for the length of its run, as does a
+run of the jobs' executor (defs/whole_runs.py: Dagster's queue, the Dagster UI, the automation).
 
 The web app's run worker and Dagster's queue refuse a second run of a sample (under the runs lock, by the runs in
 the instance). A command runs in its own process and creates its run as it starts it, so two commands (or a
@@ -113,15 +114,23 @@ def remove_stale_claims(folder: Path) -> int:
 
 
 @contextlib.contextmanager
-def claim_sample(
-    instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None
-) -> Iterator[None]:
-    """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going."""
+def sample_held(instance: dg.DagsterInstance, partition_key: str) -> Iterator[None]:
+    """Hold the sample's claim while a run goes on; PipelineError (SAMPLE_BUSY) if another process holds it (a
+    command, or a run of the jobs' executor: defs/whole_runs.py)."""
     with contextlib.ExitStack() as held:
         try:
             held.enter_context(_held_claim(_claim_path(instance, partition_key)))
         except BlockingIOError:
-            raise PipelineError(SAMPLE_BUSY) from None  # another command is running it
+            raise PipelineError(SAMPLE_BUSY) from None
+        yield
+
+
+@contextlib.contextmanager
+def claim_sample(
+    instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None
+) -> Iterator[None]:
+    """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going."""
+    with sample_held(instance, partition_key):
         if other_runs_of(instance, partition_key, output_dir):
             raise PipelineError(SAMPLE_BUSY)
         remove_stale_claims(Path(instance.root_directory) / CLAIMS_FOLDER)

@@ -184,3 +184,35 @@ def test_a_command_killed_after_its_run_ended_has_its_kept_outputs_handled_by_a_
     assert service.get_run(run_id).status == ("failure" if fails else "success")  # a reader looks at it
     assert folder_state(sample_dir) == after
     assert no_staging_left(pipeline_env.output_dir)
+
+
+def test_a_command_killed_before_its_run_started_is_ended_by_a_reader(pipeline_env, tmp_path: Path) -> None:
+    """A command killed outright between creating its run and starting it (kill -9 six tenths of a second in, on two
+    cores) left the run NOT_STARTED for good, naming a dead process, with its staging (the kept folder's hard links
+    and a normalized table made ahead). Before: no one ever ended it or removed its staging. Here its process is a
+    real one killed, its run and kept folder made as the command makes them."""
+    import uuid
+
+    from just_dna_pipelines import service
+    from just_dna_pipelines.runs import tags
+    from just_dna_pipelines.runs.instance import get_instance
+    from just_dna_pipelines.runs.previous_outputs import keep_previous_outputs
+
+    sample_dir, before = first_run(pipeline_env, tmp_path)
+    command = subprocess.Popen(["sleep", "60"])
+    process = tags.process_tags("run", command.pid)
+    command.kill()
+    command.wait()
+    run_id = str(uuid.uuid4())
+    get_instance().add_run(
+        dg.DagsterRun(
+            job_name="annotate_and_report_job",
+            run_id=run_id,
+            status=dg.DagsterRunStatus.NOT_STARTED,
+            tags={tags.LAUNCHER: "cli", tags.PARTITION: "u/s", **process},
+        )
+    )
+    keep_previous_outputs(sample_dir, run_id)
+    assert service.get_run(run_id).status == "failure"
+    assert folder_state(sample_dir) == before
+    assert no_staging_left(pipeline_env.output_dir)

@@ -33,7 +33,7 @@ def end_run(
     """End a run whose process is gone (canceled if it was being canceled, else failed) and drop its staging."""
     with file_lock(runs_lock(instance)):
         run = instance.get_run_by_id(run_id)
-        if run is not None and run.status in IN_PROGRESS:
+        if run is not None and _going_on(run):
             if run.status == dg.DagsterRunStatus.CANCELING:
                 instance.report_run_canceled(run, message=CANCELED_MESSAGE)
             else:
@@ -72,6 +72,14 @@ def _put_back_left_over(instance: dg.DagsterInstance, run: dg.DagsterRun, output
         put_back_left_over(key, run.run_id, output_dir)
 
 
+def _going_on(run: dg.DagsterRun) -> bool:
+    """Whether a run claims to be going on: in progress, or a command's created and not started yet (its process
+    creates and starts it: killed in between, it would stay NOT_STARTED for good)."""
+    if run.status == dg.DagsterRunStatus.NOT_STARTED:
+        return run.tags.get(tags.LAUNCHER) == "cli"
+    return run.status in IN_PROGRESS
+
+
 def _ended_and_gone(run: dg.DagsterRun) -> bool:
     """Whether nothing of an ended run still works on its staging: Dagster's queue ended it unfinished (its run
     worker puts back before it records its end), or the process its tags name is gone."""
@@ -97,7 +105,7 @@ def check_run(
     """
     if run.is_finished and run_staging_dir(run.run_id, output_dir).is_dir() and _ended_and_gone(run):
         clear_ended_run(instance, run, output_dir)
-    if run.status not in IN_PROGRESS or tags.LAUNCHER not in run.tags:
+    if not _going_on(run) or tags.LAUNCHER not in run.tags:
         return run
     if tags.responsible_process_alive(run.tags) is False:
         return end_run(instance, run.run_id, output_dir) or run

@@ -20,6 +20,11 @@ DEFAULT_ENSEMBL_SOURCE = "hf://just-dna-seq/ensembl_variations"
 GLOB_CHARACTERS = "*?["
 
 
+def sample_output_folder(output_dir: Path, user: str, sample: str) -> Path:
+    """Root of everything the pipeline writes for one sample, under the output folder `output_dir`."""
+    return output_dir / "users" / user / sample
+
+
 def _default_max_concurrent_runs() -> int:
     """One core fewer than the machine has (at least one), so the web server keeps a core for clicks."""
     import os
@@ -135,7 +140,7 @@ class Settings(BaseSettings):
 
     def sample_output_dir(self, user: str, sample: str) -> Path:
         """Root of everything the pipeline writes for one sample."""
-        return self.output_dir / "users" / user / sample
+        return sample_output_folder(self.output_dir, user, sample)
 
     @property
     def ensembl_cache_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """The network edge of the Ensembl reference: the dataset's revision, its file list, and resumable downloads.
 
 Everything here goes through huggingface_hub's HTTP client (endpoint and token from the settings), with the hub's
-answers bounded and checked (`io.hub_listing`); every failure becomes one EnsemblError line. Offline is decided before the hub client is imported (see `hub_online`).
+answers bounded and checked (`io.hub_listing`); every failure becomes one EnsemblError line. Offline is decided
+before the hub client is imported (see `hub_online`).
 """
 
 from __future__ import annotations

@@ -41,9 +41,8 @@ def module_files(listing: list[RemoteFile], repo_id: str) -> list[RemoteFile]:
     seen: dict[str, str] = {}
     for remote in files:
         other = seen.setdefault(remote.path.casefold(), remote.path)
-        if (
-            other != remote.path
-        ):  # one file on a case-insensitive disk (macOS, Windows): one would hide the other
+        # one file on a case-insensitive disk (macOS, Windows): one would hide the other
+        if other != remote.path:
             raise ModuleSourceError(f"{repo_id} holds {other} and {remote.path}, which differ only in case")
         if remote.size > MAX_FILE_BYTES:
             raise ModuleSourceError(

@@ -17,14 +17,14 @@ from typing import Any
 
 import dagster as dg
 
-from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging, run_staging_size
+from just_dna_pipelines.defs.annotation.io_managers import run_staging_size
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.keys import parse_partition_key
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.dagster_config import CODE_LOCATION, QUEUE_LAUNCHER
-from just_dna_pipelines.runs.liveness import ENDED_UNFINISHED, clear_ended_run
+from just_dna_pipelines.runs.liveness import clear_ended_run
 from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, WAITING, runs_lock
 from just_dna_pipelines.runs.sample_claim import sample_claimed
 
@@ -166,9 +166,9 @@ def cancel(
                 f"the run did not stop within {CANCEL_TIMEOUT_S:.0f} s; see it in the Dagster UI"
             )
         time.sleep(POLL_S)
-    if current is not None and current.status in ENDED_UNFINISHED:
-        clear_ended_run(instance, current, output_dir)  # its process may have been killed, not stopped
-    remove_run_staging(run.run_id, output_dir)
+    # Its staging goes; a failed or canceled run's kept outputs are put back first (its process may have been
+    # killed, not stopped, before it could put them back itself).
+    clear_ended_run(instance, current or run, output_dir)
     return current or run, staged
 
 

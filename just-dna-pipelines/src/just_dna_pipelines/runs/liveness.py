@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging, run_staging_size
+from just_dna_pipelines.defs.annotation.io_managers import remove_run_staging
 from just_dna_pipelines.io.file_lock import file_lock
 from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.dagster_config import QUEUE_LAUNCHER
@@ -51,7 +51,7 @@ def clear_ended_run(instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir
     command or web run recorded its end and was killed before it dropped or put back the sample's previous
     outputs); an unfinished run's are put back first, unless a later run of the sample was created meanwhile (it
     may have published outputs of its own)."""
-    if run_staging_size(run.run_id, output_dir) is None:
+    if not run_staging_dir(run.run_id, output_dir).is_dir():
         return
     if run.status in ENDED_UNFINISHED:
         with file_lock(runs_lock(instance)):  # runs are created under it: none can come between the two looks

@@ -25,9 +25,8 @@ from just_dna_pipelines.staging import run_staging_dir
 
 KEPT_FOLDER = "previous-outputs"  # complete: renamed into place once every link is made
 KEEPING_FOLDER = "previous-outputs.partial"  # links being made
-RETURNING_FOLDER = (
-    "previous-outputs.returning"  # taken out of KEPT_FOLDER to be put back (never put back twice)
-)
+# taken out of KEPT_FOLDER to be put back (never put back twice)
+RETURNING_FOLDER = "previous-outputs.returning"
 NO_OUTPUTS_MARK = "previous-outputs.none"  # an empty folder: the sample had no outputs before the run
 
 
@@ -56,9 +55,8 @@ def keep_previous_outputs(sample_dir: Path, run_id: str, output_dir: Path | None
     staging.mkdir(parents=True, exist_ok=True)
     try:
         shutil.copytree(sample_dir, keeping, symlinks=True, copy_function=_link_or_copy)
-        os.rename(
-            keeping, kept
-        )  # only a whole copy is ever put back (a run killed meanwhile changed nothing)
+        # only a whole copy is ever put back (a run killed meanwhile changed nothing)
+        os.rename(keeping, kept)
     except BaseException:
         shutil.rmtree(keeping, ignore_errors=True)
         raise
@@ -68,10 +66,9 @@ def keep_previous_outputs(sample_dir: Path, run_id: str, output_dir: Path | None
 def _sample_dir(partition_key: str, output_dir: Path | None = None) -> Path:
     """The folder of the sample a run's partition key names, in `output_dir` (default: the configured one)."""
     from just_dna_pipelines.keys import parse_partition_key
-    from just_dna_pipelines.settings import get_settings
+    from just_dna_pipelines.settings import get_settings, sample_output_folder
 
-    user, sample = parse_partition_key(partition_key)
-    return (output_dir or get_settings().output_dir) / "users" / user / sample
+    return sample_output_folder(output_dir or get_settings().output_dir, *parse_partition_key(partition_key))
 
 
 def keep_outputs_of(partition_key: str, run_id: str) -> PreviousOutputs:
@@ -102,9 +99,8 @@ def put_back(previous: PreviousOutputs) -> None:
     if previous.kept is None:
         if previous.record.is_dir():  # not done already (by whoever ended the run)
             shutil.rmtree(previous.sample_dir, ignore_errors=True)
-            for (
-                folder
-            ) in previous.made:  # innermost first; only while empty (another sample may be there now)
+            # innermost first; only while empty (another sample may be there now)
+            for folder in previous.made:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
     elif previous.kept.is_dir():  # in one swap: a reader sees the run's folder or the old one, whole

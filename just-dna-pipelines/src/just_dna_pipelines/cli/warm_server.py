@@ -244,13 +244,14 @@ def _child(
     try:
         argv = message["argv"]
         command = argv[0] if argv and argv[0] in commands else "?"
-        _log(log, f"pid {os.getpid()}: {command} started")
         listener.close()
         os.close(lock_fd)
         os.setsid()  # its own process group: the caller passes its signals on to the group
         _take_over(message, descriptors)
         connection.settimeout(None)
         connection.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
+        # logged once the caller knows this process: killed before, the caller runs the command itself
+        _log(log, f"pid {os.getpid()}: {command} started")
         threading.Thread(target=_hang_up_when_caller_leaves, args=(connection,), daemon=True).start()
         from just_dna_pipelines.cli import run_command
 

@@ -418,3 +418,30 @@ def test_a_web_rerun_killed_part_way_has_the_previous_results_put_back_when_it_i
     assert (info.status, info.error) == ("failure", DEAD_MESSAGE)
     assert folder_bytes(folder) == before
     assert not staging_left(demo_env.output_dir)
+
+
+def test_a_waiting_web_run_whose_sample_another_run_took_meanwhile_fails_and_leaves_its_results_alone(
+    demo_env, long_vcf, demo_vcf, add_sample, wait_until
+) -> None:
+    """A run from the Dagster UI (the jobs' executor holds the sample's claim) may start while a web run of the same
+    sample waits for a slot. When its turn came the web run ran beside it, without the claim: each kept the folder
+    as it was and the one ending last put its copy back over the other's results. It is refused now."""
+    from just_dna_pipelines.runs.queue import SAMPLE_BUSY
+    from just_dna_pipelines.runs.sample_claim import sample_held
+
+    add_sample("bob", demo_vcf, "demo")
+    first = service.launch_run("bob", "demo", ["longevitymap"])
+    assert wait_until(lambda: _finished(first), "the first run").status == "success"
+    folder = demo_env.output_dir / "users" / "bob" / "demo"
+    before = folder_bytes(folder)
+
+    held, _ = _long_run("alice", long_vcf, add_sample, wait_until)
+    waiting = service.launch_run("bob", "demo", ["longevitymap", "vo2max"])
+    wait_until(lambda: get_instance().get_run_by_id(waiting), "the waiting run to be created in Dagster")
+    assert service.get_run(waiting).status == "queued"
+    with sample_held(get_instance(), "bob/demo"):  # a Dagster UI run of bob/demo going on
+        service.cancel_run(held)  # the slot is free: the waiting run's turn
+        info = wait_until(lambda: _finished(waiting), "the waiting run to end")
+        assert (info.status, info.error) == ("failure", SAMPLE_BUSY)
+        assert folder_bytes(folder) == before
+    assert not staging_left(demo_env.output_dir)

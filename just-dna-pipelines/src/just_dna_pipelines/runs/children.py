@@ -5,6 +5,7 @@ exits without returning to the worker's loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -122,16 +123,29 @@ def _execute(home: Home, run_id: str) -> int:
     """Execute a claimed run in this process, at low priority; the exit code.
 
     A run's outputs count only as a whole, as a command's do (runs/previous_outputs.py): a run that fails or is
-    canceled gets the sample's folder put back as it was before it, and a sample's first run its folder removed."""
+    canceled gets the sample's folder put back as it was before it, and a sample's first run its folder removed.
+    It holds the sample's claim while it runs, as a command and a run of the jobs' executor do: a run from the
+    Dagster UI started while this one waited for a slot is either refused or refuses this one (before, both ran,
+    and the one ending last put its kept folder back over the other's results)."""
+    from just_dna_pipelines.errors import PipelineError
     from just_dna_pipelines.runs import tags
     from just_dna_pipelines.runs.execute import execute_existing_run
     from just_dna_pipelines.runs.instance import instance_for
     from just_dna_pipelines.runs.previous_outputs import outputs_kept_whole
+    from just_dna_pipelines.runs.sample_claim import sample_held
 
     os.nice(RUN_NICENESS)  # the run, not the worker: accepting Run clicks stays quick while others run
     instance = instance_for(home.path)
     run = instance.get_run_by_id(run_id)
     assert run is not None
-    with outputs_kept_whole(run.tags[tags.PARTITION], run_id) as outcome:
+    partition_key = run.tags[tags.PARTITION]
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(sample_held(instance, partition_key))
+        except PipelineError as busy:
+            instance.add_run_tags(run_id, {tags.ERROR: str(busy)})
+            instance.report_run_failed(run, message=str(busy))
+            return 1
+        outcome = held.enter_context(outputs_kept_whole(partition_key, run_id))
         outcome.succeeded = execute_existing_run(instance, run)
     return 0 if outcome.succeeded else 1

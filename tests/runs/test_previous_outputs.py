@@ -112,3 +112,69 @@ def test_outputs_kept_only_in_part_are_never_put_back(tmp_path: Path) -> None:
     atomic_write_text(partial / "source.json", "old genome")  # modules/ not linked yet
     assert not put_back_left_over("u/s", run_id, output_dir)
     assert state(sample) == before
+
+
+PUT_BACK_KILLED = """
+import os, shutil, signal, sys
+from pathlib import Path
+from just_dna_pipelines.runs.previous_outputs import KEPT_FOLDER, RETURNING_FOLDER, PreviousOutputs, put_back
+sample, kept, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+rename, rmtree = os.rename, shutil.rmtree
+
+def rename_then_die(source, target, *args, **kwargs):  # the process killed right after the step `moment` names
+    rename(source, target, *args, **kwargs)
+    if moment == "taken out" and Path(target).name == RETURNING_FOLDER:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def die_before_removing(path, *args, **kwargs):
+    if moment == "swapped" and Path(path).name == RETURNING_FOLDER:
+        os.kill(os.getpid(), signal.SIGKILL)
+    rmtree(path, *args, **kwargs)
+
+os.rename, shutil.rmtree = rename_then_die, die_before_removing
+put_back(PreviousOutputs(sample, kept, (), kept))
+"""
+
+
+def _put_back_killed(sample: Path, run_id: str, output_dir: Path, moment: str) -> None:
+    """put_back of the run's kept folder in a process SIGKILLed at `moment` (after taking the kept folder out; after
+    swapping it into place)."""
+    import signal
+    import subprocess
+    import sys
+
+    from just_dna_pipelines.runs.previous_outputs import KEPT_FOLDER
+
+    kept = run_staging_dir(run_id, output_dir) / KEPT_FOLDER
+    died = subprocess.run([sys.executable, "-c", PUT_BACK_KILLED, str(sample), str(kept), moment], check=False)
+    assert died.returncode == -signal.SIGKILL
+
+
+def test_a_put_back_killed_before_its_swap_is_finished_by_whoever_ends_the_run(tmp_path: Path) -> None:
+    """Killed between taking the kept folder out and swapping it in, the run's outputs stayed for good: whoever
+    ended the run found no kept folder to put back."""
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    sample = a_sample(output_dir)
+    before = state(sample)
+    keep_previous_outputs(sample, run_id, output_dir)
+    a_run_that_publishes_part(sample, tmp_path)
+    _put_back_killed(sample, run_id, output_dir, "taken out")
+    assert state(sample) != before
+
+    assert put_back_left_over("u/s", run_id, output_dir)
+    assert state(sample) == before
+    assert not run_staging_dir(run_id, output_dir).exists()
+
+
+def test_a_put_back_killed_after_its_swap_is_not_undone(tmp_path: Path) -> None:
+    """Killed after the swap, what is left out of place is the run's outputs: they are never swapped back in."""
+    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
+    sample = a_sample(output_dir)
+    before = state(sample)
+    keep_previous_outputs(sample, run_id, output_dir)
+    a_run_that_publishes_part(sample, tmp_path)
+    _put_back_killed(sample, run_id, output_dir, "swapped")
+    assert state(sample) == before
+
+    assert not put_back_left_over("u/s", run_id, output_dir)
+    assert state(sample) == before

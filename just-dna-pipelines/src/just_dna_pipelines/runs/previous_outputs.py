@@ -20,13 +20,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from just_dna_pipelines.io.atomic import replace_dir
+from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
 from just_dna_pipelines.staging import run_staging_dir
 
 KEPT_FOLDER = "previous-outputs"  # complete: renamed into place once every link is made
 KEEPING_FOLDER = "previous-outputs.partial"  # links being made
 # taken out of KEPT_FOLDER to be put back (never put back twice)
 RETURNING_FOLDER = "previous-outputs.returning"
+# the kept folder's inode, written before it is taken out to be put back: a put back killed before its swap
+# leaves RETURNING_FOLDER holding the kept outputs (finished by whoever ends the run), one killed after it
+# leaves the run's outputs there (only removed); the inode tells which
+RETURNING_INODE_FILE = "previous-outputs.returning.inode"
 NO_OUTPUTS_MARK = "previous-outputs.none"  # an empty folder: the sample had no outputs before the run
 
 
@@ -105,6 +109,7 @@ def put_back(previous: PreviousOutputs) -> None:
                     folder.rmdir()
     elif previous.kept.is_dir():  # in one swap: a reader sees the run's folder or the old one, whole
         returning = previous.kept.with_name(RETURNING_FOLDER)
+        atomic_write_text(returning.with_name(RETURNING_INODE_FILE), str(previous.kept.stat().st_ino))
         os.rename(previous.kept, returning)
         replace_dir(returning, previous.sample_dir)
     _remove_record(previous.record)
@@ -125,6 +130,9 @@ def put_back_left_over(partition_key: str, run_id: str, output_dir: Path | None 
     staging = run_staging_dir(run_id, output_dir)
     if (kept := staging / KEPT_FOLDER).is_dir():
         put_back(PreviousOutputs(sample_dir, kept, (), kept))
+    elif _taken_out_not_swapped(returning := staging / RETURNING_FOLDER):
+        replace_dir(returning, sample_dir)  # the swap its put back was killed before
+        _remove_record(staging / KEPT_FOLDER)
     elif (mark := staging / NO_OUTPUTS_MARK).is_dir():
         put_back(PreviousOutputs(sample_dir, None, (sample_dir.parent,), mark))
     else:
@@ -132,11 +140,21 @@ def put_back_left_over(partition_key: str, run_id: str, output_dir: Path | None 
     return True
 
 
+def _taken_out_not_swapped(returning: Path) -> bool:
+    """Whether a put back was killed after taking the kept folder out and before swapping it into place."""
+    try:
+        recorded = int(returning.with_name(RETURNING_INODE_FILE).read_text())
+        return returning.is_dir() and returning.stat().st_ino == recorded
+    except (OSError, ValueError):
+        return False
+
+
 def _remove_record(record: Path) -> None:
     """Remove the run's record of the kept outputs (and what a put back left), and the run's staging folder if
     nothing else is there."""
     for folder in (record, record.with_name(RETURNING_FOLDER)):
         shutil.rmtree(folder, ignore_errors=True)
+    record.with_name(RETURNING_INODE_FILE).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         record.parent.rmdir()
 

@@ -146,7 +146,9 @@ def _put_back_killed(sample: Path, run_id: str, output_dir: Path, moment: str) -
     from just_dna_pipelines.runs.previous_outputs import KEPT_FOLDER
 
     kept = run_staging_dir(run_id, output_dir) / KEPT_FOLDER
-    died = subprocess.run([sys.executable, "-c", PUT_BACK_KILLED, str(sample), str(kept), moment], check=False)
+    died = subprocess.run(
+        [sys.executable, "-c", PUT_BACK_KILLED, str(sample), str(kept), moment], check=False
+    )
     assert died.returncode == -signal.SIGKILL
 
 

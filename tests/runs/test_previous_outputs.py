@@ -117,7 +117,7 @@ def test_outputs_kept_only_in_part_are_never_put_back(tmp_path: Path) -> None:
 PUT_BACK_KILLED = """
 import os, shutil, signal, sys
 from pathlib import Path
-from just_dna_pipelines.runs.previous_outputs import KEPT_FOLDER, RETURNING_FOLDER, PreviousOutputs, put_back
+from just_dna_pipelines.runs.previous_outputs import RETURNING_FOLDER, PreviousOutputs, put_back
 sample, kept, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 rename, rmtree = os.rename, shutil.rmtree
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from just_dna_pipelines.defs.whole_runs import RERUN_WHOLE
 from just_dna_pipelines.modules.demo import ensure_demo_sample
 from just_dna_pipelines.runs.config import RunRequest
 from just_dna_pipelines.runs.execute import ensure_partition
@@ -27,12 +28,14 @@ def annotate_and_report_job() -> dg.JobDefinition:
     return defs.resolve_job_def(JOB)
 
 
-def execute_job_of(partition_key: str, vcf: Path, modules: list[str]) -> dg.DagsterRun:
+def execute_job_of(
+    partition_key: str, vcf: Path, modules: list[str], *, modules_source: str = "demo"
+) -> dg.DagsterRun:
     """Execute the sample's job through the job's own executor (dg.execute_job), in-process config."""
     instance = get_instance()
     ensure_partition(instance, partition_key)
     request = RunRequest(
-        partition_key=partition_key, vcf_path=str(vcf), modules=modules, modules_source="demo"
+        partition_key=partition_key, vcf_path=str(vcf), modules=modules, modules_source=modules_source
     )
     run_config = {**request.run_config(), "execution": {"config": {"in_process": {}}}}
     with dg.execute_job(
@@ -108,4 +111,58 @@ def test_a_second_run_of_a_sample_under_way_is_refused_not_mixed(
     assert second.status == dg.DagsterRunStatus.FAILURE
     assert SAMPLE_BUSY in str(get_instance().all_logs(second.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
     assert folder_bytes(folder) == before  # the first run failed: put back whole
+    assert staging_left(pipeline_env.output_dir) == []
+
+
+def _modules_without(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A copy of the demo modules (a local module source), with module `name` moved aside: (source, aside)."""
+    import shutil
+
+    from just_dna_pipelines.modules.demo import ensure_demo_modules
+
+    source = tmp_path / "modules"
+    shutil.copytree(ensure_demo_modules(), source)
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    (source / name).rename(aside / name)
+    return source, aside / name
+
+
+def test_a_failed_runs_re_execution_from_failure_is_refused_not_run_on_the_outputs_put_back(
+    pipeline_env, tmp_path: Path
+) -> None:
+    """A run that fails has the sample's previous outputs put back. Re-executed from its failure (the Dagster UI's
+    "from failure", or a run retry), its remaining steps read their inputs from the sample's folder: the earlier
+    run's tables. Before: a re-run with another genome whose modules step failed, re-executed from failure, ended
+    "success" with module results and a report of the earlier genome under the new genome's run. Now it is refused
+    with a clear reason (re-execute all the steps), and the folder stays as it was."""
+    source, moved = _modules_without(tmp_path, "vo2max")
+    demo = ensure_demo_sample(tmp_path / "demo")
+    other = tmp_path / "other.vcf"
+    other.write_text(demo.read_text().replace("0/1", "1/1"))
+    folder = pipeline_env.output_dir / "users" / "erin" / "sample"
+
+    def run_of(vcf: Path, modules: list[str]) -> dg.DagsterRun:
+        return execute_job_of("erin/sample", vcf, modules, modules_source=str(source))
+
+    assert run_of(demo, ["longevitymap"]).status == dg.DagsterRunStatus.SUCCESS
+    before = folder_bytes(folder)
+    failed = run_of(other, ["longevitymap", "vo2max"])  # vo2max is not in the source: the modules step fails
+    assert failed.status == dg.DagsterRunStatus.FAILURE
+    assert folder_bytes(folder) == before
+    moved.rename(source / "vo2max")  # the module is back
+
+    instance = get_instance()
+    # as from the Dagster UI, whose re-execution carries the parent run's tags (execute_job's does not)
+    with dg.execute_job(
+        dg.reconstructable(annotate_and_report_job),
+        instance=instance,
+        reexecution_options=dg.ReexecutionOptions.from_failure(failed.run_id, instance),
+        tags={"dagster/partition": "erin/sample"},
+    ) as result:
+        again = instance.get_run_by_id(result.run_id)
+    assert again is not None and again.parent_run_id == failed.run_id
+    assert again.status == dg.DagsterRunStatus.FAILURE
+    assert RERUN_WHOLE in str(instance.all_logs(again.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
+    assert folder_bytes(folder) == before
     assert staging_left(pipeline_env.output_dir) == []

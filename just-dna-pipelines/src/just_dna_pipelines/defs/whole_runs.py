@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster._core.executor.base import Executor
 
+from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import tags
+
+# A re-execution of some steps of a run that did not succeed (the Dagster UI's "from failure" or "selected steps",
+# a run retry) would read its other steps' outputs from the sample's folder, which holds the outputs of the run
+# before it again (put back): it would annotate one genome and describe another.
+RERUN_WHOLE = (
+    "the run this re-executes did not succeed, so its outputs were taken back and the sample holds the earlier "
+    "run's; re-execute all of its steps"
+)
 
 if TYPE_CHECKING:
     from dagster._core.execution.context.system import PlanOrchestrationContext
@@ -54,6 +63,8 @@ class WholeRunExecutor(Executor):
         if partition_key is None:
             yield from self._inner.execute(plan_context, execution_plan)
             return
+        if _steps_of_an_unsuccessful_run(plan_context.instance, run):
+            raise PipelineError(RERUN_WHOLE)
         # One run of a sample at a time (two at once each kept the folder as it was: the one ending last put its copy
         # back over the other's results). Put back also when the run is interrupted or its events stop being read.
         with (
@@ -65,6 +76,14 @@ class WholeRunExecutor(Executor):
                 failed = failed or event.is_step_failure
                 yield event
             outcome.succeeded = not failed
+
+
+def _steps_of_an_unsuccessful_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """Whether `run` re-executes only some steps of a run that did not succeed (whose outputs were put back)."""
+    if run.parent_run_id is None or run.step_keys_to_execute is None:
+        return False
+    parent = instance.get_run_by_id(run.parent_run_id)
+    return parent is None or parent.status != dg.DagsterRunStatus.SUCCESS
 
 
 @dg.executor(

@@ -6,6 +6,8 @@ import os
 import uuid
 from pathlib import Path
 
+import pytest
+
 from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
 from just_dna_pipelines.runs.previous_outputs import (
     KEEPING_FOLDER,
@@ -152,31 +154,21 @@ def _put_back_killed(sample: Path, run_id: str, output_dir: Path, moment: str) -
     assert died.returncode == -signal.SIGKILL
 
 
-def test_a_put_back_killed_before_its_swap_is_finished_by_whoever_ends_the_run(tmp_path: Path) -> None:
-    """Killed between taking the kept folder out and swapping it in, the run's outputs stayed for good: whoever
-    ended the run found no kept folder to put back."""
+@pytest.mark.parametrize("moment", ["taken out", "swapped"])
+def test_a_put_back_killed_part_way_ends_with_the_previous_outputs_in_place(
+    tmp_path: Path, moment: str
+) -> None:
+    """Killed between taking the kept folder out and swapping it in ("taken out"), the run's outputs stayed for
+    good: whoever ended the run found no kept folder to put back. Killed after the swap ("swapped"), what is left
+    out of place is the run's outputs: never swapped back in."""
     output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
     sample = a_sample(output_dir)
     before = state(sample)
     keep_previous_outputs(sample, run_id, output_dir)
     a_run_that_publishes_part(sample, tmp_path)
-    _put_back_killed(sample, run_id, output_dir, "taken out")
-    assert state(sample) != before
+    _put_back_killed(sample, run_id, output_dir, moment)
+    swapped = moment == "swapped"
+    assert (state(sample) == before) is swapped
 
-    assert put_back_left_over("u/s", run_id, output_dir)
-    assert state(sample) == before
-    assert not run_staging_dir(run_id, output_dir).exists()
-
-
-def test_a_put_back_killed_after_its_swap_is_not_undone(tmp_path: Path) -> None:
-    """Killed after the swap, what is left out of place is the run's outputs: they are never swapped back in."""
-    output_dir, run_id = tmp_path / "out", str(uuid.uuid4())
-    sample = a_sample(output_dir)
-    before = state(sample)
-    keep_previous_outputs(sample, run_id, output_dir)
-    a_run_that_publishes_part(sample, tmp_path)
-    _put_back_killed(sample, run_id, output_dir, "swapped")
-    assert state(sample) == before
-
-    assert not put_back_left_over("u/s", run_id, output_dir)
+    assert put_back_left_over("u/s", run_id, output_dir) is not swapped  # True: it did put them back
     assert state(sample) == before

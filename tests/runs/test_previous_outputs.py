@@ -172,3 +172,5 @@ def test_a_put_back_killed_part_way_ends_with_the_previous_outputs_in_place(
 
     assert put_back_left_over("u/s", run_id, output_dir) is not swapped  # True: it did put them back
     assert state(sample) == before
+    # a put back finished removes the run's record; after the swap, the staging is left to the run's end
+    assert run_staging_dir(run_id, output_dir).exists() is swapped

@@ -74,3 +74,34 @@ def test_stored_sample_name_is_what_the_stored_file_gives_back(
 def test_stored_sample_name_wants_a_genome_suffix() -> None:
     with pytest.raises(InvalidKeyError, match="not a genome file suffix"):
         stored_sample_name("x.png", ".png")
+
+
+INVISIBLE_CONTROLS = [
+    "\u202e",
+    "\u202a",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200b",
+    "\u200e",
+    "\u200f",
+    "\ufeff",
+]
+
+
+@pytest.mark.parametrize("control", INVISIBLE_CONTROLS)
+def test_a_name_with_an_invisible_control_is_refused_with_it_escaped(control: str) -> None:
+    """A bidi override, isolate, zero-width or byte-order mark can make "\u202efdp.exe" read as another name."""
+    with pytest.raises(InvalidKeyError) as refused:
+        validate_name(f"{control}fdp.exe", "sample name")
+    message = str(refused.value)
+    assert (
+        message.startswith(f"invalid sample name '{ascii(control)[1:-1]}fdp.exe': ") and message.isprintable()
+    )
+
+
+@pytest.mark.parametrize("control", INVISIBLE_CONTROLS)
+def test_a_name_derived_from_a_file_name_drops_invisible_controls(control: str) -> None:
+    assert sample_name_from_filename(f"{control}fdp.exe.vcf") == "fdp.exe"
+    assert stored_sample_name(f"my{control}genome.vcf.gz", ".vcf.gz") == "my_genome"

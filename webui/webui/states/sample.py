@@ -57,7 +57,9 @@ def other_person_notice(report_person: str, chosen: str) -> str:
     """A notice when the shown report is of another person of the VCF than the one chosen now ("" if not)."""
     if not report_person or not chosen or report_person == chosen:
         return ""
-    return f"This report is of {report_person}. Press Run to make one for {chosen}."
+    from just_dna_pipelines.errors import printable  # the VCF's own names: invisible controls as escapes
+
+    return f"This report is of {printable(report_person)}. Press Run to make one for {printable(chosen)}."
 
 
 def module_row(info: service.ModuleInfo, sample: dict[str, str] | None = None) -> dict[str, str]:
@@ -88,6 +90,7 @@ CONTROL_HINT = "looks like a control"
 
 def vcf_sample_options(view: samples.SampleView) -> list[dict[str, str]]:
     """A multi-sample VCF's people for the picker: value and a label with their calls (empty for one sample)."""
+    from just_dna_pipelines.errors import printable
     from just_dna_pipelines.io.vcf_samples import looks_like_control
 
     if len(view.vcf_sample_list) < 2:
@@ -97,7 +100,8 @@ def vcf_sample_options(view: samples.SampleView) -> list[dict[str, str]]:
         facts = [f"{calls:,} calls in the first records"] if calls is not None else []
         if looks_like_control(name):
             facts.append(CONTROL_HINT)
-        label = (name or "(empty name)") + (f" ({'; '.join(facts)})" if facts else "")
+        # the VCF's own text: an invisible control in a name shows as an escape (the value stays the name read)
+        label = (printable(name) or "(empty name)") + (f" ({'; '.join(facts)})" if facts else "")
         options.append({"value": name, "label": label})
     return options
 

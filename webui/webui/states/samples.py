@@ -13,7 +13,7 @@ from webui.config import get_web_settings
 from webui.routes import upload_keys
 from webui.services import accounts, samples, uploads
 from webui.services.accounts import CurrentUser
-from webui.services.errors import AuthError, WebError
+from webui.services.errors import AuthError, WebError, shown
 from webui.services.samples import SampleView
 from webui.services.uploads import ACCEPTED_KINDS
 from webui.states.auth import AuthState
@@ -26,7 +26,9 @@ HOME_ROUTE = "/"
 def rejection_message(rejected: list[str], max_upload_mb: int) -> str:
     """One line saying why the browser refused the picked file(s) ("name<TAB>size<TAB>codes" each)."""
     parts = [item.split("\t") for item in rejected] or [["file", "0", ""]]
-    name = parts[0][0][:120] or "file"
+    # the browser's name of the file, as a message may quote it: a bidi override or a newline in it written as an
+    # escape, so it cannot reorder or add to the line
+    name = shown(parts[0][0], 120) or "file"
     codes = set(",".join(part[2] for part in parts if len(part) > 2).split(","))
     if len(parts) > 1 or "too-many-files" in codes:
         return "upload one file at a time"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.errors import VcfError, printable
 from just_dna_pipelines.io.vcf_header import VcfHeader
 
 # Names labs give to negative controls and leftover barcodes; such a column is never someone's genome.
@@ -42,7 +42,8 @@ def default_sample(samples: list[str], called: list[int] | None = None) -> str:
 
 def list_samples(samples: list[str]) -> str:
     """The sample names for a message, cut after the first few."""
-    shown = ", ".join(name or "(empty name)" for name in samples[:LISTED_SAMPLES])
+    # the file's own text: an invisible control in a name (a bidi override) is written as an escape
+    shown = ", ".join(printable(name) or "(empty name)" for name in samples[:LISTED_SAMPLES])
     more = len(samples) - LISTED_SAMPLES
     return f"{shown} and {more} more" if more > 0 else shown
 

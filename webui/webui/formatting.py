@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import time
+
+from just_dna_pipelines.server_paths import hide_server_paths
 
 
 def size(n: int) -> str:
@@ -48,7 +49,6 @@ def expected_wait(seconds: float) -> str:
     return f"in about {hours} h {minutes:02d} min"
 
 
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/'\"<>]+/)+([^\s/'\"<>]*)")
 _INTERNAL_PHRASES = {
     "empty CSV": "no data lines",
     "empty csv": "no data lines",
@@ -56,8 +56,8 @@ _INTERNAL_PHRASES = {
 
 
 def for_user(message: str) -> str:
-    """A server message fit to show: absolute server paths shortened to their file names, internals reworded."""
-    text = _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "(folder)", message)
+    """A server message fit to show: server paths shortened to file names (server_paths), internals reworded."""
+    text = hide_server_paths(message)
     for internal, plain in _INTERNAL_PHRASES.items():
         text = text.replace(internal, plain)
     return text

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from just_dna_pipelines import service
 from just_dna_pipelines.errors import PipelineError
+from just_dna_pipelines.server_paths import hide_server_paths
 from webui.services import accounts
 
 
@@ -27,4 +28,15 @@ def module_choices(user: accounts.CurrentUser) -> ModuleChoices:
         modules, error, notice = catalog.modules, "", catalog.notice or ""
     except PipelineError as exc:
         modules, error, notice = [], str(exc), ""
-    return ModuleChoices(modules, error, notice, service.ensembl_entry(), accounts.remembered_modules(user))
+    # What the page says of the source and of modules it cannot run names no server folder (the module source's own
+    # label, `source`, is shortened where it is shown).
+    modules = [
+        replace(m, notes=tuple(hide_server_paths(n) for n in m.notes)) if m.notes else m for m in modules
+    ]
+    return ModuleChoices(
+        modules,
+        hide_server_paths(error),
+        hide_server_paths(notice),
+        service.ensembl_entry(),
+        accounts.remembered_modules(user),
+    )

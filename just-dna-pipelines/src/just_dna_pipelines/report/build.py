@@ -36,6 +36,7 @@ from just_dna_pipelines.report.model import (
     Tally,
     VariantRow,
 )
+from just_dna_pipelines.server_paths import hide_server_paths
 
 CATEGORY_MODULE = "longevitymap"
 REPORTS_FOLDER = "reports"
@@ -66,7 +67,10 @@ def build_report_data(sample_dir: Path, modules_root: Path | None = None) -> Rep
     not_run = manifest.get("modules_not_run") or {}
     warnings = (
         *input_warnings(input_facts),
-        *(f"The module {name} was not run: it cannot be run ({reason})." for name, reason in not_run.items()),
+        *(
+            f"The module {name} was not run: it cannot be run ({hide_server_paths(str(reason))})."
+            for name, reason in not_run.items()
+        ),
     )
     data = ReportData(
         user=str(manifest.get("user") or sample_dir.parent.name),
@@ -140,14 +144,15 @@ def _module_section(
         title=str(entry.get("title") or info.get("title") or title_default),
         description=str(info.get("description") or description_default),
         status=status,
-        reason=entry.get("reason"),
+        # the manifest keeps the failure as it was raised (the owner's record); the report names no server folder
+        reason=hide_server_paths(str(entry["reason"])) if entry.get("reason") else None,
         version=entry.get("version") or info.get("version"),
         sha256=entry.get("sha256"),
         tally=section_tally,
         ledger=_ledger(entry.get("ledger"), _untestable_in_module(name, entry, info)),
         variants=rows,
         categories=_categories(rows) if name == CATEGORY_MODULE and status == "done" else (),
-        notes=tuple(notes),
+        notes=tuple(hide_server_paths(note) for note in notes),
         matched_via_filled_rsid=int(entry.get("matched_via_filled_rsid") or 0),
     )
 
@@ -355,7 +360,8 @@ def _provenance(manifest: dict[str, Any]) -> Provenance:
         confident_regions=regions.get("file_name"),
         confident_regions_sha256=regions.get("sha256"),
         modules_source_kind=source.get("kind"),
-        modules_source_label=source.get("label"),
+        # a local source's label is its folder on the server: named by its last part
+        modules_source_label=hide_server_paths(str(source["label"])) if source.get("label") else None,
         modules_source_revision=source.get("revision"),
         report_generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         report_version=__version__,

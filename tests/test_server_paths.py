@@ -1,0 +1,66 @@
+"""What a web user reads of a server message: file names, never the server's folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from just_dna_pipelines.server_paths import hide_server_paths
+
+
+@pytest.fixture
+def roots(pipeline_env, monkeypatch: pytest.MonkeyPatch):
+    """Configured folders whose paths hold spaces, as a server's may."""
+    from just_dna_pipelines.settings import get_settings
+
+    output = pipeline_env.root / "my data" / "output"
+    modules = pipeline_env.root / "my modules"
+    monkeypatch.setenv("JUST_DNA_PIPELINES_OUTPUT_DIR", str(output))
+    monkeypatch.setenv("JUST_DNA_PIPELINES_MODULES_SOURCE", str(modules))
+    get_settings.cache_clear()
+    return output, modules
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (
+            "cannot write {output}/users/alice/s1/report.html: disk full",
+            "cannot write report.html: disk full",
+        ),
+        ("module folder {modules} does not exist", "module folder my modules does not exist"),
+        (
+            "No such file or directory: '{modules}/vo2max/weights.parquet'",
+            "No such file or directory: 'weights.parquet'",
+        ),
+        (
+            'PlRefPath {{ inner: "/srv/a b/c.parquet" }}',
+            'PlRefPath {{ inner: "c.parquet" }}',
+        ),
+        ("unreadable /srv/modules/vo2max/weights.parquet (bad)", "unreadable weights.parquet (bad)"),
+        (
+            "No such file (os error 2): ...v/my modules/x/weights.parquet (set POLARS_VERBOSE=1 to see full path)",
+            "No such file (os error 2): weights.parquet",
+        ),
+        (
+            "see https://huggingface.co/datasets/x/y and a/b/c",
+            "see https://huggingface.co/datasets/x/y and a/b/c",
+        ),
+    ],
+    ids=[
+        "under-a-root-with-spaces",
+        "a-root-alone",
+        "quoted",
+        "quoted-elsewhere",
+        "unquoted",
+        "cut-by-polars",
+        "urls",
+    ],
+)
+def test_server_paths_become_file_names(roots, message: str, shown: str) -> None:
+    output, modules = roots
+    text = hide_server_paths(message.format(output=output, modules=modules))
+    expected = shown.format(output=output, modules=modules)
+    assert text == expected
+    assert str(Path(output).parent.parent) not in text

@@ -7,11 +7,12 @@ Cache layout under `{JUST_DNA_PIPELINES_CACHE_DIR}/ensembl/{owner}--{repo}/`:
     {commit}/data/homo_sapiens-chrN.parquet  published only after its size and SHA-256 matched
     {commit}/meta/homo_sapiens-chrN.json   size, SHA-256 and rows of the published file
     .partial/{commit}/...parquet.part      bytes received so far (a re-run resumes from here)
+
+The download and its checks are `io.hub_download`'s; here its HubDownloadError becomes an EnsemblError.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from just_dna_pipelines.ensembl.columns import check_footer
-from just_dna_pipelines.ensembl.hub import download_resumable, hub_files, hub_revision, offline_reason
+from just_dna_pipelines.ensembl.hub import hub_files, hub_revision, offline_reason
 from just_dna_pipelines.ensembl.layout import CONTIGS, DATA_DIR, contig_filename, parse_contigs
 from just_dna_pipelines.ensembl.source import (
     EnsemblSource,
@@ -32,8 +33,8 @@ from just_dna_pipelines.ensembl.source import (
 )
 from just_dna_pipelines.errors import EnsemblError
 from just_dna_pipelines.io.atomic import atomic_write_text
-from just_dna_pipelines.io.file_hash import sha256_of
 from just_dna_pipelines.io.file_lock import file_lock
+from just_dna_pipelines.io.hub_download import HubDownloadError, download_resumable, verify_download
 from just_dna_pipelines.io.hub_listing import COMMIT, RemoteFile
 from just_dna_pipelines.settings import Settings, get_settings
 
@@ -209,34 +210,6 @@ def _write_listing(commit_dir: Path, listing: dict[str, RemoteFile]) -> None:
     atomic_write_text(commit_dir / "files.json", json.dumps(data, indent=2, sort_keys=True))
 
 
-def git_blob_sha1(path: Path) -> str:
-    """The git blob id of a file (what the hub reports for files not stored in LFS)."""
-    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    with path.open("rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_download(part: Path, remote: RemoteFile) -> str:
-    """The file's SHA-256 if its size and checksum are the hub's; otherwise delete it and raise EnsemblError."""
-    size = part.stat().st_size
-    problem = None
-    digest = sha256_of(part)
-    if size != remote.size:
-        problem = f"size {size:,} bytes, the hub says {remote.size:,}"
-    elif remote.sha256 is not None and digest != remote.sha256:
-        problem = f"SHA-256 {digest[:16]}..., the hub says {remote.sha256[:16]}..."
-    elif remote.sha256 is None and remote.blob_id is not None and git_blob_sha1(part) != remote.blob_id:
-        problem = f"git blob id differs from the hub's {remote.blob_id[:16]}..."
-    elif remote.sha256 is None and remote.blob_id is None:
-        problem = "the hub gave no checksum to verify it against"
-    if problem is not None:
-        part.unlink(missing_ok=True)
-        raise EnsemblError(f"checksum mismatch for {remote.path}: {problem}; nothing was published")
-    return digest
-
-
 def _fetch(
     repo_id: str,
     commit: str,
@@ -260,13 +233,16 @@ def _fetch(
             if on_progress is not None:
                 on_progress(contig, received, remote.size)
 
-        download_resumable(repo_id, commit, remote, part, settings, count)
+        try:
+            download_resumable(repo_id, commit, remote, part, settings, count)
+        except HubDownloadError as exc:
+            raise EnsemblError(str(exc)) from exc
         try:
             digest = verify_download(part, remote)
-        except EnsemblError:
+        except HubDownloadError as exc:
             # The listing may be what was wrong: the next attempt asks the hub afresh.
             (repo_dir / commit / "files.json").unlink(missing_ok=True)
-            raise
+            raise EnsemblError(str(exc)) from exc
         try:
             rows = parquet_rows(part)
         except EnsemblError:

@@ -125,8 +125,7 @@ def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str
         raise PipelineError(f"--hf-source wants OWNER/REPO/PATH/TO/FILE.vcf.gz, got {quoted(spec)}")
     if offline or not hub_is_reachable(endpoint):
         raise PipelineError(f"Hugging Face ({endpoint}) is unreachable; cannot fetch {spec}")
-    from just_dna_pipelines.ensembl.cache import verify_download
-    from just_dna_pipelines.ensembl.hub import download_resumable
+    from just_dna_pipelines.io.hub_download import HubDownloadError, download_resumable, verify_download
     from just_dna_pipelines.io.hub_listing import hub_commit, hub_tree
 
     try:
@@ -146,6 +145,6 @@ def download_hf_vcf(spec: str, folder: Path, *, token: str | None, endpoint: str
         with atomic_path(target) as tmp:
             download_resumable(repo_id, commit, remote, tmp, settings)
             verify_download(tmp, remote)
-    except PipelineError as exc:
+    except HubDownloadError as exc:
         raise PipelineError(f"could not fetch {spec} from Hugging Face ({exc})") from None
     return target

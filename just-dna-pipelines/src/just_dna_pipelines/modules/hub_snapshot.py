@@ -11,11 +11,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from just_dna_pipelines.ensembl.cache import verify_download
-from just_dna_pipelines.ensembl.hub import download_resumable
-from just_dna_pipelines.errors import EnsemblError, ModuleSourceError, first_line
+from just_dna_pipelines.errors import ModuleSourceError, first_line
 from just_dna_pipelines.io.atomic import atomic_write_text, replace_dir
 from just_dna_pipelines.io.file_lock import file_lock
+from just_dna_pipelines.io.hub_download import HubDownloadError, download_resumable, verify_download
 from just_dna_pipelines.io.hub_listing import RemoteFile, hub_commit, hub_tree, plain_path
 from just_dna_pipelines.settings import Settings
 
@@ -96,7 +95,7 @@ def download_snapshot(repo_id: str, revision: str | None, cache_dir: Path, setti
                     download_resumable(repo_id, commit, remote, target, settings)
                     verify_download(target, remote)
                 replace_dir(staged, snapshot)
-            except EnsemblError as exc:  # the download and checks shared with the Ensembl reference
+            except HubDownloadError as exc:  # the download and checks shared with the Ensembl reference
                 raise ModuleSourceError(str(exc)) from exc
             finally:
                 shutil.rmtree(staged, ignore_errors=True)

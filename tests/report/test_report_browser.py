@@ -229,3 +229,11 @@ def test_markup_that_got_into_the_report_shows_but_never_runs(
         button.click()
         assert button.get_attribute("aria-expanded") == "true"
         assert any("Content Security Policy" in e for e in page.errors), page.errors
+
+
+def test_links_to_the_files_beside_it_stay_when_opened_from_disk(page) -> None:
+    """Served by the app the report points to the app's downloads instead (its opaque origin sends no session);
+    opened from disk its links to the CSV and Parquet beside it stay."""
+    links = page.locator("span.files a[download]")
+    assert links.count() > 0 and {link.text_content() for link in links.all()} == {"CSV", "Parquet"}
+    assert page.errors == []

@@ -30,10 +30,13 @@ from webui.services.errors import NotFoundError
 
 # The report is our own self-contained HTML: inline styles and scripts, nothing fetched from anywhere. Its inline
 # script is allowed here by kind (reports of earlier versions carry no policy of their own); a report's own <meta>
-# policy narrows it to the script's hash (report/render.py).
+# policy narrows it to the script's hash (report/render.py). Sandboxed without allow-same-origin, framed or opened
+# in a tab of its own: its scripts run in an opaque origin, so none can read the app's pages or act as the backend's
+# origin (which holds the session) through a same-origin window it opens.
+REPORT_SANDBOX = "sandbox allow-scripts allow-downloads allow-popups allow-popups-to-escape-sandbox"
 REPORT_CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'"
+    f"base-uri 'none'; form-action 'none'; {REPORT_SANDBOX}"
 )
 SERIALIZED_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 

@@ -53,7 +53,8 @@ def report_view(report_url: rx.Var, downloads: rx.Var) -> rx.Component:
             src=backend_url(report_url),
             title="Longevity report",
             id="report-frame",
-            sandbox="allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-downloads",
+            # no allow-same-origin: with allow-scripts it would let the report act as the backend's origin
+            sandbox="allow-scripts allow-popups allow-popups-to-escape-sandbox allow-downloads",
             style={
                 "width": "100%",
                 "height": "75vh",

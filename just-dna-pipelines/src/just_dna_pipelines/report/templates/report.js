@@ -103,6 +103,13 @@
     else if (button.classList.contains("sort")) sortTable(button);
     else if (button.id === "f-export") exportCsv();
   });
+  /* Served by the app, the report runs sandboxed in an opaque origin (webui routes.py), so a link to a file beside it
+     is followed without the session and refused: it says where the files are instead. */
+  if (window.origin === "null" && location.protocol !== "file:") {
+    all("span.files").forEach(function (span) {
+      span.textContent = "Its CSV and Parquet files: under Downloads on this report's page in the app.";
+    });
+  }
   [search, fModule, fCategory, fSign].forEach(function (control) {
     control.addEventListener("input", apply);
     control.addEventListener("change", apply);

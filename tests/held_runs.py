@@ -72,14 +72,28 @@ def _all_stopped(pids: list[int]) -> bool:
     return True
 
 
-def write_locks_held(pids: list[int]) -> bool:
-    """Whether any of the processes holds an exclusive lock (/proc/locks: SQLite's write locks, file locks)."""
+def _claim_inodes(instance: dg.DagsterInstance) -> set[str]:
+    """The inodes of the sample claims' lock files: a run holds its sample's for as long as it lasts, and nobody
+    waits on one (a claim is only ever tried, runs/sample_claim.py), so a run stopped holding it blocks no one."""
+    from just_dna_pipelines.runs.sample_claim import CLAIMS_FOLDER
+
+    inodes = set()
+    for path in (Path(instance.root_directory) / CLAIMS_FOLDER).glob("*.lock"):
+        with suppress(FileNotFoundError):
+            inodes.add(str(path.stat().st_ino))
+    return inodes
+
+
+def write_locks_held(pids: list[int], ignored_inodes: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether any of the processes holds an exclusive lock (/proc/locks: SQLite's write locks, file locks), but
+    for locks on the files of `ignored_inodes`."""
     owners = {str(pid) for pid in pids}
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.split()
         if "->" in fields:
             continue  # a lock waited for, not held
-        if len(fields) > 4 and fields[3] == "WRITE" and fields[4] in owners:
+        inode = fields[5].rsplit(":", 1)[-1] if len(fields) > 5 else ""  # MAJ:MIN:INODE
+        if inode and fields[3] == "WRITE" and fields[4] in owners and inode not in ignored_inodes:
             return True
     return False
 
@@ -114,7 +128,7 @@ def held_run(instance: dg.DagsterInstance, run_id: str, timeout: float = 60.0) -
                     _signal(pid, signal.SIGCONT)  # e.g. a child stopped between vfork and exec: let it go on
                     time.sleep(POLL_S)
                     continue
-                if not write_locks_held(group):
+                if not write_locks_held(group, _claim_inodes(instance)):
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(

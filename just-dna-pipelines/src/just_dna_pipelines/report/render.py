@@ -13,6 +13,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup
 
+from just_dna_pipelines.errors import printable
 from just_dna_pipelines.io.atomic import atomic_path
 from just_dna_pipelines.keys import validate_name
 from just_dna_pipelines.liftover.sites import MODULES_BUILD
@@ -193,6 +194,9 @@ def _environment() -> jinja2.Environment:
     env.filters["weight"] = fmt_weight
     env.filters["count"] = fmt_count
     env.filters["wclass"] = weight_class
+    # names from the person's file (its file name, the VCF's sample columns): bidi and zero-width controls written
+    # as escapes, so they cannot reorder or hide what the report says around them
+    env.filters["printable"] = printable
     return env
 
 

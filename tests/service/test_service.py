@@ -122,3 +122,47 @@ def test_failed_run_reports_a_readable_error(pipeline_env, compiled_modules: Pat
         time.sleep(0.2)
     assert info.status == "failure"
     assert info.error == "broken.vcf has a header but no records"
+
+
+COMMAND_KILLED_AFTER_ITS_CHILD = """
+import os, signal, sys, time
+from pathlib import Path
+from just_dna_pipelines.annotation import normalize_ahead
+from just_dna_pipelines.io.vcf_filters import VcfFilters
+vcf, modules, workdir, key = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+request = normalize_ahead.request_for(vcf, modules, sample_column=None, filters=VcfFilters(), read_sites=False)
+normalize_ahead.start_normalize_ahead(request, workdir, sample=key)
+normalize_ahead._started[request].child.wait()  # the table is made; the run's step never comes to take it
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_deleting_a_sample_removes_the_table_a_killed_command_normalized_ahead_for_it(
+    pipeline_env, genomes: Path, compiled_modules: Path
+) -> None:
+    """A command killed outright (kill -9, the OOM killer, a machine's restart) once its normalize-ahead child had
+    made the table left the person's variants in `.staging/<id>/normalized-ahead/` until the stale-staging sweep
+    hours later, and deleting the sample (or the account) left them there: nothing in the folder named its sample."""
+    import subprocess
+    import sys
+    import uuid
+
+    from just_dna_pipelines.annotation.normalize_ahead import AHEAD_FOLDER, TABLE_FILE
+
+    staging = pipeline_env.output_dir / ".staging"
+    workdirs = {key: staging / str(uuid.uuid4()) / AHEAD_FOLDER for key in ("alice/genome", "bob/genome")}
+    for key, workdir in workdirs.items():
+        killed = subprocess.run(
+            [sys.executable, "-c", COMMAND_KILLED_AFTER_ITS_CHILD, str(genomes / "PG_NA12878_hg38-chr21.vcf.gz"),
+             str(compiled_modules), str(workdir), key],
+            check=False,
+        )  # fmt: skip
+        assert killed.returncode == -9 and (workdir / TABLE_FILE).is_file()
+
+    deleted = service.delete_sample("alice", "genome")
+    assert not workdirs["alice/genome"].parent.exists()
+    assert any("normalized ahead" in line for line in deleted), deleted
+    assert (workdirs["bob/genome"] / TABLE_FILE).is_file()  # another person's sample is not touched
+
+    service.delete_user("bob")
+    assert not staging.exists() or not any(staging.iterdir())

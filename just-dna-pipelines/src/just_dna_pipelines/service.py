@@ -22,6 +22,8 @@ from just_dna_pipelines.settings import get_settings
 from just_dna_pipelines.uploads import find_user_vcf, input_suffix, user_vcf_files
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dagster import DagsterInstance, DagsterRun
 
 __all__ = [
@@ -459,6 +461,7 @@ def _delete_sample(user: str, sample: str) -> list[str]:
     deleted: list[str] = []
     instance = _instance()
     deleted += _delete_runs(instance, user, sample)
+    deleted += _delete_normalized_ahead(lambda other: other == key)
     for path in user_vcf_files(user):
         if sample_name_from_filename(path.name) == sample:
             path.unlink(missing_ok=True)
@@ -474,6 +477,15 @@ def _delete_sample(user: str, sample: str) -> list[str]:
         instance.delete_dynamic_partition(PARTITIONS, key)
         deleted.append(f"partition {key}")
     return deleted
+
+
+def _delete_normalized_ahead(deleted: Callable[[str], bool]) -> list[str]:
+    """Remove the tables commands killed outright left normalized ahead for the samples being deleted."""
+    from just_dna_pipelines.annotation.normalize_ahead import remove_left_for
+    from just_dna_pipelines.staging import staging_root
+
+    removed = remove_left_for(staging_root(), deleted)
+    return [f"{removed} table(s) a stopped command had normalized ahead"] if removed else []
 
 
 def _delete_runs(instance: DagsterInstance, user: str, sample: str) -> list[str]:
@@ -526,6 +538,8 @@ def delete_user(user: str) -> list[str]:
         except InvalidKeyError:
             continue  # a run tagged by hand with a key no sample can have
         deleted.extend(_delete_sample(owner, sample))
+    # also those of samples with no run nor partition yet (their command was killed before it made its run)
+    deleted += _delete_normalized_ahead(lambda key: key.startswith(prefix))
     for folder in (settings.user_input_dir(user), settings.output_dir / "users" / user):
         if folder.exists():
             shutil.rmtree(folder)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,13 @@ from just_dna_pipelines.annotation.sample_table import SampleTable, normalize_sa
 from just_dna_pipelines.io.file_version import file_version, file_version_with_ends
 from just_dna_pipelines.io.vcf_filters import VcfFilters
 
+AHEAD_FOLDER = "normalized-ahead"  # in the command's run staging folder
 TABLE_FILE = "variants.parquet"
 RESULT_FILE = "result.json"
 REQUEST_FILE = "request.json"
+# the user/sample the table is of: a command killed once its child made the table leaves it behind (until the
+# stale-staging sweep), and deleting the sample finds it by this (`remove_left_for`)
+SAMPLE_FILE = "sample.key"
 PARENT_CHECK_S = 0.2  # how often the child checks that the command that started it is still there
 WAIT_TICK_S = 0.1  # the longest a Ctrl-C waits while the step waits for the child
 
@@ -92,8 +97,9 @@ def sites_digest(module_sites: pl.DataFrame) -> str:
     return hashlib.blake2b(repr(list(rows)).encode(), digest_size=16).hexdigest()
 
 
-def start_normalize_ahead(request: AheadRequest, workdir: Path) -> None:
-    """Start normalizing in a child process that writes into `workdir` (made here, removed by `discard`).
+def start_normalize_ahead(request: AheadRequest, workdir: Path, *, sample: str | None = None) -> None:
+    """Start normalizing in a child process that writes into `workdir` (made here, removed by `discard`), for the
+    `sample` (its user/sample key) the run is of.
 
     The child's temporary files go inside `workdir` too (TMPDIR), so removing it leaves nothing behind even
     when the child was killed mid-read. It runs in a session of its own: a Ctrl-C stops the command, whose
@@ -103,6 +109,8 @@ def start_normalize_ahead(request: AheadRequest, workdir: Path) -> None:
     try:
         (workdir / "tmp").mkdir(parents=True, exist_ok=True)
         (workdir / REQUEST_FILE).write_text(json.dumps(asdict(request)))  # not on a command line `ps` shows
+        if sample is not None:
+            (workdir / SAMPLE_FILE).write_text(sample)
         child = subprocess.Popen(
             # -P: nothing from the current folder on the import path (a genome folder may hold any file)
             [sys.executable, "-P", "-m", __name__, str(workdir), str(os.getpid())],
@@ -157,6 +165,24 @@ def discard(request: AheadRequest) -> None:
         ahead = _started.pop(request, None)
     if ahead is not None:
         _finish(ahead)
+
+
+def remove_left_for(staging_root: Path, deleted: Callable[[str], bool]) -> int:
+    """Remove the tables normalized ahead (in run staging folders under `staging_root`) of the samples `deleted`
+    names by their user/sample key, as their deletion goes; return how many. A command killed outright once its
+    child had made the table left it there with nothing else of the sample to find it by."""
+    removed = 0
+    for marker in staging_root.glob(f"*/{AHEAD_FOLDER}/{SAMPLE_FILE}") if staging_root.is_dir() else ():
+        try:
+            key = marker.read_text()
+        except OSError:
+            continue
+        if deleted(key):
+            shutil.rmtree(marker.parent, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                marker.parent.parent.rmdir()  # the command's run staging folder, when nothing else is there
+            removed += 1
+    return removed
 
 
 def _finish(ahead: _Ahead) -> None:

@@ -229,7 +229,9 @@ def _execute(
         read_sites=step["read_mode"] == "auto",
     )
     if not warm_place.serving_warm:
-        normalize_ahead.start_normalize_ahead(ahead, run_staging_dir(run_id) / "normalized-ahead")
+        normalize_ahead.start_normalize_ahead(
+            ahead, run_staging_dir(run_id) / normalize_ahead.AHEAD_FOLDER, sample=key
+        )
     try:
         execute_with_progress(request, f"annotating {vcf.name} as {key} with {', '.join(modules)}", run_id)
     finally:

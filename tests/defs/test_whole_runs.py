@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from just_dna_pipelines.defs.whole_runs import RERUN_WHOLE
 from just_dna_pipelines.modules.demo import ensure_demo_sample
@@ -128,14 +129,59 @@ def _modules_without(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return source, aside / name
 
 
+def _re_execute_from_failure(failed: dg.DagsterRun) -> dg.DagsterRun:
+    """`failed` re-executed from its failed steps (dg.execute_job, with the parent's partition tag as the Dagster UI's
+    re-execution carries it)."""
+    instance = get_instance()
+    with dg.execute_job(
+        dg.reconstructable(annotate_and_report_job),
+        instance=instance,
+        reexecution_options=dg.ReexecutionOptions.from_failure(failed.run_id, instance),
+        tags={"dagster/partition": "erin/sample"},
+    ) as result:
+        run = instance.get_run_by_id(result.run_id)
+    assert run is not None and run.step_keys_to_execute is not None
+    return run
+
+
+def _re_execute_from_asset_failure(failed: dg.DagsterRun) -> dg.DagsterRun:
+    """`failed` re-executed from its failed assets, as the Dagster UI's "from asset failure" creates the run (all of
+    its steps, for a selection of the assets only) and a run worker executes it."""
+    from dagster._core.execution.api import execute_run
+    from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
+    from dagster._core.test_utils import in_process_test_workspace
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    instance = get_instance()
+    origin = LoadableTargetOrigin(module_name="just_dna_pipelines.definitions", attribute="defs")
+    with in_process_test_workspace(instance, origin) as workspace:
+        location = workspace.get_code_location(workspace.code_location_names[0])
+        repository = next(iter(location.get_repositories().values()))
+        run = instance.create_reexecuted_run(
+            request_context=workspace,
+            parent_run=failed,
+            code_location=location,
+            remote_job=repository.get_full_job(failed.job_name),
+            strategy=ReexecutionStrategy.FROM_ASSET_FAILURE,
+            use_parent_run_tags=True,
+        )
+    assert run.step_keys_to_execute is None and run.asset_selection
+    job = dg.reconstructable(annotate_and_report_job).get_subset(asset_selection=set(run.asset_selection))
+    execute_run(job, run, instance)
+    ended = instance.get_run_by_id(run.run_id)
+    assert ended is not None
+    return ended
+
+
+@pytest.mark.parametrize("re_execute", [_re_execute_from_failure, _re_execute_from_asset_failure])
 def test_a_failed_runs_re_execution_from_failure_is_refused_not_run_on_the_outputs_put_back(
-    pipeline_env, tmp_path: Path
+    pipeline_env, tmp_path: Path, re_execute
 ) -> None:
     """A run that fails has the sample's previous outputs put back. Re-executed from its failure (the Dagster UI's
-    "from failure", or a run retry), its remaining steps read their inputs from the sample's folder: the earlier
-    run's tables. Before: a re-run with another genome whose modules step failed, re-executed from failure, ended
-    "success" with module results and a report of the earlier genome under the new genome's run. Now it is refused
-    with a clear reason (re-execute all the steps), and the folder stays as it was."""
+    "from failure" or "from asset failure", or a run retry), its remaining steps read their inputs from the sample's
+    folder: the earlier run's tables. Before: a re-run with another genome whose modules step failed, re-executed
+    from failure, ended "success" with module results and a report of the earlier genome under the new genome's
+    run. Now it is refused with a clear reason (re-execute all the steps), and the folder stays as it was."""
     source, moved = _modules_without(tmp_path, "vo2max")
     demo = ensure_demo_sample(tmp_path / "demo")
     other = tmp_path / "other.vcf"
@@ -152,17 +198,10 @@ def test_a_failed_runs_re_execution_from_failure_is_refused_not_run_on_the_outpu
     assert folder_bytes(folder) == before
     moved.rename(source / "vo2max")  # the module is back
 
-    instance = get_instance()
-    # as from the Dagster UI, whose re-execution carries the parent run's tags (execute_job's does not)
-    with dg.execute_job(
-        dg.reconstructable(annotate_and_report_job),
-        instance=instance,
-        reexecution_options=dg.ReexecutionOptions.from_failure(failed.run_id, instance),
-        tags={"dagster/partition": "erin/sample"},
-    ) as result:
-        again = instance.get_run_by_id(result.run_id)
-    assert again is not None and again.parent_run_id == failed.run_id
+    again = re_execute(failed)
+    assert again.parent_run_id == failed.run_id
     assert again.status == dg.DagsterRunStatus.FAILURE
-    assert RERUN_WHOLE in str(instance.all_logs(again.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
+    logs = get_instance().all_logs(again.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    assert RERUN_WHOLE in str(logs)
     assert folder_bytes(folder) == before
     assert staging_left(pipeline_env.output_dir) == []

@@ -23,9 +23,9 @@ from dagster._core.executor.base import Executor
 from just_dna_pipelines.errors import PipelineError
 from just_dna_pipelines.runs import tags
 
-# A re-execution of some steps of a run that did not succeed (the Dagster UI's "from failure" or "selected steps",
-# a run retry) would read its other steps' outputs from the sample's folder, which holds the outputs of the run
-# before it again (put back): it would annotate one genome and describe another.
+# A re-execution of some steps or assets of a run that did not succeed (the Dagster UI's "from failure", "from
+# asset failure" or "selected steps", a run retry) would read its other steps' outputs from the sample's folder,
+# which holds the outputs of the run before it again (put back): it would annotate one genome and describe another.
 RERUN_WHOLE = (
     "the run this re-executes did not succeed, so its outputs were taken back and the sample holds the earlier "
     "run's; re-execute all of its steps"
@@ -79,11 +79,16 @@ class WholeRunExecutor(Executor):
 
 
 def _steps_of_an_unsuccessful_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
-    """Whether `run` re-executes only some steps of a run that did not succeed (whose outputs were put back)."""
-    if run.parent_run_id is None or run.step_keys_to_execute is None:
+    """Whether `run` re-executes only part of a run that did not succeed (whose outputs were put back): some of its
+    steps ("from failure") or some of its assets ("from asset failure": every step, of fewer assets)."""
+    if run.parent_run_id is None:
         return False
     parent = instance.get_run_by_id(run.parent_run_id)
-    return parent is None or parent.status != dg.DagsterRunStatus.SUCCESS
+    if parent is not None and parent.status == dg.DagsterRunStatus.SUCCESS:
+        return False
+    if run.step_keys_to_execute is not None:
+        return True
+    return parent is None or run.asset_selection != parent.asset_selection
 
 
 @dg.executor(

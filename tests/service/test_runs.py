@@ -445,3 +445,36 @@ def test_a_waiting_web_run_whose_sample_another_run_took_meanwhile_fails_and_lea
         assert (info.status, info.error) == ("failure", SAMPLE_BUSY)
         assert folder_bytes(folder) == before
     assert not staging_left(demo_env.output_dir)
+
+
+def test_a_run_click_right_after_a_run_ended_waits_for_it_to_let_the_sample_go(
+    demo_env, demo_vcf, add_sample, wait_until
+) -> None:
+    """A web run holds its sample until it has dropped or put back what it kept, a moment after its end is recorded:
+    a Run click in that moment (the page shows the run ended) was refused with "already has a run" (2 of 8 clicks
+    right after a run's end, in a reviewer's loop)."""
+    import threading
+
+    from just_dna_pipelines.runs.sample_claim import sample_held
+
+    add_sample("alice", demo_vcf, "demo")
+    first = service.launch_run("alice", "demo", ["longevitymap"])
+    assert wait_until(lambda: _finished(first), "the first run").status == "success"
+
+    held, release = threading.Event(), threading.Event()
+
+    def an_ended_run_putting_back() -> None:  # the ended run's process, its sample held a moment longer
+        with sample_held(get_instance(), "alice/demo"):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=an_ended_run_putting_back)
+    holder.start()
+    held.wait(30)
+    threading.Timer(0.5, release.set).start()
+    try:
+        again = service.launch_run("alice", "demo", ["longevitymap", "vo2max"])
+    finally:
+        release.set()
+        holder.join()
+    assert wait_until(lambda: _finished(again), "the second run").status == "success"

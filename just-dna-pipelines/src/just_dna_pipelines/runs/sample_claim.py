@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from just_dna_pipelines.runs.pending import pending_of
 from just_dna_pipelines.runs.queue import IN_PROGRESS, LAUNCHERS, QUEUED_LAUNCHERS, SAMPLE_BUSY, WAITING
 
 CLAIMS_FOLDER = "sample-claims"
+CLAIM_POLL_S = 0.02
 
 
 def _claim_path(instance: dg.DagsterInstance, partition_key: str) -> Path:
@@ -70,6 +72,17 @@ def sample_claimed(instance: dg.DagsterInstance, partition_key: str) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def claim_released(instance: dg.DagsterInstance, partition_key: str, timeout: float) -> bool:
+    """Whether no process holds the sample's claim, waiting up to `timeout` seconds for its holder to let it go (a
+    run that has just recorded its end holds it while it drops or puts back what it kept)."""
+    deadline = time.monotonic() + timeout
+    while sample_claimed(instance, partition_key):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(CLAIM_POLL_S)
+    return True
 
 
 @contextlib.contextmanager

@@ -31,6 +31,9 @@ from just_dna_pipelines.runs.queue import IN_PROGRESS, LAUNCHERS, QUEUED_LAUNCHE
 
 CLAIMS_FOLDER = "sample-claims"
 CLAIM_POLL_S = 0.02
+# the longest a new run waits for a sample's ended run to let the sample go (its put back renames folders; a run
+# that holds the sample for its whole length is refused after it)
+ENDED_RUN_RELEASE_S = 2.0
 
 
 def _claim_path(instance: dg.DagsterInstance, partition_key: str) -> Path:
@@ -142,7 +145,10 @@ def sample_held(instance: dg.DagsterInstance, partition_key: str) -> Iterator[No
 def claim_sample(
     instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None
 ) -> Iterator[None]:
-    """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going."""
+    """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going (a run
+    that has just ended is waited for while it lets the sample go)."""
+    if not other_runs_of(instance, partition_key, output_dir):
+        claim_released(instance, partition_key, ENDED_RUN_RELEASE_S)
     with sample_held(instance, partition_key):
         if other_runs_of(instance, partition_key, output_dir):
             raise PipelineError(SAMPLE_BUSY)

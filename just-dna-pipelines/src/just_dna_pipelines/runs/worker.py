@@ -53,9 +53,6 @@ RUN_TIME_MODULES = (
     "just_dna_pipelines.report.build",
     "just_dna_pipelines.report.render",
 )
-# the longest a Run click waits for a sample's ended run to let the sample go (its put back renames folders; a
-# command that holds the sample for its whole run is refused after it)
-ENDED_RUN_RELEASE_S = 2.0
 ORPHANED_AFTER_S = 60.0  # an accepted run is created within seconds, unless its worker died
 
 
@@ -141,7 +138,7 @@ class Worker:
         from just_dna_pipelines.runs.liveness import check_run
         from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
         from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, SAMPLE_GONE, WAITING, runs_lock
-        from just_dna_pipelines.runs.sample_claim import claim_released, sample_claimed
+        from just_dna_pipelines.runs.sample_claim import ENDED_RUN_RELEASE_S, claim_released, sample_claimed
 
         home = self.serve(message["env"])
         instance = instance_for(home.path)

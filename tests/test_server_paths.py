@@ -47,6 +47,17 @@ def roots(pipeline_env, monkeypatch: pytest.MonkeyPatch):
             "see https://huggingface.co/datasets/x/y and a/b/c",
             "see https://huggingface.co/datasets/x/y and a/b/c",
         ),
+        (
+            "module longevitymap failed... reading: ...ho/srv/m/x/weights.parquet (set POLARS_VERBOSE=1 to see full "
+            "path)",
+            "module longevitymap failed... reading: weights.parquet",
+        ),
+        (
+            "a: ...x/a.parquet (set POLARS_VERBOSE=1 to see full path); b: ...y/b.parquet (set POLARS_VERBOSE=1 to "
+            "see full path)",
+            "a: a.parquet; b: b.parquet",
+        ),
+        ("the key may not contain '/'", "the key may not contain '/'"),
     ],
     ids=[
         "under-a-root-with-spaces",
@@ -56,6 +67,9 @@ def roots(pipeline_env, monkeypatch: pytest.MonkeyPatch):
         "unquoted",
         "cut-by-polars",
         "urls",
+        "cut-by-polars-after-other-dots",
+        "cut-by-polars-twice",
+        "a-quoted-slash",
     ],
 )
 def test_server_paths_become_file_names(roots, message: str, shown: str) -> None:

@@ -16,10 +16,13 @@ _START = r"(?<![\w.:/])"
 _PART = r"[^\s/'\"<>]"
 # An absolute path of two or more parts, written without spaces: its last part is kept.
 _ABSOLUTE_PATH = re.compile(rf"{_START}/(?:{_PART}+/)+({_PART}*)")
-# An absolute path in quotes, which may hold spaces ("No such file or directory: '/srv/my data/x.parquet'").
-_QUOTED_PATH = re.compile(r"""(['"])(/[^'"\n]*)\1""")
+# An absolute path in quotes, which may hold spaces ("No such file or directory: '/srv/my data/x.parquet'"): two
+# slashes at least ('/' alone, or '/x', names no folder of the server).
+_QUOTED_PATH = re.compile(r"""(['"])(/[^'"\n]*/[^'"\n]*)\1""")
 # Polars cuts a long path to its end: "...ho/srv/my modules/x/weights.parquet (set POLARS_VERBOSE=1 to see full path)".
-_ELIDED_PATH = re.compile(r"\.\.\.[^\n]*/([^/\n]*?) \(set POLARS_VERBOSE=1 to see full path\)")
+# From the last "..." before each such remark: an earlier "..." of the message (or an earlier cut path) stays.
+_POLARS_REMARK = " (set POLARS_VERBOSE=1 to see full path)"
+_ELIDED_PATH = re.compile(r"\.\.\.(?:(?!\.\.\.)[^\n])*?/([^/\n]*?)" + re.escape(_POLARS_REMARK))
 
 
 def _roots() -> list[str]:
@@ -49,7 +52,8 @@ def _last_part(path: str) -> str:
 
 def hide_server_paths(text: str) -> str:
     """`text` with each absolute path on the server replaced by its last part (a file or folder name)."""
-    text = _ELIDED_PATH.sub(lambda m: m.group(1), text)
+    if _POLARS_REMARK in text:
+        text = _ELIDED_PATH.sub(lambda m: m.group(1), text)
     text = _QUOTED_PATH.sub(lambda m: f"{m.group(1)}{_last_part(m.group(2))}{m.group(1)}", text)
     for root in _roots():
         # The root (which may hold spaces), then the rest of the path; not a longer name that starts alike.

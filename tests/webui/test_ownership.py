@@ -166,3 +166,30 @@ def test_deleting_an_account_keeps_the_login_failures_of_other_names(web_env):
     with db_session() as db:
         keys = sorted(db.exec(select(LoginFailure.key)).all())
     assert keys == ["addr:10.0.0.9", "addr:10.0.0.9", "pair:admin1|10.0.0.9"]
+
+
+def test_a_report_of_an_earlier_version_is_served_saying_where_its_files_are(alice, web_env):
+    """Served sandboxed (an opaque origin, which sends no session cookie), a report's links to the module files
+    beside it get "please log in". Reports rendered now say where the files are instead (report.js); those of
+    earlier versions, never rendered again until the sample's next run, still linked them."""
+    add_demo_sample(alice)
+    folder = web_env.root / "output" / "users" / "alice" / "demo_sample" / "reports"
+    folder.mkdir(parents=True)
+    links = (
+        'Download: <a href="longevitymap_variants.csv" download>CSV</a> · '
+        '<a href="longevitymap_variants.parquet" download>Parquet</a>'
+    )
+    old = f"<html><body><h3>longevitymap</h3><p>3 variants. {links}</p><p>rs2253363</p></body></html>"
+    (folder / "longevity_report.html").write_text(old, encoding="utf-8")
+    client = TestClient(file_routes())
+    client.cookies.set(SESSION_COOKIE, accounts.open_session(alice))
+
+    page = client.get("/files/alice/demo_sample/longevity_report.html")
+    assert page.status_code == 200 and "rs2253363" in page.text
+    assert 'href="longevitymap_variants.csv"' not in page.text
+    pointer = "Its CSV and Parquet files: under Downloads on this report's page in the app."
+    assert f"3 variants. {pointer}" in page.text
+    assert "sandbox" in page.headers["content-security-policy"]
+    download = client.get("/files/alice/demo_sample/longevity_report.html?download=1")
+    # the file itself, downloaded, is as it was written (opened from disk, its links work)
+    assert download.text == old

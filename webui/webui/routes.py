@@ -41,6 +41,17 @@ REPORT_CSP = (
 SERIALIZED_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 
+# Reports of earlier versions link the module files beside them; served sandboxed (an opaque origin sends no session
+# cookie) those links get "please log in", so they are replaced, as served, by the words report.js now writes there.
+# The file itself is not changed (opened from disk, or downloaded, its links work).
+LEGACY_FILE_LINKS = re.compile(
+    r'Download: <a href="[^"<>]*" download>CSV</a> \u00b7 <a href="[^"<>]*" download>Parquet</a>'
+)
+FILES_ARE_UNDER_DOWNLOADS = "Its CSV and Parquet files: under Downloads on this report's page in the app."
+NEW_REPORT_MARK = '<span class="files">'
+MAX_REWRITTEN_REPORT_BYTES = 64 << 20  # read whole to be rewritten (a whole genome's report is a few MB)
+
+
 def report_policy() -> str:
     """The served report's policy: REPORT_CSP, and framed only by the app's own pages (dev mode's are on another
     port than the backend that serves the report)."""
@@ -134,9 +145,13 @@ def sample_file(request: Request) -> Response:
     if path is None or not path.is_file():
         return PlainTextResponse("not found", status_code=404, headers=NO_STORE)
     if path.suffix == ".html" and "download" not in request.query_params:
-        return FileResponse(
-            path, media_type="text/html", headers={**NO_STORE, "Content-Security-Policy": report_policy()}
-        )
+        headers = {**NO_STORE, "Content-Security-Policy": report_policy()}
+        if path.stat().st_size <= MAX_REWRITTEN_REPORT_BYTES:
+            html = path.read_text(encoding="utf-8", errors="replace")
+            if NEW_REPORT_MARK not in html:
+                html = LEGACY_FILE_LINKS.sub(FILES_ARE_UNDER_DOWNLOADS, html)
+            return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+        return FileResponse(path, media_type="text/html", headers=headers)
     return FileResponse(path, filename=path.name, media_type=download_type(path.name), headers=NO_STORE)
 
 

@@ -19,6 +19,7 @@ from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.runs.pending import add_pending
 from just_dna_pipelines.runs.queue import SAMPLE_BUSY
 from just_dna_pipelines.runs.sample_claim import claim_sample, other_runs_of, sample_claimed
+from tests.held_claims import claim_let_go_after
 
 
 def annotate(vcf: Path, user: str) -> subprocess.CompletedProcess[str]:
@@ -134,25 +135,9 @@ def test_a_killed_runs_claim_file_is_removed_by_the_next_claim(pipeline_env) -> 
 def test_a_command_right_after_a_run_ended_waits_for_it_to_let_the_sample_go(pipeline_env) -> None:
     """A run holds its sample a moment after its end is recorded (while it drops or puts back what it kept): a
     command started in that moment was refused with "already has a run"."""
-    import threading
-
-    from just_dna_pipelines.runs.sample_claim import sample_held
-
     instance = get_instance()
-    held, release = threading.Event(), threading.Event()
-
-    def an_ended_run_putting_back() -> None:
-        with sample_held(instance, "u/demo_sample"):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=an_ended_run_putting_back)
-    holder.start()
-    held.wait(30)
-    threading.Timer(0.5, release.set).start()
-    try:
-        with claim_sample(instance, "u/demo_sample"):
-            assert sample_claimed(instance, "u/demo_sample")
-    finally:
-        release.set()
-        holder.join()
+    with (
+        claim_let_go_after(instance, "u/demo_sample", 0.5),
+        claim_sample(instance, "u/demo_sample"),
+    ):
+        assert sample_claimed(instance, "u/demo_sample")

@@ -24,6 +24,7 @@ from just_dna_pipelines.runs import tags
 from just_dna_pipelines.runs.events import DEAD_MESSAGE
 from just_dna_pipelines.runs.instance import get_instance
 from just_dna_pipelines.runs.launcher import worker_pid
+from tests.held_claims import claim_let_go_after
 from tests.sample_folders import folder_bytes, rerun_with_another_genome, staging_left
 
 pytestmark = pytest.mark.slow
@@ -453,28 +454,10 @@ def test_a_run_click_right_after_a_run_ended_waits_for_it_to_let_the_sample_go(
     """A web run holds its sample until it has dropped or put back what it kept, a moment after its end is recorded:
     a Run click in that moment (the page shows the run ended) was refused with "already has a run" (2 of 8 clicks
     right after a run's end, in a reviewer's loop)."""
-    import threading
-
-    from just_dna_pipelines.runs.sample_claim import sample_held
-
     add_sample("alice", demo_vcf, "demo")
     first = service.launch_run("alice", "demo", ["longevitymap"])
     assert wait_until(lambda: _finished(first), "the first run").status == "success"
 
-    held, release = threading.Event(), threading.Event()
-
-    def an_ended_run_putting_back() -> None:  # the ended run's process, its sample held a moment longer
-        with sample_held(get_instance(), "alice/demo"):
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=an_ended_run_putting_back)
-    holder.start()
-    held.wait(30)
-    threading.Timer(0.5, release.set).start()
-    try:
+    with claim_let_go_after(get_instance(), "alice/demo", 0.5):  # the ended run's process, a moment longer
         again = service.launch_run("alice", "demo", ["longevitymap", "vo2max"])
-    finally:
-        release.set()
-        holder.join()
     assert wait_until(lambda: _finished(again), "the second run").status == "success"

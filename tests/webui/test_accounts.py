@@ -42,6 +42,18 @@ def test_sign_up_normalizes_and_validates_the_name(web_env):
             accounts.sign_up(bad, "correct horse battery")
 
 
+def test_a_name_that_only_lower_cases_to_another_is_not_that_name(web_env):
+    """The name "\u212aate" (KELVIN SIGN, drawn like K) lower-cases to "kate": its sign-up made the account "kate",
+    and logging in as it was logging in as kate. A name that is not plain ASCII is refused as it is typed."""
+    accounts.sign_up("kate", "correct horse battery")
+    for lookalike in ("\u212aate", "\u212aATE"):
+        with pytest.raises(AuthError, match="invalid user name"):
+            accounts.sign_up(lookalike, "correct horse battery")
+        with pytest.raises(AuthError, match=accounts.LOGIN_FAILED):
+            accounts.log_in(lookalike, "correct horse battery")
+    assert accounts.log_in("KATE", "correct horse battery").name == "kate"
+
+
 @pytest.mark.parametrize(
     ("password", "reason"),
     [

@@ -33,10 +33,17 @@ class CurrentUser:
     name: str
 
 
+def _lower_case(name: str) -> str:
+    """A typed user name in lower case, where it is plain ASCII: other letters may lower-case to one of it ("\u212aate",
+    KELVIN SIGN, to "kate"), so they are kept as typed (and refused as invalid, or found as nobody's)."""
+    stripped = name.strip()
+    return stripped.lower() if stripped.isascii() else stripped
+
+
 def normalize_name(name: str) -> str:
     """The canonical (lower-case, validated) form of a user name; raises AuthError if unusable."""
     try:
-        return validate_name(name.strip().lower(), "user name")
+        return validate_name(_lower_case(name), "user name")
     except InvalidKeyError as exc:
         raise AuthError(str(exc)) from exc
 
@@ -70,7 +77,7 @@ def log_in(name: str, password: str, address: str = "") -> CurrentUser:
 
     The error never says whether the account exists.
     """
-    canonical = name.strip().lower()[:64]
+    canonical = _lower_case(name)[:64]
     try:
         reserved = reserve_attempt(canonical, address)
     except Throttled as exc:

@@ -4,16 +4,18 @@ back what it kept."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import dagster as dg
 
 
 @contextmanager
-def claim_let_go_after(instance: dg.DagsterInstance, partition_key: str, seconds: float) -> Iterator[None]:
+def claim_let_go_after(
+    instance: dg.DagsterInstance, partition_key: str, seconds: float
+) -> Iterator[Callable[[], None]]:
     """Hold the sample's claim (on a thread: its own lock, as another process's would be) from entering until
-    `seconds` later; on leaving, wait for it to be let go."""
+    `seconds` later, or until the function yielded is called; on leaving, wait for it to be let go."""
     from just_dna_pipelines.runs.sample_claim import sample_held
 
     held, release = threading.Event(), threading.Event()
@@ -29,7 +31,7 @@ def claim_let_go_after(instance: dg.DagsterInstance, partition_key: str, seconds
     timer = threading.Timer(seconds, release.set)
     timer.start()
     try:
-        yield
+        yield release.set
     finally:
         release.set()
         timer.cancel()

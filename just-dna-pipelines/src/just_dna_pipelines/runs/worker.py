@@ -138,20 +138,15 @@ class Worker:
         from just_dna_pipelines.runs.liveness import check_run
         from just_dna_pipelines.runs.pending import add_pending, pending_of, read_pending
         from just_dna_pipelines.runs.queue import IN_PROGRESS, SAMPLE_BUSY, SAMPLE_GONE, WAITING, runs_lock
-        from just_dna_pipelines.runs.sample_claim import ENDED_RUN_RELEASE_S, claim_released, sample_claimed
+        from just_dna_pipelines.runs.sample_claim import sample_claimed
 
         home = self.serve(message["env"])
         instance = instance_for(home.path)
         request = RunRequest(**message["request"])
         run_id = message["run_id"]
         filters = dg.RunsFilter(statuses=WAITING + IN_PROGRESS, tags={tags.PARTITION: request.partition_key})
-        # a dead run is ended here: it does not block a new one
-        ended = [check_run(instance, run, home.output_dir) for run in instance.get_runs(filters=filters)]
-        unfinished = [run for run in ended if run.status in WAITING + IN_PROGRESS]
-        if not unfinished:
-            # A run of the sample that has just recorded its end still holds the sample while it drops or puts back
-            # what it kept: a Run click right after it waits that moment out instead of being refused.
-            claim_released(instance, request.partition_key, ENDED_RUN_RELEASE_S)
+        for run in instance.get_runs(filters=filters):
+            check_run(instance, run, home.output_dir)  # a dead run does not block a new one
         with file_lock(runs_lock(instance)):
             if instance.get_run_by_id(run_id) is not None or read_pending(home.path, run_id) is not None:
                 return home  # a retried request: accepted already

@@ -73,6 +73,17 @@ def test_other_text_is_simply_not_a_vcf(tmp_path: Path) -> None:
         read_vcf_header(write(tmp_path, "chr1\t5\tx\n", "notes.vcf"))
 
 
+def test_malformed_columns_are_quoted_short_and_printable(tmp_path: Path) -> None:
+    """A #CHROM line's columns are quoted in the refusal: 160 KB of them were quoted whole (the web app shows it
+    in a line, and ran it through its path filter), with any control characters the file had."""
+    text = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\t'" + "/a" * 80_000 + "\x1b[2J\n"
+    with pytest.raises(VcfError) as info:
+        read_vcf_header(write(tmp_path, text))
+    message = str(info.value)
+    assert message.startswith("in.vcf has malformed VCF columns: CHROM POS ID REF ALT QUAL FILTER '/a/a")
+    assert message.endswith("...") and len(message) < 150 and message.isprintable()
+
+
 def test_a_missing_file_is_named_without_its_folder(tmp_path: Path) -> None:
     with pytest.raises(VcfError) as info:
         read_vcf_header(tmp_path / "gone.vcf")

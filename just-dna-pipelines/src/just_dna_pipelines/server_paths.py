@@ -18,7 +18,8 @@ _PART = r"[^\s/'\"<>]"
 _ABSOLUTE_PATH = re.compile(rf"{_START}/(?:{_PART}+/)+({_PART}*)")
 # An absolute path in quotes, which may hold spaces ("No such file or directory: '/srv/my data/x.parquet'"): two
 # slashes at least ('/' alone, or '/x', names no folder of the server).
-_QUOTED_PATH = re.compile(r"""(['"])(/[^'"\n]*/[^'"\n]*)\1""")
+# (No slash in the first run: with one, an unclosed quote was tried at every slash, quadratic in the message.)
+_QUOTED_PATH = re.compile(r"""(['"])(/[^'"\n/]*/[^'"\n]*)\1""")
 # Polars cuts a long path to its end: "...ho/srv/my modules/x/weights.parquet (set POLARS_VERBOSE=1 to see full path)".
 # From the last "..." before each such remark: an earlier "..." of the message (or an earlier cut path) stays.
 _POLARS_REMARK = " (set POLARS_VERBOSE=1 to see full path)"

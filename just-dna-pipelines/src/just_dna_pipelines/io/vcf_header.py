@@ -8,7 +8,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from just_dna_pipelines.errors import VcfError
+from just_dna_pipelines.errors import VcfError, quoted
 from just_dna_pipelines.io.genome_build import detect_genome_build
 from just_dna_pipelines.io.vcf_limits import (
     MAX_HEADER_BYTES,
@@ -126,7 +126,7 @@ def _columns(path: Path, chrom_line: str) -> tuple[list[str], list[str]]:
     if columns[:8] != FIXED_COLUMNS:
         if chrom_line[1:].split()[:8] == FIXED_COLUMNS:
             raise VcfError(f"{path.name} has its #CHROM line separated by spaces, not tabs")
-        raise VcfError(f"{path.name} has malformed VCF columns: {' '.join(columns[:8])}")
+        raise VcfError(f"{path.name} has malformed VCF columns: {quoted(' '.join(columns[:8]))}")
     samples = columns[9:] if len(columns) > 9 else []
     warnings = []
     if samples and samples[-1] == "":

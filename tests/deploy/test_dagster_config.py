@@ -80,7 +80,7 @@ def test_instance_opens_on_postgres_with_the_queue_and_monitoring(tmp_path, monk
     # The data root moved under tmp_path: nothing is written to this machine's /data.
     text = DAGSTER_YAML.read_text().replace(f"{DATA_ROOT}/", f"{tmp_path}/data/")
     (home / "dagster.yaml").write_text(text)
-    with running_postgres(tmp_path / "pg") as server:
+    with running_postgres() as server:
         # As compose gives it: the driver named (a plain postgresql:// would pick psycopg 3 under SQLAlchemy 2.1).
         url = server.create_database("dagster")
         _, _, rest = url.partition("://")

@@ -30,8 +30,8 @@ LAUNCHERS = ("default", "docker", "k8s")
 
 
 @pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_postgres(tmp_path_factory.mktemp("pg")) as server:
+def postgres_url() -> Iterator[str]:
+    with running_postgres() as server:
         yield server.create_database("dagster_variants")
 
 

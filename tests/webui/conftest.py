@@ -28,10 +28,10 @@ _DATABASE_NUMBERS = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL on a loopback port for the whole session (skips where it cannot be installed)."""
     try:
-        with running_postgres(tmp_path_factory.mktemp("postgres")) as server:
+        with running_postgres() as server:
             yield server
     except EngineUnavailable as exc:
         pytest.skip(str(exc))

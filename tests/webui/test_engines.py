@@ -8,8 +8,8 @@ import subprocess
 from webui.engines import postgres_bin, running_postgres, running_redis
 
 
-def test_postgres_starts_on_loopback_answers_and_stops(tmp_path):
-    with running_postgres(tmp_path / "pg") as server:
+def test_postgres_starts_on_loopback_answers_and_stops():
+    with running_postgres() as server:
         url = server.create_database("jdl")
         assert url == f"postgresql://{server.user}@127.0.0.1:{server.port}/jdl"
         out = subprocess.run(

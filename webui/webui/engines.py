@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,8 +123,21 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def running_postgres(folder: Path, timeout: float = 60.0) -> Iterator[PostgresServer]:
-    """Start PostgreSQL in `folder` (data, socket, log) on a free loopback port; stop it and keep nothing running."""
+def running_postgres(folder: Path | None = None, timeout: float = 60.0) -> Iterator[PostgresServer]:
+    """Start PostgreSQL in `folder` (data, socket, log) on a free loopback port; stop it and keep nothing running.
+
+    Without a `folder`: in a fresh one of the system's temporary folder, removed after. Tests use that: as root the
+    server runs as `postgres`, which must be able to reach its folder through every folder above it, and pytest
+    resets its own temporary root to 0700 whenever another test session starts (which made a running session's
+    server PANIC at its next checkpoint: "could not open file .../pg_control: Permission denied").
+    """
+    if folder is None:
+        with (
+            tempfile.TemporaryDirectory(prefix="jdl-postgres-") as fresh,
+            running_postgres(Path(fresh), timeout) as server,
+        ):
+            yield server
+        return
     binaries = postgres_bin()
     folder.mkdir(parents=True, exist_ok=True)
     prefix, _ = _as_server_user(folder)

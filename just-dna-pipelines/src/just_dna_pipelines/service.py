@@ -209,6 +209,7 @@ def launch_run(
     Raises PipelineError when the sample already has a run queued or running.
     """
     from just_dna_pipelines.runs.launcher import submit
+    from just_dna_pipelines.runs.sample_claim import wait_for_an_ended_run
 
     if not modules:
         raise ModuleSourceError("no modules chosen")
@@ -238,7 +239,9 @@ def launch_run(
         ensembl_source=get_settings().ensembl_source,  # explicit: the worker may hold other settings
         sample_column=sample_column,
     )
-    _wait_for_an_ended_run(key)
+    # a run of the sample that has just ended lets it go a moment later: waited for here, in the click's own thread
+    # (the run worker's one loop answers everyone's clicks)
+    wait_for_an_ended_run(_instance(), key)
     try:
         return submit(request)
     except PipelineError:
@@ -247,17 +250,6 @@ def launch_run(
 
             forget_partition_if_unused(key)
         raise
-
-
-def _wait_for_an_ended_run(partition_key: str) -> None:
-    """Wait (a moment at most) for a run of the sample that has just ended to let the sample go: it holds it while it
-    drops or puts back what it kept, just after its end is recorded, and a Run click then was refused. Waited for
-    here, in the click's own thread: the run worker's one loop answers everyone's clicks."""
-    from just_dna_pipelines.runs import sample_claim
-
-    instance = _instance()
-    if not sample_claim.other_runs_of(instance, partition_key):
-        sample_claim.claim_released(instance, partition_key, sample_claim.ENDED_RUN_RELEASE_S)
 
 
 def ensembl_entry() -> ModuleInfo:

@@ -131,6 +131,7 @@ def _execute(home: Home, run_id: str) -> int:
     from just_dna_pipelines.runs import tags
     from just_dna_pipelines.runs.execute import execute_existing_run
     from just_dna_pipelines.runs.instance import instance_for
+    from just_dna_pipelines.runs.liveness import fail_run
     from just_dna_pipelines.runs.previous_outputs import outputs_kept_whole
     from just_dna_pipelines.runs.sample_claim import sample_held
 
@@ -143,8 +144,7 @@ def _execute(home: Home, run_id: str) -> int:
         try:
             held.enter_context(sample_held(instance, partition_key))
         except PipelineError as busy:
-            instance.add_run_tags(run_id, {tags.ERROR: str(busy)})
-            instance.report_run_failed(run, message=str(busy))
+            fail_run(instance, run, str(busy))
             return 1
         outcome = held.enter_context(outputs_kept_whole(partition_key, run_id))
         outcome.succeeded = execute_existing_run(instance, run)

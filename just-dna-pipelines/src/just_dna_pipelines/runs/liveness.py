@@ -37,13 +37,18 @@ def end_run(
             if run.status == dg.DagsterRunStatus.CANCELING:
                 instance.report_run_canceled(run, message=CANCELED_MESSAGE)
             else:
-                instance.add_run_tags(run_id, {tags.ERROR: DEAD_MESSAGE})
-                instance.report_run_failed(run, message=DEAD_MESSAGE)
+                fail_run(instance, run, DEAD_MESSAGE)
             # Ended now, before any run of ours of the sample may start: what it published goes (unless a run
             # not of ours, e.g. from the Dagster UI, was made meanwhile: it may have published outputs of its own).
             _put_back_left_over(instance, run, output_dir)
     remove_run_staging(run_id, output_dir)
     return instance.get_run_by_id(run_id)
+
+
+def fail_run(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str) -> None:
+    """Record `run` failed for `message`, the error the app shows for it (no step of it failed to say one)."""
+    instance.add_run_tags(run.run_id, {tags.ERROR: message})
+    instance.report_run_failed(run, message=message)
 
 
 def clear_ended_run(instance: dg.DagsterInstance, run: dg.DagsterRun, output_dir: Path | None = None) -> None:

@@ -88,6 +88,16 @@ def claim_released(instance: dg.DagsterInstance, partition_key: str, timeout: fl
     return True
 
 
+def wait_for_an_ended_run(
+    instance: dg.DagsterInstance, partition_key: str, output_dir: Path | None = None
+) -> None:
+    """Before a new run of the sample is decided on: when no run of it is going, wait (ENDED_RUN_RELEASE_S at most)
+    for a holder of its claim to let it go, as a run that has just recorded its end does once it has dropped or put
+    back what it kept."""
+    if not other_runs_of(instance, partition_key, output_dir):
+        claim_released(instance, partition_key, ENDED_RUN_RELEASE_S)
+
+
 @contextlib.contextmanager
 def _held_claim(path: Path) -> Iterator[None]:
     """Hold the claim's flock (BlockingIOError at once if another holds it); its file is removed, still held,
@@ -147,8 +157,7 @@ def claim_sample(
 ) -> Iterator[None]:
     """Hold the sample for this process's run; PipelineError (SAMPLE_BUSY) while another run of it is going (a run
     that has just ended is waited for while it lets the sample go)."""
-    if not other_runs_of(instance, partition_key, output_dir):
-        claim_released(instance, partition_key, ENDED_RUN_RELEASE_S)
+    wait_for_an_ended_run(instance, partition_key, output_dir)
     with sample_held(instance, partition_key):
         if other_runs_of(instance, partition_key, output_dir):
             raise PipelineError(SAMPLE_BUSY)
